@@ -1,0 +1,31 @@
+"""ASGI entry point: Django for HTTP, the realtime consumers for WebSocket.
+
+daphne serves both, so ``make run`` and ``manage.py runworker`` are the real
+server. Static files are served by WhiteNoise inside the Django app.
+"""
+from __future__ import annotations
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "collabdocs.settings")
+# Build the Django app (and so populate the app registry) before importing
+# anything that touches models.
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from realtime.ws_urls import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        # A handshake from a foreign Origin is refused outright (HTTP 403).
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
+    }
+)

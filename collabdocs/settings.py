@@ -1,0 +1,166 @@
+"""CollabDocs settings.
+
+Every deployment knob is an environment variable read here, once, with an
+embedded default so that ``make run`` works on a fresh machine with nothing
+set: SQLite, the in-memory channel layer and a single-node ring.
+
+==================  =========================================  =====================
+Variable            Meaning                                    Default
+==================  =========================================  =====================
+DEBUG               Django debug mode                          on
+SECRET_KEY          signing key; required when DEBUG is off    a development key
+ALLOWED_HOSTS       comma-separated host names                 127.0.0.1,localhost
+DATABASE_URL        e.g. postgres://user@host:5432/collabdocs  sqlite file db.sqlite3
+REDIS_URL           e.g. redis://127.0.0.1:6379/0              none: in-memory layer
+ZOOKEEPER_HOSTS     e.g. 127.0.0.1:2181                        none: single-node ring
+WORKER_URL          base URL this worker advertises            none: the request host
+SIGNUP_ENABLED      allow people to create accounts            on
+==================  =========================================  =====================
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from collabdocs.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("DEBUG", True)
+_DEV_SECRET_KEY = "django-insecure-collabdocs-development-key-do-not-deploy"
+SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET_KEY)
+if not DEBUG and SECRET_KEY == _DEV_SECRET_KEY:
+    raise ImproperlyConfigured("Set SECRET_KEY: the development key is refused when DEBUG is off.")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    # daphne first: its runserver serves ASGI (HTTP and WebSocket).
+    "daphne",
+    # Ours before "channels": Django keeps the earliest app's copy of a command,
+    # and routing ships its own ``runworker``.
+    "routing",
+    "documents",
+    "realtime",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "guardian",
+    "channels",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "collabdocs.urls"
+ASGI_APPLICATION = "collabdocs.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "documents.context_processors.site",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=0,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several async consumers and the request thread share one file: wait for
+    # the writer instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row; links carry tokens
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "documents:list"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Serve straight from the finders (no collectstatic step for ``make run``).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+ZOOKEEPER_HOSTS = env_str("ZOOKEEPER_HOSTS", "")
+WORKER_URL = env_str("WORKER_URL", "")
+
+COLLABDOCS = {
+    "SIGNUP_ENABLED": env_bool("SIGNUP_ENABLED", True),
+    "TITLE_MAX_LENGTH": 200,
+    # Realtime limits (protocol.md): client frame size, document size in UTF-16
+    # code units, ops per second per socket, sockets per user.
+    "MAX_FRAME_BYTES": env_int("COLLABDOCS_MAX_FRAME_BYTES", 512 * 1024, minimum=1024),
+    "MAX_DOC_LENGTH": env_int("COLLABDOCS_MAX_DOC_LENGTH", 1_048_576, minimum=16),
+    "OPS_PER_SECOND": env_int("COLLABDOCS_OPS_PER_SECOND", 50, minimum=1),
+    "SOCKETS_PER_USER": env_int("COLLABDOCS_SOCKETS_PER_USER", 20, minimum=1),
+    # Ops kept in memory per open document for catch-up and transformation.
+    "OP_WINDOW": env_int("COLLABDOCS_OP_WINDOW", 1000, minimum=10),
+    # Seconds an authority stays in memory after its last socket closes.
+    "IDLE_UNLOAD_SECONDS": env_int("COLLABDOCS_IDLE_UNLOAD_SECONDS", 60, minimum=0),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.channels.server": {"level": "WARNING"}},
+}

@@ -1,0 +1,12 @@
+"""Template context shared by every page."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def site(request: HttpRequest) -> dict[str, Any]:
+    """Expose product-wide flags to templates."""
+    return {"signup_enabled": settings.COLLABDOCS["SIGNUP_ENABLED"]}

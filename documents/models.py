@@ -1,0 +1,136 @@
+"""Documents, their versions (snapshots) and their operation log.
+
+A document's content at revision ``head_revision`` is the content of its
+``snapshot`` (a :class:`DocumentVersion` at revision ``snapshot.revision``)
+composed with the :class:`Operation` rows after that revision, in order.
+
+Invariants:
+
+* ``Operation`` revisions of one document are consecutive from
+  ``snapshot.revision + 1`` to ``head_revision``; ``UNIQUE(document, revision)``
+  is the fence that makes a second writer fail instead of forking history.
+* Every stored delta is a valid Quill change (validated before it is stored).
+"""
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+INITIAL_CONTENT: list[dict] = [{"insert": "\n"}]
+
+
+def new_link_token() -> str:
+    """Return a fresh unguessable token for link sharing."""
+    return secrets.token_urlsafe(24)
+
+
+class LinkMode(models.TextChoices):
+    """Who may open a document through its share link."""
+
+    OFF = "off", "Off"
+    VIEW = "view", "Anyone with the link can view"
+    EDIT = "edit", "Anyone with the link can edit"
+
+
+class Document(models.Model):
+    """A collaborative rich-text document."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    title = models.CharField(max_length=200, default="Untitled document")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_documents"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    last_edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    head_revision = models.PositiveBigIntegerField(default=0)
+    snapshot = models.ForeignKey(
+        "DocumentVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The version the op log starts after.",
+    )
+    link_mode = models.CharField(max_length=8, choices=LinkMode.choices, default=LinkMode.OFF)
+    link_token = models.CharField(max_length=64, default=new_link_token, editable=False)
+    trashed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    history_visible_to_viewers = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        permissions = [("share_document", "Can share document")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_trashed(self) -> bool:
+        """Return whether the document is in the trash."""
+        return self.trashed_at is not None
+
+
+class VersionKind(models.TextChoices):
+    """Why a version was stored."""
+
+    INITIAL = "initial", "Initial"
+    COMPACTION = "compaction", "Compaction"
+    NAMED = "named", "Named"
+    RESTORE = "restore", "Restore"
+
+
+class DocumentVersion(models.Model):
+    """The full content of a document at one revision."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="versions")
+    revision = models.PositiveBigIntegerField()
+    content = models.JSONField(default=list)
+    kind = models.CharField(max_length=16, choices=VersionKind.choices)
+    name = models.CharField(max_length=200, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-revision", "-created_at"]
+        indexes = [models.Index(fields=["document", "revision"])]
+
+    def __str__(self) -> str:
+        label = self.name or self.get_kind_display()
+        return f"{label} @ r{self.revision}"
+
+
+class Operation(models.Model):
+    """One accepted change, as the server transformed and applied it."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="operations")
+    revision = models.PositiveBigIntegerField()
+    op_id = models.CharField(max_length=96)
+    delta = models.JSONField(default=list)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["document", "revision"]
+        constraints = [
+            # The fence against a second writer: two workers can never both
+            # store revision r of one document.
+            models.UniqueConstraint(fields=["document", "revision"], name="op_unique_revision"),
+            # An op id is applied at most once per document, even across workers.
+            models.UniqueConstraint(fields=["document", "op_id"], name="op_unique_client_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"r{self.revision} {self.op_id}"
