@@ -113,11 +113,10 @@ class PostgresServer(Server):
 
     def start_cluster(self) -> None:
         """Start (or restart) the postgres process of this cluster."""
-        opts = (
-            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.workdir} "
-            "-c max_connections=200 -c fsync=off -c synchronous_commit=off "
-            "-c full_page_writes=off"
-        )
+        opts = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.workdir} -c max_connections=200"
+        if not self.extra.get("durable"):
+            # Tests need correctness, not crash safety: skip the disk flushes.
+            opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         done = self.pg_ctl("-l", str(self.workdir / "postgres.log"), "-w", "-t", "60",
                            "-o", opts, "start", timeout=90)
         if done.returncode != 0 or not wait_for_port(self.port, timeout=30):
@@ -131,15 +130,19 @@ class PostgresServer(Server):
         self.pg_ctl("-m", "fast", "-w", "-t", "30", "stop")
 
 
-def start_postgres() -> PostgresServer:
-    """Start a throwaway PostgreSQL cluster with trust auth on a free port."""
+def start_postgres(*, durable: bool = False) -> PostgresServer:
+    """Start a throwaway PostgreSQL cluster with trust auth on a free port.
+
+    ``durable`` keeps PostgreSQL's default fsync and synchronous commit, as the
+    benchmarks need to compare like with like; tests leave it off.
+    """
     if not (PG_BIN / "initdb").exists():
         raise ServerError(f"PostgreSQL binaries not found in {PG_BIN} (apt-get install postgresql)")
     workdir = Path(tempfile.mkdtemp(prefix="collabdocs-pg-"))
     os.chmod(workdir, 0o755)
     if os.geteuid() == 0:
         shutil.chown(workdir, "postgres", "postgres")
-    server = PostgresServer("postgres", free_port(), workdir)
+    server = PostgresServer("postgres", free_port(), workdir, extra={"durable": durable})
     init = subprocess.run(
         [*_as_postgres(), str(PG_BIN / "initdb"), "-D", str(workdir / "data"), "-U", "postgres",
          "-A", "trust", "-E", "UTF8", "--no-sync"],
