@@ -1,0 +1,264 @@
+"""Reads: who may do what with a document, and the lists people see.
+
+:func:`document_access` is the one answer to "what may this user do with this
+document". Every page, JSON endpoint and (through
+``database_sync_to_async``) every socket asks it, so the rules live here only:
+
+* The owner may do everything. A trashed document is visible to its owner
+  alone, read-only, from the trash.
+* Object permissions from django-guardian (``documents.view_document``,
+  ``documents.change_document``, ``documents.share_document``), held directly
+  or through a group, give viewer, editor and share rights (see
+  :mod:`documents.roles`).
+* Link sharing: while ``Document.link_mode`` is ``view`` or ``edit``, any
+  logged-in user presenting the document's current ``link_token`` may view,
+  or view and edit. Links never grant the right to share.
+* Staff and superusers get nothing special here: they act on documents in
+  the Django admin, where every change is deliberate and visible. Model-level
+  (global) permissions are ignored for the same reason.
+* Anonymous and inactive users get nothing.
+
+A fresh :class:`guardian.core.ObjectPermissionChecker` is made on every call:
+a checker caches what it has read, and a long-lived socket must see a share
+revoked a second ago.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.utils.crypto import constant_time_compare
+from guardian.core import ObjectPermissionChecker
+from guardian.shortcuts import get_groups_with_perms, get_objects_for_user, get_users_with_perms
+
+from documents.exceptions import DocumentNotFound
+from documents.models import Document, LinkMode
+from documents.roles import EDIT, SHARE, VIEW, Role, role_from_perms
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+SEARCH_MAX_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class DocumentAccess:
+    """What one user may do with one document."""
+
+    can_view: bool = False
+    can_edit: bool = False
+    can_share: bool = False
+    is_owner: bool = False
+    #: ``"owner"``, ``"editor"``, ``"viewer"`` or ``"none"``.
+    role: str = "none"
+    #: True when the rights come from the share link rather than a share.
+    via_link: bool = False
+
+    @property
+    def role_label(self) -> str:
+        """Return the role as people read it ("Owner", "Editor"...)."""
+        labels = {"owner": "Owner", "editor": "Editor", "viewer": "Viewer"}
+        label = labels.get(self.role, "No access")
+        return f"{label} (via link)" if self.via_link else label
+
+
+NO_ACCESS = DocumentAccess()
+OWNER_ACCESS = DocumentAccess(can_view=True, can_edit=True, can_share=True, is_owner=True, role="owner")
+#: The owner looking at their document in the trash: read-only.
+OWNER_TRASHED_ACCESS = DocumentAccess(can_view=True, is_owner=True, role="owner")
+
+
+def link_token_matches(*, document: Document, link_token: str | None) -> bool:
+    """Return whether ``link_token`` opens ``document`` through its share link."""
+    if not link_token or document.link_mode == LinkMode.OFF:
+        return False
+    return constant_time_compare(str(link_token), document.link_token)
+
+
+def _object_perms(user: AbstractBaseUser, document: Document) -> set[str]:
+    # get_user_perms/get_group_perms read object permissions only: unlike
+    # has_perm they do not hand superusers everything.
+    checker = ObjectPermissionChecker(user)
+    return set(checker.get_user_perms(document)) | set(checker.get_group_perms(document))
+
+
+def document_access(
+    *, user: AnyUser | None, document: Document, link_token: str | None = None
+) -> DocumentAccess:
+    """Return what ``user`` may do with ``document`` (see the module docstring)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NO_ACCESS
+    if document.owner_id == user.pk:
+        return OWNER_TRASHED_ACCESS if document.is_trashed else OWNER_ACCESS
+    if document.is_trashed:
+        return NO_ACCESS
+
+    perms = _object_perms(user, document)
+    can_edit = EDIT in perms
+    can_view = can_edit or VIEW in perms
+    can_share = can_view and SHARE in perms
+    via_link = False
+    if link_token_matches(document=document, link_token=link_token):
+        link_edit = document.link_mode == LinkMode.EDIT
+        via_link = not can_view or (link_edit and not can_edit)
+        can_view = True
+        can_edit = can_edit or link_edit
+    if not can_view:
+        return NO_ACCESS
+    return DocumentAccess(
+        can_view=True,
+        can_edit=can_edit,
+        can_share=can_share,
+        role="editor" if can_edit else "viewer",
+        via_link=via_link,
+    )
+
+
+def _parse_public_id(public_id: uuid.UUID | str) -> uuid.UUID:
+    if isinstance(public_id, uuid.UUID):
+        return public_id
+    try:
+        return uuid.UUID(str(public_id))
+    except ValueError:
+        raise DocumentNotFound(public_id) from None
+
+
+def document_get_for_user(
+    *,
+    user: AnyUser | None,
+    public_id: uuid.UUID | str,
+    link_token: str | None = None,
+    include_trashed: bool = False,
+) -> tuple[Document, DocumentAccess]:
+    """Return the document and the user's access to it.
+
+    Raise :class:`DocumentNotFound` for a document that does not exist, that
+    the user may not view, or that is in the trash (unless
+    ``include_trashed``, which only ever lets the owner through). Callers
+    answer 404 (or close 4404) without saying which.
+    """
+    try:
+        document = Document.objects.select_related("owner", "last_edited_by", "snapshot").get(
+            public_id=_parse_public_id(public_id)
+        )
+    except Document.DoesNotExist:
+        raise DocumentNotFound(public_id) from None
+    if document.is_trashed and not include_trashed:
+        raise DocumentNotFound(public_id)
+    access = document_access(user=user, document=document, link_token=link_token)
+    if not access.can_view:
+        raise DocumentNotFound(public_id)
+    return document, access
+
+
+def _listing(queryset: QuerySet[Document], search: str) -> QuerySet[Document]:
+    search = (search or "").strip()[:SEARCH_MAX_LENGTH]
+    if search:
+        queryset = queryset.filter(title__icontains=search)
+    return queryset.select_related("owner", "last_edited_by").order_by("-updated_at", "-id")
+
+
+def document_list_owned(*, user: AbstractBaseUser, search: str = "") -> QuerySet[Document]:
+    """Return the user's own documents outside the trash, newest first."""
+    return _listing(Document.objects.filter(owner=user, trashed_at__isnull=True), search)
+
+
+def document_list_shared_with(*, user: AbstractBaseUser, search: str = "") -> QuerySet[Document]:
+    """Return documents others shared with the user or their groups, newest first.
+
+    Documents reached only through a share link are not listed: a link is
+    an invitation to look, not a share.
+    """
+    candidates = Document.objects.filter(trashed_at__isnull=True).exclude(owner=user)
+    shared = get_objects_for_user(
+        user,
+        [f"documents.{VIEW}", f"documents.{EDIT}"],
+        klass=candidates,
+        any_perm=True,
+        with_superuser=False,
+        accept_global_perms=False,
+    )
+    return _listing(Document.objects.filter(pk__in=shared.values("pk")), search)
+
+
+def document_list_trashed(*, user: AbstractBaseUser, search: str = "") -> QuerySet[Document]:
+    """Return the user's documents in the trash, most recently trashed first."""
+    return _listing(Document.objects.filter(owner=user, trashed_at__isnull=False), search).order_by(
+        "-trashed_at", "-id"
+    )
+
+
+@dataclass(frozen=True)
+class PersonShare:
+    """A user's direct share of a document."""
+
+    user: Any
+    role: Role
+    can_share: bool
+
+
+@dataclass(frozen=True)
+class GroupShare:
+    """A group's share of a document."""
+
+    group: Group
+    role: Role
+
+
+def document_people_shares(*, document: Document) -> list[PersonShare]:
+    """Return the direct shares of ``document`` (owner excluded), by name."""
+    shares = []
+    users = get_users_with_perms(document, attach_perms=True, with_group_users=False)
+    for user, perms in users.items():
+        role, can_share = role_from_perms(perms)
+        if role is None or user.pk == document.owner_id:
+            continue
+        shares.append(PersonShare(user=user, role=role, can_share=can_share))
+    return sorted(shares, key=lambda share: share.user.get_username().lower())
+
+
+def document_group_shares(*, document: Document) -> list[GroupShare]:
+    """Return the groups ``document`` is shared with, by name."""
+    shares = []
+    for group, perms in get_groups_with_perms(document, attach_perms=True).items():
+        role, _ = role_from_perms(perms)
+        if role is not None:
+            shares.append(GroupShare(group=group, role=role))
+    return sorted(shares, key=lambda share: share.group.name.lower())
+
+
+def user_find_for_sharing(*, identifier: str) -> AbstractBaseUser:
+    """Return the active user whose username or email is ``identifier``.
+
+    The username matches exactly first, then case-insensitively; an
+    identifier with ``@`` also matches an email address. Raise
+    :class:`ValidationError` with a message for people when no single
+    account matches.
+    """
+    identifier = (identifier or "").strip()
+    if not identifier:
+        raise ValidationError("Enter a username or an email address.", code="required")
+    users = get_user_model()._default_manager.filter(is_active=True)
+    field = get_user_model().USERNAME_FIELD
+    for lookup in ("exact", "iexact"):
+        matches = list(users.filter(**{f"{field}__{lookup}": identifier})[:2])
+        if len(matches) == 1:
+            return matches[0]
+    if "@" in identifier:
+        matches = list(users.filter(email__iexact=identifier)[:2])
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise ValidationError(
+                "Several accounts use that email address; enter a username instead.",
+                code="ambiguous",
+            )
+    raise ValidationError(
+        "No one here has the username or email address “%(identifier)s”.",
+        code="unknown_user",
+        params={"identifier": identifier},
+    )
