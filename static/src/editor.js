@@ -1,0 +1,209 @@
+/**
+ * CollabDocs document page: Quill 2 bound to the collaboration protocol.
+ *
+ * Reads its configuration from ``#editor-app`` (data-doc-id, data-ws-path,
+ * data-can-edit, data-rename-url, data-route-url, data-user-id,
+ * data-user-name), mounts Quill into ``#toolbar`` / ``#editor`` and connects.
+ * ``window.collabdocs`` exposes {quill, client, connection, binding} for
+ * debugging and the browser tests.
+ *
+ * @module editor
+ */
+import Quill from "quill";
+import { addControls } from "quill/modules/toolbar.js";
+import QuillCursors from "quill-cursors";
+import redoIcon from "quill/assets/icons/redo.svg";
+import undoIcon from "quill/assets/icons/undo.svg";
+
+import "quill/dist/quill.snow.css";
+import "./editor.css";
+
+import { Connection } from "./editor/connection.js";
+import { OTClient } from "./editor/ot-client.js";
+import { QuillBinding } from "./editor/quill-binding.js";
+import { Notices, TitleController, renderPeople, statusIndicator } from "./editor/ui.js";
+
+Quill.register("modules/cursors", QuillCursors);
+
+/** What a document writer expects, in the order they expect it. */
+const TOOLBAR = [
+  ["undo", "redo"],
+  [{ header: [1, 2, 3, false] }],
+  ["bold", "italic", "underline", "strike"],
+  [{ color: [] }, { background: [] }],
+  [{ list: "ordered" }, { list: "bullet" }, { list: "check" }],
+  ["blockquote", "code-block", "link"],
+  ["clean"],
+];
+
+const TOOLTIPS = {
+  undo: "Undo (Ctrl+Z)",
+  redo: "Redo (Ctrl+Shift+Z)",
+  bold: "Bold (Ctrl+B)",
+  italic: "Italic (Ctrl+I)",
+  underline: "Underline (Ctrl+U)",
+  strike: "Strikethrough",
+  color: "Text colour",
+  background: "Highlight colour",
+  blockquote: "Quote",
+  "code-block": "Code block",
+  link: "Insert link (Ctrl+K)",
+  clean: "Clear formatting",
+  header: "Heading",
+};
+
+/**
+ * Build the toolbar controls into ``element`` (Quill only builds into a
+ * container of its own) with labels for people and screen readers.
+ * @param {HTMLElement} element
+ */
+function buildToolbar(element) {
+  element.replaceChildren();
+  addControls(element, TOOLBAR);
+  for (const control of element.querySelectorAll("button, select")) {
+    const name = [...control.classList].find((c) => c.startsWith("ql-"))?.slice(3);
+    let label = TOOLTIPS[name];
+    if (name === "list") label = { ordered: "Numbered list", bullet: "Bulleted list", check: "Checklist" }[control.value];
+    if (label) {
+      control.title = label;
+      control.setAttribute("aria-label", label);
+    }
+  }
+}
+
+/** @param {string} path */
+function socketUrl(path) {
+  const url = new URL(path, window.location.href);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  url.search = "";
+  return url.toString();
+}
+
+function main() {
+  const app = document.getElementById("editor-app");
+  const editorEl = document.getElementById("editor");
+  const toolbarEl = document.getElementById("toolbar");
+  if (!app || !editorEl || !toolbarEl) return;
+  const data = app.dataset;
+  const pageUser = {
+    id: Number(data.userId) || 0,
+    name: data.userName || "You",
+    color: "#1a73e8",
+  };
+  let canEdit = data.canEdit === "true";
+
+  buildToolbar(toolbarEl);
+  const quill = new Quill(editorEl, {
+    theme: "snow",
+    readOnly: true, // until the server's hello
+    placeholder: canEdit ? "Start typing…" : "",
+    modules: {
+      toolbar: {
+        container: toolbarEl,
+        handlers: {
+          undo() {
+            this.quill.history.undo();
+          },
+          redo() {
+            this.quill.history.redo();
+          },
+        },
+      },
+      // Undo only the person's own changes; remote ones transform the stacks.
+      history: { userOnly: true, delay: 1000, maxStack: 500 },
+      cursors: {
+        hideDelayMs: 1200,
+        hideSpeedMs: 300,
+        selectionChangeSource: null,
+        transformOnTextChange: false,
+      },
+    },
+  });
+  toolbarEl.querySelector(".ql-undo")?.insertAdjacentHTML("afterbegin", undoIcon);
+  toolbarEl.querySelector(".ql-redo")?.insertAdjacentHTML("afterbegin", redoIcon);
+
+  const client = new OTClient();
+  const binding = new QuillBinding({ quill, cursors: quill.getModule("cursors") });
+  const connection = new Connection({
+    url: socketUrl(data.wsPath),
+    routeUrl: data.routeUrl,
+    client,
+    adapter: binding.adapter,
+    canEdit,
+  });
+  binding.connection = connection;
+  binding.attach();
+
+  const notices = new Notices(app);
+  const showStatus = statusIndicator(document.getElementById("connection-status"));
+  const peopleEl = document.getElementById("people");
+  const title = new TitleController({
+    element: document.getElementById("doc-title"),
+    status: document.getElementById("title-status"),
+    renameUrl: data.renameUrl,
+  });
+
+  const applyAccess = () => {
+    const ready = connection.hellos > 0 && !connection.stopReason;
+    const editable = canEdit && ready;
+    quill.enable(editable);
+    app.dataset.readOnly = String(!editable);
+    toolbarEl.hidden = !canEdit || Boolean(connection.stopReason);
+    const titleEl = title.element;
+    if (titleEl instanceof HTMLInputElement) titleEl.readOnly = !canEdit;
+  };
+
+  connection.on("status", (state) => {
+    showStatus(state);
+    app.dataset.connection = state.status;
+  });
+  connection.on("hello", () => applyAccess());
+  connection.on("access", ({ canEdit: allowed }) => {
+    const was = canEdit;
+    canEdit = allowed;
+    applyAccess();
+    if (was && !allowed && !connection.stopReason) {
+      notices.show({ kind: "access", message: "You can now only view this document.", tone: "info" });
+    } else if (!was && allowed && connection.hellos > 0) {
+      notices.show({ kind: "access", message: "You can edit this document now.", tone: "info" });
+    }
+  });
+  const showPeople = () => renderPeople(peopleEl, connection.user || pageUser, connection.peers.list());
+  connection.on("peers", showPeople);
+  connection.on("title", (text) => title.apply(text));
+  connection.on("notice", ({ kind, message, text }) => {
+    const notice = { kind, message, text, tone: "warning" };
+    if (kind === "signed_out") {
+      const next = encodeURIComponent(window.location.pathname);
+      notice.link = { href: `/accounts/login/?next=${next}`, label: "Sign in" };
+      notice.tone = "error";
+    } else if (kind === "gone" || kind === "forbidden") {
+      notice.link = { href: "/", label: "Back to your documents" };
+      notice.tone = "error";
+    } else if (kind === "reloaded") {
+      notice.tone = "info";
+    }
+    notices.show(notice);
+  });
+
+  title.attach();
+  showPeople();
+  showStatus({ status: connection.status, pending: 0, retrying: false });
+  applyAccess();
+
+  window.addEventListener("beforeunload", (event) => {
+    if (client.pendingEdits > 0) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+  window.addEventListener("online", () => connection.setOnline(true));
+  window.addEventListener("offline", () => connection.setOnline(false));
+  connection.online = navigator.onLine !== false;
+
+  window.collabdocs = { quill, client, connection, binding, notices, title };
+  connection.start();
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", main);
+else main();

@@ -1,0 +1,189 @@
+/**
+ * The collaboration wire protocol, version 1: the JS twin of
+ * realtime/protocol.py (see /docs/protocol.md).
+ *
+ * Message types, error codes, close codes, op ids and the few text rules a
+ * client must respect before it sends a change. Pure: no DOM, no socket.
+ *
+ * @module editor/protocol
+ */
+
+/** Protocol version spoken by this client (``hello.protocol``). */
+export const PROTOCOL_VERSION = 1;
+
+/** Message types (the ``"type"`` key of every frame). */
+export const MessageType = Object.freeze({
+  // server to client
+  HELLO: "hello",
+  ACK: "ack",
+  OP: "op",
+  BATCH: "batch",
+  PRESENCE: "presence",
+  JOIN: "join",
+  LEAVE: "leave",
+  REDIRECT: "redirect",
+  ERROR: "error",
+  // server extensions (docs/protocol.md)
+  TITLE: "title",
+  ACCESS: "access",
+  // client to server: OP and PRESENCE
+});
+
+/** Error codes of the ``error`` frame. */
+export const ErrorCode = Object.freeze({
+  DENIED: "denied",
+  BAD_MESSAGE: "bad_message",
+  BAD_OP: "bad_op",
+  FORBIDDEN: "forbidden",
+  STALE: "stale",
+  TOO_LARGE: "too_large",
+  RATE_LIMITED: "rate_limited",
+  UNAVAILABLE: "unavailable",
+});
+
+/** Errors after which the same op is resent, with backoff, forever. */
+export const RETRY_ERRORS = Object.freeze(
+  new Set([ErrorCode.RATE_LIMITED, ErrorCode.UNAVAILABLE]),
+);
+
+/**
+ * Errors after which the client reloads from the server state: its pending
+ * ops are dropped (and shown to the person) because the server refused them.
+ */
+export const RELOAD_ERRORS = Object.freeze(
+  new Set([
+    ErrorCode.BAD_MESSAGE,
+    ErrorCode.BAD_OP,
+    ErrorCode.FORBIDDEN,
+    ErrorCode.STALE,
+    ErrorCode.TOO_LARGE,
+  ]),
+);
+
+/** WebSocket close codes used by the server. */
+export const CloseCode = Object.freeze({
+  NORMAL: 1000,
+  MESSAGE_TOO_BIG: 1009,
+  REDIRECT: 4301,
+  NOT_LOGGED_IN: 4401,
+  FORBIDDEN: 4403,
+  NOT_FOUND: 4404,
+  MOVED: 4503,
+  /** Sent by this client when it drops a socket to reconnect (gap, reload). */
+  CLIENT_RECONNECT: 4000,
+});
+
+/** Most redirects followed in a row before asking the route endpoint. */
+export const MAX_REDIRECTS = 3;
+
+/** Backoff of op resends after ``rate_limited`` / ``unavailable``. */
+export const OP_RETRY = Object.freeze({ initial: 250, max: 10_000 });
+
+/** Backoff of reconnects after a lost socket. */
+export const RECONNECT = Object.freeze({ initial: 500, max: 15_000 });
+
+const CLIENT_ID_RE = /^[A-Za-z0-9_-]{16,64}$/;
+const OP_ID_RE = /^[A-Za-z0-9_-]{16,64}:[1-9][0-9]*$/;
+const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/**
+ * Return a fresh random client id: 22 characters of ``[A-Za-z0-9_-]``
+ * carrying 132 random bits (the protocol asks for at least 96).
+ *
+ * @param {(a: Uint8Array) => Uint8Array} [getRandomValues]
+ * @returns {string}
+ */
+export function makeClientId(
+  getRandomValues = (a) => globalThis.crypto.getRandomValues(a),
+) {
+  const bytes = getRandomValues(new Uint8Array(22));
+  let id = "";
+  for (const byte of bytes) id += B64URL[byte & 63];
+  return id;
+}
+
+/**
+ * Return whether ``id`` is a well-formed client id.
+ * @param {string} id
+ */
+export function isClientId(id) {
+  return typeof id === "string" && CLIENT_ID_RE.test(id);
+}
+
+/**
+ * Return the op id ``"<clientId>:<seq>"``.
+ * @param {string} clientId
+ * @param {number} seq  counting from 1
+ */
+export function opId(clientId, seq) {
+  return `${clientId}:${seq}`;
+}
+
+/**
+ * Return whether ``id`` is a well-formed op id.
+ * @param {string} id
+ */
+export function isOpId(id) {
+  return typeof id === "string" && OP_ID_RE.test(id);
+}
+
+// U+0000 or a surrogate that is not part of a pair.
+const BAD_CHAR_RE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Return ``text`` with U+0000 and lone surrogates replaced by U+FFFD (same
+ * length in UTF-16 code units), so the server can store it.
+ * @param {string} text
+ */
+export function sanitizeText(text) {
+  return text.replace(BAD_CHAR_RE, "\uFFFD");
+}
+
+/**
+ * Return whether ``text`` holds a character the protocol forbids.
+ * @param {string} text
+ */
+export function hasBadChars(text) {
+  BAD_CHAR_RE.lastIndex = 0;
+  const found = BAD_CHAR_RE.test(text);
+  BAD_CHAR_RE.lastIndex = 0;
+  return found;
+}
+
+/**
+ * Return the text inserted by a list of delta ops, embeds left out: what a
+ * person would want back when a change could not be saved.
+ *
+ * @param {{ops: Array<Object>}|Array<Object>|null} delta
+ * @returns {string}
+ */
+export function insertedText(delta) {
+  if (!delta) return "";
+  const ops = Array.isArray(delta) ? delta : delta.ops || [];
+  let text = "";
+  for (const op of ops) {
+    if (typeof op.insert === "string") text += op.insert;
+  }
+  return text;
+}
+
+/**
+ * Build the client ``op`` frame.
+ * @param {{id: string, rev: number, delta: {ops: Array<Object>}}} op
+ */
+export function opMessage({ id, rev, delta }) {
+  return { type: MessageType.OP, id, rev, delta: delta.ops };
+}
+
+/**
+ * Build the client ``presence`` frame.
+ * @param {number} rev
+ * @param {{index: number, length: number}|null} range
+ */
+export function presenceMessage(rev, range) {
+  return {
+    type: MessageType.PRESENCE,
+    rev,
+    range: range ? { index: range.index, length: range.length } : null,
+  };
+}
