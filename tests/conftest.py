@@ -58,6 +58,9 @@ def django_db_modify_db_settings(postgres_server: PostgresServer) -> None:
     default.clear()
     default.update(config)
     default.setdefault("TEST", {})["NAME"] = "test_collabdocs"
+    # clear() dropped the defaults Django filled in at start-up (AUTOCOMMIT,
+    # TIME_ZONE, TEST.MIRROR...); fill them in again.
+    connections.configure_settings(settings.DATABASES)
     # Drop any wrapper created from the SQLite default before this ran.
     try:
         del connections["default"]
