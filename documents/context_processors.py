@@ -9,4 +9,7 @@ from django.http import HttpRequest
 
 def site(request: HttpRequest) -> dict[str, Any]:
     """Expose product-wide flags to templates."""
-    return {"signup_enabled": settings.COLLABDOCS["SIGNUP_ENABLED"]}
+    return {
+        "signup_enabled": settings.COLLABDOCS["SIGNUP_ENABLED"],
+        "title_max_length": settings.COLLABDOCS["TITLE_MAX_LENGTH"],
+    }

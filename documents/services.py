@@ -195,16 +195,18 @@ def document_rename(
     return document
 
 
-def _owner_only(document: Document, actor: AbstractBaseUser, what: str) -> None:
-    access = _access(actor=actor, document=document, link_token=None)
+def _owner_only(document: Document, actor: AbstractBaseUser, what: str, link_token: str | None) -> None:
+    access = _access(actor=actor, document=document, link_token=link_token)
     if not access.is_owner:
         raise ActionNotAllowed(f"Only the owner can {what}.")
 
 
 @transaction.atomic
-def document_trash(*, document: Document, actor: AbstractBaseUser) -> Document:
+def document_trash(
+    *, document: Document, actor: AbstractBaseUser, link_token: str | None = None
+) -> Document:
     """Move the document to the trash: it disappears for everyone but its owner."""
-    _owner_only(document, actor, "move this document to the trash")
+    _owner_only(document, actor, "move this document to the trash", link_token)
     document = _locked(document)
     if document.trashed_at is None:
         document.trashed_at = timezone.now()
@@ -214,9 +216,11 @@ def document_trash(*, document: Document, actor: AbstractBaseUser) -> Document:
 
 
 @transaction.atomic
-def document_restore(*, document: Document, actor: AbstractBaseUser) -> Document:
+def document_restore(
+    *, document: Document, actor: AbstractBaseUser, link_token: str | None = None
+) -> Document:
     """Bring the document back from the trash with its shares as they were."""
-    _owner_only(document, actor, "restore this document")
+    _owner_only(document, actor, "restore this document", link_token)
     document = _locked(document)
     if document.trashed_at is not None:
         document.trashed_at = None
@@ -226,9 +230,11 @@ def document_restore(*, document: Document, actor: AbstractBaseUser) -> Document
 
 
 @transaction.atomic
-def document_delete_forever(*, document: Document, actor: AbstractBaseUser) -> None:
+def document_delete_forever(
+    *, document: Document, actor: AbstractBaseUser, link_token: str | None = None
+) -> None:
     """Delete a trashed document with its history and shares; there is no undo."""
-    _owner_only(document, actor, "delete this document")
+    _owner_only(document, actor, "delete this document", link_token)
     document = _locked(document)
     if document.trashed_at is None:
         raise ValidationError("Move the document to the trash before deleting it forever.", code="not_trashed")
@@ -430,9 +436,11 @@ def link_set_mode(
 
 
 @transaction.atomic
-def ownership_transfer(*, document: Document, actor: AbstractBaseUser, identifier: str) -> AbstractBaseUser:
+def ownership_transfer(
+    *, document: Document, actor: AbstractBaseUser, identifier: str, link_token: str | None = None
+) -> AbstractBaseUser:
     """Make someone else the owner; the previous owner stays on as an editor who can share."""
-    _owner_only(document, actor, "transfer ownership")
+    _owner_only(document, actor, "transfer ownership", link_token)
     if document.is_trashed:
         raise ValidationError("Restore the document before transferring it.", code="trashed")
     target = user_find_for_sharing(identifier=identifier)

@@ -1,0 +1,66 @@
+"""Accounts: sign up, and the Django auth views this site uses.
+
+Sign-in, sign-out (POST only) and password change are Django's own views
+with this site's templates (``templates/registration/``). Sign-up can be
+turned off with ``COLLABDOCS["SIGNUP_ENABLED"]`` (env ``SIGNUP_ENABLED``);
+the page then answers 404 with a clear message. There is no password reset
+by email: the site sends no mail; an administrator resets passwords in the
+admin.
+"""
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import UserCreationForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.views.decorators.http import require_http_methods
+
+
+class SignupForm(UserCreationForm):
+    """A new account: username, email address and password."""
+
+    email = forms.EmailField(
+        help_text="People can share documents with you by this address.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username", "email")
+
+    def clean_email(self) -> str:
+        """Refuse an email address another account already uses."""
+        email = self.cleaned_data["email"].strip()
+        if get_user_model()._default_manager.filter(email__iexact=email).exists():
+            raise forms.ValidationError("An account with this email address already exists.")
+        return email
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    """Create an account and sign in, unless sign-up is turned off."""
+    if not settings.COLLABDOCS["SIGNUP_ENABLED"]:
+        return render(request, "registration/signup_closed.html", status=404)
+    if request.user.is_authenticated:
+        return redirect("documents:list")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {user.get_username()}! Create your first document.")
+        return redirect("documents:list")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("signup/", signup, name="signup"),
+    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+]

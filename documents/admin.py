@@ -1,0 +1,174 @@
+"""Django admin for documents, their versions and their operations.
+
+Staff act on documents here (the pages give staff nothing special). Object
+permissions are managed through guardian's admin views ("Object
+permissions" on a document). Versions and operations are history and stay
+read-only. Changes made here reach open sockets the same way the services'
+do: through :mod:`realtime.events` after the transaction commits.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db import transaction
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+from guardian.admin import GuardedModelAdmin
+
+from documents.content import document_content
+from documents.models import Document, DocumentVersion, Operation
+from documents.render import render_text
+from realtime import events
+
+PREVIEW_CHARS = 2000
+
+
+class TrashedFilter(admin.SimpleListFilter):
+    """Filter documents by whether they are in the trash."""
+
+    title = "in trash"
+    parameter_name = "trashed"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "In trash"), ("no", "Not in trash")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(trashed_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(trashed_at__isnull=True)
+        return queryset
+
+
+class ReadOnlyMixin:
+    """Let staff look, never add, change or delete."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class DocumentVersionInline(ReadOnlyMixin, admin.TabularInline):
+    """The document's stored versions, newest first."""
+
+    model = DocumentVersion
+    fields = ("revision", "kind", "name", "author", "created_at")
+    readonly_fields = fields
+    ordering = ("-revision",)
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Document)
+class DocumentAdmin(GuardedModelAdmin):
+    """Documents with their owner, revision, last edit and size of op log."""
+
+    list_display = (
+        "title",
+        "owner",
+        "head_revision",
+        "updated_at",
+        "last_edited_by",
+        "op_count",
+        "link_mode",
+        "is_in_trash",
+    )
+    list_select_related = ("owner", "last_edited_by")
+    list_filter = ("link_mode", TrashedFilter)
+    search_fields = ("title", "owner__username", "owner__email", "=public_id")
+    date_hierarchy = "updated_at"
+    ordering = ("-updated_at",)
+    fields = (
+        "title",
+        "public_id",
+        "owner",
+        "link_mode",
+        "history_visible_to_viewers",
+        "head_revision",
+        "snapshot",
+        "created_at",
+        "updated_at",
+        "last_edited_by",
+        "trashed_at",
+        "op_count",
+        "content_preview",
+    )
+    readonly_fields = (
+        "public_id",
+        "owner",
+        "head_revision",
+        "snapshot",
+        "created_at",
+        "updated_at",
+        "last_edited_by",
+        "trashed_at",
+        "op_count",
+        "content_preview",
+    )
+    inlines = (DocumentVersionInline,)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
+        return super().get_queryset(request).annotate(_op_count=Count("operations", distinct=True))
+
+    @admin.display(description="ops", ordering="_op_count")
+    def op_count(self, document: Document) -> int:
+        """Return the number of operations stored after the snapshot."""
+        return getattr(document, "_op_count", None) or document.operations.count()
+
+    @admin.display(description="in trash", boolean=True, ordering="trashed_at")
+    def is_in_trash(self, document: Document) -> bool:
+        """Return whether the document is in the trash."""
+        return document.is_trashed
+
+    @admin.display(description="content (plain text)")
+    def content_preview(self, document: Document) -> str:
+        """Return the start of the current content as escaped plain text."""
+        text = render_text(document_content(document))
+        more = "…" if len(text) > PREVIEW_CHARS else ""
+        return format_html('<div style="white-space: pre-wrap; max-width: 60em">{}{}</div>', text[:PREVIEW_CHARS], more)
+
+    def save_model(self, request: HttpRequest, obj: Document, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        public_id, changed = obj.public_id, set(form.changed_data)
+        if change and "title" in changed:
+            title = obj.title
+            transaction.on_commit(lambda: events.title_changed(public_id=public_id, title=title))
+        if change and "link_mode" in changed:
+            transaction.on_commit(lambda: events.access_changed(public_id=public_id))
+
+    def delete_model(self, request: HttpRequest, obj: Document) -> None:
+        self.delete_queryset(request, Document.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Document]) -> None:
+        """Delete documents with their history and object permissions."""
+        from documents.services import delete_documents
+
+        delete_documents(queryset)
+
+
+@admin.register(DocumentVersion)
+class DocumentVersionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Stored versions (snapshots), read-only."""
+
+    list_display = ("document", "revision", "kind", "name", "author", "created_at")
+    list_select_related = ("document", "author")
+    list_filter = ("kind",)
+    search_fields = ("document__title", "name", "=document__public_id")
+    raw_id_fields = ("document",)
+
+
+@admin.register(Operation)
+class OperationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Stored operations, read-only."""
+
+    list_display = ("document", "revision", "op_id", "author", "created_at")
+    list_select_related = ("document", "author")
+    search_fields = ("document__title", "op_id", "=document__public_id")
+    raw_id_fields = ("document",)

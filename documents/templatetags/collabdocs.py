@@ -1,0 +1,42 @@
+"""Template helpers: static bundles that may not be built yet, relative times."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django import template
+from django.contrib.staticfiles import finders
+from django.utils import timezone
+from django.utils.timesince import timesince
+
+register = template.Library()
+
+
+@register.simple_tag
+def static_exists(path: str) -> bool:
+    """Return whether a static file exists, e.g. a bundle built by ``npm run build``.
+
+    Templates include ``dist/editor.js`` only when it exists, so a checkout
+    without the bundle still serves a working (read-only) page.
+    """
+    return bool(finders.find(path))
+
+
+@register.simple_tag
+def script_path(name: str) -> str:
+    """Return the static path of a plain script: the bundle, else its source.
+
+    ``app.js`` is plain browser JavaScript without imports, so its source
+    runs as is when ``static/dist`` has not been built.
+    """
+    built = f"dist/{name}"
+    return built if finders.find(built) else f"src/{name}"
+
+
+@register.filter
+def ago(value: datetime | None) -> str:
+    """Return "just now" or "5 minutes ago" for a past time."""
+    if value is None:
+        return ""
+    if timezone.now() - value < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(value, depth=1)} ago"

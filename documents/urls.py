@@ -1,0 +1,25 @@
+"""URLs of the document pages and their JSON endpoints (namespace ``documents``)."""
+from django.urls import path
+
+from documents import api, views
+
+app_name = "documents"
+
+urlpatterns = [
+    path("", views.document_list, {"section": "mine"}, name="list"),
+    path("shared/", views.document_list, {"section": "shared"}, name="shared"),
+    path("trash/", views.document_list, {"section": "trash"}, name="trash"),
+    path("new/", views.document_create, name="create"),
+    path("d/<uuid:public_id>/", views.document_detail, name="detail"),
+    path("d/<uuid:public_id>/trash/", views.document_trash, name="trash_document"),
+    path("d/<uuid:public_id>/restore/", views.document_restore, name="restore"),
+    path("d/<uuid:public_id>/delete/", views.document_delete, name="delete"),
+    path("api/docs/<uuid:public_id>/rename", api.rename, name="rename"),
+    path("api/docs/<uuid:public_id>/share", api.share, name="share"),
+    path("api/docs/<uuid:public_id>/share/role", api.share_role, name="share_role"),
+    path("api/docs/<uuid:public_id>/share/revoke", api.share_revoke, name="share_revoke"),
+    path("api/docs/<uuid:public_id>/share/group", api.share_group, name="share_group"),
+    path("api/docs/<uuid:public_id>/share/group/revoke", api.share_group_revoke, name="share_group_revoke"),
+    path("api/docs/<uuid:public_id>/share/link", api.share_link, name="share_link"),
+    path("api/docs/<uuid:public_id>/share/transfer", api.share_transfer, name="share_transfer"),
+]

@@ -1,0 +1,433 @@
+/*
+ * CollabDocs page scripts: the share dialog, renaming a document in place,
+ * confirmations and dismissible messages. Plain browser JavaScript with no
+ * imports, so it runs as the esbuild bundle (static/dist/app.js) or, before
+ * a build, straight from static/src/app.js.
+ *
+ * Everything the server sends is shown with textContent or form values,
+ * never as HTML: titles and names are written by people.
+ *
+ * Events, for the live editor (editor.js):
+ *   - listens for `collabdocs:title` on document ({detail: {title}}) and
+ *     shows the new title (someone else renamed the document);
+ *   - dispatches `collabdocs:renamed` on document ({detail: {title}}) after
+ *     this page renamed it.
+ */
+(() => {
+  "use strict";
+
+  // --- Requests -------------------------------------------------------
+
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    if (match) return decodeURIComponent(match[1]);
+    const input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  const STATUS_MESSAGES = {
+    401: "Your session has ended. Sign in again and retry.",
+    403: "That isn’t allowed. If you were signed out, reload the page.",
+    404: "This document no longer exists, or you no longer have access.",
+  };
+
+  /** Fetch a JSON endpoint; resolve with its data or reject with a message for people. */
+  async function api(url, { method = "GET", body } = {}) {
+    const headers = { Accept: "application/json" };
+    const options = { method, headers, credentials: "same-origin" };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      headers["X-CSRFToken"] = csrfToken();
+      options.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(url, options);
+    } catch (error) {
+      throw new Error("Can’t reach the server. Check your connection and try again.");
+    }
+    let data = null;
+    if ((response.headers.get("Content-Type") || "").includes("application/json")) {
+      data = await response.json().catch(() => null);
+    }
+    if (!response.ok) {
+      const message = (data && data.error) || STATUS_MESSAGES[response.status] || `The server answered ${response.status}.`;
+      throw new Error(message);
+    }
+    return data || {};
+  }
+
+  /** Build an element: el("li", {className: "x"}, "text", child). Strings become text. */
+  function el(tag, props = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(props)) {
+      if (value === undefined || value === null || value === false) continue;
+      if (key === "dataset") Object.assign(node.dataset, value);
+      else if (key in node && typeof value !== "string") node[key] = value;
+      else if (key === "className" || key === "textContent" || key === "value" || key === "title") node[key] = value;
+      else node.setAttribute(key, value);
+    }
+    for (const child of children) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return node;
+  }
+
+  function avatar(name) {
+    const letter = (name || "?").trim().charAt(0).toUpperCase() || "?";
+    let hash = 0;
+    for (const char of name || "") hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+    const colors = ["#1a73e8", "#188038", "#d93025", "#e37400", "#7b1fa2", "#00796b", "#c2185b", "#5f6368"];
+    const node = el("span", { className: "avatar", "aria-hidden": "true" }, letter);
+    node.style.background = colors[hash % colors.length];
+    return node;
+  }
+
+  // --- Messages and confirmations ------------------------------------
+
+  document.addEventListener("click", (event) => {
+    const close = event.target.closest("[data-dismiss]");
+    if (close) close.closest(".message")?.remove();
+  });
+
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  });
+
+  // Close the account menu when clicking elsewhere.
+  document.addEventListener("click", (event) => {
+    for (const menu of document.querySelectorAll("details.usermenu[open]")) {
+      if (!menu.contains(event.target)) menu.removeAttribute("open");
+    }
+  });
+
+  // --- Rename in place ----------------------------------------------
+
+  const titleInput = document.getElementById("doc-title");
+  const titleStatus = document.getElementById("title-status");
+  let savedTitle = titleInput ? (titleInput.value ?? titleInput.textContent).trim() : "";
+
+  function showTitle(title) {
+    savedTitle = title;
+    if (titleInput) {
+      if (titleInput.tagName === "INPUT") {
+        if (document.activeElement !== titleInput) titleInput.value = title;
+      } else {
+        titleInput.textContent = title;
+      }
+    }
+    document.title = `${title} · CollabDocs`;
+    for (const button of document.querySelectorAll("[data-share-title]")) {
+      if (button.closest(".doc-actions")) button.dataset.shareTitle = title;
+    }
+  }
+
+  function setTitleStatus(text, kind) {
+    if (!titleStatus) return;
+    titleStatus.textContent = text;
+    titleStatus.dataset.kind = kind || "";
+  }
+
+  async function saveTitle() {
+    const title = titleInput.value.trim();
+    if (title === savedTitle) {
+      titleInput.value = savedTitle;
+      titleInput.removeAttribute("aria-invalid");
+      setTitleStatus("");
+      return;
+    }
+    setTitleStatus("Saving…");
+    try {
+      const data = await api(titleInput.dataset.renameUrl, { method: "POST", body: { title } });
+      titleInput.removeAttribute("aria-invalid");
+      titleInput.value = data.title;
+      showTitle(data.title);
+      setTitleStatus("Saved", "ok");
+      document.dispatchEvent(new CustomEvent("collabdocs:renamed", { detail: { title: data.title } }));
+    } catch (error) {
+      titleInput.setAttribute("aria-invalid", "true");
+      setTitleStatus(error.message, "error");
+    }
+  }
+
+  if (titleInput && titleInput.tagName === "INPUT" && titleInput.dataset.renameUrl) {
+    titleInput.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        titleInput.blur();
+      } else if (event.key === "Escape") {
+        titleInput.value = savedTitle;
+        titleInput.removeAttribute("aria-invalid");
+        setTitleStatus("");
+        titleInput.blur();
+      }
+    });
+    titleInput.addEventListener("change", saveTitle);
+    titleInput.addEventListener("focus", () => titleInput.select());
+  }
+
+  document.addEventListener("collabdocs:title", (event) => {
+    const title = event.detail && event.detail.title;
+    if (typeof title === "string") showTitle(title);
+  });
+
+  // --- Share dialog ---------------------------------------------------
+
+  const dialog = document.getElementById("share-dialog");
+  if (!dialog) return;
+
+  const field = (name) => dialog.querySelector(`[data-share-field="${name}"]`);
+  const form = (name) => dialog.querySelector(`[data-share-form="${name}"]`);
+  let shareUrl = null;
+  let state = null;
+  let busy = false;
+
+  function setStatus(text, kind) {
+    const status = field("status");
+    status.textContent = text || "";
+    status.dataset.kind = kind || "ok";
+    status.hidden = !text;
+  }
+
+  async function run(path, body, { confirmText } = {}) {
+    if (busy) return;
+    if (confirmText && !window.confirm(confirmText)) return;
+    busy = true;
+    dialog.setAttribute("aria-busy", "true");
+    try {
+      const data = await api(shareUrl + path, { method: "POST", body });
+      if (data.share === null) {
+        // The user gave their own access away.
+        window.location.assign("/");
+        return;
+      }
+      render(data.share);
+      setStatus(data.message, "ok");
+      return true;
+    } catch (error) {
+      setStatus(error.message, "error");
+      return false;
+    } finally {
+      busy = false;
+      dialog.removeAttribute("aria-busy");
+    }
+  }
+
+  function roleValue(role, canShare) {
+    return role === "editor" && canShare ? "editor+share" : role;
+  }
+
+  function roleSelect(current, onChange, { allowShare = true, label }) {
+    const select = el("select", { "aria-label": label });
+    const options = [["viewer", "Viewer"], ["editor", "Editor"]];
+    if (allowShare) options.push(["editor+share", "Editor, can share"]);
+    for (const [value, text] of options) {
+      select.append(el("option", { value, selected: value === current }, text));
+    }
+    select.addEventListener("change", () => onChange(select.value, select));
+    return select;
+  }
+
+  function roleText(role, canShare) {
+    if (role === "owner") return "Owner";
+    const label = role === "editor" ? "Editor" : "Viewer";
+    return canShare ? `${label}, can share` : label;
+  }
+
+  function personRow(person, { role, canShare, isOwner }) {
+    const manage = state.you.can_manage;
+    const name = person.name + (person.is_you ? " (you)" : "");
+    const sub = person.email ? `${person.username} · ${person.email}` : person.username;
+    const row = el("li", { className: "share-row", dataset: { userId: String(person.id) } },
+      avatar(person.name),
+      el("div", { className: "share-who" }, el("strong", {}, name), el("span", {}, sub)));
+    if (isOwner) {
+      row.append(el("span", { className: "share-role" }, "Owner"));
+    } else if (manage && !person.is_you) {
+      row.append(roleSelect(roleValue(role, canShare), (value, select) => {
+        const [newRole, share] = value.split("+");
+        run("/role", { user: person.id, role: newRole, can_share: share === "share" }).then((ok) => {
+          if (!ok) select.value = roleValue(role, canShare);
+        });
+      }, { label: `Role of ${person.name}` }));
+      row.append(el("button", {
+        type: "button", className: "icon-button", title: `Remove ${person.name}`, "aria-label": `Remove ${person.name}`,
+        onclick: () => run("/revoke", { user: person.id }),
+      }, closeIcon()));
+    } else {
+      row.append(el("span", { className: "share-role" }, roleText(role, canShare)));
+      if (person.is_you) {
+        row.append(el("button", {
+          type: "button", className: "button button-quiet button-small",
+          onclick: () => run("/revoke", { user: person.id }, {
+            confirmText: "Remove your own access to this document? You will need to be invited again.",
+          }),
+        }, "Leave"));
+      }
+    }
+    return row;
+  }
+
+  function closeIcon() {
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("d", "M19 6.4 17.6 5 12 10.6 6.4 5 5 6.4 10.6 12 5 17.6 6.4 19 12 13.4 17.6 19 19 17.6 13.4 12z");
+    path.setAttribute("fill", "currentColor");
+    svg.append(path);
+    return svg;
+  }
+
+  function groupRow(group) {
+    const manage = state.you.can_manage;
+    const row = el("li", { className: "share-row", dataset: { groupId: String(group.id) } },
+      avatar(group.name),
+      el("div", { className: "share-who" }, el("strong", {}, group.name), el("span", {}, "Group")));
+    if (manage) {
+      row.append(roleSelect(group.role, (value, select) => {
+        run("/group", { group: group.name, role: value }).then((ok) => { if (!ok) select.value = group.role; });
+      }, { allowShare: false, label: `Role of group ${group.name}` }));
+      row.append(el("button", {
+        type: "button", className: "icon-button", title: `Remove group ${group.name}`, "aria-label": `Remove group ${group.name}`,
+        onclick: () => run("/group/revoke", { group: group.id }),
+      }, closeIcon()));
+    } else {
+      row.append(el("span", { className: "share-role" }, roleText(group.role, false)));
+    }
+    return row;
+  }
+
+  function render(next) {
+    state = next;
+    const manage = state.you.can_manage;
+    field("title").textContent = state.document.title;
+    field("readonly").hidden = manage;
+    form("grant").hidden = !manage;
+    form("group").hidden = !manage;
+
+    const people = field("people");
+    people.replaceChildren(personRow(state.owner, { isOwner: true }),
+      ...state.people.map((person) => personRow(person, { role: person.role, canShare: person.can_share })));
+
+    const groups = field("groups");
+    groups.replaceChildren(...state.groups.map(groupRow));
+    if (!state.groups.length) groups.append(el("li", { className: "share-empty" }, "Not shared with any group."));
+    field("groups-section").hidden = !manage && !state.groups.length;
+
+    const mode = field("link-mode");
+    mode.replaceChildren(...state.link_modes.map((option) =>
+      el("option", { value: option.value, selected: option.value === state.link.mode },
+        option.value === "off" ? "Restricted: only people with access" : option.label)));
+    mode.hidden = !manage;
+    const current = state.link_modes.find((option) => option.value === state.link.mode);
+    field("link-mode-text").textContent = manage ? "" :
+      (state.link.mode === "off" ? "Only people with access can open this document." : current.label + ".");
+    field("link-row").hidden = !state.link.url;
+    field("link-url").value = state.link.url || "";
+    dialog.querySelector('[data-share-action="regenerate"]').hidden = !manage;
+
+    field("transfer-section").hidden = !state.you.is_owner;
+  }
+
+  async function openDialog(url, title) {
+    shareUrl = url;
+    state = null;
+    setStatus("");
+    field("title").textContent = title || "";
+    field("people").replaceChildren(el("li", { className: "share-empty" }, "Loading…"));
+    field("groups").replaceChildren();
+    for (const name of ["grant", "group"]) form(name).hidden = true;
+    field("transfer-section").hidden = true;
+    field("readonly").hidden = true;
+    field("link-row").hidden = true;
+    if (!dialog.open) dialog.showModal();
+    try {
+      render(await api(url));
+      if (state.you.can_manage) dialog.querySelector("#share-identifier").focus();
+    } catch (error) {
+      field("people").replaceChildren();
+      setStatus(error.message, "error");
+    }
+  }
+
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-share-url]");
+    if (button) {
+      event.preventDefault();
+      openDialog(button.dataset.shareUrl, button.dataset.shareTitle);
+    }
+  });
+
+  for (const button of dialog.querySelectorAll("[data-dialog-close]")) {
+    button.addEventListener("click", () => dialog.close());
+  }
+  dialog.addEventListener("click", (event) => {
+    if (event.target === dialog) dialog.close(); // a click on the backdrop
+  });
+
+  form("grant").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(event.target);
+    const role = data.get("role");
+    const ok = await run("", {
+      identifier: String(data.get("identifier") || ""),
+      role,
+      can_share: role === "editor" && data.get("can_share") === "on",
+    });
+    if (ok) event.target.reset();
+  });
+
+  const grantRole = form("grant").querySelector("select[name=role]");
+  const grantShare = form("grant").querySelector("input[name=can_share]");
+  const syncShareBox = () => {
+    grantShare.disabled = grantRole.value !== "editor";
+    if (grantShare.disabled) grantShare.checked = false;
+  };
+  grantRole.addEventListener("change", syncShareBox);
+  form("grant").addEventListener("reset", () => setTimeout(syncShareBox));
+  syncShareBox();
+
+  form("group").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(event.target);
+    const ok = await run("/group", { group: String(data.get("group") || ""), role: data.get("role") });
+    if (ok) event.target.reset();
+  });
+
+  form("transfer").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const identifier = String(new FormData(event.target).get("identifier") || "").trim();
+    const ok = await run("/transfer", { identifier }, {
+      confirmText: `Make ${identifier} the owner of this document? Only they will be able to undo this.`,
+    });
+    if (ok) event.target.reset();
+  });
+
+  field("link-mode").addEventListener("change", async (event) => {
+    const select = event.target;
+    const ok = await run("/link", { mode: select.value });
+    if (!ok && state) select.value = state.link.mode;
+  });
+
+  dialog.querySelector('[data-share-action="regenerate"]').addEventListener("click", () => {
+    run("/link", { mode: state.link.mode, regenerate: true }, {
+      confirmText: "Make a new link? The current link will stop working for anyone who hasn’t opened it yet.",
+    });
+  });
+
+  dialog.querySelector('[data-share-action="copy"]').addEventListener("click", async () => {
+    const input = field("link-url");
+    try {
+      await navigator.clipboard.writeText(input.value);
+    } catch (error) {
+      input.select();
+      document.execCommand("copy");
+    }
+    setStatus("Link copied.", "ok");
+  });
+})();
