@@ -5,7 +5,8 @@
  * data-can-edit, data-rename-url, data-route-url, data-user-id,
  * data-user-name), mounts Quill into ``#toolbar`` / ``#editor`` and connects.
  * ``window.collabdocs`` exposes {quill, client, connection, binding} for
- * debugging and the browser tests.
+ * debugging and the browser tests. The title is renamed in place by app.js;
+ * renames announced by the server are passed to it (``collabdocs:title``).
  *
  * @module editor
  */
@@ -21,7 +22,7 @@ import "./editor.css";
 import { Connection } from "./editor/connection.js";
 import { OTClient } from "./editor/ot-client.js";
 import { QuillBinding } from "./editor/quill-binding.js";
-import { Notices, TitleController, renderPeople, statusIndicator } from "./editor/ui.js";
+import { Notices, announceTitle, renderPeople, statusIndicator } from "./editor/ui.js";
 
 Quill.register("modules/cursors", QuillCursors);
 
@@ -137,11 +138,8 @@ function main() {
   const notices = new Notices(app);
   const showStatus = statusIndicator(document.getElementById("connection-status"));
   const peopleEl = document.getElementById("people");
-  const title = new TitleController({
-    element: document.getElementById("doc-title"),
-    status: document.getElementById("title-status"),
-    renameUrl: data.renameUrl,
-  });
+  // Renaming in place is app.js's; it shows titles announced here.
+  const titleEl = document.getElementById("doc-title");
 
   const applyAccess = () => {
     const ready = connection.hellos > 0 && !connection.stopReason;
@@ -149,7 +147,6 @@ function main() {
     quill.enable(editable);
     app.dataset.readOnly = String(!editable);
     toolbarEl.hidden = !canEdit || Boolean(connection.stopReason);
-    const titleEl = title.element;
     if (titleEl instanceof HTMLInputElement) titleEl.readOnly = !canEdit;
   };
 
@@ -170,7 +167,7 @@ function main() {
   });
   const showPeople = () => renderPeople(peopleEl, connection.user || pageUser, connection.peers.list());
   connection.on("peers", showPeople);
-  connection.on("title", (text) => title.apply(text));
+  connection.on("title", announceTitle);
   connection.on("notice", ({ kind, message, text }) => {
     const notice = { kind, message, text, tone: "warning" };
     if (kind === "signed_out") {
@@ -186,7 +183,6 @@ function main() {
     notices.show(notice);
   });
 
-  title.attach();
   showPeople();
   showStatus({ status: connection.status, pending: 0, retrying: false });
   applyAccess();
@@ -201,7 +197,7 @@ function main() {
   window.addEventListener("offline", () => connection.setOnline(false));
   connection.online = navigator.onLine !== false;
 
-  window.collabdocs = { quill, client, connection, binding, notices, title };
+  window.collabdocs = { quill, client, connection, binding, notices };
   connection.start();
 }
 

@@ -1,6 +1,8 @@
 /**
  * The page around the editor: connection indicator, who is here, notices to
- * the person, and the in-place title rename.
+ * the person, and the title. Renaming in place is app.js's (it POSTs the
+ * new title); this module passes the server's ``title`` frames to it as a
+ * ``collabdocs:title`` event.
  *
  * @module editor/ui
  */
@@ -178,149 +180,10 @@ export class Notices {
 }
 
 /**
- * Return the value of a cookie (the CSRF token).
- * @param {string} name
+ * Tell the page (app.js) that the document was renamed, by anyone: it shows
+ * the new title in ``#doc-title`` and the window title.
+ * @param {string} title
  */
-export function cookie(name) {
-  for (const part of document.cookie.split(";")) {
-    const [key, ...rest] = part.trim().split("=");
-    if (key === name) return decodeURIComponent(rest.join("="));
-  }
-  return "";
-}
-
-/**
- * The document title: renamed in place by people who may edit, updated for
- * everyone when the server announces a rename (``title`` frame).
- */
-export class TitleController {
-  /**
-   * @param {Object} options
-   * @param {HTMLElement|null} options.element  ``#doc-title`` (an input for
-   *   editors, a heading for viewers)
-   * @param {HTMLElement|null} options.status   ``#title-status``
-   * @param {string} options.renameUrl
-   * @param {typeof fetch} [options.fetchImpl]
-   */
-  constructor({ element, status, renameUrl, fetchImpl = (...a) => fetch(...a) }) {
-    this.element = element;
-    this.status = status;
-    this.renameUrl = renameUrl;
-    this.fetchImpl = fetchImpl;
-    this.saved = element ? this._read() : "";
-    this.saving = false;
-    this._statusTimer = null;
-  }
-
-  /** Wire the input: Enter or leaving the field saves, Escape reverts. */
-  attach() {
-    const el = this.element;
-    if (!el || !(el instanceof HTMLInputElement) || el.dataset.renameBound) return;
-    el.dataset.renameBound = "editor";
-    el.addEventListener("keydown", (event) => {
-      if (event.key === "Enter") {
-        event.preventDefault();
-        el.blur();
-      } else if (event.key === "Escape") {
-        el.value = this.saved;
-        el.removeAttribute("aria-invalid");
-        el.blur();
-      }
-    });
-    el.addEventListener("blur", () => this.save());
-  }
-
-  _read() {
-    const el = this.element;
-    return el instanceof HTMLInputElement ? el.value : el.textContent.trim();
-  }
-
-  /** @param {string} title */
-  _write(title) {
-    const el = this.element;
-    if (!el) return;
-    if (el instanceof HTMLInputElement) el.value = title;
-    else el.textContent = title;
-  }
-
-  /**
-   * Show a short status next to the title.
-   * @param {string} text
-   * @param {"ok"|"error"|""} kind
-   */
-  _status(text, kind) {
-    if (!this.status) return;
-    this.status.textContent = text;
-    this.status.dataset.kind = kind;
-    clearTimeout(this._statusTimer);
-    if (kind === "ok") {
-      this._statusTimer = setTimeout(() => {
-        this.status.textContent = "";
-        this.status.dataset.kind = "";
-      }, 2000);
-    }
-  }
-
-  /** POST the new title if it changed. */
-  async save() {
-    const el = this.element;
-    if (!el || this.saving) return;
-    const title = this._read().trim();
-    if (title === this.saved) {
-      this._write(this.saved);
-      return;
-    }
-    if (!title) {
-      el.setAttribute("aria-invalid", "true");
-      this._status("A title cannot be empty.", "error");
-      this._write(this.saved);
-      return;
-    }
-    this.saving = true;
-    this._status("Saving…", "");
-    try {
-      const response = await this.fetchImpl(this.renameUrl, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: {
-          "Content-Type": "application/json",
-          Accept: "application/json",
-          "X-CSRFToken": cookie("csrftoken"),
-        },
-        body: JSON.stringify({ title }),
-      });
-      let data = {};
-      try {
-        data = await response.json();
-      } catch {
-        data = {};
-      }
-      if (!response.ok) throw new Error(data.error || data.message || `HTTP ${response.status}`);
-      el.removeAttribute("aria-invalid");
-      this.apply(typeof data.title === "string" ? data.title : title, { force: true });
-      this._status("Saved", "ok");
-    } catch (err) {
-      el.setAttribute("aria-invalid", "true");
-      this._status(`Not renamed: ${err.message}`, "error");
-      this._write(this.saved);
-    } finally {
-      this.saving = false;
-    }
-  }
-
-  /**
-   * Show a title set elsewhere (the ``title`` frame), unless the person is
-   * typing a new one right now.
-   *
-   * @param {string} title
-   * @param {{force?: boolean}} [options]
-   */
-  apply(title, { force = false } = {}) {
-    const old = this.saved;
-    this.saved = title;
-    const el = this.element;
-    if (el && (force || document.activeElement !== el)) this._write(title);
-    if (old && document.title.includes(old)) document.title = document.title.replace(old, title);
-    else if (!old) document.title = title;
-  }
+export function announceTitle(title) {
+  document.dispatchEvent(new CustomEvent("collabdocs:title", { detail: { title } }));
 }
