@@ -14,6 +14,7 @@ from django.contrib import admin
 from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html
 from guardian.admin import GuardedModelAdmin
 
@@ -142,6 +143,31 @@ class DocumentAdmin(GuardedModelAdmin):
             transaction.on_commit(lambda: events.title_changed(public_id=public_id, title=title))
         if change and "link_mode" in changed:
             transaction.on_commit(lambda: events.access_changed(public_id=public_id))
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[list, dict, set, list]:
+        """Summarise a deletion: the documents, with their history and shares.
+
+        Django's own collector would refuse: versions are read-only here and
+        the snapshot pointer protects them. :func:`delete_documents` removes
+        them together, in one transaction.
+        """
+        documents = list(objs)
+        items = [
+            format_html(
+                '{}: <a href="{}">{}</a>',
+                "Document",
+                reverse("admin:documents_document_change", args=[document.pk]),
+                document.title,
+            )
+            for document in documents
+        ]
+        counts = {
+            "documents": len(documents),
+            "document versions": DocumentVersion.objects.filter(document__in=documents).count(),
+            "operations": Operation.objects.filter(document__in=documents).count(),
+        }
+        missing = set() if self.has_delete_permission(request) else {"document"}
+        return items, counts, missing, []
 
     def delete_model(self, request: HttpRequest, obj: Document) -> None:
         self.delete_queryset(request, Document.objects.filter(pk=obj.pk))

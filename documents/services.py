@@ -248,7 +248,10 @@ def delete_documents(documents: QuerySet[Document]) -> None:
     the admin calls this directly. Open sockets are told after commit.
     """
     with transaction.atomic():
-        doomed = list(documents.select_for_update().only("pk", "public_id"))
+        # Re-select plainly: the caller's queryset may carry annotations or
+        # select_related, which FOR UPDATE does not accept.
+        ids = documents.order_by().values("pk")
+        doomed = list(Document.objects.filter(pk__in=ids).select_for_update().only("pk", "public_id"))
         pks = [document.pk for document in doomed]
         content_type = ContentType.objects.get_for_model(Document)
         object_pks = [str(pk) for pk in pks]
