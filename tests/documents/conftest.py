@@ -1,0 +1,154 @@
+"""Fixtures for the documents tests: people, a shared document, sign-in as anyone.
+
+``world`` builds one document owned by ``owner`` and shared every way the
+product allows, so each test can act as any persona of the permission
+matrix (see ``PERSONAS``).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.test import Client
+from django.urls import reverse
+
+from documents import services
+from documents.models import Document, LinkMode
+from documents.roles import Role
+
+PERSONAS = (
+    "anonymous",
+    "stranger",
+    "viewer",
+    "editor",
+    "sharer",
+    "owner",
+    "link_viewer",
+    "link_editor",
+    "group_member",
+    "staff",
+    "superuser",
+)
+
+
+@dataclass
+class World:
+    """A document and one user per way of relating to it."""
+
+    owner: Any
+    viewer: Any
+    editor: Any
+    sharer: Any
+    stranger: Any
+    linker: Any
+    member: Any
+    staff: Any
+    superuser: Any
+    target: Any  # a viewer the matrix changes and removes
+    newcomer: Any  # someone with no access, to share with
+    group: Group  # "team": editors, with ``member`` in it
+    other_group: Group  # "outsiders": not shared yet
+    doc: Document
+
+    def refresh(self) -> Document:
+        """Reload and return the document."""
+        self.doc.refresh_from_db()
+        return self.doc
+
+
+@pytest.fixture
+def make_user(django_user_model: Any) -> Callable[..., Any]:
+    """Return a factory of active users with an email address and no password."""
+
+    def make(username: str, **extra: Any) -> Any:
+        extra.setdefault("email", f"{username}@example.com")
+        return django_user_model.objects.create_user(username=username, password=None, **extra)
+
+    return make
+
+
+@pytest.fixture
+def world(db: None, make_user: Callable[..., Any]) -> World:
+    """Return a document shared with a viewer, an editor, a sharer and a group."""
+    owner = make_user("owner", first_name="Olivia", last_name="Owner")
+    staff = make_user("staff", is_staff=True)
+    staff.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="documents",
+            codename__in=[
+                "view_document",
+                "change_document",
+                "view_documentversion",
+                "view_operation",
+            ],
+        )
+    )
+    world = World(
+        owner=owner,
+        viewer=make_user("viewer"),
+        editor=make_user("editor"),
+        sharer=make_user("sharer"),
+        stranger=make_user("stranger"),
+        linker=make_user("linker"),
+        member=make_user("member"),
+        staff=staff,
+        superuser=make_user("root", is_staff=True, is_superuser=True),
+        target=make_user("target"),
+        newcomer=make_user("newcomer"),
+        group=Group.objects.create(name="team"),
+        other_group=Group.objects.create(name="outsiders"),
+        doc=services.document_create(owner=owner, title="Quarterly plan"),
+    )
+    world.member.groups.add(world.group)
+    doc = world.doc
+    services.share_grant(document=doc, actor=owner, identifier="viewer", role=Role.VIEWER)
+    services.share_grant(document=doc, actor=owner, identifier="editor", role=Role.EDITOR)
+    services.share_grant(document=doc, actor=owner, identifier="sharer", role=Role.EDITOR, can_share=True)
+    services.share_grant(document=doc, actor=owner, identifier="target", role=Role.VIEWER)
+    services.share_with_group(document=doc, actor=owner, group_name="team", role=Role.EDITOR)
+    world.refresh()
+    return world
+
+
+def open_link(client: Client, document: Document) -> None:
+    """Open the document's share link with ``client`` (remembers the token)."""
+    url = reverse("documents:detail", args=[document.public_id])
+    response = client.get(f"{url}?key={document.link_token}")
+    assert response.status_code == 302, response.content[:500]
+
+
+def client_as(world: World, persona: str, *, client: Client | None = None) -> Client:
+    """Return a client signed in as ``persona`` (link personas open the link)."""
+    client = client or Client()
+    if persona == "anonymous":
+        return client
+    if persona in ("link_viewer", "link_editor"):
+        mode = LinkMode.VIEW if persona == "link_viewer" else LinkMode.EDIT
+        Document.objects.filter(pk=world.doc.pk).update(link_mode=mode)
+        world.refresh()
+        client.force_login(world.linker)
+        open_link(client, world.doc)
+        return client
+    user = {"group_member": world.member}.get(persona) or getattr(world, persona)
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def login(world: World) -> Callable[..., Client]:
+    """Return ``login(persona)`` giving a signed-in client."""
+    return lambda persona, **kwargs: client_as(world, persona, **kwargs)
+
+
+@pytest.fixture
+def events(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, dict]]]:
+    """Record the realtime notifications services send (after commit)."""
+    sent: list[tuple[str, dict]] = []
+    from realtime import events as module
+
+    for name in ("access_changed", "document_removed", "title_changed"):
+        monkeypatch.setattr(module, name, lambda _name=name, **kwargs: sent.append((_name, kwargs)))
+    yield sent

@@ -1,0 +1,293 @@
+"""The share dialog's flows through its JSON endpoints.
+
+Every refusal answers a clear message and leaves the database exactly as it
+was (``sharing_state`` before and after).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
+from django.urls import reverse
+from guardian.models import GroupObjectPermission, UserObjectPermission
+
+from documents.links import SESSION_KEY
+from documents.models import Document, LinkMode
+from documents.services import NOT_ALLOWED_TO_SHARE
+from tests.documents.conftest import World
+
+pytestmark = pytest.mark.django_db
+
+
+def sharing_state(doc: Document) -> tuple:
+    """Return everything sharing can change about a document."""
+    filters = {"content_type": ContentType.objects.get_for_model(Document), "object_pk": str(doc.pk)}
+    users = sorted(UserObjectPermission.objects.filter(**filters).values_list("user__username", "permission__codename"))
+    groups = sorted(GroupObjectPermission.objects.filter(**filters).values_list("group__name", "permission__codename"))
+    row = Document.objects.values_list("owner_id", "link_mode", "link_token", "title", "trashed_at").get(pk=doc.pk)
+    return users, groups, row
+
+
+def post(client: Client, doc: Document, name: str, body: Any) -> Any:
+    url = reverse(f"documents:{name}", args=[doc.public_id])
+    return client.post(url, json.dumps(body), content_type="application/json")
+
+
+def share_state(client: Client, doc: Document) -> dict:
+    response = client.get(reverse("documents:share", args=[doc.public_id]))
+    assert response.status_code == 200
+    return response.json()
+
+
+# What the dialog shows ------------------------------------------------------
+
+
+def test_state_for_the_owner(world: World, login: Callable[..., Client]) -> None:
+    state = share_state(login("owner"), world.doc)
+    assert state["document"] == {
+        "id": str(world.doc.public_id),
+        "title": "Quarterly plan",
+        "url": reverse("documents:detail", args=[world.doc.public_id]),
+    }
+    assert state["you"] == {"id": world.owner.pk, "role": "owner", "role_label": "Owner", "can_manage": True, "is_owner": True}
+    assert state["owner"] == {
+        "id": world.owner.pk, "username": "owner", "name": "Olivia Owner", "email": "owner@example.com", "is_you": True,
+    }
+    assert [(p["username"], p["role"], p["can_share"]) for p in state["people"]] == [
+        ("editor", "editor", False),
+        ("sharer", "editor", True),
+        ("target", "viewer", False),
+        ("viewer", "viewer", False),
+    ]
+    assert state["groups"] == [{"id": world.group.pk, "name": "team", "role": "editor"}]
+    assert state["link"] == {"mode": "off", "url": None}
+    assert [r["value"] for r in state["roles"]] == ["viewer", "editor"]
+    assert [m["value"] for m in state["link_modes"]] == ["off", "view", "edit"]
+
+
+def test_state_for_a_viewer_is_read_only_without_emails(world: World, login: Callable[..., Client]) -> None:
+    state = share_state(login("viewer"), world.doc)
+    assert state["you"]["can_manage"] is False and state["you"]["role"] == "viewer"
+    assert "email" not in state["owner"]
+    assert all("email" not in person for person in state["people"])
+    assert [p["is_you"] for p in state["people"] if p["username"] == "viewer"] == [True]
+
+
+@pytest.mark.parametrize(
+    ("mode", "persona", "sees_link"),
+    [
+        ("view", "viewer", True),
+        ("edit", "viewer", False),  # an edit link would raise a viewer to editor
+        ("edit", "editor", True),
+        ("edit", "sharer", True),
+        ("edit", "group_member", True),
+    ],
+)
+def test_link_url_only_for_those_it_gives_nothing_new(
+    world: World, login: Callable[..., Client], mode: str, persona: str, sees_link: bool
+) -> None:
+    client = login(persona)
+    Document.objects.filter(pk=world.doc.pk).update(link_mode=mode)
+    state = share_state(client, world.refresh())
+    if sees_link:
+        assert state["link"]["url"] == f"http://testserver/d/{world.doc.public_id}/?key={world.doc.link_token}"
+    else:
+        assert state["link"]["url"] is None
+        assert world.doc.link_token not in json.dumps(state)
+
+
+# Successful flows ------------------------------------------------------------
+
+
+def test_share_with_a_person_by_email(world: World, login: Callable[..., Client]) -> None:
+    client = login("owner")
+    response = post(client, world.doc, "share", {"identifier": "newcomer@example.com", "role": "editor", "can_share": True})
+    assert response.status_code == 200
+    data = response.json()
+    assert data["message"] == "Shared with newcomer as Editor who can share."
+    assert ("newcomer", "editor", True) in [(p["username"], p["role"], p["can_share"]) for p in data["share"]["people"]]
+    assert login("newcomer").get(reverse("documents:detail", args=[world.doc.public_id])).status_code == 200
+
+
+def test_change_a_role(world: World, login: Callable[..., Client]) -> None:
+    response = post(login("sharer"), world.doc, "share_role", {"user": world.target.pk, "role": "editor"})
+    assert response.status_code == 200 and response.json()["message"] == "target is now Editor."
+
+
+def test_revoking_takes_access_away_at_once(world: World, login: Callable[..., Client]) -> None:
+    target = login("viewer")
+    assert target.get(reverse("documents:detail", args=[world.doc.public_id])).status_code == 200
+    response = post(login("owner"), world.doc, "share_revoke", {"user": world.viewer.pk})
+    assert response.status_code == 200 and response.json()["message"] == "viewer no longer has access."
+    assert target.get(reverse("documents:detail", args=[world.doc.public_id])).status_code == 404
+    assert target.get(reverse("documents:share", args=[world.doc.public_id])).status_code == 404
+    assert "viewer" not in [p["username"] for p in response.json()["share"]["people"]]
+
+
+def test_leaving_a_document_answers_no_state(world: World, login: Callable[..., Client]) -> None:
+    response = post(login("viewer"), world.doc, "share_revoke", {"user": world.viewer.pk})
+    assert response.status_code == 200 and response.json()["share"] is None
+
+
+def test_share_with_a_group_and_remove_it(world: World, login: Callable[..., Client], make_user: Any) -> None:
+    outsider = make_user("outsider")
+    outsider.groups.add(world.other_group)
+    client = login("owner")
+    response = post(client, world.doc, "share_group", {"group": "outsiders", "role": "viewer"})
+    assert response.status_code == 200
+    assert response.json()["message"] == "Shared with the group outsiders as Viewer."
+    reader = Client()
+    reader.force_login(outsider)
+    assert reader.get(reverse("documents:detail", args=[world.doc.public_id])).status_code == 200
+    response = post(client, world.doc, "share_group_revoke", {"group": world.other_group.pk})
+    assert response.status_code == 200
+    assert reader.get(reverse("documents:detail", args=[world.doc.public_id])).status_code == 404
+
+
+def test_link_sharing_off_view_edit_and_reset(world: World, login: Callable[..., Client]) -> None:
+    client = login("owner")
+    response = post(client, world.doc, "share_link", {"mode": "view"})
+    assert response.json()["message"] == "Anyone with the link can view."
+    url = response.json()["share"]["link"]["url"]
+    assert url.endswith(f"?key={world.refresh().link_token}")
+    response = post(client, world.doc, "share_link", {"mode": "edit", "regenerate": True})
+    assert response.json()["message"].startswith("Made a new link; the old one no longer works.")
+    assert response.json()["share"]["link"]["url"] != url
+    response = post(client, world.doc, "share_link", {"mode": "off"})
+    assert response.json()["share"]["link"] == {"mode": "off", "url": None}
+
+
+def test_transfer_ownership(world: World, login: Callable[..., Client]) -> None:
+    response = post(login("owner"), world.doc, "share_transfer", {"identifier": "editor@example.com"})
+    assert response.status_code == 200
+    data = response.json()
+    assert data["message"] == "editor now owns this document; you can still edit it."
+    assert data["share"]["you"]["is_owner"] is False and data["share"]["you"]["can_manage"] is True
+    assert data["share"]["owner"]["username"] == "editor"
+    assert world.refresh().owner == world.editor
+
+
+# Refusals: a clear message, and nothing changes -------------------------------
+
+
+REFUSALS = [
+    ("unknown_username", "owner", "share", lambda w: {"identifier": "ghost", "role": "viewer"}, 400,
+     "No one here has the username or email address “ghost”."),
+    ("unknown_email", "owner", "share", lambda w: {"identifier": "ghost@example.com", "role": "viewer"}, 400,
+     "No one here has the username or email address “ghost@example.com”."),
+    ("empty_identifier", "owner", "share", lambda w: {"identifier": "  ", "role": "viewer"}, 400,
+     "Enter a username or an email address."),
+    ("share_with_yourself", "owner", "share", lambda w: {"identifier": "owner", "role": "editor"}, 400,
+     "You can’t share a document with yourself."),
+    ("sharer_shares_with_yourself", "sharer", "share", lambda w: {"identifier": "sharer@example.com", "role": "viewer"}, 400,
+     "You can’t share a document with yourself."),
+    ("share_with_the_owner", "sharer", "share", lambda w: {"identifier": "owner", "role": "viewer"}, 400,
+     "Olivia Owner owns this document and always has full access."),
+    ("unknown_role", "owner", "share", lambda w: {"identifier": "newcomer", "role": "owner"}, 400,
+     "Choose a role: Viewer or Editor."),
+    ("viewer_who_can_share", "owner", "share", lambda w: {"identifier": "newcomer", "role": "viewer", "can_share": True}, 400,
+     "Only editors can be allowed to share."),
+    ("bad_flag", "owner", "share", lambda w: {"identifier": "newcomer", "role": "editor", "can_share": "maybe"}, 400,
+     "“can_share” must be true or false."),
+    ("viewer_tries_to_share", "viewer", "share", lambda w: {"identifier": "newcomer", "role": "viewer"}, 403,
+     NOT_ALLOWED_TO_SHARE),
+    ("editor_tries_to_share", "editor", "share", lambda w: {"identifier": "newcomer", "role": "viewer"}, 403,
+     NOT_ALLOWED_TO_SHARE),
+    ("group_member_tries_to_share", "group_member", "share", lambda w: {"identifier": "newcomer", "role": "viewer"}, 403,
+     NOT_ALLOWED_TO_SHARE),
+    ("link_editor_tries_to_share", "link_editor", "share", lambda w: {"identifier": "newcomer", "role": "viewer"}, 403,
+     NOT_ALLOWED_TO_SHARE),
+    ("stranger_tries_to_share", "stranger", "share", lambda w: {"identifier": "newcomer", "role": "viewer"}, 404,
+     "Document not found."),
+    ("change_the_owners_role", "owner", "share_role", lambda w: {"user": w.owner.pk, "role": "viewer"}, 400,
+     "The owner’s access can’t be changed; transfer ownership instead."),
+    ("sharer_changes_the_owners_role", "sharer", "share_role", lambda w: {"user": w.owner.pk, "role": "viewer"}, 400,
+     "The owner’s access can’t be changed; transfer ownership instead."),
+    ("change_your_own_role", "sharer", "share_role", lambda w: {"user": w.sharer.pk, "role": "viewer"}, 400,
+     "You can’t change your own access; ask the owner."),
+    ("change_role_of_non_member", "owner", "share_role", lambda w: {"user": w.newcomer.pk, "role": "viewer"}, 400,
+     "newcomer doesn’t have access to this document."),
+    ("change_role_of_missing_user", "owner", "share_role", lambda w: {"user": 999999, "role": "viewer"}, 400,
+     "That person doesn’t exist."),
+    ("change_role_bad_id", "owner", "share_role", lambda w: {"user": "abc", "role": "viewer"}, 400,
+     "“user” must be an id."),
+    ("editor_changes_a_role", "editor", "share_role", lambda w: {"user": w.target.pk, "role": "editor"}, 403,
+     NOT_ALLOWED_TO_SHARE),
+    ("revoke_the_owner", "owner", "share_revoke", lambda w: {"user": w.owner.pk}, 400,
+     "The owner’s access can’t be removed."),
+    ("sharer_revokes_the_owner", "sharer", "share_revoke", lambda w: {"user": w.owner.pk}, 400,
+     "The owner’s access can’t be removed."),
+    ("revoke_a_non_member", "owner", "share_revoke", lambda w: {"user": w.newcomer.pk}, 400,
+     "newcomer doesn’t have access to this document."),
+    ("viewer_revokes_someone", "viewer", "share_revoke", lambda w: {"user": w.target.pk}, 403,
+     NOT_ALLOWED_TO_SHARE),
+    ("unknown_group", "owner", "share_group", lambda w: {"group": "ghosts", "role": "viewer"}, 400,
+     "There is no group called “ghosts”."),
+    ("editor_shares_with_a_group", "editor", "share_group", lambda w: {"group": "outsiders", "role": "viewer"}, 403,
+     NOT_ALLOWED_TO_SHARE),
+    ("revoke_an_unshared_group", "owner", "share_group_revoke", lambda w: {"group": w.other_group.pk}, 400,
+     "The document isn’t shared with “outsiders”."),
+    ("revoke_a_missing_group", "owner", "share_group_revoke", lambda w: {"group": 999999}, 400,
+     "That group doesn’t exist."),
+    ("invalid_link_mode", "owner", "share_link", lambda w: {"mode": "public"}, 400,
+     "Link sharing must be off, view or edit."),
+    ("editor_sets_the_link", "editor", "share_link", lambda w: {"mode": "edit"}, 403, NOT_ALLOWED_TO_SHARE),
+    ("link_viewer_sets_the_link", "link_viewer", "share_link", lambda w: {"mode": "edit"}, 403, NOT_ALLOWED_TO_SHARE),
+    ("sharer_transfers", "sharer", "share_transfer", lambda w: {"identifier": "sharer"}, 403,
+     "Only the owner can transfer ownership."),
+    ("transfer_to_unknown", "owner", "share_transfer", lambda w: {"identifier": "ghost@example.com"}, 400,
+     "No one here has the username or email address “ghost@example.com”."),
+    ("transfer_to_yourself", "owner", "share_transfer", lambda w: {"identifier": "owner"}, 400,
+     "You already own this document."),
+]
+
+
+@pytest.mark.parametrize(
+    ("persona", "endpoint", "body", "status", "message"),
+    [case[1:] for case in REFUSALS],
+    ids=[case[0] for case in REFUSALS],
+)
+def test_refusals_say_why_and_change_nothing(
+    world: World, login: Callable[..., Client], persona: str, endpoint: str, body: Callable, status: int, message: str
+) -> None:
+    client = login(persona)
+    before = sharing_state(world.refresh())
+    response = post(client, world.doc, endpoint, body(world))
+    assert response.status_code == status
+    assert response.json() == {"error": message}
+    assert sharing_state(world.doc) == before
+
+
+@pytest.mark.parametrize("endpoint", ["share", "share_role", "share_revoke", "share_group", "share_link", "share_transfer"])
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [("{oops", "The request body is not valid JSON."), ('"text"', "The request body must be a JSON object.")],
+)
+def test_malformed_bodies_are_refused(world: World, login: Callable[..., Client], endpoint: str, raw: str, message: str) -> None:
+    before = sharing_state(world.doc)
+    url = reverse(f"documents:{endpoint}", args=[world.doc.public_id])
+    response = login("owner").post(url, raw, content_type="application/json")
+    assert response.status_code == 400 and response.json() == {"error": message}
+    assert sharing_state(world.doc) == before
+
+
+def test_an_invalid_link_token_is_refused_and_remembered_nowhere(world: World, login: Callable[..., Client]) -> None:
+    Document.objects.filter(pk=world.doc.pk).update(link_mode=LinkMode.VIEW)
+    client = login("stranger")
+    before = sharing_state(world.refresh())
+    response = client.get(reverse("documents:detail", args=[world.doc.public_id]) + "?key=not-the-token")
+    assert response.status_code == 404
+    assert "This link doesn’t work" in response.content.decode()
+    assert SESSION_KEY not in client.session
+    assert client.get(reverse("documents:share", args=[world.doc.public_id])).status_code == 404
+    assert sharing_state(world.doc) == before
+
+
+def test_a_token_of_a_link_that_is_off_is_refused(world: World, login: Callable[..., Client]) -> None:
+    client = login("stranger")
+    response = client.get(reverse("documents:detail", args=[world.doc.public_id]) + f"?key={world.doc.link_token}")
+    assert response.status_code == 404 and "This link doesn’t work" in response.content.decode()
+    assert SESSION_KEY not in client.session
