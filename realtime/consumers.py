@@ -1,0 +1,242 @@
+"""The WebSocket consumer: one per socket, thin by design.
+
+It authenticates (session cookie, via ``AuthMiddlewareStack`` in asgi.py),
+asks the one selector ``document_get_for_user`` what the user may do,
+attaches a :class:`~realtime.subscriber.Subscriber` to the document's
+authority and translates frames to calls. Limits that belong to the socket
+(frame size, ops per second, edit right) are checked here; everything about
+the document is the authority's.
+
+Channel-layer group ``doc.<id>`` carries only ``realtime.events``
+(sharing changed, document removed, title changed), never ops.
+"""
+from __future__ import annotations
+
+import math
+import secrets
+import uuid
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from documents.exceptions import DocumentNotFound
+from documents.selectors import document_get_for_user
+from documents.store import DocumentMissing
+from realtime import protocol
+from realtime.authority import Authority
+from realtime.events import doc_group
+from realtime.exceptions import AuthorityClosed, BadMessage
+from realtime.presence import user_color
+from realtime.protocol import CloseCode, ErrorCode, OpMessage
+from realtime.ratelimit import TokenBucket
+from realtime.registry import Registry, get_registry
+from realtime.subscriber import Subscriber
+
+
+def _access(user, public_id: uuid.UUID, session):  # type: ignore[no-untyped-def]
+    # Share-link tokens the pages remembered (documents.links): {id: token}.
+    links = session.get("doc_links") if session is not None else None
+    token = links.get(str(public_id)) if isinstance(links, dict) else None
+    return document_get_for_user(user=user, public_id=public_id,
+                                 link_token=token if isinstance(token, str) else None)
+
+
+#: ``(document, access)`` for the socket's user, from a fresh selector call.
+check_access = database_sync_to_async(_access, thread_sensitive=False)
+
+
+def _since_rev(query_string: bytes) -> int | None:
+    values = parse_qs(query_string.decode("latin-1")).get("rev")
+    if not values or not values[0].isdigit() or len(values[0]) > 18:
+        return None
+    return int(values[0])
+
+
+def _display_name(user) -> str:  # type: ignore[no-untyped-def]
+    full = getattr(user, "get_full_name", lambda: "")() or ""
+    return full.strip() or user.get_username()
+
+
+class DocumentConsumer(AsyncWebsocketConsumer):
+    """Serve one socket on ``/ws/docs/<uuid:doc_id>/`` (docs/protocol.md)."""
+
+    sub: Subscriber | None = None
+    authority: Authority | None = None
+    registry: Registry | None = None
+    _counted_user: int | None = None
+    _in_group: str | None = None
+
+    async def dispatch(self, message: dict) -> None:
+        """Call the handler of ``message`` without Channels' per-message DB hop.
+
+        Channels closes stale ORM connections before every handler, a thread
+        round trip per frame. This consumer never uses the ORM on the loop:
+        its database calls run in threads that clean up after themselves.
+        """
+        handler = getattr(self, message["type"].replace(".", "_"), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    # -- connection ----------------------------------------------------------
+
+    async def connect(self) -> None:
+        """Check who may do what, attach to the authority and send ``hello``."""
+        await self.accept()
+        self.doc_id: uuid.UUID = self.scope["url_route"]["kwargs"]["doc_id"]
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self._deny(CloseCode.NOT_LOGGED_IN, "log in to open documents")
+            return
+        self.user = user
+        if self.channel_layer is not None:
+            # Join before the check so a revocation racing it is not missed.
+            self._in_group = doc_group(self.doc_id)
+            await self.channel_layer.group_add(self._in_group, self.channel_name)
+        try:
+            _, access = await check_access(user, self.doc_id, self.scope.get("session"))
+        except DocumentNotFound:
+            await self._deny(CloseCode.NOT_FOUND, "no such document")
+            return
+        self.registry = registry = get_registry()
+        limit = settings.COLLABDOCS["SOCKETS_PER_USER"]
+        if registry.sockets_per_user[user.pk] >= limit:
+            await self._deny(CloseCode.TOO_MANY_SOCKETS,
+                             f"too many open connections (at most {limit}); close another tab")
+            return
+        registry.sockets_per_user[user.pk] += 1
+        self._counted_user = user.pk
+        try:
+            authority = await registry.acquire(self.doc_id)
+        except DocumentMissing:
+            await self._deny(CloseCode.NOT_FOUND, "no such document")
+            return
+        except Exception:  # StorageUnavailable: the client retries with backoff
+            await self._send_error(ErrorCode.UNAVAILABLE, "storage is unavailable; retry later")
+            await self.close(CloseCode.GOING_AWAY)
+            return
+        self.bucket = TokenBucket(settings.COLLABDOCS["OPS_PER_SECOND"])
+        self.max_frame = settings.COLLABDOCS["MAX_FRAME_BYTES"]
+        self.sub = Subscriber(
+            session=secrets.token_urlsafe(12),
+            user_id=user.pk,
+            user_json=protocol.user_json(user_id=user.pk, name=_display_name(user),
+                                         color=user_color(user.pk)),
+            can_edit=access.can_edit,
+            send=self._send_text,
+            close=self.close,
+        )
+        self.authority = authority
+        hello = authority.attach(self.sub, since_rev=_since_rev(self.scope.get("query_string", b"")))
+        await self.sub.send_frames([hello])
+
+    async def disconnect(self, code: int) -> None:
+        """Detach from the authority and leave the group."""
+        self._leave()
+        if self._counted_user is not None and self.registry is not None:
+            counts = self.registry.sockets_per_user
+            counts[self._counted_user] -= 1
+            if counts[self._counted_user] <= 0:
+                del counts[self._counted_user]
+            self._counted_user = None
+        if self._in_group is not None:
+            await self.channel_layer.group_discard(self._in_group, self.channel_name)
+            self._in_group = None
+
+    def _leave(self) -> None:
+        if self.sub is not None and self.authority is not None:
+            self.authority.detach(self.sub)
+            if self.registry is not None:
+                self.registry.release(self.authority)
+            self.authority = None
+
+    async def _send_text(self, text: str) -> None:
+        await self.base_send({"type": "websocket.send", "text": text})
+
+    async def _send_error(self, code: str, message: str, **extra) -> None:  # type: ignore[no-untyped-def]
+        frame = protocol.error_frame(code, message, **extra)
+        if self.sub is not None:
+            await self.sub.send_frames([frame])
+        else:
+            await self._send_text(frame)
+
+    async def _deny(self, code: int, message: str) -> None:
+        """Send ``denied`` and close with ``code``."""
+        frame = protocol.error_frame(ErrorCode.DENIED, message)
+        if self.sub is not None:
+            sub = self.sub
+            self._leave()
+            await sub.close(code, frame)
+        else:
+            await self._send_text(frame)
+            await self.close(code)
+
+    # -- frames from the client ----------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Check a frame's size and shape, then hand it to the authority."""
+        sub = self.sub
+        if sub is None or sub.closed or self.authority is None:
+            return
+        if text_data is None:
+            await self._send_error(ErrorCode.BAD_MESSAGE, "frames must be text (JSON)")
+            return
+        size = len(text_data)
+        if size > self.max_frame or (
+            size * 4 > self.max_frame
+            and len(text_data.encode("utf-8", "surrogatepass")) > self.max_frame
+        ):
+            await self._send_error(ErrorCode.TOO_LARGE,
+                                   f"frames may be at most {self.max_frame} bytes")
+            return
+        try:
+            msg = protocol.parse_client_frame(text_data)
+        except BadMessage as exc:
+            op_id = exc.args[1] if len(exc.args) > 1 else None
+            await self._send_error(ErrorCode.BAD_MESSAGE, str(exc.args[0]), op_id=op_id)
+            return
+        try:
+            if type(msg) is OpMessage:
+                if not sub.can_edit:
+                    await self._send_error(ErrorCode.FORBIDDEN, "you may only view this document",
+                                           op_id=msg.op_id)
+                    return
+                wait = self.bucket.take()
+                if wait:
+                    await self._send_error(
+                        ErrorCode.RATE_LIMITED, "too many ops; resend after a pause",
+                        op_id=msg.op_id, retry_after=max(1, math.ceil(wait * 1000)))
+                    return
+                await self.authority.submit(sub, msg)
+            else:
+                await self.authority.presence(sub, msg)
+        except AuthorityClosed:
+            await self._deny(CloseCode.GOING_AWAY, "the document was closed here; reconnect")
+
+    # -- realtime.events (channel layer) ---------------------------------------
+
+    async def doc_access_changed(self, event: dict) -> None:
+        """Re-check access with a fresh selector call; close or downgrade."""
+        sub = self.sub
+        if sub is None or sub.closed:
+            return
+        try:
+            _, access = await check_access(self.user, self.doc_id, self.scope.get("session"))
+        except DocumentNotFound:
+            await self._deny(CloseCode.FORBIDDEN, "your access to this document was removed")
+            return
+        if access.can_edit != sub.can_edit and not sub.closed:
+            sub.can_edit = access.can_edit
+            await sub.send_frames([protocol.access_frame(can_edit=access.can_edit)])
+
+    async def doc_removed(self, event: dict) -> None:
+        """Close: the document was trashed or deleted."""
+        if self.sub is not None and not self.sub.closed:
+            await self._deny(CloseCode.NOT_FOUND, "the document was deleted")
+
+    async def doc_title(self, event: dict) -> None:
+        """Tell the client the document's new title."""
+        if self.sub is not None and not self.sub.closed:
+            await self.sub.send_frames([protocol.title_frame(title=str(event.get("title", "")))])

@@ -1,0 +1,56 @@
+"""A dedicated thread pool for the authorities' storage calls.
+
+Storage calls block (the ORM is synchronous), so they run here, never on the
+event loop. The pool is separate from asgiref's default executor and from
+``thread_sensitive`` code: different documents commit in parallel, and a slow
+page request never holds up an op. Each thread keeps its database
+connection open between calls (commits are frequent); :meth:`shutdown`
+closes them all.
+"""
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any, TypeVar
+
+from documents.store import DocumentStore
+
+T = TypeVar("T")
+
+
+class StoreRunner:
+    """Run a :class:`DocumentStore`'s methods on ``max_workers`` threads."""
+
+    def __init__(self, store: DocumentStore, *, max_workers: int = 8) -> None:
+        self.store = store
+        self.max_workers = max_workers
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="docstore")
+
+    def run(self, fn: Callable[..., T], /, **kwargs: Any) -> asyncio.Future[T]:
+        """Start ``fn(**kwargs)`` on the pool and return its future."""
+        loop = asyncio.get_running_loop()
+        return loop.run_in_executor(self._pool, partial(fn, **kwargs))
+
+    def shutdown(self) -> None:
+        """Close every thread's database connection and stop the pool.
+
+        A task is given to each possible thread at once; each waits at a
+        barrier until all have started, so every thread of the pool runs
+        exactly one and closes its own connection.
+        """
+        barrier = threading.Barrier(self.max_workers)
+
+        def close_mine() -> None:
+            try:
+                barrier.wait(timeout=10)
+            except threading.BrokenBarrierError:
+                pass
+            self.store.close()
+
+        futures = [self._pool.submit(close_mine) for _ in range(self.max_workers)]
+        for future in futures:
+            future.result(timeout=30)
+        self._pool.shutdown(wait=True)
