@@ -1,0 +1,184 @@
+"""Seeded random documents and changes for the OT tests.
+
+Everything takes a :class:`random.Random`, so a seed reproduces a case.
+Text is drawn from tokens that are whole characters or clusters (astral
+emoji, skin-tone modifiers, combining marks, CJK, CRLF, zero-width space),
+so generated strings never hold a lone surrogate; attributes mix booleans,
+numbers and strings (including ``true`` beside ``1``, which quill-delta
+tells apart); embeds are one-key objects.
+
+:func:`valid_change` respects every rule of a valid change against its
+document (reach, surrogate pairs, the final newline);
+:func:`any_delta` does not, to exercise quill-delta's general semantics.
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from realtime.ot import Delta
+from realtime.ot.utf16 import to_units
+
+
+@pytest.fixture(autouse=True)
+def _fresh_realtime_state() -> Iterator[None]:
+    """Stand in for the consumer tests' autouse fixture of this name.
+
+    ``tests/realtime/conftest.py`` resets Django-backed realtime state around
+    every test in the folder; the OT tests import this no-op under the same
+    name so they run without Django (``-p no:django``).
+    """
+    yield
+
+
+TOKENS = [
+    "a", "b", "c", "x", "ab", "abc", "the ", "cat ", "dog", " ", "  ", ".",
+    ",", "!", "\n", "\n", "\n\n", "\t", "\r\n", "é", "e\u0301", "n\u0303",
+    "中", "文字", "\u200b", "ß", "😀", "👍🏽", "𝒜", "👨\u200d👩\u200d👧", "🇫🇷",
+    "a😀", "😀b", "0", "42",
+]
+KEYSTROKE_TOKENS = ["a", "e", " ", "\n", "é", "😀", "x"]
+ATTR_VALUES: dict[str, list[Any]] = {
+    "bold": [True, 1, False],
+    "italic": [True],
+    "color": ["red", "#00f", ""],
+    "size": [1, 2.5, "large", 0],
+    "header": [1, 2],
+    "link": ["https://example.com/a?b=c"],
+    "font": ["serif", "😀"],
+}
+EMBEDS: list[dict[str, Any]] = [
+    {"image": "https://example.com/a.png"},
+    {"formula": "e=mc^2"},
+    {"video": {"src": "v.mp4", "w": 3}},
+    {"divider": True},
+    {"mention": {"id": 3, "name": "zoë"}},
+]
+
+
+def text(rng: random.Random, tokens: int = 4) -> str:
+    """Return a random non-empty string of whole characters."""
+    return "".join(rng.choice(TOKENS) for _ in range(rng.randint(1, tokens)))
+
+
+def attributes(rng: random.Random, *, nulls: bool = False) -> dict[str, Any] | None:
+    """Return random attributes (``None`` values only when ``nulls``)."""
+    if rng.random() < 0.45:
+        return None
+    out: dict[str, Any] = {}
+    for key in rng.sample(sorted(ATTR_VALUES), rng.randint(1, 3)):
+        if nulls and rng.random() < 0.35:
+            out[key] = None
+        else:
+            out[key] = rng.choice(ATTR_VALUES[key])
+    return out
+
+
+def _insert_op(rng: random.Random, *, nulls: bool = False, tokens: int = 4) -> dict[str, Any]:
+    value: Any = rng.choice(EMBEDS) if rng.random() < 0.12 else text(rng, tokens)
+    op: dict[str, Any] = {"insert": value}
+    attrs = attributes(rng, nulls=nulls)
+    if attrs:
+        op["attributes"] = attrs
+    return op
+
+
+def document(rng: random.Random, max_ops: int = 6) -> Delta:
+    """Return a random document: inserts only, ending in a newline."""
+    ops = [_insert_op(rng) for _ in range(rng.randint(0, max_ops))]
+    ops.append({"insert": text(rng, 2) + "\n" if rng.random() < 0.5 else "\n"})
+    if rng.random() < 0.3:
+        ops[-1]["attributes"] = {"header": 1}
+    return Delta(ops)
+
+
+def units_of(doc: Delta) -> str:
+    """Return a document's text in code-unit form, embeds as U+0000."""
+    return to_units(
+        "".join(
+            op["insert"] if isinstance(op["insert"], str) else "\x00" for op in doc.ops
+        )
+    )
+
+
+def _splits(units: str, pos: int) -> bool:
+    return (
+        0 < pos < len(units)
+        and "\ud800" <= units[pos - 1] <= "\udbff"
+        and "\udc00" <= units[pos] <= "\udfff"
+    )
+
+
+def valid_change(rng: random.Random, doc: Delta, *, max_ops: int = 5) -> Delta:
+    """Return a random change that is valid against document ``doc``."""
+    units = units_of(doc)
+    length = len(units)
+    if rng.random() < 0.35:
+        return keystroke(rng, doc)
+    ops: list[dict[str, Any]] = []
+    pos = 0
+    for _ in range(rng.randint(0, max_ops)):
+        kind = rng.random()
+        room = length - pos
+        if kind < 0.4 and room > 0:
+            count = rng.randint(1, min(room, 12))
+            if _splits(units, pos + count):
+                count += 1
+            op: dict[str, Any] = {"retain": count}
+            if rng.random() < 0.4:
+                attrs = attributes(rng, nulls=True)
+                if attrs:
+                    op["attributes"] = attrs
+            ops.append(op)
+            pos += count
+        elif kind < 0.65 and room > 1:
+            count = rng.randint(1, min(room - 1, 8))
+            if _splits(units, pos + count):
+                count += 1
+            if pos + count <= length - 1:
+                ops.append({"delete": count})
+                pos += count
+        elif pos < length:
+            ops.append(_insert_op(rng))
+    return Delta(ops)
+
+
+def keystroke(rng: random.Random, doc: Delta) -> Delta:
+    """Return a typical keystroke (type, delete, or format) on ``doc``."""
+    units = units_of(doc)
+    length = len(units)
+    pos = rng.randint(0, length - 1)
+    while _splits(units, pos):
+        pos -= 1
+    kind = rng.random()
+    change = Delta().retain(pos)
+    if kind < 0.6:
+        return change.insert(rng.choice(KEYSTROKE_TOKENS), attributes(rng))
+    end = pos + 1
+    if _splits(units, end):
+        end += 1
+    if kind < 0.85 and end <= length - 1:
+        return change.delete(end - pos)
+    return change.retain(end - pos, attributes(rng, nulls=True) or {"bold": True})
+
+
+def any_delta(rng: random.Random, max_ops: int = 6) -> Delta:
+    """Return a random delta with no document rules (lone surrogates may
+    appear in results when it cuts a pair, as in quill-delta)."""
+    ops: list[dict[str, Any]] = []
+    for _ in range(rng.randint(0, max_ops)):
+        kind = rng.random()
+        if kind < 0.35:
+            ops.append(_insert_op(rng, nulls=True, tokens=3))
+        elif kind < 0.7:
+            op: dict[str, Any] = {"retain": rng.randint(1, 7)}
+            attrs = attributes(rng, nulls=True)
+            if attrs:
+                op["attributes"] = attrs
+            ops.append(op)
+        else:
+            ops.append({"delete": rng.randint(1, 5)})
+    return Delta(ops)
