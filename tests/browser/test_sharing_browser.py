@@ -1,0 +1,126 @@
+"""Real-browser sharing: sign in, create, share, and the other person finds it.
+
+Debian's Chromium (Playwright) against a real daphne on the test database.
+Only the page scripts (app.js) are needed: the test never waits for the live
+editor, so it passes with or without the editor bundle.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+REPO = Path(__file__).resolve().parents[2]
+APP_SOURCE = REPO / "static" / "src" / "app.js"
+APP_BUNDLE = REPO / "static" / "dist" / "app.js"
+SCREENSHOTS = Path("/tmp/collabdocs-browser")
+TIMEOUT_MS = 15_000
+
+
+@pytest.fixture(scope="module", autouse=True)
+def app_bundle() -> None:
+    """Build static/dist/app.js alone when it is missing or older than its source."""
+    if APP_BUNDLE.exists() and APP_BUNDLE.stat().st_mtime >= APP_SOURCE.stat().st_mtime:
+        return
+    esbuild = REPO / "node_modules" / ".bin" / "esbuild"
+    done = subprocess.run(
+        [str(esbuild), "static/src/app.js", "--bundle", "--minify", "--sourcemap", "--target=es2020",
+         "--outdir=static/dist"],
+        cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, f"esbuild failed:\n{done.stdout}\n{done.stderr}"
+
+
+def make_user(username: str, **extra: Any) -> Any:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user(
+        username=username, email=f"{username}@example.com", password=f"pw-{username}-24680", **extra
+    )
+
+
+def sign_in(browser: Any, base_url: str, username: str) -> Any:
+    """Open a fresh browser context and sign in through the login form."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(f"{base_url}/")
+    page.wait_for_url(re.compile(r"/accounts/login/"))
+    page.fill("#id_username", username)
+    page.fill("#id_password", f"pw-{username}-24680")
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(f"{base_url}/")
+    return page
+
+
+def test_share_a_new_document_and_the_other_person_finds_it(live_daphne: Any, chromium_browser: Any) -> None:
+    from documents.models import Document
+    from documents.selectors import document_access
+
+    alice = make_user("alice", first_name="Alice")
+    bob = make_user("bob", first_name="Bob")
+    base = live_daphne.url
+    SCREENSHOTS.mkdir(exist_ok=True)
+
+    # Alice creates a document, names it, and shares it with Bob by email.
+    page = sign_in(chromium_browser, base, "alice")
+    try:
+        page.click("#new-document")
+        page.wait_for_url(re.compile(r"/d/[0-9a-f-]{36}/$"))
+        public_id = page.url.rstrip("/").rsplit("/", 1)[-1]
+        title = page.locator("#doc-title")
+        title.fill("Launch plan")
+        title.press("Enter")
+        page.wait_for_function(
+            "() => document.getElementById('title-status').textContent === 'Saved'"
+        )
+
+        page.click(".doc-actions .share-button")
+        dialog = page.locator("#share-dialog")
+        dialog.wait_for(state="visible")
+        page.wait_for_function("() => !document.querySelector('[data-share-form=grant]').hidden")
+        dialog.locator("#share-identifier").fill("bob@example.com")
+        dialog.locator("[data-share-form=grant] select[name=role]").select_option("editor")
+        dialog.locator("[data-share-form=grant] button[type=submit]").click()
+        status = dialog.locator("[data-share-field=status]")
+        status.wait_for(state="visible")
+        assert status.text_content() == "Shared with Bob as Editor."
+        assert dialog.locator(".share-row", has_text="Bob").locator("select").input_value() == "editor"
+        page.screenshot(path=str(SCREENSHOTS / "sharing-owner.png"))
+    finally:
+        page.context.close()
+
+    document = Document.objects.get(public_id=public_id)
+    assert document.title == "Launch plan" and document.owner == alice
+    assert document_access(user=bob, document=document).can_edit
+
+    # Bob signs in elsewhere, finds it under "Shared with me" and opens it.
+    page = sign_in(chromium_browser, base, "bob")
+    try:
+        page.click("nav.mainnav >> text=Shared with me")
+        page.wait_for_url(f"{base}/shared/")
+        link = page.locator("a.doc-link", has_text="Launch plan")
+        assert link.count() == 1
+        row = page.locator("tr", has=link)
+        assert "Alice" in row.locator(".col-owner").text_content()
+        link.click()
+        page.wait_for_url(f"{base}/d/{public_id}/")
+        assert page.locator("#doc-title").input_value() == "Launch plan"
+        app = page.locator("#editor-app")
+        assert app.get_attribute("data-can-edit") == "true"
+        assert app.get_attribute("data-can-share") == "false"
+
+        # Bob may look at the sharing but not change it.
+        page.click(".doc-actions .share-button")
+        dialog = page.locator("#share-dialog")
+        dialog.locator("[data-share-field=readonly]").wait_for(state="visible")
+        assert dialog.locator("[data-share-form=grant]").is_hidden()
+        assert dialog.locator(".share-row", has_text="Alice").locator(".share-role").text_content() == "Owner"
+        page.screenshot(path=str(SCREENSHOTS / "sharing-recipient.png"))
+    finally:
+        page.context.close()
