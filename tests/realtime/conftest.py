@@ -1,0 +1,218 @@
+"""Fixtures for the realtime tests: users, sessions, documents, sockets.
+
+Documents are made through ``documents.services.document_create`` (with an
+ORM fallback so these tests do not depend on the services module's
+presence). Consumer tests talk to the real ASGI application (origin check,
+session auth, routing) through Channels' ``WebsocketCommunicator``.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+
+ORIGIN = b"http://127.0.0.1"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_realtime_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Give every test a new registry and channel layer; close DB threads after.
+
+    Channels' communicators turn ``close_old_connections`` into a no-op (for
+    tests inside one transaction); these tests commit for real, so they get
+    the production behaviour back and leave no connection open.
+    """
+    import channels.testing.application
+    from channels.layers import channel_layers
+    from django.db import close_old_connections
+
+    from realtime.registry import set_registry
+
+    monkeypatch.setattr(channels.testing.application, "no_op", close_old_connections)
+    channel_layers.backends = {}
+    yield
+    registry = set_registry(None)
+    if registry is not None:
+        registry.runner.shutdown()
+    channel_layers.backends = {}
+
+
+def create_user(username: str, **extra: Any):  # type: ignore[no-untyped-def]
+    """Create an active user with a usable password."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user(
+        username=username, password="pw-" + username + "-12345", **extra
+    )
+
+
+def session_cookie(user) -> str:  # type: ignore[no-untyped-def]
+    """Return a ``sessionid=...`` cookie of a fresh session logged in as ``user``."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
+def create_document(owner, *, title: str = "Test document"):  # type: ignore[no-untyped-def]
+    """Create a document at revision 0 (content ``[{"insert": "\\n"}]``)."""
+    try:
+        from documents.services import document_create
+    except ImportError:  # pragma: no cover - before the services landed
+        from documents.models import INITIAL_CONTENT, Document, DocumentVersion
+
+        document = Document.objects.create(owner=owner, title=title)
+        version = DocumentVersion.objects.create(
+            document=document, revision=0, content=list(INITIAL_CONTENT), kind="initial",
+            author=owner,
+        )
+        document.snapshot = version
+        document.save(update_fields=["snapshot"])
+        return document
+    return document_create(owner=owner, title=title)
+
+
+def share(document, user, *, edit: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """Give ``user`` view (and with ``edit``, change) permission directly."""
+    from guardian.shortcuts import assign_perm
+
+    assign_perm("documents.view_document", user, document)
+    if edit:
+        assign_perm("documents.change_document", user, document)
+
+
+def stored_content(public_id: uuid.UUID | str) -> tuple[int, list[dict]]:
+    """Return ``(head revision, content)`` composed from the database."""
+    from documents.models import INITIAL_CONTENT, Document, Operation
+    from realtime.ot import Delta
+
+    document = Document.objects.select_related("snapshot").get(public_id=public_id)
+    rev = document.snapshot.revision if document.snapshot_id else 0
+    content = Delta(list(document.snapshot.content if document.snapshot_id else INITIAL_CONTENT))
+    ops = Operation.objects.filter(document=document, revision__gt=rev).order_by("revision")
+    expected = rev
+    for op in ops:
+        expected += 1
+        assert op.revision == expected, "stored revisions must be consecutive"
+        content = content.compose(Delta(op.delta))
+    assert document.head_revision == expected
+    return expected, content.ops
+
+
+class Socket:
+    """A ``WebsocketCommunicator`` that speaks JSON frames."""
+
+    def __init__(self, communicator) -> None:  # type: ignore[no-untyped-def]
+        self.comm = communicator
+        self.hello: dict | None = None
+
+    async def send(self, message: dict | str) -> None:
+        """Send a frame (a dict is encoded as JSON)."""
+        text = message if isinstance(message, str) else json.dumps(message)
+        await self.comm.send_to(text_data=text)
+
+    async def recv(self, timeout: float = 5) -> dict:
+        """Return the next frame, decoded."""
+        return json.loads(await self.comm.receive_from(timeout=timeout))
+
+    async def recv_flat(self, count: int, timeout: float = 5) -> list[dict]:
+        """Return the next ``count`` messages, with ``batch`` frames unpacked."""
+        out: list[dict] = []
+        while len(out) < count:
+            frame = await self.recv(timeout)
+            out.extend(frame["messages"] if frame["type"] == "batch" else [frame])
+        return out
+
+    async def recv_type(self, kind: str, timeout: float = 5) -> dict:
+        """Return the next message of type ``kind`` (unpacking batches)."""
+        while True:
+            frame = await self.recv(timeout)
+            for msg in frame["messages"] if frame["type"] == "batch" else [frame]:
+                if msg["type"] == kind:
+                    return msg
+
+    async def nothing(self, timeout: float = 0.2) -> bool:
+        """Return whether no frame arrives within ``timeout``."""
+        return await self.comm.receive_nothing(timeout=timeout)
+
+    async def closed(self, timeout: float = 5) -> int:
+        """Return the close code once the server closes the socket."""
+        while True:
+            message = await self.comm.receive_output(timeout=timeout)
+            if message["type"] == "websocket.close":
+                return message.get("code", 1000)
+
+    async def close(self) -> None:
+        """Close the socket from the client's side."""
+        await self.comm.disconnect()
+
+
+@pytest.fixture
+async def ws_connect() -> AsyncIterator[Callable[..., Any]]:
+    """Return ``await connect(doc_id, cookie=..., rev=..., origin=...)`` -> Socket.
+
+    The socket has received ``hello`` (in ``socket.hello``) unless
+    ``expect_hello=False``. Every socket is closed after the test.
+    """
+    from channels.testing import WebsocketCommunicator
+
+    from collabdocs.asgi import application
+
+    opened: list[Socket] = []
+
+    async def connect(doc_id, *, cookie: str | None = None, rev: int | None = None,
+                      origin: bytes = ORIGIN, expect_hello: bool = True) -> Socket:
+        path = f"/ws/docs/{doc_id}/" + (f"?rev={rev}" if rev is not None else "")
+        headers = [(b"origin", origin), (b"host", b"127.0.0.1")]
+        if cookie:
+            headers.append((b"cookie", cookie.encode()))
+        comm = WebsocketCommunicator(application, path, headers=headers)
+        socket = Socket(comm)
+        connected, _ = await comm.connect(timeout=10)
+        socket.connected = connected
+        opened.append(socket)
+        if connected and expect_hello:
+            socket.hello = await socket.recv(10)
+            assert socket.hello["type"] == "hello", socket.hello
+        return socket
+
+    yield connect
+    for socket in opened:
+        try:
+            await socket.comm.disconnect(timeout=2)
+        except BaseException:  # noqa: BLE001 - already closed by the server
+            pass
+
+
+async def db(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a synchronous ORM call from an async test."""
+    return await sync_to_async(fn, thread_sensitive=False)(*args, **kwargs)
+
+
+@pytest.fixture
+def people(transactional_db: None) -> dict[str, Any]:
+    """Return users (owner, editor, viewer, stranger), their cookies and a document."""
+    owner = create_user("owner", first_name="Olive", last_name="Owner")
+    editor = create_user("editor")
+    viewer = create_user("viewer")
+    stranger = create_user("stranger")
+    document = create_document(owner)
+    share(document, editor, edit=True)
+    share(document, viewer)
+    users = {"owner": owner, "editor": editor, "viewer": viewer, "stranger": stranger}
+    return {
+        "users": users,
+        "cookies": {name: session_cookie(user) for name, user in users.items()},
+        "doc": document,
+        "doc_id": str(document.public_id),
+    }
