@@ -154,7 +154,10 @@ function main() {
     showStatus(state);
     app.dataset.connection = state.status;
   });
-  connection.on("hello", () => applyAccess());
+  connection.on("hello", () => {
+    notices.dismiss("too_many");
+    applyAccess();
+  });
   connection.on("access", ({ canEdit: allowed }) => {
     const was = canEdit;
     canEdit = allowed;

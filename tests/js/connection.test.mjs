@@ -429,6 +429,18 @@ describe("close codes", () => {
     });
   }
 
+  it("4429 (too many sockets) says so and keeps retrying", () => {
+    const { ws, timers, conn, events } = setup();
+    ws().deliver({ type: "error", code: "denied", message: "too many" });
+    ws().serverClose(4429);
+    assert.equal(events.notice.at(-1).kind, "too_many");
+    assert.equal(conn.status, Status.CONNECTING);
+    assert.equal(timers.delays().length, 1);
+    timers.runNext();
+    ws().deliver(hello({ rev: 0 }));
+    assert.equal(conn.status, Status.CONNECTED);
+  });
+
   it("1009 reloads from the server and tells the person", () => {
     const { ws, timers, events, editor } = setup();
     ws().deliver(hello({ rev: 1 }));

@@ -20,6 +20,8 @@
  * - A gap in revisions: drop the socket and reconnect with ``?rev=`` at once.
  * - ``redirect`` + 4301: follow it at once, at most 3 in a row; then wait
  *   with backoff and ``GET`` the route URL (401: signed out, 404: gone).
+ * - 4429 (too many sockets for this user): say so, keep retrying with
+ *   backoff.
  * - 4503: ask the route endpoint. 4401: signed out. 4403: access lost.
  *   4404: document gone. These three stop the connection for good.
  * - ``rate_limited`` / ``unavailable``: resend the same op after
@@ -654,6 +656,14 @@ export class Connection extends Emitter {
         break;
       case CloseCode.MOVED:
         this._scheduleRoute(this._failures > 1 ? this._reconnect.next() : 0);
+        break;
+      case CloseCode.TOO_MANY_SOCKETS:
+        this.emit("notice", {
+          kind: "too_many",
+          message: "This document is open in too many tabs or windows. Close some; this one keeps trying to reconnect.",
+          text: "",
+        });
+        this._scheduleReconnect();
         break;
       case CloseCode.MESSAGE_TOO_BIG:
         this._fullReload = true;

@@ -68,6 +68,8 @@ export const CloseCode = Object.freeze({
   NOT_LOGGED_IN: 4401,
   FORBIDDEN: 4403,
   NOT_FOUND: 4404,
+  /** Extension (docs/protocol.md): too many sockets for this user. */
+  TOO_MANY_SOCKETS: 4429,
   MOVED: 4503,
   /** Sent by this client when it drops a socket to reconnect (gap, reload). */
   CLIENT_RECONNECT: 4000,
