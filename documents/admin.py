@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db import transaction
 from django.db.models import Count, QuerySet
@@ -21,6 +22,7 @@ from guardian.admin import GuardedModelAdmin
 from documents.content import document_content
 from documents.models import Document, DocumentVersion, Operation
 from documents.render import render_text
+from documents.services import clean_title, delete_documents
 from realtime import events
 
 PREVIEW_CHARS = 2000
@@ -67,9 +69,27 @@ class DocumentVersionInline(ReadOnlyMixin, admin.TabularInline):
     show_change_link = True
 
 
+class DocumentAdminForm(forms.ModelForm):
+    """The document form, with titles tidied and checked as the pages do."""
+
+    class Meta:
+        model = Document
+        fields = ("title", "link_mode", "history_visible_to_viewers")
+
+    def clean_title(self) -> str:
+        """Return the title as :func:`documents.services.clean_title` stores it."""
+        return clean_title(self.cleaned_data["title"])
+
+
 @admin.register(Document)
 class DocumentAdmin(GuardedModelAdmin):
-    """Documents with their owner, revision, last edit and size of op log."""
+    """Documents with their owner, revision, last edit and size of op log.
+
+    Documents are created by people in the app (with their first version and
+    the owner's permissions), never here.
+    """
+
+    form = DocumentAdminForm
 
     list_display = (
         "title",
@@ -114,6 +134,9 @@ class DocumentAdmin(GuardedModelAdmin):
         "content_preview",
     )
     inlines = (DocumentVersionInline,)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
         return super().get_queryset(request).annotate(_op_count=Count("operations", distinct=True))
@@ -174,8 +197,6 @@ class DocumentAdmin(GuardedModelAdmin):
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Document]) -> None:
         """Delete documents with their history and object permissions."""
-        from documents.services import delete_documents
-
         delete_documents(queryset)
 
 

@@ -161,3 +161,19 @@ def test_admin_bulk_delete_action(world: World, login: Callable[..., Client]) ->
     )
     assert response.status_code == 302
     assert not Document.objects.exists()
+
+
+def test_documents_are_not_added_in_the_admin(world: World, login: Callable[..., Client]) -> None:
+    assert login("superuser").get(reverse("admin:documents_document_add")).status_code == 403
+
+
+def test_admin_titles_are_cleaned_like_the_pages_do(world: World, login: Callable[..., Client]) -> None:
+    data = {
+        "title": "  Tidied\n title ",
+        "link_mode": "off",
+        "versions-TOTAL_FORMS": "0",
+        "versions-INITIAL_FORMS": "0",
+    }
+    response = login("superuser").post(reverse("admin:documents_document_change", args=[world.doc.pk]), data)
+    assert response.status_code == 302
+    assert world.refresh().title == "Tidied title"
