@@ -75,6 +75,7 @@ class _OpIterator:
     __slots__ = ("ops", "n", "index", "offset", "cur", "cur_len")
 
     def __init__(self, ops: list[Op]) -> None:
+        """Start at the first op of ``ops``."""
         self.ops = ops
         self.n = len(ops)
         self.index = 0
@@ -113,6 +114,7 @@ class _OpIterator:
         return "delete"
 
     def _advance(self) -> None:
+        """Move to the start of the next op."""
         self.index += 1
         self.offset = 0
         if self.index < self.n:
@@ -304,7 +306,9 @@ class Delta:
 
     # Builders -------------------------------------------------------------
 
-    def insert(self, value: str | dict[str, Any], attributes: Attributes = None) -> Delta:
+    def insert(
+        self, value: str | dict[str, Any], attributes: Attributes = None
+    ) -> Delta:
         """Append an insert of text or an embed; return this delta."""
         if type(value) is str and not value:
             return self
@@ -571,7 +575,8 @@ class Delta:
                 if is_delete:
                     _push(ops, base_op)
                 else:
-                    _retain(ops, piece, attr_map.invert(attributes, base_op.get("attributes")))
+                    inverse = attr_map.invert(attributes, base_op.get("attributes"))
+                    _retain(ops, piece, inverse)
             base_index = end
         return Delta._wrap(_chop(ops))
 

@@ -98,6 +98,7 @@ def _split(pieces: list[Piece], offset: int) -> int:
 
 
 def _mergeable(left: Piece, right: Piece) -> bool:
+    """Return whether two adjacent pieces may become one."""
     return (
         type(left[0]) is str
         and type(right[0]) is str
@@ -303,6 +304,7 @@ class DocumentText:
         run_attrs: Any = None
 
         def flush() -> None:
+            """Emit the text run gathered so far as one op."""
             if parts:
                 op: Op = {"insert": from_units("".join(parts))}
                 if run_attrs:

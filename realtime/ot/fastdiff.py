@@ -24,6 +24,7 @@ __all__ = ["DIFF_DELETE", "DIFF_EQUAL", "DIFF_INSERT", "STACK_OVERFLOW", "Diff",
 
 #: The message of the error JavaScript raises where fast-diff never ends.
 STACK_OVERFLOW = "Maximum call stack size exceeded"
+_MAX_MERGE_PASSES = 10_000
 
 DIFF_DELETE = -1
 DIFF_INSERT = 1
@@ -37,11 +38,18 @@ def diff(text1: str, text2: str) -> list[Diff]:
     """Return the diff tuples turning ``text1`` into ``text2``.
 
     Equivalent to fast-diff's ``diff(text1, text2, undefined, true)``.
+
+    :raises ValueError: with :data:`STACK_OVERFLOW` where fast-diff recurses
+        without end (only on texts that split a surrogate pair).
     """
-    return _diff_main(text1, text2, True, True)
+    try:
+        return _diff_main(text1, text2, True, True)
+    except RecursionError:
+        raise ValueError(STACK_OVERFLOW + " (recursion too deep)") from None
 
 
 def _diff_main(text1: str, text2: str, cleanup: bool, fix_unicode: bool) -> list[Diff]:
+    """Return the diff of two texts (``diff_main``)."""
     if text1 == text2:
         if text1:
             return [[DIFF_EQUAL, text1]]
@@ -72,6 +80,7 @@ def _diff_main(text1: str, text2: str, cleanup: bool, fix_unicode: bool) -> list
 
 
 def _diff_compute(text1: str, text2: str) -> list[Diff]:
+    """Diff two texts with no common prefix or suffix (``diff_compute_``)."""
     if not text1:
         return [[DIFF_INSERT, text2]]
     if not text2:
@@ -194,6 +203,7 @@ def _diff_bisect(text1: str, text2: str) -> list[Diff]:
 
 
 def _bisect_split(text1: str, text2: str, x: int, y: int) -> list[Diff]:
+    """Diff both sides of the middle snake at ``(x, y)`` and join them."""
     if (x == 0 and y == 0) or (x == len(text1) and y == len(text2)):
         # The split leaves the whole problem on one side, so the original
         # recurses on the same texts until JavaScript's stack overflows. It
@@ -216,6 +226,7 @@ def _is_low(units: str, index: int) -> bool:
 
 
 def _common_prefix(text1: str, text2: str) -> int:
+    """Return the common prefix length, never ending inside a surrogate pair."""
     if not text1 or not text2 or text1[0] != text2[0]:
         return 0
     # Binary search, as the original (its result is what matters here).
@@ -236,6 +247,7 @@ def _common_prefix(text1: str, text2: str) -> int:
 
 
 def _common_suffix(text1: str, text2: str) -> int:
+    """Return the common suffix length, never starting inside a surrogate pair."""
     if not text1 or not text2 or text1[-1] != text2[-1]:
         return 0
     pointermin = 0
@@ -286,6 +298,7 @@ def _common_overlap(text1: str, text2: str) -> int:
 
 
 def _half_match_i(longtext: str, shorttext: str, i: int) -> list[str] | None:
+    """Return the half-match seeded at ``longtext[i:]`` or None (halfMatchI)."""
     seed = longtext[i : i + len(longtext) // 4]
     j = -1
     best_common = ""
@@ -420,7 +433,8 @@ def _cleanup_semantic(diffs: list[Diff]) -> None:
                 ):
                     diffs.insert(pointer, [DIFF_EQUAL, deletion[:overlap_length2]])
                     diffs[pointer - 1][0] = DIFF_INSERT
-                    diffs[pointer - 1][1] = insertion[: len(insertion) - overlap_length2]
+                    kept = len(insertion) - overlap_length2
+                    diffs[pointer - 1][1] = insertion[:kept]
                     diffs[pointer + 1][0] = DIFF_DELETE
                     diffs[pointer + 1][1] = deletion[overlap_length2:]
                     pointer += 1
@@ -520,132 +534,149 @@ def _cleanup_semantic_lossless(diffs: list[Diff]) -> None:
 
 def _cleanup_merge(diffs: list[Diff], fix_unicode: bool) -> None:
     """Reorder and merge like edit sections and equalities, in place."""
-    diffs.append([DIFF_EQUAL, ""])  # Dummy entry at the end.
-    pointer = 0
-    count_delete = 0
-    count_insert = 0
-    text_delete = ""
-    text_insert = ""
-    while pointer < len(diffs):
-        if pointer < len(diffs) - 1 and not diffs[pointer][1]:
-            del diffs[pointer]
-            continue
-        op = diffs[pointer][0]
-        if op == DIFF_INSERT:
-            count_insert += 1
-            text_insert += diffs[pointer][1]
-            pointer += 1
-        elif op == DIFF_DELETE:
-            count_delete += 1
-            text_delete += diffs[pointer][1]
-            pointer += 1
-        else:
-            previous_equality = pointer - count_insert - count_delete - 1
-            if fix_unicode:
-                # Keep surrogate pairs whole: shave stray halves off the
-                # neighbouring equalities into the edits.
-                if previous_equality >= 0 and _is_high(
-                    diffs[previous_equality][1], len(diffs[previous_equality][1]) - 1
-                ):
-                    stray = diffs[previous_equality][1][-1:]
-                    diffs[previous_equality][1] = diffs[previous_equality][1][:-1]
-                    text_delete = stray + text_delete
-                    text_insert = stray + text_insert
-                    if not diffs[previous_equality][1]:
-                        # Emptied: drop it and absorb the edits before it.
-                        del diffs[previous_equality]
-                        pointer -= 1
-                        k = previous_equality - 1
-                        if k >= 0 and diffs[k][0] == DIFF_INSERT:
-                            count_insert += 1
-                            text_insert = diffs[k][1] + text_insert
-                            k -= 1
-                        if k >= 0 and diffs[k][0] == DIFF_DELETE:
-                            count_delete += 1
-                            text_delete = diffs[k][1] + text_delete
-                            k -= 1
-                        previous_equality = k
-                if _is_low(diffs[pointer][1], 0):
-                    stray = diffs[pointer][1][0]
-                    diffs[pointer][1] = diffs[pointer][1][1:]
-                    text_delete += stray
-                    text_insert += stray
+    # The original calls itself again after any shift; a loop does the same.
+    # Where its shifts and the surrogate repair undo each other it recurses
+    # until JavaScript's stack overflows; give up as it does, as soon as a
+    # state repeats (the passes are deterministic, so it would cycle).
+    seen: set[tuple[tuple[int, str], ...]] = set()
+    for _ in range(_MAX_MERGE_PASSES):
+        diffs.append([DIFF_EQUAL, ""])  # Dummy entry at the end.
+        pointer = 0
+        count_delete = 0
+        count_insert = 0
+        text_delete = ""
+        text_insert = ""
+        while pointer < len(diffs):
             if pointer < len(diffs) - 1 and not diffs[pointer][1]:
-                # Empty equality not at the end: wait for the next one.
                 del diffs[pointer]
                 continue
-            if text_delete or text_insert:
-                if text_delete and text_insert:
-                    # Factor out any common prefix.
-                    commonlength = _common_prefix(text_insert, text_delete)
-                    if commonlength != 0:
-                        if previous_equality >= 0:
-                            diffs[previous_equality][1] += text_insert[:commonlength]
-                        else:
-                            diffs.insert(0, [DIFF_EQUAL, text_insert[:commonlength]])
-                            pointer += 1
-                        text_insert = text_insert[commonlength:]
-                        text_delete = text_delete[commonlength:]
-                    # Factor out any common suffix.
-                    commonlength = _common_suffix(text_insert, text_delete)
-                    if commonlength != 0:
-                        diffs[pointer][1] = (
-                            text_insert[len(text_insert) - commonlength :]
-                            + diffs[pointer][1]
-                        )
-                        text_insert = text_insert[: len(text_insert) - commonlength]
-                        text_delete = text_delete[: len(text_delete) - commonlength]
-                # Replace the run of edits with the merged ones.
-                n = count_insert + count_delete
-                if not text_delete and not text_insert:
-                    del diffs[pointer - n : pointer]
-                    pointer = pointer - n
-                elif not text_delete:
-                    diffs[pointer - n : pointer] = [[DIFF_INSERT, text_insert]]
-                    pointer = pointer - n + 1
-                elif not text_insert:
-                    diffs[pointer - n : pointer] = [[DIFF_DELETE, text_delete]]
-                    pointer = pointer - n + 1
-                else:
-                    diffs[pointer - n : pointer] = [
-                        [DIFF_DELETE, text_delete],
-                        [DIFF_INSERT, text_insert],
-                    ]
-                    pointer = pointer - n + 2
-            if pointer != 0 and diffs[pointer - 1][0] == DIFF_EQUAL:
-                # Merge this equality with the previous one.
-                diffs[pointer - 1][1] += diffs[pointer][1]
-                del diffs[pointer]
-            else:
+            op = diffs[pointer][0]
+            if op == DIFF_INSERT:
+                count_insert += 1
+                text_insert += diffs[pointer][1]
                 pointer += 1
-            count_insert = 0
-            count_delete = 0
-            text_delete = ""
-            text_insert = ""
-    if diffs and diffs[-1][1] == "":
-        diffs.pop()  # Remove the dummy entry.
+            elif op == DIFF_DELETE:
+                count_delete += 1
+                text_delete += diffs[pointer][1]
+                pointer += 1
+            else:
+                previous_equality = pointer - count_insert - count_delete - 1
+                if fix_unicode:
+                    # Keep surrogate pairs whole: shave stray halves off the
+                    # neighbouring equalities into the edits.
+                    before = ""
+                    if previous_equality >= 0:
+                        before = diffs[previous_equality][1]
+                    if previous_equality >= 0 and _is_high(before, len(before) - 1):
+                        stray = diffs[previous_equality][1][-1:]
+                        diffs[previous_equality][1] = diffs[previous_equality][1][:-1]
+                        text_delete = stray + text_delete
+                        text_insert = stray + text_insert
+                        if not diffs[previous_equality][1]:
+                            # Emptied: drop it and absorb the edits before it.
+                            del diffs[previous_equality]
+                            pointer -= 1
+                            k = previous_equality - 1
+                            if k >= 0 and diffs[k][0] == DIFF_INSERT:
+                                count_insert += 1
+                                text_insert = diffs[k][1] + text_insert
+                                k -= 1
+                            if k >= 0 and diffs[k][0] == DIFF_DELETE:
+                                count_delete += 1
+                                text_delete = diffs[k][1] + text_delete
+                                k -= 1
+                            previous_equality = k
+                    if _is_low(diffs[pointer][1], 0):
+                        stray = diffs[pointer][1][0]
+                        diffs[pointer][1] = diffs[pointer][1][1:]
+                        text_delete += stray
+                        text_insert += stray
+                if pointer < len(diffs) - 1 and not diffs[pointer][1]:
+                    # Empty equality not at the end: wait for the next one.
+                    del diffs[pointer]
+                    continue
+                if text_delete or text_insert:
+                    if text_delete and text_insert:
+                        # Factor out any common prefix.
+                        commonlength = _common_prefix(text_insert, text_delete)
+                        if commonlength != 0:
+                            common = text_insert[:commonlength]
+                            if previous_equality >= 0:
+                                diffs[previous_equality][1] += common
+                            else:
+                                diffs.insert(0, [DIFF_EQUAL, common])
+                                pointer += 1
+                            text_insert = text_insert[commonlength:]
+                            text_delete = text_delete[commonlength:]
+                        # Factor out any common suffix.
+                        commonlength = _common_suffix(text_insert, text_delete)
+                        if commonlength != 0:
+                            diffs[pointer][1] = (
+                                text_insert[len(text_insert) - commonlength :]
+                                + diffs[pointer][1]
+                            )
+                            text_insert = text_insert[: len(text_insert) - commonlength]
+                            text_delete = text_delete[: len(text_delete) - commonlength]
+                    # Replace the run of edits with the merged ones.
+                    n = count_insert + count_delete
+                    if not text_delete and not text_insert:
+                        del diffs[pointer - n : pointer]
+                        pointer = pointer - n
+                    elif not text_delete:
+                        diffs[pointer - n : pointer] = [[DIFF_INSERT, text_insert]]
+                        pointer = pointer - n + 1
+                    elif not text_insert:
+                        diffs[pointer - n : pointer] = [[DIFF_DELETE, text_delete]]
+                        pointer = pointer - n + 1
+                    else:
+                        diffs[pointer - n : pointer] = [
+                            [DIFF_DELETE, text_delete],
+                            [DIFF_INSERT, text_insert],
+                        ]
+                        pointer = pointer - n + 2
+                if pointer != 0 and diffs[pointer - 1][0] == DIFF_EQUAL:
+                    # Merge this equality with the previous one.
+                    diffs[pointer - 1][1] += diffs[pointer][1]
+                    del diffs[pointer]
+                else:
+                    pointer += 1
+                count_insert = 0
+                count_delete = 0
+                text_delete = ""
+                text_insert = ""
+        if diffs and diffs[-1][1] == "":
+            diffs.pop()  # Remove the dummy entry.
 
-    # Second pass: shift single edits surrounded by equalities sideways to
-    # eliminate an equality, e.g. A<ins>BA</ins>C -> <ins>AB</ins>AC.
-    changes = False
-    pointer = 1
-    while pointer < len(diffs) - 1:
-        if diffs[pointer - 1][0] == DIFF_EQUAL and diffs[pointer + 1][0] == DIFF_EQUAL:
-            prev_text = diffs[pointer - 1][1]
-            edit = diffs[pointer][1]
-            next_text = diffs[pointer + 1][1]
-            if edit[max(0, len(edit) - len(prev_text)) :] == prev_text:
-                # Shift the edit over the previous equality.
-                diffs[pointer][1] = prev_text + edit[: max(0, len(edit) - len(prev_text))]
-                diffs[pointer + 1][1] = prev_text + next_text
-                del diffs[pointer - 1]
-                changes = True
-            elif edit[: len(next_text)] == next_text:
-                # Shift the edit over the next equality.
-                diffs[pointer - 1][1] += next_text
-                diffs[pointer][1] = edit[len(next_text) :] + next_text
-                del diffs[pointer + 1]
-                changes = True
-        pointer += 1
-    if changes:
-        _cleanup_merge(diffs, fix_unicode)
+        # Second pass: shift single edits surrounded by equalities sideways to
+        # eliminate an equality, e.g. A<ins>BA</ins>C -> <ins>AB</ins>AC.
+        changes = False
+        pointer = 1
+        while pointer < len(diffs) - 1:
+            if (
+                diffs[pointer - 1][0] == DIFF_EQUAL
+                and diffs[pointer + 1][0] == DIFF_EQUAL
+            ):
+                prev_text = diffs[pointer - 1][1]
+                edit = diffs[pointer][1]
+                next_text = diffs[pointer + 1][1]
+                if edit[max(0, len(edit) - len(prev_text)) :] == prev_text:
+                    # Shift the edit over the previous equality.
+                    kept = max(0, len(edit) - len(prev_text))
+                    diffs[pointer][1] = prev_text + edit[:kept]
+                    diffs[pointer + 1][1] = prev_text + next_text
+                    del diffs[pointer - 1]
+                    changes = True
+                elif edit[: len(next_text)] == next_text:
+                    # Shift the edit over the next equality.
+                    diffs[pointer - 1][1] += next_text
+                    diffs[pointer][1] = edit[len(next_text) :] + next_text
+                    del diffs[pointer + 1]
+                    changes = True
+            pointer += 1
+        if not changes:
+            return
+        state = tuple((kind, text) for kind, text in diffs)
+        if state in seen:
+            break
+        seen.add(state)
+    raise ValueError(STACK_OVERFLOW + " (fast-diff's cleanup never settles here)")

@@ -49,6 +49,7 @@ def has_astral(text: str) -> bool:
 
 
 def _split_pair(match: re.Match[str]) -> str:
+    """Return the surrogate pair spelling the matched astral character."""
     code = ord(match.group()) - 0x10000
     return chr(0xD800 + (code >> 10)) + chr(0xDC00 + (code & 0x3FF))
 

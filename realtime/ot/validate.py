@@ -58,6 +58,7 @@ def _describe(value: Any) -> str:
 
 
 def _check_number(value: float) -> str | None:
+    """Return what is wrong with a number (not finite) or None."""
     if type(value) is float and not math.isfinite(value):
         return f"number {value!r} is not finite"
     return None
@@ -96,6 +97,7 @@ def _check_json(value: Any, where: str) -> None:
 
 
 def _count(value: Any, action: str, where: str) -> int:
+    """Return a retain or delete count, or refuse it."""
     if type(value) is int:
         if value > 0:
             return value
@@ -110,6 +112,7 @@ def _count(value: Any, action: str, where: str) -> int:
 
 
 def _attributes(value: Any, action: str, where: str) -> dict[str, Any] | None:
+    """Return checked attributes (None for ``{}``), or refuse them."""
     if action == "delete":
         raise InvalidDelta(f"{where}: attributes are not allowed on a delete")
     if not isinstance(value, dict) or type(value) is not dict:
@@ -118,7 +121,9 @@ def _attributes(value: Any, action: str, where: str) -> dict[str, Any] | None:
         )
     for key, item in value.items():
         if type(key) is not str:
-            raise InvalidDelta(f"{where}: attribute name {_describe(key)} is not a string")
+            raise InvalidDelta(
+                f"{where}: attribute name {_describe(key)} is not a string"
+            )
         problem = check_string(key)
         if problem:
             raise InvalidDelta(f"{where}: attribute name {_describe(key)} {problem}")
@@ -139,6 +144,7 @@ def _attributes(value: Any, action: str, where: str) -> dict[str, Any] | None:
 
 
 def _parse_op(raw: Any, index: int) -> Op:
+    """Return a clean copy of op number ``index``, or refuse it."""
     where = f"op {index}"
     if type(raw) is not dict:
         raise InvalidDelta(f"{where}: must be an object, got {_describe(raw)}")
