@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from realtime.ot import Delta, DocumentText, InvalidDelta
+from realtime.ot import Delta, DocumentText, InvalidDelta, fastdiff
+from realtime.ot.utf16 import from_units, to_units
 
 from . import ot_gen
 
@@ -57,8 +58,11 @@ def node_available() -> bool:
 def make_case(seed: int, index: int) -> Case:
     """Return case ``index`` of ``seed``: named deltas and the tasks on them."""
     rng = random.Random(f"{seed}:{index}")
-    if rng.random() < 0.2:
+    roll = rng.random()
+    if roll < 0.2:
         return _general_case(rng, index)
+    if roll < 0.3:
+        return _prose_case(rng, index)
     doc = ot_gen.document(rng)
     a = ot_gen.valid_change(rng, doc)
     b = ot_gen.valid_change(rng, doc)
@@ -123,6 +127,46 @@ def _general_case(rng: random.Random, index: int) -> Case:
     return {"id": index, "deltas": deltas, "tasks": tasks}
 
 
+def _prose_case(rng: random.Random, index: int) -> Case:
+    """Return a case of longer, repetitive documents, mostly for diff."""
+    doc = ot_gen.prose(rng)
+    doc2 = ot_gen.edit_prose(rng, doc) if rng.random() < 0.8 else ot_gen.prose(rng)
+    a = ot_gen.valid_change(rng, doc)
+    deltas = {"doc": doc.ops, "doc2": doc2.ops, "a": a.ops}
+    tasks: list[Task] = [
+        ["diff", "doc", "doc2"],
+        ["diff", "doc2", "doc"],
+        ["apply", "doc", "a"],
+        ["invert", "a", "doc"],
+    ]
+    return {"id": index, "deltas": deltas, "tasks": tasks}
+
+
+DIFF_ALPHABET = ["a", "b", "c", " ", "\n", "\r", ".", "ab", "😀", "👍", "\ud83d", "é", "X"]
+
+
+def fastdiff_cases(seed: int, count: int) -> list[Case]:
+    """Return cases diffing raw strings (lone surrogates included) with
+    fast-diff itself, to reach the rare paths of the port."""
+    rng = random.Random(f"fastdiff:{seed}")
+    cases = []
+    for index in range(count):
+        s = "".join(rng.choice(DIFF_ALPHABET) for _ in range(rng.randint(0, 24)))
+        if rng.random() < 0.6:
+            chars = list(s)
+            for _ in range(rng.randint(1, 4)):
+                at = rng.randint(0, len(chars))
+                if rng.random() < 0.5 and chars[at:]:
+                    del chars[at : at + rng.randint(1, 3)]
+                else:
+                    chars[at:at] = rng.choice(DIFF_ALPHABET)
+            t = "".join(chars)
+        else:
+            t = "".join(rng.choice(DIFF_ALPHABET) for _ in range(rng.randint(0, 24)))
+        cases.append({"id": index, "deltas": {"s": s, "t": t}, "tasks": [["fastdiff", "s", "t"]]})
+    return cases
+
+
 # Answers --------------------------------------------------------------------
 
 
@@ -137,12 +181,20 @@ def python_answer(
         cache = {}
 
     def delta(name: str) -> Delta:
+        """Return the Delta named ``name``, built once."""
         if name not in cache:
             cache[name] = Delta(deltas[name])
         return cache[name]
 
     name, x = task[0], task[1]
     try:
+        if name == "fastdiff":
+            return [
+                [kind, from_units(text)]
+                for kind, text in fastdiff.diff(
+                    to_units(deltas[x]), to_units(deltas[task[2]])  # type: ignore[arg-type]
+                )
+            ]
         a = delta(x)
         if name == "compose":
             return a.compose(delta(task[2])).ops
@@ -176,6 +228,7 @@ def _node_task(task: Task) -> Task:
 
 
 def _integral(value: Any) -> Any:
+    """Return ``value`` with integral floats as ints, as JSON.stringify spells them."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, list):
@@ -196,6 +249,7 @@ def canonical(value: Any) -> str:
 
 
 def _wire(cases: Iterable[Case]) -> str:
+    """Return the oracle's JSONL input for ``cases``."""
     lines = []
     for case in cases:
         wire = dict(case)
@@ -205,6 +259,7 @@ def _wire(cases: Iterable[Case]) -> str:
 
 
 def _parse(stdout: str) -> list[list[Any]]:
+    """Return the results of each line the oracle printed."""
     return [json.loads(line)["results"] for line in stdout.splitlines() if line]
 
 
@@ -227,6 +282,7 @@ class _NodeRun:
     """quill-delta answering a batch in the background while Python works."""
 
     def __init__(self, cases: list[Case]) -> None:
+        """Start node on ``cases``."""
         self._proc = subprocess.Popen(
             ["node", str(ORACLE)],
             stdin=subprocess.PIPE,
@@ -242,6 +298,7 @@ class _NodeRun:
         self._thread.start()
 
     def _talk(self, text: str) -> None:
+        """Feed node its input and collect its output."""
         self._result = self._proc.communicate(text)
 
     def answers(self) -> list[list[Any]]:
@@ -278,6 +335,7 @@ class Mismatch:
         }
 
         def dump(value: Any) -> str:
+            """Return compact JSON."""
             return json.dumps(value, ensure_ascii=False)
 
         return "\n".join(
@@ -393,6 +451,7 @@ def check_cases(seed: int, first: int, count: int, *, shrink_failures: bool = Tr
 
 
 def _worker(args: tuple[int, int, int]) -> tuple[int, list[str]]:
+    """Check one batch in a pool process; return tasks checked and reports."""
     seed, first, count = args
     checked, failures = check_cases(seed, first, count, max_failures=2)
     return checked, [f.report() for f in failures]

@@ -78,6 +78,7 @@ def attributes(rng: random.Random, *, nulls: bool = False) -> dict[str, Any] | N
 
 
 def _insert_op(rng: random.Random, *, nulls: bool = False, tokens: int = 4) -> dict[str, Any]:
+    """Return a random insert of text or an embed."""
     value: Any = rng.choice(EMBEDS) if rng.random() < 0.12 else text(rng, tokens)
     op: dict[str, Any] = {"insert": value}
     attrs = attributes(rng, nulls=nulls)
@@ -95,6 +96,47 @@ def document(rng: random.Random, max_ops: int = 6) -> Delta:
     return Delta(ops)
 
 
+PROSE = ["the", "cat", "sat", "on", "mat", "a", "an", "😀", "é", "x", "y", "\n",
+         "\n\n", ".", ",", "-", "  ", "ab", "ba", "abc", "cab"]
+
+
+def prose(rng: random.Random, words: int = 40) -> Delta:
+    """Return a document of repetitive prose: what makes diff work hard."""
+    parts = []
+    for _ in range(rng.randint(1, words)):
+        parts.append(rng.choice(PROSE))
+        parts.append(rng.choice([" ", " ", "", "\n", ". "]))
+    ops: list[dict[str, Any]] = []
+    text_ = "".join(parts)
+    cut = rng.randint(0, len(text_))
+    for piece, attrs in ((text_[:cut], None), (text_[cut:], attributes(rng))):
+        if piece:
+            ops.append({"insert": piece, **({"attributes": attrs} if attrs else {})})
+    if rng.random() < 0.3:
+        ops.insert(rng.randint(0, len(ops)), {"insert": rng.choice(EMBEDS)})
+    ops.append({"insert": "\n"})
+    return Delta(ops)
+
+
+def edit_prose(rng: random.Random, doc: Delta, edits: int = 6) -> Delta:
+    """Return ``doc`` after a few word-sized valid edits."""
+    for _ in range(rng.randint(1, edits)):
+        units = units_of(doc)
+        pos = rng.randint(0, len(units) - 1)
+        while _splits(units, pos):
+            pos -= 1
+        change = Delta().retain(pos)
+        if rng.random() < 0.5:
+            change.insert(" ".join(rng.choice(PROSE) for _ in range(rng.randint(1, 4))))
+        else:
+            end = min(len(units) - 1, pos + rng.randint(1, 12))
+            while _splits(units, end):
+                end -= 1
+            change.delete(end - pos)
+        doc = doc.compose(change)
+    return doc
+
+
 def units_of(doc: Delta) -> str:
     """Return a document's text in code-unit form, embeds as U+0000."""
     return to_units(
@@ -105,6 +147,7 @@ def units_of(doc: Delta) -> str:
 
 
 def _splits(units: str, pos: int) -> bool:
+    """Return whether index ``pos`` of code units falls inside a pair."""
     return (
         0 < pos < len(units)
         and "\ud800" <= units[pos - 1] <= "\udbff"

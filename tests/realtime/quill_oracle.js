@@ -6,7 +6,9 @@
 //   {"id": 7, "deltas": {"doc": [...ops], "a": [...]},
 //    "tasks": [["compose", "doc", "a"], ["transform", "a", "b", true],
 //              ["tpos", "a", 5, false], ["invert", "a", "doc"],
-//              ["diff", "doc", "doc2"]]}
+//              ["diff", "doc", "doc2"], ["fastdiff", "s", "t"]]}
+// (for "fastdiff" the named values are strings, diffed by quill-delta's
+// own fast-diff with cleanup, as Delta.diff calls it)
 // Output, on stdout, one line per case, in order:
 //   {"id": 7, "results": [[...ops], 6, {"error": "message"}, ...]}
 // Deltas are built with `new Delta(ops)`, i.e. trusted as given.
@@ -18,9 +20,14 @@ const readline = require('readline');
 // Resolve quill-delta from the repository root, not from this folder.
 const repo = path.resolve(__dirname, '..', '..');
 const Delta = require(require.resolve('quill-delta', { paths: [repo] }));
+// The fast-diff that this quill-delta itself requires.
+const fastDiff = require(
+  require.resolve('fast-diff', { paths: [path.dirname(require.resolve('quill-delta', { paths: [repo] }))] }),
+);
 
 function run(task, deltas) {
   const [name, x, y, flag] = task;
+  if (name === 'fastdiff') return fastDiff(deltas[x], deltas[y], undefined, true);
   const a = new Delta(deltas[x]);
   switch (name) {
     case 'compose':

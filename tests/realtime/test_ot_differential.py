@@ -87,3 +87,18 @@ def test_python_matches_quill_delta() -> None:
         f"seed={seed}: differential suite failed\n{proc.stdout}\n{proc.stderr[-3000:]}"
     )
     assert f"seed={seed}: " in proc.stdout and " 0 mismatches" in proc.stdout
+
+
+def test_fastdiff_port_matches_fast_diff_on_raw_strings() -> None:
+    seed = int(os.environ.get("OT_SEED") or random.SystemRandom().randrange(2**32))
+    print(f"seed={seed}")
+    cases = ot_differential.fastdiff_cases(seed, 20_000)
+    node = ot_differential._NodeRun(cases)
+    mine = [ot_differential.python_answer(case["tasks"][0], case["deltas"]) for case in cases]
+    answers = node.answers()
+    assert len(answers) == len(cases)
+    bad = []
+    for case, got, [expected] in zip(cases, mine, answers):
+        if ot_differential.canonical(got) != ot_differential.canonical(expected):
+            bad.append({"strings": case["deltas"], "python": got, "fast-diff": expected})
+    assert not bad, f"seed={seed}: {len(bad)} mismatches, first: {bad[:3]!r}"

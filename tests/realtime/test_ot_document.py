@@ -188,6 +188,7 @@ def test_empty_change_is_a_no_op() -> None:
 
 
 def _big_document(rng: random.Random, runs: int) -> Delta:
+    """Return a document of ``runs`` alternating runs and a long last line."""
     ops = []
     for index in range(runs):
         text = ot_gen.text(rng, 12) * rng.randint(1, 3)

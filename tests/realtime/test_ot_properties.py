@@ -36,6 +36,7 @@ def _valid_on(doc: Delta, change: Delta) -> bool:
 
 
 def _setup(rng: random.Random) -> tuple[Delta, Delta, Delta]:
+    """Return a document and two concurrent valid changes on it."""
     doc = ot_gen.document(rng)
     return doc, ot_gen.valid_change(rng, doc), ot_gen.valid_change(rng, doc)
 

@@ -36,6 +36,7 @@ class Server:
     """The authority: a document, a revision log, and a transform step."""
 
     def __init__(self, doc: Delta) -> None:
+        """Start at revision 0 with ``doc``."""
         self.doc = DocumentText.from_ops(doc.ops)
         self.log: list[tuple[int, Delta]] = []  # (author, op as applied)
         self.docs: list[Delta] = [doc]  # Document at every revision.
