@@ -3,6 +3,7 @@
 ``routing.urls`` (the route endpoint ``/api/docs/<id>/route``) belongs to the
 scale-out work; it is included when that module exists.
 """
+
 from importlib.util import find_spec
 
 from django.contrib import admin

@@ -7,6 +7,7 @@ the page then answers 404 with a clear message. There is no password reset
 by email: the site sends no mail; an administrator resets passwords in the
 admin.
 """
+
 from __future__ import annotations
 
 from django import forms

@@ -6,6 +6,7 @@ permissions" on a document). Versions and operations are history and stay
 read-only. Changes made here reach open sockets the same way the services'
 do: through :mod:`realtime.events` after the transaction commits.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -156,7 +157,9 @@ class DocumentAdmin(GuardedModelAdmin):
         """Return the start of the current content as escaped plain text."""
         text = render_text(document_content(document))
         more = "…" if len(text) > PREVIEW_CHARS else ""
-        return format_html('<div style="white-space: pre-wrap; max-width: 60em">{}{}</div>', text[:PREVIEW_CHARS], more)
+        return format_html(
+            '<div style="white-space: pre-wrap; max-width: 60em">{}{}</div>', text[:PREVIEW_CHARS], more
+        )
 
     def save_model(self, request: HttpRequest, obj: Document, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)

@@ -7,6 +7,7 @@ with a JSON (or form-encoded) body and need the CSRF token, sent by the
 scripts in the ``X-CSRFToken`` header. A successful share change answers
 ``{"message": ..., "share": <state>}`` so the dialog redraws from the truth.
 """
+
 from __future__ import annotations
 
 import functools
@@ -125,7 +126,11 @@ def _document(request: HttpRequest, public_id: uuid.UUID) -> tuple[Document, Doc
 
 
 def _person(user: Any, *, with_email: bool) -> dict[str, Any]:
-    person = {"id": user.pk, "username": user.get_username(), "name": user.get_full_name() or user.get_username()}
+    person = {
+        "id": user.pk,
+        "username": user.get_username(),
+        "name": user.get_full_name() or user.get_username(),
+    }
     if with_email:
         person["email"] = user.email
     return person
@@ -172,7 +177,10 @@ def share_state(request: HttpRequest, document: Document, access: DocumentAccess
             "can_manage": manage,
             "is_owner": access.is_owner,
         },
-        "owner": {**_person(document.owner, with_email=manage), "is_you": document.owner_id == request.user.pk},
+        "owner": {
+            **_person(document.owner, with_email=manage),
+            "is_you": document.owner_id == request.user.pk,
+        },
         "people": people,
         "groups": groups,
         "link": {"mode": document.link_mode, "url": link_url},
@@ -309,6 +317,9 @@ def share_transfer(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
     """Transfer ownership: ``{identifier}`` (username or email)."""
     document, _, token = _document(request, public_id)
     user = services.ownership_transfer(
-        document=document, actor=request.user, identifier=_text(_body(request), "identifier"), link_token=token
+        document=document,
+        actor=request.user,
+        identifier=_text(_body(request), "identifier"),
+        link_token=token,
     )
     return _changed(request, public_id, f"{_name(user)} now owns this document; you can still edit it.")

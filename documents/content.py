@@ -5,6 +5,7 @@ outside the realtime authority). It reads the snapshot and the operations
 after it in one consistent view: inside a transaction on PostgreSQL the two
 queries see the same committed state.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

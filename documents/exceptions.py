@@ -1,4 +1,5 @@
 """Exceptions raised by the documents services and selectors."""
+
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied

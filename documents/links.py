@@ -7,6 +7,7 @@ the stored token to :func:`documents.selectors.document_access`, so the link
 keeps working without the key in the address bar, and stops working as soon
 as the owner turns link sharing off or makes a new link.
 """
+
 from __future__ import annotations
 
 import uuid

@@ -17,6 +17,7 @@ Content is written by people, so nothing in it is trusted:
 * the result passes through nh3 (ammonia) with an allow-list matching the
   above, so a bug here cannot produce a script.
 """
+
 from __future__ import annotations
 
 import re
@@ -186,9 +187,7 @@ def _block_html(line: _Line) -> str:
 
 
 def _code_html(lines: list[_Line]) -> str:
-    text = "\n".join(
-        "".join(piece for piece, _ in line.pieces if isinstance(piece, str)) for line in lines
-    )
+    text = "\n".join("".join(piece for piece, _ in line.pieces if isinstance(piece, str)) for line in lines)
     return f"<pre>{escape(text)}</pre>"
 
 
@@ -247,7 +246,5 @@ def render_html(ops: Iterable[Mapping[str, Any]]) -> str:
 def render_text(ops: Iterable[Mapping[str, Any]]) -> str:
     """Return Delta content as plain text; embeds are left out, as Quill's getText does."""
     return "".join(
-        op["insert"]
-        for op in ops
-        if isinstance(op, Mapping) and isinstance(op.get("insert"), str)
+        op["insert"] for op in ops if isinstance(op, Mapping) and isinstance(op.get("insert"), str)
     )

@@ -14,6 +14,7 @@ editor      ``view_document``, ``change_document``  also edit and rename
 The owner (``Document.owner``) holds all three and more: only the owner may
 trash, restore, delete forever and transfer ownership.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -22,6 +22,7 @@ A fresh :class:`guardian.core.ObjectPermissionChecker` is made on every call:
 a checker caches what it has read, and a long-lived socket must see a share
 revoked a second ago.
 """
+
 from __future__ import annotations
 
 import uuid

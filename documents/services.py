@@ -15,6 +15,7 @@ A refused call changes nothing. Open sockets hear about a change only after
 it commits (``transaction.on_commit``), through :mod:`realtime.events`, the
 one boundary between Django code and live sockets.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -202,9 +203,7 @@ def _owner_only(document: Document, actor: AbstractBaseUser, what: str, link_tok
 
 
 @transaction.atomic
-def document_trash(
-    *, document: Document, actor: AbstractBaseUser, link_token: str | None = None
-) -> Document:
+def document_trash(*, document: Document, actor: AbstractBaseUser, link_token: str | None = None) -> Document:
     """Move the document to the trash: it disappears for everyone but its owner."""
     _owner_only(document, actor, "move this document to the trash", link_token)
     document = _locked(document)
@@ -237,7 +236,9 @@ def document_delete_forever(
     _owner_only(document, actor, "delete this document", link_token)
     document = _locked(document)
     if document.trashed_at is None:
-        raise ValidationError("Move the document to the trash before deleting it forever.", code="not_trashed")
+        raise ValidationError(
+            "Move the document to the trash before deleting it forever.", code="not_trashed"
+        )
     delete_documents(Document.objects.filter(pk=document.pk))
 
 
@@ -335,7 +336,9 @@ def share_change_role(
     document = _locked(document)
     if not _user_codenames(document, user):
         raise ValidationError(
-            "%(name)s doesn’t have access to this document.", code="not_shared", params={"name": _name(user)}
+            "%(name)s doesn’t have access to this document.",
+            code="not_shared",
+            params={"name": _name(user)},
         )
     _set_user_perms(document, user, perms_for(role, can_share=can_share))
     _on_commit_access_changed(document)
@@ -359,7 +362,9 @@ def share_revoke(
     document = _locked(document)
     if not _user_codenames(document, user):
         raise ValidationError(
-            "%(name)s doesn’t have access to this document.", code="not_shared", params={"name": _name(user)}
+            "%(name)s doesn’t have access to this document.",
+            code="not_shared",
+            params={"name": _name(user)},
         )
     _set_user_perms(document, user, frozenset())
     _on_commit_access_changed(document)
@@ -421,9 +426,7 @@ def link_set_mode(
     try:
         mode = LinkMode(mode)
     except ValueError:
-        raise ValidationError(
-            "Link sharing must be off, view or edit.", code="invalid_link_mode"
-        ) from None
+        raise ValidationError("Link sharing must be off, view or edit.", code="invalid_link_mode") from None
     document = _locked(document)
     fields = []
     if document.link_mode != mode:

@@ -1,4 +1,5 @@
 """URLs of the document pages and their JSON endpoints (namespace ``documents``)."""
+
 from django.urls import path
 
 from documents import api, views

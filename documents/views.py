@@ -4,6 +4,7 @@ Views stay thin: they read with :mod:`documents.selectors`, write with
 :mod:`documents.services`, and turn refusals into answers. A document the
 user may not see is a 404 with the same page whether or not it exists.
 """
+
 from __future__ import annotations
 
 import uuid

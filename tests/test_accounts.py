@@ -1,4 +1,5 @@
 """Accounts: sign in, sign out, sign up (and turning it off), password change."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -100,7 +101,10 @@ def test_signup_creates_an_account_and_signs_in(client: Client) -> None:
 @pytest.mark.parametrize(
     ("data", "error"),
     [
-        ({"username": "bob", "email": "ALICE@example.com"}, "An account with this email address already exists."),
+        (
+            {"username": "bob", "email": "ALICE@example.com"},
+            "An account with this email address already exists.",
+        ),
         ({"username": "alice", "email": "new@example.com"}, "A user with that username already exists."),
         ({"username": "bob", "email": ""}, "This field is required."),
         ({"username": "bob", "email": "not-an-email"}, "Enter a valid email address."),
@@ -115,7 +119,8 @@ def test_signup_refusals(client: Client, alice: Any, data: dict, error: str) -> 
 
 def test_signup_refuses_weak_passwords(client: Client) -> None:
     response = client.post(
-        reverse("signup"), {"username": "bob", "email": "bob@example.com", "password1": "123", "password2": "123"}
+        reverse("signup"),
+        {"username": "bob", "email": "bob@example.com", "password1": "123", "password2": "123"},
     )
     assert "This password is too short." in response.content.decode()
     assert not get_user_model().objects.exists()
@@ -126,7 +131,8 @@ def test_signup_can_be_turned_off(client: Client, signup_off: None) -> None:
     assert response.status_code == 404
     assert "Sign-up is closed" in response.content.decode()
     response = client.post(
-        reverse("signup"), {"username": "bob", "email": "bob@example.com", "password1": PASSWORD, "password2": PASSWORD}
+        reverse("signup"),
+        {"username": "bob", "email": "bob@example.com", "password1": PASSWORD, "password2": PASSWORD},
     )
     assert response.status_code == 404
     assert not get_user_model().objects.exists()
@@ -153,9 +159,13 @@ def test_password_change(client: Client, alice: Any) -> None:
 def test_password_change_needs_the_old_password(client: Client, alice: Any) -> None:
     client.force_login(alice)
     response = client.post(
-        reverse("password_change"), {"old_password": "wrong", "new_password1": "X-long-pass-42a", "new_password2": "X-long-pass-42a"}
+        reverse("password_change"),
+        {"old_password": "wrong", "new_password1": "X-long-pass-42a", "new_password2": "X-long-pass-42a"},
     )
-    assert response.status_code == 200 and "Your old password was entered incorrectly" in response.content.decode()
+    assert (
+        response.status_code == 200
+        and "Your old password was entered incorrectly" in response.content.decode()
+    )
     alice.refresh_from_db()
     assert alice.check_password(PASSWORD)
 

@@ -1,4 +1,5 @@
 """Template helpers: static bundles that may not be built yet, relative times."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta

@@ -4,6 +4,7 @@ Debian's Chromium (Playwright) against a real daphne on the test database.
 Only the page scripts (app.js) are needed: the test never waits for the live
 editor, so it passes with or without the editor bundle.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,9 +30,20 @@ def app_bundle() -> None:
         return
     esbuild = REPO / "node_modules" / ".bin" / "esbuild"
     done = subprocess.run(
-        [str(esbuild), "static/src/app.js", "--bundle", "--minify", "--sourcemap", "--target=es2020",
-         "--outdir=static/dist"],
-        cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
+        [
+            str(esbuild),
+            "static/src/app.js",
+            "--bundle",
+            "--minify",
+            "--sourcemap",
+            "--target=es2020",
+            "--outdir=static/dist",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, f"esbuild failed:\n{done.stdout}\n{done.stderr}"
 
@@ -76,9 +88,7 @@ def test_share_a_new_document_and_the_other_person_finds_it(live_daphne: Any, ch
         title = page.locator("#doc-title")
         title.fill("Launch plan")
         title.press("Enter")
-        page.wait_for_function(
-            "() => document.getElementById('title-status').textContent === 'Saved'"
-        )
+        page.wait_for_function("() => document.getElementById('title-status').textContent === 'Saved'")
 
         page.click(".doc-actions .share-button")
         dialog = page.locator("#share-dialog")

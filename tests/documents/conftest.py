@@ -4,6 +4,7 @@
 product allows, so each test can act as any persona of the permission
 matrix (see ``PERSONAS``).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator

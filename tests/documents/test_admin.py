@@ -1,4 +1,5 @@
 """The Django admin for documents, versions and operations."""
+
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -17,7 +18,8 @@ pytestmark = pytest.mark.django_db
 
 def add_ops(doc: Document, count: int) -> None:
     Operation.objects.bulk_create(
-        Operation(document=doc, revision=r, op_id=f"c:{r}", delta=[{"insert": "x"}]) for r in range(1, count + 1)
+        Operation(document=doc, revision=r, op_id=f"c:{r}", delta=[{"insert": "x"}])
+        for r in range(1, count + 1)
     )
 
 
@@ -25,7 +27,16 @@ def test_changelist_shows_revision_last_edit_and_op_count(world: World, login: C
     add_ops(world.doc, 3)
     Document.objects.filter(pk=world.doc.pk).update(head_revision=3)
     body = login("superuser").get(reverse("admin:documents_document_changelist")).content.decode()
-    for column in ("Title", "Owner", "Head revision", "Updated at", "Last edited by", "Ops", "Link mode", "In trash"):
+    for column in (
+        "Title",
+        "Owner",
+        "Head revision",
+        "Updated at",
+        "Last edited by",
+        "Ops",
+        "Link mode",
+        "In trash",
+    ):
         assert column in body
     assert '<td class="field-op_count">3</td>' in body
     assert '<td class="field-head_revision">3</td>' in body
@@ -71,21 +82,33 @@ def test_search_and_filters(world: World, login: Callable[..., Client]) -> None:
     assert titles({"link_mode__exact": "view"}) == {"Public notes"}
 
 
-def test_change_page_has_versions_inline_read_only_and_a_content_preview(world: World, login: Callable[..., Client]) -> None:
-    Operation.objects.create(document=world.doc, revision=1, op_id="c:1", delta=[{"insert": "Hello <b>there</b>"}])
+def test_change_page_has_versions_inline_read_only_and_a_content_preview(
+    world: World, login: Callable[..., Client]
+) -> None:
+    Operation.objects.create(
+        document=world.doc, revision=1, op_id="c:1", delta=[{"insert": "Hello <b>there</b>"}]
+    )
     response = login("superuser").get(reverse("admin:documents_document_change", args=[world.doc.pk]))
     body = response.content.decode()
     assert response.status_code == 200
     assert "Initial" in body  # the initial version, inline
     inline = response.context["inline_admin_formsets"][0]
     assert inline.formset.model is DocumentVersion
-    assert not inline.has_add_permission and not inline.has_change_permission and not inline.has_delete_permission
+    assert (
+        not inline.has_add_permission
+        and not inline.has_change_permission
+        and not inline.has_delete_permission
+    )
     assert "Hello &lt;b&gt;there&lt;/b&gt;" in body
     assert reverse("admin:documents_document_permissions", args=[world.doc.pk]) in body  # guardian's link
 
 
 def test_object_permissions_page_lists_shares(world: World, login: Callable[..., Client]) -> None:
-    body = login("superuser").get(reverse("admin:documents_document_permissions", args=[world.doc.pk])).content.decode()
+    body = (
+        login("superuser")
+        .get(reverse("admin:documents_document_permissions", args=[world.doc.pk]))
+        .content.decode()
+    )
     for name in ("viewer", "editor", "sharer", "team"):
         assert name in body
 

@@ -1,4 +1,5 @@
 """documents.content: snapshot composed with the later ops."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -30,7 +31,11 @@ def test_ops_compose_in_revision_order(make_user: Any) -> None:
     add_op(doc, 3, [{"retain": 6}, {"retain": 5, "attributes": {"bold": True}}])
     state = document_state(doc)
     assert state.revision == 3
-    assert state.content == [{"insert": "Hello "}, {"insert": "world", "attributes": {"bold": True}}, {"insert": "\n"}]
+    assert state.content == [
+        {"insert": "Hello "},
+        {"insert": "world", "attributes": {"bold": True}},
+        {"insert": "\n"},
+    ]
 
 
 def test_only_ops_after_the_snapshot_count(make_user: Any) -> None:
@@ -51,4 +56,8 @@ def test_emoji_and_embeds_survive(make_user: Any) -> None:
     doc = services.document_create(owner=make_user("alice"))
     add_op(doc, 1, [{"insert": "a😀b"}, {"insert": {"image": "https://example.com/x.png"}}])
     add_op(doc, 2, [{"retain": 1}, {"delete": 2}])  # 😀 is two UTF-16 units
-    assert document_content(doc) == [{"insert": "ab"}, {"insert": {"image": "https://example.com/x.png"}}, {"insert": "\n"}]
+    assert document_content(doc) == [
+        {"insert": "ab"},
+        {"insert": {"image": "https://example.com/x.png"}},
+        {"insert": "\n"},
+    ]

@@ -11,6 +11,7 @@ the share link while it granted view/edit, ``staff`` is staff with global
 document permissions and ``superuser`` is a superuser: neither gets anything
 in the pages, only in the admin.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,7 +41,9 @@ def page(everyone: Any, *, anonymous: Any = "login", **overrides: Any) -> dict[s
     return expected
 
 
-def by_access(*, allowed: set[str], ok: Any, visible: Any, hidden: Any = 404, anonymous: Any) -> dict[str, Any]:
+def by_access(
+    *, allowed: set[str], ok: Any, visible: Any, hidden: Any = 404, anonymous: Any
+) -> dict[str, Any]:
     """Return ``ok`` for ``allowed``, ``visible`` for others who can see the document, else ``hidden``."""
     expected: dict[str, Any] = {"anonymous": anonymous}
     for persona in SIGNED_IN:
@@ -152,7 +155,12 @@ ENDPOINTS = [
     api("share_group", lambda w: {"group": "outsiders", "role": "viewer"}, SHARERS),
     api("share_group_revoke", lambda w: {"group": w.group.pk}, SHARERS),
     api("share_link", lambda w: {"mode": "edit"}, SHARERS),
-    api("share_link_regenerate", lambda w: {"mode": "view", "regenerate": True}, SHARERS, url_name="share_link"),
+    api(
+        "share_link_regenerate",
+        lambda w: {"mode": "view", "regenerate": True},
+        SHARERS,
+        url_name="share_link",
+    ),
     api("share_transfer", lambda w: {"identifier": "newcomer"}, {"owner"}),
     Endpoint("password_change", "GET", lambda w: reverse("password_change"), page(200)),
     Endpoint("admin_index", "GET", lambda w: reverse("admin:index"), admin_page()),
@@ -209,8 +217,10 @@ def test_permission_matrix(endpoint: Endpoint, persona: str, world: World) -> No
     response = endpoint.call(client, world)
     expected = endpoint.expected[persona]
     assert outcome(response) == expected, response.content[:300]
-    if isinstance(expected, int) and 400 <= expected < 500 and response.get("Content-Type", "").startswith(
-        "application/json"
+    if (
+        isinstance(expected, int)
+        and 400 <= expected < 500
+        and response.get("Content-Type", "").startswith("application/json")
     ):
         # JSON refusals always say why.
         assert response.json()["error"]

@@ -1,4 +1,5 @@
 """documents.render: Delta content to safe semantic HTML and plain text."""
+
 from __future__ import annotations
 
 import pytest
@@ -40,7 +41,10 @@ def test_text_without_a_final_newline_is_still_shown() -> None:
             {"link": "https://example.com/a?b=1&c=2"},
             '<a href="https://example.com/a?b=1&amp;c=2" rel="noopener noreferrer nofollow">x</a>',
         ),
-        ({"link": "mailto:a@example.com"}, '<a href="mailto:a@example.com" rel="noopener noreferrer nofollow">x</a>'),
+        (
+            {"link": "mailto:a@example.com"},
+            '<a href="mailto:a@example.com" rel="noopener noreferrer nofollow">x</a>',
+        ),
         ({"bold": "yes"}, "x"),  # only true turns a format on
         ({"unknown": True}, "x"),
     ],
@@ -59,7 +63,7 @@ def test_inline_formats(attributes: dict, expected: str) -> None:
         ({"header": "2 onclick=x"}, "<p>x</p>"),
         ({"blockquote": True}, "<blockquote>x</blockquote>"),
         ({"align": "center"}, '<p class="ql-align-center">x</p>'),
-        ({"align": "center\" onclick=\"x"}, "<p>x</p>"),
+        ({"align": 'center" onclick="x'}, "<p>x</p>"),
         ({"indent": 2}, '<p class="ql-indent-2">x</p>'),
         ({"indent": 99}, "<p>x</p>"),
     ],
@@ -140,7 +144,7 @@ def test_unsafe_links_are_dropped_but_the_text_stays(link: object) -> None:
         "#ggg",
         "rgb(300, 0, 0)",
         "red; background: url(javascript:alert(1))",
-        "#fff\" onmouseover=\"alert(1)",
+        '#fff" onmouseover="alert(1)',
         "expression(alert(1))",
         7,
     ],
@@ -159,7 +163,7 @@ def test_safe_helpers() -> None:
 
 def test_embeds_become_escaped_placeholders() -> None:
     out = html(
-        {"insert": {"image": "https://example.com/x.png\" onerror=\"alert(1)"}},
+        {"insert": {"image": 'https://example.com/x.png" onerror="alert(1)'}},
         {"insert": {"<img src=x onerror=alert(1)>": "v"}},
         {"insert": "\n"},
     )
@@ -169,7 +173,14 @@ def test_embeds_become_escaped_placeholders() -> None:
 
 
 def test_malformed_ops_are_ignored() -> None:
-    out = render_html(["text", {"retain": 3}, {"insert": 5}, {"insert": "ok", "attributes": "bold"}, {"insert": "\n"}])  # type: ignore[list-item]
+    ops: list = [
+        "text",
+        {"retain": 3},
+        {"insert": 5},
+        {"insert": "ok", "attributes": "bold"},
+        {"insert": "\n"},
+    ]
+    out = render_html(ops)
     assert out == "<p>ok</p>"
 
 

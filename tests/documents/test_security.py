@@ -1,10 +1,11 @@
 """CSRF on every state change; people's text escaped everywhere; size limits."""
+
 from __future__ import annotations
 
 import json
 import re
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import pytest
 from django.test import Client
@@ -48,13 +49,33 @@ CSRF_CASES = [
     ("share_group_revoke", "owner", doc_url("share_group_revoke"), {"group": "GROUP"}, None),
     ("share_link", "owner", doc_url("share_link"), {"mode": "edit"}, None),
     ("share_transfer", "owner", doc_url("share_transfer"), {"identifier": "newcomer"}, None),
-    ("password_change", "owner", lambda w: reverse("password_change"),
-     {"old_password": "x", "new_password1": "Very-long-pass-123", "new_password2": "Very-long-pass-123"}, None),
+    (
+        "password_change",
+        "owner",
+        lambda w: reverse("password_change"),
+        {"old_password": "x", "new_password1": "Very-long-pass-123", "new_password2": "Very-long-pass-123"},
+        None,
+    ),
     ("logout", "owner", lambda w: reverse("logout"), {}, None),
-    ("admin_change", "superuser", lambda w: reverse("admin:documents_document_change", args=[w.doc.pk]),
-     {"title": "Hijacked", "link_mode": "edit"}, None),
-    ("signup", "anonymous", lambda w: reverse("signup"),
-     {"username": "mallory", "email": "m@example.com", "password1": "Very-long-pass-123", "password2": "Very-long-pass-123"}, None),
+    (
+        "admin_change",
+        "superuser",
+        lambda w: reverse("admin:documents_document_change", args=[w.doc.pk]),
+        {"title": "Hijacked", "link_mode": "edit"},
+        None,
+    ),
+    (
+        "signup",
+        "anonymous",
+        lambda w: reverse("signup"),
+        {
+            "username": "mallory",
+            "email": "m@example.com",
+            "password1": "Very-long-pass-123",
+            "password2": "Very-long-pass-123",
+        },
+        None,
+    ),
     ("login", "anonymous", lambda w: reverse("login"), {"username": "owner", "password": "x"}, None),
 ]
 
@@ -74,7 +95,9 @@ def fill(body: dict, world: World) -> dict:
     return {key: values.get(value, value) if isinstance(value, str) else value for key, value in body.items()}
 
 
-@pytest.mark.parametrize(("persona", "url", "body", "setup"), [c[1:] for c in CSRF_CASES], ids=[c[0] for c in CSRF_CASES])
+@pytest.mark.parametrize(
+    ("persona", "url", "body", "setup"), [c[1:] for c in CSRF_CASES], ids=[c[0] for c in CSRF_CASES]
+)
 @pytest.mark.parametrize("encoding", ["form", "json"])
 def test_state_changes_need_the_csrf_token(
     world: World, persona: str, url: Callable, body: dict, setup: Callable | None, encoding: str
@@ -162,8 +185,18 @@ def assert_escaped(body: str) -> None:
         ("superuser", lambda w: reverse("admin:documents_documentversion_changelist")),
         ("superuser", lambda w: reverse("admin:documents_operation_changelist")),
     ],
-    ids=["list", "shared", "search", "detail_viewer", "detail_owner", "admin_list", "admin_change",
-         "admin_permissions", "admin_versions", "admin_operations"],
+    ids=[
+        "list",
+        "shared",
+        "search",
+        "detail_viewer",
+        "detail_owner",
+        "admin_list",
+        "admin_change",
+        "admin_permissions",
+        "admin_versions",
+        "admin_operations",
+    ],
 )
 def test_titles_names_and_content_are_escaped(hostile: World, persona: str, url: Callable) -> None:
     response = client_as(hostile, persona).get(url(hostile))
@@ -202,7 +235,9 @@ def test_the_page_scripts_never_write_html() -> None:
         assert sink not in source, sink
 
 
-def test_rendered_content_keeps_text_but_drops_active_markup(hostile: World, login: Callable[..., Client]) -> None:
+def test_rendered_content_keeps_text_but_drops_active_markup(
+    hostile: World, login: Callable[..., Client]
+) -> None:
     body = login("viewer").get(reverse("documents:detail", args=[hostile.doc.public_id])).content.decode()
     editor = re.search(r'<div id="editor" class="doc-content">(.*?)</div>', body, flags=re.S).group(1)
     assert editor == (
@@ -216,7 +251,9 @@ def test_rendered_content_keeps_text_but_drops_active_markup(hostile: World, log
 
 
 @pytest.mark.parametrize("length", [201, 5000, 60000])
-def test_over_long_titles_are_refused_with_a_message(world: World, login: Callable[..., Client], length: int) -> None:
+def test_over_long_titles_are_refused_with_a_message(
+    world: World, login: Callable[..., Client], length: int
+) -> None:
     response = login("owner").post(
         reverse("documents:rename", args=[world.doc.public_id]),
         json.dumps({"title": "x" * length}),
@@ -246,7 +283,9 @@ def test_over_long_title_in_the_admin_is_a_form_error(world: World, login: Calla
     assert world.refresh().title == "Quarterly plan"
 
 
-def test_control_characters_in_titles_do_not_reach_the_database(world: World, login: Callable[..., Client]) -> None:
+def test_control_characters_in_titles_do_not_reach_the_database(
+    world: World, login: Callable[..., Client]
+) -> None:
     response = login("owner").post(
         reverse("documents:rename", args=[world.doc.public_id]),
         '{"title": "a\\u0000b\\ud800c"}',

@@ -1,4 +1,5 @@
 """documents.selectors: the one access answer and the lists."""
+
 from __future__ import annotations
 
 import uuid
@@ -37,7 +38,13 @@ def access(world: World, user: Any, token: str | None = None) -> DocumentAccess:
 
 def test_owner_may_do_everything(world: World) -> None:
     got = access(world, world.owner)
-    assert (got.can_view, got.can_edit, got.can_share, got.is_owner, got.role) == (True, True, True, True, "owner")
+    assert (got.can_view, got.can_edit, got.can_share, got.is_owner, got.role) == (
+        True,
+        True,
+        True,
+        True,
+        "owner",
+    )
     assert got.role_label == "Owner"
 
 
@@ -197,7 +204,10 @@ def test_owned_list_newest_first_without_trash(world: World) -> None:
 def test_owned_list_searches_titles_case_insensitively(world: World) -> None:
     services.document_create(owner=world.owner, title="Plan B")
     services.document_create(owner=world.owner, title="Recipes")
-    assert {d.title for d in document_list_owned(user=world.owner, search="  PLAN ")} == {"Plan B", "Quarterly plan"}
+    assert {d.title for d in document_list_owned(user=world.owner, search="  PLAN ")} == {
+        "Plan B",
+        "Quarterly plan",
+    }
     assert not document_list_owned(user=world.owner, search="nothing like it").exists()
 
 
@@ -239,8 +249,10 @@ def test_lists_do_not_query_per_row(world: World, django_assert_max_num_queries:
         doc = services.document_create(owner=world.editor, title=f"Doc {n}")
         services.share_grant(document=doc, actor=world.editor, identifier="viewer", role=Role.VIEWER)
     with django_assert_max_num_queries(2):
-        rows = [(d.title, d.owner.username, d.last_edited_by and d.last_edited_by.username)
-                for d in document_list_shared_with(user=world.viewer)]
+        rows = [
+            (d.title, d.owner.username, d.last_edited_by and d.last_edited_by.username)
+            for d in document_list_shared_with(user=world.viewer)
+        ]
     assert len(rows) == 6
 
 
@@ -255,17 +267,24 @@ def test_trash_list(world: World) -> None:
 
 
 def test_people_and_group_shares(world: World) -> None:
-    people = {share.user.username: (share.role, share.can_share) for share in document_people_shares(document=world.doc)}
+    people = {
+        share.user.username: (share.role, share.can_share)
+        for share in document_people_shares(document=world.doc)
+    }
     assert people == {
         "editor": (Role.EDITOR, False),
         "sharer": (Role.EDITOR, True),
         "target": (Role.VIEWER, False),
         "viewer": (Role.VIEWER, False),
     }
-    assert [(s.group.name, s.role) for s in document_group_shares(document=world.doc)] == [("team", Role.EDITOR)]
+    assert [(s.group.name, s.role) for s in document_group_shares(document=world.doc)] == [
+        ("team", Role.EDITOR)
+    ]
 
 
-@pytest.mark.parametrize("identifier", ["viewer", " viewer ", "VIEWER", "viewer@example.com", "Viewer@Example.COM"])
+@pytest.mark.parametrize(
+    "identifier", ["viewer", " viewer ", "VIEWER", "viewer@example.com", "Viewer@Example.COM"]
+)
 def test_user_find_by_username_or_email(world: World, identifier: str) -> None:
     assert user_find_for_sharing(identifier=identifier).pk == world.viewer.pk
 

@@ -1,4 +1,5 @@
 """documents.services: creating, renaming, trashing and sharing."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -172,7 +173,9 @@ def test_delete_forever_removes_history_and_permissions(
     world: World, events: list, django_capture_on_commit_callbacks: Any
 ) -> None:
     doc = world.doc
-    Operation.objects.create(document=doc, revision=1, op_id="c:1", delta=[{"insert": "x"}], author=world.owner)
+    Operation.objects.create(
+        document=doc, revision=1, op_id="c:1", delta=[{"insert": "x"}], author=world.owner
+    )
     services.document_trash(document=doc, actor=world.owner)
     with django_capture_on_commit_callbacks(execute=True):
         services.document_delete_forever(document=doc, actor=world.owner)
@@ -212,7 +215,9 @@ def test_share_grant_again_sets_the_role(world: World) -> None:
 
 
 def test_a_sharer_may_share_and_grant_share(world: World) -> None:
-    services.share_grant(document=world.doc, actor=world.sharer, identifier="newcomer", role="editor", can_share=True)
+    services.share_grant(
+        document=world.doc, actor=world.sharer, identifier="newcomer", role="editor", can_share=True
+    )
     assert perms(world.newcomer, world.doc) == {"view_document", "change_document", "share_document"}
 
 
@@ -273,9 +278,13 @@ def test_revoking_an_inactive_users_share_works(world: World) -> None:
     assert not UserObjectPermission.objects.filter(user=world.target).exists()
 
 
-def test_share_with_group_and_revoke(world: World, events: list, django_capture_on_commit_callbacks: Any) -> None:
+def test_share_with_group_and_revoke(
+    world: World, events: list, django_capture_on_commit_callbacks: Any
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        group = services.share_with_group(document=world.doc, actor=world.owner, group_name=" outsiders ", role="viewer")
+        group = services.share_with_group(
+            document=world.doc, actor=world.owner, group_name=" outsiders ", role="viewer"
+        )
     assert group == world.other_group
     assert set(get_group_perms(group, world.doc)) == {"view_document"}
     services.share_with_group(document=world.doc, actor=world.owner, group_name="team", role="viewer")
@@ -294,11 +303,15 @@ def test_group_refusals(world: World) -> None:
     with pytest.raises(ValidationError, match="isn’t shared"):
         services.share_revoke_group(document=world.doc, actor=world.owner, group=world.other_group)
     with pytest.raises(ActionNotAllowed):
-        services.share_with_group(document=world.doc, actor=world.editor, group_name="outsiders", role="viewer")
+        services.share_with_group(
+            document=world.doc, actor=world.editor, group_name="outsiders", role="viewer"
+        )
     assert not Group.objects.filter(name="ghosts").exists()
 
 
-def test_link_set_mode_and_regenerate(world: World, events: list, django_capture_on_commit_callbacks: Any) -> None:
+def test_link_set_mode_and_regenerate(
+    world: World, events: list, django_capture_on_commit_callbacks: Any
+) -> None:
     old = world.doc.link_token
     with django_capture_on_commit_callbacks(execute=True):
         doc = services.link_set_mode(document=world.doc, actor=world.owner, mode="view")
@@ -341,7 +354,9 @@ def test_ownership_transfer_refusals(world: World) -> None:
     assert world.refresh().owner == world.owner
 
 
-def test_nothing_is_sent_when_the_transaction_rolls_back(world: World, events: list, django_capture_on_commit_callbacks: Any) -> None:
+def test_nothing_is_sent_when_the_transaction_rolls_back(
+    world: World, events: list, django_capture_on_commit_callbacks: Any
+) -> None:
     from django.db import transaction
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:

@@ -3,6 +3,7 @@
 Every refusal answers a clear message and leaves the database exactly as it
 was (``sharing_state`` before and after).
 """
+
 from __future__ import annotations
 
 import json
@@ -25,9 +26,15 @@ pytestmark = pytest.mark.django_db
 def sharing_state(doc: Document) -> tuple:
     """Return everything sharing can change about a document."""
     filters = {"content_type": ContentType.objects.get_for_model(Document), "object_pk": str(doc.pk)}
-    users = sorted(UserObjectPermission.objects.filter(**filters).values_list("user__username", "permission__codename"))
-    groups = sorted(GroupObjectPermission.objects.filter(**filters).values_list("group__name", "permission__codename"))
-    row = Document.objects.values_list("owner_id", "link_mode", "link_token", "title", "trashed_at").get(pk=doc.pk)
+    users = sorted(
+        UserObjectPermission.objects.filter(**filters).values_list("user__username", "permission__codename")
+    )
+    groups = sorted(
+        GroupObjectPermission.objects.filter(**filters).values_list("group__name", "permission__codename")
+    )
+    row = Document.objects.values_list("owner_id", "link_mode", "link_token", "title", "trashed_at").get(
+        pk=doc.pk
+    )
     return users, groups, row
 
 
@@ -52,9 +59,19 @@ def test_state_for_the_owner(world: World, login: Callable[..., Client]) -> None
         "title": "Quarterly plan",
         "url": reverse("documents:detail", args=[world.doc.public_id]),
     }
-    assert state["you"] == {"id": world.owner.pk, "role": "owner", "role_label": "Owner", "can_manage": True, "is_owner": True}
+    assert state["you"] == {
+        "id": world.owner.pk,
+        "role": "owner",
+        "role_label": "Owner",
+        "can_manage": True,
+        "is_owner": True,
+    }
     assert state["owner"] == {
-        "id": world.owner.pk, "username": "owner", "name": "Olivia Owner", "email": "owner@example.com", "is_you": True,
+        "id": world.owner.pk,
+        "username": "owner",
+        "name": "Olivia Owner",
+        "email": "owner@example.com",
+        "is_you": True,
     }
     assert [(p["username"], p["role"], p["can_share"]) for p in state["people"]] == [
         ("editor", "editor", False),
@@ -93,7 +110,9 @@ def test_link_url_only_for_those_it_gives_nothing_new(
     Document.objects.filter(pk=world.doc.pk).update(link_mode=mode)
     state = share_state(client, world.refresh())
     if sees_link:
-        assert state["link"]["url"] == f"http://testserver/d/{world.doc.public_id}/?key={world.doc.link_token}"
+        assert (
+            state["link"]["url"] == f"http://testserver/d/{world.doc.public_id}/?key={world.doc.link_token}"
+        )
     else:
         assert state["link"]["url"] is None
         assert world.doc.link_token not in json.dumps(state)
@@ -104,11 +123,18 @@ def test_link_url_only_for_those_it_gives_nothing_new(
 
 def test_share_with_a_person_by_email(world: World, login: Callable[..., Client]) -> None:
     client = login("owner")
-    response = post(client, world.doc, "share", {"identifier": "newcomer@example.com", "role": "editor", "can_share": True})
+    response = post(
+        client,
+        world.doc,
+        "share",
+        {"identifier": "newcomer@example.com", "role": "editor", "can_share": True},
+    )
     assert response.status_code == 200
     data = response.json()
     assert data["message"] == "Shared with newcomer as Editor who can share."
-    assert ("newcomer", "editor", True) in [(p["username"], p["role"], p["can_share"]) for p in data["share"]["people"]]
+    assert ("newcomer", "editor", True) in [
+        (p["username"], p["role"], p["can_share"]) for p in data["share"]["people"]
+    ]
     assert login("newcomer").get(reverse("documents:detail", args=[world.doc.public_id])).status_code == 200
 
 
@@ -173,6 +199,7 @@ def test_transfer_ownership(world: World, login: Callable[..., Client]) -> None:
 # Refusals: a clear message, and nothing changes -------------------------------
 
 
+# fmt: off
 REFUSALS = [
     ("unknown_username", "owner", "share", lambda w: {"identifier": "ghost", "role": "viewer"}, 400,
      "No one here has the username or email address “ghost”."),
@@ -243,6 +270,7 @@ REFUSALS = [
     ("transfer_to_yourself", "owner", "share_transfer", lambda w: {"identifier": "owner"}, 400,
      "You already own this document."),
 ]
+# fmt: on
 
 
 @pytest.mark.parametrize(
@@ -251,7 +279,13 @@ REFUSALS = [
     ids=[case[0] for case in REFUSALS],
 )
 def test_refusals_say_why_and_change_nothing(
-    world: World, login: Callable[..., Client], persona: str, endpoint: str, body: Callable, status: int, message: str
+    world: World,
+    login: Callable[..., Client],
+    persona: str,
+    endpoint: str,
+    body: Callable,
+    status: int,
+    message: str,
 ) -> None:
     client = login(persona)
     before = sharing_state(world.refresh())
@@ -261,12 +295,16 @@ def test_refusals_say_why_and_change_nothing(
     assert sharing_state(world.doc) == before
 
 
-@pytest.mark.parametrize("endpoint", ["share", "share_role", "share_revoke", "share_group", "share_link", "share_transfer"])
+@pytest.mark.parametrize(
+    "endpoint", ["share", "share_role", "share_revoke", "share_group", "share_link", "share_transfer"]
+)
 @pytest.mark.parametrize(
     ("raw", "message"),
     [("{oops", "The request body is not valid JSON."), ('"text"', "The request body must be a JSON object.")],
 )
-def test_malformed_bodies_are_refused(world: World, login: Callable[..., Client], endpoint: str, raw: str, message: str) -> None:
+def test_malformed_bodies_are_refused(
+    world: World, login: Callable[..., Client], endpoint: str, raw: str, message: str
+) -> None:
     before = sharing_state(world.doc)
     url = reverse(f"documents:{endpoint}", args=[world.doc.public_id])
     response = login("owner").post(url, raw, content_type="application/json")
@@ -274,7 +312,9 @@ def test_malformed_bodies_are_refused(world: World, login: Callable[..., Client]
     assert sharing_state(world.doc) == before
 
 
-def test_an_invalid_link_token_is_refused_and_remembered_nowhere(world: World, login: Callable[..., Client]) -> None:
+def test_an_invalid_link_token_is_refused_and_remembered_nowhere(
+    world: World, login: Callable[..., Client]
+) -> None:
     Document.objects.filter(pk=world.doc.pk).update(link_mode=LinkMode.VIEW)
     client = login("stranger")
     before = sharing_state(world.refresh())
@@ -288,6 +328,8 @@ def test_an_invalid_link_token_is_refused_and_remembered_nowhere(world: World, l
 
 def test_a_token_of_a_link_that_is_off_is_refused(world: World, login: Callable[..., Client]) -> None:
     client = login("stranger")
-    response = client.get(reverse("documents:detail", args=[world.doc.public_id]) + f"?key={world.doc.link_token}")
+    response = client.get(
+        reverse("documents:detail", args=[world.doc.public_id]) + f"?key={world.doc.link_token}"
+    )
     assert response.status_code == 404 and "This link doesn’t work" in response.content.decode()
     assert SESSION_KEY not in client.session

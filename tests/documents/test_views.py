@@ -1,4 +1,5 @@
 """Pages: lists, create, the document page, trash actions and rename."""
+
 from __future__ import annotations
 
 import json
@@ -28,7 +29,9 @@ def titles(response: Any) -> list[str]:
 # Lists ---------------------------------------------------------------------
 
 
-def test_my_documents_newest_first_with_owner_and_last_editor(world: World, login: Callable[..., Client]) -> None:
+def test_my_documents_newest_first_with_owner_and_last_editor(
+    world: World, login: Callable[..., Client]
+) -> None:
     services.document_create(owner=world.owner, title="Second")
     client = login("owner")
     response = client.get(reverse("documents:list"))
@@ -64,7 +67,9 @@ def test_lists_paginate(world: World, login: Callable[..., Client]) -> None:
     assert len(titles(second)) == 6
 
 
-def test_trash_lists_trashed_documents_with_restore_and_delete(world: World, login: Callable[..., Client]) -> None:
+def test_trash_lists_trashed_documents_with_restore_and_delete(
+    world: World, login: Callable[..., Client]
+) -> None:
     services.document_trash(document=world.doc, actor=world.owner)
     client = login("owner")
     assert titles(client.get(reverse("documents:list"))) == []
@@ -130,7 +135,12 @@ def test_document_page_carries_the_editor_contract(world: World, login: Callable
         "data-user-name": "editor",
     }
     body = response.content.decode()
-    for element in ('<div id="toolbar"', '<div id="editor"', '<ul id="people"', '<span id="connection-status"'):
+    for element in (
+        '<div id="toolbar"',
+        '<div id="editor"',
+        '<ul id="people"',
+        '<span id="connection-status"',
+    ):
         assert element in body
     start = body.index('<div id="editor-app"')
     for element in ('id="toolbar"', 'id="editor"', 'id="people"', 'id="connection-status"'):
@@ -140,9 +150,16 @@ def test_document_page_carries_the_editor_contract(world: World, login: Callable
 
 @pytest.mark.parametrize(
     ("persona", "can_edit", "can_share"),
-    [("viewer", "false", "false"), ("sharer", "true", "true"), ("owner", "true", "true"), ("link_viewer", "false", "false")],
+    [
+        ("viewer", "false", "false"),
+        ("sharer", "true", "true"),
+        ("owner", "true", "true"),
+        ("link_viewer", "false", "false"),
+    ],
 )
-def test_document_page_flags(world: World, login: Callable[..., Client], persona: str, can_edit: str, can_share: str) -> None:
+def test_document_page_flags(
+    world: World, login: Callable[..., Client], persona: str, can_edit: str, can_share: str
+) -> None:
     attrs = editor_app(login(persona).get(detail_url(world.doc)))
     assert (attrs["data-can-edit"], attrs["data-can-share"]) == (can_edit, can_share)
 
@@ -154,14 +171,22 @@ def test_viewers_get_a_plain_title_editors_an_input(world: World, login: Callabl
 
 def test_document_page_shows_the_current_content(world: World, login: Callable[..., Client]) -> None:
     Operation.objects.create(
-        document=world.doc, revision=1, op_id="c:1",
-        delta=[{"insert": "Hello"}, {"insert": "\n", "attributes": {"header": 1}}, {"insert": "bold", "attributes": {"bold": True}}],
+        document=world.doc,
+        revision=1,
+        op_id="c:1",
+        delta=[
+            {"insert": "Hello"},
+            {"insert": "\n", "attributes": {"header": 1}},
+            {"insert": "bold", "attributes": {"bold": True}},
+        ],
     )
     body = login("viewer").get(detail_url(world.doc)).content.decode()
     assert '<div id="editor" class="doc-content"><h1>Hello</h1><p><strong>bold</strong></p></div>' in body
 
 
-def test_editor_bundle_is_loaded_only_when_built(world: World, login: Callable[..., Client], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_editor_bundle_is_loaded_only_when_built(
+    world: World, login: Callable[..., Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from documents.templatetags import collabdocs
 
     client = login("owner")
@@ -184,11 +209,14 @@ def test_trashed_document_page_is_read_only_with_restore(world: World, login: Ca
     assert reverse("documents:restore", args=[world.doc.public_id]) in body
 
 
-def test_not_found_page_is_the_same_for_missing_and_hidden(world: World, login: Callable[..., Client]) -> None:
+def test_not_found_page_is_the_same_for_missing_and_hidden(
+    world: World, login: Callable[..., Client]
+) -> None:
     client = login("stranger")
     hidden = client.get(detail_url(world.doc))
     missing = client.get(reverse("documents:detail", args=["00000000-0000-0000-0000-000000000000"]))
     assert hidden.status_code == missing.status_code == 404
+
     def without_csrf(response: Any) -> str:  # the masked token differs per response
         return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())
 
@@ -207,7 +235,9 @@ def test_anonymous_visitors_are_sent_to_sign_in_keeping_the_link(world: World, c
 # Link sharing ------------------------------------------------------------------
 
 
-def test_opening_a_share_link_remembers_it_and_cleans_the_address(world: World, login: Callable[..., Client]) -> None:
+def test_opening_a_share_link_remembers_it_and_cleans_the_address(
+    world: World, login: Callable[..., Client]
+) -> None:
     Document.objects.filter(pk=world.doc.pk).update(link_mode=LinkMode.EDIT)
     doc = world.refresh()
     client = login("stranger")
@@ -258,7 +288,9 @@ def test_trash_restore_delete_round_trip(world: World, login: Callable[..., Clie
     assert not Document.objects.filter(pk=world.doc.pk).exists()
 
 
-def test_delete_forever_outside_the_trash_is_refused_with_a_message(world: World, login: Callable[..., Client]) -> None:
+def test_delete_forever_outside_the_trash_is_refused_with_a_message(
+    world: World, login: Callable[..., Client]
+) -> None:
     response = login("owner").post(reverse("documents:delete", args=[world.doc.public_id]), follow=True)
     assert "Move the document to the trash before deleting it forever." in response.content.decode()
     assert Document.objects.filter(pk=world.doc.pk).exists()
@@ -300,7 +332,9 @@ def test_rename_answers_the_stored_title(world: World, login: Callable[..., Clie
         ([], "The request body must be a JSON object."),
     ],
 )
-def test_rename_refusals_are_json_400(world: World, login: Callable[..., Client], body: Any, message: str) -> None:
+def test_rename_refusals_are_json_400(
+    world: World, login: Callable[..., Client], body: Any, message: str
+) -> None:
     response = rename(login("owner"), world.doc, body)
     assert response.status_code == 400 and response.json() == {"error": message}
     assert world.refresh().title == "Quarterly plan"
