@@ -166,9 +166,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         """Send ``denied`` and close with ``code``."""
         frame = protocol.error_frame(ErrorCode.DENIED, message)
         if self.sub is not None:
-            sub = self.sub
+            await self.sub.close(code, frame)
             self._leave()
-            await sub.close(code, frame)
         else:
             await self._send_text(frame)
             await self.close(code)

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 
 ORIGIN = b"http://127.0.0.1"
 
@@ -42,12 +42,10 @@ def _fresh_realtime_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def create_user(username: str, **extra: Any):  # type: ignore[no-untyped-def]
-    """Create an active user with a usable password."""
+    """Create an active user (no password: hashing one is slow, sessions suffice)."""
     from django.contrib.auth import get_user_model
 
-    return get_user_model().objects.create_user(
-        username=username, password="pw-" + username + "-12345", **extra
-    )
+    return get_user_model().objects.create_user(username=username, password=None, **extra)
 
 
 def session_cookie(user) -> str:  # type: ignore[no-untyped-def]
@@ -195,8 +193,8 @@ async def ws_connect() -> AsyncIterator[Callable[..., Any]]:
 
 
 async def db(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run a synchronous ORM call from an async test."""
-    return await sync_to_async(fn, thread_sensitive=False)(*args, **kwargs)
+    """Run a synchronous ORM call from an async test (connection closed after)."""
+    return await database_sync_to_async(fn, thread_sensitive=False)(*args, **kwargs)
 
 
 @pytest.fixture
