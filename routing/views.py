@@ -1,0 +1,44 @@
+"""The route endpoint: where a document's WebSocket lives.
+
+``GET /api/docs/<id>/route`` answers ``{"url": "ws://host:port/ws/docs/<id>/"}``
+to a user who may read the document, 401 to an anonymous one and 404
+otherwise (protocol.md "Routing"). On a single node the answer is this
+worker: ``settings.WORKER_URL`` when set, else the host the request came to.
+"""
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+
+from documents.exceptions import DocumentNotFound
+from documents.selectors import document_get_for_user
+
+
+def _ws_base(request: HttpRequest) -> str:
+    """Return ``ws[s]://host[:port]`` of this worker."""
+    advertised = (settings.WORKER_URL or "").strip().rstrip("/")
+    if advertised:
+        for http, ws in (("https://", "wss://"), ("http://", "ws://")):
+            if advertised.startswith(http):
+                return ws + advertised[len(http):]
+        return advertised
+    scheme = "wss" if request.is_secure() else "ws"
+    return f"{scheme}://{request.get_host()}"
+
+
+def document_route(request: HttpRequest, doc_id: uuid.UUID) -> JsonResponse:
+    """Answer the WebSocket URL of a document the user may read."""
+    if request.method != "GET":
+        return JsonResponse({"error": "Use GET."}, status=405)
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": "Sign in to continue."}, status=401)
+    links = request.session.get("doc_links")
+    token = links.get(str(doc_id)) if isinstance(links, dict) else None
+    try:
+        document_get_for_user(user=request.user, public_id=doc_id,
+                              link_token=token if isinstance(token, str) else None)
+    except DocumentNotFound:
+        return JsonResponse({"error": "No such document."}, status=404)
+    return JsonResponse({"url": f"{_ws_base(request)}/ws/docs/{doc_id}/"})
