@@ -97,7 +97,7 @@ function main() {
   const quill = new Quill(editorEl, {
     theme: "snow",
     readOnly: true, // until the server's hello
-    placeholder: canEdit ? "Start typing…" : "",
+    placeholder: "",
     modules: {
       toolbar: {
         container: toolbarEl,
@@ -145,6 +145,7 @@ function main() {
     const ready = connection.hellos > 0 && !connection.stopReason;
     const editable = canEdit && ready;
     quill.enable(editable);
+    quill.root.dataset.placeholder = editable ? "Start typing…" : "";
     app.dataset.readOnly = String(!editable);
     toolbarEl.hidden = !canEdit || Boolean(connection.stopReason);
     if (titleEl instanceof HTMLInputElement) titleEl.readOnly = !canEdit;

@@ -288,3 +288,109 @@ def test_rename_appears_for_everyone(open_page: Callable[..., Any], people: dict
         timeout=10_000,
     )
     assert "Quarterly plans" in bob.title()
+
+
+def _post_from(page: Any, path: str, body: dict) -> dict:
+    """POST JSON from ``page`` with its session and CSRF token; return the answer."""
+    return page.evaluate(
+        """async ([path, body]) => {
+            const token = (document.cookie.match(/(?:^|;\\s*)csrftoken=([^;]+)/) || [])[1] || "";
+            const response = await fetch(path, {
+                method: "POST", credentials: "same-origin",
+                headers: {"Content-Type": "application/json", "X-CSRFToken": token},
+                body: JSON.stringify(body)});
+            return {status: response.status, body: await response.text()};
+        }""",
+        [path, body],
+    )
+
+
+def test_undo_reverts_only_the_persons_own_changes(open_page: Callable[..., Any], people: dict) -> None:
+    """Ctrl+Z takes back Alice's typing and leaves Bob's alone."""
+    alice, bob = open_page("alice"), open_page("bob")
+    bob.click(".ql-editor")
+    bob.keyboard.type("Bob's line")
+    _wait_converged([alice, bob], people["doc"])
+    alice.click(".ql-editor")
+    alice.keyboard.press("Control+End")
+    alice.keyboard.type(" and Alice's words")
+    _wait_converged([alice, bob], people["doc"])
+    bob.keyboard.press("Control+Home")
+    bob.keyboard.type(">> ")
+    _wait_converged([alice, bob], people["doc"])
+    alice.keyboard.press("Control+z")
+    _wait_converged([alice, bob], people["doc"])
+    assert _state(bob)["text"] == ">> Bob's line\n"
+    alice.keyboard.press("Control+Shift+z")
+    _, content = _wait_converged([alice, bob], people["doc"])
+    assert _state(bob)["text"] == ">> Bob's line and Alice's words\n"
+    assert _state(alice)["contents"] == content
+
+
+def test_offline_counts_unsynced_changes_and_warns_before_leaving(
+    open_page: Callable[..., Any], people: dict
+) -> None:
+    """Offline, the indicator counts unsynced changes and leaving asks first."""
+    alice = open_page("alice")
+    page_context = alice.context
+    alice.click(".ql-editor")
+    alice.keyboard.type("online ")
+    _wait_converged([alice], people["doc"])
+    page_context.set_offline(True)
+    alice.evaluate("() => window.collabdocs.connection.ws && window.collabdocs.connection.ws.close()")
+    alice.keyboard.type("offline")
+    status = alice.locator("#connection-status")
+    alice.wait_for_function(
+        """() => document.getElementById("connection-status").dataset.state === "offline" """,
+        timeout=10_000,
+    )
+    assert "unsynced change" in status.inner_text()
+    assert int(status.get_attribute("data-pending")) >= 1
+    prevented = alice.evaluate("""() => {
+        const event = new Event("beforeunload", {cancelable: true});
+        window.dispatchEvent(event);
+        return event.defaultPrevented;
+    }""")
+    assert prevented, "leaving with unsynced changes asks first"
+    _screenshot(alice, "offline")
+    page_context.set_offline(False)
+    _, content = _wait_converged([alice], people["doc"])
+    assert _state(alice)["text"] == "online offline\n"
+    assert "All changes saved" in status.inner_text()
+    assert not alice.evaluate("""() => {
+        const event = new Event("beforeunload", {cancelable: true});
+        window.dispatchEvent(event);
+        return event.defaultPrevented;
+    }""")
+
+
+def test_losing_the_edit_right_makes_the_editor_read_only(
+    open_page: Callable[..., Any], people: dict
+) -> None:
+    """Bob made a viewer while connected gets a read-only editor at once."""
+    alice, bob = open_page("alice"), open_page("bob")
+    assert _state(bob)["enabled"] is True
+    answer = _post_from(alice, f"/api/docs/{people['doc'].public_id}/share/role",
+                        {"user": people["bob"].pk, "role": "viewer", "can_share": False})
+    assert answer["status"] == 200, answer
+    bob.wait_for_function("() => !window.collabdocs.quill.isEnabled()", timeout=10_000)
+    assert bob.locator("#toolbar").is_hidden()
+    assert "only view" in bob.locator(".cd-notices").inner_text()
+    alice.click(".ql-editor")
+    alice.keyboard.type("still live for Bob")
+    _wait_converged([alice, bob], people["doc"])
+
+
+def test_revoked_share_closes_the_socket_and_says_so(open_page: Callable[..., Any], people: dict) -> None:
+    """Bob's share removed while connected: the socket closes and he is told."""
+    alice, bob = open_page("alice"), open_page("bob")
+    answer = _post_from(alice, f"/api/docs/{people['doc'].public_id}/share/revoke",
+                        {"user": people["bob"].pk})
+    assert answer["status"] == 200, answer
+    bob.wait_for_function(
+        """() => window.collabdocs.connection.stopReason === "forbidden" """, timeout=10_000
+    )
+    assert _state(bob)["enabled"] is False
+    assert "no longer have access" in bob.locator(".cd-notices").inner_text()
+    assert bob.locator("#connection-status").get_attribute("data-state") == "offline"
+    _screenshot(bob, "revoked")

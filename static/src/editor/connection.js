@@ -608,6 +608,9 @@ export class Connection extends Emitter {
     if (this.stopReason) return;
     this.stopReason = reason;
     this._teardown();
+    this.peers.reset([], 0); // nobody is known to be here any more
+    this.emit("peers", this.peers.list());
+    this.emit("cursors");
     this._setStatus(Status.STOPPED);
     this.emit("access", { canEdit: false, ready: this.hellos > 0 });
     this.emit("notice", {

@@ -22,6 +22,7 @@
 import Delta from "quill-delta";
 
 import { hasBadChars, sanitizeText } from "./protocol.js";
+import { readableOn } from "./ui.js";
 
 /**
  * Return a change that replaces the text ``delta`` inserted holding U+0000 or
@@ -168,7 +169,12 @@ export class QuillBinding {
     for (const peer of connection.peers.localRanges(connection.client)) {
       seen.add(peer.session);
       const user = peer.user || {};
-      cursors.createCursor(peer.session, user.name || "Someone", user.color || "#888");
+      if (!cursors.cursors().some((c) => c.id === peer.session)) {
+        const color = user.color || "#888";
+        cursors.createCursor(peer.session, user.name || "Someone", color);
+        const flag = quill.container.querySelector(`[id="ql-cursor-${CSS.escape(peer.session)}"] .ql-cursor-flag`);
+        if (flag) flag.style.color = readableOn(color);
+      }
       if (!peer.range) {
         cursors.moveCursor(peer.session, null);
         continue;

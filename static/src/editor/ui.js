@@ -44,6 +44,23 @@ export function statusIndicator(element) {
 }
 
 /**
+ * Return "#000" or "#fff", whichever reads better on ``background`` (a
+ * "#rrggbb" colour); the palette has light colours such as "#fffac8".
+ * @param {string} background
+ */
+export function readableOn(background) {
+  const m = /^#?([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(background || "");
+  if (!m) return "#fff";
+  const [r, g, b] = m.slice(1).map((h) => {
+    const c = parseInt(h, 16) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  // Contrast with black vs with white (WCAG): pick the larger.
+  return (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) ? "#202124" : "#fff";
+}
+
+/**
  * Return the initials shown in a person's dot.
  * @param {string} name
  */
@@ -83,6 +100,7 @@ export function renderPeople(element, me, peers) {
     const dot = document.createElement("span");
     dot.className = "avatar cd-person-dot";
     dot.style.background = person.color;
+    dot.style.color = readableOn(person.color);
     dot.textContent = initial(person.name);
     dot.setAttribute("aria-hidden", "true");
     const name = document.createElement("span");

@@ -1,0 +1,108 @@
+/**
+ * The small pure pieces: protocol helpers, backoff, the sanitizing fix of
+ * pasted text, and the colour contrast of name tags.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import Delta from "quill-delta";
+
+import { Backoff } from "../../static/src/editor/backoff.js";
+import {
+  CloseCode,
+  ErrorCode,
+  RELOAD_ERRORS,
+  RETRY_ERRORS,
+  hasBadChars,
+  insertedText,
+  isOpId,
+  opMessage,
+  presenceMessage,
+  sanitizeText,
+} from "../../static/src/editor/protocol.js";
+import { sanitizingFix } from "../../static/src/editor/quill-binding.js";
+import { readableOn, unsyncedLabel } from "../../static/src/editor/ui.js";
+
+describe("protocol", () => {
+  it("knows the close codes and sorts the error codes per the table", () => {
+    assert.deepEqual(
+      [CloseCode.REDIRECT, CloseCode.NOT_LOGGED_IN, CloseCode.FORBIDDEN, CloseCode.NOT_FOUND, CloseCode.MOVED],
+      [4301, 4401, 4403, 4404, 4503],
+    );
+    assert.deepEqual([...RETRY_ERRORS].sort(), [ErrorCode.RATE_LIMITED, ErrorCode.UNAVAILABLE].sort());
+    assert.deepEqual([...RELOAD_ERRORS].sort(), ["bad_message", "bad_op", "forbidden", "stale", "too_large"]);
+  });
+
+  it("checks op ids like the server", () => {
+    assert.ok(isOpId("9f2c4e1ab3d87766c0de5a1b2c3d4e5f:17"));
+    assert.ok(!isOpId("short:1"));
+    assert.ok(!isOpId("9f2c4e1ab3d87766c0de5a1b2c3d4e5f:0"));
+    assert.ok(!isOpId("9f2c4e1ab3d87766c0de5a1b2c3d4e5f:01"));
+    assert.ok(!isOpId("9f2c4e1ab3d87766c0de5a1b2c3d4e5f!:1"));
+  });
+
+  it("builds client frames", () => {
+    assert.deepEqual(opMessage({ id: "a".repeat(16) + ":1", rev: 3, delta: new Delta().insert("x") }),
+      { type: "op", id: "a".repeat(16) + ":1", rev: 3, delta: [{ insert: "x" }] });
+    assert.deepEqual(presenceMessage(4, { index: 1, length: 2, extra: 1 }),
+      { type: "presence", rev: 4, range: { index: 1, length: 2 } });
+    assert.deepEqual(presenceMessage(4, null), { type: "presence", rev: 4, range: null });
+  });
+
+  it("replaces U+0000 and lone surrogates, keeping pairs and the length", () => {
+    const bad = "a\u0000b\uD800c\uDC00d😀";
+    assert.ok(hasBadChars(bad));
+    assert.ok(hasBadChars(bad), "repeatable (no regex state left behind)");
+    assert.equal(sanitizeText(bad), "a\uFFFDb\uFFFDc\uFFFDd😀");
+    assert.equal(sanitizeText(bad).length, bad.length);
+    assert.ok(!hasBadChars("plain 😀 text"));
+  });
+
+  it("collects inserted text", () => {
+    assert.equal(insertedText(new Delta().retain(2).insert("ab").delete(1).insert({ image: "x" }).insert("c")), "abc");
+    assert.equal(insertedText(null), "");
+  });
+});
+
+describe("backoff", () => {
+  it("doubles from the initial delay up to the cap, with jitter", () => {
+    const middle = new Backoff({ initial: 250, max: 10_000, random: () => 0.5 });
+    assert.deepEqual(Array.from({ length: 8 }, () => middle.next()), [250, 500, 1000, 2000, 4000, 8000, 10000, 10000]);
+    const low = new Backoff({ initial: 250, max: 10_000, random: () => 0 });
+    const high = new Backoff({ initial: 250, max: 10_000, random: () => 0.999 });
+    for (let i = 0; i < 10; i += 1) {
+      const [a, b] = [low.next(), high.next()];
+      assert.ok(a < b || b === 10_000);
+      assert.ok(b <= 10_000);
+    }
+    middle.reset();
+    assert.equal(middle.next(), 250);
+  });
+});
+
+describe("sanitizing fix", () => {
+  it("turns a change with forbidden characters into one the server accepts", () => {
+    const doc = new Delta().insert("hello\n");
+    const change = new Delta().retain(2).insert("x\u0000y", { bold: true }).retain(1).insert("\uDC00");
+    const after = doc.compose(change);
+    const fix = sanitizingFix(change);
+    const fixed = after.compose(fix);
+    assert.deepEqual(fixed.ops, [
+      { insert: "he" }, { insert: "x\uFFFDy", attributes: { bold: true } }, { insert: "l\uFFFDlo\n" },
+    ]);
+    assert.ok(!hasBadChars(insertedText(change.compose(fix))));
+    assert.equal(sanitizingFix(new Delta().insert("fine 😀")), null);
+  });
+});
+
+describe("ui helpers", () => {
+  it("writes name tags in black on light colours and white on dark ones", () => {
+    for (const light of ["#fffac8", "#aaffc3", "#ffe119", "#bfef45"]) assert.equal(readableOn(light), "#202124");
+    for (const dark of ["#000075", "#800000", "#911eb4", "#4363d8"]) assert.equal(readableOn(dark), "#fff");
+  });
+
+  it("counts unsynced changes", () => {
+    assert.equal(unsyncedLabel(1), "1 unsynced change");
+    assert.equal(unsyncedLabel(3), "3 unsynced changes");
+  });
+});
