@@ -394,3 +394,65 @@ def test_revoked_share_closes_the_socket_and_says_so(open_page: Callable[..., An
     assert "no longer have access" in bob.locator(".cd-notices").inner_text()
     assert bob.locator("#connection-status").get_attribute("data-state") == "offline"
     _screenshot(bob, "revoked")
+
+
+def test_reconnects_through_the_route_endpoint(open_page: Callable[..., Any], people: dict) -> None:
+    """Sent to the route endpoint (as after 4503), the client goes where it says."""
+    alice = open_page("alice")
+    alice.click(".ql-editor")
+    alice.keyboard.type("routed")
+    _wait_converged([alice], people["doc"])
+    route = alice.evaluate("""async () => {
+        const app = document.getElementById("editor-app");
+        return (await (await fetch(app.dataset.routeUrl, {credentials: "same-origin"})).json()).url;
+    }""")
+    assert route.startswith("ws://127.0.0.1:") and route.endswith(f"/ws/docs/{people['doc'].public_id}/")
+    hellos = alice.evaluate("window.collabdocs.connection.hellos")
+    alice.evaluate("""() => {
+        const c = window.collabdocs.connection;
+        c._dropSocket();
+        c._scheduleRoute(0);
+    }""")
+    alice.wait_for_function(f"() => window.collabdocs.connection.hellos > {hellos}", timeout=10_000)
+    alice.wait_for_function(SYNCED, timeout=10_000)
+    url = alice.evaluate("window.collabdocs.connection.url")
+    assert url == route
+    alice.keyboard.type(" again")
+    _wait_converged([alice], people["doc"])
+    assert _state(alice)["text"] == "routed again\n"
+
+
+def test_signed_out_person_is_told_to_sign_in_again(open_page: Callable[..., Any], people: dict) -> None:
+    """A reconnect without a valid session stops with a sign-in link and keeps the text."""
+    from django.contrib.sessions.models import Session
+
+    alice = open_page("alice")
+    alice.click(".ql-editor")
+    alice.keyboard.type("saved")
+    _wait_converged([alice], people["doc"])
+    Session.objects.all().delete()
+    alice.evaluate("""() => {
+        const c = window.collabdocs;
+        c.connection.ws.close();
+        c.quill.insertText(c.quill.getLength() - 1, " unsaved words", "user");
+    }""")
+    alice.wait_for_function(
+        """() => window.collabdocs.connection.stopReason === "signed_out" """, timeout=15_000
+    )
+    notice = alice.locator('.cd-notice[data-kind="signed_out"]')
+    assert "Sign in again" in notice.inner_text()
+    assert notice.locator("a").get_attribute("href").startswith("/accounts/login/?next=")
+    assert "unsaved words" in notice.locator("textarea").input_value()
+    assert _state(alice)["enabled"] is False
+    _screenshot(alice, "signed-out")
+
+
+def test_trashed_document_closes_for_everyone(open_page: Callable[..., Any], people: dict) -> None:
+    """Bob is told the document is gone when Alice moves it to the trash."""
+    alice, bob = open_page("alice"), open_page("bob")
+    answer = _post_from(alice, f"/d/{people['doc'].public_id}/trash/", {})
+    assert answer["status"] in (200, 302), answer
+    bob.wait_for_function("""() => window.collabdocs.connection.stopReason === "gone" """,
+                          timeout=10_000)
+    assert "no longer exists" in bob.locator(".cd-notices").inner_text()
+    assert _state(bob)["enabled"] is False

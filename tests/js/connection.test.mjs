@@ -434,7 +434,7 @@ describe("close codes", () => {
     ws().deliver({ type: "error", code: "denied", message: "too many" });
     ws().serverClose(4429);
     assert.equal(events.notice.at(-1).kind, "too_many");
-    assert.equal(conn.status, Status.CONNECTING);
+    assert.equal(conn.status, Status.RECONNECTING);
     assert.equal(timers.delays().length, 1);
     timers.runNext();
     ws().deliver(hello({ rev: 0 }));

@@ -254,7 +254,7 @@ export class Connection extends Emitter {
 
   _connectingStatus() {
     if (!this.online) return Status.OFFLINE;
-    return this.hellos ? Status.RECONNECTING : Status.CONNECTING;
+    return this.hellos || this._failures ? Status.RECONNECTING : Status.CONNECTING;
   }
 
   /** @param {string} url */
