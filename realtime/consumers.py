@@ -115,7 +115,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             return
         except Exception:  # StorageUnavailable: the client retries with backoff
             await self._send_error(ErrorCode.UNAVAILABLE, "storage is unavailable; retry later")
-            await self.close(CloseCode.GOING_AWAY)
+            await self._close_with(CloseCode.GOING_AWAY)
             return
         self.bucket = TokenBucket(settings.COLLABDOCS["OPS_PER_SECOND"])
         self.max_frame = settings.COLLABDOCS["MAX_FRAME_BYTES"]
@@ -126,7 +126,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
                                          color=user_color(user.pk)),
             can_edit=access.can_edit,
             send=self._send_text,
-            close=self.close,
+            close=self._close_with,
         )
         self.authority = authority
         hello = authority.attach(self.sub, since_rev=_since_rev(self.scope.get("query_string", b"")))
@@ -152,6 +152,10 @@ class DocumentConsumer(AsyncWebsocketConsumer):
                 self.registry.release(self.authority)
             self.authority = None
 
+    async def _close_with(self, code: int) -> None:
+        # autobahn (daphne) accepts only a plain int, not an IntEnum.
+        await self.close(int(code))
+
     async def _send_text(self, text: str) -> None:
         await self.base_send({"type": "websocket.send", "text": text})
 
@@ -170,7 +174,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             self._leave()
         else:
             await self._send_text(frame)
-            await self.close(code)
+            await self._close_with(code)
 
     # -- frames from the client ----------------------------------------------
 
