@@ -170,9 +170,14 @@ def live_daphne(daphne_factory: Callable[..., DaphneProcess], transactional_db: 
     return daphne_factory()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium_browser() -> Iterator[object]:
-    """Launch Debian's Chromium through Playwright (never a downloaded browser)."""
+    """Launch Debian's Chromium through Playwright (never a downloaded browser).
+
+    Module-scoped: Playwright's sync API keeps an event loop running in this
+    thread while it is open, and async tests collected after the browser
+    tests (pytest-asyncio) cannot start their own loop until it is closed.
+    """
     # Playwright's sync API runs an event loop in this thread; Django's ORM
     # calls made by the same test are still synchronous and safe.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
