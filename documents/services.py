@@ -63,7 +63,7 @@ def _access(*, actor: AbstractBaseUser, document: Document, link_token: str | No
 def _locked(document: Document) -> Document:
     """Return a fresh copy of the document's row, locked until the transaction ends."""
     try:
-        return Document.objects.select_for_update().select_related("owner").get(pk=document.pk)
+        return Document.objects.select_for_update(of=("self",)).select_related("owner").get(pk=document.pk)
     except Document.DoesNotExist:
         raise DocumentNotFound(document.public_id) from None
 
