@@ -13,14 +13,11 @@ import {
   ErrorCode,
   RELOAD_ERRORS,
   RETRY_ERRORS,
-  hasBadChars,
   insertedText,
   isOpId,
   opMessage,
   presenceMessage,
-  sanitizeText,
 } from "../../static/src/editor/protocol.js";
-import { sanitizingFix } from "../../static/src/editor/quill-binding.js";
 import { readableOn, unsyncedLabel } from "../../static/src/editor/ui.js";
 
 describe("protocol", () => {
@@ -49,15 +46,6 @@ describe("protocol", () => {
     assert.deepEqual(presenceMessage(4, null), { type: "presence", rev: 4, range: null });
   });
 
-  it("replaces U+0000 and lone surrogates, keeping pairs and the length", () => {
-    const bad = "a\u0000b\uD800c\uDC00d😀";
-    assert.ok(hasBadChars(bad));
-    assert.ok(hasBadChars(bad), "repeatable (no regex state left behind)");
-    assert.equal(sanitizeText(bad), "a\uFFFDb\uFFFDc\uFFFDd😀");
-    assert.equal(sanitizeText(bad).length, bad.length);
-    assert.ok(!hasBadChars("plain 😀 text"));
-  });
-
   it("collects inserted text", () => {
     assert.equal(insertedText(new Delta().retain(2).insert("ab").delete(1).insert({ image: "x" }).insert("c")), "abc");
     assert.equal(insertedText(null), "");
@@ -77,21 +65,6 @@ describe("backoff", () => {
     }
     middle.reset();
     assert.equal(middle.next(), 250);
-  });
-});
-
-describe("sanitizing fix", () => {
-  it("turns a change with forbidden characters into one the server accepts", () => {
-    const doc = new Delta().insert("hello\n");
-    const change = new Delta().retain(2).insert("x\u0000y", { bold: true }).retain(1).insert("\uDC00");
-    const after = doc.compose(change);
-    const fix = sanitizingFix(change);
-    const fixed = after.compose(fix);
-    assert.deepEqual(fixed.ops, [
-      { insert: "he" }, { insert: "x\uFFFDy", attributes: { bold: true } }, { insert: "l\uFFFDlo\n" },
-    ]);
-    assert.ok(!hasBadChars(insertedText(change.compose(fix))));
-    assert.equal(sanitizingFix(new Delta().insert("fine 😀")), null);
   });
 });
 

@@ -129,29 +129,6 @@ export function isOpId(id) {
   return typeof id === "string" && OP_ID_RE.test(id);
 }
 
-// U+0000 or a surrogate that is not part of a pair.
-const BAD_CHAR_RE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-/**
- * Return ``text`` with U+0000 and lone surrogates replaced by U+FFFD (same
- * length in UTF-16 code units), so the server can store it.
- * @param {string} text
- */
-export function sanitizeText(text) {
-  return text.replace(BAD_CHAR_RE, "\uFFFD");
-}
-
-/**
- * Return whether ``text`` holds a character the protocol forbids.
- * @param {string} text
- */
-export function hasBadChars(text) {
-  BAD_CHAR_RE.lastIndex = 0;
-  const found = BAD_CHAR_RE.test(text);
-  BAD_CHAR_RE.lastIndex = 0;
-  return found;
-}
-
 /**
  * Return the text inserted by a list of delta ops, embeds left out: what a
  * person would want back when a change could not be saved.

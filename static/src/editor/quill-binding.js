@@ -5,7 +5,8 @@
  * Rules that keep the OT client and the editor in step:
  *
  * - Only ``text-change`` with source ``user`` is sent (typing, paste, undo,
- *   toolbar). Remote ops are applied with source ``api`` and content loads
+ *   toolbar), normalized first so that no boundary splits a surrogate pair
+ *   (Quill's DOM diff can produce one next to an emoji; see normalize.js). Remote ops are applied with source ``api`` and content loads
  *   with ``setContents(…, "api")``; neither is ever sent.
  * - Before a server frame is handled, ``quill.update("user")`` flushes DOM
  *   mutations Quill has not turned into a ``text-change`` yet, so the OT
@@ -21,39 +22,8 @@
  */
 import Delta from "quill-delta";
 
-import { hasBadChars, sanitizeText } from "./protocol.js";
+import { normalizeChange } from "./normalize.js";
 import { readableOn } from "./ui.js";
-
-/**
- * Return a change that replaces the text ``delta`` inserted holding U+0000 or
- * lone surrogates with U+FFFD (same length), or null when there is none.
- *
- * @param {Delta} delta  a change just applied to the document
- * @returns {Delta|null}
- */
-export function sanitizingFix(delta) {
-  const fix = new Delta();
-  let cursor = 0; // position in the document after ``delta``
-  let done = 0; // how far ``fix`` has advanced
-  let needed = false;
-  for (const op of delta.ops) {
-    if (typeof op.retain === "number") {
-      cursor += op.retain;
-    } else if (typeof op.insert === "string") {
-      if (hasBadChars(op.insert)) {
-        needed = true;
-        fix.retain(cursor - done);
-        fix.insert(sanitizeText(op.insert), op.attributes);
-        fix.delete(op.insert.length);
-        done = cursor + op.insert.length;
-      }
-      cursor += op.insert.length;
-    } else if (op.insert !== undefined) {
-      cursor += 1;
-    }
-  }
-  return needed ? fix : null;
-}
 
 export class QuillBinding {
   /**
@@ -94,8 +64,8 @@ export class QuillBinding {
   /** Start listening to the editor and the connection. */
   attach() {
     const { quill, connection } = this;
-    quill.on("text-change", (delta, _old, source) => {
-      if (source === "user") this.onUserChange(delta);
+    quill.on("text-change", (delta, old, source) => {
+      if (source === "user") this.onUserChange(delta, old);
       this.scheduleRedraw();
     });
     quill.on("selection-change", (range, _old, source) => {
@@ -117,18 +87,15 @@ export class QuillBinding {
   /**
    * Send a change the person made.
    * @param {Delta} delta
+   * @param {Delta} oldDoc  the document before it
    */
-  onUserChange(delta) {
+  onUserChange(delta, oldDoc) {
     if (this.connection.client.revision === null) {
       console.warn("collabdocs: edit before the document loaded was ignored");
       return;
     }
-    let change = new Delta(delta.ops);
-    const fix = sanitizingFix(change);
-    if (fix) {
-      this.quill.updateContents(fix, "silent");
-      change = change.compose(fix);
-    }
+    const { change, fix } = normalizeChange(new Delta(oldDoc.ops), new Delta(delta.ops));
+    if (fix) this.quill.updateContents(fix, "silent");
     this.connection.submit(change);
   }
 
