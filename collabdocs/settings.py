@@ -154,6 +154,17 @@ COLLABDOCS = {
     "OP_WINDOW": env_int("COLLABDOCS_OP_WINDOW", 1000, minimum=10),
     # Seconds an authority stays in memory after its last socket closes.
     "IDLE_UNLOAD_SECONDS": env_int("COLLABDOCS_IDLE_UNLOAD_SECONDS", 60, minimum=0),
+    # History and compaction (docs/history.md): the owner folds the op log
+    # into a snapshot once this many ops follow it, keeps the last
+    # COMPACT_KEEP_OPS ops for reconnecting clients, and holds a lease of
+    # LEASE_SECONDS (renewed while open) so compact_docs skips open documents.
+    "COMPACT_THRESHOLD_OPS": env_int("COLLABDOCS_COMPACT_THRESHOLD_OPS", 1000, minimum=1),
+    "COMPACT_KEEP_OPS": env_int("COLLABDOCS_COMPACT_KEEP_OPS", 500, minimum=0),
+    "COMPACT_IDLE_MINUTES": env_int("COLLABDOCS_COMPACT_IDLE_MINUTES", 10, minimum=0),
+    "LEASE_SECONDS": env_int("COLLABDOCS_LEASE_SECONDS", 120, minimum=3),
+    # What else compact_docs must hold besides the database guard (cluster
+    # mode: the document's ZooKeeper lock); see documents.compaction.
+    "DOCUMENT_GUARD": env_str("COLLABDOCS_DOCUMENT_GUARD", "documents.compaction.DatabaseGuard"),
 }
 
 LOGGING = {

@@ -10,6 +10,12 @@ Invariants:
   ``snapshot.revision + 1`` to ``head_revision``; ``UNIQUE(document, revision)``
   is the fence that makes a second writer fail instead of forking history.
 * Every stored delta is a valid Quill change (validated before it is stored).
+* Compaction (``documents.compaction``) may keep a few ops at or before
+  ``snapshot.revision`` for reconnecting clients; content is always the
+  snapshot composed with the ops *after* its revision only.
+* ``lease_holder``/``lease_expires_at`` record which worker has the document
+  open (see ``documents.leases``); compaction skips documents with a live
+  lease.
 """
 from __future__ import annotations
 
@@ -65,6 +71,13 @@ class Document(models.Model):
     link_token = models.CharField(max_length=64, default=new_link_token, editable=False)
     trashed_at = models.DateTimeField(null=True, blank=True, db_index=True)
     history_visible_to_viewers = models.BooleanField(default=False)
+    lease_holder = models.CharField(
+        max_length=128, blank=True, default="", help_text="The worker that has the document open."
+    )
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the last worker that had it open let go."
+    )
 
     class Meta:
         ordering = ["-updated_at"]
@@ -98,6 +111,13 @@ class DocumentVersion(models.Model):
     name = models.CharField(max_length=200, blank=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    #: Who wrote the changes this version is the first to include.
+    authors = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    #: Operations folded into this version (compaction).
+    ops_folded = models.PositiveIntegerField(default=0)
+    restored_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
