@@ -44,6 +44,7 @@ from django.db import (
 )
 from django.utils import timezone
 
+from documents.content import lock_for_read
 from documents.models import INITIAL_CONTENT, Document, Operation
 
 REVISION_CONSTRAINT = "op_unique_revision"
@@ -98,13 +99,21 @@ class NewOp:
 
 @dataclass(frozen=True, slots=True)
 class LoadedDocument:
-    """A document as loaded: its snapshot and every op after it, in order."""
+    """A document as loaded: its snapshot and every op after it, in order.
+
+    ``earlier`` holds ops at or before the snapshot's revision that
+    compaction kept for reconnecting clients (consecutive, ending at
+    ``snapshot_revision``, oldest first). They are already part of the
+    snapshot: only catch-up and transformation may use them, never the
+    content.
+    """
 
     document_pk: int
     public_id: uuid.UUID
     snapshot_revision: int
     snapshot_content: list[dict]
     ops: list[StoredOp]
+    earlier: list[StoredOp] = field(default_factory=list)
 
     @property
     def head_revision(self) -> int:
@@ -115,8 +124,11 @@ class LoadedDocument:
 class DocumentStore:
     """The storage interface of the realtime authority (see module docstring)."""
 
-    def load(self, *, public_id: uuid.UUID) -> LoadedDocument:
+    def load(self, *, public_id: uuid.UUID, earlier: int = 0) -> LoadedDocument:
         """Return the document's snapshot and the ops after it.
+
+        With ``earlier``, also up to that many of the kept ops at or before
+        the snapshot's revision (see :class:`LoadedDocument`).
 
         :raises DocumentMissing: no such document.
         :raises StorageUnavailable: the database cannot be reached.
@@ -157,6 +169,16 @@ WHERE id = %s
 """
 
 
+def _consecutive_tail(ops: list[StoredOp], last: int) -> list[StoredOp]:
+    """Return the run of ``ops`` with consecutive revisions ending at ``last``."""
+    start = len(ops)
+    expected = last
+    while start > 0 and ops[start - 1].revision == expected:
+        start -= 1
+        expected -= 1
+    return ops[start:]
+
+
 def _constraint_name(exc: IntegrityError) -> str:
     """Return the name (or, on SQLite, the text) of the violated constraint."""
     cause = exc.__cause__
@@ -188,9 +210,9 @@ class DjangoDocumentStore(DocumentStore):
     round trip.
     """
 
-    def load(self, *, public_id: uuid.UUID) -> LoadedDocument:
+    def load(self, *, public_id: uuid.UUID, earlier: int = 0) -> LoadedDocument:
         """Return the document's snapshot and the ops after it."""
-        return self._guard(lambda: self._load(public_id))
+        return self._guard(lambda: self._load(public_id, earlier))
 
     def append(self, *, document_pk: int, ops: Sequence[NewOp]) -> None:
         """Store ``ops`` and bump the document's head in one transaction."""
@@ -242,15 +264,20 @@ class DjangoDocumentStore(DocumentStore):
                 raise StorageUnavailable(str(exc)) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _load(self, public_id: uuid.UUID) -> LoadedDocument:
+    def _load(self, public_id: uuid.UUID, earlier: int) -> LoadedDocument:
         with transaction.atomic():
+            pk = Document.objects.filter(public_id=public_id).values_list("pk", flat=True).first()
+            # Hold the row against compaction so that the snapshot and the
+            # ops after it are read from the same state (documents.content).
+            if pk is None or lock_for_read(pk) is None:
+                raise DocumentMissing(str(public_id))
             row = (
-                Document.objects.filter(public_id=public_id)
+                Document.objects.filter(pk=pk)
                 .select_related("snapshot")
                 .only("pk", "public_id", "snapshot__revision", "snapshot__content")
                 .first()
             )
-            if row is None:
+            if row is None:  # pragma: no cover - locked above
                 raise DocumentMissing(str(public_id))
             if row.snapshot_id is not None:
                 snap_rev, snap_content = row.snapshot.revision, list(row.snapshot.content)
@@ -264,12 +291,23 @@ class DjangoDocumentStore(DocumentStore):
                 .order_by("revision")
                 .values_list("revision", "op_id", "delta", "author_id")
             ]
+            kept = []
+            if earlier > 0 and snap_rev > 0:
+                kept = [
+                    StoredOp(revision=rev, op_id=op_id, delta=delta, author_id=author_id)
+                    for rev, op_id, delta, author_id in Operation.objects.filter(
+                        document_id=row.pk, revision__gt=snap_rev - earlier, revision__lte=snap_rev
+                    )
+                    .order_by("revision")
+                    .values_list("revision", "op_id", "delta", "author_id")
+                ]
         return LoadedDocument(
             document_pk=row.pk,
             public_id=row.public_id,
             snapshot_revision=snap_rev,
             snapshot_content=snap_content,
             ops=ops,
+            earlier=_consecutive_tail(kept, snap_rev),
         )
 
     def _append(self, document_pk: int, ops: Sequence[NewOp]) -> None:
@@ -392,7 +430,7 @@ class MemoryDocumentStore(DocumentStore):
         """Return the stored record of a document (for assertions)."""
         return self._docs[public_id]
 
-    def load(self, *, public_id: uuid.UUID) -> LoadedDocument:
+    def load(self, *, public_id: uuid.UUID, earlier: int = 0) -> LoadedDocument:
         """Return the document's snapshot and the ops after it."""
         self._check_available()
         with self._lock:
@@ -400,13 +438,25 @@ class MemoryDocumentStore(DocumentStore):
             doc = self._docs.get(public_id)
             if doc is None:
                 raise DocumentMissing(str(public_id))
+            snap_rev = doc.snapshot_revision
+            kept = [op for op in doc.ops if snap_rev - earlier < op.revision <= snap_rev]
             return LoadedDocument(
                 document_pk=doc.pk,
                 public_id=doc.public_id,
-                snapshot_revision=doc.snapshot_revision,
+                snapshot_revision=snap_rev,
                 snapshot_content=json.loads(json.dumps(doc.snapshot_content)),
-                ops=[op for op in doc.ops if op.revision > doc.snapshot_revision],
+                ops=[op for op in doc.ops if op.revision > snap_rev],
+                earlier=_consecutive_tail(kept, snap_rev) if earlier > 0 else [],
             )
+
+    def compact(self, public_id: uuid.UUID, *, revision: int, content: list[dict],
+                keep_ops: int) -> None:
+        """Make ``content`` the snapshot at ``revision``, keeping ``keep_ops`` ops before it."""
+        with self._lock:
+            doc = self._docs[public_id]
+            doc.snapshot_revision = revision
+            doc.snapshot_content = json.loads(json.dumps(content))
+            doc.ops = [op for op in doc.ops if op.revision > revision - keep_ops]
 
     def append(self, *, document_pk: int, ops: Sequence[NewOp]) -> None:
         """Store ``ops`` atomically, with the same fences as the database."""
