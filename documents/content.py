@@ -52,7 +52,8 @@ def document_state(document: Document) -> DocumentState:
         if locked is not None and locked[0] != document.snapshot_id:
             # Compacted since ``document`` was read: use the new snapshot.
             document.snapshot_id = locked[0]
-            Document.snapshot.field.delete_cached_value(document)
+            if Document.snapshot.field.is_cached(document):
+                Document.snapshot.field.delete_cached_value(document)
         snapshot = document.snapshot if document.snapshot_id else None
         revision = snapshot.revision if snapshot is not None else 0
         content = Delta(list(snapshot.content if snapshot is not None else INITIAL_CONTENT))
