@@ -51,7 +51,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from documents.store import (
@@ -60,6 +60,7 @@ from documents.store import (
     LoadedDocument,
     NewOp,
     RevisionConflict,
+    StoredOp,
 )
 from realtime import protocol
 from realtime.exceptions import AuthorityClosed
@@ -77,6 +78,8 @@ MAX_BATCH_OPS = 500
 MAX_CONFLICT_RETRIES = 5
 #: Up to this many sockets, every delivery is immediate.
 IMMEDIATE_FANOUT_SOCKETS = 16
+#: Longest a commit waits for the previous commit's authors to send again.
+GATHER_MAX_SECONDS = 0.003
 
 
 def fanout_delay(sockets: int) -> float:
@@ -168,32 +171,43 @@ class LoadedState:
     window_start: int
     start_length: int
     window: list[Entry]
+    snapshot_revision: int = 0
+
+
+def _stored_entry(stored: StoredOp, delta: Delta, length: int) -> Entry:
+    return Entry(rev=stored.revision, op_id=stored.op_id, delta=delta,
+                 delta_json=protocol.dumps(stored.delta), user_id=stored.author_id,
+                 session="", author=None, length=length)
 
 
 def build_state(loaded: LoadedDocument, *, window_size: int) -> LoadedState:
-    """Compose a loaded document into content and a window of its last ops."""
+    """Compose a loaded document into content and a window of its last ops.
+
+    When the ops after the snapshot do not fill the window, the ops that
+    compaction kept at or before the snapshot (``loaded.earlier``) fill it
+    from the front: they serve catch-up and transformation only, the
+    content already holds them. Their lengths are worked out backwards
+    from the snapshot's.
+    """
     text = DocumentText.from_ops(loaded.snapshot_content)
     keep_from = max(0, len(loaded.ops) - window_size)
-    start_length = text.length
+    room = window_size - (len(loaded.ops) - keep_from)
+    earlier = list(getattr(loaded, "earlier", ()) or ())[-room:] if room > 0 else []
     window: list[Entry] = []
+    length = text.length
+    for stored in reversed(earlier):
+        delta = Delta(stored.delta)
+        window.append(_stored_entry(stored, delta, length))
+        length -= delta.change_length()
+    window.reverse()
+    start_length = length
     for i, stored in enumerate(loaded.ops):
         delta = Delta(stored.delta)
         text.apply(delta)
         if i < keep_from:
             start_length = text.length
             continue
-        window.append(
-            Entry(
-                rev=stored.revision,
-                op_id=stored.op_id,
-                delta=delta,
-                delta_json=protocol.dumps(stored.delta),
-                user_id=stored.author_id,
-                session="",
-                author=None,
-                length=text.length,
-            )
-        )
+        window.append(_stored_entry(stored, delta, text.length))
     head = loaded.head_revision
     return LoadedState(
         document_pk=loaded.document_pk,
@@ -202,6 +216,7 @@ def build_state(loaded: LoadedDocument, *, window_size: int) -> LoadedState:
         window_start=head - len(window),
         start_length=start_length,
         window=window,
+        snapshot_revision=loaded.snapshot_revision,
     )
 
 
@@ -241,6 +256,14 @@ class Authority:
         self._tasks: set[asyncio.Task[None]] = set()
         self._content_cache: tuple[int, str] | None = None
         self._frame_cache: dict[int, str] = {}
+        #: Authors of the last commit, when it was made, the mean store time.
+        self._last_authors: set[Subscriber] = set()
+        self._last_commit_at = 0.0
+        self._store_seconds = 0.0
+        self._arrival: asyncio.Future[None] | None = None
+        #: Called with the authority after every commit (the registry's
+        #: compaction trigger); must not block.
+        self.on_commit: Callable[[Authority], None] | None = None
         self.closed = False
 
     # -- loading -----------------------------------------------------------
@@ -264,6 +287,8 @@ class Authority:
         self._window_start = state.window_start
         self._start_length = state.start_length
         self._ids = {entry.op_id: entry.rev for entry in state.window}
+        #: The revision of the stored snapshot (compaction moves it forward).
+        self.snapshot_revision = max(getattr(self, "snapshot_revision", 0), state.snapshot_revision)
         self._content_cache = None
         self._frame_cache = {}
 
@@ -404,6 +429,8 @@ class Authority:
         )
         self._queue.append(entry)
         self._pending_ids[entry.op_id] = entry
+        if self._arrival is not None and not self._arrival.done():
+            self._arrival.set_result(None)
         if self._writer is None:
             self._writer = self._loop.create_task(self._write_loop())
         return entry
@@ -447,17 +474,17 @@ class Authority:
             self._writer = None
 
     async def _commit_next(self) -> None:
+        if self._owed:
+            # Acks first: their authors may be about to send again.
+            await self._deliver(list(self._owed))
+        await self._gather()
         batch = self._queue[:MAX_BATCH_OPS]
         del self._queue[:len(batch)]
         self._inflight = batch
-        stored = self._runner.run(self._store.append, document_pk=self.document_pk,
-                                  ops=[entry.new_op() for entry in batch])
-        if self._owed:
-            # Pipelining: the previous commit's frames go out while this
-            # one is in the database.
-            await self._deliver(list(self._owed))
+        started = self._loop.time()
         try:
-            await stored
+            await self._runner.run(self._store.append, document_pk=self.document_pk,
+                                   ops=[entry.new_op() for entry in batch])
         except (RevisionConflict, DuplicateOpIds) as exc:
             await self._recover(exc)
             return
@@ -470,12 +497,45 @@ class Authority:
             await self._fail_pending("storage is unavailable; resend later")
             return
         self._conflicts = 0
+        now = self._loop.time()
+        self._store_seconds = 0.8 * self._store_seconds + 0.2 * (now - started)
+        self._last_commit_at = now
         self._commit(batch)
+
+    async def _gather(self) -> None:
+        """Hold the next commit briefly for the last commit's authors.
+
+        Group commit alone splits closed-loop writers into two alternating
+        halves: the authors of commit N send their next op while commit N+1
+        (holding only the others' ops) is already in the database, so each
+        op waits two commits. Waiting a fraction of a commit's duration for
+        them (at most ``GATHER_MAX_SECONDS``) lets one commit carry
+        everyone's op. A lone writer never waits: its op is already queued.
+        """
+        waiting = {sub for sub in self._last_authors if not sub.closed}
+        self._last_authors = set()
+        budget = min(GATHER_MAX_SECONDS, self._store_seconds / 2)
+        now = self._loop.time()
+        if not waiting or budget < 0.0002 or now - self._last_commit_at > 2 * budget:
+            return
+        deadline = now + budget
+        while not waiting <= {entry.author for entry in self._queue}:
+            remaining = deadline - self._loop.time()
+            if remaining <= 0:
+                return
+            self._arrival = self._loop.create_future()
+            try:
+                await asyncio.wait_for(self._arrival, remaining)
+            except TimeoutError:
+                return
+            finally:
+                self._arrival = None
 
     def _commit(self, batch: list[Entry]) -> None:
         """Make a stored batch the committed state and owe its authors frames."""
         self._inflight = []
         committed = self._committed_text
+        self._last_authors = {entry.author for entry in batch if entry.author is not None}
         for entry in batch:
             committed.apply(entry.delta)
             entry.submission = None
@@ -499,6 +559,11 @@ class Authority:
                 self._owed[sub] = None
         else:
             self._schedule_delivery()
+        if self.on_commit is not None:
+            try:
+                self.on_commit(self)
+            except Exception:  # noqa: BLE001 - a hook must not fail a commit
+                logger.exception("on_commit hook of %s failed", self._doc)
 
     def _trim_window(self) -> None:
         excess = len(self._window) - self._window_size
@@ -737,4 +802,5 @@ class Authority:
 
 
 def _load_state(*, store, public_id: uuid.UUID, window_size: int) -> LoadedState:  # type: ignore[no-untyped-def]
-    return build_state(store.load(public_id=public_id), window_size=window_size)
+    loaded = store.load(public_id=public_id, earlier=window_size)
+    return build_state(loaded, window_size=window_size)

@@ -438,3 +438,28 @@ async def test_random_concurrent_clients_converge(env):
         doc.apply(Delta(stored.delta))
     assert doc.to_ops() == server
     assert {i for c, _ in clients for i in c.acked} == {s.op_id for s in loaded.ops}
+
+
+async def test_ops_kept_before_a_compacted_snapshot_still_serve_catch_up(env):
+    store, make = env
+    authority = await make()
+    a = attach(authority, "a")
+    for n, char in enumerate("abcd", start=1):
+        await authority.submit(a.sub, op(n, n - 1, [{"retain": n - 1}, {"insert": char}]
+                                         if n > 1 else [{"insert": char}]))
+        await settle(authority)
+    # Compaction folds revisions 1-3 into a snapshot and keeps two of them.
+    store.compact(authority.public_id, revision=3, content=[{"insert": "abc\n"}], keep_ops=2)
+    authority.close()
+    reloaded = await make(public_id=authority.public_id)
+    assert reloaded.window_start == 1 and reloaded.head == 4
+    assert reloaded.snapshot_revision == 3
+    assert reloaded.content() == [{"insert": "abcd\n"}]
+    hello = json.loads(reloaded.attach(FakeSocket("late").sub, since_rev=1))
+    assert [item["rev"] for item in hello["ops"]] == [2, 3, 4]
+    # Lengths worked out backwards: a presence at revision 1 must fit "a\n".
+    b = attach(reloaded, "b")
+    await reloaded.presence(b.sub, PresenceMessage(rev=1, index=2, length=1))
+    await reloaded.presence(b.sub, PresenceMessage(rev=1, index=1, length=0))
+    await settle(reloaded)
+    assert [m["code"] for m in b.take() if m["type"] == "error"] == ["bad_message"]
