@@ -232,6 +232,11 @@ def test_random_edits_on_a_large_document_match_compose() -> None:
         assert doc.length == expected.length(), f"seed={seed} step={step}"
         if step % 10 == 0:
             assert doc.to_ops() == expected.ops, f"seed={seed} step={step}"
+            start = rng.randint(0, doc.length)
+            end = rng.randint(start, doc.length + 3)
+            assert Delta(doc.slice(start, end)) == expected.slice(start, end), (
+                f"seed={seed} step={step} slice({start}, {end})"
+            )
     assert doc.to_ops() == expected.ops, f"seed={seed}"
     assert doc.text() == "".join(
         op["insert"] if isinstance(op["insert"], str) else "\ufffc" for op in expected.ops
