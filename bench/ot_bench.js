@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// The node half of bench/ot_bench.py: the same work with npm quill-delta.
+// Usage: node bench/ot_bench.js workload.json [seconds]; prints one JSON line.
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+
+const repo = path.resolve(__dirname, '..');
+const Delta = require(require.resolve('quill-delta', { paths: [repo] }));
+
+const data = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const seconds = Number(process.argv[3] || 1);
+
+// Run work(i) (returning units done) for about `seconds`; return units/s.
+function rate(work) {
+  let done = 0;
+  let calls = 0;
+  const start = process.hrtime.bigint();
+  const deadline = start + BigInt(Math.round(seconds * 1e9));
+  for (;;) {
+    done += work(calls);
+    calls += 1;
+    const now = process.hrtime.bigint();
+    if (now >= deadline) return done / (Number(now - start) / 1e9);
+  }
+}
+
+const pairs = data.pairs.map(([a, b]) => [new Delta(a), new Delta(b)]);
+const doc = new Delta(data.doc);
+const strokes = data.strokes.map((ops) => new Delta(ops));
+const history = data.history.map((ops) => new Delta(ops));
+const late = new Delta(data.late);
+
+const result = {
+  version: process.version,
+  keystroke_transforms_per_s: rate(() => {
+    for (const [a, b] of pairs) a.transform(b, true);
+    return pairs.length;
+  }),
+  compose_1mb_per_s: rate((i) => {
+    doc.compose(strokes[i % strokes.length]);
+    return 1;
+  }),
+  history_1000_per_s: rate(() => {
+    let change = late;
+    for (const earlier of history) change = earlier.transform(change, true);
+    return 1;
+  }),
+};
+process.stdout.write(JSON.stringify(result) + '\n');
