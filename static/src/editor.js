@@ -120,6 +120,15 @@ function main() {
       },
     },
   });
+  // Quill replaces the <select>s with pickers of its own: label those too.
+  for (const picker of toolbarEl.querySelectorAll(".ql-picker")) {
+    const name = [...picker.classList].find((c) => c !== "ql-picker" && c.startsWith("ql-"))?.slice(3);
+    const label = picker.querySelector(".ql-picker-label");
+    if (label && TOOLTIPS[name]) {
+      label.title = TOOLTIPS[name];
+      label.setAttribute("aria-label", TOOLTIPS[name]);
+    }
+  }
   toolbarEl.querySelector(".ql-undo")?.insertAdjacentHTML("afterbegin", undoIcon);
   toolbarEl.querySelector(".ql-redo")?.insertAdjacentHTML("afterbegin", redoIcon);
 

@@ -110,10 +110,23 @@ def open_page(chromium_browser: Any, people: dict[str, Any]) -> Iterator[Callabl
                               "url": server.url}])
         page = context.new_page()
         page.errors = []  # type: ignore[attr-defined]
+        page.console = []  # type: ignore[attr-defined]
         page.on("pageerror", lambda exc: page.errors.append(str(exc)))  # type: ignore[attr-defined]
+        page.on("console", lambda msg: page.console.append(msg.text))  # type: ignore[attr-defined]
         page.goto(url)
         if wait:
-            page.wait_for_function(SYNCED, timeout=20_000)
+            try:
+                page.wait_for_function(SYNCED, timeout=30_000)
+            except Exception as exc:
+                state = page.evaluate("""() => window.collabdocs ? {
+                    status: window.collabdocs.connection.status,
+                    stop: window.collabdocs.connection.stopReason,
+                    url: window.collabdocs.connection.url,
+                    state: window.collabdocs.client.stateName} : null""")
+                raise AssertionError(
+                    f"{name}'s page did not connect: {state}\nerrors: {page.errors}\n"
+                    f"console: {page.console[-20:]}\nserver log:\n{server.log()[-4000:]}"
+                ) from exc
         return page
 
     yield open_
@@ -537,3 +550,27 @@ def test_typing_emoji_next_to_emoji_is_saved(open_page: Callable[..., Any], peop
     assert _state(bob)["contents"] == _state(alice)["contents"] == content
     assert alice.locator(".cd-notice").count() == 0, alice.locator(".cd-notices").inner_text()
     assert alice.evaluate("window.collabdocs.connection.hellos") == 1, "no reload happened"
+
+
+def test_ime_composition_holds_remote_ops_until_it_ends(
+    open_page: Callable[..., Any], people: dict
+) -> None:
+    """While Alice composes with an IME, Bob's ops wait; then both converge."""
+    alice, bob = open_page("alice"), open_page("bob")
+    alice.click(".ql-editor")
+    alice.keyboard.type("start ")
+    bob.click(".ql-editor")
+    bob.keyboard.press("Control+End")
+    _wait_converged([alice, bob], people["doc"])
+    cdp = alice.context.new_cdp_session(alice)
+    cdp.send("Input.imeSetComposition", {"text": "にほ", "selectionStart": 2, "selectionEnd": 2})
+    alice.wait_for_function("() => window.collabdocs.connection._paused === true", timeout=5_000)
+    bob.keyboard.press("Control+Home")
+    bob.keyboard.type("Bob ")
+    alice.wait_for_function("() => window.collabdocs.connection._inbox.length > 0", timeout=10_000)
+    assert "Bob" not in _state(alice)["text"], "remote ops wait for the composition"
+    cdp.send("Input.insertText", {"text": "日本"})
+    alice.wait_for_function("() => window.collabdocs.connection._paused === false", timeout=5_000)
+    _, content = _wait_converged([alice, bob], people["doc"])
+    assert _state(alice)["text"] == "Bob start 日本\n"
+    assert _state(bob)["contents"] == _state(alice)["contents"] == content

@@ -71,8 +71,16 @@ export class QuillBinding {
     quill.on("selection-change", (range, _old, source) => {
       if (range && source !== "silent") connection.presenceChanged();
     });
-    quill.on("composition-start", () => connection.pause());
+    let composing = null;
+    quill.on("composition-start", () => {
+      connection.pause();
+      // Should the end never come (the page lost focus oddly), do not hold
+      // the server's frames for ever.
+      clearTimeout(composing);
+      composing = setTimeout(() => connection.resume(), 10_000);
+    });
     quill.on("composition-end", () => {
+      clearTimeout(composing);
       // Quill emits its text-change for the composition just before this.
       setTimeout(() => connection.resume(), 0);
     });
