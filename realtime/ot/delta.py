@@ -92,14 +92,6 @@ class _OpIterator:
         self.index = index - 1
         self._advance()
 
-    def has_next(self) -> bool:
-        """Return whether an op is left."""
-        return self.cur is not None
-
-    def peek(self) -> Op | None:
-        """Return the op in hand, whole, or ``None`` past the end."""
-        return self.cur
-
     def peek_length(self) -> float:
         """Return what is left of the op in hand (``inf`` past the end)."""
         return self.cur_len - self.offset

@@ -22,9 +22,6 @@ import re
 
 __all__ = [
     "from_units",
-    "has_astral",
-    "is_high_surrogate",
-    "is_low_surrogate",
     "join",
     "to_units",
     "utf16_len",
@@ -39,13 +36,6 @@ def utf16_len(text: str) -> int:
     if text.isascii():  # O(1) in CPython
         return len(text)
     return len(text.encode("utf-16-le", "surrogatepass")) >> 1
-
-
-def has_astral(text: str) -> bool:
-    """Return whether ``text`` holds a character outside the BMP."""
-    if text.isascii():
-        return False
-    return _ASTRAL.search(text) is not None
 
 
 def _split_pair(match: re.Match[str]) -> str:
@@ -90,16 +80,6 @@ def utf16_slice(text: str, start: int, end: int | None = None) -> str:
     if len(units) == len(text):  # BMP only: code points are code units
         return text[start:end]
     return from_units(units[start:end])
-
-
-def is_high_surrogate(char: str) -> bool:
-    """Return whether ``char`` (one code point, or "") is a high surrogate."""
-    return "\ud800" <= char <= "\udbff" and len(char) == 1
-
-
-def is_low_surrogate(char: str) -> bool:
-    """Return whether ``char`` (one code point, or "") is a low surrogate."""
-    return "\udc00" <= char <= "\udfff" and len(char) == 1
 
 
 def join(left: str, right: str) -> str:
