@@ -265,6 +265,8 @@ class Authority:
         #: compaction trigger); must not block.
         self.on_commit: Callable[[Authority], None] | None = None
         self.closed = False
+        #: Handing over (scale-out): no new ops; pending ones still commit.
+        self.draining = False
 
     # -- loading -----------------------------------------------------------
 
@@ -364,7 +366,7 @@ class Authority:
         A rejection is sent to ``sub`` right away; an accepted op is queued
         for the next commit.
         """
-        if self.closed:
+        if self.closed or self.draining:
             raise AuthorityClosed("the document's authority was closed")
         op_id = msg.op_id
         rev = self._ids.get(op_id)
@@ -787,6 +789,18 @@ class Authority:
             await sub.close(code, frame)
             self.detach(sub)
         self.closed = True
+
+    async def drain(self, code: int, message: str) -> None:
+        """Stop taking ops, store the pending ones, then close every socket.
+
+        For a hand-over to another worker, or a shutdown: an op that arrives
+        from now on is refused (its socket is closed, and the client resends
+        the op to the new owner); the ops accepted already are stored and
+        acked first, so nothing accepted is dropped.
+        """
+        self.draining = True
+        await self.wait_idle()
+        await self._close_all(code, message)
 
     async def wait_idle(self) -> None:
         """Return once nothing is pending or being stored."""
