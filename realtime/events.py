@@ -8,7 +8,9 @@ title). With Redis configured this reaches sockets on every worker.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 import uuid
 
 from asgiref.sync import async_to_sync
@@ -26,8 +28,21 @@ def _send(public_id: uuid.UUID | str, message: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    try:
+    def send() -> None:
         async_to_sync(layer.group_send)(doc_group(public_id), message)
+
+    try:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            send()  # the usual case: a view or command thread with no loop
+        else:
+            # Called from synchronous code on a thread whose event loop is
+            # running (a sync callback inside async code): async_to_sync
+            # refuses that, so send from a short-lived thread and wait.
+            worker = threading.Thread(target=send, name="realtime-events")
+            worker.start()
+            worker.join(timeout=10)
     except Exception:  # noqa: BLE001 - a notification must never fail the request
         # The change is committed; sockets re-check access on their next op.
         logger.exception("could not notify sockets of document %s", public_id)
