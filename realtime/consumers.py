@@ -9,6 +9,13 @@ the document is the authority's.
 
 Channel-layer group ``doc.<id>`` carries only ``realtime.events``
 (sharing changed, document removed, title changed), never ops.
+
+Scale-out: after authentication and the permission check (so a stranger
+learns nothing), a socket for a document another worker owns gets
+``redirect`` to the owner and close 4301; with no owner known (no worker on
+the ring) it gets close 4503. The check is made again once the document is
+loaded, since the ring may have changed while this worker waited for the
+document's lock.
 """
 from __future__ import annotations
 
@@ -33,6 +40,9 @@ from realtime.protocol import CloseCode, ErrorCode, OpMessage
 from realtime.ratelimit import TokenBucket
 from realtime.registry import Registry, get_registry
 from realtime.subscriber import Subscriber
+from routing.exceptions import NotOwner
+from routing.ownership import Route, get_ownership
+from routing.paths import socket_url
 
 
 def _access(user, public_id: uuid.UUID, session):  # type: ignore[no-untyped-def]
@@ -100,6 +110,10 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         except DocumentNotFound:
             await self._deny(CloseCode.NOT_FOUND, "no such document")
             return
+        route = get_ownership().route(self.doc_id)
+        if not route.local:
+            await self._not_here(route)
+            return
         self.registry = registry = get_registry()
         limit = settings.COLLABDOCS["SOCKETS_PER_USER"]
         if registry.sockets_per_user[user.pk] >= limit:
@@ -113,9 +127,17 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         except DocumentMissing:
             await self._deny(CloseCode.NOT_FOUND, "no such document")
             return
+        except NotOwner:
+            await self._not_here(get_ownership().route(self.doc_id))
+            return
         except Exception:  # StorageUnavailable: the client retries with backoff
             await self._send_error(ErrorCode.UNAVAILABLE, "storage is unavailable; retry later")
             await self._close_with(CloseCode.GOING_AWAY)
+            return
+        if authority.draining or authority.closed or not get_ownership().is_local(self.doc_id):
+            # Handed over while this socket waited for it.
+            registry.release(authority)
+            await self._not_here(get_ownership().route(self.doc_id))
             return
         self.bucket = TokenBucket(settings.COLLABDOCS["OPS_PER_SECOND"])
         self.max_frame = settings.COLLABDOCS["MAX_FRAME_BYTES"]
@@ -165,6 +187,15 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             await self.sub.send_frames([frame])
         else:
             await self._send_text(frame)
+
+    async def _not_here(self, route: Route) -> None:
+        """Send the socket to the document's owner (4301), or away (4503) if none."""
+        if route.url and not route.local:
+            await self._send_text(protocol.redirect_frame(url=socket_url(route.url, self.doc_id)))
+            await self._close_with(CloseCode.REDIRECT)
+        else:
+            await self._deny(CloseCode.GOING_AWAY,
+                             "no server is serving this document right now; reconnect")
 
     async def _deny(self, code: int, message: str) -> None:
         """Send ``denied`` and close with ``code``."""

@@ -1,0 +1,162 @@
+"""Which worker owns a document, as this process sees it.
+
+:class:`Ownership` holds the members of the ring (worker id -> base URL),
+the :class:`~routing.ring.HashRing` over them and whether this worker is
+serving. Everything else asks it:
+
+* :meth:`Ownership.route` / :meth:`Ownership.is_local`: the consumer (for
+  ``redirect``), the route endpoint and the page;
+* listeners (:meth:`Ownership.add_listener`) hear about every change:
+  the worker evicts the documents it no longer owns.
+
+Single node (no ``ZOOKEEPER_HOSTS``, or a server that is not
+``runworker``): this process owns every document. That is the default
+:func:`get_ownership` returns until ``runworker`` installs a cluster one.
+
+In cluster mode the ring is the live workers in ZooKeeper, except that a
+worker that is not serving (its session was lost, or it is shutting down)
+leaves itself out of its own ring: it then redirects everything to the
+workers that own its documents in the others' view.
+
+Threads: changes happen on the worker's event loop only; readers (views
+run in threads) read one immutable snapshot, swapped in whole.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from routing.paths import normalize_base_url
+from routing.ring import DEFAULT_VNODES, HashRing
+
+logger = logging.getLogger(__name__)
+
+
+def document_key(public_id: uuid.UUID | str) -> str:
+    """Return the ring key of a document: its canonical UUID string."""
+    return str(uuid.UUID(str(public_id)))
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a document is served.
+
+    ``local``: here. Otherwise ``worker_id`` and ``url`` (its base URL) name
+    the owner, or are None when no worker is on the ring.
+    """
+
+    local: bool
+    worker_id: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class View:
+    """One consistent snapshot of the membership."""
+
+    members: Mapping[str, str] = field(default_factory=dict)
+    serving: bool = False
+    ring: HashRing = field(default_factory=HashRing)
+    version: int = 0
+
+
+Listener = Callable[["Ownership"], None]
+
+
+class Ownership:
+    """The ring as this worker sees it (see the module docstring)."""
+
+    def __init__(self, *, self_id: str | None = None, self_url: str | None = None,
+                 cluster: bool = False, vnodes: int = DEFAULT_VNODES) -> None:
+        self.self_id = self_id
+        self.self_url = normalize_base_url(self_url) if self_url else None
+        self.cluster = cluster
+        self.vnodes = vnodes
+        self._view = View(serving=not cluster, ring=HashRing(vnodes=vnodes))
+        self._listeners: list[Listener] = []
+
+    @classmethod
+    def single_node(cls, *, self_url: str | None = None) -> Ownership:
+        """Return the ownership of a process that serves every document."""
+        return cls(self_id="local", self_url=self_url, cluster=False)
+
+    # -- reading (any thread) ---------------------------------------------------
+
+    @property
+    def view(self) -> View:
+        """Return the current snapshot."""
+        return self._view
+
+    @property
+    def serving(self) -> bool:
+        """Return whether this worker serves documents right now."""
+        return self._view.serving
+
+    def route(self, public_id: uuid.UUID | str) -> Route:
+        """Return where the document is served."""
+        if not self.cluster:
+            return Route(local=True, worker_id=self.self_id, url=self.self_url)
+        view = self._view
+        if not len(view.ring):
+            return Route(local=False)
+        owner = view.ring.owner(document_key(public_id))
+        if owner == self.self_id and view.serving:
+            return Route(local=True, worker_id=owner, url=self.self_url)
+        return Route(local=False, worker_id=owner, url=view.members.get(owner))
+
+    def is_local(self, public_id: uuid.UUID | str) -> bool:
+        """Return whether this worker serves the document."""
+        return self.route(public_id).local
+
+    # -- changing (the worker's event loop) -------------------------------------
+
+    def set_members(self, members: Mapping[str, str]) -> bool:
+        """Take the live workers (id -> base URL); return whether the ring changed."""
+        return self._update(members=dict(members), serving=self._view.serving)
+
+    def set_serving(self, serving: bool) -> bool:
+        """Start or stop serving here; return whether the ring changed."""
+        return self._update(members=dict(self._view.members), serving=serving)
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener(ownership)`` after every change of the ring."""
+        self._listeners.append(listener)
+
+    def _update(self, *, members: dict[str, str], serving: bool) -> bool:
+        old = self._view
+        ring_members = set(members)
+        if not serving and self.self_id is not None:
+            ring_members.discard(self.self_id)
+        changed = ring_members != set(old.ring.members) or serving != old.serving
+        urls_changed = members != dict(old.members)
+        if not changed and not urls_changed:
+            return False
+        ring = old.ring if ring_members == set(old.ring.members) else HashRing(
+            sorted(ring_members), vnodes=self.vnodes)
+        self._view = View(members=members, serving=serving, ring=ring, version=old.version + 1)
+        logger.info("ring: %s%s", ", ".join(sorted(ring_members)) or "(empty)",
+                    "" if serving else " (not serving here)")
+        for listener in list(self._listeners):
+            try:
+                listener(self)
+            except Exception:  # noqa: BLE001 - one listener must not stop the others
+                logger.exception("ownership listener %r failed", listener)
+        return changed
+
+
+_ownership: Ownership = Ownership.single_node()
+
+
+def get_ownership() -> Ownership:
+    """Return this process's ownership (single node unless runworker set one)."""
+    return _ownership
+
+
+def set_ownership(ownership: Ownership | None) -> Ownership:
+    """Install ``ownership`` (None: single node again); return the previous one."""
+    global _ownership
+    previous = _ownership
+    _ownership = ownership if ownership is not None else Ownership.single_node()
+    return previous
