@@ -8,6 +8,22 @@ pending ops are stored) unless someone acquires it again.
 
 The socket count per user (``SOCKETS_PER_USER``) is kept here too: it is a
 per-worker limit, like the authorities themselves.
+
+With a :class:`documents.leases.LeaseKeeper` (the default with the Django
+store) the registry also records which documents it has open and compacts
+them (docs/history.md):
+
+* ``acquire`` takes the document's lease before loading it, after any
+  unload of the same document still storing its last snapshot;
+* the leases of open documents are renewed every third of their length;
+* after a commit that leaves ``COMPACT_THRESHOLD_OPS`` ops after the
+  snapshot, the authority's content at its head is stored as the new
+  snapshot, off the event loop, one at a time per document;
+* unloading stores a last snapshot and releases the lease in one
+  transaction; so does :meth:`Registry.close`.
+
+Compaction and lease errors are logged and never reach a socket: a failed
+snapshot is tried again after the next commit past the threshold.
 """
 from __future__ import annotations
 
@@ -18,6 +34,7 @@ from collections import Counter
 
 from django.conf import settings
 
+from documents.leases import LeaseKeeper
 from documents.store import DjangoDocumentStore, DocumentStore
 from realtime.authority import Authority
 from realtime.runner import StoreRunner
@@ -31,14 +48,27 @@ STORE_THREADS = 8
 class Registry:
     """The authorities open on this worker."""
 
-    def __init__(self, *, store: DocumentStore | None = None, threads: int = STORE_THREADS) -> None:
+    def __init__(
+        self,
+        *,
+        store: DocumentStore | None = None,
+        threads: int = STORE_THREADS,
+        keeper: LeaseKeeper | None = None,
+    ) -> None:
         self.loop = asyncio.get_running_loop()
+        #: Leases and owner snapshots; by default only with the Django store.
+        self.keeper = keeper if keeper is not None or store is not None else LeaseKeeper()
         self.runner = StoreRunner(store or DjangoDocumentStore(), max_workers=threads)
         self._authorities: dict[uuid.UUID, Authority] = {}
         self._holds: Counter[uuid.UUID] = Counter()
         self._loading: dict[uuid.UUID, asyncio.Future[Authority]] = {}
         self._timers: dict[uuid.UUID, asyncio.TimerHandle] = {}
         self._unloading: set[asyncio.Task[None]] = set()
+        #: Unloads still storing their last snapshot, by document.
+        self._closing: dict[uuid.UUID, asyncio.Future[None]] = {}
+        #: Snapshots being stored, by document.
+        self._compacting: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self._renewal: asyncio.TimerHandle | None = None
         self.sockets_per_user: Counter[int] = Counter()
 
     def get(self, public_id: uuid.UUID) -> Authority | None:
@@ -60,10 +90,16 @@ class Registry:
                 self._hold(public_id)
                 return authority
             loading = self._loading.get(public_id)
+            closing = self._closing.get(public_id)
+            if loading is None and closing is not None:
+                # Its last snapshot and lease release must land first.
+                await asyncio.shield(closing)
+                continue
             if loading is None:
                 loading = self.loop.create_future()
                 self._loading[public_id] = loading
                 try:
+                    await self._open_lease(public_id)
                     authority = await Authority.load(
                         public_id=public_id,
                         runner=self.runner,
@@ -81,6 +117,8 @@ class Registry:
                     raise
                 del self._loading[public_id]
                 self._authorities[public_id] = authority
+                if self.keeper is not None:
+                    authority.on_commit = self._committed
                 loading.set_result(authority)
                 self._hold(public_id)
                 return authority
@@ -122,6 +160,7 @@ class Registry:
             return
         del self._authorities[public_id]
         authority.close()
+        await self._let_go(authority)
         logger.debug("unloaded %s", public_id)
 
     async def close(self) -> None:
@@ -129,14 +168,115 @@ class Registry:
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
+        if self._renewal is not None:
+            self._renewal.cancel()
+            self._renewal = None
         for authority in list(self._authorities.values()):
             try:
                 await asyncio.wait_for(authority.wait_idle(), timeout=10)
             except TimeoutError:
                 logger.warning("ops of %s still pending at shutdown", authority.public_id)
             authority.close()
+        authorities = list(self._authorities.values())
         self._authorities.clear()
+        for authority in authorities:
+            await self._let_go(authority)
+        # Unloads already under way store their last snapshot first.
+        pending = [task for task in self._unloading if not task.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=30)
         await asyncio.get_running_loop().run_in_executor(None, self.runner.shutdown)
+
+    # -- leases and compaction (documents.leases, documents.compaction) -------
+
+    async def _open_lease(self, public_id: uuid.UUID) -> None:
+        if self.keeper is None:
+            return
+        try:
+            await self.runner.run(self.keeper.open, public_id=public_id)
+        except Exception as exc:  # noqa: BLE001 - the load says whether storage is up
+            logger.warning("could not take the lease of %s: %s", public_id, exc)
+        if self._renewal is None:
+            self._schedule_renewal()
+
+    def _schedule_renewal(self) -> None:
+        seconds = max(1.0, settings.COLLABDOCS["LEASE_SECONDS"] / 3)
+        self._renewal = self.loop.call_later(seconds, self._renew)
+
+    def _renew(self) -> None:
+        self._renewal = None
+        if self.keeper is None:
+            return
+        public_ids = list(self._authorities)
+        if public_ids:
+            task = self.loop.create_task(self._renew_leases(public_ids))
+            self._unloading.add(task)
+            task.add_done_callback(self._unloading.discard)
+        self._schedule_renewal()
+
+    async def _renew_leases(self, public_ids: list[uuid.UUID]) -> None:
+        assert self.keeper is not None
+        try:
+            await self.runner.run(self.keeper.renew, public_ids=public_ids)
+        except Exception as exc:  # noqa: BLE001 - tried again on the next tick
+            logger.warning("renewing %d leases failed: %s", len(public_ids), exc)
+
+    def _committed(self, authority: Authority) -> None:
+        """After a commit: start a snapshot once enough ops follow the last one."""
+        public_id = authority.public_id
+        threshold = settings.COLLABDOCS["COMPACT_THRESHOLD_OPS"]
+        if (
+            authority.closed
+            or public_id in self._compacting
+            or authority.head - authority.snapshot_revision < threshold
+        ):
+            return
+        task = self.loop.create_task(self._snapshot(authority))
+        self._compacting[public_id] = task
+        task.add_done_callback(lambda _: self._compacting.pop(public_id, None))
+
+    async def _snapshot(self, authority: Authority) -> None:
+        """Store the authority's content at its head as the snapshot."""
+        assert self.keeper is not None
+        revision, content = authority.head, authority.content()
+        try:
+            result = await self.runner.run(self.keeper.snapshot, document_pk=authority.document_pk,
+                                           revision=revision, content=content)
+        except Exception as exc:  # noqa: BLE001 - tried again after the next commit
+            logger.warning("storing a snapshot of %s failed: %s", authority.public_id, exc)
+            return
+        authority.snapshot_revision = max(authority.snapshot_revision, revision)
+        if result is not None:
+            logger.info("compacted %s at r%d: %d ops folded, %d deleted", authority.public_id,
+                        revision, result.ops_folded, result.ops_deleted)
+
+    async def _let_go(self, authority: Authority) -> None:
+        """Store a last snapshot of an unloaded authority and release its lease."""
+        if self.keeper is None:
+            return
+        public_id = authority.public_id
+        done: asyncio.Future[None] = self.loop.create_future()
+        previous = self._closing.get(public_id)
+        self._closing[public_id] = done
+        try:
+            if previous is not None:
+                await asyncio.shield(previous)
+            running = self._compacting.get(public_id)
+            if running is not None:
+                await asyncio.shield(running)
+            fresh = authority.head > authority.snapshot_revision
+            await self.runner.run(
+                self.keeper.close,
+                document_pk=authority.document_pk,
+                revision=authority.head if fresh else None,
+                content=authority.content() if fresh else None,
+            )
+        except Exception as exc:  # noqa: BLE001 - the lease expires on its own
+            logger.warning("letting go of %s failed: %s", public_id, exc)
+        finally:
+            if self._closing.get(public_id) is done:
+                del self._closing[public_id]
+            done.set_result(None)
 
 
 _registry: Registry | None = None
