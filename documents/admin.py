@@ -5,6 +5,12 @@ permissions are managed through guardian's admin views ("Object
 permissions" on a document). Versions and operations are history and stay
 read-only. Changes made here reach open sockets the same way the services'
 do: through :mod:`realtime.events` after the transaction commits.
+
+Two history actions go through the same code paths as the app: "Compact
+now" (:func:`documents.compaction.version_compact`, which leaves open
+documents to the worker serving them) and "Restore this version"
+(:func:`documents.history.version_restore`, a new change applied through
+the document's authority, so people editing see it live).
 """
 
 from __future__ import annotations
@@ -12,7 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
@@ -20,7 +27,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from guardian.admin import GuardedModelAdmin
 
+from documents.compaction import Status, get_guard, version_compact
 from documents.content import document_content
+from documents.history import RestoreFailed, version_label, version_restore
 from documents.models import Document, DocumentVersion, Operation
 from documents.render import render_text
 from documents.services import clean_title, delete_documents
@@ -63,7 +72,7 @@ class DocumentVersionInline(ReadOnlyMixin, admin.TabularInline):
     """The document's stored versions, newest first."""
 
     model = DocumentVersion
-    fields = ("revision", "kind", "name", "author", "created_at")
+    fields = ("revision", "kind", "name", "author", "ops_folded", "created_at")
     readonly_fields = fields
     ordering = ("-revision",)
     extra = 0
@@ -135,9 +144,28 @@ class DocumentAdmin(GuardedModelAdmin):
         "content_preview",
     )
     inlines = (DocumentVersionInline,)
+    actions = ("compact_now",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.action(description="Compact now (fold the op log into a snapshot)", permissions=["change"])
+    def compact_now(self, request: HttpRequest, queryset: QuerySet[Document]) -> None:
+        """Compact the selected documents at once; open ones are left to their worker."""
+        guard = get_guard()
+        try:
+            results = [version_compact(document=document, guard=guard) for document in queryset]
+        finally:
+            guard.close()
+        done = [r for r in results if r.status == Status.COMPACTED]
+        if done:
+            folded = sum(r.ops_folded for r in done)
+            self.message_user(request, f"Compacted {len(done)} document(s), {folded} ops folded.",
+                              messages.SUCCESS)
+        for result in results:
+            if result.status == Status.SKIPPED:
+                self.message_user(request, f"“{result.title}” skipped: {result.reason}.",
+                                  messages.WARNING)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
         return super().get_queryset(request).annotate(_op_count=Count("operations", distinct=True))
@@ -205,13 +233,43 @@ class DocumentAdmin(GuardedModelAdmin):
 
 @admin.register(DocumentVersion)
 class DocumentVersionAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    """Stored versions (snapshots), read-only."""
+    """Stored versions (snapshots), read-only, with a restore action."""
 
-    list_display = ("document", "revision", "kind", "name", "author", "created_at")
+    list_display = ("document", "revision", "kind", "name", "author", "ops_folded", "created_at")
     list_select_related = ("document", "author")
     list_filter = ("kind",)
     search_fields = ("document__title", "name", "=document__public_id")
     raw_id_fields = ("document",)
+    actions = ("restore_version",)
+
+    def has_restore_permission(self, request: HttpRequest) -> bool:
+        """Restoring changes the document: it takes the change-document permission."""
+        return request.user.has_perm("documents.change_document")
+
+    @admin.action(description="Restore this version (as a new change everyone sees)",
+                  permissions=["restore"])
+    def restore_version(self, request: HttpRequest, queryset: QuerySet[DocumentVersion]) -> None:
+        """Restore the selected version through the document's authority."""
+        versions = list(queryset.select_related("document")[:2])
+        if len(versions) != 1:
+            self.message_user(request, "Select exactly one version to restore.", messages.ERROR)
+            return
+        version = versions[0]
+        try:
+            restore = version_restore(document=version.document, actor=request.user,
+                                      version_id=version.pk, check_access=False)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return
+        except RestoreFailed as exc:
+            self.message_user(request, f"Could not restore: {exc}", messages.ERROR)
+            return
+        self.message_user(
+            request,
+            f"Restored “{version_label(version)}” of “{version.document.title}” "
+            f"as revision {restore.revision}.",
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Operation)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from documents import api, views
+from documents import api, history_views, views
 
 app_name = "documents"
 
@@ -23,4 +23,19 @@ urlpatterns = [
     path("api/docs/<uuid:public_id>/share/group/revoke", api.share_group_revoke, name="share_group_revoke"),
     path("api/docs/<uuid:public_id>/share/link", api.share_link, name="share_link"),
     path("api/docs/<uuid:public_id>/share/transfer", api.share_transfer, name="share_transfer"),
+    path("api/docs/<uuid:public_id>/history", history_views.history_list, name="history"),
+    path("api/docs/<uuid:public_id>/history/name", history_views.history_name, name="history_name"),
+    path("api/docs/<uuid:public_id>/history/settings", history_views.history_settings, name="history_settings"),
+    path("api/docs/<uuid:public_id>/history/<int:version_id>", history_views.history_version, name="history_version"),
+    path(
+        "api/docs/<uuid:public_id>/history/<int:version_id>/restore",
+        history_views.history_restore,
+        name="history_restore",
+    ),
+    path("d/<uuid:public_id>/export/<str:fmt>", history_views.export_current, name="export"),
+    path(
+        "d/<uuid:public_id>/history/<int:version_id>/export/<str:fmt>",
+        history_views.export_version,
+        name="export_version",
+    ),
 ]

@@ -1,0 +1,332 @@
+"""Version history: who may see it, the list, naming and restoring versions.
+
+A document's history is its :class:`DocumentVersion` rows (the initial
+version, snapshots stored by compaction, versions people named and the
+records of restores), newest first, plus the current state at the top.
+
+Who may do what:
+
+* Editors and the owner browse history, preview and export versions, name
+  the current version and restore old ones.
+* Viewers browse, preview and export only while the owner allows it
+  (``Document.history_visible_to_viewers``, off by default); they never
+  name or restore.
+* Only the owner changes that setting.
+
+A restore is a new change, not a rewrite: the diff from the current
+content to the version's is applied through the document's authority
+(:mod:`realtime.restore`), so everyone connected sees it at once, the log
+keeps everything before it, and restoring the version that preceded it
+undoes it. A ``restore`` version records it at the revision it got.
+
+Services here are keyword-only and check the actor through
+:func:`documents.selectors.document_access`; refusals are those of
+:mod:`documents.services` (``DocumentNotFound``, ``ActionNotAllowed``,
+``ValidationError``), plus :class:`RestoreFailed` when the change could
+not be stored.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+
+from documents.content import document_state, lock_for_read
+from documents.exceptions import ActionNotAllowed, DocumentNotFound
+from documents.models import Document, DocumentVersion, Operation, VersionKind
+from documents.selectors import DocumentAccess, document_access
+from documents.services import clean_title
+from realtime.ot import Delta
+
+NOT_SHARED_WITH_VIEWERS = "The owner hasn’t shared this document’s version history with viewers."
+
+
+class RestoreFailed(Exception):
+    """The restore could not be stored (storage down, or the change was refused)."""
+
+
+@dataclass(frozen=True)
+class HistoryAccess:
+    """What one user may do with one document's history."""
+
+    can_browse: bool = False
+    can_change: bool = False
+    can_configure: bool = False
+
+
+def history_access(*, access: DocumentAccess, document: Document) -> HistoryAccess:
+    """Return what the holder of ``access`` may do with the history."""
+    if not access.can_view or document.is_trashed:
+        return HistoryAccess(can_browse=access.is_owner)
+    browse = access.can_edit or access.is_owner or document.history_visible_to_viewers
+    return HistoryAccess(can_browse=browse, can_change=access.can_edit, can_configure=access.is_owner)
+
+
+def _history_for(
+    *, actor: AbstractBaseUser, document: Document, link_token: str | None
+) -> tuple[DocumentAccess, HistoryAccess]:
+    access = document_access(user=actor, document=document, link_token=link_token)
+    if not access.can_view:
+        raise DocumentNotFound(document.public_id)
+    return access, history_access(access=access, document=document)
+
+
+# --------------------------------------------------------------------------
+# Reads
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VersionEntry:
+    """One line of the history list."""
+
+    id: int | None
+    revision: int
+    kind: str
+    label: str
+    name: str
+    created_at: datetime | None
+    author: Any
+    authors: list[Any]
+    ops_folded: int
+    restored_from: int | None
+    is_current: bool = False
+
+
+def version_label(version: DocumentVersion) -> str:
+    """Return how people read a version's kind ("Named", "Saved automatically"...)."""
+    if version.kind == VersionKind.NAMED and version.name:
+        return version.name
+    if version.kind == VersionKind.RESTORE:
+        return version.name or "Restored an earlier version"
+    return {
+        VersionKind.INITIAL: "Created",
+        VersionKind.COMPACTION: "Saved automatically",
+        VersionKind.NAMED: "Named version",
+    }.get(version.kind, version.get_kind_display())
+
+
+def _entry(version: DocumentVersion) -> VersionEntry:
+    authors = list(version.authors.all())
+    if not authors and version.author is not None:
+        authors = [version.author]
+    return VersionEntry(
+        id=version.pk,
+        revision=version.revision,
+        kind=version.kind,
+        label=version_label(version),
+        name=version.name,
+        created_at=version.created_at,
+        author=version.author,
+        authors=authors,
+        ops_folded=version.ops_folded,
+        restored_from=version.restored_from_id,
+    )
+
+
+def _authors_after(document: Document, revision: int) -> list[Any]:
+    from django.contrib.auth import get_user_model
+
+    ids = (
+        Operation.objects.filter(document_id=document.pk, revision__gt=revision)
+        .exclude(author_id=None)
+        .values_list("author_id", flat=True)
+        .distinct()
+    )
+    return list(get_user_model()._default_manager.filter(pk__in=ids).order_by("username"))
+
+
+def version_list(*, document: Document) -> list[VersionEntry]:
+    """Return the current state and every version, newest first."""
+    versions = list(
+        DocumentVersion.objects.filter(document=document)
+        .select_related("author")
+        .prefetch_related("authors")
+        .order_by("-revision", "-created_at", "-pk")
+    )
+    entries = [_entry(version) for version in versions]
+    document.refresh_from_db(fields=["head_revision", "updated_at", "last_edited_by"])
+    newest = versions[0].revision if versions else 0
+    if document.head_revision > newest or not versions:
+        current = VersionEntry(
+            id=None,
+            revision=document.head_revision,
+            kind="current",
+            label="Current version",
+            name="",
+            created_at=document.updated_at,
+            author=document.last_edited_by,
+            authors=_authors_after(document, newest),
+            ops_folded=0,
+            restored_from=None,
+            is_current=True,
+        )
+        return [current, *entries]
+    # The newest version is the current state.
+    first = entries[0]
+    entries[0] = VersionEntry(**{**first.__dict__, "is_current": True})
+    return entries
+
+
+def version_get(*, document: Document, version_id: int) -> DocumentVersion:
+    """Return a version of ``document``; raise ValidationError for any other id."""
+    version = (
+        DocumentVersion.objects.filter(document=document, pk=version_id)
+        .select_related("author", "restored_from")
+        .first()
+    )
+    if version is None:
+        raise ValidationError("That version doesn’t exist.", code="unknown_version")
+    return version
+
+
+def version_for_user(
+    *, actor: AbstractBaseUser, document: Document, version_id: int, link_token: str | None = None
+) -> DocumentVersion:
+    """Return a version the actor may look at (preview, export)."""
+    _, history = _history_for(actor=actor, document=document, link_token=link_token)
+    if not history.can_browse:
+        raise ActionNotAllowed(NOT_SHARED_WITH_VIEWERS)
+    return version_get(document=document, version_id=version_id)
+
+
+def content_at(*, document: Document, revision: int) -> list[dict] | None:
+    """Return the content at ``revision``, or None if it can no longer be rebuilt.
+
+    Start from the newest version at or before ``revision`` whose later ops
+    up to ``revision`` are all still stored.
+    """
+    with transaction.atomic():
+        if lock_for_read(document.pk) is None:
+            return None
+        candidates = DocumentVersion.objects.filter(document=document, revision__lte=revision).order_by(
+            "-revision", "-pk"
+        )
+        for version in candidates[:10]:
+            ops = list(
+                Operation.objects.filter(
+                    document_id=document.pk, revision__gt=version.revision, revision__lte=revision
+                )
+                .order_by("revision")
+                .values_list("delta", flat=True)
+            )
+            if len(ops) != revision - version.revision:
+                continue
+            content = Delta(list(version.content))
+            for delta in ops:
+                content = content.compose(Delta(delta))
+            return list(content.ops)
+    return None
+
+
+# --------------------------------------------------------------------------
+# Writes
+# --------------------------------------------------------------------------
+
+
+def _changer(
+    *, actor: AbstractBaseUser, document: Document, link_token: str | None, what: str
+) -> DocumentAccess:
+    access, history = _history_for(actor=actor, document=document, link_token=link_token)
+    if document.is_trashed:
+        raise ValidationError("Restore the document from the trash first.", code="trashed")
+    if not history.can_change:
+        raise ActionNotAllowed(f"Only editors can {what}.")
+    return access
+
+
+def version_name(
+    *, document: Document, actor: AbstractBaseUser, name: str, link_token: str | None = None
+) -> DocumentVersion:
+    """Store the current content as a version called ``name``."""
+    _changer(actor=actor, document=document, link_token=link_token, what="name versions")
+    try:
+        name = clean_title(name)
+    except ValidationError:
+        raise ValidationError("Give the version a name.", code="required") from None
+    with transaction.atomic():
+        state = document_state(document)
+        newest = (
+            DocumentVersion.objects.filter(document=document, revision__lte=state.revision).aggregate(
+                newest=Max("revision")
+            )["newest"]
+            or 0
+        )
+        authors = [user.pk for user in _authors_after(document, newest)]
+        version = DocumentVersion.objects.create(
+            document=document,
+            revision=state.revision,
+            content=state.content,
+            kind=VersionKind.NAMED,
+            name=name,
+            author=actor,
+        )
+        version.authors.add(*(authors or [actor.pk]))
+    return version
+
+
+def version_restore(
+    *,
+    document: Document,
+    actor: AbstractBaseUser,
+    version_id: int,
+    link_token: str | None = None,
+    check_access: bool = True,
+) -> DocumentVersion:
+    """Make the document's content that of an earlier version, live, as a new change.
+
+    Return the ``restore`` version recording it. ``check_access=False`` is
+    for the admin, whose staff act on any document. Do not call inside a
+    transaction: the change is stored by the document's authority, on its
+    own connection, and must be visible to it.
+
+    :raises RestoreFailed: the change could not be stored.
+    """
+    from realtime.restore import ServerChangeFailed, apply_from_sync
+    from documents.store import StoreError
+
+    if check_access:
+        _changer(actor=actor, document=document, link_token=link_token, what="restore versions")
+    elif document.is_trashed:
+        raise ValidationError("Restore the document from the trash first.", code="trashed")
+    source = version_get(document=document, version_id=version_id)
+    name = actor.get_full_name() or actor.get_username()  # type: ignore[attr-defined]
+    try:
+        applied = apply_from_sync(public_id=document.public_id, target=list(source.content),
+                                  user_id=actor.pk, user_name=name)
+    except (ServerChangeFailed, StoreError) as exc:
+        raise RestoreFailed(str(exc) or "storage is unavailable") from exc
+    if applied is None:
+        raise ValidationError("The document already matches this version.", code="unchanged")
+    content = content_at(document=document, revision=applied.revision)
+    when = source.created_at.strftime("%Y-%m-%d %H:%M UTC") if source.created_at else ""
+    label = version_label(source)
+    restore = DocumentVersion.objects.create(
+        document=document,
+        revision=applied.revision,
+        content=content if content is not None else list(source.content),
+        kind=VersionKind.RESTORE,
+        name=f"Restored “{label}” ({when})"[:200],
+        author=actor,
+        restored_from=source,
+    )
+    restore.authors.add(actor.pk)
+    return restore
+
+
+@transaction.atomic
+def history_set_visibility(
+    *, document: Document, actor: AbstractBaseUser, visible: bool, link_token: str | None = None
+) -> Document:
+    """Let viewers browse the history, or stop them (owner only)."""
+    _, history = _history_for(actor=actor, document=document, link_token=link_token)
+    if not history.can_configure:
+        raise ActionNotAllowed("Only the owner can choose who sees the version history.")
+    Document.objects.filter(pk=document.pk).update(history_visible_to_viewers=bool(visible))
+    document.history_visible_to_viewers = bool(visible)
+    return document

@@ -1,0 +1,212 @@
+"""The history panel's JSON endpoints and the export downloads.
+
+JSON endpoints follow :mod:`documents.api` (``{"error": ...}`` refusals,
+CSRF on POST). Downloads are plain GETs answering an attachment; a version
+is downloadable by whoever may browse the history.
+
+====================================================  ======  ==============================
+URL                                                   Method  What
+====================================================  ======  ==============================
+``/api/docs/<id>/history``                            GET     the list and what you may do
+``/api/docs/<id>/history/<version>``                  GET     one version, with safe HTML
+``/api/docs/<id>/history/name``                       POST    ``{"name"}``: name the current
+``/api/docs/<id>/history/<version>/restore``          POST    restore it (a new change)
+``/api/docs/<id>/history/settings``                   POST    ``{"visible_to_viewers"}``
+``/d/<id>/export/<txt|html|md>``                      GET     the current document
+``/d/<id>/history/<version>/export/<txt|html|md>``    GET     a version
+====================================================  ======  ==============================
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET
+
+from documents import history
+from documents.api import _body, _document, _flag, _text, error, json_endpoint
+from documents.content import document_content
+from documents.exceptions import ActionNotAllowed, DocumentNotFound
+from documents.export import FORMATS, export
+from documents.links import session_link_token
+from documents.history import HistoryAccess, VersionEntry, history_access
+from documents.models import Document
+from documents.render import render_html
+from documents.views import get_document, not_found
+
+
+def _person(user: Any) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {"id": user.pk, "name": user.get_full_name() or user.get_username()}
+
+
+def _export_urls(document: Document, version_id: int | None) -> dict[str, str]:
+    if version_id is None:
+        return {fmt: reverse("documents:export", args=[document.public_id, fmt]) for fmt in FORMATS}
+    return {
+        fmt: reverse("documents:export_version", args=[document.public_id, version_id, fmt])
+        for fmt in FORMATS
+    }
+
+
+def _entry_json(document: Document, entry: VersionEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "revision": entry.revision,
+        "kind": entry.kind,
+        "label": entry.label,
+        "name": entry.name,
+        "created_at": entry.created_at.isoformat() if entry.created_at else None,
+        "author": _person(entry.author),
+        "authors": [_person(user) for user in entry.authors],
+        "ops_folded": entry.ops_folded,
+        "restored_from": entry.restored_from,
+        "is_current": entry.is_current,
+        "export": _export_urls(document, entry.id),
+    }
+
+
+def _permissions(rights: HistoryAccess) -> dict[str, bool]:
+    return {
+        "can_browse": rights.can_browse,
+        "can_restore": rights.can_change,
+        "can_name": rights.can_change,
+        "can_configure": rights.can_configure,
+    }
+
+
+def _browsable(request: HttpRequest, public_id: uuid.UUID) -> tuple[Document, HistoryAccess, str | None]:
+    document, access, token = _document(request, public_id)
+    rights = history_access(access=access, document=document)
+    return document, rights, token
+
+
+@json_endpoint("GET")
+def history_list(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
+    """Answer the versions newest first (when allowed) and what the user may do."""
+    document, rights, _ = _browsable(request, public_id)
+    data: dict[str, Any] = {
+        "permissions": _permissions(rights),
+        "visible_to_viewers": document.history_visible_to_viewers,
+        "export": _export_urls(document, None),
+        "versions": [],
+    }
+    if rights.can_browse:
+        data["versions"] = [_entry_json(document, e) for e in history.version_list(document=document)]
+    else:
+        data["message"] = history.NOT_SHARED_WITH_VIEWERS
+    return JsonResponse(data)
+
+
+@json_endpoint("GET")
+def history_version(request: HttpRequest, public_id: uuid.UUID, version_id: int) -> JsonResponse:
+    """Answer one version with its content rendered as sanitised HTML."""
+    document, _, token = _document(request, public_id)
+    version = history.version_for_user(actor=request.user, document=document, version_id=version_id,
+                                       link_token=token)
+    return JsonResponse(
+        {
+            "id": version.pk,
+            "revision": version.revision,
+            "kind": version.kind,
+            "label": history.version_label(version),
+            "created_at": version.created_at.isoformat() if version.created_at else None,
+            "html": render_html(version.content),
+            "export": _export_urls(document, version.pk),
+        }
+    )
+
+
+@json_endpoint("POST")
+def history_name(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
+    """Name the current version: ``{"name"}``."""
+    document, _, token = _document(request, public_id)
+    version = history.version_name(document=document, actor=request.user,
+                                   name=_text(_body(request), "name"), link_token=token)
+    return JsonResponse({"message": f"Saved this version as “{version.name}”.", "id": version.pk})
+
+
+@json_endpoint("POST")
+def history_restore(request: HttpRequest, public_id: uuid.UUID, version_id: int) -> JsonResponse:
+    """Restore a version as a new change everyone sees."""
+    document, _, token = _document(request, public_id)
+    try:
+        restore = history.version_restore(document=document, actor=request.user,
+                                          version_id=version_id, link_token=token)
+    except history.RestoreFailed as exc:
+        return error(f"The version couldn’t be restored right now ({exc}). Try again.", 503)
+    return JsonResponse(
+        {
+            "message": "Restored. Everyone sees this version now; restore another to undo.",
+            "id": restore.pk,
+            "revision": restore.revision,
+        }
+    )
+
+
+@json_endpoint("POST")
+def history_settings(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
+    """Let viewers see the history or not: ``{"visible_to_viewers"}``."""
+    document, _, token = _document(request, public_id)
+    visible = _flag(_body(request), "visible_to_viewers")
+    history.history_set_visibility(document=document, actor=request.user, visible=visible,
+                                   link_token=token)
+    message = "Viewers can now see the version history." if visible else (
+        "Only editors can see the version history now.")
+    return JsonResponse({"message": message, "visible_to_viewers": visible})
+
+
+# --------------------------------------------------------------------------
+# Downloads
+# --------------------------------------------------------------------------
+
+
+def _download(document: Document, content: list[dict], fmt: str, suffix: str = "") -> HttpResponse:
+    if fmt not in FORMATS:
+        raise Http404("unknown format")
+    extension, mime = FORMATS[fmt]
+    body = export(content, fmt=fmt, title=document.title)
+    stem = slugify(document.title)[:80] or "document"
+    response = HttpResponse(body, content_type=mime)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"{stem}{suffix}.{extension}"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_GET
+def export_current(request: HttpRequest, public_id: uuid.UUID, fmt: str) -> HttpResponse:
+    """Download the current document as text, HTML or Markdown."""
+    try:
+        document, _ = get_document(request, public_id, include_trashed=True)
+    except DocumentNotFound:
+        return not_found(request)
+    return _download(document, document_content(document), fmt)
+
+
+@login_required
+@require_GET
+def export_version(request: HttpRequest, public_id: uuid.UUID, version_id: int, fmt: str) -> HttpResponse:
+    """Download a version as text, HTML or Markdown (if the history is visible)."""
+    try:
+        document, _ = get_document(request, public_id, include_trashed=True)
+        version = history.version_for_user(
+            actor=request.user, document=document, version_id=version_id,
+            link_token=session_link_token(request.session, public_id),
+        )
+    except DocumentNotFound:
+        return not_found(request)
+    except ActionNotAllowed as exc:
+        return HttpResponse(str(exc), status=403, content_type="text/plain; charset=utf-8")
+    except ValidationError:
+        return not_found(request, message="That version doesn’t exist.")
+    return _download(document, list(version.content), fmt, suffix=f"-r{version.revision}")

@@ -1,0 +1,237 @@
+"""Changes the server makes itself (restoring a version), through the authority.
+
+A restore must reach everyone connected live and be undoable like any
+edit, so it is not written to the database directly: it becomes an op, the
+diff from the current content to the version's, submitted to the
+document's authority exactly as a client's op would be. The authority
+transforms it over anything in flight, stores it, acks it and broadcasts
+it; the restore is then one revision in the log, authored by the person
+who asked for it.
+
+The op is submitted by a :class:`ServerSubscriber`: a subscriber that is
+not attached to the document (nobody sees it join) and turns the frames
+the authority sends it (the ack, or an error) into a result.
+
+Failure modes:
+
+* ``unavailable`` (storage down): resent with the same op id and a backoff,
+  as clients do, until ``timeout``; then :class:`ServerChangeFailed`.
+* ``stale`` (the base revision fell out of the window while waiting):
+  diffed again from the current content with a new op id.
+* Any other refusal (the version is larger than the size limit...):
+  :class:`ServerChangeFailed` with the server's message.
+
+Threads and loops: :func:`apply_from_sync` is for synchronous Django code
+(views, admin, services). In a worker (daphne), sync code runs in a thread
+of the worker's event loop and the change goes through that worker's
+registry. Elsewhere (a management command, the shell, tests with Django's
+test client) there is no serving loop: a one-off registry is made on a
+private loop, used once and closed, which stores a snapshot and lets go
+of the document's lease like any unload. Scale-out: a worker that does not
+own the document should forward the request to the owner (the channel
+layer), which calls :func:`apply_server_change`; with one node the local
+registry is the owner.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import threading
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from asgiref.sync import SyncToAsync
+
+from realtime import protocol
+from realtime.ot import Delta
+from realtime.presence import user_color
+from realtime.protocol import ErrorCode
+from realtime.registry import Registry, get_registry
+from realtime.subscriber import Subscriber
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: How long a restore may take, waits for storage included.
+DEFAULT_TIMEOUT = 30.0
+
+
+class ServerChangeFailed(Exception):
+    """The authority refused the change or storage stayed down; see the message."""
+
+
+@dataclass(frozen=True)
+class AppliedChange:
+    """A server-made change as stored: its revision and the delta sent."""
+
+    revision: int
+    op_id: str
+    delta: list[dict]
+
+
+class ServerSubscriber(Subscriber):
+    """A subscriber that is not a socket: it waits for its op's ack or error."""
+
+    __slots__ = ("op_id", "outcome")
+
+    def __init__(self, *, user_id: int | None, name: str) -> None:
+        super().__init__(
+            session=f"server-{secrets.token_urlsafe(9)}",
+            user_id=user_id,
+            user_json=protocol.user_json(user_id=user_id or 0, name=name,
+                                         color=user_color(user_id or 0)),
+            can_edit=True,
+            send=self._receive,
+        )
+        self.op_id = ""
+        self.outcome: asyncio.Future[dict] | None = None
+
+    def expect(self, op_id: str) -> asyncio.Future[dict]:
+        """Wait for the ack or error of ``op_id`` from now on."""
+        self.op_id = op_id
+        self.outcome = asyncio.get_running_loop().create_future()
+        return self.outcome
+
+    async def _receive(self, text: str) -> None:
+        frame = json.loads(text)
+        messages = frame["messages"] if frame.get("type") == "batch" else [frame]
+        for message in messages:
+            kind = message.get("type")
+            if kind not in ("ack", "error") or message.get("id") != self.op_id:
+                continue
+            if self.outcome is not None and not self.outcome.done():
+                self.outcome.set_result(message)
+
+
+def _diff(current: list[dict], target: list[dict]) -> Delta:
+    return Delta(current).diff(Delta(target))
+
+
+async def apply_server_change(
+    *,
+    public_id: uuid.UUID,
+    target: list[dict],
+    user_id: int | None,
+    user_name: str,
+    registry: Registry | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> AppliedChange | None:
+    """Change the document's content to ``target`` with one op, live.
+
+    Return the stored change, or None when the content already equals
+    ``target`` (nothing to do).
+
+    :raises ServerChangeFailed: see the module docstring.
+    :raises documents.store.DocumentMissing: no such document.
+    """
+    if registry is None:  # (a Registry with nothing loaded is falsy: it has a len)
+        registry = get_registry()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    authority = await registry.acquire(public_id)
+    try:
+        sub = ServerSubscriber(user_id=user_id, name=user_name)
+        delay = 0.25
+        while True:
+            base = authority.head
+            current = authority.content()
+            delta = await loop.run_in_executor(None, _diff, current, target)
+            if not delta.ops:
+                return None
+            op_id = f"{secrets.token_hex(12)}:1"
+            sub.sent_rev = base
+            sub.authored_rev = 0
+            message = protocol.OpMessage(op_id=op_id, rev=base, delta=delta.ops)
+            while True:
+                outcome = sub.expect(op_id)
+                await authority.submit(sub, message)
+                remaining = deadline - loop.time()
+                try:
+                    answer = await asyncio.wait_for(outcome, max(remaining, 0.01))
+                except TimeoutError:
+                    raise ServerChangeFailed("the change was not stored in time") from None
+                if answer["type"] == "ack":
+                    return AppliedChange(revision=answer["rev"], op_id=op_id, delta=delta.ops)
+                code = answer.get("code")
+                if code in (ErrorCode.UNAVAILABLE, ErrorCode.RATE_LIMITED):
+                    if loop.time() + delay > deadline:
+                        raise ServerChangeFailed(answer.get("message") or "storage is unavailable")
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+                    continue
+                if code == ErrorCode.STALE:
+                    break  # diff again from the current content
+                raise ServerChangeFailed(answer.get("message") or code or "refused")
+    finally:
+        registry.release(authority)
+
+
+# --------------------------------------------------------------------------
+# From synchronous code
+# --------------------------------------------------------------------------
+
+
+def _serving_loop() -> asyncio.AbstractEventLoop | None:
+    """Return the worker's event loop when called from one of its sync threads."""
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    if loop is not None and loop.is_running() and not loop.is_closed():
+        return loop
+    return None
+
+
+def run_with_registry(work: Callable[[Registry], Awaitable[T]], *, timeout: float = DEFAULT_TIMEOUT) -> T:
+    """Run ``work(registry)`` on the worker's loop, or on a one-off registry.
+
+    Blocks the calling thread, which must not be an event loop's.
+    """
+    loop = _serving_loop()
+    if loop is not None:
+
+        async def on_worker() -> T:
+            return await work(get_registry())
+
+        return asyncio.run_coroutine_threadsafe(on_worker(), loop).result(timeout + 5)
+
+    async def one_off() -> T:
+        registry = Registry()
+        try:
+            return await work(registry)
+        finally:
+            await registry.close()
+
+    # A thread of its own: the caller may be inside another loop's thread
+    # (Playwright's sync API), where asyncio.run() refuses to start.
+    box: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            box["result"] = asyncio.run(one_off())
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, name="collabdocs-server-change", daemon=True)
+    thread.start()
+    thread.join(timeout + 15)
+    if thread.is_alive():
+        raise ServerChangeFailed("the change did not finish in time")
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["result"]  # type: ignore[return-value]
+
+
+def apply_from_sync(
+    *, public_id: uuid.UUID, target: list[dict], user_id: int | None, user_name: str,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> AppliedChange | None:
+    """Call :func:`apply_server_change` from synchronous code; block until stored."""
+
+    def work(registry: Registry) -> Awaitable[AppliedChange | None]:
+        return apply_server_change(public_id=public_id, target=target, user_id=user_id,
+                                   user_name=user_name, registry=registry, timeout=timeout)
+
+    return run_with_registry(work, timeout=timeout)
