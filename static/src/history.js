@@ -1,0 +1,270 @@
+/**
+ * CollabDocs version history panel: list, preview, name, restore, download.
+ *
+ * Plain browser JavaScript without imports: served from ``dist/`` when the
+ * bundle is built, else from ``src/`` as is. It reads its endpoints from
+ * ``#history-panel`` (data-history-url, data-name-url, data-settings-url)
+ * and opens with the ``[data-history-open]`` button.
+ *
+ * Everything from the server goes in with ``textContent`` or attributes,
+ * with one exception: a version's preview is HTML rendered by the server
+ * through ``documents/render.py`` (every string escaped, then nh3 with an
+ * allow-list), which is the same HTML the document page itself shows.
+ *
+ * A restore is a change like any other: the editor receives it over its
+ * socket, so the panel only refreshes its list.
+ */
+(() => {
+  "use strict";
+
+  const panel = document.getElementById("history-panel");
+  const openButton = document.querySelector("[data-history-open]");
+  if (!panel || !openButton) return;
+
+  const field = (name) => panel.querySelector(`[data-history-field="${name}"]`);
+  const KIND_LABELS = {
+    current: "Current",
+    initial: "Created",
+    compaction: "Autosaved",
+    named: "Named",
+    restore: "Restore",
+  };
+  const FORMAT_LABELS = { txt: "Plain text", html: "HTML", md: "Markdown" };
+
+  /** @type {null | {permissions: Object, versions: Array<Object>, visible_to_viewers: boolean, message?: string}} */
+  let state = null;
+  /** @type {null | Object} the version being previewed */
+  let selected = null;
+  let loading = null;
+
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    if (match) return decodeURIComponent(match[1]);
+    const input = panel.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  async function api(url, { method = "GET", body } = {}) {
+    const headers = { Accept: "application/json" };
+    const init = { method, credentials: "same-origin", headers };
+    if (method !== "GET") {
+      headers["Content-Type"] = "application/json";
+      headers["X-CSRFToken"] = csrfToken();
+      init.body = JSON.stringify(body || {});
+    }
+    let response;
+    try {
+      response = await fetch(url, init);
+    } catch (_err) {
+      return { ok: false, status: 0, data: { error: "You seem to be offline. Try again." } };
+    }
+    let data = {};
+    try {
+      data = await response.json();
+    } catch (_err) {
+      data = { error: `The server answered ${response.status}.` };
+    }
+    return { ok: response.ok, status: response.status, data };
+  }
+
+  function setStatus(text, kind = "info") {
+    const status = field("status");
+    status.textContent = text || "";
+    status.dataset.kind = kind;
+    status.hidden = !text;
+  }
+
+  function formatTime(iso) {
+    if (!iso) return "";
+    const date = new Date(iso);
+    if (Number.isNaN(date.getTime())) return "";
+    return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  }
+
+  function names(people) {
+    const list = (people || []).filter(Boolean).map((p) => p.name);
+    if (list.length === 0) return "";
+    if (list.length <= 3) return list.join(", ");
+    return `${list.slice(0, 2).join(", ")} and ${list.length - 2} others`;
+  }
+
+  function downloadLinks(container, urls) {
+    container.replaceChildren();
+    for (const [fmt, url] of Object.entries(urls || {})) {
+      const link = document.createElement("a");
+      link.href = url;
+      link.download = "";
+      link.dataset.export = fmt;
+      link.textContent = FORMAT_LABELS[fmt] || fmt;
+      container.append(link);
+    }
+  }
+
+  // -------------------------------------------------------------- rendering
+
+  function renderList() {
+    const list = field("list");
+    list.replaceChildren();
+    if (!state) return;
+    const { permissions } = state;
+    panel.querySelector('[data-history-form="name"]').hidden = !permissions.can_name;
+    const visibility = field("visibility");
+    visibility.hidden = !permissions.can_configure;
+    visibility.querySelector("input").checked = Boolean(state.visible_to_viewers);
+    const message = field("message");
+    message.textContent = state.message || "";
+    message.hidden = !state.message;
+    for (const version of state.versions) {
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "history-item";
+      button.dataset.versionId = version.id === null ? "current" : String(version.id);
+      button.dataset.kind = version.kind;
+      if (version.is_current) button.dataset.current = "true";
+      const top = document.createElement("span");
+      top.className = "history-item-top";
+      const label = document.createElement("span");
+      label.className = "history-item-label";
+      label.textContent = version.label;
+      const badge = document.createElement("span");
+      badge.className = "history-badge";
+      badge.textContent = version.is_current ? "Current" : KIND_LABELS[version.kind] || version.kind;
+      top.append(label, badge);
+      const meta = document.createElement("span");
+      meta.className = "history-item-meta";
+      const who = names(version.authors);
+      meta.textContent = [formatTime(version.created_at), who].filter(Boolean).join(" · ");
+      button.append(top, meta);
+      button.addEventListener("click", () => showVersion(version));
+      item.append(button);
+      list.append(item);
+    }
+  }
+
+  function showList() {
+    selected = null;
+    field("preview").hidden = true;
+    field("list").hidden = false;
+    field("downloads").hidden = false;
+  }
+
+  async function showVersion(version) {
+    if (version.id === null) {
+      // The current state is what the editor shows: offer its downloads.
+      setStatus("This is the document as it is now.", "info");
+      return;
+    }
+    setStatus("");
+    const { ok, data } = await api(`${panel.dataset.historyUrl}/${version.id}`);
+    if (!ok) {
+      setStatus(data.error || "Couldn't open that version.", "error");
+      return;
+    }
+    selected = version;
+    field("preview-title").textContent = data.label;
+    field("preview-meta").textContent = [formatTime(data.created_at), names(version.authors),
+      `revision ${data.revision}`].filter(Boolean).join(" · ");
+    // Sanitised server-side (documents/render.py + nh3); see the module docstring.
+    field("preview-content").innerHTML = data.html;
+    downloadLinks(field("preview-downloads"), data.export);
+    panel.querySelector("[data-history-restore]").hidden =
+      !(state && state.permissions.can_restore) || version.is_current;
+    field("list").hidden = true;
+    field("downloads").hidden = true;
+    field("preview").hidden = false;
+  }
+
+  // ---------------------------------------------------------------- actions
+
+  async function load() {
+    if (loading) return loading;
+    loading = (async () => {
+      const { ok, data } = await api(panel.dataset.historyUrl);
+      if (!ok) {
+        setStatus(data.error || "Couldn't load the version history.", "error");
+        return;
+      }
+      state = data;
+      panel.dataset.loaded = "true";
+      renderList();
+    })();
+    try {
+      await loading;
+    } finally {
+      loading = null;
+    }
+  }
+
+  async function restoreSelected() {
+    if (!selected) return;
+    const button = panel.querySelector("[data-history-restore]");
+    button.disabled = true;
+    setStatus("Restoring…", "info");
+    const { ok, data } = await api(`${panel.dataset.historyUrl}/${selected.id}/restore`,
+      { method: "POST" });
+    button.disabled = false;
+    if (!ok) {
+      setStatus(data.error || "Couldn't restore that version.", "error");
+      return;
+    }
+    setStatus(data.message, "ok");
+    showList();
+    await load();
+  }
+
+  async function nameCurrent(event) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const input = form.elements.namedItem("name");
+    const { ok, data } = await api(panel.dataset.nameUrl, { method: "POST", body: { name: input.value } });
+    if (!ok) {
+      setStatus(data.error || "Couldn't name this version.", "error");
+      return;
+    }
+    input.value = "";
+    setStatus(data.message, "ok");
+    await load();
+  }
+
+  async function setVisibility(event) {
+    const checkbox = event.currentTarget;
+    const { ok, data } = await api(panel.dataset.settingsUrl, {
+      method: "POST",
+      body: { visible_to_viewers: checkbox.checked },
+    });
+    if (!ok) {
+      checkbox.checked = !checkbox.checked;
+      setStatus(data.error || "Couldn't change who sees the history.", "error");
+      return;
+    }
+    setStatus(data.message, "ok");
+  }
+
+  function open() {
+    panel.hidden = false;
+    openButton.setAttribute("aria-expanded", "true");
+    document.body.classList.add("history-open");
+    showList();
+    load();
+  }
+
+  function close() {
+    panel.hidden = true;
+    openButton.setAttribute("aria-expanded", "false");
+    document.body.classList.remove("history-open");
+    setStatus("");
+  }
+
+  openButton.addEventListener("click", () => (panel.hidden ? open() : close()));
+  panel.querySelector("[data-history-close]").addEventListener("click", close);
+  panel.querySelector("[data-history-back]").addEventListener("click", showList);
+  panel.querySelector("[data-history-restore]").addEventListener("click", restoreSelected);
+  panel.querySelector('[data-history-form="name"]').addEventListener("submit", nameCurrent);
+  field("visibility").querySelector("input").addEventListener("change", setVisibility);
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !panel.hidden) close();
+  });
+
+  window.collabdocsHistory = { open, close, load };
+})();

@@ -1,0 +1,158 @@
+"""History in Chromium: a stale reconnect after compaction, and the panel.
+
+daphne runs with a one-second idle unload and two kept ops, so a document
+nobody has open is compacted within a second or two and a client that was
+away for more than two revisions cannot catch up op by op.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.browser.test_coediting_browser import (
+    SYNCED,
+    _screenshot,
+    _session_key,
+    _state,
+    _stored,
+    _user,
+    _wait_converged,
+    editor_bundle,  # noqa: F401 - the session fixture that builds the bundle
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+DAPHNE_ENV = {"COLLABDOCS_IDLE_UNLOAD_SECONDS": "1", "COLLABDOCS_COMPACT_KEEP_OPS": "2"}
+
+
+@pytest.fixture
+def world(daphne_factory: Callable[..., Any]) -> dict[str, Any]:
+    """Alice owns a document Bob may edit; daphne compacts idle documents fast."""
+    from guardian.shortcuts import assign_perm
+
+    from documents import services
+    from documents.roles import Role, perms_for
+
+    alice, bob = _user("alice", "Alice"), _user("bob", "Bob")
+    document = services.document_create(owner=alice, title="Minutes")
+    for perm in perms_for(Role.EDITOR):
+        assign_perm(perm, bob, document)
+    return {"alice": alice, "bob": bob, "doc": document, "server": daphne_factory(**DAPHNE_ENV)}
+
+
+@pytest.fixture
+def open_page(chromium_browser: Any, world: dict[str, Any]) -> Iterator[Callable[..., Any]]:
+    """Return ``open_page(name)``: that person's page on the document, connected."""
+    contexts: list[Any] = []
+    server = world["server"]
+
+    def open_(name: str) -> Any:
+        context = chromium_browser.new_context(viewport={"width": 1400, "height": 900})
+        contexts.append(context)
+        context.add_cookies([{"name": "sessionid", "value": _session_key(world[name]), "url": server.url}])
+        page = context.new_page()
+        page.errors = []  # type: ignore[attr-defined]
+        page.on("pageerror", lambda exc: page.errors.append(str(exc)))  # type: ignore[attr-defined]
+        page.goto(f"{server.url}/d/{world['doc'].public_id}/")
+        page.wait_for_function(SYNCED, timeout=20_000)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def _wait_let_go(document: Any, timeout: float = 20) -> None:
+    """Wait until no worker has the document open and its snapshot is at the head."""
+    deadline = time.monotonic() + timeout
+    while True:
+        document.refresh_from_db()
+        if document.lease_holder == "" and document.snapshot.revision == document.head_revision:
+            return
+        assert time.monotonic() < deadline, "the document was not unloaded and compacted"
+        time.sleep(0.1)
+
+
+def test_stale_reconnect_after_compaction_reloads_and_keeps_the_lost_text(
+    open_page: Callable[..., Any], world: dict[str, Any]
+) -> None:
+    """Away while others edit and the log is compacted: reload, and say what was lost."""
+    alice = open_page("alice")
+    alice.click(".ql-editor")
+    alice.keyboard.type("Agenda")
+    _wait_converged([alice], world["doc"])
+    away_at = _state(alice)["rev"]
+    alice.context.set_offline(True)
+    alice.evaluate("() => window.collabdocs.connection.ws && window.collabdocs.connection.ws.close()")
+    alice.keyboard.type(" (my notes)")
+
+    bob = open_page("bob")
+    bob.click(".ql-editor")
+    for word in ("one ", "two ", "three ", "four "):
+        bob.keyboard.press("Control+Home")
+        bob.keyboard.type(word)
+        _wait_converged([bob], world["doc"])
+    bob.context.close()
+    _wait_let_go(world["doc"])
+    rev, content = _stored(world["doc"])
+    assert rev - away_at > 2  # more than the kept ops: no catch-up possible
+
+    alice.context.set_offline(False)
+    notice = alice.locator('.cd-notice[data-kind="unsaved"]')
+    notice.wait_for(timeout=20_000)
+    alice.wait_for_function(SYNCED, timeout=20_000)
+    state = _state(alice)
+    assert state["rev"] == rev and state["contents"] == content
+    assert state["text"] == "four three two one Agenda\n"
+    assert "(my notes)" in notice.locator("textarea.cd-unsaved").input_value()
+    _screenshot(alice, "stale-reconnect")
+    # The editor works on: new typing is saved.
+    alice.click(".ql-editor")
+    alice.keyboard.press("Control+End")
+    alice.keyboard.type(" again")
+    _, content = _wait_converged([alice], world["doc"])
+    assert _state(alice)["text"] == "four three two one Agenda again\n"
+    assert alice.errors == []  # type: ignore[attr-defined]
+
+
+def test_history_panel_names_previews_and_restores_live(
+    open_page: Callable[..., Any], world: dict[str, Any]
+) -> None:
+    """Alice names a version, edits on, and restores it; Bob sees it at once."""
+    alice, bob = open_page("alice"), open_page("bob")
+    alice.click(".ql-editor")
+    alice.keyboard.type("Keep this")
+    _wait_converged([alice, bob], world["doc"])
+
+    alice.click("[data-history-open]")
+    panel = alice.locator("#history-panel")
+    panel.wait_for(state="visible")
+    alice.wait_for_function("() => document.getElementById('history-panel').dataset.loaded === 'true'")
+    alice.fill("#history-name-input", "First draft")
+    alice.click('[data-history-form="name"] button[type="submit"]')
+    panel.locator(".history-item", has_text="First draft").wait_for()
+    alice.click("[data-history-close]")
+
+    bob.click(".ql-editor")
+    bob.keyboard.press("Control+End")
+    bob.keyboard.type(" and this not")
+    _wait_converged([alice, bob], world["doc"])
+
+    alice.click("[data-history-open]")
+    panel.locator(".history-item", has_text="First draft").click()
+    preview = panel.locator('[data-history-field="preview-content"]')
+    preview.wait_for(state="visible")
+    assert preview.inner_text().strip() == "Keep this"
+    downloads = panel.locator('[data-history-field="preview-downloads"] a')
+    assert downloads.count() == 3
+    _screenshot(alice, "history-preview")
+    panel.locator("[data-history-restore]").click()
+    panel.locator('.history-status[data-kind="ok"]').wait_for(timeout=20_000)
+    rev, content = _wait_converged([alice, bob], world["doc"])
+    assert _state(bob)["text"] == _state(alice)["text"] == "Keep this\n"
+    top = panel.locator(".history-item").first
+    assert top.get_attribute("data-kind") == "restore" and "First draft" in top.inner_text()
+    assert alice.errors == [] and bob.errors == []  # type: ignore[attr-defined]
