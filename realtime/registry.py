@@ -24,6 +24,13 @@ them (docs/history.md):
 
 Compaction and lease errors are logged and never reach a socket: a failed
 snapshot is tried again after the next commit past the threshold.
+
+Scale-out (docs/scaleout.md): a :class:`DocumentGate` (in cluster mode
+:class:`routing.locks.DocumentLocks`, the document's ZooKeeper lock) is
+entered before a document is loaded and left once it is unloaded, after its
+last snapshot and lease release. :meth:`Registry.evict` hands a document
+over to another worker: it refuses new ops, stores the pending ones, closes
+the sockets (4503) and unloads it.
 """
 from __future__ import annotations
 
@@ -31,6 +38,7 @@ import asyncio
 import logging
 import uuid
 from collections import Counter
+from typing import Protocol
 
 from django.conf import settings
 
@@ -45,6 +53,16 @@ logger = logging.getLogger(__name__)
 STORE_THREADS = 8
 
 
+class DocumentGate(Protocol):
+    """What a worker holds per open document besides the lease (scale-out)."""
+
+    async def enter(self, public_id: uuid.UUID) -> None:
+        """Take the document before it is loaded; may wait, may refuse (raise)."""
+
+    async def leave(self, public_id: uuid.UUID) -> None:
+        """Let the document go after it was unloaded."""
+
+
 class Registry:
     """The authorities open on this worker."""
 
@@ -54,8 +72,11 @@ class Registry:
         store: DocumentStore | None = None,
         threads: int = STORE_THREADS,
         keeper: LeaseKeeper | None = None,
+        gate: DocumentGate | None = None,
     ) -> None:
         self.loop = asyncio.get_running_loop()
+        #: Entered before a load, left after an unload (default: the process's).
+        self.gate = gate if gate is not None else _default_gate
         #: Leases and owner snapshots; by default only with the Django store.
         self.keeper = keeper if keeper is not None or store is not None else LeaseKeeper()
         self.runner = StoreRunner(store or DjangoDocumentStore(), max_workers=threads)
@@ -78,6 +99,14 @@ class Registry:
     def __len__(self) -> int:
         return len(self._authorities)
 
+    def open_documents(self) -> dict[uuid.UUID, int]:
+        """Return the documents open or loading here, with their socket counts."""
+        documents = {public_id: len(authority.subscribers)
+                     for public_id, authority in self._authorities.items() if not authority.closed}
+        for public_id in self._loading:
+            documents.setdefault(public_id, 0)
+        return documents
+
     async def acquire(self, public_id: uuid.UUID) -> Authority:
         """Return the document's authority, loading it if needed, and hold it.
 
@@ -89,6 +118,13 @@ class Registry:
             if authority is not None and not authority.closed:
                 self._hold(public_id)
                 return authority
+            if authority is not None:
+                # It closed itself (document gone, storage reset): unload it
+                # before loading again, so its lease and gate are let go.
+                del self._authorities[public_id]
+                self._holds.pop(public_id, None)
+                await self._let_go(authority)
+                continue
             loading = self._loading.get(public_id)
             closing = self._closing.get(public_id)
             if loading is None and closing is not None:
@@ -98,7 +134,11 @@ class Registry:
             if loading is None:
                 loading = self.loop.create_future()
                 self._loading[public_id] = loading
+                entered = False
                 try:
+                    if self.gate is not None:
+                        await self.gate.enter(public_id)
+                        entered = True
                     await self._open_lease(public_id)
                     authority = await Authority.load(
                         public_id=public_id,
@@ -109,11 +149,15 @@ class Registry:
                 except asyncio.CancelledError:
                     del self._loading[public_id]
                     loading.cancel()
+                    if entered:
+                        self._spawn(self._leave_gate(public_id))
                     raise
                 except Exception as exc:
                     del self._loading[public_id]
                     loading.set_exception(exc)
                     loading.exception()  # retrieved: no "never retrieved" warning
+                    if entered:
+                        await self._leave_gate(public_id)
                     raise
                 del self._loading[public_id]
                 self._authorities[public_id] = authority
@@ -138,18 +182,21 @@ class Registry:
     def release(self, authority: Authority) -> None:
         """Let go of an authority; unload it once idle for long enough."""
         public_id = authority.public_id
+        if self._authorities.get(public_id) is not authority:
+            return  # unloaded or handed over already
         self._holds[public_id] -= 1
         if self._holds[public_id] > 0:
             return
         del self._holds[public_id]
-        if self._authorities.get(public_id) is not authority:
-            return
         delay = settings.COLLABDOCS["IDLE_UNLOAD_SECONDS"]
         self._timers[public_id] = self.loop.call_later(delay, self._start_unload, authority)
 
     def _start_unload(self, authority: Authority) -> None:
         self._timers.pop(authority.public_id, None)
-        task = self.loop.create_task(self._unload(authority))
+        self._spawn(self._unload(authority))
+
+    def _spawn(self, coro) -> None:  # type: ignore[no-untyped-def]
+        task = self.loop.create_task(coro)
         self._unloading.add(task)
         task.add_done_callback(self._unloading.discard)
 
@@ -162,6 +209,31 @@ class Registry:
         authority.close()
         await self._let_go(authority)
         logger.debug("unloaded %s", public_id)
+
+    async def evict(self, public_id: uuid.UUID, *, code: int, message: str) -> None:
+        """Hand a document over to another worker (scale-out).
+
+        Its authority refuses new ops, stores and acks the pending ones and
+        closes every socket with ``code`` (4503: the clients reconnect to the
+        new owner); then it is unloaded like an idle one: last snapshot,
+        lease, gate. A document still loading is evicted once loaded.
+        """
+        while (loading := self._loading.get(public_id)) is not None:
+            await asyncio.wait([loading])
+        authority = self._authorities.get(public_id)
+        if authority is None or authority.closed or authority.draining:
+            return
+        timer = self._timers.pop(public_id, None)
+        if timer is not None:
+            timer.cancel()
+        await authority.drain(code, message)
+        if self._authorities.get(public_id) is not authority:
+            return  # unloaded meanwhile; that unload lets it go
+        del self._authorities[public_id]
+        self._holds.pop(public_id, None)
+        authority.close()
+        await self._let_go(authority)
+        logger.info("handed %s over at r%d", public_id, authority.head)
 
     async def close(self) -> None:
         """Store what is pending, unload everything and close connections."""
@@ -251,8 +323,8 @@ class Registry:
                         revision, result.ops_folded, result.ops_deleted)
 
     async def _let_go(self, authority: Authority) -> None:
-        """Store a last snapshot of an unloaded authority and release its lease."""
-        if self.keeper is None:
+        """Store a last snapshot of an unloaded authority, release its lease, leave the gate."""
+        if self.keeper is None and self.gate is None:
             return
         public_id = authority.public_id
         done: asyncio.Future[None] = self.loop.create_future()
@@ -264,22 +336,35 @@ class Registry:
             running = self._compacting.get(public_id)
             if running is not None:
                 await asyncio.shield(running)
-            fresh = authority.head > authority.snapshot_revision
-            await self.runner.run(
-                self.keeper.close,
-                document_pk=authority.document_pk,
-                revision=authority.head if fresh else None,
-                content=authority.content() if fresh else None,
-            )
+            if self.keeper is not None:
+                fresh = authority.head > authority.snapshot_revision
+                await self.runner.run(
+                    self.keeper.close,
+                    document_pk=authority.document_pk,
+                    revision=authority.head if fresh else None,
+                    content=authority.content() if fresh else None,
+                )
         except Exception as exc:  # noqa: BLE001 - the lease expires on its own
             logger.warning("letting go of %s failed: %s", public_id, exc)
         finally:
+            # The gate last: the next owner may load as soon as it is left.
+            await self._leave_gate(public_id)
             if self._closing.get(public_id) is done:
                 del self._closing[public_id]
             done.set_result(None)
 
 
+    async def _leave_gate(self, public_id: uuid.UUID) -> None:
+        if self.gate is None:
+            return
+        try:
+            await self.gate.leave(public_id)
+        except Exception as exc:  # noqa: BLE001 - the gate's own session ends it
+            logger.warning("leaving the gate of %s failed: %s", public_id, exc)
+
+
 _registry: Registry | None = None
+_default_gate: DocumentGate | None = None
 
 
 def get_registry() -> Registry:
@@ -293,6 +378,21 @@ def get_registry() -> Registry:
             _registry.runner.shutdown()
         _registry = Registry()
     return _registry
+
+
+def current_registry() -> Registry | None:
+    """Return the registry made in the running loop, if any (never make one)."""
+    registry = _registry
+    if registry is None or registry.loop is not asyncio.get_running_loop():
+        return None
+    return registry
+
+
+def set_default_gate(gate: DocumentGate | None) -> DocumentGate | None:
+    """Make ``gate`` the gate of registries made from now on; return the previous one."""
+    global _default_gate
+    previous, _default_gate = _default_gate, gate
+    return previous
 
 
 def set_registry(registry: Registry | None) -> Registry | None:
