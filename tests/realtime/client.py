@@ -22,6 +22,9 @@ Two layers, as in ot.js:
 * :class:`WSClient` runs an :class:`OTClient` over a real WebSocket (the
   ``websockets`` package): reconnect with ``?rev=``, resend after
   ``unavailable``/``rate_limited`` with backoff and jitter, same op ids.
+  It follows ``redirect`` (at most 3 in a row) and, after close 4503 or
+  two failed attempts, asks the route endpoint of the worker it started
+  on, as the browser does (protocol.md "Routing").
 
 Nothing here imports Django; it needs ``realtime.ot`` only.
 """
@@ -31,12 +34,16 @@ import asyncio
 import json
 import random
 import secrets
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from typing import Any
 
 from realtime.ot import Delta, DocumentText
 
 RETRY_CODES = frozenset({"rate_limited", "unavailable"})
+#: Redirects followed in a row before asking the route endpoint.
+MAX_REDIRECTS = 3
 
 
 class ProtocolViolation(AssertionError):
@@ -232,6 +239,8 @@ class WSClient:
         on_message: Callable[[dict], None] | None = None,
     ) -> None:
         self.base = base.rstrip("/")
+        #: Where the client started: its route endpoint answers where to go.
+        self.home = self.base
         self.doc_id = doc_id
         self.cookie = cookie
         self.origin = origin
@@ -243,6 +252,11 @@ class WSClient:
         self.close_code: int | None = None
         self.stopped = False
         self.connects = 0
+        #: Every close code seen, in order; redirects followed.
+        self.close_codes: list[int | None] = []
+        self.redirects = 0
+        self._failures = 0
+        self._via_route = False
         self._reader: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
         self._retry_delay = 0.25
@@ -251,21 +265,36 @@ class WSClient:
     # -- connection --------------------------------------------------------
 
     async def connect(self) -> dict:
-        """Open the socket (with ``?rev=`` once there is a document); return hello."""
+        """Open the socket (with ``?rev=`` once there is a document); return hello.
+
+        A ``redirect`` is followed (at most ``MAX_REDIRECTS`` in a row).
+        """
         from websockets.asyncio.client import connect
 
-        url = f"{self.base}/ws/docs/{self.doc_id}/"
-        if self.ot.doc is not None:
-            url += f"?rev={self.ot.rev}"
-        headers = {"Cookie": self.cookie} if self.cookie else {}
-        self.ws = await connect(url, origin=self.origin, additional_headers=headers,
-                                max_size=None, compression=None, open_timeout=20)
-        self.connects += 1
-        hello = json.loads(await asyncio.wait_for(self.ws.recv(), timeout=20))
+        for _ in range(MAX_REDIRECTS + 1):
+            url = f"{self.base}/ws/docs/{self.doc_id}/"
+            if self.ot.doc is not None:
+                url += f"?rev={self.ot.rev}"
+            headers = {"Cookie": self.cookie} if self.cookie else {}
+            self.ws = await connect(url, origin=self.origin, additional_headers=headers,
+                                    max_size=None, compression=None, open_timeout=20)
+            self.connects += 1
+            hello = json.loads(await asyncio.wait_for(self.ws.recv(), timeout=20))
+            if hello["type"] == "redirect":
+                self._note(hello)
+                await self._wait_closed()
+                self.base = _base_of(hello["url"])
+                self.redirects += 1
+                continue
+            break
         if hello["type"] != "hello":
             self._note(hello)
             await self._wait_closed()
+            if self.close_code == 4503:
+                self._via_route = True
             raise ConnectionError(f"no hello: {hello} (close {self.close_code})")
+        self._failures = 0
+        self._via_route = False
         await self._send_all(self.ot.on_hello(hello))
         self._note(hello)
         self._reader = asyncio.get_running_loop().create_task(self._read())
@@ -276,6 +305,7 @@ class WSClient:
             await asyncio.wait_for(self.ws.wait_closed(), timeout=10)
         finally:
             self.close_code = self.ws.close_code
+            self.close_codes.append(self.close_code)
 
     async def _read(self) -> None:
         ws = self.ws
@@ -291,6 +321,9 @@ class WSClient:
         except Exception:  # noqa: BLE001 - the connection dropped
             pass
         self.close_code = ws.close_code
+        self.close_codes.append(self.close_code)
+        if self.close_code == 4503:
+            self._via_route = True  # this worker no longer serves the document
         self._changed.set()
         if self.stopped or ws is not self.ws:
             return
@@ -303,11 +336,31 @@ class WSClient:
         delay = 0.1
         while not self.stopped:
             await asyncio.sleep(delay * (0.5 + self.rng.random()))
+            if self._via_route or self._failures >= 2:
+                await self._lookup_route()
             try:
                 await self.connect()
                 return
             except Exception:  # noqa: BLE001 - try again with backoff
+                self._failures += 1
                 delay = min(delay * 2, 2.0)
+
+    async def _lookup_route(self) -> None:
+        """Ask the route endpoint of :attr:`home` where the document is served."""
+        http = "http" + self.home[2:] if self.home.startswith("ws") else self.home
+        request = urllib.request.Request(f"{http}/api/docs/{self.doc_id}/route",
+                                         headers={"Cookie": self.cookie or ""})
+
+        def fetch() -> str | None:
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+                    return json.loads(response.read())["url"]
+            except (OSError, ValueError, KeyError, urllib.error.URLError):
+                return None
+
+        url = await asyncio.to_thread(fetch)
+        self.base = _base_of(url) if url else self.home
+        self._via_route = False
 
     def _schedule_resend(self, error: dict) -> None:
         if self.ot.inflight is None or error.get("id") != self.ot.inflight[0]:
@@ -390,6 +443,12 @@ class WSClient:
                 await asyncio.wait_for(self._reader, timeout=5)
             except (TimeoutError, asyncio.CancelledError):
                 self._reader.cancel()
+
+
+def _base_of(url: str) -> str:
+    """Return ``ws://host:port`` of a document socket URL."""
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://{rest.split('/', 1)[0]}"
 
 
 # --------------------------------------------------------------------------
