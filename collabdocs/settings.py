@@ -13,6 +13,7 @@ ALLOWED_HOSTS       comma-separated host names                 127.0.0.1,localho
 DATABASE_URL        e.g. postgres://user@host:5432/collabdocs  sqlite file db.sqlite3
 REDIS_URL           e.g. redis://127.0.0.1:6379/0              none: in-memory layer
 ZOOKEEPER_HOSTS     e.g. 127.0.0.1:2181                        none: single-node ring
+ZOOKEEPER_ROOT      root znode of this deployment              /collabdocs
 WORKER_URL          base URL this worker advertises            none: the request host
 SIGNUP_ENABLED      allow people to create accounts            on
 ==================  =========================================  =====================
@@ -139,6 +140,8 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 ZOOKEEPER_HOSTS = env_str("ZOOKEEPER_HOSTS", "")
+# Several deployments (or test runs) can share one ZooKeeper under their roots.
+ZOOKEEPER_ROOT = env_str("ZOOKEEPER_ROOT", "/collabdocs")
 WORKER_URL = env_str("WORKER_URL", "")
 
 COLLABDOCS = {
@@ -164,7 +167,22 @@ COLLABDOCS = {
     "LEASE_SECONDS": env_int("COLLABDOCS_LEASE_SECONDS", 120, minimum=3),
     # What else compact_docs must hold besides the database guard (cluster
     # mode: the document's ZooKeeper lock); see documents.compaction.
-    "DOCUMENT_GUARD": env_str("COLLABDOCS_DOCUMENT_GUARD", "documents.compaction.DatabaseGuard"),
+    "DOCUMENT_GUARD": env_str(
+        "COLLABDOCS_DOCUMENT_GUARD",
+        "routing.locks.ZooKeeperGuard" if ZOOKEEPER_HOSTS else "documents.compaction.DatabaseGuard",
+    ),
+    # Scale-out (docs/scaleout.md). A worker whose ZooKeeper session expires
+    # loses its documents: ZK_SESSION_TIMEOUT (seconds) is how long a dead
+    # worker's documents wait before they move. runworker gives up on
+    # ZooKeeper after ZK_CONNECT_TIMEOUT at start; a new owner waits up to
+    # LOCK_WAIT_SECONDS for a document's lock; workers publish their open
+    # documents every WORKER_STATS_SECONDS and take up to DRAIN_SECONDS to
+    # hand their documents over when stopped.
+    "ZK_SESSION_TIMEOUT": env_int("COLLABDOCS_ZK_SESSION_TIMEOUT", 10, minimum=2),
+    "ZK_CONNECT_TIMEOUT": env_int("COLLABDOCS_ZK_CONNECT_TIMEOUT", 10, minimum=1),
+    "LOCK_WAIT_SECONDS": env_int("COLLABDOCS_LOCK_WAIT_SECONDS", 30, minimum=1),
+    "WORKER_STATS_SECONDS": env_int("COLLABDOCS_WORKER_STATS_SECONDS", 5, minimum=1),
+    "DRAIN_SECONDS": env_int("COLLABDOCS_DRAIN_SECONDS", 20, minimum=1),
 }
 
 LOGGING = {

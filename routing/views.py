@@ -2,8 +2,13 @@
 
 ``GET /api/docs/<id>/route`` answers ``{"url": "ws://host:port/ws/docs/<id>/"}``
 to a user who may read the document, 401 to an anonymous one and 404
-otherwise (protocol.md "Routing"). On a single node the answer is this
-worker: ``settings.WORKER_URL`` when set, else the host the request came to.
+otherwise (protocol.md "Routing"). The URL is the owning worker's, as this
+worker's ring says (:mod:`routing.ownership`); when no worker is on the ring
+it answers 503 with ``Retry-After``, and the client asks again.
+
+On a single node the answer is this worker: its advertised URL
+(``runworker --advertise`` or ``settings.WORKER_URL``) when known, else the
+host the request came to.
 """
 from __future__ import annotations
 
@@ -11,9 +16,12 @@ import uuid
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
 
 from documents.exceptions import DocumentNotFound
 from documents.selectors import document_get_for_user
+from routing.ownership import get_ownership
+from routing.paths import socket_url
 
 
 def _ws_base(request: HttpRequest) -> str:
@@ -28,6 +36,7 @@ def _ws_base(request: HttpRequest) -> str:
     return f"{scheme}://{request.get_host()}"
 
 
+@never_cache
 def document_route(request: HttpRequest, doc_id: uuid.UUID) -> JsonResponse:
     """Answer the WebSocket URL of a document the user may read."""
     if request.method != "GET":
@@ -41,4 +50,12 @@ def document_route(request: HttpRequest, doc_id: uuid.UUID) -> JsonResponse:
                               link_token=token if isinstance(token, str) else None)
     except DocumentNotFound:
         return JsonResponse({"error": "No such document."}, status=404)
-    return JsonResponse({"url": f"{_ws_base(request)}/ws/docs/{doc_id}/"})
+    route = get_ownership().route(doc_id)
+    if route.url:
+        return JsonResponse({"url": socket_url(route.url, doc_id)})
+    if route.local:
+        return JsonResponse({"url": f"{_ws_base(request)}/ws/docs/{doc_id}/"})
+    response = JsonResponse({"error": "No server is serving documents right now; retry shortly."},
+                            status=503)
+    response["Retry-After"] = "1"
+    return response

@@ -1,0 +1,286 @@
+"""A ``runworker`` process at run time: membership, ownership, locks, hand-overs.
+
+:Maintainer: the routing app
+:Status: used by ``manage.py runworker``
+
+::
+
+    connect()   ZooKeeper session (start-up fails here when it is away)
+    install()   Ownership (cluster), the registry's lock gate, the watch
+    join()      once daphne listens: register, serve, publish stats
+    drain()     SIGTERM: deregister, stop serving, hand every document over
+
+Serving here means: registered in ZooKeeper, not fenced, not draining. When
+that changes, or the ring does, every open document this worker no longer
+owns is evicted: it refuses new ops, stores the pending ones (and acks
+them), closes its sockets with 4503 and unloads; then its lock is let go and
+the new owner, waiting for that lock, loads it from PostgreSQL.
+
+Fencing: while the connection is SUSPENDED the worker serves on, since the
+session may be alive. Once it has been suspended for a whole session
+timeout the session has surely expired and the other workers own its
+documents, so it stops serving without waiting to hear LOST (which only
+comes when ZooKeeper is reachable again). If the session turns out to be
+alive after all (a ZooKeeper restart keeps sessions), it serves again.
+
+Single node (no ZooKeeper): only :meth:`drain` matters; the ownership is
+this process.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import UTC, datetime
+
+from django.conf import settings
+from kazoo.client import KazooClient
+
+from realtime.protocol import CloseCode
+from routing import zk
+from routing.locks import DocumentLocks
+from routing.membership import Membership
+from routing.ownership import Ownership, get_ownership, set_ownership
+
+logger = logging.getLogger(__name__)
+
+#: Most documents listed in a worker's published stats.
+STATS_MAX_DOCS = 200
+
+HANDOVER_MESSAGE = "this document moved to another server; reconnecting"
+SHUTDOWN_MESSAGE = "this server is shutting down; reconnecting"
+
+
+class Worker:
+    """One worker process (see the module docstring)."""
+
+    def __init__(self, *, worker_id: str, url: str, cluster: bool) -> None:
+        self.worker_id = worker_id
+        self.url = url
+        self.cluster = cluster
+        self.client: KazooClient | None = None
+        self.membership: Membership | None = None
+        self.locks: DocumentLocks | None = None
+        self.ownership: Ownership | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._registered = False
+        self._fenced = False
+        self._draining = False
+        self._suspended = False
+        self._fence_timer: asyncio.TimerHandle | None = None
+        self._stats_timer: asyncio.TimerHandle | None = None
+        self._evicting: dict[uuid.UUID, asyncio.Task[None]] = {}
+
+    # -- start-up -------------------------------------------------------------
+
+    def connect(self) -> None:
+        """Open the ZooKeeper session (blocks).
+
+        :raises routing.exceptions.ZooKeeperUnavailable: with a message that
+            says where and for how long it tried.
+        """
+        if self.cluster:
+            self.client = zk.start_client()
+
+    def install(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Install the ownership and the lock gate; start watching (blocks)."""
+        from realtime.registry import set_default_gate
+
+        global _current
+        _current = self
+        self.loop = loop
+        if not self.cluster:
+            set_ownership(Ownership.single_node(self_url=self.url))
+            self.ownership = get_ownership()
+            return
+        assert self.client is not None
+        self.ownership = Ownership(self_id=self.worker_id, self_url=self.url, cluster=True)
+        self.ownership.add_listener(self._ring_changed)
+        set_ownership(self.ownership)
+        self.locks = DocumentLocks(
+            self.client, root=zk.zk_root(), identifier=self.worker_id, ownership=self.ownership,
+            wait_seconds=float(settings.COLLABDOCS["LOCK_WAIT_SECONDS"]),
+        )
+        set_default_gate(self.locks)
+        self.membership = Membership(self.client, root=zk.zk_root(), worker_id=self.worker_id,
+                                     url=self.url, loop=loop, listener=self)
+        self.membership.watch()
+
+    async def join(self) -> None:
+        """Register this worker and start serving (call once daphne listens)."""
+        if not self.cluster:
+            return
+        assert self.membership is not None and self.loop is not None
+        await self.loop.run_in_executor(None, self.membership.register)
+        self._registered = True
+        self._update_serving()
+        self._schedule_stats(0)
+
+    # -- MembershipListener (on the loop) ----------------------------------------
+
+    def members_changed(self, members: dict[str, str]) -> None:
+        """Take the live workers from the watch."""
+        if self.ownership is not None:
+            self.ownership.set_members(members)
+
+    def state_changed(self, state: str) -> None:
+        """Follow the ZooKeeper session (module docstring: fencing)."""
+        if state == "suspended":
+            self._suspended = True
+            if self._fence_timer is None and self.loop is not None:
+                self._fence_timer = self.loop.call_later(zk.session_timeout(), self._fence)
+            return
+        self._suspended = False
+        if self._fence_timer is not None:
+            self._fence_timer.cancel()
+            self._fence_timer = None
+        if state == "connected":
+            if self._fenced:
+                logger.warning("the ZooKeeper session survived; serving again")
+            self._fenced = False
+            if self.locks is not None and self.loop is not None:
+                self.loop.run_in_executor(None, self.locks.retry_releases)
+        elif state == "lost":
+            self._registered = False
+            self._fenced = False
+            if self.locks is not None:
+                self.locks.forget_all()
+        elif state == "registered":
+            self._registered = True
+            self._fenced = False
+            self._schedule_stats(0)
+        self._update_serving()
+
+    def _fence(self) -> None:
+        self._fence_timer = None
+        if self._suspended and not self._fenced:
+            logger.error("no ZooKeeper for a whole session timeout: stop serving")
+            self._fenced = True
+            self._update_serving()
+
+    def _update_serving(self) -> None:
+        if self.ownership is not None and self.cluster:
+            self.ownership.set_serving(self._registered and not self._fenced
+                                       and not self._draining)
+
+    # -- hand-overs ------------------------------------------------------------
+
+    def _ring_changed(self, ownership: Ownership) -> None:
+        """Evict every open document this worker no longer owns."""
+        if self.locks is not None:
+            self.locks.cancel_not_local()
+        from realtime.registry import current_registry
+
+        registry = current_registry()
+        if registry is None:
+            return
+        message = SHUTDOWN_MESSAGE if self._draining else HANDOVER_MESSAGE
+        for public_id in registry.open_documents():
+            if not ownership.is_local(public_id):
+                self._evict(public_id, message)
+
+    def _evict(self, public_id: uuid.UUID, message: str) -> asyncio.Task[None]:
+        task = self._evicting.get(public_id)
+        if task is not None and not task.done():
+            return task
+        assert self.loop is not None
+        task = self.loop.create_task(self._evict_one(public_id, message))
+        self._evicting[public_id] = task
+        task.add_done_callback(lambda _: self._evicting.pop(public_id, None))
+        return task
+
+    async def _evict_one(self, public_id: uuid.UUID, message: str) -> None:
+        from realtime.registry import current_registry
+
+        registry = current_registry()
+        if registry is None:
+            return
+        try:
+            await registry.evict(public_id, code=CloseCode.GOING_AWAY, message=message)
+        except Exception:  # noqa: BLE001 - one document must not stop the others
+            logger.exception("handing %s over failed", public_id)
+
+    # -- stats for the admin page ------------------------------------------------
+
+    def stats(self) -> dict:
+        """Return what this worker publishes: its open documents and sockets."""
+        from realtime.registry import current_registry
+
+        registry = current_registry()
+        documents = registry.open_documents() if registry is not None else {}
+        top = sorted(documents.items(), key=lambda item: (-item[1], str(item[0])))
+        return {
+            "documents": len(documents),
+            "sockets": sum(documents.values()),
+            "docs": {str(public_id): count for public_id, count in top[:STATS_MAX_DOCS]},
+            "serving": bool(self.ownership and self.ownership.serving),
+            "updated": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+
+    def _schedule_stats(self, delay: float | None = None) -> None:
+        if self.loop is None or self.membership is None or self._draining:
+            return
+        if self._stats_timer is not None:
+            self._stats_timer.cancel()
+        seconds = settings.COLLABDOCS["WORKER_STATS_SECONDS"] if delay is None else delay
+        self._stats_timer = self.loop.call_later(seconds, self._publish_stats)
+
+    def _publish_stats(self) -> None:
+        self._stats_timer = None
+        if self.membership is not None:
+            self.membership.publish(self.stats())
+        self._schedule_stats()
+
+    # -- shutting down -----------------------------------------------------------
+
+    async def drain(self) -> None:
+        """Leave the ring, hand every open document over, then let go of ZooKeeper.
+
+        Deregistering first makes the other workers take the documents
+        over; each waits for its lock, which is let go here once the
+        document's pending ops are stored and its sockets closed (4503).
+        """
+        from realtime.registry import current_registry
+
+        self._draining = True
+        if self._stats_timer is not None:
+            self._stats_timer.cancel()
+        assert self.loop is not None
+        if self.membership is not None:
+            await self.loop.run_in_executor(None, self.membership.deregister)
+        self._update_serving()  # cluster: the ring listener evicts everything
+        registry = current_registry()
+        if registry is not None:
+            for public_id in registry.open_documents():
+                self._evict(public_id, SHUTDOWN_MESSAGE)
+        pending = [task for task in self._evicting.values() if not task.done()]
+        if pending:
+            await asyncio.wait(pending)
+        if registry is not None:
+            await registry.close()
+        await self.loop.run_in_executor(None, self._close_zookeeper)
+
+    def close_now(self) -> None:
+        """Let go of ZooKeeper at once (start-up failed, or draining took too long).
+
+        Closing the session deletes this worker's znode and lock nodes, so the
+        other workers take over without waiting for it to expire.
+        """
+        self._close_zookeeper(wait=False)
+
+    def _close_zookeeper(self, *, wait: bool = True) -> None:
+        if self.membership is not None:
+            self.membership.stop()
+        if self.locks is not None:
+            self.locks.close(wait=wait)
+        if self.client is not None:
+            zk.stop_client(self.client)
+            self.client = None
+
+
+_current: Worker | None = None
+
+
+def current_worker() -> Worker | None:
+    """Return the worker this process runs as, if it is a ``runworker``."""
+    return _current
