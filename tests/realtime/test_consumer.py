@@ -32,10 +32,10 @@ class ControlledStore(DjangoDocumentStore):
         self.entered = threading.Event()
         self.batches: list[int] = []
 
-    def load(self, *, public_id):  # type: ignore[no-untyped-def]
+    def load(self, *, public_id, earlier=0):  # type: ignore[no-untyped-def]
         if self.fail_loads:
             raise StorageUnavailable("down")
-        return super().load(public_id=public_id)
+        return super().load(public_id=public_id, earlier=earlier)
 
     def append(self, *, document_pk, ops):  # type: ignore[no-untyped-def]
         self.entered.set()
