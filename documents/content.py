@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from documents.models import INITIAL_CONTENT, Document, Operation
-from realtime.ot import Delta
+from realtime.ot import Delta, DocumentText, InvalidDelta
 
 
 @dataclass(frozen=True)
@@ -56,15 +56,36 @@ def document_state(document: Document) -> DocumentState:
                 Document.snapshot.field.delete_cached_value(document)
         snapshot = document.snapshot if document.snapshot_id else None
         revision = snapshot.revision if snapshot is not None else 0
-        content = Delta(list(snapshot.content if snapshot is not None else INITIAL_CONTENT))
-        deltas = (
+        base = list(snapshot.content if snapshot is not None else INITIAL_CONTENT)
+        deltas = list(
             Operation.objects.filter(document_id=document.pk, revision__gt=revision)
             .order_by("revision")
             .values_list("revision", "delta")
         )
-        for revision, delta in deltas.iterator(chunk_size=500):
+    if deltas:
+        revision = deltas[-1][0]
+    return DocumentState(revision=revision, content=_replay(base, [delta for _, delta in deltas]))
+
+
+def _replay(base: list[dict], deltas: list[list[dict]]) -> list[dict]:
+    """Return ``base`` with ``deltas`` applied in order.
+
+    :class:`DocumentText` applies each change in O(log n + k), as the
+    realtime authority does; composing Deltas instead costs the length of
+    the document per op. Stored changes are valid, so the checks it makes
+    pass; should one not, the Delta composition (which accepts anything)
+    gives the page something to show.
+    """
+    try:
+        text = DocumentText.from_ops(base)
+        for delta in deltas:
+            text.apply(Delta(delta))
+        return text.to_ops()
+    except InvalidDelta:
+        content = Delta(base)
+        for delta in deltas:
             content = content.compose(Delta(delta))
-    return DocumentState(revision=revision, content=list(content.ops))
+        return list(content.ops)
 
 
 def document_content(document: Document) -> list[dict]:
