@@ -1,0 +1,66 @@
+"""Fixtures for the routing tests: real clusters of ``runworker`` processes.
+
+The realtime fixtures (users, cookies, documents, in-process sockets) are
+shared from ``tests/realtime/conftest.py``.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.realtime.conftest import (  # noqa: F401 - fixtures
+    _fresh_realtime_state,
+    people,
+    ws_connect,
+)
+from tests.routing.cluster import Cluster
+
+
+@pytest.fixture(autouse=True)
+def _single_node_after() -> Iterator[None]:
+    """Put the process back to single node (ownership, gate) after each test."""
+    yield
+    from realtime.registry import set_default_gate
+    from routing.ownership import set_ownership
+
+    set_ownership(None)
+    set_default_gate(None)
+
+
+@pytest.fixture
+def cluster_factory(test_database_url: str, zookeeper_server, redis_server,  # type: ignore[no-untyped-def]
+                    tmp_path: Path) -> Iterator[Callable[..., Cluster]]:
+    """Return ``make(workers=3, zk_hosts=None, **env) -> Cluster``; stop them after.
+
+    Tests that use it must commit their data (``transactional_db``).
+    """
+    made: list[Cluster] = []
+
+    def make(workers: int = 3, *, zk_hosts: str | None = None, **env: str) -> Cluster:
+        cluster = Cluster(database_url=test_database_url,
+                          zk_hosts=zk_hosts or zookeeper_server.extra["hosts"],
+                          redis_url=redis_server.extra["url"], log_dir=tmp_path, **env)
+        made.append(cluster)
+        if workers:
+            cluster.add(workers)
+        return cluster
+
+    yield make
+    for cluster in made:
+        cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_cluster(test_database_url: str, zookeeper_server, redis_server,  # type: ignore[no-untyped-def]
+                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """Three workers for the tests of a module that do not stop any."""
+    cluster = Cluster(database_url=test_database_url, zk_hosts=zookeeper_server.extra["hosts"],
+                      redis_url=redis_server.extra["url"],
+                      log_dir=tmp_path_factory.mktemp("cluster"))
+    try:
+        cluster.add(3)
+        yield cluster
+    finally:
+        cluster.stop()
