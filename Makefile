@@ -11,7 +11,7 @@ PORT ?= 8000
 APT_PACKAGES := postgresql redis-server zookeeper chromium fonts-liberation
 PYTEST_ARGS ?=
 
-.PHONY: run test venv test-venv bundle migrate system-packages superuser bench-ot clean
+.PHONY: run test venv test-venv bundle migrate system-packages superuser bench-ot bench-compaction clean
 
 run: venv bundle migrate
 	@echo "CollabDocs on http://$(HOST):$(PORT)/  (Ctrl-C stops; 'make superuser' creates an admin)"
@@ -68,6 +68,10 @@ system-packages:
 
 bench-ot: venv node_modules/.installed
 	$(PY) bench/ot_bench.py
+
+# Compaction throughput and load times before/after (docs/history.md).
+bench-compaction: venv system-packages
+	$(PY) bench/compaction_bench.py
 
 clean:
 	rm -rf $(VENV) node_modules static/dist staticfiles db.sqlite3
