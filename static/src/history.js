@@ -179,6 +179,7 @@
 
   async function load() {
     if (loading) return loading;
+    panel.dataset.loaded = "false";
     loading = (async () => {
       const { ok, data } = await api(panel.dataset.historyUrl);
       if (!ok) {
@@ -245,6 +246,9 @@
     panel.hidden = false;
     openButton.setAttribute("aria-expanded", "true");
     document.body.classList.add("history-open");
+    // Nothing stale to click while the list is fetched again.
+    state = null;
+    renderList();
     showList();
     load();
   }

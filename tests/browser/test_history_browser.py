@@ -25,6 +25,7 @@ from tests.browser.test_coediting_browser import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
+LOADED = "() => document.getElementById('history-panel').dataset.loaded === 'true'"
 DAPHNE_ENV = {"COLLABDOCS_IDLE_UNLOAD_SECONDS": "1", "COLLABDOCS_COMPACT_KEEP_OPS": "2"}
 
 
@@ -130,7 +131,7 @@ def test_history_panel_names_previews_and_restores_live(
     alice.click("[data-history-open]")
     panel = alice.locator("#history-panel")
     panel.wait_for(state="visible")
-    alice.wait_for_function("() => document.getElementById('history-panel').dataset.loaded === 'true'")
+    alice.wait_for_function(LOADED)
     alice.fill("#history-name-input", "First draft")
     alice.click('[data-history-form="name"] button[type="submit"]')
     panel.locator(".history-item", has_text="First draft").wait_for()
@@ -142,6 +143,7 @@ def test_history_panel_names_previews_and_restores_live(
     _wait_converged([alice, bob], world["doc"])
 
     alice.click("[data-history-open]")
+    alice.wait_for_function(LOADED)
     panel.locator(".history-item", has_text="First draft").click()
     preview = panel.locator('[data-history-field="preview-content"]')
     preview.wait_for(state="visible")
@@ -151,6 +153,7 @@ def test_history_panel_names_previews_and_restores_live(
     _screenshot(alice, "history-preview")
     panel.locator("[data-history-restore]").click()
     panel.locator('.history-status[data-kind="ok"]').wait_for(timeout=20_000)
+    alice.wait_for_function(LOADED)
     rev, content = _wait_converged([alice, bob], world["doc"])
     assert _state(bob)["text"] == _state(alice)["text"] == "Keep this\n"
     top = panel.locator(".history-item").first
