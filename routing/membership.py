@@ -125,6 +125,9 @@ class Membership:
         }
         self._retry = KazooRetry(max_tries=20, delay=0.05, backoff=2, max_delay=1.0,
                                  sleep_func=client.handler.sleep_func)
+        #: For leaving: a stopping worker must not wait for ZooKeeper long.
+        self._quick_retry = KazooRetry(max_tries=3, delay=0.05, backoff=2, max_delay=0.2,
+                                       sleep_func=client.handler.sleep_func)
         self._generation = 0
         self._registered = False
         self._want_registered = False
@@ -168,8 +171,11 @@ class Membership:
         """Delete this worker's znode (blocks); never re-register afterwards."""
         self._want_registered = False
         self._registered = False
+        if not self.client.connected:
+            logger.warning("ZooKeeper is away: %s goes when its session expires", self.path)
+            return
         try:
-            self._retry(self._inner_deregister)
+            self._quick_retry(self._inner_deregister)
         except (KazooException, RetryFailedError) as exc:
             # The session's end removes it anyway.
             logger.warning("could not delete %s: %s", self.path, exc)

@@ -50,17 +50,3 @@ def cluster_factory(test_database_url: str, zookeeper_server, redis_server,  # t
     yield make
     for cluster in made:
         cluster.stop()
-
-
-@pytest.fixture(scope="module")
-def shared_cluster(test_database_url: str, zookeeper_server, redis_server,  # type: ignore[no-untyped-def]
-                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """Three workers for the tests of a module that do not stop any."""
-    cluster = Cluster(database_url=test_database_url, zk_hosts=zookeeper_server.extra["hosts"],
-                      redis_url=redis_server.extra["url"],
-                      log_dir=tmp_path_factory.mktemp("cluster"))
-    try:
-        cluster.add(3)
-        yield cluster
-    finally:
-        cluster.stop()
