@@ -24,9 +24,9 @@ import secrets
 import uuid
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import DatabaseError
 
 from documents.exceptions import DocumentNotFound
 from documents.selectors import document_get_for_user
@@ -45,7 +45,7 @@ from routing.ownership import Route, get_ownership
 from routing.paths import socket_url
 
 
-def _access(user, public_id: uuid.UUID, session):  # type: ignore[no-untyped-def]
+def _access(*, user, public_id: uuid.UUID, session):  # type: ignore[no-untyped-def]
     # Share-link tokens the pages remembered (documents.links): {id: token}.
     links = session.get("doc_links") if session is not None else None
     token = links.get(str(public_id)) if isinstance(links, dict) else None
@@ -53,8 +53,9 @@ def _access(user, public_id: uuid.UUID, session):  # type: ignore[no-untyped-def
                                  link_token=token if isinstance(token, str) else None)
 
 
-#: ``(document, access)`` for the socket's user, from a fresh selector call.
-check_access = database_sync_to_async(_access, thread_sensitive=False)
+async def check_access(registry: Registry, user, public_id: uuid.UUID, session):  # type: ignore[no-untyped-def]
+    """Return ``(document, access)`` from a fresh selector call, off the loop."""
+    return await registry.runner.read(_access, user=user, public_id=public_id, session=session)
 
 
 def _since_rev(query_string: bytes) -> int | None:
@@ -105,16 +106,20 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             # Join before the check so a revocation racing it is not missed.
             self._in_group = doc_group(self.doc_id)
             await self.channel_layer.group_add(self._in_group, self.channel_name)
+        self.registry = registry = get_registry()
         try:
-            _, access = await check_access(user, self.doc_id, self.scope.get("session"))
+            _, access = await check_access(registry, user, self.doc_id, self.scope.get("session"))
         except DocumentNotFound:
             await self._deny(CloseCode.NOT_FOUND, "no such document")
+            return
+        except DatabaseError:
+            await self._send_error(ErrorCode.UNAVAILABLE, "storage is unavailable; retry later")
+            await self._close_with(CloseCode.GOING_AWAY)
             return
         route = get_ownership().route(self.doc_id)
         if not route.local:
             await self._not_here(route)
             return
-        self.registry = registry = get_registry()
         limit = settings.COLLABDOCS["SOCKETS_PER_USER"]
         if registry.sockets_per_user[user.pk] >= limit:
             await self._deny(CloseCode.TOO_MANY_SOCKETS,
@@ -257,9 +262,15 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         if sub is None or sub.closed:
             return
         try:
-            _, access = await check_access(self.user, self.doc_id, self.scope.get("session"))
+            _, access = await check_access(self.registry, self.user, self.doc_id,
+                                           self.scope.get("session"))
         except DocumentNotFound:
             await self._deny(CloseCode.FORBIDDEN, "your access to this document was removed")
+            return
+        except DatabaseError:
+            # Access cannot be confirmed: make the client reconnect, which
+            # checks again.
+            await self._deny(CloseCode.GOING_AWAY, "could not re-check access; reconnect")
             return
         if access.can_edit != sub.can_edit and not sub.closed:
             sub.can_edit = access.can_edit

@@ -16,9 +16,27 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar
 
+from django.db import InterfaceError, OperationalError, connection
+
 from documents.store import DocumentStore
 
 T = TypeVar("T")
+
+
+def with_connection_retry(fn: Callable[..., T], /, **kwargs: Any) -> T:
+    """Call ``fn(**kwargs)`` (ORM reads) on this thread's kept connection.
+
+    A kept connection may have died while idle (a database restart): the
+    call is then made once more on a fresh one. Use it for reads only.
+    """
+    reused = connection.connection is not None
+    try:
+        return fn(**kwargs)
+    except (OperationalError, InterfaceError):
+        connection.close()
+        if not reused:
+            raise
+    return fn(**kwargs)
 
 
 class StoreRunner:
@@ -33,6 +51,16 @@ class StoreRunner:
         """Start ``fn(**kwargs)`` on the pool and return its future."""
         loop = asyncio.get_running_loop()
         return loop.run_in_executor(self._pool, partial(fn, **kwargs))
+
+    def read(self, fn: Callable[..., T], /, **kwargs: Any) -> asyncio.Future[T]:
+        """Run an ORM read ``fn(**kwargs)`` on the pool (kept connections).
+
+        Opening a PostgreSQL connection per call costs more than the
+        queries of a permission check, so sockets check access here rather
+        than through ``database_sync_to_async`` (which closes per
+        ``CONN_MAX_AGE``).
+        """
+        return self.run(partial(with_connection_retry, fn), **kwargs)
 
     def shutdown(self) -> None:
         """Close every thread's database connection and stop the pool.
