@@ -88,3 +88,18 @@ class HashRing:
     def without_member(self, member: str) -> HashRing:
         """Return a new ring without ``member``."""
         return HashRing({m: w for m, w in self._members.items() if m != member}, vnodes=self.vnodes)
+
+    def shares(self) -> dict[str, float]:
+        """Return each member's share of the key space, from 0 to 1.
+
+        The arc from one point (included) to the next (excluded) belongs to
+        the next point's member; the arc across zero to the first point's.
+        """
+        if not self._points:
+            return {}
+        shares = dict.fromkeys(self._members, 0)
+        previous = self._points[-1] - 2**64
+        for point, member in zip(self._points, self._owners):
+            shares[member] += point - previous
+            previous = point
+        return {member: arc / 2**64 for member, arc in shares.items()}

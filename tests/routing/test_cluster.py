@@ -21,7 +21,7 @@ from websockets.asyncio.client import connect
 
 from collabdocs.devservers import start_zookeeper
 from routing.ring import HashRing
-from tests.realtime.conftest import create_document, db, share
+from tests.realtime.conftest import create_document, create_user, db, share
 from tests.routing.cluster import SESSION_TIMEOUT, Cluster, WorkerProcess
 from tests.routing.editing import (
     Editor,
@@ -128,7 +128,15 @@ async def check_redirect_and_editing(shared_cluster: Cluster, people) -> None:  
     editors = await editors_on(shared_cluster, doc_id, people, workers, rng, count=3)
     assert [e.client.redirects for e in editors] == [0, 1, 1]
     assert all(e.base == owner.ws_url for e in editors)
-    await asyncio.sleep(1.5)
+    # The staff page, on any worker, shows where the document is open.
+    staff = await db(staff_cookie)
+
+    def page_lists_the_sockets() -> bool:
+        page = get_text(f"{stranger.url}/admin/cluster/?doc={doc_id}", staff)
+        return f"{owner.worker_id} (3 sockets)" in page and page.count("<strong>127.0.0.1:") >= 3
+
+    await wait_until(page_lists_the_sockets, 10, step=0.3)
+    await asyncio.sleep(1)
     summary = await converge_and_check(editors, doc_id)
     assert summary["head"] > 10, f"seed={seed}"
 
@@ -232,6 +240,12 @@ async def test_an_expired_session_stops_serving_and_recovers(cluster_factory, pe
           f"every client was back on it and editing after {time.monotonic() - resumed_at:.2f} s")
     await asyncio.sleep(0.5)
     await converge_and_check(everyone, doc_id)
+
+
+def staff_cookie() -> str:
+    from tests.realtime.conftest import session_cookie
+
+    return session_cookie(create_user("operator", is_staff=True))
 
 
 def _route_of(worker: WorkerProcess, doc_id: str, people) -> str | None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,63 @@
+"""The staff page of the cluster: ``/admin/cluster/`` (admin login, staff only).
+
+Shows the live workers from ZooKeeper with their open documents and
+sockets, each one's share of the ring, and, for a document id typed in,
+which worker owns it, which has it open and who holds its lock.
+"""
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+
+from documents.models import Document
+from routing.status import cluster_status, document_route
+
+#: Open documents listed per worker.
+DOCS_PER_WORKER = 50
+
+
+def cluster_view(request: HttpRequest) -> TemplateResponse:
+    """Render the cluster's status (wrapped by ``admin.site.admin_view``)."""
+    status = cluster_status()
+    query = request.GET.get("doc", "").strip()
+    lookup = None
+    lookup_error = ""
+    if query:
+        try:
+            public_id = uuid.UUID(query)
+        except ValueError:
+            lookup_error = f"{query!r} is not a document id (a UUID)."
+        else:
+            lookup = document_route(status, public_id)
+    wanted = {key for w in status.workers for key in list(w.docs)[:DOCS_PER_WORKER]}
+    if lookup is not None:
+        wanted.add(str(lookup.public_id))
+    titles = {
+        str(public_id): title
+        for public_id, title in Document.objects.filter(public_id__in=wanted)
+        .values_list("public_id", "title")
+    }
+    workers = [
+        {
+            "status": w,
+            "share_percent": round(100 * w.share, 1),
+            "docs": [(doc, sockets, titles.get(doc, "(deleted)"))
+                     for doc, sockets in list(w.docs.items())[:DOCS_PER_WORKER]],
+            "more": max(0, (w.documents or len(w.docs)) - DOCS_PER_WORKER),
+        }
+        for w in status.workers
+    ]
+    context = {
+        **admin.site.each_context(request),
+        "title": "Cluster",
+        "status": status,
+        "workers": workers,
+        "query": query,
+        "lookup": lookup,
+        "lookup_title": titles.get(str(lookup.public_id)) if lookup else None,
+        "lookup_error": lookup_error,
+    }
+    return TemplateResponse(request, "admin/routing/cluster.html", context)

@@ -1,0 +1,89 @@
+"""The staff page /admin/cluster/: workers, ring shares, a document's owner and lock."""
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from kazoo.client import KazooClient
+
+from routing.ring import HashRing
+from routing.zk import start_client, stop_client
+from tests.realtime.conftest import create_document, create_user
+
+pytestmark = pytest.mark.django_db
+
+URL = "/admin/cluster/"
+
+
+@pytest.fixture
+def staff(client):  # type: ignore[no-untyped-def]
+    user = create_user("operator", is_staff=True)
+    client.force_login(user)
+    return client
+
+
+def test_only_staff_see_it(client):
+    assert client.get(URL).status_code == 302  # to the admin login
+    client.force_login(create_user("plain"))
+    response = client.get(URL)
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_single_node_says_so(staff):
+    response = staff.get(URL)
+    assert response.status_code == 200
+    assert "Single node" in response.content.decode()
+
+
+@pytest.mark.zookeeper
+def test_cluster_mode_lists_workers_their_documents_and_a_documents_owner(
+        staff, settings, zookeeper_server):
+    root = f"/admin-test-{uuid.uuid4().hex[:8]}"
+    settings.ZOOKEEPER_HOSTS = zookeeper_server.extra["hosts"]
+    settings.ZOOKEEPER_ROOT = root
+    owner = create_user("docowner")
+    document = create_document(owner, title="Quarterly plan")
+    doc = str(document.public_id)
+    ring = HashRing(["w1", "w2"])
+    holder = ring.owner(doc)
+    client: KazooClient = start_client(hosts=settings.ZOOKEEPER_HOSTS, timeout=2)
+    try:
+        for worker_id, port in (("w1", 8001), ("w2", 8002)):
+            docs = {doc: 3} if worker_id == holder else {}
+            data = {"url": f"http://127.0.0.1:{port}", "started": "2026-01-01T00:00:00+00:00",
+                    "pid": port, "host": "box", "serving": True, "documents": len(docs),
+                    "sockets": sum(docs.values()), "docs": docs, "updated": "now"}
+            client.create(f"{root}/workers/{worker_id}", json.dumps(data).encode(),
+                          ephemeral=True, makepath=True)
+        lock = client.Lock(f"{root}/locks/{doc}", holder)
+        assert lock.acquire(blocking=False)
+
+        page = staff.get(URL).content.decode()
+        assert "w1" in page and "w2" in page and "http://127.0.0.1:8002" in page
+        shares = HashRing(["w1", "w2"]).shares()
+        assert f"{round(100 * shares['w1'], 1)} %" in page
+        assert "Quarterly plan" in page and doc in page
+
+        found = staff.get(URL, {"doc": doc}).content.decode()
+        port = 8001 if holder == "w1" else 8002
+        assert f"<strong>{holder}</strong> <code>http://127.0.0.1:{port}</code>" in found
+        assert f"{holder} (3 sockets)" in found
+        assert f"held by <strong>{holder}</strong>" in found
+
+        bad = staff.get(URL, {"doc": "nope"}).content.decode()
+        assert "is not a document id" in bad
+        lock.release()
+    finally:
+        stop_client(client)
+
+
+@pytest.mark.zookeeper
+def test_zookeeper_away_is_shown_not_raised(staff, settings):
+    from collabdocs.devservers import free_port
+
+    settings.ZOOKEEPER_HOSTS = f"127.0.0.1:{free_port()}"
+    settings.COLLABDOCS = {**settings.COLLABDOCS, "ZK_CONNECT_TIMEOUT": 1}
+    response = staff.get(URL)
+    assert response.status_code == 200
+    assert "ZooKeeper: could not reach ZooKeeper" in response.content.decode()
