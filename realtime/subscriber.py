@@ -11,7 +11,10 @@ second caller arrives meanwhile (it queues behind the first).
 from __future__ import annotations
 
 import collections
+import logging
 from collections.abc import Awaitable, Callable
+
+logger = logging.getLogger(__name__)
 
 SendText = Callable[[str], Awaitable[None]]
 CloseSocket = Callable[[int], Awaitable[None]]
@@ -104,6 +107,10 @@ class Subscriber:
                 await self._send(frame)
             while self._backlog:
                 await self._send(self._backlog.popleft())
+        except Exception:  # noqa: BLE001 - one broken socket must not stop a fan-out
+            logger.warning("sending to %s failed; dropping the socket", self.session, exc_info=True)
+            self.closed = True
+            self._backlog.clear()
         finally:
             self._sending = False
 

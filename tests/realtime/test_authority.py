@@ -463,3 +463,22 @@ async def test_ops_kept_before_a_compacted_snapshot_still_serve_catch_up(env):
     await reloaded.presence(b.sub, PresenceMessage(rev=1, index=1, length=0))
     await settle(reloaded)
     assert [m["code"] for m in b.take() if m["type"] == "error"] == ["bad_message"]
+
+
+async def test_a_socket_that_fails_to_send_does_not_fail_the_others(env):
+    store, make = env
+    authority = await make()
+    a, b = attach(authority, "a"), attach(authority, "b")
+    await settle(authority)
+
+    async def broken(text: str) -> None:
+        raise ConnectionResetError("gone")
+
+    b.sub._send = broken
+    await authority.submit(a.sub, op(1, 0, [{"insert": "x"}]))
+    await settle(authority)
+    assert [m["type"] for m in a.take()] == ["join", "ack"]
+    assert b.sub.closed
+    await authority.submit(a.sub, op(2, 1, [{"insert": "y"}]))
+    await settle(authority)
+    assert a.take() == [{"type": "ack", "id": op_id(2), "rev": 2}]
