@@ -11,7 +11,7 @@ PORT ?= 8000
 APT_PACKAGES := postgresql redis-server zookeeper chromium fonts-liberation
 PYTEST_ARGS ?=
 
-.PHONY: run test venv test-venv bundle migrate system-packages superuser bench-ot bench-compaction clean
+.PHONY: run test venv test-venv bundle migrate system-packages superuser bench-ot bench-compaction clean cluster cluster-stop
 
 run: venv bundle migrate
 	@echo "CollabDocs on http://$(HOST):$(PORT)/  (Ctrl-C stops; 'make superuser' creates an admin)"
@@ -72,6 +72,14 @@ bench-ot: venv node_modules/.installed
 # Compaction throughput and load times before/after (docs/history.md).
 bench-compaction: venv system-packages
 	$(PY) bench/compaction_bench.py
+
+# A local scale-out cluster (docs/scaleout.md): PostgreSQL, Redis and ZooKeeper
+# in .cluster/ and three runworker processes on 127.0.0.1:8001-8003.
+cluster: venv bundle
+	$(PY) scripts/cluster.py start
+
+cluster-stop:
+	@if [ -x $(PY) ]; then $(PY) scripts/cluster.py stop; else echo "no venv: nothing to stop"; fi
 
 clean:
 	rm -rf $(VENV) node_modules static/dist staticfiles db.sqlite3
