@@ -7,3 +7,11 @@ class RoutingConfig(AppConfig):
 
     name = "routing"
     verbose_name = "Routing"
+
+    def ready(self) -> None:
+        """Register the scale-out settings' checks."""
+        from django.core import checks
+
+        from routing.checks import check_settings
+
+        checks.register(check_settings)
