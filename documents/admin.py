@@ -78,6 +78,10 @@ class DocumentVersionInline(ReadOnlyMixin, admin.TabularInline):
     extra = 0
     show_change_link = True
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DocumentVersion]:
+        # Each version holds a whole document: the list needs none of them.
+        return super().get_queryset(request).defer("content").select_related("author")
+
 
 class DocumentAdminForm(forms.ModelForm):
     """The document form, with titles tidied and checked as the pages do."""
@@ -128,6 +132,9 @@ class DocumentAdmin(GuardedModelAdmin):
         "updated_at",
         "last_edited_by",
         "trashed_at",
+        "lease_holder",
+        "lease_expires_at",
+        "closed_at",
         "op_count",
         "content_preview",
     )
@@ -140,6 +147,9 @@ class DocumentAdmin(GuardedModelAdmin):
         "updated_at",
         "last_edited_by",
         "trashed_at",
+        "lease_holder",
+        "lease_expires_at",
+        "closed_at",
         "op_count",
         "content_preview",
     )

@@ -141,13 +141,18 @@ def _authors_after(document: Document, revision: int) -> list[Any]:
     return list(get_user_model()._default_manager.filter(pk__in=ids).order_by("username"))
 
 
-def version_list(*, document: Document) -> list[VersionEntry]:
-    """Return the current state and every version, newest first."""
+#: Most versions listed (the newest); older ones stay in the admin.
+MAX_LISTED_VERSIONS = 300
+
+
+def version_list(*, document: Document, limit: int = MAX_LISTED_VERSIONS) -> list[VersionEntry]:
+    """Return the current state and the newest ``limit`` versions, newest first."""
     versions = list(
         DocumentVersion.objects.filter(document=document)
+        .defer("content")
         .select_related("author")
         .prefetch_related("authors")
-        .order_by("-revision", "-created_at", "-pk")
+        .order_by("-revision", "-created_at", "-pk")[:limit]
     )
     entries = [_entry(version) for version in versions]
     document.refresh_from_db(fields=["head_revision", "updated_at", "last_edited_by"])
