@@ -41,6 +41,10 @@ Failure modes:
   first attempt committed but the answer was lost) is acked instead.
 * The document is gone: every socket is closed with 4404.
 
+Group commit waits a little for stragglers: before a commit the writer
+gives the last commit's authors a fraction of a commit's duration to send
+their next op (``_gather``), so closed-loop writers share one transaction.
+
 Deliveries: the sockets that authored ops of a commit get their frames at
 once (acks must not wait). The others get theirs at once on a small
 document, or on a short tick on a busy one (``fanout_delay``), so that one
@@ -460,7 +464,7 @@ class Authority:
     # -- the writer ------------------------------------------------------------
 
     async def _write_loop(self) -> None:
-        """Store queued ops batch after batch; deliver while the database works."""
+        """Store queued ops batch after batch, delivering what each commit owes."""
         try:
             while True:
                 if self._queue and not self.closed:
