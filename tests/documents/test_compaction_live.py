@@ -176,7 +176,8 @@ async def test_edits_during_compaction_are_all_kept(daphne_factory: Any, test_da
     await ws.close()
 
 
-async def ws_hello(base: str, doc_id: str, cookie: str, rev: int, *, keep_open: bool = False):  # type: ignore[no-untyped-def]
+async def ws_hello(base: str, doc_id: str, cookie: str, rev: int, *,
+                   keep_open: bool = False) -> Any:
     ws = await connect(f"{base}/ws/docs/{doc_id}/?rev={rev}", origin=ORIGIN,
                        additional_headers={"Cookie": cookie}, max_size=None)
     hello = json.loads(await asyncio.wait_for(ws.recv(), 10))

@@ -99,7 +99,11 @@ def _set_content(doc: Document, ops: list[dict]) -> DocumentVersion:
 
 @pytest.mark.parametrize(
     ("fmt", "mime", "needle"),
-    [("txt", "text/plain", "Plan\n"), ("html", "text/html", "<h1>Plan</h1>"), ("md", "text/markdown", "# Plan")],
+    [
+        ("txt", "text/plain", "Plan\n"),
+        ("html", "text/html", "<h1>Plan</h1>"),
+        ("md", "text/markdown", "# Plan"),
+    ],
 )
 def test_viewers_download_the_current_document(
     world: World, login: Callable[..., Client], fmt: str, mime: str, needle: str

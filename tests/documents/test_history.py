@@ -173,8 +173,9 @@ def test_restore_is_a_new_change_by_the_restorer(world: World) -> None:
     named = _post(client, reverse("documents:history_name", args=[doc.public_id]), {"name": "v1"}).json()
     _write(doc, ([{"retain": 6}, {"delete": 5}, {"insert": "rewrite", "attributes": {"bold": True}}],
                  world.sharer))
-    assert document_content(doc) == [{"insert": "First "}, {"insert": "rewrite", "attributes": {"bold": True}},
-                                     {"insert": "\n"}]
+    assert document_content(doc) == [
+        {"insert": "First "}, {"insert": "rewrite", "attributes": {"bold": True}}, {"insert": "\n"}
+    ]
     restore_url = reverse("documents:history_restore", args=[doc.public_id, named["id"]])
     response = _post(client, restore_url)
     assert response.status_code == 200, response.content
@@ -205,9 +206,10 @@ def test_a_restore_is_undone_by_restoring_the_version_before_it(world: World) ->
     first = _post(client, name_url, {"name": "A"}).json()["id"]
     _write(doc, ([{"retain": 1}, {"insert": "B"}], world.owner))
     second = _post(client, name_url, {"name": "AB"}).json()["id"]
-    assert _post(client, reverse("documents:history_restore", args=[doc.public_id, first])).status_code == 200
+    restore = "documents:history_restore"
+    assert _post(client, reverse(restore, args=[doc.public_id, first])).status_code == 200
     assert document_content(doc) == [{"insert": "A\n"}]
-    assert _post(client, reverse("documents:history_restore", args=[doc.public_id, second])).status_code == 200
+    assert _post(client, reverse(restore, args=[doc.public_id, second])).status_code == 200
     assert document_content(doc) == [{"insert": "AB\n"}]
     assert Operation.objects.filter(document=doc).count() == 4
 
