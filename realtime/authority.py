@@ -86,6 +86,12 @@ IMMEDIATE_FANOUT_SOCKETS = 16
 GATHER_MAX_SECONDS = 0.003
 
 
+#: Op ids are visible to everyone on the document, so a resend is only
+#: recognised as one when it comes from the op's author; anyone else reusing
+#: an id (to make someone's next op look applied) is refused.
+_ID_TAKEN = Rejection(ErrorCode.BAD_MESSAGE, "this op id belongs to another user's op")
+
+
 def fanout_delay(sockets: int) -> float:
     """Return how long broadcasts may wait to be combined, in seconds."""
     if sockets <= IMMEDIATE_FANOUT_SOCKETS:
@@ -373,12 +379,19 @@ class Authority:
         if self.closed or self.draining:
             raise AuthorityClosed("the document's authority was closed")
         op_id = msg.op_id
+        user_id = sub.user_id if sub is not None else None
         rev = self._ids.get(op_id)
         if rev is not None:
+            if self._window[rev - self._window_start - 1].user_id != user_id:
+                await self._reject(sub, _ID_TAKEN.with_id(op_id))
+                return
             await self._ack_stored(sub, op_id, rev)
             return
         pending = self._pending_ids.get(op_id)
         if pending is not None:
+            if pending.user_id != user_id:
+                await self._reject(sub, _ID_TAKEN.with_id(op_id))
+                return
             self._add_acker(pending, sub)
             return
         try:

@@ -297,6 +297,10 @@ class Rejection:
     op_id: str | None = None
     retry_after: int | None = None
 
+    def with_id(self, op_id: str) -> Rejection:
+        """Return this rejection about op ``op_id``."""
+        return Rejection(self.code, self.message, op_id, self.retry_after)
+
     def frame(self) -> str:
         """Return this rejection as an ``error`` frame."""
         return error_frame(self.code, self.message, op_id=self.op_id, retry_after=self.retry_after)

@@ -482,3 +482,23 @@ async def test_a_socket_that_fails_to_send_does_not_fail_the_others(env):
     await authority.submit(a.sub, op(2, 1, [{"insert": "y"}]))
     await settle(authority)
     assert a.take() == [{"type": "ack", "id": op_id(2), "rev": 2}]
+
+
+async def test_another_users_op_id_is_refused_not_acked(env):
+    store, make = env
+    authority = await make()
+    alice, mallory = attach(authority, "alice", user_id=1), attach(authority, "mallory", user_id=2)
+    await settle(authority)
+    alice.take(), mallory.take()
+    store.gate.clear()
+    await authority.submit(alice.sub, op(1, 0, [{"insert": "a"}]))
+    await wait_entered(store)
+    # Pending, then stored: either way the id is alice's.
+    await authority.submit(mallory.sub, op(1, 0, [{"insert": "junk"}]))
+    store.gate.set()
+    await settle(authority)
+    await authority.submit(mallory.sub, op(1, 0, [{"insert": "junk"}]))
+    await settle(authority)
+    errors = [m for m in mallory.take() if m["type"] == "error"]
+    assert [(m["code"], m["id"]) for m in errors] == [("bad_message", op_id(1))] * 2
+    assert authority.content() == [{"insert": "a\n"}]
