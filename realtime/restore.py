@@ -27,10 +27,11 @@ of the worker's event loop and the change goes through that worker's
 registry. Elsewhere (a management command, the shell, tests with Django's
 test client) there is no serving loop: a one-off registry is made on a
 private loop, used once and closed, which stores a snapshot and lets go
-of the document's lease like any unload. Scale-out: a worker that does not
-own the document should forward the request to the owner (the channel
-layer), which calls :func:`apply_server_change`; with one node the local
-registry is the owner.
+of the document's lease like any unload. Scale-out: when another worker owns
+the document, :func:`apply_from_sync` forwards the request to it over the
+channel layer (:mod:`routing.forward`), which calls
+:func:`apply_server_change` there; with one node the local registry is the
+owner.
 """
 from __future__ import annotations
 
@@ -229,6 +230,12 @@ def apply_from_sync(
     timeout: float = DEFAULT_TIMEOUT,
 ) -> AppliedChange | None:
     """Call :func:`apply_server_change` from synchronous code; block until stored."""
+    from routing.forward import apply_on_owner, owner_elsewhere
+
+    owner = owner_elsewhere(public_id)
+    if owner is not None:
+        return apply_on_owner(owner_id=owner, public_id=public_id, target=target,
+                              user_id=user_id, user_name=user_name, timeout=timeout)
 
     def work(registry: Registry) -> Awaitable[AppliedChange | None]:
         return apply_server_change(public_id=public_id, target=target, user_id=user_id,

@@ -37,7 +37,7 @@ from django.conf import settings
 from kazoo.client import KazooClient
 
 from realtime.protocol import CloseCode
-from routing import zk
+from routing import forward, zk
 from routing.locks import DocumentLocks
 from routing.membership import Membership
 from routing.ownership import Ownership, get_ownership, set_ownership
@@ -70,6 +70,7 @@ class Worker:
         self._fence_timer: asyncio.TimerHandle | None = None
         self._stats_timer: asyncio.TimerHandle | None = None
         self._evicting: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self._requests: asyncio.Task[None] | None = None
 
     # -- start-up -------------------------------------------------------------
 
@@ -115,6 +116,8 @@ class Worker:
         self._registered = True
         self._update_serving()
         self._schedule_stats(0)
+        # Restores of the documents it owns, asked for elsewhere.
+        self._requests = self.loop.create_task(forward.serve_requests(self.worker_id))
 
     # -- MembershipListener (on the loop) ----------------------------------------
 
@@ -245,6 +248,8 @@ class Worker:
         self._draining = True
         if self._stats_timer is not None:
             self._stats_timer.cancel()
+        if self._requests is not None:
+            self._requests.cancel()
         assert self.loop is not None
         if self.membership is not None:
             await self.loop.run_in_executor(None, self.membership.deregister)

@@ -319,3 +319,74 @@ async def test_zookeeper_stopped_and_restarted_during_editing(cluster_factory, p
         assert time.monotonic() - stopping_at < 10
     finally:
         zk.stop()
+
+
+# -- server-made changes -----------------------------------------------------------
+
+
+async def test_a_restore_asked_of_any_worker_goes_through_the_owner(cluster_factory, people,
+                                                                    settings, redis_server):
+    seed = seed_for("restore")
+    rng = random.Random(seed)
+    cluster = cluster_factory(3)
+    docs = await db(documents_by_owner, people, cluster.live())
+    owner = cluster.live()[0]
+    doc_id = docs[owner.worker_id][0]
+    editors = await editors_on(cluster, doc_id, people, cluster.others(owner), rng, count=2)
+    await asyncio.sleep(1)
+    for editor in editors:
+        await editor.stop_editing()
+        await editor.client.wait_synchronized()
+    # Through the HTTP endpoint of a worker that does not own the document.
+    first_version = await db(_first_version, doc_id)
+    entry = cluster.others(owner)[0]
+    cookie = people["cookies"]["owner"]
+    status, body = await asyncio.to_thread(
+        _post_with_csrf, f"{entry.url}/api/docs/{doc_id}/history/{first_version}/restore",
+        f"{entry.url}/d/{doc_id}/", cookie)
+    assert status == 200, body
+    for editor in editors:
+        await editor.client.wait_for(lambda c=editor.client: c.ot.content() == [{"insert": "\n"}])
+    # From a process that is no worker at all (a shell, a command).
+    from channels.layers import channel_layers
+
+    from realtime.restore import apply_from_sync
+
+    settings.ZOOKEEPER_HOSTS = cluster.zk_hosts
+    settings.ZOOKEEPER_ROOT = cluster.root
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                                           "CONFIG": {"hosts": [redis_server.extra["url"]]}}}
+    channel_layers.backends = {}
+    target = [{"insert": "Restored from the shell\n"}]
+    applied = await asyncio.to_thread(
+        apply_from_sync, public_id=uuid.UUID(doc_id), target=target, user_id=None,
+        user_name="operator")
+    assert applied is not None and applied.revision > 0
+    for editor in editors:
+        await editor.client.wait_for(lambda c=editor.client: c.ot.content() == target)
+    await converge_and_check(editors, doc_id, server_ops=2)
+
+
+def _first_version(doc_id: str) -> int:
+    from documents.models import DocumentVersion
+
+    return DocumentVersion.objects.filter(document__public_id=doc_id).order_by("pk")[0].pk
+
+
+def _post_with_csrf(url: str, page: str, cookie: str) -> tuple[int, dict]:
+    import http.cookiejar
+    import urllib.error
+    import urllib.request
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.open(urllib.request.Request(page, headers={"Cookie": cookie}), timeout=10).read()
+    token = next(c.value for c in jar if c.name == "csrftoken")
+    request = urllib.request.Request(url, data=b"{}", method="POST", headers={
+        "Cookie": f"{cookie}; csrftoken={token}", "X-CSRFToken": token,
+        "Content-Type": "application/json", "Referer": page})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, {"body": exc.read().decode(errors="replace")[:500]}
