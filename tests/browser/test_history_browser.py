@@ -158,4 +158,5 @@ def test_history_panel_names_previews_and_restores_live(
     assert _state(bob)["text"] == _state(alice)["text"] == "Keep this\n"
     top = panel.locator(".history-item").first
     assert top.get_attribute("data-kind") == "restore" and "First draft" in top.inner_text()
+    _screenshot(alice, "history-list")
     assert alice.errors == [] and bob.errors == []  # type: ignore[attr-defined]
