@@ -214,14 +214,17 @@ def test_remote_cursor_shows_the_other_persons_name(open_page: Callable[..., Any
     ranges = bob.evaluate("""() => window.collabdocs.connection.peers
         .localRanges(window.collabdocs.client).map(p => [p.user.name, p.range])""")
     assert ["alice", {"index": 1, "length": 0}] in ranges
-    # ...and is drawn there: right after the "H".
-    expected_x, caret_x = bob.evaluate("""() => {
+    # ...and is drawn there: right after the "H". quill-cursors redraws on
+    # its own schedule, so wait (bounded) for the caret to settle there.
+    caret_at_h = """() => {
         const q = window.collabdocs.quill;
-        const caret = document.querySelector(".ql-cursor-caret").getBoundingClientRect();
-        return [q.container.getBoundingClientRect().left + q.getBounds(1).left,
-                caret.left + caret.width / 2];
-    }""")
-    assert abs(expected_x - caret_x) <= 3, (expected_x, caret_x)
+        const el = document.querySelector(".ql-cursor-caret");
+        if (!el) return false;
+        const caret = el.getBoundingClientRect();
+        const expected = q.container.getBoundingClientRect().left + q.getBounds(1).left;
+        return Math.abs(expected - (caret.left + caret.width / 2)) <= 3;
+    }"""
+    bob.wait_for_function(caret_at_h, timeout=5_000)
 
 
 def test_reload_shows_the_same_text(open_page: Callable[..., Any], people: dict) -> None:
