@@ -30,6 +30,12 @@ def test_only_staff_see_it(client):
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
 
+def test_admin_index_links_to_it(staff):
+    response = staff.get("/admin/")
+    assert response.status_code == 200
+    assert f'href="{URL}"' in response.content.decode()
+
+
 def test_single_node_says_so(staff):
     response = staff.get(URL)
     assert response.status_code == 200
