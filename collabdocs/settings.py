@@ -133,7 +133,11 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # channels_redis receives with a 5 s blocking pop; redis-py 8
+            # defaults the socket timeout to 5 s too, so every quiet consumer
+            # died with TimeoutError. A longer, still bounded, read timeout
+            # keeps quiet sockets open and still notices a dead Redis.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
         }
     }
 else:

@@ -233,6 +233,26 @@ async def test_revoking_a_share_closes_the_socket_across_processes(
     await get_channel_layer().close_pools()
 
 
+async def test_an_idle_socket_on_a_redis_worker_stays_open(daphne_factory, redis_server, people):
+    """A quiet socket is not dropped by the channel layer's blocking receive.
+
+    channels_redis waits on Redis with a 5 s blocking pop; a Redis client
+    whose socket timeout is shorter (redis-py 8's default) raised in every
+    consumer after 5 s of quiet and closed its socket.
+    """
+    server = daphne_factory(REDIS_URL=redis_server.extra["url"])
+    url = f"{server.ws_url}/ws/docs/{people['doc_id']}/"
+    ot = OTClient()
+    ws = await connect(url, origin=ORIGIN, additional_headers={"Cookie": people["cookies"]["owner"]})
+    ot.on_hello(json.loads(await ws.recv()))
+    await asyncio.sleep(7)  # longer than the channel layer's blocking receive
+    (frame,) = ot.edit(Delta().insert("still here"))
+    await ws.send(frame)
+    assert json.loads(await asyncio.wait_for(ws.recv(), timeout=10))["type"] == "ack"
+    await ws.close()
+    assert "TimeoutError" not in server.log(), server.log()[-2000:]
+
+
 # -- PostgreSQL stopped mid-edit -------------------------------------------------
 
 _FIXTURES_SCRIPT = """
