@@ -15,12 +15,11 @@ dropped; embeds become images (``![image](url)``) or ``[name]``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from html import escape
 from typing import Any
 
-from documents.render import render_html, render_text, safe_link
+from documents.render import Line, render_html, render_text, safe_link, split_lines
 
 #: ``format name -> (file extension, MIME type)``.
 FORMATS: dict[str, tuple[str, str]] = {
@@ -34,36 +33,6 @@ _MD_LINE_START = re.compile(r"^(\s*)([#>+-]|\d+[.)])(?=\s|$)")
 _MAX_INDENT = 8
 
 Attributes = Mapping[str, Any]
-
-
-@dataclass
-class _Line:
-    pieces: list[tuple[str | dict, Attributes]] = field(default_factory=list)
-    attributes: Attributes = field(default_factory=dict)
-
-
-def _lines(ops: Iterable[Mapping[str, Any]]) -> Iterator[_Line]:
-    line = _Line()
-    for op in ops:
-        if not isinstance(op, Mapping) or "insert" not in op:
-            continue
-        insert = op["insert"]
-        attributes = op.get("attributes") or {}
-        if not isinstance(attributes, Mapping):
-            attributes = {}
-        if isinstance(insert, str):
-            parts = insert.split("\n")
-            for index, part in enumerate(parts):
-                if part:
-                    line.pieces.append((part, attributes))
-                if index < len(parts) - 1:
-                    line.attributes = attributes
-                    yield line
-                    line = _Line()
-        elif isinstance(insert, Mapping):
-            line.pieces.append((dict(insert), attributes))
-    if line.pieces:
-        yield line
 
 
 def export_text(ops: Iterable[Mapping[str, Any]]) -> str:
@@ -132,7 +101,7 @@ def _inline_md(piece: str | dict, attributes: Attributes) -> str:
     return f"{lead}{text}{trail}"
 
 
-def _line_md(line: _Line) -> str:
+def _line_md(line: Line) -> str:
     text = "".join(_inline_md(piece, attrs) for piece, attrs in line.pieces)
     # A line that would read as a heading, quote or list item is not one.
     return _MD_LINE_START.sub(_escape_marker, text, count=1)
@@ -182,7 +151,7 @@ def export_markdown(ops: Iterable[Mapping[str, Any]]) -> str:
             items.clear()
             counters.clear()
 
-    for line in _lines(ops):
+    for line in split_lines(ops):
         attributes = line.attributes
         if attributes.get("code-block"):
             flush_items()

@@ -57,16 +57,16 @@ Attributes = Mapping[str, Any]
 
 
 @dataclass
-class _Line:
+class Line:
     """One line of the document: its pieces and the newline's attributes."""
 
     pieces: list[tuple[str | dict, Attributes]] = field(default_factory=list)
     attributes: Attributes = field(default_factory=dict)
 
 
-def _lines(ops: Iterable[Mapping[str, Any]]) -> Iterator[_Line]:
+def split_lines(ops: Iterable[Mapping[str, Any]]) -> Iterator[Line]:
     """Split content into lines; the attributes of each ``\\n`` format its line."""
-    line = _Line()
+    line = Line()
     for op in ops:
         if not isinstance(op, Mapping) or "insert" not in op:
             continue  # content holds inserts only; ignore anything else
@@ -82,7 +82,7 @@ def _lines(ops: Iterable[Mapping[str, Any]]) -> Iterator[_Line]:
                 if index < len(parts) - 1:
                     line.attributes = attributes
                     yield line
-                    line = _Line()
+                    line = Line()
         elif isinstance(insert, dict):
             line.pieces.append((insert, attributes))
     if line.pieces:
@@ -163,7 +163,7 @@ def _inline_html(piece: str | dict, attributes: Attributes) -> str:
     return html
 
 
-def _line_inner(line: _Line) -> str:
+def _line_inner(line: Line) -> str:
     inner = "".join(_inline_html(piece, attrs) for piece, attrs in line.pieces)
     return inner or "<br>"
 
@@ -179,19 +179,19 @@ def _classes(attributes: Attributes, *, indent: bool) -> str:
     return f' class="{" ".join(classes)}"' if classes else ""
 
 
-def _block_html(line: _Line) -> str:
+def _block_html(line: Line) -> str:
     attributes = line.attributes
     header = _small_int(attributes.get("header"), 1, 6)
     tag = f"h{header}" if header else "blockquote" if attributes.get("blockquote") is True else "p"
     return f"<{tag}{_classes(attributes, indent=True)}>{_line_inner(line)}</{tag}>"
 
 
-def _code_html(lines: list[_Line]) -> str:
+def _code_html(lines: list[Line]) -> str:
     text = "\n".join("".join(piece for piece, _ in line.pieces if isinstance(piece, str)) for line in lines)
     return f"<pre>{escape(text)}</pre>"
 
 
-def _list_html(lines: list[_Line]) -> str:
+def _list_html(lines: list[Line]) -> str:
     """Return consecutive list lines as nested lists, as Quill nests them."""
     out: list[str] = []
     stack: list[str] = []  # the tags of the open lists, outermost first
@@ -215,7 +215,7 @@ def _list_html(lines: list[_Line]) -> str:
     return "".join(out)
 
 
-def _kind(line: _Line) -> str:
+def _kind(line: Line) -> str:
     if line.attributes.get("code-block"):
         return "code"
     if line.attributes.get("list") in _LIST_TAGS:
@@ -226,9 +226,9 @@ def _kind(line: _Line) -> str:
 def render_html(ops: Iterable[Mapping[str, Any]]) -> str:
     """Return Delta content as sanitised semantic HTML."""
     parts: list[str] = []
-    run: list[_Line] = []
+    run: list[Line] = []
     run_kind = ""
-    for line in _lines(ops):
+    for line in split_lines(ops):
         kind = _kind(line)
         if run and kind != run_kind:
             parts.append(_list_html(run) if run_kind == "list" else _code_html(run))
