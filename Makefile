@@ -49,14 +49,16 @@ migrate: venv
 superuser: venv
 	$(PY) manage.py createsuperuser
 
-# PostgreSQL, Redis, ZooKeeper and Chromium for the real-server tests. As root
-# they are installed with apt when missing; otherwise they must be present.
+# PostgreSQL, Redis, ZooKeeper and Chromium for the real-server tests (and
+# node for the bundle and the quill-delta differential tests). As root they
+# are installed with apt when missing; otherwise they must be present.
 system-packages:
 	@missing=""; \
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || missing="$$missing postgresql"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	[ -f /usr/share/java/zookeeper.jar ] || missing="$$missing zookeeper"; \
 	command -v chromium >/dev/null || missing="$$missing chromium fonts-liberation"; \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing:$$missing"; \
