@@ -10,8 +10,10 @@ daphne, the workload of ``shared/peer-bench`` so figures sit beside ShareDB's:
   and timed.
 * ``open``: each client sends one op every ``1/--rate`` seconds (skipping a
   tick while its previous op is unacked, as the one-op-in-flight rule
-  requires) and the tool also measures broadcast latency: the time from a
-  send until each other client on the document receives that op.
+  requires).
+
+Both report broadcast latency too: the time from a send until each other
+client on the document receives that op.
 * ``idle``: open the sockets, wait, and report the server's RSS.
 
 By default it starts everything itself: a throwaway PostgreSQL with its
@@ -185,8 +187,7 @@ class Bench:
         frame = json.dumps({"type": "op", "id": op_id, "rev": client.rev, "delta": delta})
         client.inflight = (op_id, now, n, frame)
         client.acked_event.clear()
-        if self.args.mode == "open":
-            self.sent_at[op_id] = now
+        self.sent_at[op_id] = now
         await client.ws.send(frame)
 
     def on_message(self, client: Client, msg: dict) -> None:
@@ -340,8 +341,8 @@ async def run(args: argparse.Namespace, ws_base: str, origin: str, cookies: list
             "error_sample": bench.error_sample,
         }
     )
-    if args.mode == "open":
-        result["broadcast_lat_ms"] = lat_summary(bench.bcast_lat)
+    # Time from a send until each other client on the document received it.
+    result["broadcast_lat_ms"] = lat_summary(bench.bcast_lat)
     return result
 
 
