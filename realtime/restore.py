@@ -48,7 +48,7 @@ from typing import TypeVar
 from asgiref.sync import SyncToAsync
 
 from realtime import protocol
-from realtime.ot import Delta
+from realtime.ot import Delta, DocumentText, InvalidDelta, attributes
 from realtime.presence import user_color
 from realtime.protocol import ErrorCode
 from realtime.registry import Registry, get_registry
@@ -109,8 +109,40 @@ class ServerSubscriber(Subscriber):
                 self.outcome.set_result(message)
 
 
-def _diff(current: list[dict], target: list[dict]) -> Delta:
-    return Delta(current).diff(Delta(target))
+def restore_change(current: list[dict], target: list[dict]) -> Delta:
+    """Return a valid change that turns document ``current`` into ``target``.
+
+    quill-delta's ``diff`` takes the longest common prefix first, so from
+    ``"\\nok\\n"`` to ``"\\n"`` it keeps the first newline and deletes the
+    final one, which no valid change may do. Diff the two documents without
+    their final newline instead, then retain that newline, carrying over any
+    change of its (line-format) attributes.
+    """
+    before, after = Delta(current), Delta(target)
+    before_body = before.length() - 1
+    # A copy: the builders below may merge into the last op, and ops are shared.
+    body = Delta(before.slice(0, before_body).diff(after.slice(0, after.length() - 1)).to_json())
+    # diff() drops a trailing plain retain; retain up to the final newline.
+    consumed = sum(op.get("retain", 0) + op.get("delete", 0) for op in body.ops)
+    if consumed < before_body:
+        body.retain(before_body - consumed)
+    last_before = before.slice(before_body).ops[0].get("attributes") or {}
+    last_after = after.slice(after.length() - 1).ops[0].get("attributes") or {}
+    newline = attributes.diff(last_before, last_after)
+    change = body.retain(1, newline).chop()
+    try:
+        DocumentText.from_ops(current).check(change)
+    except InvalidDelta:
+        # fast-diff works in UTF-16 code units and can cut between two
+        # emoji that share a high surrogate. Fall back to replacing the
+        # whole body: coarser, always valid, same result.
+        change = Delta()
+        for op in after.slice(0, after.length() - 1).ops:
+            change.insert(op["insert"], op.get("attributes"))
+        if before_body:
+            change.delete(before_body)
+        change.retain(1, newline).chop()
+    return change
 
 
 async def apply_server_change(
@@ -141,7 +173,7 @@ async def apply_server_change(
         while True:
             base = authority.head
             current = authority.content()
-            delta = await loop.run_in_executor(None, _diff, current, target)
+            delta = await loop.run_in_executor(None, restore_change, current, target)
             if not delta.ops:
                 return None
             op_id = f"{secrets.token_hex(12)}:1"
