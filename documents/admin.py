@@ -83,6 +83,10 @@ class DocumentVersionInline(ReadOnlyMixin, admin.TabularInline):
         return super().get_queryset(request).defer("content").select_related("author")
 
 
+#: The only document fields staff edit directly in the admin.
+EDITABLE_FIELDS = ("title", "link_mode", "history_visible_to_viewers")
+
+
 class DocumentAdminForm(forms.ModelForm):
     """The document form, with titles tidied and checked as the pages do."""
 
@@ -138,21 +142,9 @@ class DocumentAdmin(GuardedModelAdmin):
         "op_count",
         "content_preview",
     )
-    readonly_fields = (
-        "public_id",
-        "owner",
-        "head_revision",
-        "snapshot",
-        "created_at",
-        "updated_at",
-        "last_edited_by",
-        "trashed_at",
-        "lease_holder",
-        "lease_expires_at",
-        "closed_at",
-        "op_count",
-        "content_preview",
-    )
+    # Everything but EDITABLE_FIELDS is shown read-only: revisions, snapshots
+    # and leases belong to the realtime server, ownership to the transfer.
+    readonly_fields = tuple(name for name in fields if name not in EDITABLE_FIELDS)
     inlines = (DocumentVersionInline,)
     actions = ("compact_now",)
 
