@@ -169,6 +169,11 @@ COLLABDOCS = {
     "COMPACT_KEEP_OPS": env_int("COLLABDOCS_COMPACT_KEEP_OPS", 500, minimum=0),
     "COMPACT_IDLE_MINUTES": env_int("COLLABDOCS_COMPACT_IDLE_MINUTES", 10, minimum=0),
     "LEASE_SECONDS": env_int("COLLABDOCS_LEASE_SECONDS", 120, minimum=3),
+    # Version quotas (docs/history.md): named and restored versions are full
+    # copies made on a person's request, so a document keeps at most this
+    # many of them, taking at most this many bytes of JSON in all.
+    "MAX_NAMED_VERSIONS": env_int("COLLABDOCS_MAX_NAMED_VERSIONS", 100, minimum=1),
+    "MAX_VERSION_BYTES": env_int("COLLABDOCS_MAX_VERSION_BYTES", 50 * 1024 * 1024, minimum=1024),
     # What else compact_docs must hold besides the database guard (cluster
     # mode: the document's ZooKeeper lock); see documents.compaction.
     "DOCUMENT_GUARD": env_str(
