@@ -35,6 +35,7 @@ from realtime import protocol
 from realtime.authority import Authority
 from realtime.events import doc_group
 from realtime.exceptions import AuthorityClosed, BadMessage
+from realtime.framing import split_frame
 from realtime.presence import user_color
 from realtime.protocol import CloseCode, ErrorCode, OpMessage
 from realtime.ratelimit import TokenBucket
@@ -184,7 +185,12 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         await self.close(int(code))
 
     async def _send_text(self, text: str) -> None:
-        await self.base_send({"type": "websocket.send", "text": text})
+        # Frames over the part size go as consecutive ``part`` frames
+        # (realtime/framing.py): daphne drops any message over its 1 MiB
+        # limit. Callers await this before sending anything else on the
+        # socket, so nothing comes between the parts of one frame.
+        for frame in split_frame(text):
+            await self.base_send({"type": "websocket.send", "text": frame})
 
     async def _send_error(self, code: str, message: str, **extra) -> None:  # type: ignore[no-untyped-def]
         frame = protocol.error_frame(code, message, **extra)

@@ -45,6 +45,8 @@ class MessageType:
     # Extensions (docs/protocol.md "Extensions").
     ACCESS = "access"
     TITLE = "title"
+    #: Transport: one slice of a frame too large to send whole (realtime/framing.py).
+    PART = "part"
 
 
 class ErrorCode:
@@ -281,6 +283,14 @@ def access_frame(*, can_edit: bool) -> str:
 def title_frame(*, title: str) -> str:
     """Return the ``title`` extension: the document was renamed."""
     return dumps({"type": MessageType.TITLE, "title": title})
+
+
+def part_frame(*, seq: int, last: bool, data: str) -> str:
+    """Return part ``seq`` of a split frame; ``data`` is a slice of its text."""
+    return (
+        f'{{"type":"part","seq":{seq},"last":{"true" if last else "false"},'
+        f'"data":{dumps(data)}}}'
+    )
 
 
 def redirect_frame(*, url: str) -> str:
