@@ -6,7 +6,10 @@ the channel layer.
 
 Ordering: :meth:`Subscriber.send_frames` sends its frames in the order they
 were handed over, even when an ASGI server suspends inside ``send`` and a
-second caller arrives meanwhile (it queues behind the first).
+second caller arrives meanwhile (it queues behind the first). The consumer's
+``send`` may write one frame as several ``part`` frames (realtime/framing.py);
+because each ``send`` is awaited before the next frame starts, nothing is ever
+written between the parts of one frame.
 """
 from __future__ import annotations
 

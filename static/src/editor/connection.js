@@ -26,9 +26,16 @@
  *   4404: document gone. These three stop the connection for good.
  * - ``rate_limited`` / ``unavailable``: resend the same op after
  *   ``retry_after`` or a backoff from 250 ms doubling to 10 s, forever.
+ *   ``rate_limited`` also shows a calm ``rate_limited`` notice with the
+ *   wait; the next ack withdraws it (a notice with an empty message).
  * - ``bad_op`` / ``bad_message`` / ``stale`` / ``too_large`` / ``forbidden``
  *   (and close 1009): reload from the server state; the pending ops are
- *   dropped and their text is shown to the person.
+ *   dropped and their text is shown to the person, with the server's own
+ *   message for ``bad_op`` / ``bad_message`` / ``too_large``.
+ * - ``part`` frames (a server frame over 256 KiB, split): joined in order
+ *   and handled as the one frame they carry. A malformed sequence (out of
+ *   order, another frame in between, not JSON when joined) drops the
+ *   socket and reconnects with ``?rev=`` at once; nothing of it was applied.
  *
  * Events (``connection.on(name, handler)``): ``status`` ({status, pending,
  * retrying}), ``access`` ({canEdit, ready}), ``peers`` (list), ``cursors``,
@@ -49,6 +56,8 @@ import {
   OP_RETRY,
   PROTOCOL_VERSION,
   RECONNECT,
+  PartAssembler,
+  PartError,
   RELOAD_ERRORS,
   RETRY_ERRORS,
   insertedText,
@@ -89,6 +98,34 @@ const RELOAD_MESSAGES = {
   [ErrorCode.STALE]: "You were away too long to merge your changes, so the document was reloaded.",
   [ErrorCode.TOO_LARGE]: "That change is too large to save.",
 };
+
+/** Errors whose ``message`` names what was wrong: shown to the person. */
+const EXPLAINED_ERRORS = new Set([ErrorCode.BAD_OP, ErrorCode.BAD_MESSAGE, ErrorCode.TOO_LARGE]);
+
+/** Longest part of a server message shown in a notice. */
+const MAX_REASON_LENGTH = 300;
+
+/**
+ * Return the notice text for a refused change: ours, then the server's.
+ * @param {{code: string, message?: string}} error
+ * @returns {string|null}
+ */
+export function reloadMessage(error) {
+  const ours = RELOAD_MESSAGES[error.code] || null;
+  const theirs = typeof error.message === "string" ? error.message.trim() : "";
+  if (!ours || !theirs || !EXPLAINED_ERRORS.has(error.code)) return ours;
+  const reason = theirs.length > MAX_REASON_LENGTH ? `${theirs.slice(0, MAX_REASON_LENGTH)}…` : theirs;
+  return `${ours} The server said: ${reason}`;
+}
+
+/**
+ * Return the notice text while the server rate-limits the person's edits.
+ * @param {number} delay  ms until the op is sent again
+ */
+export function throttledMessage(delay) {
+  const seconds = Math.max(1, Math.ceil(delay / 1000));
+  return `You're typing faster than the server accepts; catching up… (next try in ${seconds} s)`;
+}
 
 /**
  * What the connection needs from the editor.
@@ -175,6 +212,10 @@ export class Connection extends Emitter {
     this._inbox = [];
     this._presenceDirty = false;
     this._gotHello = false;
+    /** Joins ``part`` frames of the current socket. */
+    this._parts = new PartAssembler();
+    /** A ``rate_limited`` notice is showing. */
+    this._throttled = false;
   }
 
   // ------------------------------------------------------------------ public
@@ -281,6 +322,7 @@ export class Connection extends Emitter {
     }
     this.ws = ws;
     this._gotHello = false;
+    this._parts.reset();
     ws.onmessage = (event) => {
       if (ws !== this.ws) return;
       if (this._paused) this._inbox.push([ws, event.data]);
@@ -300,6 +342,7 @@ export class Connection extends Emitter {
     this.ready = false;
     this._clearPresenceTimer();
     this._inbox = [];
+    this._parts.reset();
     if (ws) {
       ws.onmessage = ws.onclose = ws.onerror = null;
       try {
@@ -356,6 +399,13 @@ export class Connection extends Emitter {
       console.warn("collabdocs: ignoring a frame that is not JSON");
       return;
     }
+    try {
+      message = this._parts.take(message);
+    } catch (err) {
+      if (!(err instanceof PartError)) throw err;
+      return this._onBadParts(err);
+    }
+    if (message === null) return; // more parts to come
     // Local edits the editor has not reported yet come first: a server op
     // must be transformed against them, not applied under them.
     this.adapter.flush();
@@ -476,6 +526,7 @@ export class Connection extends Emitter {
     } else if (result.status === "acked") {
       this._opRetry.reset();
       this._clearRetryTimer();
+      this._clearThrottled();
     }
     return result;
   }
@@ -505,6 +556,7 @@ export class Connection extends Emitter {
     if (result.status === "acked") {
       this._opRetry.reset();
       this._clearRetryTimer();
+      this._clearThrottled();
       this._afterAck(result);
     }
   }
@@ -515,6 +567,13 @@ export class Connection extends Emitter {
     if (result.synchronized) this._sendPresence();
     this._emitStatus();
     this.emit("cursors");
+  }
+
+  /** @param {PartError} err */
+  _onBadParts(err) {
+    console.warn(`collabdocs: ${err.message}; reconnecting`);
+    this._dropSocket();
+    this._scheduleReconnect({ immediate: true });
   }
 
   /** @param {RevisionGap} err */
@@ -529,7 +588,12 @@ export class Connection extends Emitter {
     const inflight = this.client.inflight;
     const aboutInflight = Boolean(error.id && inflight && error.id === inflight.id);
     if (RETRY_ERRORS.has(error.code)) {
-      if (aboutInflight) this._retryLater(error);
+      if (!aboutInflight) return;
+      const delay = this._retryLater(error);
+      if (error.code === ErrorCode.RATE_LIMITED) {
+        this._throttled = true;
+        this.emit("notice", { kind: "rate_limited", message: throttledMessage(delay), text: "" });
+      }
       return;
     }
     if (error.code === ErrorCode.DENIED) return; // a close code follows
@@ -542,10 +606,14 @@ export class Connection extends Emitter {
     if (error.id && !aboutInflight) return;
     console.warn(`collabdocs: ${error.code}: ${error.message || ""}`);
     if (error.code === ErrorCode.FORBIDDEN) this._setCanEdit(false);
-    this._reload(RELOAD_MESSAGES[error.code] || null);
+    this._reload(reloadMessage(error));
   }
 
-  /** @param {{retry_after?: number}} error */
+  /**
+   * Resend the op in flight after ``retry_after`` or the backoff.
+   * @param {{retry_after?: number}} error
+   * @returns {number} the delay in ms
+   */
   _retryLater(error) {
     this._clearRetryTimer();
     const backoff = this._opRetry.next();
@@ -555,6 +623,14 @@ export class Connection extends Emitter {
       this._sendInflight(true);
     }, delay);
     this._emitStatus();
+    return delay;
+  }
+
+  /** Withdraw the ``rate_limited`` notice: ops are acked again, or dropped. */
+  _clearThrottled() {
+    if (!this._throttled) return;
+    this._throttled = false;
+    this.emit("notice", { kind: "rate_limited", message: "", text: "" });
   }
 
   // ---------------------------------------------------------- state changes
@@ -572,6 +648,7 @@ export class Connection extends Emitter {
     const dropped = this.client.reset(rev);
     this._opRetry.reset();
     this._clearRetryTimer();
+    this._clearThrottled();
     this.adapter.loadContent(content);
     if (dropped.edits > 0 && !initial) {
       this.emit("notice", {
@@ -608,6 +685,7 @@ export class Connection extends Emitter {
     if (this.stopReason) return;
     this.stopReason = reason;
     this._teardown();
+    this._clearThrottled();
     this.peers.reset([], 0); // nobody is known to be here any more
     this.emit("peers", this.peers.list());
     this.emit("cursors");

@@ -26,6 +26,8 @@ export const MessageType = Object.freeze({
   // server extensions (docs/protocol.md)
   TITLE: "title",
   ACCESS: "access",
+  // transport: one slice of a frame too large to send whole
+  PART: "part",
   // client to server: OP and PRESENCE
 });
 
@@ -165,4 +167,71 @@ export function presenceMessage(rev, range) {
     rev,
     range: range ? { index: range.index, length: range.length } : null,
   };
+}
+
+/** A sequence of ``part`` frames is malformed: drop the socket. */
+export class PartError extends Error {}
+
+/**
+ * Join the ``part`` frames of one socket back into the frame they carry
+ * (docs/protocol.md "Frame sizes"; the server side is realtime/framing.py).
+ *
+ * The server splits a frame over 256 KiB into ``{"type": "part", "seq": i,
+ * "last": bool, "data": "<slice of its text>"}`` frames, ``seq`` counting
+ * from 0, with nothing else in between. One assembler per socket.
+ */
+export class PartAssembler {
+  constructor() {
+    /** @type {string[]} */
+    this.pieces = [];
+  }
+
+  /** Whether a split frame has started and not yet ended. */
+  get pending() {
+    return this.pieces.length > 0;
+  }
+
+  /**
+   * Take one parsed frame; return the frame to handle now, or null while
+   * the parts of a split frame are still arriving.
+   *
+   * @param {Object} message  a parsed frame
+   * @returns {Object|null}
+   * @throws {PartError} a part out of order or malformed, another frame
+   *   between the parts of one frame, or joined text that is not JSON
+   */
+  take(message) {
+    if (!message || message.type !== MessageType.PART) {
+      if (this.pending) this._fail("a frame arrived between the parts of another");
+      return message;
+    }
+    const { seq, last, data } = message;
+    if (!Number.isInteger(seq) || typeof last !== "boolean" || typeof data !== "string") {
+      this._fail("a part frame needs an integer seq, a boolean last and string data");
+    }
+    if (seq !== this.pieces.length) this._fail(`part ${seq} arrived where part ${this.pieces.length} was due`);
+    this.pieces.push(data);
+    if (!last) return null;
+    const text = this.pieces.join("");
+    this.pieces = [];
+    let whole;
+    try {
+      whole = JSON.parse(text);
+    } catch {
+      this._fail("the joined parts are not JSON");
+    }
+    if (whole && whole.type === MessageType.PART) this._fail("a part frame inside a part frame");
+    return whole;
+  }
+
+  /** Forget a split frame in progress (new socket). */
+  reset() {
+    this.pieces = [];
+  }
+
+  /** @param {string} why */
+  _fail(why) {
+    this.pieces = [];
+    throw new PartError(why);
+  }
 }

@@ -114,6 +114,12 @@ export function renderPeople(element, me, peers) {
 }
 
 /**
+ * Kinds of notice that report a passing state, not trouble: always shown
+ * in the calm "info" tone, whatever tone the caller asked for.
+ */
+const CALM_KINDS = new Set(["rate_limited"]);
+
+/**
  * A small area for messages to the person, above the toolbar.
  */
 export class Notices {
@@ -128,7 +134,9 @@ export class Notices {
   }
 
   /**
-   * Show a notice; a notice of the same kind replaces the previous one.
+   * Show a notice; a notice of the same kind replaces the previous one, and
+   * one with an empty message withdraws it (the connection's way of saying
+   * a passing state such as ``rate_limited`` is over).
    *
    * @param {Object} notice
    * @param {string} notice.kind
@@ -136,10 +144,12 @@ export class Notices {
    * @param {string} [notice.text]  text the person may want to copy back
    * @param {{href: string, label: string}} [notice.link]
    * @param {"info"|"warning"|"error"} [notice.tone]
-   * @returns {HTMLElement}
+   * @returns {HTMLElement|null}  the notice, or null when withdrawn
    */
   show({ kind, message, text = "", link = null, tone = "warning" }) {
     this.element.querySelector(`[data-kind="${kind}"]`)?.remove();
+    if (!message) return null;
+    if (CALM_KINDS.has(kind)) tone = "info";
     const box = document.createElement("div");
     box.className = `cd-notice cd-notice-${tone}`;
     box.dataset.kind = kind;
