@@ -19,6 +19,14 @@ content to the version's is applied through the document's authority
 keeps everything before it, and restoring the version that preceded it
 undoes it. A ``restore`` version records it at the revision it got.
 
+Named and restored versions are full copies made on a person's request,
+so they are bounded per document (:func:`version_quota`): at most
+``COLLABDOCS["MAX_NAMED_VERSIONS"]`` of them, together at most
+``COLLABDOCS["MAX_VERSION_BYTES"]`` of JSON. Past a bound naming or
+restoring is refused with a ``ValidationError`` (code ``version_quota``)
+and nothing is stored or changed. The initial version and compaction
+snapshots are the system's own and do not count.
+
 Services here are keyword-only and check the actor through
 :func:`documents.selectors.document_access`; refusals are those of
 :mod:`documents.services` (``DocumentNotFound``, ``ActionNotAllowed``,
@@ -27,13 +35,17 @@ not be stored.
 """
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 
 from documents.content import document_state, lock_for_read
@@ -230,6 +242,115 @@ def content_at(*, document: Document, revision: int) -> list[dict] | None:
 
 
 # --------------------------------------------------------------------------
+# Quotas
+# --------------------------------------------------------------------------
+
+#: The kinds made on a person's request, each a full copy: these count.
+QUOTA_KINDS = (VersionKind.NAMED, VersionKind.RESTORE)
+#: First key of the PostgreSQL advisory lock serialising one document's
+#: quota checks (the second is the document's pk); any constant unused
+#: elsewhere in the project.
+_QUOTA_LOCK_SPACE = 0x5651  # "VQ"
+
+
+@dataclass(frozen=True)
+class VersionUsage:
+    """How many named and restored versions a document keeps, and their size."""
+
+    count: int
+    bytes: int
+
+
+def _json_size(value: object) -> int:
+    return len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
+
+
+def version_usage(*, document: Document, exclude_pk: int | None = None) -> VersionUsage:
+    """Return the count and JSON size of the document's named and restored versions.
+
+    The size is that of each version's content as JSON text in UTF-8: on
+    PostgreSQL as the server prints the ``jsonb`` (measured there, without
+    loading the content into Python), elsewhere ``json.dumps``'s.
+    """
+    kinds = [str(kind) for kind in QUOTA_KINDS]
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(DocumentVersion._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT count(*), coalesce(sum(octet_length(content::text)), 0) FROM {table} "
+                "WHERE document_id = %s AND kind = ANY(%s) AND id <> %s",
+                [document.pk, kinds, exclude_pk or 0],
+            )
+            count, size = cursor.fetchone()
+        return VersionUsage(count=int(count), bytes=int(size))
+    rows = DocumentVersion.objects.filter(document=document, kind__in=kinds).exclude(pk=exclude_pk or 0)
+    sizes = [_json_size(content) for content in rows.values_list("content", flat=True).iterator()]
+    return VersionUsage(count=len(sizes), bytes=sum(sizes))
+
+
+def _version_bytes(version: DocumentVersion) -> int:
+    """Return the JSON size of one stored version, measured as :func:`version_usage` does."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(DocumentVersion._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT octet_length(content::text) FROM {table} WHERE id = %s", [version.pk])
+            row = cursor.fetchone()
+        return int(row[0]) if row else 0
+    return _json_size(version.content)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.1f} kB"
+
+
+def version_quota(*, document: Document, adding: int, what: str, exclude_pk: int | None = None) -> None:
+    """Raise ValidationError unless one more version of ``adding`` JSON bytes fits.
+
+    ``what`` ends the refusal ("so this version wasn't saved");
+    ``exclude_pk`` is the candidate itself when it is already inserted.
+    Call it while holding :func:`_quota_held`, or two requests could both fit.
+    """
+    most = settings.COLLABDOCS["MAX_NAMED_VERSIONS"]
+    budget = settings.COLLABDOCS["MAX_VERSION_BYTES"]
+    usage = version_usage(document=document, exclude_pk=exclude_pk)
+    if usage.count >= most:
+        raise ValidationError(
+            f"This document already keeps {usage.count} named and restored versions, "
+            f"the most it may keep ({most}), {what}.",
+            code="version_quota",
+        )
+    if usage.bytes + adding > budget:
+        raise ValidationError(
+            f"This document’s named and restored versions already take {_megabytes(usage.bytes)} "
+            f"of the {_megabytes(budget)} they may use, and this one needs {_megabytes(adding)}, "
+            f"{what}.",
+            code="version_quota",
+        )
+
+
+@contextmanager
+def _quota_held(document: Document) -> Iterator[None]:
+    """Hold the document's quota lock (PostgreSQL; a no-op elsewhere).
+
+    A session-level advisory lock rather than a row lock: it must span a
+    restore, whose change is stored by the authority on other connections
+    (outside any transaction of ours), and it must not block the writers
+    that take ``KEY SHARE`` on the document row. SQLite (``make run``)
+    serialises writers itself.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [_QUOTA_LOCK_SPACE, document.pk])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_QUOTA_LOCK_SPACE, document.pk])
+
+
+# --------------------------------------------------------------------------
 # Writes
 # --------------------------------------------------------------------------
 
@@ -254,7 +375,7 @@ def version_name(
         name = clean_title(name)
     except ValidationError:
         raise ValidationError("Give the version a name.", code="required") from None
-    with transaction.atomic():
+    with _quota_held(document), transaction.atomic():
         state = document_state(document)
         newest = (
             DocumentVersion.objects.filter(document=document, revision__lte=state.revision).aggregate(
@@ -271,6 +392,10 @@ def version_name(
             name=name,
             author=actor,
         )
+        # Measured as stored, then checked: a refusal rolls the row back, so
+        # nothing past the quota is ever kept.
+        version_quota(document=document, adding=_version_bytes(version), exclude_pk=version.pk,
+                      what="so this version wasn’t saved")
         version.authors.add(*(authors or [actor.pk]))
     return version
 
@@ -301,26 +426,32 @@ def version_restore(
         raise ValidationError("Restore the document from the trash first.", code="trashed")
     source = version_get(document=document, version_id=version_id)
     name = actor.get_full_name() or actor.get_username()  # type: ignore[attr-defined]
-    try:
-        applied = apply_from_sync(public_id=document.public_id, target=list(source.content),
-                                  user_id=actor.pk, user_name=name)
-    except (ServerChangeFailed, StoreError) as exc:
-        raise RestoreFailed(str(exc) or "storage is unavailable") from exc
-    if applied is None:
-        raise ValidationError("The document already matches this version.", code="unchanged")
-    content = content_at(document=document, revision=applied.revision)
-    when = source.created_at.strftime("%Y-%m-%d %H:%M UTC") if source.created_at else ""
-    label = version_label(source)
-    restore = DocumentVersion.objects.create(
-        document=document,
-        revision=applied.revision,
-        content=content if content is not None else list(source.content),
-        kind=VersionKind.RESTORE,
-        name=f"Restored “{label}” ({when})"[:200],
-        author=actor,
-        restored_from=source,
-    )
-    restore.authors.add(actor.pk)
+    # Held from the check to the record, so that a restore refused for the
+    # quota changes nothing and two restores cannot both take the last place.
+    with _quota_held(document):
+        # The record's content is the source's (the restore makes them equal).
+        version_quota(document=document, adding=_version_bytes(source),
+                      what="so the version wasn’t restored; nothing changed")
+        try:
+            applied = apply_from_sync(public_id=document.public_id, target=list(source.content),
+                                      user_id=actor.pk, user_name=name)
+        except (ServerChangeFailed, StoreError) as exc:
+            raise RestoreFailed(str(exc) or "storage is unavailable") from exc
+        if applied is None:
+            raise ValidationError("The document already matches this version.", code="unchanged")
+        content = content_at(document=document, revision=applied.revision)
+        when = source.created_at.strftime("%Y-%m-%d %H:%M UTC") if source.created_at else ""
+        label = version_label(source)
+        restore = DocumentVersion.objects.create(
+            document=document,
+            revision=applied.revision,
+            content=content if content is not None else list(source.content),
+            kind=VersionKind.RESTORE,
+            name=f"Restored “{label}” ({when})"[:200],
+            author=actor,
+            restored_from=source,
+        )
+        restore.authors.add(actor.pk)
     return restore
 
 
