@@ -3,13 +3,18 @@
 Everything takes a :class:`random.Random`, so a seed reproduces a case.
 Text is drawn from tokens that are whole characters or clusters (astral
 emoji, skin-tone modifiers, combining marks, CJK, CRLF, zero-width space),
-so generated strings never hold a lone surrogate; attributes mix booleans,
-numbers and strings (including ``true`` beside ``1``, which quill-delta
-tells apart); embeds are one-key objects.
+so generated strings never hold a lone surrogate.
 
+:func:`valid_change`, :func:`document`, :func:`keystroke` and :func:`prose`
+produce what ``parse_change`` accepts: formats and embeds of the content
+schema (``realtime/ot/schema.json``) with values of their kinds, line
+formats only on newlines, embed attributes only on their embeds; and
 :func:`valid_change` respects every rule of a valid change against its
-document (reach, surrogate pairs, the final newline);
-:func:`any_delta` does not, to exercise quill-delta's general semantics.
+document (reach, surrogate pairs, the final newline).
+:func:`any_delta` does not: its attributes mix booleans, numbers and strings
+outside the schema (``true`` beside ``1``, which quill-delta tells apart)
+and its embeds are any one-key objects, to exercise quill-delta's general
+semantics.
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from typing import Any
 import pytest
 
 from realtime.ot import Delta
+from realtime.ot.schema import load_schema
 from realtime.ot.utf16 import to_units
 
 
@@ -41,7 +47,8 @@ TOKENS = [
     "a😀", "😀b", "0", "42",
 ]
 KEYSTROKE_TOKENS = ["a", "e", " ", "\n", "é", "😀", "x"]
-ATTR_VALUES: dict[str, list[Any]] = {
+# Outside the schema, for the algebra only (any_delta).
+LOOSE_ATTR_VALUES: dict[str, list[Any]] = {
     "bold": [True, 1, False],
     "italic": [True],
     "color": ["red", "#00f", ""],
@@ -50,7 +57,7 @@ ATTR_VALUES: dict[str, list[Any]] = {
     "link": ["https://example.com/a?b=c"],
     "font": ["serif", "😀"],
 }
-EMBEDS: list[dict[str, Any]] = [
+LOOSE_EMBEDS: list[dict[str, Any]] = [
     {"image": "https://example.com/a.png"},
     {"formula": "e=mc^2"},
     {"video": {"src": "v.mp4", "w": 3}},
@@ -58,30 +65,95 @@ EMBEDS: list[dict[str, Any]] = [
     {"mention": {"id": 3, "name": "zoë"}},
 ]
 
+# Inside the schema: values of each kind, by format name.
+_SCHEMA = load_schema()
+_EXAMPLES: dict[str, list[Any]] = {
+    "color": ["#ff0000", "#00FF7f", "#000000"],
+    "url": ["https://example.com/a?b=c", "http://a.example/😀", "mailto:zoë@example.com",
+            "tel:+331234", "/relative/path", "#anchor"],
+    "alt": ["a cat", "zoë 😀", ""],
+    "width": ["100", "50%", "9999px"],
+    "height": ["1", "20px"],
+}
+
+
+def _values_of(name: str, spec: dict[str, Any]) -> list[Any]:
+    """Return a few values of format ``name`` that the schema accepts."""
+    kind = spec["kind"]
+    if kind == "boolean":
+        return [True, False]
+    if kind == "enum":
+        return list(spec["values"])
+    return list(_EXAMPLES[name if kind == "string" else kind])
+
+
+ATTR_VALUES: dict[str, list[Any]] = {
+    name: _values_of(name, spec) for name, spec in _SCHEMA["formats"].items()
+}
+_SCOPE: dict[str, str] = {name: spec["scope"] for name, spec in _SCHEMA["formats"].items()}
+INLINE = sorted(name for name, scope in _SCOPE.items() if scope == "inline")
+BLOCK = sorted(name for name, scope in _SCOPE.items() if scope == "block")
+# Images the default policy accepts (videos need VIDEO_HOSTS).
+EMBEDS: list[dict[str, Any]] = [
+    {"image": "/media/a.png"},
+    {"image": "/media/photos/zo%C3%AB.jpeg"},
+    {"image": "data:image/png;base64,iVBORw0KGgo="},
+    {"image": "data:image/gif;base64,R0lGODlhAQABAAAAACw="},
+]
+IMAGE_ATTRS = sorted({*INLINE, *_SCHEMA["embeds"]["image"]["attributes"]})
+
 
 def text(rng: random.Random, tokens: int = 4) -> str:
     """Return a random non-empty string of whole characters."""
     return "".join(rng.choice(TOKENS) for _ in range(rng.randint(1, tokens)))
 
 
-def attributes(rng: random.Random, *, nulls: bool = False) -> dict[str, Any] | None:
-    """Return random attributes (``None`` values only when ``nulls``)."""
+def _pick(rng: random.Random, names: list[str], values: dict[str, list[Any]],
+          nulls: bool) -> dict[str, Any] | None:
+    """Return 1-3 of ``names`` with random values (some None if ``nulls``)."""
     if rng.random() < 0.45:
         return None
     out: dict[str, Any] = {}
-    for key in rng.sample(sorted(ATTR_VALUES), rng.randint(1, 3)):
+    for key in rng.sample(names, min(len(names), rng.randint(1, 3))):
         if nulls and rng.random() < 0.35:
             out[key] = None
         else:
-            out[key] = rng.choice(ATTR_VALUES[key])
+            out[key] = rng.choice(values[key])
     return out
 
 
-def _insert_op(rng: random.Random, *, nulls: bool = False, tokens: int = 4) -> dict[str, Any]:
-    """Return a random insert of text or an embed."""
-    value: Any = rng.choice(EMBEDS) if rng.random() < 0.12 else text(rng, tokens)
+def attributes(rng: random.Random, *, nulls: bool = False, on: str = "retain") -> dict[str, Any] | None:
+    """Return random schema-valid attributes (``None`` values only when ``nulls``).
+
+    ``on`` is what they sit on: ``retain`` (any format), ``text`` (inline
+    formats), ``newline`` (inline and line formats) or ``image``.
+    """
+    names = {
+        "retain": sorted(ATTR_VALUES),
+        "text": INLINE,
+        "newline": sorted({*INLINE, *BLOCK}),
+        "image": IMAGE_ATTRS,
+    }[on]
+    return _pick(rng, names, ATTR_VALUES, nulls)
+
+
+def loose_attributes(rng: random.Random, *, nulls: bool = False) -> dict[str, Any] | None:
+    """Return random attributes outside the schema (for the algebra only)."""
+    return _pick(rng, sorted(LOOSE_ATTR_VALUES), LOOSE_ATTR_VALUES, nulls)
+
+
+def _insert_op(rng: random.Random, *, nulls: bool = False, tokens: int = 4,
+               loose: bool = False) -> dict[str, Any]:
+    """Return a random insert of text or an embed (schema-valid unless ``loose``)."""
+    value: Any
+    if rng.random() < 0.12:
+        value = rng.choice(LOOSE_EMBEDS if loose else EMBEDS)
+        on = "image"
+    else:
+        value = text(rng, tokens)
+        on = "newline" if value.count("\n") == len(value) else "text"
     op: dict[str, Any] = {"insert": value}
-    attrs = attributes(rng, nulls=nulls)
+    attrs = loose_attributes(rng, nulls=nulls) if loose else attributes(rng, nulls=nulls, on=on)
     if attrs:
         op["attributes"] = attrs
     return op
@@ -90,7 +162,9 @@ def _insert_op(rng: random.Random, *, nulls: bool = False, tokens: int = 4) -> d
 def document(rng: random.Random, max_ops: int = 6) -> Delta:
     """Return a random document: inserts only, ending in a newline."""
     ops = [_insert_op(rng) for _ in range(rng.randint(0, max_ops))]
-    ops.append({"insert": text(rng, 2) + "\n" if rng.random() < 0.5 else "\n"})
+    if rng.random() < 0.5:
+        ops.append({"insert": text(rng, 2)})
+    ops.append({"insert": "\n"})
     if rng.random() < 0.3:
         ops[-1]["attributes"] = {"header": 1}
     return Delta(ops)
@@ -109,7 +183,7 @@ def prose(rng: random.Random, words: int = 40) -> Delta:
     ops: list[dict[str, Any]] = []
     text_ = "".join(parts)
     cut = rng.randint(0, len(text_))
-    for piece, attrs in ((text_[:cut], None), (text_[cut:], attributes(rng))):
+    for piece, attrs in ((text_[:cut], None), (text_[cut:], attributes(rng, on="text"))):
         if piece:
             ops.append({"insert": piece, **({"attributes": attrs} if attrs else {})})
     if rng.random() < 0.3:
@@ -199,7 +273,8 @@ def keystroke(rng: random.Random, doc: Delta) -> Delta:
     kind = rng.random()
     change = Delta().retain(pos)
     if kind < 0.6:
-        return change.insert(rng.choice(KEYSTROKE_TOKENS), attributes(rng))
+        token = rng.choice(KEYSTROKE_TOKENS)
+        return change.insert(token, attributes(rng, on="newline" if token == "\n" else "text"))
     end = pos + 1
     if _splits(units, end):
         end += 1
@@ -215,10 +290,10 @@ def any_delta(rng: random.Random, max_ops: int = 6) -> Delta:
     for _ in range(rng.randint(0, max_ops)):
         kind = rng.random()
         if kind < 0.35:
-            ops.append(_insert_op(rng, nulls=True, tokens=3))
+            ops.append(_insert_op(rng, nulls=True, tokens=3, loose=True))
         elif kind < 0.7:
             op: dict[str, Any] = {"retain": rng.randint(1, 7)}
-            attrs = attributes(rng, nulls=True)
+            attrs = loose_attributes(rng, nulls=True)
             if attrs:
                 op["attributes"] = attrs
             ops.append(op)

@@ -87,14 +87,18 @@ def test_embed_with_two_keys_is_refused() -> None:
     assert "exactly one key, got 2" in refused([{"insert": {"image": "a", "b": 1}}])
 
 
-def test_embed_with_nested_json_value_passes() -> None:
-    change = parse_change([{"insert": {"video": {"src": "v", "size": [1, 2.5, None, True]}}}])
-    assert change.length() == 1
+def test_embed_with_nested_value_is_refused() -> None:
+    # Accepted before the content schema (issue 9): an embed value is now a
+    # string, its source.
+    message = refused([{"insert": {"image": {"src": "v", "size": [1, 2.5, None, True]}}}])
+    assert message == "op 0: embed 'image' must be a string, got an object"
 
 
-def test_embed_with_non_json_value_is_refused() -> None:
-    assert "tuple is not a JSON value" in refused([{"insert": {"image": (1, 2)}}])
-    assert "not finite" in refused([{"insert": {"image": {"w": math.nan}}}])
+def test_embed_with_non_string_value_is_refused() -> None:
+    assert "must be a string, got (1, 2)" in refused([{"insert": {"image": (1, 2)}}])
+    assert "must be a string, got an object" in refused(
+        [{"insert": {"image": {"w": math.nan}}}]
+    )
 
 
 # Counts ---------------------------------------------------------------------
@@ -158,22 +162,27 @@ def test_null_attribute_value_on_retain_removes_and_passes() -> None:
     assert change.ops == [{"retain": 2, "attributes": {"bold": None}}]
 
 
-@pytest.mark.parametrize("value", [{"a": 1}, [1], ["red"]])
-def test_object_or_list_attribute_value_is_refused(value: Any) -> None:
-    assert "must be a string, number, boolean or null" in refused(
-        [{"retain": 1, "attributes": {"color": value}}]
+@pytest.mark.parametrize(("value", "shown"), [({"a": 1}, "an object"), ([1], "an array"),
+                                             (["red"], "an array")])
+def test_object_or_list_attribute_value_is_refused(value: Any, shown: str) -> None:
+    assert refused([{"retain": 1, "attributes": {"color": value}}]) == (
+        f"op 0: attribute 'color' must be #rrggbb, got {shown}"
     )
 
 
 @pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan])
 def test_non_finite_attribute_value_is_refused(value: float) -> None:
-    assert "is not finite" in refused([{"retain": 1, "attributes": {"size": value}}])
+    assert "attribute 'header' must be one of 1, 2, 3" in refused(
+        [{"retain": 1, "attributes": {"header": value}}]
+    )
 
 
 def test_string_number_and_boolean_attribute_values_pass() -> None:
-    attrs = {"bold": True, "italic": False, "size": 12, "scale": 1.5, "color": "#f00"}
+    attrs = {"bold": True, "italic": False, "color": "#ff0000", "link": "https://a.example/"}
     change = parse_change([{"insert": "a", "attributes": attrs}])
     assert change.ops == [{"insert": "a", "attributes": attrs}]
+    line = parse_change([{"insert": "\n", "attributes": {"header": 2, "list": "bullet"}}])
+    assert line.ops == [{"insert": "\n", "attributes": {"header": 2, "list": "bullet"}}]
 
 
 def test_empty_attributes_mean_none() -> None:
@@ -208,26 +217,37 @@ def test_escaped_surrogate_pair_from_json_passes() -> None:
 
 @pytest.mark.parametrize("text", LONE)
 def test_lone_surrogate_in_attribute_value_is_refused(text: str) -> None:
-    assert "attribute 'font' contains a lone surrogate" in refused(
-        [{"retain": 1, "attributes": {"font": text}}]
+    assert "attribute 'link' contains a lone surrogate" in refused(
+        [{"retain": 1, "attributes": {"link": "https://a.example/" + text}}]
     )
 
 
 def test_lone_surrogate_in_attribute_name_is_refused() -> None:
-    assert "attribute name" in refused([{"retain": 1, "attributes": {"b\ud800": True}}])
+    assert "unknown attribute 'b\\ud800'" in refused(
+        [{"retain": 1, "attributes": {"b\ud800": True}}]
+    )
 
 
 def test_lone_surrogate_in_embed_is_refused() -> None:
-    assert "embed: contains a lone surrogate" in refused([{"insert": {"image": "\udc00"}}])
-    assert "embed: key" in refused([{"insert": {"\ud800": "x"}}])
-    assert "lone surrogate" in refused([{"insert": {"v": {"deep": ["\ud800"]}}}])
+    assert "embed 'image' must be a path under /media/" in refused(
+        [{"insert": {"image": "\udc00"}}]
+    )
+    assert "unknown embed type '\\ud800'" in refused([{"insert": {"\ud800": "x"}}])
+    assert "embed 'image' must be a path" in refused(
+        [{"insert": {"image": "/media/\ud800.png"}}]
+    )
 
 
 def test_nul_character_is_refused_everywhere() -> None:
     assert "contains U+0000" in refused([{"insert": "a\x00b"}])
     assert "contains U+0000" in refused([{"insert": "é\x00"}])
-    assert "contains U+0000" in refused([{"retain": 1, "attributes": {"color": "\x00"}}])
-    assert "contains U+0000" in refused([{"insert": {"image": "a\x00"}}])
+    assert "must not contain control characters" in refused(
+        [{"retain": 1, "attributes": {"link": "https://a/\x00"}}]
+    )
+    assert "must match" in refused(
+        [{"insert": {"image": "/media/a.png"}, "attributes": {"alt": "a\x00"}}]
+    )
+    assert "must be a path under" in refused([{"insert": {"image": "/media/a\x00"}}])
 
 
 # What comes out ---------------------------------------------------------------
