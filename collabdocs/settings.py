@@ -157,6 +157,15 @@ COLLABDOCS = {
     "MAX_DOC_LENGTH": env_int("COLLABDOCS_MAX_DOC_LENGTH", 1_048_576, minimum=16),
     "OPS_PER_SECOND": env_int("COLLABDOCS_OPS_PER_SECOND", 50, minimum=1),
     "SOCKETS_PER_USER": env_int("COLLABDOCS_SOCKETS_PER_USER", 20, minimum=1),
+    # The cost budget (protocol.md "Limits"): ops in one change, formatting
+    # runs one change may reformat or delete (both too_large), and the CPU
+    # milliseconds per second a socket and a user (all their sockets on this
+    # worker) may spend, with bursts of CPU_BURST_MS (rate_limited).
+    "MAX_CHANGE_OPS": env_int("COLLABDOCS_MAX_CHANGE_OPS", 2000, minimum=2),
+    "MAX_CHANGE_RUNS": env_int("COLLABDOCS_MAX_CHANGE_RUNS", 10000, minimum=1),
+    "SOCKET_CPU_MS_PER_SECOND": env_int("COLLABDOCS_SOCKET_CPU_MS_PER_SECOND", 100, minimum=1),
+    "USER_CPU_MS_PER_SECOND": env_int("COLLABDOCS_USER_CPU_MS_PER_SECOND", 200, minimum=1),
+    "CPU_BURST_MS": env_int("COLLABDOCS_CPU_BURST_MS", 100, minimum=1),
     # Ops kept in memory per open document for catch-up and transformation.
     "OP_WINDOW": env_int("COLLABDOCS_OP_WINDOW", 1000, minimum=10),
     # Seconds an authority stays in memory after its last socket closes.

@@ -67,8 +67,10 @@ from documents.store import (
     StoredOp,
 )
 from realtime import protocol
+from realtime.content_policy import content_policy
 from realtime.exceptions import AuthorityClosed
 from realtime.ot import Delta, DocumentText, DocumentTooLarge, InvalidDelta, parse_change
+from realtime.ot.document import check_reach
 from realtime.presence import transform_range
 from realtime.protocol import CloseCode, ErrorCode, Rejection
 from realtime.runner import StoreRunner
@@ -80,6 +82,8 @@ logger = logging.getLogger(__name__)
 MAX_BATCH_OPS = 500
 #: Consecutive revision conflicts before pending ops get ``unavailable``.
 MAX_CONFLICT_RETRIES = 5
+#: A committed batch with more ops than this is copied from the tip, not re-applied.
+COPY_TIP_OPS = 64
 #: Up to this many sockets, every delivery is immediate.
 IMMEDIATE_FANOUT_SOCKETS = 16
 #: Longest a commit waits for the previous commit's authors to send again.
@@ -90,6 +94,13 @@ GATHER_MAX_SECONDS = 0.003
 #: recognised as one when it comes from the op's author; anyone else reusing
 #: an id (to make someone's next op look applied) is refused.
 _ID_TAKEN = Rejection(ErrorCode.BAD_MESSAGE, "this op id belongs to another user's op")
+
+
+def _setting(name: str) -> int | None:
+    """Return a ``COLLABDOCS`` limit, or None when settings do not name it."""
+    from django.conf import settings
+
+    return settings.COLLABDOCS.get(name)
 
 
 def fanout_delay(sockets: int) -> float:
@@ -241,6 +252,7 @@ class Authority:
         runner: StoreRunner,
         window_size: int,
         max_length: int,
+        max_runs: int | None = None,
     ) -> None:
         self.public_id = public_id
         self._doc = str(public_id)
@@ -248,6 +260,8 @@ class Authority:
         self._store = runner.store
         self._window_size = window_size
         self._max_length = max_length
+        #: Most formatting runs one change may reformat or delete (too_large).
+        self._max_runs = max_runs if max_runs is not None else _setting("MAX_CHANGE_RUNS")
         self._loop = asyncio.get_running_loop()
         self._subs: list[Subscriber] = []
         self._install(state)
@@ -395,7 +409,7 @@ class Authority:
             self._add_acker(pending, sub)
             return
         try:
-            change = parse_change(msg.delta)
+            change = parse_change(msg.delta, content_policy())
         except InvalidDelta as exc:
             await self._reject(sub, Rejection(ErrorCode.BAD_OP, str(exc), op_id))
             return
@@ -409,7 +423,15 @@ class Authority:
             await self._reject(sub, result)
 
     def _accept(self, sub_: Submission) -> Entry | Rejection:
-        """Transform a submission to the tip, apply it and queue it."""
+        """Transform a submission to the tip, apply it and queue it, or refuse it.
+
+        All or nothing: everything that can fail (the base-revision check,
+        transformation, serialisation, the document's own check) runs before
+        any state moves, so a refusal leaves the tip, the revision sequence
+        and the queue exactly as they were. Only the mutation of ``_text``
+        comes after; should it fail (a bug), the tip is rebuilt from the
+        committed text and the pending ops before the op is refused.
+        """
         base = sub_.base_rev
         if base > self.head:
             return Rejection(ErrorCode.BAD_MESSAGE,
@@ -418,28 +440,40 @@ class Authority:
             return Rejection(ErrorCode.STALE,
                              f"rev {base} is older than the history held (from "
                              f"{self._window_start}); reload", sub_.op_id)
-        change = sub_.change
-        window = self._window
-        for i in range(base - self._window_start, len(window)):
-            change = window[i].delta.transform(change, True)
-        for entry in self._inflight:
-            change = entry.delta.transform(change, True)
-        for entry in self._queue:
-            change = entry.delta.transform(change, True)
         try:
-            self._text.apply(change, max_length=self._max_length)
+            # The base-revision rule (protocol.md): reach is checked against
+            # the document the client saw; surrogate pairs after transform.
+            check_reach(sub_.change, self._length_at(base), rev=base)
+            change = self._transform_to_tip(sub_.change, base)
+            delta_json = protocol.dumps(change.ops)
+            self._text.check(change, max_length=self._max_length, max_runs=self._max_runs)
         except DocumentTooLarge as exc:
             return Rejection(ErrorCode.TOO_LARGE, str(exc) or "the document would be too large",
                              sub_.op_id)
         except InvalidDelta as exc:
             return Rejection(ErrorCode.BAD_OP, str(exc), sub_.op_id)
+        except (RecursionError, ValueError, TypeError) as exc:
+            # Accepted input that cannot be transformed or written as JSON:
+            # refuse it here rather than store something unreadable.
+            logger.warning("op %s on %s cannot be accepted: %r", sub_.op_id, self._doc, exc)
+            return Rejection(ErrorCode.BAD_OP, "the change cannot be stored", sub_.op_id)
+        except Exception:  # noqa: BLE001 - a bug: refuse this op alone
+            logger.exception("accepting op %s on %s failed", sub_.op_id, self._doc)
+            return Rejection(ErrorCode.UNAVAILABLE, "internal error; resend later", sub_.op_id)
+        try:
+            self._text.apply_checked(change)
+        except Exception:  # noqa: BLE001 - a bug after the check: the tip may be half-changed
+            logger.exception("applying op %s on %s failed", sub_.op_id, self._doc)
+            self._rebuild_tip()
+            return Rejection(ErrorCode.UNAVAILABLE, "internal error; resend later", sub_.op_id)
+        # Nothing below can fail: the state moves from here on.
         self._tip += 1
         author = sub_.author
         entry = Entry(
             rev=self._tip,
             op_id=sub_.op_id,
             delta=change,
-            delta_json=protocol.dumps(change.ops),
+            delta_json=delta_json,
             user_id=sub_.user_id,
             session=author.session if author is not None else "",
             author=author,
@@ -453,6 +487,24 @@ class Authority:
         if self._writer is None:
             self._writer = self._loop.create_task(self._write_loop())
         return entry
+
+    def _transform_to_tip(self, change: Delta, base: int) -> Delta:
+        """Return ``change`` (made at ``base``) transformed over every later op."""
+        window = self._window
+        for i in range(base - self._window_start, len(window)):
+            change = window[i].delta.transform(change, True)
+        for entry in self._inflight:
+            change = entry.delta.transform(change, True)
+        for entry in self._queue:
+            change = entry.delta.transform(change, True)
+        return change
+
+    def _rebuild_tip(self) -> None:
+        """Make ``_text`` the committed text with every pending op applied again."""
+        text = self._committed_text.copy()
+        for entry in self._inflight + self._queue:
+            text.apply_checked(entry.delta)
+        self._text = text
 
     def _add_acker(self, entry: Entry, sub: Subscriber | None) -> None:
         if sub is None or entry.author is sub:
@@ -554,9 +606,17 @@ class Authority:
         """Make a stored batch the committed state and owe its authors frames."""
         self._inflight = []
         committed = self._committed_text
+        if not self._queue and sum(len(entry.delta.ops) for entry in batch) > COPY_TIP_OPS:
+            # Nothing is queued behind the batch, so the tip is exactly the
+            # committed text with the batch applied: copying it costs a list
+            # copy per block, applying a large batch a second time would
+            # hold the loop as long as accepting it did.
+            self._committed_text = self._text.copy()
+            committed = None
         self._last_authors = {entry.author for entry in batch if entry.author is not None}
         for entry in batch:
-            committed.apply(entry.delta)
+            if committed is not None:
+                committed.apply_checked(entry.delta)  # checked against the tip already
             entry.submission = None
             del self._pending_ids[entry.op_id]
             self._ids[entry.op_id] = entry.rev

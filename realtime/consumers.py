@@ -4,8 +4,8 @@ It authenticates (session cookie, via ``AuthMiddlewareStack`` in asgi.py),
 asks the one selector ``document_get_for_user`` what the user may do,
 attaches a :class:`~realtime.subscriber.Subscriber` to the document's
 authority and translates frames to calls. Limits that belong to the socket
-(frame size, ops per second, edit right) are checked here; everything about
-the document is the authority's.
+(frame size, ops per second, ops per change, CPU time, edit right) are checked
+here; everything about the document is the authority's.
 
 Channel-layer group ``doc.<id>`` carries only ``realtime.events``
 (sharing changed, document removed, title changed), never ops.
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import secrets
+import time
 import uuid
 from urllib.parse import parse_qs
 
@@ -33,6 +34,7 @@ from documents.selectors import document_get_for_user
 from documents.store import DocumentMissing
 from realtime import protocol
 from realtime.authority import Authority
+from realtime.budget import CpuBudget, sniff_op_id, user_budgets
 from realtime.events import doc_group
 from realtime.exceptions import AuthorityClosed, BadMessage
 from realtime.framing import split_frame
@@ -78,6 +80,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
     authority: Authority | None = None
     registry: Registry | None = None
     _counted_user: int | None = None
+    _budget_user: int | None = None
     _in_group: str | None = None
 
     async def dispatch(self, message: dict) -> None:
@@ -145,8 +148,15 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             registry.release(authority)
             await self._not_here(get_ownership().route(self.doc_id))
             return
-        self.bucket = TokenBucket(settings.COLLABDOCS["OPS_PER_SECOND"])
-        self.max_frame = settings.COLLABDOCS["MAX_FRAME_BYTES"]
+        limits = settings.COLLABDOCS
+        self.bucket = TokenBucket(limits["OPS_PER_SECOND"])
+        self.max_frame = limits["MAX_FRAME_BYTES"]
+        self.max_ops = limits["MAX_CHANGE_OPS"]
+        burst = limits["CPU_BURST_MS"] / 1000
+        self.cpu = CpuBudget(limits["SOCKET_CPU_MS_PER_SECOND"] / 1000, burst)
+        self.user_cpu = user_budgets(registry).acquire(
+            user.pk, rate=limits["USER_CPU_MS_PER_SECOND"] / 1000, burst=burst)
+        self._budget_user = user.pk
         self.sub = Subscriber(
             session=secrets.token_urlsafe(12),
             user_id=user.pk,
@@ -163,6 +173,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         """Detach from the authority and leave the group."""
         self._leave()
+        if self._budget_user is not None and self.registry is not None:
+            user_budgets(self.registry).release(self._budget_user)
+            self._budget_user = None
         if self._counted_user is not None and self.registry is not None:
             counts = self.registry.sockets_per_user
             counts[self._counted_user] -= 1
@@ -221,10 +234,23 @@ class DocumentConsumer(AsyncWebsocketConsumer):
     # -- frames from the client ----------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        """Check a frame's size and shape, then hand it to the authority."""
+        """Check a frame's size, the budget and its shape, then hand it on.
+
+        The whole handling of the frame (decoding included) is timed and
+        charged to the socket's and the user's CPU budget (realtime.budget).
+        """
         sub = self.sub
         if sub is None or sub.closed or self.authority is None:
             return
+        started = time.perf_counter()
+        try:
+            await self._receive(sub, text_data)
+        finally:
+            cost = time.perf_counter() - started
+            self.cpu.charge(cost)
+            self.user_cpu.charge(cost)
+
+    async def _receive(self, sub: Subscriber, text_data: str | None) -> None:
         if text_data is None:
             await self._send_error(ErrorCode.BAD_MESSAGE, "frames must be text (JSON)")
             return
@@ -235,6 +261,14 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         ):
             await self._send_error(ErrorCode.TOO_LARGE,
                                    f"frames may be at most {self.max_frame} bytes")
+            return
+        wait = max(self.cpu.wait(), self.user_cpu.wait())
+        if wait:
+            # In debt: refuse before decoding, the costly part of a big frame.
+            await self._send_error(
+                ErrorCode.RATE_LIMITED,
+                "your changes used more server time than allowed; resend after a pause",
+                op_id=sniff_op_id(text_data), retry_after=max(1, math.ceil(wait * 1000)))
             return
         try:
             msg = protocol.parse_client_frame(text_data)
@@ -253,6 +287,12 @@ class DocumentConsumer(AsyncWebsocketConsumer):
                     await self._send_error(
                         ErrorCode.RATE_LIMITED, "too many ops; resend after a pause",
                         op_id=msg.op_id, retry_after=max(1, math.ceil(wait * 1000)))
+                    return
+                if type(msg.delta) is list and len(msg.delta) > self.max_ops:
+                    await self._send_error(
+                        ErrorCode.TOO_LARGE,
+                        f"a change may hold at most {self.max_ops} ops, this one holds "
+                        f"{len(msg.delta)}; split it", op_id=msg.op_id)
                     return
                 await self.authority.submit(sub, msg)
             else:

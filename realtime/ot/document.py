@@ -42,7 +42,7 @@ from .delta import Delta, Op, op_length
 from .exceptions import DocumentTooLarge, InvalidDelta
 from .utf16 import from_units, to_units
 
-__all__ = ["DocumentText"]
+__all__ = ["DocumentText", "check_reach"]
 
 _PIECE_MAX: Final = 1024  # Longest text piece, in code units.
 _BLOCK_TARGET: Final = 64  # Pieces per block when (re)building blocks.
@@ -108,18 +108,24 @@ def _mergeable(left: Piece, right: Piece) -> bool:
 
 
 def _merge_range(pieces: list[Piece], start: int, stop: int) -> None:
-    """Merge mergeable neighbours among ``pieces[start:stop + 1]``."""
+    """Merge mergeable neighbours among ``pieces[start:stop + 1]``.
+
+    One pass and one slice assignment: deleting merged pieces one by one
+    would cost O(n^2) when a format merges thousands of runs.
+    """
     index = max(start, 0)
     stop = min(stop, len(pieces) - 1)
-    while index < stop:
-        left = pieces[index]
-        right = pieces[index + 1]
+    if index >= stop:
+        return
+    merged = [pieces[index]]
+    for right in pieces[index + 1 : stop + 1]:
+        left = merged[-1]
         if _mergeable(left, right):
-            pieces[index] = (left[0] + right[0], left[1])
-            del pieces[index + 1]
-            stop -= 1
+            merged[-1] = (left[0] + right[0], left[1])
         else:
-            index += 1
+            merged.append(right)
+    if len(merged) <= stop - index:
+        pieces[index : stop + 1] = merged
 
 
 def _insert(pieces: list[Piece], offset: int, new: list[Piece]) -> None:
@@ -383,24 +389,31 @@ class DocumentText:
 
     # Changing --------------------------------------------------------------
 
-    def check(self, change: Delta, *, max_length: int | None = None) -> None:
+    def check(
+        self, change: Delta, *, max_length: int | None = None, max_runs: int | None = None
+    ) -> None:
         """Refuse a change that this document cannot take, changing nothing.
 
         :raises InvalidDelta: if the change reaches past the end, places a
             boundary inside a surrogate pair, deletes the final newline or
             inserts after it.
         :raises DocumentTooLarge: if the result would be longer than
-            ``max_length`` code units.
+            ``max_length`` code units, or if its formatting retains and
+            deletes would touch more than ``max_runs`` pieces (see
+            :meth:`runs_touched`): the work of applying a change grows with
+            the pieces it touches, not with its size on the wire.
         """
         length = self._length
+        # Block end offsets, built only when a check needs them.
         ends = list(accumulate(self._lens)) if self._surrogates else []
         pos = 0
         new_length = length
+        runs = 0
         for index, op in enumerate(change.ops):
             if "insert" in op:
                 if pos >= length:
                     raise InvalidDelta(f"op {index}: inserts after the final newline")
-                if ends and self._splits_pair(ends, pos):
+                if self._surrogates and self._splits_pair(ends, pos):
                     raise InvalidDelta(
                         f"op {index}: inserts inside a surrogate pair at {pos}"
                     )
@@ -418,14 +431,47 @@ class DocumentText:
                 if end == length:
                     raise InvalidDelta(f"op {index}: deletes the final newline")
                 new_length -= count
-            if ends and (self._splits_pair(ends, pos) or self._splits_pair(ends, end)):
+            if self._surrogates and (self._splits_pair(ends, pos) or self._splits_pair(ends, end)):
                 raise InvalidDelta(f"op {index}: a boundary splits a surrogate pair")
+            if max_runs is not None and (is_delete or op.get("attributes")):
+                if not ends:
+                    ends = list(accumulate(self._lens))
+                runs += self._pieces_between(ends, pos, end)
             pos = end
         if max_length is not None and new_length > max_length:
             raise DocumentTooLarge(
                 f"the document would hold {new_length} code units, more than "
                 f"the limit of {max_length}"
             )
+        if max_runs is not None and runs > max_runs:
+            raise DocumentTooLarge(
+                f"the change would reformat or delete about {runs} formatting runs, "
+                f"more than the limit of {max_runs} per change; split it"
+            )
+
+    def _pieces_between(self, ends: list[int], start: int, end: int) -> int:
+        """Return an upper bound on the pieces overlapping ``[start, end)``.
+
+        At most one piece per code unit, and at most the pieces of the
+        blocks the range spans: O(log n + blocks spanned), no piece walked.
+        """
+        first = bisect_right(ends, start)
+        last = bisect_right(ends, end - 1)
+        blocks = self._blocks
+        return min(end - start, sum(len(blocks[b]) for b in range(first, last + 1)))
+
+    def runs_touched(self, change: Delta) -> int:
+        """Return the bound :meth:`check` compares with ``max_runs``."""
+        ends = list(accumulate(self._lens))
+        pos = runs = 0
+        for op in change.ops:
+            if "insert" in op:
+                continue
+            count = op["delete"] if "delete" in op else op["retain"]
+            if "delete" in op or op.get("attributes"):
+                runs += self._pieces_between(ends, pos, min(pos + count, self._length))
+            pos += count
+        return runs
 
     def apply(self, change: Delta, *, max_length: int | None = None) -> None:
         """Apply a change in place, after checking all of it (see :meth:`check`).
@@ -435,6 +481,15 @@ class DocumentText:
         (:func:`realtime.ot.parse_change` checks them).
         """
         self.check(change, max_length=max_length)
+        self.apply_checked(change)
+
+    def apply_checked(self, change: Delta) -> None:
+        """Apply a change that :meth:`check` accepted for this very content.
+
+        For a caller that ran :meth:`check` itself (to refuse before any of
+        its own state moves) or re-applies a change checked against an equal
+        document. Nothing here raises for a checked change.
+        """
         blocks = self._blocks
         lens = self._lens
         block = -1  # Cursor: the block holding ``pos`` and where it starts.
@@ -498,3 +553,32 @@ class DocumentText:
             self._lens[block : block + 1] = [
                 sum(len(content) for content, _ in part) for part in parts
             ]
+
+
+def check_reach(change: Delta, length: int, *, rev: int | None = None) -> None:
+    """Refuse a change that does not fit a document of ``length`` code units.
+
+    What can be checked knowing only the length: a retain or delete reaching
+    past the end, a delete of the final newline, an insert after it. The
+    authority checks this at a change's base revision (protocol.md, "the
+    base-revision rule"), where only the length is at hand.
+
+    :raises InvalidDelta: naming the op and, when given, the revision.
+    """
+    at = f" at revision {rev}" if rev is not None else ""
+    pos = 0
+    for index, op in enumerate(change.ops):
+        if "insert" in op:
+            if pos >= length:
+                raise InvalidDelta(f"op {index}: inserts after the final newline{at}")
+            continue
+        is_delete = "delete" in op
+        end = pos + (op["delete"] if is_delete else op["retain"])
+        if end > length:
+            raise InvalidDelta(
+                f"op {index}: reaches index {end}, past the end of the document{at} "
+                f"(length {length})"
+            )
+        if is_delete and end == length:
+            raise InvalidDelta(f"op {index}: deletes the final newline{at}")
+        pos = end
