@@ -58,6 +58,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A strict Content-Security-Policy on every response (collabdocs/csp.py
+    # says why each directive is what it is). Before WhiteNoise, which
+    # answers static files itself, so that those carry it too.
+    "collabdocs.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -81,6 +85,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "documents.context_processors.site",
+                # The embed policy, for the editor's data- attributes.
+                "collabdocs.csp.embed_policy",
             ],
         },
     },
