@@ -3,7 +3,14 @@
  *
  * Reads its configuration from ``#editor-app`` (data-doc-id, data-ws-path,
  * data-can-edit, data-rename-url, data-route-url, data-user-id,
- * data-user-name), mounts Quill into ``#toolbar`` / ``#editor`` and connects.
+ * data-user-name, and the embed policy: data-video-hosts,
+ * data-image-data-max-bytes, data-image-path-prefix), mounts Quill into
+ * ``#toolbar`` / ``#editor`` and connects.
+ *
+ * Quill registers exactly what the content schema allows (schema.js, built
+ * from realtime/ot/schema.json like the server's ``parse_change``): its
+ * ``formats`` whitelist, headings of the schema's levels only, links,
+ * images and videos sanitised to the schema and the deployment's policy.
  * ``window.collabdocs`` exposes {quill, client, connection, binding} for
  * debugging and the browser tests. The title is renamed in place by app.js;
  * renames announced by the server are passed to it (``collabdocs:title``).
@@ -12,6 +19,10 @@
  */
 import Quill from "quill";
 import { addControls } from "quill/modules/toolbar.js";
+import Header from "quill/formats/header.js";
+import Image from "quill/formats/image.js";
+import Link from "quill/formats/link.js";
+import Video from "quill/formats/video.js";
 import QuillCursors from "quill-cursors";
 import redoIcon from "quill/assets/icons/redo.svg";
 import undoIcon from "quill/assets/icons/undo.svg";
@@ -21,15 +32,63 @@ import "./editor.css";
 
 import { Connection } from "./editor/connection.js";
 import { OTClient } from "./editor/ot-client.js";
+import { describeReport, installPasteGuard } from "./editor/paste.js";
 import { QuillBinding } from "./editor/quill-binding.js";
+import {
+  HEADER_LEVELS,
+  LINK_SCHEMES,
+  imageAllowed,
+  policyFromDataset,
+  quillFormats,
+  videoAllowed,
+} from "./editor/schema.js";
 import { Notices, announceTitle, renderPeople, statusIndicator } from "./editor/ui.js";
 
 Quill.register("modules/cursors", QuillCursors);
 
+/**
+ * Register Quill's blots as the schema and ``policy`` allow them. A value
+ * outside them is never drawn: a link becomes ``about:blank``, an image
+ * ``//:0``, a video ``about:blank`` (the outgoing guard and the server
+ * keep such values out of documents; this covers what is already stored).
+ * @param {import("./editor/schema.js").EmbedPolicy} policy
+ */
+function registerSchema(policy) {
+  class SchemaHeader extends Header {
+    // Parchment maps header N to tagName[N - 1]: the schema's levels are 1..n.
+    static tagName = HEADER_LEVELS.map((level) => `H${level}`);
+
+    /** Draw a deeper level (an API call, old content) as the deepest allowed. */
+    static create(value) {
+      const level = Number(value);
+      return super.create(HEADER_LEVELS.includes(level) ? level : HEADER_LEVELS[HEADER_LEVELS.length - 1]);
+    }
+  }
+  class SchemaLink extends Link {
+    static PROTOCOL_WHITELIST = LINK_SCHEMES;
+  }
+  class SchemaImage extends Image {
+    static sanitize(url) {
+      return imageAllowed(url, policy) ? url : "//:0";
+    }
+  }
+  class SchemaVideo extends Video {
+    static sanitize(url) {
+      return videoAllowed(url, policy) ? url : "about:blank";
+    }
+  }
+  Quill.register({
+    "formats/header": SchemaHeader,
+    "formats/link": SchemaLink,
+    "formats/image": SchemaImage,
+    "formats/video": SchemaVideo,
+  }, true);
+}
+
 /** What a document writer expects, in the order they expect it. */
 const TOOLBAR = [
   ["undo", "redo"],
-  [{ header: [1, 2, 3, false] }],
+  [{ header: [...HEADER_LEVELS, false] }],
   ["bold", "italic", "underline", "strike"],
   [{ color: [] }, { background: [] }],
   [{ list: "ordered" }, { list: "bullet" }, { list: "check" }],
@@ -92,10 +151,15 @@ function main() {
     color: "#1a73e8",
   };
   let canEdit = data.canEdit === "true";
+  const policy = policyFromDataset(data);
+  registerSchema(policy);
 
   buildToolbar(toolbarEl);
   const quill = new Quill(editorEl, {
     theme: "snow",
+    // Only what the server accepts (Quill adds the containers lists and
+    // code blocks need); pasted HTML cannot bring in anything else.
+    formats: quillFormats(),
     readOnly: true, // until the server's hello
     placeholder: "",
     modules: {
@@ -132,8 +196,35 @@ function main() {
   toolbarEl.querySelector(".ql-undo")?.insertAdjacentHTML("afterbegin", undoIcon);
   toolbarEl.querySelector(".ql-redo")?.insertAdjacentHTML("afterbegin", redoIcon);
 
+  const notices = new Notices(app);
+  // What a paste or the outgoing guard changed, summed over one turn of
+  // the event loop (a paste reports from both) into one notice.
+  let told = null;
+  const tell = (report) => {
+    if (!told) {
+      told = {};
+      setTimeout(() => {
+        const message = describeReport(told, policy);
+        told = null;
+        if (message) notices.show({ kind: "content", message, tone: "info" });
+      }, 0);
+    }
+    for (const [key, n] of Object.entries(report)) told[key] = (told[key] || 0) + n;
+  };
+  installPasteGuard(quill, policy, tell);
+
   const client = new OTClient();
-  const binding = new QuillBinding({ quill, cursors: quill.getModule("cursors") });
+  const binding = new QuillBinding({
+    quill,
+    cursors: quill.getModule("cursors"),
+    policy,
+    // What got past the paste matchers (a drop, an API call) and was removed.
+    onRemoved: (removed) => tell({
+      imagesDropped: removed.images,
+      videosDropped: removed.videos,
+      links: removed.links,
+    }),
+  });
   const connection = new Connection({
     url: socketUrl(data.wsPath),
     routeUrl: data.routeUrl,
@@ -144,7 +235,6 @@ function main() {
   binding.connection = connection;
   binding.attach();
 
-  const notices = new Notices(app);
   const showStatus = statusIndicator(document.getElementById("connection-status"));
   const peopleEl = document.getElementById("people");
   // Renaming in place is app.js's; it shows titles announced here.

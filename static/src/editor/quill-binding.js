@@ -5,8 +5,13 @@
  * Rules that keep the OT client and the editor in step:
  *
  * - Only ``text-change`` with source ``user`` is sent (typing, paste, undo,
- *   toolbar), normalized first so that no boundary splits a surrogate pair
- *   (Quill's DOM diff can produce one next to an emoji; see normalize.js). Remote ops are applied with source ``api`` and content loads
+ *   toolbar). It is first kept inside the schema (schema.js
+ *   ``sanitizeChange``: what the server would refuse is mapped or dropped)
+ *   and then normalized so that no boundary splits a surrogate pair
+ *   (Quill's DOM diff can produce one next to an emoji; see normalize.js).
+ *   When either step changes the document, the editor is corrected locally
+ *   (source ``silent``) so that the screen equals what the server stores.
+ *   Remote ops are applied with source ``api`` and content loads
  *   with ``setContents(…, "api")``; neither is ever sent.
  * - Before a server frame is handled, ``quill.update("user")`` flushes DOM
  *   mutations Quill has not turned into a ``text-change`` yet, so the OT
@@ -23,6 +28,7 @@
 import Delta from "quill-delta";
 
 import { normalizeChange } from "./normalize.js";
+import { DEFAULT_POLICY, nothingRemoved, sanitizeChange } from "./schema.js";
 import { readableOn } from "./ui.js";
 
 export class QuillBinding {
@@ -32,11 +38,17 @@ export class QuillBinding {
    * @param {import("./connection.js").Connection|null} [options.connection]
    *   may be set later, before {@link attach}
    * @param {Object|null} [options.cursors]  the quill-cursors module
+   * @param {import("./schema.js").EmbedPolicy} [options.policy]  the
+   *   deployment's embed policy (which images and videos the server takes)
+   * @param {(removed: import("./schema.js").Removed) => void} [options.onRemoved]
+   *   told when a change of the person's lost content to the schema
    */
-  constructor({ quill, connection = null, cursors = null }) {
+  constructor({ quill, connection = null, cursors = null, policy = DEFAULT_POLICY, onRemoved = () => {} }) {
     this.quill = quill;
     this.connection = connection;
     this.cursors = cursors;
+    this.policy = policy;
+    this.onRemoved = onRemoved;
     this._redrawScheduled = false;
     this._flagTimers = new Map();
     this._flash = new Set();
@@ -102,7 +114,19 @@ export class QuillBinding {
       console.warn("collabdocs: edit before the document loaded was ignored");
       return;
     }
-    const { change, fix } = normalizeChange(new Delta(oldDoc.ops), new Delta(delta.ops));
+    const old = new Delta(oldDoc.ops);
+    const guarded = sanitizeChange(new Delta(delta.ops), this.policy);
+    if (guarded.altered) {
+      // Rare (a paste, a link typed without its scheme): correct the editor
+      // to what will be stored. Diffing the whole document is O(length)
+      // and independent of what Quill did with the refused parts.
+      const expected = old.compose(guarded.change);
+      const fix = this.quill.getContents().diff(expected);
+      if (fix.ops.length) this.quill.updateContents(fix, "silent");
+      if (!nothingRemoved(guarded.removed)) this.onRemoved(guarded.removed);
+    }
+    if (!guarded.change.ops.length) return;
+    const { change, fix } = normalizeChange(old, guarded.change);
     if (fix) this.quill.updateContents(fix, "silent");
     this.connection.submit(change);
   }

@@ -1,0 +1,145 @@
+"""Pasted and dropped content in Chromium stays inside the content schema.
+
+A paste is a real ``paste`` ClipboardEvent carrying HTML, handled by
+Quill's clipboard and our matchers (static/src/editor/paste.js); content
+the server would refuse is turned into links or left out, the person is
+told in a notice, and what the server stores equals what Quill shows.
+"""
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.browser.test_coediting_browser import (
+    SYNCED,
+    _session_key,
+    _stored,
+    _user,
+    editor_bundle,  # noqa: F401 - the session fixture that builds the bundle
+)
+from tests.browser.test_csp_browser import Recorder, recorder  # noqa: F401 - fixture
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+# data: images over this many characters are refused (set on the server too).
+IMAGE_DATA_MAX_BYTES = 2000
+PASTE = """(html) => {
+  const data = new DataTransfer();
+  data.setData("text/html", html);
+  data.setData("text/plain", "fallback text");
+  const quill = window.collabdocs.quill;
+  quill.focus();
+  quill.setSelection(quill.getLength() - 1, 0, "user");
+  quill.root.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true}));
+}"""
+NOTICE = "[data-kind='content']"
+# A 1×1 PNG: small enough for the limit.
+SMALL_PNG = "data:image/png;base64," + base64.b64encode(
+    bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                  "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+).decode()
+
+
+@pytest.fixture
+def editor(chromium_browser: Any, daphne_factory: Callable[..., Any]) -> Iterator[dict[str, Any]]:
+    """Alice's connected editor on a new document (small data: image limit)."""
+    from documents import services
+
+    server = daphne_factory(COLLABDOCS_IMAGE_DATA_MAX_BYTES=str(IMAGE_DATA_MAX_BYTES))
+    alice = _user("alice", "Alice")
+    document = services.document_create(owner=alice, title="Pasted")
+    context = chromium_browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_cookies([{"name": "sessionid", "value": _session_key(alice), "url": server.url}])
+    page = context.new_page()
+    page.errors = []  # type: ignore[attr-defined]
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))  # type: ignore[attr-defined]
+    page.goto(f"{server.url}/d/{document.public_id}/")
+    page.wait_for_function(SYNCED, timeout=30_000)
+    yield {"page": page, "doc": document, "server": server}
+    context.close()
+
+
+def _settled(page: Any, document: Any) -> tuple[list[dict], list[dict]]:
+    """Wait until the page is synchronized; return (Quill's content, the stored content)."""
+    page.wait_for_function(SYNCED, timeout=15_000)
+    quill = page.evaluate("() => window.collabdocs.quill.getContents().ops")
+    return quill, _stored(document)[1]
+
+
+def test_pasted_remote_image_becomes_a_link_and_the_person_is_told(
+    editor: dict[str, Any], recorder: Recorder
+) -> None:
+    """Remote images and iframes become links, bad formats are mapped; server equals Quill."""
+    page, document = editor["page"], editor["doc"]
+    remote = f"{recorder.origin}/pixel.gif"
+    page.evaluate(PASTE, (
+        f'<p>Look <img src="{remote}" alt="the chart"> here</p>'
+        "<h5>Deep heading</h5>"
+        '<p><span style="color: rgb(255, 0, 0); font-family: serif; font-size: 30px">red</span> '
+        '<a href="javascript:alert(1)">bad link</a> <a href="https://example.com/">good link</a></p>'
+        f'<iframe src="{recorder.origin}/embed/1"></iframe>'
+        f'<p><img src="{SMALL_PNG}" alt="dot"></p>'
+    ))
+    page.wait_for_selector(NOTICE, timeout=10_000)
+    notice = page.inner_text(NOTICE)
+    print("notice:", notice)
+    assert "image from another site became a link" in notice
+    assert "video became a link" in notice
+    quill, stored = _settled(page, document)
+    print("stored:", stored)
+    assert stored == quill, "the server's document differs from the editor's"
+    # The remote image is a link with its alt text; the small data: image stayed.
+    assert {"insert": "the chart", "attributes": {"link": remote}} in stored
+    assert any(op["insert"] == {"image": SMALL_PNG} for op in stored)
+    assert not any(isinstance(op["insert"], dict) and "image" in op["insert"]
+                   and op["insert"]["image"] != SMALL_PNG for op in stored)
+    assert not any(isinstance(op["insert"], dict) and "video" in op["insert"] for op in stored)
+    assert {"insert": f"{recorder.origin}/embed/1", "attributes": {"link": f"{recorder.origin}/embed/1"}} in stored
+    # h5 became the deepest heading the schema has; rgb() became #rrggbb; no font, no size.
+    assert {"insert": "\n", "attributes": {"header": 3}} in stored
+    assert {"insert": "red", "attributes": {"color": "#ff0000"}} in stored
+    links = [op["attributes"].get("link") for op in stored if op.get("attributes")]
+    assert "https://example.com/" in links
+    assert not any(str(link).lower().startswith("javascript") for link in links)
+    assert recorder.paths == [], "pasting fetched the remote image"
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_image_over_the_size_limit_is_left_out(editor: dict[str, Any]) -> None:
+    """A data: image over the limit is dropped with a notice; the document stays in step."""
+    page, document = editor["page"], editor["doc"]
+    big = "data:image/png;base64," + "A" * IMAGE_DATA_MAX_BYTES
+    page.evaluate(PASTE, f'<p>before <img src="{big}"> after</p>')
+    page.wait_for_selector(NOTICE, timeout=10_000)
+    assert "left out" in page.inner_text(NOTICE)
+    quill, stored = _settled(page, document)
+    assert stored == quill
+    assert "".join(op["insert"] for op in stored) == "before  after\n"
+
+
+def test_content_made_another_way_is_cleaned_before_it_is_sent(editor: dict[str, Any]) -> None:
+    """A user change with a remote image, a font and header 6 is corrected in the editor too."""
+    page, document = editor["page"], editor["doc"]
+    page.evaluate("""() => {
+      const quill = window.collabdocs.quill;
+      quill.updateContents([
+        {insert: "Title"}, {insert: "\\n", attributes: {header: 6}},
+        {insert: {image: "https://tracker.example/p.gif"}},
+        {insert: "serif", attributes: {font: "serif", bold: true}}, {insert: "\\n"},
+      ], "user");
+    }""")
+    page.wait_for_selector(NOTICE, timeout=10_000)
+    quill, stored = _settled(page, document)
+    assert stored == quill
+    assert stored == [
+        {"insert": "Title"}, {"insert": "\n", "attributes": {"header": 3}},
+        {"insert": "serif", "attributes": {"bold": True}}, {"insert": "\n\n"},
+    ]
+    # Quill registered the schema's formats only.
+    registered = page.evaluate("""() => ["header", "bold", "link", "image", "video", "list",
+        "font", "size", "script", "formula", "direction"].filter(
+        (name) => window.collabdocs.quill.scroll.query(name) !== null)""")
+    assert registered == ["header", "bold", "link", "image", "video", "list"]
