@@ -42,6 +42,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
 from django.utils.deprecation import MiddlewareMixin
 
@@ -95,16 +96,19 @@ def _connect_sources(request: HttpRequest) -> list[str]:
     from routing.ownership import get_ownership  # routing imports Django models lazily
 
     secure = request.is_secure()
-    # get_host() is validated against ALLOWED_HOSTS: only [a-z0-9.-] and a port.
-    host = request.get_host()
-    sources = [f"{'wss' if secure else 'ws'}://{host}"]
+    try:
+        # Validated against ALLOWED_HOSTS: only [a-z0-9.-] (or [IPv6]) and a port.
+        host = request.get_host()
+    except DisallowedHost:
+        host = ""  # the 400 answering it needs no socket
+    sources = [f"{'wss' if secure else 'ws'}://{host}"] if host else []
     ownership = get_ownership()
     urls: Iterable[str] = list(ownership.view.members.values())
     if settings.WORKER_URL:
         urls = [*urls, settings.WORKER_URL]
     for url in urls:
         sources.extend(_socket_origins(url))
-    if ownership.cluster:
+    if ownership.cluster and host:
         # Workers that join after the page was made listen on other ports.
         hostname = urlsplit(f"//{host}").hostname or ""
         if hostname:

@@ -282,3 +282,11 @@ def test_sockets_allowed_to_every_worker_of_a_cluster(client: Any) -> None:
     for source in ("'self'", "ws://testserver", "ws://127.0.0.1:8001", "https://w2.example:8443",
                    "wss://w2.example:8443", "ws://testserver:*"):
         assert source in sources, (source, sources)
+
+
+def test_a_refused_host_still_gets_the_policy(client: Any) -> None:
+    """A request for a host not in ALLOWED_HOSTS is answered 400, with the policy."""
+    response = client.get("/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert _policy(response)["connect-src"] == "'self'"
+    assert _policy(response)["script-src"] == "'self'"
