@@ -1,10 +1,10 @@
 """Any document the server accepts can be opened: large frames over real daphne.
 
-daphne refuses to send a message over 1 MiB; a document of a million CJK
-characters is 3 MB of UTF-8. These tests build such a document through the
-store (a client frame may not carry 3 MB), open it over a real socket, catch
-up with ``?rev=`` through a 3 MB ``hello``, edit it, and broadcast large
-ops, checking that every frame on the wire stays under the part size and
+daphne refuses to send a message over 1 MiB; a document at the length limit
+made of CJK characters is 3 MB of UTF-8. These tests build such a document
+through the store (a client frame may not carry 3 MB), open it over a real
+socket, catch up with ``?rev=`` through a 3 MB ``hello``, edit it, and
+broadcast large ops, checking that every frame on the wire stays under the part size and
 that the parts join back into the protocol's frames.
 """
 from __future__ import annotations
@@ -24,8 +24,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 ORIGIN = "http://127.0.0.1"
 WRITER = "framingwriterframingwriter"
-#: One million 3-byte characters, built from this many stored ops.
-CHUNKS, CHUNK = 5, 200_000
+#: A document exactly at the default limit of 1,048,576 UTF-16 code units,
+#: all 3-byte characters but the final newline (the densest UTF-8 there is
+#: per code unit: 3.1 MB), built from this many stored ops.
+CHUNKS, CHUNK = 5, 209_715
+LIMIT = 1_048_576
 WIDE = "字"
 
 
@@ -58,11 +61,12 @@ class PartSocket:
                 return json.loads(whole)
 
     async def recv_type(self, kind: str, timeout: float = 60) -> dict:
-        """Return the next whole frame of type ``kind``, skipping others."""
+        """Return the next message of type ``kind`` (a ``batch`` element too)."""
         while True:
             frame = await self.recv(timeout)
-            if frame["type"] == kind:
-                return frame
+            for message in frame["messages"] if frame["type"] == "batch" else [frame]:
+                if message["type"] == kind:
+                    return message
 
     async def send(self, frame: dict) -> None:
         """Send ``frame`` as JSON."""
@@ -88,14 +92,15 @@ def _store_wide_document(doc_id: str, author_id: int) -> int:
     return ops[-1].revision
 
 
-async def test_a_document_of_a_million_wide_characters_opens_catches_up_and_edits(
+async def test_a_document_at_the_limit_of_wide_characters_opens_catches_up_and_edits(
     live_daphne, people
 ):
     """A 3 MB hello and a 3 MB catch-up arrive in parts under 256 KiB each."""
     doc_id, cookies = people["doc_id"], people["cookies"]
     head = await db(_store_wide_document, doc_id, people["users"]["owner"].pk)
     text = WIDE * (CHUNKS * CHUNK) + "\n"
-    assert len(text.encode("utf-8")) > 3 * 1024 * 1024 - 200_000  # well over daphne's 1 MiB
+    assert len(text) == LIMIT  # every character is one UTF-16 code unit
+    assert len(text.encode("utf-8")) > 3_000_000  # nearly three times daphne's 1 MiB
 
     started = time.perf_counter()
     reader = await PartSocket.open(live_daphne.ws_url, doc_id, cookies["owner"])
@@ -119,11 +124,17 @@ async def test_a_document_of_a_million_wide_characters_opens_catches_up_and_edit
     print(f"catch-up hello: {sum(behind.raw_sizes)} bytes in {behind.parts} parts, "
           f"{caught_up * 1000:.0f} ms")
 
-    # Editing works after a split hello: the op goes through, the other
-    # socket gets it as a plain frame (small frames are never split).
-    op_id = "framingreaderframingreader:1"
-    await reader.send({"type": "op", "id": op_id, "rev": head,
+    # At the limit, one more character is refused, and said so...
+    await reader.send({"type": "op", "id": "framingreaderframingreader:1", "rev": head,
                        "delta": [{"retain": CHUNKS * CHUNK}, {"insert": "!"}]})
+    refused = await reader.recv_type("error")
+    assert refused["code"] == "too_large" and refused["id"] == "framingreaderframingreader:1"
+    # ...but editing works: replacing the last wide character goes through,
+    # and the other socket gets it as a plain frame (small frames are never
+    # split).
+    op_id = "framingreaderframingreader:2"
+    await reader.send({"type": "op", "id": op_id, "rev": head,
+                       "delta": [{"retain": CHUNKS * CHUNK - 1}, {"insert": "!"}, {"delete": 1}]})
     ack = await reader.recv_type("ack")
     assert ack == {"type": "ack", "id": op_id, "rev": head + 1}
     parts_before = behind.parts
@@ -134,9 +145,10 @@ async def test_a_document_of_a_million_wide_characters_opens_catches_up_and_edit
 
     # A fresh reader sees the edit; storage holds exactly that document.
     again = await PartSocket.open(live_daphne.ws_url, doc_id, cookies["viewer"])
-    assert (await again.recv())["content"] == [{"insert": text[:-1] + "!\n"}]
+    edited = text[:-2] + "!\n"
+    assert (await again.recv())["content"] == [{"insert": edited}]
     await again.close()
-    assert await db(stored_content, doc_id) == (head + 1, [{"insert": text[:-1] + "!\n"}])
+    assert await db(stored_content, doc_id) == (head + 1, [{"insert": edited}])
 
 
 async def test_large_ops_and_batches_reach_other_sockets_in_parts(live_daphne, people):
@@ -156,19 +168,23 @@ async def test_large_ops_and_batches_reach_other_sockets_in_parts(live_daphne, p
         editor.send({"type": "op", "id": "framingeditorframingeditor:1", "rev": 0,
                      "delta": [{"insert": "x" + big}]}),
     )
+    # The viewer: both ops in order, whether as two frames or one batch.
     seen: list[dict] = []
+    batches = 0
     while len(seen) < 2:
         frame = await viewer.recv()
         if frame["type"] == "batch":
+            batches += 1
             seen.extend(m for m in frame["messages"] if m["type"] == "op")
         elif frame["type"] == "op":
             seen.append(frame)
     assert [op["rev"] for op in seen] == [1, 2]
     assert max(viewer.raw_sizes) <= MAX_PART_BYTES and viewer.parts >= 4
     print(f"viewer: {len(viewer.raw_sizes)} wire frames, {viewer.parts} parts, "
-          f"largest {max(viewer.raw_sizes)} bytes")
+          f"{batches} batch(es), largest {max(viewer.raw_sizes)} bytes")
+    # The authors: an ack each (inside a batch when the other's op came first).
     for sock in (owner, editor):
-        await sock.recv_type("ack")
+        assert (await sock.recv_type("ack"))["rev"] in (1, 2)
     rev, content = await db(stored_content, doc_id)
     assert rev == 2 and len(content[0]["insert"]) == 2 * 170_000 + 2
     for sock in (owner, editor, viewer):
