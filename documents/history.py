@@ -314,8 +314,9 @@ def version_quota(*, document: Document, adding: int, what: str, exclude_pk: int
     budget = settings.COLLABDOCS["MAX_VERSION_BYTES"]
     usage = version_usage(document=document, exclude_pk=exclude_pk)
     if usage.count >= most:
+        versions = "version" if usage.count == 1 else "versions"
         raise ValidationError(
-            f"This document already keeps {usage.count} named and restored versions, "
+            f"This document already keeps {usage.count} named or restored {versions}, "
             f"the most it may keep ({most}), {what}.",
             code="version_quota",
         )

@@ -85,7 +85,7 @@ def test_naming_past_the_count_is_refused_and_stores_nothing(
     _write(doc, [{"insert": "one more "}], world.editor)
     refused = _name(editor, doc, "v3")
     assert refused.status_code == 400
-    assert refused.json() == {"error": "This document already keeps 3 named and restored versions, "
+    assert refused.json() == {"error": "This document already keeps 3 named or restored versions, "
                                        "the most it may keep (3), so this version wasn’t saved."}
     assert _kept(doc) == before
     # The panel's list is what it was: the current state, then v2, v1, v0.
@@ -155,7 +155,7 @@ def test_restores_count_and_a_restore_past_the_quota_changes_nothing(
     assert document_content(doc) == [{"insert": "First\n"}]
     _write(doc, [{"retain": 5}, {"insert": " again"}], world.editor)
     refused = _name(editor, doc, "v3")
-    assert refused.status_code == 400 and "already keeps 3 named and restored versions" in refused.json()["error"]
+    assert refused.status_code == 400 and "already keeps 3 named or restored versions" in refused.json()["error"]
     # Past the quota a restore is refused before the change is made.
     doc.refresh_from_db()
     head, versions = doc.head_revision, _kept(doc)
@@ -197,3 +197,54 @@ def test_two_people_naming_the_last_place_at_once_store_one(
         thread.join(30)
     assert sorted(answers) == [200, 400, 400, 400]
     assert DocumentVersion.objects.filter(document=doc, kind__in=QUOTA_KINDS).count() == 2
+
+
+# --------------------------------------------------------------------------
+# In the panel (Chromium)
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.e2e
+@live
+def test_the_panel_shows_why_a_version_was_not_saved(
+    chromium_browser: Any, daphne_factory: Callable[..., Any]
+) -> None:
+    from tests.browser.test_coediting_browser import (  # noqa: F401 - editor_bundle builds the bundle
+        SYNCED,
+        _screenshot,
+        _session_key,
+        _user,
+        editor_bundle,
+    )
+
+    server = daphne_factory(COLLABDOCS_MAX_NAMED_VERSIONS="1")
+    alice = _user("alice", "Alice")
+    doc = services.document_create(owner=alice, title="Minutes")
+    context = chromium_browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        context.add_cookies([{"name": "sessionid", "value": _session_key(alice), "url": server.url}])
+        page = context.new_page()
+        page.goto(f"{server.url}/d/{doc.public_id}/")
+        page.wait_for_function(SYNCED, timeout=20_000)
+        page.click("[data-history-open]")
+        panel = page.locator("#history-panel")
+        panel.wait_for(state="visible")
+        page.wait_for_function("() => document.getElementById('history-panel').dataset.loaded === 'true'")
+        for name in ("Kept", "One too many"):
+            page.fill("#history-name-input", name)
+            page.click('[data-history-form="name"] button[type="submit"]')
+            status = panel.locator('.history-status[data-kind="ok"], .history-status[data-kind="error"]')
+            status.wait_for(timeout=20_000)
+            if name == "Kept":
+                panel.locator(".history-item", has_text="Kept").wait_for()
+        error = panel.locator('.history-status[data-kind="error"]')
+        error.wait_for(timeout=20_000)
+        assert error.inner_text() == ("This document already keeps 1 named or restored version, "
+                                      "the most it may keep (1), so this version wasn’t saved.")
+        assert panel.locator(".history-item", has_text="One too many").count() == 0
+        _screenshot(page, "history-version-quota")
+    finally:
+        context.close()
+    assert list(DocumentVersion.objects.filter(document=doc, kind=VersionKind.NAMED)
+                .values_list("name", flat=True)) == ["Kept"]
