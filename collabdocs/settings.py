@@ -207,6 +207,14 @@ COLLABDOCS = {
     "LOCK_WAIT_SECONDS": env_int("COLLABDOCS_LOCK_WAIT_SECONDS", 30, minimum=1),
     "WORKER_STATS_SECONDS": env_int("COLLABDOCS_WORKER_STATS_SECONDS", 5, minimum=1),
     "DRAIN_SECONDS": env_int("COLLABDOCS_DRAIN_SECONDS", 20, minimum=1),
+    # Embeds (docs/schema.md, realtime.content_policy): an image is a
+    # same-origin path under IMAGE_PATH_PREFIX (uploads come later) or a
+    # data:image URL of at most IMAGE_DATA_MAX_BYTES characters; a video is an
+    # https URL on one of VIDEO_HOSTS (comma-separated; none by default, so no
+    # video embeds at all).
+    "IMAGE_PATH_PREFIX": env_str("COLLABDOCS_IMAGE_PATH_PREFIX", "/media/"),
+    "IMAGE_DATA_MAX_BYTES": env_int("COLLABDOCS_IMAGE_DATA_MAX_BYTES", 256 * 1024, minimum=0),
+    "VIDEO_HOSTS": [host.lower() for host in env_list("COLLABDOCS_VIDEO_HOSTS", [])],
 }
 
 LOGGING = {

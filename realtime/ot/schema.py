@@ -79,7 +79,8 @@ def describe(value: Any) -> str:
 # Deployment policy for embed sources
 # ---------------------------------------------------------------------------
 
-_SAFE_PREFIX = re.compile(r"/[A-Za-z0-9._~-]+(?:/[A-Za-z0-9._~-]+)*/")
+# "/media/", "/a/b/": segments of safe characters, none of them "." or "..".
+_SAFE_PREFIX = re.compile(r"/(?:(?!\.\.?/)[A-Za-z0-9._~-]+/)+")
 _HOST = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*")
 
 

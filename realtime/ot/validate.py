@@ -18,10 +18,10 @@ A valid change is a list, possibly empty, of ops, each holding exactly one of
 * ``attributes``: only on insert and retain; an object whose names are
   formats of the schema and whose values are of the format's kind, or
   ``null`` on a retain (to remove the attribute); ``{}`` means none;
-  ``"attributes": null`` is refused. Where a format may appear follows its
-  scope: a line (block) format only on inserted newlines, an embed's own
-  attributes only on that embed, nothing but its own attributes on a block
-  embed (retains are not checked for scope: they carry no content);
+  ``"attributes": null`` is refused. A format's scope (inline, line, embed)
+  is not enforced: a retain's scope depends on the document, and
+  ``compose`` of two accepted changes must stay acceptable (a client
+  composes its pending edits), so an insert may not be held to more;
 * every string anywhere (text, attribute values, embed sources) is free of
   lone surrogates and U+0000.
 
@@ -71,28 +71,7 @@ def _count(value: Any, action: str, where: str) -> int:
     )
 
 
-def _allowed(key: str, scope: str, target: str | Embed | None) -> bool:
-    """Return whether a format of ``scope`` may sit on ``target``.
-
-    ``target`` is None for a retain, the inserted text, or the embed.
-    """
-    if target is None:
-        return True  # a retain: what it covers is not known here
-    if type(target) is str:
-        if scope == "inline":
-            return True
-        # A line's format lives on its newline: Quill would move a block
-        # format given to other text onto the line's newline, and an embed
-        # attribute on text would be dropped; either way the editor's
-        # document would differ from the server's.
-        return scope == "block" and target.count("\n") == len(target)
-    assert isinstance(target, Embed)
-    return key in target.attributes or (target.scope == "inline" and scope == "inline")
-
-
-def _attributes(
-    value: Any, action: str, where: str, target: str | Embed | None
-) -> dict[str, Any] | None:
+def _attributes(value: Any, action: str, where: str) -> dict[str, Any] | None:
     """Return checked attributes (None for ``{}``), or refuse them."""
     if action == "delete":
         raise InvalidDelta(f"{where}: attributes are not allowed on a delete")
@@ -113,13 +92,6 @@ def _attributes(
         problem = spec.check(item)
         if problem:
             raise InvalidDelta(f"{where}: attribute {key!r} {problem}")
-        if not _allowed(key, spec.scope, target):
-            if type(target) is str:
-                place = ("a line format: only on inserted newlines" if spec.scope == "block"
-                         else "only for embeds")
-            else:
-                place = f"not for a {target.name} embed"  # type: ignore[union-attr]
-            raise InvalidDelta(f"{where}: attribute {key!r} is {place}")
     return value or None
 
 
@@ -153,7 +125,6 @@ def _parse_op(raw: Any, index: int, policy: ContentPolicy) -> Op:
     action = actions[0]
     value = raw[action]
     op: Op
-    target: str | Embed | None = None
     if action == "insert":
         if type(value) is str:
             if not value:
@@ -162,9 +133,8 @@ def _parse_op(raw: Any, index: int, policy: ContentPolicy) -> Op:
             if problem:
                 raise InvalidDelta(f"{where}: inserted text {problem}")
             op = {"insert": value}
-            target = value
         elif type(value) is dict:
-            target = _embed(value, where, policy)
+            _embed(value, where, policy)
             op = {"insert": dict(value)}
         else:
             raise InvalidDelta(
@@ -174,7 +144,7 @@ def _parse_op(raw: Any, index: int, policy: ContentPolicy) -> Op:
     else:
         op = {action: _count(value, action, where)}
     if "attributes" in raw:
-        attributes = _attributes(raw["attributes"], action, where, target)
+        attributes = _attributes(raw["attributes"], action, where)
         if attributes:
             op["attributes"] = attributes  # Delta() copies it
     return op
