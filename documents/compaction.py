@@ -54,6 +54,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from documents.deepjson import DeepJSONEncoder
 from documents.models import INITIAL_CONTENT, Document, DocumentVersion, Operation, VersionKind
 from realtime.ot import Delta, DocumentText, InvalidDelta
 
@@ -191,7 +192,9 @@ def open_reason(document: Document, *, now: datetime, idle_minutes: float) -> st
 
 
 def _json_size(value: object) -> int:
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    # DeepJSONEncoder: ops stored before the content schema may nest deep.
+    text = json.dumps(value, cls=DeepJSONEncoder, separators=(",", ":"), ensure_ascii=False)
+    return len(text.encode("utf-8"))
 
 
 def _lock(document_pk: int, *, nowait: bool) -> Document:

@@ -25,6 +25,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from documents.deepjson import DeepJSONDecoder, DeepJSONEncoder
+
 INITIAL_CONTENT: list[dict] = [{"insert": "\n"}]
 
 
@@ -106,7 +108,9 @@ class DocumentVersion(models.Model):
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="versions")
     revision = models.PositiveBigIntegerField()
-    content = models.JSONField(default=list)
+    # Deep JSON: content stored before the schema may nest past the
+    # recursion limit of the reader's stack (documents.deepjson).
+    content = models.JSONField(default=list, encoder=DeepJSONEncoder, decoder=DeepJSONDecoder)
     kind = models.CharField(max_length=16, choices=VersionKind.choices)
     name = models.CharField(max_length=200, blank=True)
     author = models.ForeignKey(
@@ -136,7 +140,7 @@ class Operation(models.Model):
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="operations")
     revision = models.PositiveBigIntegerField()
     op_id = models.CharField(max_length=96)
-    delta = models.JSONField(default=list)
+    delta = models.JSONField(default=list, encoder=DeepJSONEncoder, decoder=DeepJSONDecoder)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -18,6 +18,7 @@ from enum import IntEnum
 from functools import partial
 from typing import Any
 
+from documents.deepjson import DeepJSONEncoder
 from realtime.exceptions import BadMessage
 
 PROTOCOL_VERSION = 1
@@ -27,7 +28,10 @@ OP_ID_RE = re.compile(r"[A-Za-z0-9_-]{16,64}:[1-9][0-9]*")
 #: Longest valid op id (64 + ":" + a sequence number below 10**30).
 OP_ID_MAX_LENGTH = 96
 
-dumps = partial(json.dumps, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+# DeepJSONEncoder: ops stored before the content schema may nest deeper than
+# the recursion limit allows from the caller's stack (documents.deepjson).
+dumps = partial(json.dumps, cls=DeepJSONEncoder, separators=(",", ":"), ensure_ascii=False,
+                allow_nan=False)
 
 
 class MessageType:

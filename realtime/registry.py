@@ -165,6 +165,11 @@ class Registry:
                     authority.on_commit = self._committed
                 loading.set_result(authority)
                 self._hold(public_id)
+                try:
+                    await self._repair(authority)
+                except BaseException:
+                    self.release(authority)
+                    raise
                 return authority
             try:
                 await asyncio.shield(loading)  # then loop: it may be closed already
@@ -172,6 +177,20 @@ class Registry:
                 if not loading.cancelled():
                     raise
                 # The loader was cancelled: try loading again ourselves.
+
+    async def _repair(self, authority: Authority) -> None:
+        """Bring content stored before the schema inside it (realtime.repair).
+
+        Best effort: a repair that fails is logged and the document opens
+        as stored.
+        """
+        from realtime.content_policy import content_policy
+        from realtime.repair import repair_loaded
+
+        try:
+            await repair_loaded(authority, content_policy())
+        except Exception:  # noqa: BLE001 - never keep a document from opening
+            logger.exception("repairing %s failed", authority.public_id)
 
     def _hold(self, public_id: uuid.UUID) -> None:
         self._holds[public_id] += 1

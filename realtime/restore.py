@@ -21,6 +21,10 @@ Failure modes:
 * Any other refusal (the version is larger than the size limit...):
   :class:`ServerChangeFailed` with the server's message.
 
+A version stored before the content schema is restored as it would be
+repaired (``realtime.repair``): unknown embeds become placeholders, unknown
+attributes are dropped, so the restore passes ``parse_change``.
+
 Threads and loops: :func:`apply_from_sync` is for synchronous Django code
 (views, admin, services). In a worker (daphne), sync code runs in a thread
 of the worker's event loop and the change goes through that worker's
@@ -48,10 +52,12 @@ from typing import TypeVar
 from asgiref.sync import SyncToAsync
 
 from realtime import protocol
+from realtime.content_policy import content_policy
 from realtime.ot import Delta, DocumentText, InvalidDelta, attributes
 from realtime.presence import user_color
 from realtime.protocol import ErrorCode
 from realtime.registry import Registry, get_registry
+from realtime.repair import repaired
 from realtime.subscriber import Subscriber
 
 logger = logging.getLogger(__name__)
@@ -165,6 +171,9 @@ async def apply_server_change(
     if registry is None:  # (a Registry with nothing loaded is falsy: it has a len)
         registry = get_registry()
     loop = asyncio.get_running_loop()
+    # A version stored before the content schema may hold what the
+    # authority now refuses: restore it as the load would repair it.
+    target = await loop.run_in_executor(None, repaired, target, content_policy())
     deadline = loop.time() + timeout
     authority = await registry.acquire(public_id)
     try:

@@ -486,7 +486,7 @@ def random_change(doc: DocumentText, rng: random.Random) -> Delta:
         attributes = rng.choice([None, None, {"bold": True}, {"italic": True, "color": "#3cb44b"}])
         delta = Delta().retain(at) if at else Delta()
         if rng.random() < 0.05:
-            return delta.insert({"image": "https://example.com/x.png"})
+            return delta.insert({"image": "/media/x.png"})
         return delta.insert(rng.choice(TEXTS), attributes)
     start, end = sorted(rng.sample(inner, 2))
     end = min(end, start + 8) if end - start > 8 else end

@@ -1,0 +1,171 @@
+"""Bring documents stored before the content schema inside it.
+
+Documents written before issue 9 may hold what ``parse_change`` now refuses:
+embeds of unknown types (``formula``, ``{"foo": 1}``), embed values nested
+hundreds of levels deep, image or video sources from anywhere, attribute
+names outside the schema (``font``, ``toString``) or values not of their
+kind (``color: "red"``). Quill cannot render some of them and the browser's
+quill-delta reads others differently from the server.
+
+:func:`repair_change` is pure: it returns the change that brings content
+inside the schema, and nothing for content already inside:
+
+* an invalid value of a known format is removed with a ``null`` on a retain;
+* a run carrying an attribute name outside the schema is deleted and
+  inserted again without it (a ``null`` for an unknown name would itself be
+  refused, and ``__proto__`` is unsafe even as a removal); the document's
+  final newline is never rewritten, so an unknown name there stays;
+* an embed of an unknown type or with a refused value becomes a short text
+  placeholder, ``[formula removed]``; an image from an address that is a
+  valid link becomes the text ``[image]`` linking to it.
+
+The deep values are only ever inspected at their top level, so repairing
+never recurses into them.
+
+:func:`repair_loaded` applies that change when a worker loads a document
+(``Registry.acquire``), as a server change: one op authored by nobody
+(``user`` null), transformed, stored, acked and broadcast like any other.
+Every client and the op log stay consistent, and the previous content stays
+in the history (a named version or an older revision can still be viewed;
+restoring it is repaired the same way, ``realtime.restore``).
+
+Failure modes: the repair is best effort. If it is refused (larger than the
+change limits) or storage is down, it is logged and the document opens as
+stored; the next load tries again.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from realtime import protocol
+from realtime.ot import Delta, utf16_len
+from realtime.ot.schema import DEFAULT_POLICY, ContentPolicy, embed_problem, embeds, formats
+
+if TYPE_CHECKING:
+    from realtime.authority import Authority
+
+__all__ = ["repair_change", "repaired", "repair_loaded"]
+
+logger = logging.getLogger(__name__)
+
+#: How long a load waits for its repair to be stored.
+REPAIR_TIMEOUT = 10.0
+
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
+
+def _placeholder(name: Any) -> str:
+    """Return the text that stands for a removed embed."""
+    label = name if type(name) is str and _NAME.fullmatch(name) else "embed"
+    return f"[{label} removed]"
+
+
+def _split(attributes: Any) -> tuple[dict[str, Any], list[str], bool]:
+    """Sort attributes into (valid ones, known names to null, any unknown name)."""
+    kept: dict[str, Any] = {}
+    invalid: list[str] = []
+    unknown = False
+    if type(attributes) is not dict:
+        return kept, invalid, attributes is not None
+    for key, value in attributes.items():
+        spec = formats.get(key) if type(key) is str else None
+        if spec is None:
+            unknown = True
+        elif value is None or spec.check(value) is not None:
+            invalid.append(key)
+        else:
+            kept[key] = value
+    return kept, invalid, unknown
+
+
+def repair_change(content: list[dict[str, Any]], policy: ContentPolicy = DEFAULT_POLICY) -> Delta:
+    """Return the change that brings document ``content`` inside the schema.
+
+    The change is empty when the content is inside already. It passes
+    ``parse_change`` under ``policy`` and applies to ``content``.
+    """
+    change = Delta()
+    last = len(content) - 1
+    for index, op in enumerate(content):
+        value = op.get("insert")
+        attributes = op.get("attributes")
+        if type(value) is str:
+            length = utf16_len(value)
+            kept, invalid, unknown = _split(attributes)
+            if unknown and index == last and value.endswith("\n"):
+                # The final newline may not be deleted: rewrite the rest.
+                body = value[:-1]
+                if body:
+                    change.insert(body, kept or None)
+                    change.delete(utf16_len(body))
+                change.retain(1, {key: None for key in invalid} or None)
+            elif unknown:
+                change.insert(value, kept or None)
+                change.delete(length)
+            else:
+                change.retain(length, {key: None for key in invalid} or None)
+            continue
+        # An embed (or, in content nothing checked, anything else).
+        name, source = (next(iter(value.items())) if type(value) is dict and len(value) == 1
+                        else (None, None))
+        embed = embeds.get(name) if type(name) is str else None
+        if embed is not None and embed_problem(embed, source, policy) is None:
+            kept, invalid, unknown = _split(attributes)
+            if unknown:
+                change.insert({embed.name: source}, kept or None)
+                change.delete(1)
+            else:
+                change.retain(1, {key: None for key in invalid} or None)
+            continue
+        link = formats["link"].check(source) is None if name == "image" else False
+        if link:
+            change.insert("[image]", {"link": source})
+        else:
+            change.insert(_placeholder(name))
+        change.delete(1)
+    return change.chop()
+
+
+def repaired(content: list[dict[str, Any]], policy: ContentPolicy = DEFAULT_POLICY) -> list[dict[str, Any]]:
+    """Return ``content`` brought inside the schema (itself if inside already)."""
+    change = repair_change(content, policy)
+    if not change.ops:
+        return content
+    return list(Delta(content).compose(change).ops)
+
+
+async def repair_loaded(authority: Authority, policy: ContentPolicy) -> int | None:
+    """Submit the repair of a just-loaded document; return its revision.
+
+    Return None when the content is inside the schema already or the repair
+    was not stored (logged; the document opens as stored).
+    """
+    from realtime.restore import ServerSubscriber
+
+    loop = asyncio.get_running_loop()
+    change = await loop.run_in_executor(None, repair_change, authority.content(), policy)
+    if not change.ops:
+        return None
+    sub = ServerSubscriber(user_id=None, name="CollabDocs")
+    op_id = f"{secrets.token_hex(12)}:1"
+    sub.sent_rev = authority.head
+    sub.authored_rev = 0
+    outcome = sub.expect(op_id)
+    await authority.submit(sub, protocol.OpMessage(op_id=op_id, rev=authority.head,
+                                                   delta=change.ops))
+    try:
+        answer = await asyncio.wait_for(outcome, REPAIR_TIMEOUT)
+    except TimeoutError:
+        logger.warning("repair of %s was not stored in time", authority.public_id)
+        return None
+    if answer.get("type") != "ack":
+        logger.warning("repair of %s refused: %s %s", authority.public_id,
+                       answer.get("code"), answer.get("message"))
+        return None
+    logger.info("repaired legacy content of %s at revision %s", authority.public_id,
+                answer["rev"])
+    return int(answer["rev"])
