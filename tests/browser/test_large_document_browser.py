@@ -143,3 +143,26 @@ def test_typing_faster_than_the_rate_limit_shows_a_calm_notice_that_clears(
     assert _stored(alice["doc"])[1] == [{"insert": typed}]
     assert page.evaluate("() => document.getElementById('connection-status').textContent") \
         == "Connected · All changes saved"
+
+
+def test_a_change_past_the_document_limit_shows_the_servers_reason_and_the_text(
+    daphne_factory: Callable[..., Any], open_page: Callable[..., Any], alice: dict[str, Any]
+) -> None:
+    """``too_large``: the notice says what the server said and offers the text back."""
+    server = daphne_factory(COLLABDOCS_MAX_DOC_LENGTH="16")
+    page = open_page(server)
+    _wait_editable(page, server)
+    page.evaluate("() => window.collabdocs.quill.setSelection(0, 0)")
+    page.keyboard.type("0123456789abcdefghij", delay=20)
+    notice = page.locator(".cd-notice", has_text="The server said")
+    notice.wait_for(state="visible", timeout=15_000)
+    message = notice.inner_text()
+    assert "too large to save" in message
+    assert "more than the limit of 16" in message
+    unsaved = notice.locator("textarea.cd-unsaved")
+    assert unsaved.count() == 1
+    lost = unsaved.input_value()
+    assert lost and lost in "0123456789abcdefghij"
+    page.wait_for_function(SYNCED, timeout=30_000)
+    stored = _stored(alice["doc"])[1]
+    assert len(stored[0]["insert"]) <= 16
