@@ -7,6 +7,8 @@
 * With a rate limit of one op per second, typing quickly shows the calm
   "typing faster than the server accepts" notice, which goes away by itself
   once everything is saved.
+* Typing past the document limit shows the server's ``too_large`` reason
+  and the text that could not be saved.
 """
 from __future__ import annotations
 
