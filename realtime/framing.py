@@ -38,8 +38,8 @@ from realtime import protocol
 #: pieces the event loop writes without long pauses.
 MAX_PART_BYTES = 256 * 1024
 
-#: The smallest limit that always fits one code point (at most a 12-byte
-#: escape) plus the part frame's own keys.
+#: The smallest limit that always fits one code point (escaped, at most 6
+#: bytes) plus the part frame's own keys (about 50 bytes).
 MIN_PART_BYTES = 128
 
 _PART_PREFIX = '{"type":"part",'
@@ -116,6 +116,8 @@ class Reassembler:
             another frame between the parts of one frame. The socket's
             state is then unknown: drop it and reconnect.
         """
+        # The server writes every part with this exact prefix
+        # (protocol.part_frame), so other frames need no parsing here.
         if not text.startswith(_PART_PREFIX):
             if self._pieces:
                 self._pieces = []
