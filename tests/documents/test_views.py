@@ -133,6 +133,10 @@ def test_document_page_carries_the_editor_contract(world: World, login: Callable
         "data-route-url": f"/api/docs/{uid}/route",
         "data-user-id": str(world.editor.pk),
         "data-user-name": "editor",
+        # The embed policy the editor keeps pastes inside (collabdocs/csp.py).
+        "data-video-hosts": "",
+        "data-image-data-max-bytes": "262144",
+        "data-image-path-prefix": "/media/",
     }
     body = response.content.decode()
     for element in (
