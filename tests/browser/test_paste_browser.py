@@ -143,3 +143,30 @@ def test_content_made_another_way_is_cleaned_before_it_is_sent(editor: dict[str,
         "font", "size", "script", "formula", "direction"].filter(
         (name) => window.collabdocs.quill.scroll.query(name) !== null)""")
     assert registered == ["header", "bold", "link", "image", "video", "list"]
+
+
+PASTE_FILE = """([size]) => {
+  const bytes = new Uint8Array(size);
+  bytes.set([0x89, 0x50, 0x4e, 0x47]);
+  const data = new DataTransfer();
+  data.items.add(new File([bytes], "picture.png", {type: "image/png"}));
+  const quill = window.collabdocs.quill;
+  quill.focus();
+  quill.setSelection(0, 0, "user");
+  quill.root.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true}));
+}"""
+
+
+def test_pasted_image_files_over_the_limit_are_left_out(editor: dict[str, Any]) -> None:
+    """An image file is read into a data: URL only when it fits the limit."""
+    page, document = editor["page"], editor["doc"]
+    page.evaluate(PASTE_FILE, [IMAGE_DATA_MAX_BYTES])  # base64 makes it larger than the limit
+    page.wait_for_selector(NOTICE, timeout=10_000)
+    assert "left out" in page.inner_text(NOTICE)
+    page.evaluate(PASTE_FILE, [100])
+    page.wait_for_function("() => window.collabdocs.quill.getContents().ops.some((op) => op.insert.image)",
+                           timeout=10_000)
+    quill, stored = _settled(page, document)
+    assert stored == quill
+    images = [op["insert"]["image"] for op in stored if isinstance(op["insert"], dict)]
+    assert len(images) == 1 and images[0].startswith("data:image/png;base64,")
