@@ -421,7 +421,13 @@ def link_set_mode(
     regenerate: bool = False,
     link_token: str | None = None,
 ) -> Document:
-    """Set who may open the document by its link; ``regenerate`` voids old links."""
+    """Set who may open the document by its link; ``regenerate`` voids old links.
+
+    Turning the link off, or on again, also makes a new token: a link that
+    was turned off stays dead for everyone who had opened it (their sessions
+    remember the old token), instead of coming back with the next "on".
+    Switching between view and edit keeps the token.
+    """
     _sharer(document, actor, link_token)
     try:
         mode = LinkMode(mode)
@@ -430,6 +436,8 @@ def link_set_mode(
     document = _locked(document)
     fields = []
     if document.link_mode != mode:
+        # Off -> on also rotates, for rows turned off before off rotated.
+        regenerate = regenerate or LinkMode.OFF in (document.link_mode, mode)
         document.link_mode = mode
         fields.append("link_mode")
     if regenerate:

@@ -6,6 +6,7 @@ was (``sharing_state`` before and after).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, Callable
 
@@ -14,6 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import reverse
 from guardian.models import GroupObjectPermission, UserObjectPermission
+from websockets.exceptions import ConnectionClosed
 
 from documents.links import SESSION_KEY
 from documents.models import Document, LinkMode
@@ -333,3 +335,109 @@ def test_a_token_of_a_link_that_is_off_is_refused(world: World, login: Callable[
     )
     assert response.status_code == 404 and "This link doesn’t work" in response.content.decode()
     assert SESSION_KEY not in client.session
+
+
+# Turning the link off and on ------------------------------------------------
+
+
+def open_link(client: Client, doc: Document, token: str) -> int:
+    """Open the link; return 302 (on to the page, token remembered) or 404."""
+    url = reverse("documents:detail", args=[doc.public_id])
+    response = client.get(url + f"?key={token}")
+    assert response.status_code == 404 or response["Location"] == url
+    return response.status_code
+
+
+def test_a_link_turned_off_and_on_again_does_not_come_back(
+    world: World, login: Callable[..., Client]
+) -> None:
+    owner, stranger = login("owner"), login("stranger")
+    post(owner, world.doc, "share_link", {"mode": "view"})
+    old = world.refresh().link_token
+    assert open_link(stranger, world.doc, old) == 302
+    detail = reverse("documents:detail", args=[world.doc.public_id])
+    assert stranger.get(detail).status_code == 200  # remembered in the session
+
+    post(owner, world.doc, "share_link", {"mode": "off"})
+    off_token = world.refresh().link_token
+    response = post(owner, world.doc, "share_link", {"mode": "view"})
+    new = world.refresh().link_token
+    assert len({old, off_token, new}) == 3
+    assert response.json()["share"]["link"]["url"].endswith(f"?key={new}")
+    # The person who had opened the old link lost it, by session and by key.
+    assert stranger.get(detail).status_code == 404
+    assert open_link(stranger, world.doc, old) == 404
+    assert open_link(login("viewer"), world.doc, old) == 302  # a share still works
+    assert open_link(stranger, world.doc, new) == 302
+
+
+def test_switching_between_view_and_edit_keeps_the_link(
+    world: World, login: Callable[..., Client]
+) -> None:
+    owner = login("owner")
+    post(owner, world.doc, "share_link", {"mode": "view"})
+    token = world.refresh().link_token
+    post(owner, world.doc, "share_link", {"mode": "edit"})
+    post(owner, world.doc, "share_link", {"mode": "view"})
+    assert world.refresh().link_token == token
+    assert open_link(login("stranger"), world.doc, token) == 302
+
+
+def test_a_link_turned_off_before_rotation_existed_gets_a_new_token_when_on(
+    world: World, login: Callable[..., Client]
+) -> None:
+    # Rows switched off by older code kept their token: "on" must still rotate.
+    token = world.refresh().link_token
+    assert world.doc.link_mode == LinkMode.OFF
+    post(login("owner"), world.doc, "share_link", {"mode": "edit"})
+    assert world.refresh().link_token != token
+    assert open_link(login("stranger"), world.doc, token) == 404
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+async def test_an_open_socket_of_the_old_link_is_closed_when_the_link_is_turned_off(
+    live_daphne: Any,
+) -> None:
+    from django.contrib.sessions.backends.db import SessionStore
+    from websockets.asyncio.client import connect
+
+    from tests.realtime.conftest import create_document, create_user, db, session_cookie
+    from tests.realtime.test_restore_live import http_post
+
+    def setup() -> tuple[str, str, str]:
+        owner, stranger = create_user("linkowner"), create_user("linkstranger")
+        document = create_document(owner)
+        Document.objects.filter(pk=document.pk).update(link_mode=LinkMode.EDIT)
+        doc_id = str(document.public_id)
+        cookie = session_cookie(stranger)
+        # The stranger opened the edit link: their session remembers its token.
+        session = SessionStore(session_key=cookie.split("=", 1)[1])
+        session[SESSION_KEY] = {doc_id: document.link_token}
+        session.save()
+        return doc_id, session_cookie(owner), cookie
+
+    doc_id, owner_cookie, cookie = await db(setup)
+    base = live_daphne.url
+    url = f"{live_daphne.ws_url}/ws/docs/{doc_id}/"
+    async with connect(url, origin=base, additional_headers={"Cookie": cookie}) as ws:
+        hello = json.loads(await ws.recv())
+        assert hello["type"] == "hello" and hello["can_edit"] is True, hello
+        status, _ = await asyncio.to_thread(
+            http_post, base, f"/api/docs/{doc_id}/share/link", owner_cookie,
+            {"mode": "off"})
+        assert status == 200
+        frames = []
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                frames.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403, frames
+        assert any(f.get("code") == "denied" for f in frames), frames
+    # Turned on again, the remembered token is still dead: the handshake is refused.
+    status, _ = await asyncio.to_thread(
+        http_post, base, f"/api/docs/{doc_id}/share/link", owner_cookie,
+        {"mode": "edit"})
+    assert status == 200
+    async with connect(url, origin=base, additional_headers={"Cookie": cookie}) as ws:
+        error = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert (error["type"], error["code"]) == ("error", "denied"), error
