@@ -18,7 +18,7 @@ from enum import IntEnum
 from functools import partial
 from typing import Any
 
-from documents.deepjson import DeepJSONEncoder
+from documents.deepjson import DeepJSONEncoder, call_deep
 from realtime.exceptions import BadMessage
 
 PROTOCOL_VERSION = 1
@@ -135,9 +135,13 @@ def parse_client_frame(text: str) -> ClientMessage:
         a well-formed op id, that id as the second argument.
     """
     try:
-        data = _loads(text)
-    except (ValueError, RecursionError):
+        # call_deep: a change nested deeper than this stack allows is still
+        # read, so that parse_change can refuse it as bad_op naming the op.
+        data = call_deep(_loads, text)
+    except ValueError:
         raise BadMessage("the frame is not JSON") from None
+    except RecursionError:
+        raise BadMessage("the frame is nested too deeply") from None
     if not isinstance(data, dict):
         raise BadMessage("the frame is not a JSON object")
     kind = data.get("type")
