@@ -3,6 +3,12 @@
 Shows the live workers from ZooKeeper with their open documents and
 sockets, each one's share of the ring, and, for a document id typed in,
 which worker owns it, which has it open and who holds its lock.
+
+Titles are private: a staff member sees the title of a document only when
+they may view it (their own, shared with them or their groups, or every
+document with the global ``documents.view_document`` permission, which
+superusers hold); any other document is shown by its id alone, on the
+worker lists and in a lookup alike.
 """
 from __future__ import annotations
 
@@ -12,11 +18,12 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
-from documents.models import Document
-from routing.status import cluster_status, document_route
+from routing.status import cluster_status, document_route, document_titles
 
 #: Open documents listed per worker.
 DOCS_PER_WORKER = 50
+#: What stands for a title the staff member may not read (or a deleted one).
+HIDDEN = "–"
 
 
 def cluster_view(request: HttpRequest) -> TemplateResponse:
@@ -35,16 +42,12 @@ def cluster_view(request: HttpRequest) -> TemplateResponse:
     wanted = {key for w in status.workers for key in list(w.docs)[:DOCS_PER_WORKER]}
     if lookup is not None:
         wanted.add(str(lookup.public_id))
-    titles = {
-        str(public_id): title
-        for public_id, title in Document.objects.filter(public_id__in=wanted)
-        .values_list("public_id", "title")
-    }
+    titles = document_titles(user=request.user, public_ids=wanted)
     workers = [
         {
             "status": w,
             "share_percent": round(100 * w.share, 1),
-            "docs": [(doc, sockets, titles.get(doc, "(deleted)"))
+            "docs": [(doc, sockets, titles.get(doc, HIDDEN))
                      for doc, sockets in list(w.docs.items())[:DOCS_PER_WORKER]],
             "more": max(0, (w.documents or len(w.docs)) - DOCS_PER_WORKER),
         }
@@ -57,7 +60,7 @@ def cluster_view(request: HttpRequest) -> TemplateResponse:
         "workers": workers,
         "query": query,
         "lookup": lookup,
-        "lookup_title": titles.get(str(lookup.public_id)) if lookup else None,
+        "lookup_title": titles.get(str(lookup.public_id), HIDDEN) if lookup else None,
         "lookup_error": lookup_error,
     }
     return TemplateResponse(request, "admin/routing/cluster.html", context)

@@ -5,7 +5,8 @@ znode holds its URL and start time, and the stats it publishes every
 ``COLLABDOCS["WORKER_STATS_SECONDS"]`` (open documents with their socket
 counts, see :meth:`routing.worker.Worker.stats`). In a ``runworker``
 process the worker's own ZooKeeper client is used; elsewhere (``runserver``
-with ``ZOOKEEPER_HOSTS``) a short-lived one.
+with ``ZOOKEEPER_HOSTS``) a short-lived one. Titles are given only for
+documents the staff member may view (:func:`document_titles`).
 
 Blocking: call from synchronous code (views run in threads).
 """
@@ -13,11 +14,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.db.models import Q
 from kazoo.client import KazooClient
 from kazoo.exceptions import KazooException, NoNodeError
 
@@ -27,6 +30,9 @@ from routing.membership import parse_worker_data
 from routing.ownership import document_key, get_ownership
 from routing.paths import lock_path, worker_path, workers_path
 from routing.ring import HashRing
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +164,41 @@ def document_route(status: ClusterStatus, public_id: uuid.UUID) -> DocumentRoute
     except (ZooKeeperUnavailable, KazooException) as exc:
         logger.warning("reading the lock of %s: %s", public_id, exc)
     return DocumentRoute(public_id, owner, urls.get(owner) if owner else None, open_on, holders)
+
+
+def document_titles(
+    *, user: AbstractBaseUser | AnonymousUser, public_ids: Iterable[str]
+) -> dict[str, str]:
+    """Return ``{public_id: title}`` of those documents ``user`` may view.
+
+    A document the user may not view (or that does not exist) is left out:
+    being staff gives no right to read titles. Holding the global
+    ``documents.view_document`` permission (superusers do) shows them all;
+    otherwise the user's own documents and those shared with them or their
+    groups, outside the trash, as ``documents.selectors`` decides for pages.
+    """
+    from guardian.shortcuts import get_objects_for_user
+
+    from documents.models import Document
+    from documents.roles import EDIT, VIEW
+
+    ids = set()
+    for public_id in public_ids:
+        try:
+            ids.add(uuid.UUID(str(public_id)))
+        except ValueError:
+            continue
+    if not ids or not user.is_authenticated or not user.is_active:
+        return {}
+    candidates = Document.objects.filter(public_id__in=ids)
+    if not user.has_perm(f"documents.{VIEW}"):
+        shared = get_objects_for_user(
+            user, [f"documents.{VIEW}", f"documents.{EDIT}"],
+            klass=candidates.filter(trashed_at__isnull=True),
+            any_perm=True, with_superuser=False, accept_global_perms=False,
+        )
+        candidates = candidates.filter(Q(owner=user) | Q(pk__in=shared.values("pk")))
+    return {str(public_id): title for public_id, title in candidates.values_list("public_id", "title")}
 
 
 def _lock_holders(client: KazooClient, public_id: uuid.UUID) -> list[str]:

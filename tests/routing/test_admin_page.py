@@ -18,7 +18,11 @@ URL = "/admin/cluster/"
 
 @pytest.fixture
 def staff(client):  # type: ignore[no-untyped-def]
+    """Sign in staff who may view documents (titles need it, see below)."""
+    from django.contrib.auth.models import Permission
+
     user = create_user("operator", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_document"))
     client.force_login(user)
     return client
 
@@ -93,3 +97,51 @@ def test_zookeeper_away_is_shown_not_raised(staff, settings):
     response = staff.get(URL)
     assert response.status_code == 200
     assert "ZooKeeper: could not reach ZooKeeper" in response.content.decode()
+
+
+def publish(client: KazooClient, root: str, worker_id: str, port: int, docs: dict[str, int]) -> None:
+    data = {"url": f"http://127.0.0.1:{port}", "started": "2026-01-01T00:00:00+00:00",
+            "pid": port, "host": "box", "serving": True, "documents": len(docs),
+            "sockets": sum(docs.values()), "docs": docs, "updated": "now"}
+    client.create(f"{root}/workers/{worker_id}", json.dumps(data).encode(),
+                  ephemeral=True, makepath=True)
+
+
+@pytest.mark.zookeeper
+def test_staff_read_only_the_titles_of_documents_they_may_view(
+        client, settings, zookeeper_server):
+    from django.contrib.auth.models import Permission
+    from guardian.shortcuts import assign_perm
+
+    root = f"/admin-titles-{uuid.uuid4().hex[:8]}"
+    settings.ZOOKEEPER_HOSTS = zookeeper_server.extra["hosts"]
+    settings.ZOOKEEPER_ROOT = root
+    operator = create_user("plainstaff", is_staff=True)
+    private = create_document(create_user("alice"), title="Secret merger plan")
+    shared = create_document(create_user("bob"), title="Shared roadmap")
+    mine = create_document(operator, title="Operator notes")
+    assign_perm("documents.view_document", operator, shared)
+    ids = {doc.title: str(doc.public_id) for doc in (private, shared, mine)}
+    zk_client: KazooClient = start_client(hosts=settings.ZOOKEEPER_HOSTS, timeout=2)
+    try:
+        publish(zk_client, root, "w1", 8001, {ids[title]: 1 for title in ids})
+        client.force_login(operator)
+        page = client.get(URL).content.decode()
+        assert all(doc_id in page for doc_id in ids.values())  # ids are shown
+        assert "Shared roadmap" in page and "Operator notes" in page
+        assert "Secret merger plan" not in page
+        looked_up = client.get(URL, {"doc": ids["Secret merger plan"]}).content.decode()
+        assert ids["Secret merger plan"] in looked_up
+        assert "Secret merger plan" not in looked_up
+        assert "Shared roadmap" in client.get(URL, {"doc": ids["Shared roadmap"]}).content.decode()
+
+        # The model-wide view permission (the admin's own) shows every title.
+        auditor = create_user("auditor", is_staff=True)
+        auditor.user_permissions.add(Permission.objects.get(codename="view_document"))
+        client.force_login(auditor)
+        assert "Secret merger plan" in client.get(URL).content.decode()
+        client.force_login(create_user("root", is_staff=True, is_superuser=True))
+        assert "Secret merger plan" in client.get(
+            URL, {"doc": ids["Secret merger plan"]}).content.decode()
+    finally:
+        stop_client(zk_client)
