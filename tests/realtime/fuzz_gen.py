@@ -21,12 +21,12 @@ from __future__ import annotations
 import json
 import random
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from realtime.ot import Delta, DocumentText
-from tests.realtime.client import boundaries
 
 SCHEMA: dict[str, Any] = json.loads(
     (Path(__file__).resolve().parents[2] / "realtime" / "ot" / "schema.json").read_text()
@@ -93,13 +93,29 @@ def image_embed(rng: random.Random) -> tuple[dict[str, str], dict[str, Any] | No
     return embed, (valid_attributes(names, rng) if rng.random() < 0.5 else None)
 
 
-def _utf16(text: str) -> list[int]:
-    """Return the UTF-16 index of each character of ``text``."""
-    out, pos = [], 0
-    for char in text:
-        out.append(pos)
-        pos += 2 if ord(char) > 0xFFFF else 1
-    return out
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+#: Past this length deletes get longer, so the document settles around it.
+SETTLE_LENGTH = 1500
+
+
+class _Units:
+    """UTF-16 positions of a document's text, without a loop over every character."""
+
+    def __init__(self, doc: DocumentText) -> None:
+        self.text = doc.text()
+        # Character index of each astral character; its pair's middle is
+        # at that index + the astral characters before it + 1.
+        self.astral = [m.start() for m in _ASTRAL.finditer(self.text)]
+        self.inside = {index + n + 1 for n, index in enumerate(self.astral)}
+
+    def unit(self, index: int) -> int:
+        """Return the UTF-16 position of character ``index``."""
+        return index + bisect_left(self.astral, index)
+
+    def point(self, rng: random.Random, lo: int, hi: int) -> int:
+        """Return a random position in ``lo..hi`` that is not inside a pair."""
+        pos = rng.randint(lo, hi)
+        return pos - 1 if pos in self.inside else pos
 
 
 def valid_change(doc: DocumentText, rng: random.Random) -> Delta:
@@ -109,18 +125,23 @@ def valid_change(doc: DocumentText, rng: random.Random) -> Delta:
     retained one at a time), embed attributes only on images; never the
     final newline deleted, never a surrogate pair split.
     """
-    points = boundaries(doc)
+    units = _Units(doc)
     last = doc.length - 1  # the final "\n"
-    inner = [p for p in points if p <= last]
     roll = rng.random()
 
     def at(pos: int) -> Delta:
         return Delta().retain(pos) if pos else Delta()
 
-    # Inserts outweigh deletes so the document grows to some size (a few
-    # thousand code units over a run): longer ranges, more runs, emoji.
-    if roll < 0.55 or len(inner) < 3:
-        pos = rng.choice(inner)
+    def span(most: int) -> tuple[int, int]:
+        start = units.point(rng, 0, last - 1)
+        end = min(last, start + rng.randint(1, most))
+        # Inside a pair: step past it (its low half is before ``last``).
+        return start, end + 1 if end in units.inside else end
+
+    # Inserts outweigh deletes until the document has some size (longer
+    # ranges, more runs, emoji); past SETTLE_LENGTH deletes grow.
+    if roll < 0.55 or last < 4:
+        pos = units.point(rng, 0, last)
         pick = rng.random()
         if pick < 0.04:
             embed, attributes = image_embed(rng)
@@ -131,21 +152,13 @@ def valid_change(doc: DocumentText, rng: random.Random) -> Delta:
         attributes = valid_attributes(INLINE, rng) if rng.random() < 0.3 else None
         return at(pos).insert(rng.choice(TEXTS), attributes)
     if roll < 0.72:
-        start, end = sorted(rng.sample(inner, 2))
-        while end - start > 6:
-            end = inner[inner.index(end) - 1]
-        return at(start).delete(end - start) if end > start else at(start).insert("z")
-    text = doc.text()
-    units = _utf16(text)
-    newlines = [units[i] for i, char in enumerate(text) if char == "\n"]
-    if roll < 0.82 and newlines:
-        pos = rng.choice(newlines)
+        start, end = span(6 if last < SETTLE_LENGTH else 60)
+        return at(start).delete(end - start)
+    newlines = [m.start() for m in re.finditer("\n", units.text)]
+    if roll < 0.82:
+        pos = units.unit(rng.choice(newlines))
         return at(pos).retain(1, valid_attributes(BLOCK, rng, nulls=True))
-    start, end = sorted(rng.sample(inner, 2))
-    while end - start > 20:
-        end = inner[inner.index(end) - 1]
-    if end <= start:
-        return at(start).insert("f")
+    start, end = span(20)
     return at(start).retain(end - start, valid_attributes(INLINE, rng, nulls=True))
 
 
@@ -340,9 +353,7 @@ class BadFrames:
         return self._op("plain retain past the end", rev, [{"retain": length + 3}], EITHER)
 
     def surrogate_split(self, doc: DocumentText, rev: int) -> Frame:
-        text = doc.text()
-        units = _utf16(text)
-        inside = [units[i] + 1 for i, char in enumerate(text) if ord(char) > 0xFFFF]
+        inside = sorted(_Units(doc).inside)
         if not inside:
             return self.unknown_attribute(doc, rev)
         pos = self.rng.choice(inside)

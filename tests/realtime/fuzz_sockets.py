@@ -3,10 +3,11 @@
 :class:`RawSocket` sends frames a real client never would and keeps, per
 socket, every ``ack`` and ``error`` it was sent, so the test can check that
 each frame got exactly one answer and that nothing it meant as invalid was
-acked. It does not track the document (an acked op's delta as applied is
-not in its ack): frames that need the document are built on a snapshot of
-a :class:`CountingClient`, which does track it through the project's
-OT client.
+acked. A socket that never has an op acked (a viewer's) can also *mirror* the
+document: it gets every op as a broadcast, in order, and applies it, so
+its copy is exact at ``mirror_rev`` and close to the head. Frames that need
+the document are built on that copy. (A socket whose ops are acked cannot:
+an ack does not carry the delta as applied.)
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import json
 from collections import Counter
 from typing import Any
 
-from tests.realtime.client import WSClient
+from realtime.ot import Delta, DocumentText
+from tests.realtime.client import ProtocolViolation, WSClient
 from tests.realtime.fuzz_gen import Frame
 
 ORIGIN = "http://127.0.0.1"
@@ -36,7 +38,7 @@ class CountingClient(WSClient):
 class RawSocket:
     """One socket that sends raw frames and records the answers it gets."""
 
-    def __init__(self, base: str, doc_id: str, cookie: str, name: str) -> None:
+    def __init__(self, base: str, doc_id: str, cookie: str, name: str, *, mirror: bool = False) -> None:
         self.url = f"{base}/ws/docs/{doc_id}/"
         self.cookie = cookie
         self.name = name
@@ -53,6 +55,10 @@ class RawSocket:
         #: The highest revision seen in an op or ack.
         self.head_seen = 0
         self.closed_with: int | None = None
+        self.mirror: DocumentText | None = None
+        self.mirror_rev = 0
+        self._mirrors = mirror
+        self.violation: str | None = None
         self._own_ids: set[str] = set()
         #: The last frames sent, for the report of a frame left unanswered.
         self.recent: list[str] = []
@@ -68,6 +74,9 @@ class RawSocket:
         self.hello = json.loads(await asyncio.wait_for(self.ws.recv(), 20))
         assert self.hello["type"] == "hello", self.hello
         self.head_seen = self.hello["rev"]
+        if self._mirrors:
+            self.mirror = DocumentText.from_ops(self.hello["content"])
+            self.mirror_rev = self.hello["rev"]
         self._reader = asyncio.get_running_loop().create_task(self._read())
         return self.hello
 
@@ -78,6 +87,8 @@ class RawSocket:
                 for item in msg["messages"] if msg.get("type") == "batch" else [msg]:
                     self._take(item)
                 self._changed.set()
+        except ProtocolViolation as exc:
+            self.violation = str(exc)
         except Exception:  # noqa: BLE001 - recorded below
             pass
         self.closed_with = self.ws.close_code if self.ws.close_code is not None else -1
@@ -87,6 +98,13 @@ class RawSocket:
         kind = msg.get("type")
         if kind in ("op", "ack"):
             self.head_seen = max(self.head_seen, msg["rev"])
+        if kind == "op" and self.mirror is not None:
+            if msg["rev"] != self.mirror_rev + 1:
+                raise ProtocolViolation(f"{self.name}: op r{msg['rev']} after r{self.mirror_rev}")
+            self.mirror.apply(Delta(msg["delta"]))
+            self.mirror_rev = msg["rev"]
+        elif kind == "ack" and self.mirror is not None:
+            raise ProtocolViolation(f"{self.name}: a mirroring socket was acked {msg}")
         if kind == "ack":
             self.acks.setdefault(msg["id"], []).append(msg["rev"])
             if msg["id"] in self._own_ids:

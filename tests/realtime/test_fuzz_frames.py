@@ -10,7 +10,9 @@ Sockets, all at once:
   (:mod:`tests.realtime.fuzz_gen`), stale revisions, other people's op ids,
   and valid changes at old revisions that the server must transform;
 * a socket of the owner resends the owner's acked op ids (and bad frames);
-* a viewer's socket sends ops (forbidden) and presence, good and bad.
+* a viewer's socket sends ops (forbidden) and presence, good and bad; it
+  mirrors the document from the broadcasts, and the bad frames of the
+  others are built on its copy (near the head, so within the window).
 
 Afterwards: every frame that expects an answer got exactly one; nothing
 meant as invalid was acked or stored; every ack is stored at its revision,
@@ -21,7 +23,8 @@ traceback. Then, with nobody else editing, the two position rules that
 depend on the base revision (a plain retain past the end, a boundary inside
 a surrogate pair) are checked at the head, where they must be refused.
 
-``FUZZ_SEED`` replays a run (the seed is printed); ``FUZZ_FRAMES`` changes the
+``FUZZ_SEED`` replays a run's choices (the seed is printed; the
+interleaving of the sockets still depends on timing); ``FUZZ_FRAMES`` changes the
 count (default 20,000). The server runs with a high op rate limit (50 ops/s
 per socket would take minutes), a 200-op window so stale revisions are
 reachable, and compaction off so every revision stays in the op table.
@@ -104,7 +107,8 @@ def _get(url: str, cookie: str) -> tuple[int, bytes]:
 class Fuzz:
     """The shared state of one run: sockets, expectations, the frame count."""
 
-    def __init__(self, seed: int, trackers: list[CountingClient], raws: dict[str, RawSocket]) -> None:
+    def __init__(self, seed: int, trackers: list[CountingClient], raws: dict[str, RawSocket],
+                 mirror: RawSocket) -> None:
         self.seed = seed
         self.trackers = trackers
         self.raws = raws
@@ -118,9 +122,8 @@ class Fuzz:
         self.resent: dict[str, tuple[str, int]] = {}
         self.either = 0
         self.drops = Counter[int]()
-        first = trackers[0].ot
-        assert first.synchronized and first.doc is not None
-        self._snapshot: tuple[DocumentText, int] = (first.doc.copy(), first.rev)
+        self.mirror = mirror
+        self._snapshot: tuple[DocumentText, int] | None = None
 
     def total(self) -> int:
         """Return the frames sent so far by every socket."""
@@ -140,14 +143,12 @@ class Fuzz:
         while self.more() and sum(r.sent for r in self.raws.values()) > RAW_SHARE * self.total():
             await asyncio.sleep(0.002)
 
-    def snapshot(self, rng: random.Random) -> tuple[DocumentText, int]:
-        """Return a synchronized tracker's document and revision (a copy)."""
-        for tracker in rng.sample(self.trackers, len(self.trackers)):
-            ot = tracker.ot
-            if ot.synchronized and ot.doc is not None:
-                if self._snapshot is None or self._snapshot[1] != ot.rev:
-                    self._snapshot = (ot.doc.copy(), ot.rev)
-                break
+    def snapshot(self) -> tuple[DocumentText, int]:
+        """Return the mirroring socket's document and revision (a copy, near the head)."""
+        mirror = self.mirror
+        assert mirror.mirror is not None
+        if self._snapshot is None or self._snapshot[1] != mirror.mirror_rev:
+            self._snapshot = (mirror.mirror.copy(), mirror.mirror_rev)
         return self._snapshot
 
     async def send(self, raw: RawSocket, frame: Frame) -> None:
@@ -195,7 +196,7 @@ async def drive_mallory(run: Fuzz, raw: RawSocket, rng: random.Random) -> None:
     while run.more():
         await run.pace()
         await raw.wait_below(WINDOW)
-        doc, rev = run.snapshot(rng)
+        doc, rev = run.snapshot()
         roll = rng.random()
         if roll < 0.08:
             op_id = bad.next_id()
@@ -239,7 +240,7 @@ async def drive_owner_raw(run: Fuzz, raw: RawSocket, owners: list[CountingClient
             text = op_text(op_id, max(0, first - 1), [{"insert": "twice?"}])
             await raw.send(Frame("resend", text, None, "resend"))
         else:
-            doc, rev = run.snapshot(rng)
+            doc, rev = run.snapshot()
             await run.send(raw, bad.make(doc, rev))
 
 
@@ -249,7 +250,7 @@ async def drive_viewer(run: Fuzz, raw: RawSocket, rng: random.Random) -> None:
     while run.more():
         await run.pace()
         await raw.wait_below(WINDOW)
-        doc, rev = run.snapshot(rng)
+        doc, rev = run.snapshot()
         roll = rng.random()
         if roll < 0.4:
             op_id = bad.next_id()
@@ -284,12 +285,12 @@ async def test_twenty_thousand_random_frames_leave_the_document_whole(daphne_fac
         "mallory1": RawSocket(server.ws_url, doc_id, mallory, "mallory1"),
         "mallory2": RawSocket(server.ws_url, doc_id, mallory, "mallory2"),
         "ownerraw": RawSocket(server.ws_url, doc_id, cookies["owner"], "ownerraw"),
-        "viewer": RawSocket(server.ws_url, doc_id, cookies["viewer"], "viewer"),
+        "viewer": RawSocket(server.ws_url, doc_id, cookies["viewer"], "viewer", mirror=True),
     }
     for raw in raws.values():
         await raw.open()
     assert raws["viewer"].hello["can_edit"] is False
-    run = Fuzz(seed, trackers, raws)
+    run = Fuzz(seed, trackers, raws, raws["viewer"])
 
     # A few frames over the frame limit (and under daphne's own 1 MiB).
     big = BadFrames("bigframes" + "b" * 16, rng)
@@ -328,6 +329,7 @@ async def test_twenty_thousand_random_frames_leave_the_document_whole(daphne_fac
 
     # Nothing closed; exactly one answer per frame that expects one.
     for raw in raws.values():
+        assert raw.violation is None, f"{raw.violation} (seed={seed})"
         assert raw.closed_with is None, f"{raw.name} closed with {raw.closed_with} (seed={seed})"
         assert raw.answers == raw.sent, (raw.name, raw.answers, raw.sent, seed)
 
@@ -365,6 +367,9 @@ async def test_twenty_thousand_random_frames_leave_the_document_whole(daphne_fac
     _, content = await db(stored_content, doc_id)
     for tracker in trackers:
         assert tracker.ot.content() == content, f"tracker {trackers.index(tracker)} diverged (seed={seed})"
+    mirror = raws["viewer"]
+    await mirror.wait(lambda: mirror.mirror_rev == head, 30)
+    assert mirror.mirror.to_ops() == content, f"the viewer's mirror diverged (seed={seed})"
 
     await _quiet_checks(run, trackers[0], raws["ownerraw"], seed)
 
