@@ -300,3 +300,61 @@ def any_delta(rng: random.Random, max_ops: int = 6) -> Delta:
         else:
             ops.append({"delete": rng.randint(1, 5)})
     return Delta(ops)
+
+
+# Schema edge values: for the differential and storage tests --------------------
+
+#: Counts at the edges of what quill-delta in a browser counts exactly.
+EDGE_COUNTS = [1, 2, 3, 2**31 - 1, 2**31, 2**32 + 1, 2**52, 2**53 - 2**20]
+#: Values at the edges of each kind, by format name (all accepted).
+EDGE_VALUES: dict[str, list[Any]] = {
+    "link": ["https://example.com/" + "a" * 2000, "mailto:" + "é" * 40, "HTTPS://X.EXAMPLE"],
+    "alt": ["x" * 500, "😀" * 250, ""],
+    "width": ["1", "9999", "9999px", "1%"],
+    "height": ["9999%"],
+    "color": ["#FFFFFF", "#abcdef"],
+}
+
+
+def schema_attributes(rng: random.Random, *, nulls: bool) -> dict[str, Any] | None:
+    """Return attributes over every format name, edge values included."""
+    if rng.random() < 0.3:
+        return None
+    out: dict[str, Any] = {}
+    for key in rng.sample(sorted(ATTR_VALUES), rng.randint(1, 6)):
+        if nulls and rng.random() < 0.25:
+            out[key] = None
+        else:
+            out[key] = rng.choice(ATTR_VALUES[key] + EDGE_VALUES.get(key, []))
+    return out
+
+
+def schema_change(rng: random.Random, *, max_ops: int = 8, budget: int = 2**53 - 10_000) -> Delta:
+    """Return a random change that ``parse_change`` accepts, edge values included.
+
+    Counts add up to at most ``budget`` (below 2^53), so that sums of two
+    such changes' inserts and counts stay exact in JavaScript.
+    """
+    ops: list[dict[str, Any]] = []
+    left = budget
+    for _ in range(rng.randint(0, max_ops)):
+        kind = rng.random()
+        if kind < 0.4:
+            ops.append(_insert_op(rng) if rng.random() < 0.5 else {
+                "insert": rng.choice(EMBEDS) if rng.random() < 0.3 else text(rng, 3),
+                **({"attributes": a} if (a := schema_attributes(rng, nulls=False)) else {}),
+            })
+            continue
+        count = min(left, rng.choice(EDGE_COUNTS) if rng.random() < 0.3 else rng.randint(1, 9))
+        if count <= 0:
+            break
+        left -= count
+        if kind < 0.75:
+            op: dict[str, Any] = {"retain": count}
+            attrs = schema_attributes(rng, nulls=True)
+            if attrs:
+                op["attributes"] = attrs
+            ops.append(op)
+        else:
+            ops.append({"delete": count})
+    return Delta(ops)
