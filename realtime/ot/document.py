@@ -76,13 +76,35 @@ def _chunks(units: str) -> list[str]:
     return out
 
 
-def _split(pieces: list[Piece], offset: int) -> int:
+def _split(
+    pieces: list[Piece], offset: int, total: int | None = None, index: int = 0, acc: int = 0
+) -> int:
     """Make a piece start at ``offset`` and return its index.
 
-    Return ``len(pieces)`` when ``offset`` is the end of the block.
+    Return ``len(pieces)`` when ``offset`` is the end of the block. The walk
+    starts at piece ``index``, which starts at ``acc`` (a caller that just
+    split before ``offset`` passes that point); given the block's ``total``
+    length, an offset in its second half is found walking from the end.
+    Both halve the work of a change of many small formats, which splits
+    the same block thousands of times.
     """
-    acc = 0
-    for index, (content, attributes) in enumerate(pieces):
+    if total is not None and index == 0 and offset * 2 > total:
+        if offset == total:
+            return len(pieces)
+        end = total
+        for back in range(len(pieces) - 1, -1, -1):
+            content, attributes = pieces[back]
+            begin = end - len(content)
+            if offset == begin:
+                return back
+            if offset > begin:
+                cut = offset - begin
+                pieces[back : back + 1] = [(content[:cut], attributes), (content[cut:], attributes)]
+                return back + 1
+            end = begin
+    count = len(pieces)
+    while index < count:
+        content, attributes = pieces[index]
         if offset == acc:
             return index
         length = len(content)
@@ -94,7 +116,8 @@ def _split(pieces: list[Piece], offset: int) -> int:
             ]
             return index + 1
         acc += length
-    return len(pieces)
+        index += 1
+    return count
 
 
 def _mergeable(left: Piece, right: Piece) -> bool:
@@ -184,19 +207,38 @@ def _delete(pieces: list[Piece], offset: int, count: int) -> None:
             break
         acc += length
     start = _split(pieces, offset)
-    stop = _split(pieces, offset + count)
+    stop = _split(pieces, offset + count, index=start, acc=offset)
     del pieces[start:stop]
     _merge_range(pieces, start - 1, start)
 
 
-def _format(pieces: list[Piece], offset: int, count: int, fmt: dict[str, Any]) -> None:
-    """Compose ``fmt`` onto the attributes of ``count`` units at ``offset``."""
-    start = _split(pieces, offset)
-    stop = _split(pieces, offset + count)
+def _format(
+    pieces: list[Piece],
+    offset: int,
+    count: int,
+    fmt: dict[str, Any],
+    total: int | None = None,
+    hint: tuple[int, int] = (0, 0),
+) -> tuple[int, int]:
+    """Compose ``fmt`` onto the attributes of ``count`` units at ``offset``.
+
+    ``total`` is the block's length, when the caller knows it; ``hint`` a
+    ``(piece index, its start)`` at or before ``offset``. Return such a
+    hint for a later offset: the piece before the formatted range keeps
+    its index and start through the merge (only pieces after it merge
+    into it).
+    """
+    if hint[0]:
+        start = _split(pieces, offset, index=hint[0], acc=hint[1])
+    else:
+        start = _split(pieces, offset, total)
+    stop = _split(pieces, offset + count, index=start, acc=offset)
     for index in range(start, stop):
         content, attributes = pieces[index]
         pieces[index] = (content, attr_map.compose(attributes, fmt, False))
+    after = (start - 1, offset - len(pieces[start - 1][0])) if start > 0 else (0, 0)
     _merge_range(pieces, start - 1, stop)
+    return after
 
 
 def _pieces_of(op: Op) -> list[Piece]:
@@ -495,6 +537,11 @@ class DocumentText:
         block = -1  # Cursor: the block holding ``pos`` and where it starts.
         start = 0
         pos = 0
+        # Where the last format left off in ``hint_block`` (a list object:
+        # a rebalance that replaces the block invalidates it). Formats move
+        # forward, so a change of many small formats walks each block once.
+        hint_block: list[Piece] | None = None
+        hint = (0, 0)
         for op in change.ops:
             attributes = op.get("attributes")
             if "retain" in op and attributes is None:
@@ -529,8 +576,14 @@ class DocumentText:
                     lens[block] -= count
                     self._length -= count
                 else:
-                    _format(blocks[block], pos - start, count, attributes)
+                    pieces = blocks[block]
+                    hint = _format(pieces, pos - start, count, attributes, lens[block],
+                                   hint if pieces is hint_block else (0, 0))
+                    hint_block = pieces
                     pos += count
+                    self._rebalance(block)
+                    continue
+            hint_block = None
             self._rebalance(block)
 
     def _rebalance(self, block: int) -> None:
