@@ -342,13 +342,16 @@ def _quota_held(document: Document) -> Iterator[None]:
     if connection.vendor != "postgresql":
         yield
         return
+    # The two-key form takes 32-bit keys and pks are 64-bit: documents 2^32
+    # apart share a lock, which only makes them wait for each other.
+    key = [_QUOTA_LOCK_SPACE, (document.pk & 0xFFFFFFFF) - 0x80000000]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [_QUOTA_LOCK_SPACE, document.pk])
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", key)
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_QUOTA_LOCK_SPACE, document.pk])
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)
 
 
 # --------------------------------------------------------------------------

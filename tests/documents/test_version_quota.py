@@ -248,3 +248,22 @@ def test_the_panel_shows_why_a_version_was_not_saved(
         context.close()
     assert list(DocumentVersion.objects.filter(document=doc, kind=VersionKind.NAMED)
                 .values_list("name", flat=True)) == ["Kept"]
+
+
+@live
+def test_the_admin_restore_is_refused_past_the_quota_too(world: World, quota: Callable[..., None]) -> None:
+    quota(count=1)
+    doc = world.doc
+    _write(doc, [{"insert": "kept"}], world.editor)
+    assert _name(client_as(world, "editor"), doc, "only").status_code == 200
+    initial = doc.versions.get(kind=VersionKind.INITIAL)
+    response = client_as(world, "superuser").post(
+        reverse("admin:documents_documentversion_changelist"),
+        {"action": "restore_version", "_selected_action": [initial.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "so the version wasn’t restored; nothing changed." in response.content.decode()
+    doc.refresh_from_db()
+    assert doc.head_revision == 1 and document_content(doc) == [{"insert": "kept\n"}]
+    assert history.version_usage(document=doc).count == 1
