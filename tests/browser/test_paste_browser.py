@@ -123,6 +123,10 @@ def test_image_over_the_size_limit_is_left_out(editor: dict[str, Any]) -> None:
 def test_content_made_another_way_is_cleaned_before_it_is_sent(editor: dict[str, Any]) -> None:
     """A user change with a remote image, a font and header 6 is corrected in the editor too."""
     page, document = editor["page"], editor["doc"]
+    page.click(".ql-editor")
+    page.keyboard.type("keep")
+    page.wait_for_function(SYNCED, timeout=15_000)
+    page.wait_for_timeout(1200)  # past the history's merge delay: the next change is its own entry
     page.evaluate("""() => {
       const quill = window.collabdocs.quill;
       quill.updateContents([
@@ -136,8 +140,12 @@ def test_content_made_another_way_is_cleaned_before_it_is_sent(editor: dict[str,
     assert stored == quill
     assert stored == [
         {"insert": "Title"}, {"insert": "\n", "attributes": {"header": 3}},
-        {"insert": "serif", "attributes": {"bold": True}}, {"insert": "\n\n"},
+        {"insert": "serif", "attributes": {"bold": True}}, {"insert": "\nkeep\n"},
     ]
+    # Undo takes back exactly what was stored: the history was told of the correction.
+    page.evaluate("() => window.collabdocs.quill.history.undo()")
+    quill, stored = _settled(page, document)
+    assert stored == quill == [{"insert": "keep\n"}]
     # Quill registered the schema's formats only.
     registered = page.evaluate("""() => ["header", "bold", "link", "image", "video", "list",
         "font", "size", "script", "formula", "direction"].filter(
@@ -170,3 +178,23 @@ def test_pasted_image_files_over_the_limit_are_left_out(editor: dict[str, Any]) 
     assert stored == quill
     images = [op["insert"]["image"] for op in stored if isinstance(op["insert"], dict)]
     assert len(images) == 1 and images[0].startswith("data:image/png;base64,")
+
+
+def test_undo_after_a_dropped_embed_does_not_take_other_text(editor: dict[str, Any]) -> None:
+    """A refused image inserted into "keep" is removed; undo then never eats a letter of "keep"."""
+    page, document = editor["page"], editor["doc"]
+    page.click(".ql-editor")
+    page.keyboard.type("keep")
+    page.wait_for_function(SYNCED, timeout=15_000)
+    page.evaluate("""() => {
+      const quill = window.collabdocs.quill;
+      quill.history.cutoff();  // the image is an undo step of its own
+      quill.insertEmbed(2, "image", "https://tracker.example/p.gif", "user");
+    }""")
+    page.wait_for_selector(NOTICE, timeout=10_000)
+    quill, stored = _settled(page, document)
+    assert stored == quill == [{"insert": "keep\n"}]
+    # The image left no trace, so undo takes back the typing before it, whole.
+    page.evaluate("() => window.collabdocs.quill.history.undo()")
+    quill, stored = _settled(page, document)
+    assert stored == quill == [{"insert": "\n"}]

@@ -10,7 +10,8 @@
  *   and then normalized so that no boundary splits a surrogate pair
  *   (Quill's DOM diff can produce one next to an emoji; see normalize.js).
  *   When either step changes the document, the editor is corrected locally
- *   (source ``silent``) so that the screen equals what the server stores.
+ *   (source ``api`` for the schema, ``silent`` for the surrogates) so that
+ *   the screen equals what the server stores.
  *   Remote ops are applied with source ``api`` and content loads
  *   with ``setContents(…, "api")``; neither is ever sent.
  * - Before a server frame is handled, ``quill.update("user")`` flushes DOM
@@ -122,7 +123,10 @@ export class QuillBinding {
       // and independent of what Quill did with the refused parts.
       const expected = old.compose(guarded.change);
       const fix = this.quill.getContents().diff(expected);
-      if (fix.ops.length) this.quill.updateContents(fix, "silent");
+      // Source "api": not sent, but the undo history (userOnly) transforms
+      // its stacks over it, so undoing the person's change cannot take away
+      // other text when the correction shortened it (a dropped embed).
+      if (fix.ops.length) this.quill.updateContents(fix, "api");
       if (!nothingRemoved(guarded.removed)) this.onRemoved(guarded.removed);
     }
     if (!guarded.change.ops.length) return;
