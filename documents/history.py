@@ -20,7 +20,7 @@ keeps everything before it, and restoring the version that preceded it
 undoes it. A ``restore`` version records it at the revision it got.
 
 Named and restored versions are full copies made on a person's request,
-so they are bounded per document (:func:`version_quota`): at most
+so they are bounded per document (:func:`quota_room`, :func:`quota_bytes`): at most
 ``COLLABDOCS["MAX_NAMED_VERSIONS"]`` of them, together at most
 ``COLLABDOCS["MAX_VERSION_BYTES"]`` of JSON. Past a bound naming or
 restoring is refused with a ``ValidationError`` (code ``version_quota``)
@@ -265,7 +265,7 @@ def _json_size(value: object) -> int:
     return len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
 
 
-def version_usage(*, document: Document, exclude_pk: int | None = None) -> VersionUsage:
+def version_usage(*, document: Document) -> VersionUsage:
     """Return the count and JSON size of the document's named and restored versions.
 
     The size is that of each version's content as JSON text in UTF-8: on
@@ -278,12 +278,12 @@ def version_usage(*, document: Document, exclude_pk: int | None = None) -> Versi
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT count(*), coalesce(sum(octet_length(content::text)), 0) FROM {table} "
-                "WHERE document_id = %s AND kind = ANY(%s) AND id <> %s",
-                [document.pk, kinds, exclude_pk or 0],
+                "WHERE document_id = %s AND kind = ANY(%s)",
+                [document.pk, kinds],
             )
             count, size = cursor.fetchone()
         return VersionUsage(count=int(count), bytes=int(size))
-    rows = DocumentVersion.objects.filter(document=document, kind__in=kinds).exclude(pk=exclude_pk or 0)
+    rows = DocumentVersion.objects.filter(document=document, kind__in=kinds)
     sizes = [_json_size(content) for content in rows.values_list("content", flat=True).iterator()]
     return VersionUsage(count=len(sizes), bytes=sum(sizes))
 
@@ -303,16 +303,14 @@ def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.1f} kB"
 
 
-def version_quota(*, document: Document, adding: int, what: str, exclude_pk: int | None = None) -> None:
-    """Raise ValidationError unless one more version of ``adding`` JSON bytes fits.
+def quota_room(*, usage: VersionUsage, what: str) -> None:
+    """Raise ValidationError if the document keeps as many versions as it may.
 
-    ``what`` ends the refusal ("so this version wasn't saved");
-    ``exclude_pk`` is the candidate itself when it is already inserted.
-    Call it while holding :func:`_quota_held`, or two requests could both fit.
+    ``what`` ends the refusal ("so this version wasn't saved"). Call it
+    (and :func:`quota_bytes`) while holding :func:`_quota_held`, with
+    ``usage`` read under it, or two requests could both fit.
     """
     most = settings.COLLABDOCS["MAX_NAMED_VERSIONS"]
-    budget = settings.COLLABDOCS["MAX_VERSION_BYTES"]
-    usage = version_usage(document=document, exclude_pk=exclude_pk)
     if usage.count >= most:
         versions = "version" if usage.count == 1 else "versions"
         raise ValidationError(
@@ -320,6 +318,11 @@ def version_quota(*, document: Document, adding: int, what: str, exclude_pk: int
             f"the most it may keep ({most}), {what}.",
             code="version_quota",
         )
+
+
+def quota_bytes(*, usage: VersionUsage, adding: int, what: str) -> None:
+    """Raise ValidationError unless one more version of ``adding`` JSON bytes fits."""
+    budget = settings.COLLABDOCS["MAX_VERSION_BYTES"]
     if usage.bytes + adding > budget:
         raise ValidationError(
             f"This document’s named and restored versions already take {_megabytes(usage.bytes)} "
@@ -379,7 +382,10 @@ def version_name(
         name = clean_title(name)
     except ValidationError:
         raise ValidationError("Give the version a name.", code="required") from None
+    refused = "so this version wasn’t saved"
     with _quota_held(document), transaction.atomic():
+        usage = version_usage(document=document)
+        quota_room(usage=usage, what=refused)  # before reading and copying the content
         state = document_state(document)
         newest = (
             DocumentVersion.objects.filter(document=document, revision__lte=state.revision).aggregate(
@@ -398,8 +404,7 @@ def version_name(
         )
         # Measured as stored, then checked: a refusal rolls the row back, so
         # nothing past the quota is ever kept.
-        version_quota(document=document, adding=_version_bytes(version), exclude_pk=version.pk,
-                      what="so this version wasn’t saved")
+        quota_bytes(usage=usage, adding=_version_bytes(version), what=refused)
         version.authors.add(*(authors or [actor.pk]))
     return version
 
@@ -434,8 +439,10 @@ def version_restore(
     # quota changes nothing and two restores cannot both take the last place.
     with _quota_held(document):
         # The record's content is the source's (the restore makes them equal).
-        version_quota(document=document, adding=_version_bytes(source),
-                      what="so the version wasn’t restored; nothing changed")
+        refused = "so the version wasn’t restored; nothing changed"
+        usage = version_usage(document=document)
+        quota_room(usage=usage, what=refused)
+        quota_bytes(usage=usage, adding=_version_bytes(source), what=refused)
         try:
             applied = apply_from_sync(public_id=document.public_id, target=list(source.content),
                                       user_id=actor.pk, user_name=name)
