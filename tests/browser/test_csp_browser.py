@@ -197,7 +197,7 @@ def test_injected_remote_script_frame_and_image_are_blocked(
 
 
 def test_pages_work_with_no_violation(browse: Callable[..., Any], site: dict[str, Any]) -> None:
-    """Editor (formatted text, history panel), list, sign-in and admin raise no violation."""
+    """Editor (formatted text, history, share dialog), list, sign-in and admin raise no violation."""
     base = site["server"].url
     alice = browse("alice")
     headers = _goto(alice, f"{base}/d/{site['doc'].public_id}/")
@@ -209,6 +209,9 @@ def test_pages_work_with_no_violation(browse: Callable[..., Any], site: dict[str
     alice.wait_for_function(SYNCED, timeout=15_000)
     alice.click("[data-history-open]")
     alice.wait_for_function(LOADED, timeout=15_000)
+    alice.click("[data-history-close]")
+    alice.click(".doc-actions .share-button")
+    alice.locator("#share-dialog").wait_for(state="visible")
     # Reload: the first paint is the server's HTML, colours as style attributes.
     _goto(alice, f"{base}/d/{site['doc'].public_id}/")
     alice.wait_for_function(SYNCED, timeout=30_000)
@@ -225,7 +228,7 @@ def test_pages_work_with_no_violation(browse: Callable[..., Any], site: dict[str
 
     root = browse("root")
     for path in ("/admin/", "/admin/documents/document/", f"/admin/documents/document/{site['doc'].pk}/change/",
-                 "/admin/auth/user/add/"):
+                 "/admin/auth/user/add/", "/admin/cluster/"):
         _goto(root, f"{base}{path}")
         assert root.evaluate(VIOLATIONS) == [], path
     for page in (alice, anonymous, root):
