@@ -265,14 +265,19 @@ def _json_size(value: object) -> int:
     return len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
 
 
-def version_usage(*, document: Document) -> VersionUsage:
+def version_usage(*, document: Document, sizes: bool = True) -> VersionUsage:
     """Return the count and JSON size of the document's named and restored versions.
 
     The size is that of each version's content as JSON text in UTF-8: on
     PostgreSQL as the server prints the ``jsonb`` (measured there, without
-    loading the content into Python), elsewhere ``json.dumps``'s.
+    loading the content into Python), elsewhere ``json.dumps``'s. With
+    ``sizes=False`` only the count is read (``bytes`` is 0): an index scan,
+    where the sizes print every version (about 2 ms per MB).
     """
     kinds = [str(kind) for kind in QUOTA_KINDS]
+    if not sizes:
+        count = DocumentVersion.objects.filter(document=document, kind__in=kinds).count()
+        return VersionUsage(count=count, bytes=0)
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(DocumentVersion._meta.db_table)
         with connection.cursor() as cursor:
@@ -384,8 +389,9 @@ def version_name(
         raise ValidationError("Give the version a name.", code="required") from None
     refused = "so this version wasn’t saved"
     with _quota_held(document), transaction.atomic():
+        # The count first, before measuring the others and copying the content.
+        quota_room(usage=version_usage(document=document, sizes=False), what=refused)
         usage = version_usage(document=document)
-        quota_room(usage=usage, what=refused)  # before reading and copying the content
         state = document_state(document)
         newest = (
             DocumentVersion.objects.filter(document=document, revision__lte=state.revision).aggregate(
@@ -440,9 +446,8 @@ def version_restore(
     with _quota_held(document):
         # The record's content is the source's (the restore makes them equal).
         refused = "so the version wasn’t restored; nothing changed"
-        usage = version_usage(document=document)
-        quota_room(usage=usage, what=refused)
-        quota_bytes(usage=usage, adding=_version_bytes(source), what=refused)
+        quota_room(usage=version_usage(document=document, sizes=False), what=refused)
+        quota_bytes(usage=version_usage(document=document), adding=_version_bytes(source), what=refused)
         try:
             applied = apply_from_sync(public_id=document.public_id, target=list(source.content),
                                       user_id=actor.pk, user_name=name)
