@@ -16,15 +16,16 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from collabdocs.origin import OriginValidator  # noqa: E402
 from realtime.ws_urls import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # A handshake from a foreign Origin is refused outright (HTTP 403).
-        "websocket": AllowedHostsOriginValidator(
+        # A handshake from a foreign origin (scheme, host and port, as the
+        # CSRF check compares them) is refused outright: HTTP 403.
+        "websocket": OriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),
     }

@@ -15,11 +15,13 @@ REDIS_URL           e.g. redis://127.0.0.1:6379/0              none: in-memory l
 ZOOKEEPER_HOSTS     e.g. 127.0.0.1:2181                        none: single-node ring
 ZOOKEEPER_ROOT      root znode of this deployment              /collabdocs
 WORKER_URL          base URL this worker advertises            none: the request host
+SECURE_*            HTTPS: redirect, HSTS, proxy header        off (README)
 SIGNUP_ENABLED      allow people to create accounts            on
 ==================  =========================================  =====================
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -29,6 +31,15 @@ from collabdocs.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+
+def _env_rate(name: str, default: str) -> str:
+    """Return a throttle rate such as ``10/5m`` (count / period in s, m, h or d)."""
+    value = env_str(name, default).strip()
+    if not re.fullmatch(r"[1-9]\d*/[1-9]?\d*[smhd]", value):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a rate such as 10/5m "
+                                   "(a count, then / and a period in s, m, h or d).")
+    return value
+
 DEBUG = env_bool("DEBUG", True)
 _DEV_SECRET_KEY = "django-insecure-collabdocs-development-key-do-not-deploy"
 SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET_KEY)
@@ -36,7 +47,26 @@ if not DEBUG and SECRET_KEY == _DEV_SECRET_KEY:
     raise ImproperlyConfigured("Set SECRET_KEY: the development key is refused when DEBUG is off.")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+# Origins besides the request's own that may POST (Django's CSRF check) and
+# open sockets (collabdocs/origin.py): a front door, e.g. https://docs.example.com.
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# HTTPS (README "Deploying over HTTPS"). The defaults suit ``make run``
+# (plain http on loopback); a production deploy sets these and
+# ``manage.py check --deploy`` has nothing left to say.
+# SECURE_PROXY_SSL_HEADER names the header a TLS-terminating proxy sets to
+# "https" (X-Forwarded-Proto); set it only behind a proxy that overwrites
+# the client's own copy of that header.
+_PROXY_SSL_HEADER = env_str("SECURE_PROXY_SSL_HEADER", "")
+if _PROXY_SSL_HEADER:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _PROXY_SSL_HEADER.strip().upper().replace("-", "_"), "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# Cookies go over https only once the site redirects to https.
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", SECURE_SSL_REDIRECT)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", SECURE_SSL_REDIRECT)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 
 INSTALLED_APPS = [
     # daphne first: its runserver serves ASGI (HTTP and WebSocket).
@@ -119,6 +149,14 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LOGIN_URL = "login"
+
+# Throttles (collabdocs/throttle.py, django-ratelimit). Counts live in the
+# "throttle" cache: Redis when REDIS_URL is set, so a cluster counts as
+# one; this process's memory otherwise (one daphne: ``make run``).
+RATELIMIT_ENABLE = env_bool("COLLABDOCS_THROTTLE", True)
+RATELIMIT_USE_CACHE = "throttle"
+# A cache that answers nothing lets the request through (throttle.py says why).
+RATELIMIT_FAIL_OPEN = True
 LOGIN_REDIRECT_URL = "documents:list"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -135,6 +173,17 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 REDIS_URL = env_str("REDIS_URL", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+         "KEY_PREFIX": "collabdocs.throttle",
+         # Fail fast when Redis is away: the throttle is skipped, not the request.
+         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}
+        if REDIS_URL else
+        {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
+    ),
+}
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -156,6 +205,15 @@ WORKER_URL = env_str("WORKER_URL", "")
 
 COLLABDOCS = {
     "SIGNUP_ENABLED": env_bool("SIGNUP_ENABLED", True),
+    # Throttles (collabdocs/throttle.py): "count/period", period in s, m, h
+    # or d ("10/5m"): failed sign-ins per username and IP, and per IP;
+    # accounts created per IP; documents created per user.
+    "THROTTLES": {
+        "login": _env_rate("COLLABDOCS_THROTTLE_LOGIN", "10/5m"),
+        "login_ip": _env_rate("COLLABDOCS_THROTTLE_LOGIN_IP", "50/5m"),
+        "signup": _env_rate("COLLABDOCS_THROTTLE_SIGNUP", "10/h"),
+        "document": _env_rate("COLLABDOCS_THROTTLE_DOCUMENT", "60/10m"),
+    },
     "TITLE_MAX_LENGTH": 200,
     # Realtime limits (protocol.md): client frame size, document size in UTF-16
     # code units, ops per second per socket, sockets per user.

@@ -34,7 +34,7 @@ from tests.realtime.conftest import create_document, create_user, db, session_co
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-ORIGIN = "http://127.0.0.1"
+ORIGIN = None  # no Origin header: a non-browser client (collabdocs/origin.py)
 DAPHNE_ENV = {
     "COLLABDOCS_COMPACT_THRESHOLD_OPS": "40",
     "COLLABDOCS_COMPACT_KEEP_OPS": "5",

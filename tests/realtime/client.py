@@ -232,7 +232,7 @@ class WSClient:
         doc_id: str,
         *,
         cookie: str | None = None,
-        origin: str = "http://127.0.0.1",
+        origin: str | None = None,  # None: no Origin header, a non-browser client
         client: OTClient | None = None,
         reconnect: bool = True,
         rng: random.Random | None = None,

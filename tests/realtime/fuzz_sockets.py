@@ -20,7 +20,7 @@ from realtime.ot import Delta, DocumentText
 from tests.realtime.client import ProtocolViolation, WSClient
 from tests.realtime.fuzz_gen import Frame
 
-ORIGIN = "http://127.0.0.1"
+ORIGIN = None  # no Origin header: a non-browser client (collabdocs/origin.py)
 
 
 class CountingClient(WSClient):

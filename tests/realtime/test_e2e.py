@@ -24,7 +24,7 @@ from tests.realtime.conftest import db, stored_content
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-ORIGIN = "http://127.0.0.1"
+ORIGIN = None  # no Origin header: a non-browser client (collabdocs/origin.py)
 
 
 def seed_for(name: str) -> int:

@@ -22,7 +22,7 @@ from tests.realtime.conftest import db, stored_content
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-ORIGIN = "http://127.0.0.1"
+ORIGIN = None  # no Origin header: a non-browser client (collabdocs/origin.py)
 WRITER = "framingwriterframingwriter"
 #: A document exactly at the default limit of 1,048,576 UTF-16 code units,
 #: all 3-byte characters but the final newline (the densest UTF-8 there is

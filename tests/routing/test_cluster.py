@@ -118,7 +118,7 @@ async def check_redirect_and_editing(shared_cluster: Cluster, people) -> None:  
     owner = workers[0]
     doc_id = docs[owner.worker_id][0]
     stranger = workers[1]
-    ws = await connect(f"{stranger.ws_url}/ws/docs/{doc_id}/", origin="http://127.0.0.1",
+    ws = await connect(f"{stranger.ws_url}/ws/docs/{doc_id}/", origin=stranger.url,
                        additional_headers={"Cookie": people["cookies"]["editor"]})
     frame = json.loads(await ws.recv())
     await ws.wait_closed()
