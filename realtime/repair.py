@@ -56,6 +56,8 @@ logger = logging.getLogger(__name__)
 REPAIR_TIMEOUT = 10.0
 
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
+# Hashable JSON scalars (type included: True and 1 are different values).
+_SCALARS = (str, int, bool, float, type(None))
 
 
 def _placeholder(name: Any) -> str:
@@ -64,8 +66,12 @@ def _placeholder(name: Any) -> str:
     return f"[{label} removed]"
 
 
-def _split(attributes: Any) -> tuple[dict[str, Any], list[str], bool]:
-    """Sort attributes into (valid ones, known names to null, any unknown name)."""
+def _split(attributes: Any, memo: dict[tuple[str, Any], bool]) -> tuple[dict[str, Any], list[str], bool]:
+    """Sort attributes into (valid ones, known names to null, any unknown name).
+
+    ``memo`` remembers checked (name, value) pairs: a document repeats a
+    few formats over many runs.
+    """
     kept: dict[str, Any] = {}
     invalid: list[str] = []
     unknown = False
@@ -75,10 +81,17 @@ def _split(attributes: Any) -> tuple[dict[str, Any], list[str], bool]:
         spec = formats.get(key) if type(key) is str else None
         if spec is None:
             unknown = True
-        elif value is None or spec.check(value) is not None:
-            invalid.append(key)
-        else:
+            continue
+        pair = (key, (type(value), value)) if type(value) in _SCALARS else None
+        valid = memo.get(pair) if pair is not None else None
+        if valid is None:
+            valid = value is not None and spec.check(value) is None
+            if pair is not None:
+                memo[pair] = valid
+        if valid:
             kept[key] = value
+        else:
+            invalid.append(key)
     return kept, invalid, unknown
 
 
@@ -89,43 +102,55 @@ def repair_change(content: list[dict[str, Any]], policy: ContentPolicy = DEFAULT
     ``parse_change`` under ``policy`` and applies to ``content``.
     """
     change = Delta()
+    memo: dict[tuple[str, Any], bool] = {}
+    clean = 0  # code units inside the schema since the last edit, not yet retained
+
+    def here() -> Delta:
+        """Return the change, retained up to the current position."""
+        nonlocal clean
+        if clean:
+            change.retain(clean)
+            clean = 0
+        return change
+
     last = len(content) - 1
     for index, op in enumerate(content):
         value = op.get("insert")
         attributes = op.get("attributes")
         if type(value) is str:
             length = utf16_len(value)
-            kept, invalid, unknown = _split(attributes)
+            kept, invalid, unknown = _split(attributes, memo)
             if unknown and index == last and value.endswith("\n"):
                 # The final newline may not be deleted: rewrite the rest.
                 body = value[:-1]
                 if body:
-                    change.insert(body, kept or None)
-                    change.delete(utf16_len(body))
-                change.retain(1, {key: None for key in invalid} or None)
+                    here().insert(body, kept or None).delete(utf16_len(body))
+                here().retain(1, {key: None for key in invalid} or None)
             elif unknown:
-                change.insert(value, kept or None)
-                change.delete(length)
+                here().insert(value, kept or None).delete(length)
+            elif invalid:
+                here().retain(length, {key: None for key in invalid})
             else:
-                change.retain(length, {key: None for key in invalid} or None)
+                clean += length
             continue
         # An embed (or, in content nothing checked, anything else).
         name, source = (next(iter(value.items())) if type(value) is dict and len(value) == 1
                         else (None, None))
         embed = embeds.get(name) if type(name) is str else None
         if embed is not None and embed_problem(embed, source, policy) is None:
-            kept, invalid, unknown = _split(attributes)
+            kept, invalid, unknown = _split(attributes, memo)
             if unknown:
-                change.insert({embed.name: source}, kept or None)
-                change.delete(1)
+                here().insert({embed.name: source}, kept or None).delete(1)
+            elif invalid:
+                here().retain(1, {key: None for key in invalid})
             else:
-                change.retain(1, {key: None for key in invalid} or None)
+                clean += 1
             continue
         link = formats["link"].check(source) is None if name == "image" else False
         if link:
-            change.insert("[image]", {"link": source})
+            here().insert("[image]", {"link": source})
         else:
-            change.insert(_placeholder(name))
+            here().insert(_placeholder(name))
         change.delete(1)
     return change.chop()
 

@@ -135,3 +135,22 @@ def test_deeper_than_the_bound_still_raises() -> None:
 def test_call_deep_passes_other_errors_through() -> None:
     with pytest.raises(json.JSONDecodeError):
         call_deep(json.loads, "[1,")
+
+
+def test_random_legacy_content_is_repaired_inside_the_schema() -> None:
+    seed = random.SystemRandom().randrange(2**32)
+    print(f"seed={seed}")
+    rng = random.Random(seed)
+    for _ in range(500):
+        ops = [ot_gen._insert_op(rng, loose=rng.random() < 0.5) for _ in range(rng.randint(0, 8))]
+        ops.append({"insert": "\n", **({"attributes": {"header": 7}} if rng.random() < 0.2 else {})})
+        content = DocumentText.from_ops(ops).to_ops()
+        result = check_repair(content)
+        # Text is never lost: every run of the content is in the result, in order.
+        text = "".join(op["insert"] for op in result if isinstance(op["insert"], str))
+        at = 0
+        for op in content:
+            if isinstance(op["insert"], str):
+                at = text.find(op["insert"], at)
+                assert at >= 0, f"seed={seed}: lost {op['insert']!r}"
+                at += len(op["insert"])
