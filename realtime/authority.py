@@ -413,6 +413,15 @@ class Authority:
         except InvalidDelta as exc:
             await self._reject(sub, Rejection(ErrorCode.BAD_OP, str(exc), op_id))
             return
+        except RecursionError:
+            await self._reject(sub, Rejection(ErrorCode.BAD_OP, "the change is nested too deeply",
+                                              op_id))
+            return
+        except Exception:  # noqa: BLE001 - a bug in a check: refuse this op alone
+            logger.exception("parsing op %s on %s failed", op_id, self._doc)
+            await self._reject(sub, Rejection(ErrorCode.UNAVAILABLE, "internal error; resend later",
+                                              op_id))
+            return
         submission = Submission(op_id=op_id, base_rev=msg.rev, change=change, author=sub,
                                 user_id=sub.user_id if sub is not None else None)
         if self._rebasing:

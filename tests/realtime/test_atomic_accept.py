@@ -209,3 +209,22 @@ async def test_a_surrogate_pair_split_at_the_base_is_checked_after_transform(ws_
     assert (ack["type"], ack["rev"]) == ("ack", 3), ack
     head, content = await db(stored_content, people["doc_id"])
     assert head == 3 and content == [{"insert": "axb\n"}]
+
+
+async def test_a_failure_inside_parsing_refuses_that_op_alone(ws_connect, people, monkeypatch):
+    from realtime import authority as module
+
+    real_parse = module.parse_change
+
+    def parse_change(raw, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if _has_mark(raw):
+            raise KeyError("injected parser bug")
+        return real_parse(raw, *args, **kwargs)
+
+    monkeypatch.setattr(module, "parse_change", parse_change)
+    sock = await ws_connect(people["doc_id"], cookie=people["cookies"]["owner"])
+    refused = await send_and_answer(sock, frame(1, 0, [{"insert": MARK}]))
+    assert refused["code"] == "unavailable", refused
+    ack = await send_and_answer(sock, frame(2, 0, [{"insert": "a"}]))
+    assert (ack["type"], ack["rev"]) == ("ack", 1)
+    await assert_exact(ws_connect, people, 1, "a\n")
