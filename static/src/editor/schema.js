@@ -12,7 +12,7 @@
  * - {@link sanitizeChange}: the outgoing guard. A change Quill or a paste
  *   produced is brought inside the schema before it is sent: values that
  *   have an obvious equivalent are mapped (``header: 5`` → 3,
- *   ``rgb(255, 0, 0)`` → ``#ff0000``, ``example.com`` → ``https://example.com``),
+ *   ``rgb(255, 0, 0)`` → ``#ff0000``, ``" https://x.org "`` → ``https://x.org``),
  *   everything else is dropped. Lengths never change, so positions do not.
  *
  * Pure: no DOM, no Quill; node imports it as is (esbuild bundles the JSON).
@@ -263,7 +263,8 @@ function mapValue(name, value) {
     case "url": {
       if (typeof value !== "string") return undefined;
       const v = value.trim();
-      // A bare host or path typed into the link box ("example.com/x").
+      // Reached only for a refused value: trim the spaces a pasted URL
+      // brings; a bare host ("example.com/x") then gets https://.
       const mapped = schemeOf(v) === null && /^[\w-]+(\.[\w-]+)+([/?#]\S*)?$/.test(v) ? `https://${v}` : v;
       return checkAttribute(name, mapped) === null ? mapped : undefined;
     }
