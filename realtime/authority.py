@@ -82,6 +82,9 @@ logger = logging.getLogger(__name__)
 MAX_BATCH_OPS = 500
 #: Consecutive revision conflicts before pending ops get ``unavailable``.
 MAX_CONFLICT_RETRIES = 5
+#: Most op-steps transforming one change to the tip may take (the ops it is
+#: transformed over plus its own ops once per op it passes): ~25 ms here.
+MAX_TRANSFORM_WORK = 50_000
 #: A committed batch with more ops than this is copied from the tip, not re-applied.
 COPY_TIP_OPS = 64
 #: Up to this many sockets, every delivery is immediate.
@@ -449,6 +452,13 @@ class Authority:
             return Rejection(ErrorCode.STALE,
                              f"rev {base} is older than the history held (from "
                              f"{self._window_start}); reload", sub_.op_id)
+        work = self._transform_work(sub_.change, base)
+        if work > MAX_TRANSFORM_WORK:
+            # Large changes piled up since ``base``: transforming over them
+            # would hold the loop; the client reloads and makes it again.
+            return Rejection(ErrorCode.STALE,
+                             f"rev {base} is too far behind for a change this large "
+                             f"({work} steps to transform); reload", sub_.op_id)
         try:
             # The base-revision rule (protocol.md): reach is checked against
             # the document the client saw; surrogate pairs after transform.
@@ -496,6 +506,21 @@ class Authority:
         if self._writer is None:
             self._writer = self._loop.create_task(self._write_loop())
         return entry
+
+    def _transform_work(self, change: Delta, base: int) -> int:
+        """Return the op-steps transforming ``change`` from ``base`` would take."""
+        first = base - self._window_start
+        passed = len(self._window) - first + len(self._inflight) + len(self._queue)
+        if passed == 0:
+            return 0
+        work = passed * len(change.ops)
+        for i in range(first, len(self._window)):
+            work += len(self._window[i].delta.ops)
+        for entry in self._inflight:
+            work += len(entry.delta.ops)
+        for entry in self._queue:
+            work += len(entry.delta.ops)
+        return work
 
     def _transform_to_tip(self, change: Delta, base: int) -> Delta:
         """Return ``change`` (made at ``base``) transformed over every later op."""

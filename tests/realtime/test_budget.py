@@ -14,6 +14,7 @@ import pytest
 from realtime.budget import CpuBudget, UserBudgets, sniff_op_id
 from realtime.ot import Delta, DocumentText, DocumentTooLarge, InvalidDelta
 from tests.realtime.conftest import create_user, db, session_cookie, share, stored_content
+from tests.realtime.test_authority import env  # noqa: F401 - fixture
 
 
 class Clock:
@@ -258,3 +259,32 @@ async def test_a_users_sockets_share_the_user_budget(ws_connect, people, setting
     ack = await _answer(c, {"type": "op", "id": "budgetsocketcccc:1", "rev": 2,
                             "delta": [{"insert": "c"}]})
     assert (ack["type"], ack["rev"]) == ("ack", 3), ack
+
+
+async def test_a_change_too_far_behind_large_changes_is_stale(env, monkeypatch):
+    """Transforming over piled-up large changes is bounded (MAX_TRANSFORM_WORK)."""
+    from realtime import authority as module
+    from tests.realtime.test_authority import attach, op, settle
+
+    monkeypatch.setattr(module, "MAX_TRANSFORM_WORK", 5_000)
+    store, make = env
+    authority = await make(window=100)
+    a = attach(authority, "a")
+    await authority.submit(a.sub, op(1, 0, [{"insert": "x" * 400}]))
+    await settle(authority)
+    fmt = [{"retain": 1, "attributes": {"bold": True}}, {"retain": 1}] * 100
+    for n in range(2, 30):
+        await authority.submit(a.sub, op(n, n - 1, fmt))
+        await settle(authority)
+    assert authority.head == 29
+    a.take()
+    await authority.submit(a.sub, op(30, 1, [{"retain": 1}, {"insert": "late"}]))
+    await settle(authority)
+    refused = a.take()
+    assert [(m["code"], m["id"]) for m in refused] == [("stale", op(30, 1, []).op_id)], refused
+    assert "too far behind" in refused[0]["message"]
+    assert authority.head == 29
+    # Recent enough: transformed and accepted.
+    await authority.submit(a.sub, op(31, 25, [{"retain": 1}, {"insert": "late"}]))
+    await settle(authority)
+    assert [(m["type"], m["rev"]) for m in a.take()] == [("ack", 30)]
