@@ -129,7 +129,8 @@ class Fuzz:
         self.stolen: list[tuple[str, str]] = []
         #: op id -> (socket name, first revision) of resends.
         self.resent: dict[str, tuple[str, int]] = {}
-        self.either = 0
+        #: op id -> (socket name, kind) of frames that may go either way.
+        self.either: dict[str, tuple[str, str]] = {}
         self.drops = Counter[int]()
         self.mirror = mirror
         self._snapshot: tuple[DocumentText, int] | None = None
@@ -166,7 +167,7 @@ class Fuzz:
             if frame.expect == REFUSED:
                 self.refused[frame.op_id] = (raw.name, frame.kind)
             elif frame.expect == EITHER:
-                self.either += 1
+                self.either[frame.op_id] = (raw.name, frame.kind)
         await raw.send(frame)
 
 
@@ -330,11 +331,13 @@ async def test_twenty_thousand_random_frames_leave_the_document_whole(daphne_fac
           f"{settled_in:.1f} s; head r{head}; tracker ops acked {valid_tracker}, "
           f"tracker frames {sum(t.frames_sent for t in trackers)}, presence {sum(run.unanswered.values())}, "
           f"drops {dict(run.drops)}; final length {trackers[0].ot.doc.length}; "
-          f"{len(run.refused)} must-refuse ops, {run.either} either-way ops, "
+          f"{len(run.refused)} must-refuse ops, {len(run.either)} either-way ops, "
           f"{len(run.valid)} valid raw ops, {len(run.resent)} resends, {len(run.stolen)} stolen ids")
     for raw in raws.values():
         print(f"fuzz: {raw.name}: {raw.sent} answered frames, errors {dict(raw.codes)}, "
               f"acks {sum(len(v) for v in raw.acks.values())}; kinds {dict(raw.kinds)}")
+    either_acked = Counter(kind for op_id, (name, kind) in run.either.items() if op_id in raws[name].acks)
+    print(f"fuzz: either-way ops acked, by kind: {dict(either_acked)}")
     assert total >= FRAMES
 
     # Nothing closed; exactly one answer per frame that expects one.
