@@ -285,3 +285,46 @@ async def test_legacy_document_opened_first_over_the_socket_is_repaired_live(
     ]
     await check_pages(live_daphne.url, doc_id, cookie)
     await sock.ws.close()
+
+
+# Kept last: Playwright's sync API holds this thread's event loop while the
+# module's browser is open, so no async test may follow it here.
+SYNCED = """() => {
+  const c = window.collabdocs;
+  return !!c && c.connection.status === "connected" && c.client.isSynchronized;
+}"""
+
+
+@pytest.mark.browser
+def test_legacy_document_opens_and_is_editable_in_chromium(
+    chromium_browser: Any, live_daphne: Any, people: dict[str, Any]
+) -> None:
+    document, owner = people["doc"], people["users"]["owner"]
+    doc_id = people["doc_id"]
+    _store_legacy(document, owner, (965,))
+    name, _, key = people["cookies"]["owner"].partition("=")
+    context = chromium_browser.new_context()
+    try:
+        context.add_cookies([{"name": name, "value": key, "url": live_daphne.url}])
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{live_daphne.url}/d/{doc_id}/")
+        page.wait_for_function(SYNCED, timeout=30_000)
+        assert page.evaluate("() => window.collabdocs.quill.isEnabled()")
+        head, content = stored_content(doc_id)
+        shown = page.evaluate("() => window.collabdocs.quill.getContents().ops")
+        assert shown == content, "the editor shows the repaired content"
+        page.click(".ql-editor")
+        page.keyboard.press("Control+Home")
+        page.keyboard.type("fine ")
+        page.wait_for_function(
+            f"() => window.collabdocs.client.isSynchronized && window.collabdocs.client.revision > {head}",
+            timeout=30_000)
+        head2, content2 = stored_content(doc_id)
+        assert head2 > head
+        assert page.evaluate("() => window.collabdocs.quill.getContents().ops") == content2
+        assert content2[0]["insert"].startswith("fine legacy")
+        assert errors == [], errors
+    finally:
+        context.close()
