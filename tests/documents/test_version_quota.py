@@ -155,7 +155,8 @@ def test_restores_count_and_a_restore_past_the_quota_changes_nothing(
     assert document_content(doc) == [{"insert": "First\n"}]
     _write(doc, [{"retain": 5}, {"insert": " again"}], world.editor)
     refused = _name(editor, doc, "v3")
-    assert refused.status_code == 400 and "already keeps 3 named or restored versions" in refused.json()["error"]
+    assert refused.status_code == 400
+    assert "already keeps 3 named or restored versions" in refused.json()["error"]
     # Past the quota a restore is refused before the change is made.
     doc.refresh_from_db()
     head, versions = doc.head_revision, _kept(doc)

@@ -416,11 +416,13 @@ async def _quiet_checks(run: Fuzz, tracker: CountingClient, raw: RawSocket, seed
     rev, length = tracker.ot.rev, tracker.ot.doc.length
     assert tracker.ot.doc.text().startswith("😀")
     bad = BadFrames("quietraw" + "q" * 16, random.Random(seed))
-    frames = [
-        Frame("quiet: retain past the end", op_text(bad.next_id(), rev, [{"retain": length + 3}]), None, REFUSED),
-        Frame("quiet: split pair", op_text(bad.next_id(), rev, [{"retain": 1}, {"insert": "x"}]), None, REFUSED),
-        Frame("quiet: split delete", op_text(bad.next_id(), rev, [{"retain": 1}, {"delete": 2}]), None, REFUSED),
-    ]
+    deltas = {
+        "quiet: retain past the end": [{"retain": length + 3}],
+        "quiet: split pair": [{"retain": 1}, {"insert": "x"}],
+        "quiet: split delete": [{"retain": 1}, {"delete": 2}],
+    }
+    frames = [Frame(kind, op_text(bad.next_id(), rev, delta), None, REFUSED)
+              for kind, delta in deltas.items()]
     before = len(raw.errors)
     for frame in frames:
         op_id = json.loads(frame.text)["id"]
