@@ -312,12 +312,14 @@ def test_group_refusals(world: World) -> None:
 def test_link_set_mode_and_regenerate(
     world: World, events: list, django_capture_on_commit_callbacks: Any
 ) -> None:
-    old = world.doc.link_token
+    off_token = world.doc.link_token
     with django_capture_on_commit_callbacks(execute=True):
         doc = services.link_set_mode(document=world.doc, actor=world.owner, mode="view")
-    assert (doc.link_mode, doc.link_token) == (LinkMode.VIEW, old)
+    # Turning the link on makes a new token (an old one stays dead).
+    assert doc.link_mode == LinkMode.VIEW and doc.link_token != off_token
+    old = doc.link_token
     doc = services.link_set_mode(document=world.doc, actor=world.sharer, mode="edit", regenerate=True)
-    assert doc.link_mode == LinkMode.EDIT and doc.link_token != old
+    assert doc.link_mode == LinkMode.EDIT and doc.link_token not in (old, off_token)
     assert world.refresh().link_token == doc.link_token
     assert events == [("access_changed", {"public_id": world.doc.public_id})]
 
