@@ -66,7 +66,9 @@ def _placeholder(name: Any) -> str:
     return f"[{label} removed]"
 
 
-def _split(attributes: Any, memo: dict[tuple[str, Any], bool]) -> tuple[dict[str, Any], list[str], bool]:
+def _split(
+    attributes: Any, memo: dict[tuple[str, Any], bool]
+) -> tuple[dict[str, Any], list[str], bool]:
     """Sort attributes into (valid ones, known names to null, any unknown name).
 
     ``memo`` remembers checked (name, value) pairs: a document repeats a
@@ -155,7 +157,9 @@ def repair_change(content: list[dict[str, Any]], policy: ContentPolicy = DEFAULT
     return change.chop()
 
 
-def repaired(content: list[dict[str, Any]], policy: ContentPolicy = DEFAULT_POLICY) -> list[dict[str, Any]]:
+def repaired(
+    content: list[dict[str, Any]], policy: ContentPolicy = DEFAULT_POLICY
+) -> list[dict[str, Any]]:
     """Return ``content`` brought inside the schema (itself if inside already)."""
     change = repair_change(content, policy)
     if not change.ops:

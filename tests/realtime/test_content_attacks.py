@@ -11,8 +11,9 @@ accepted ops, and the page and every export answer 200.
 
 Then the legacy case: content stored before the schema (rows written
 straight into PostgreSQL, nested up to 5,000 deep) still opens over HTTP
-(page, exports, naming and restoring a version) and over the socket, where
-the server repairs it with one op everyone sees.
+(page, exports, naming and restoring a version), over the socket, where
+the server repairs it with one op everyone sees, and in Chromium, where the
+editor shows the repaired content and stays editable.
 """
 from __future__ import annotations
 
@@ -319,8 +320,8 @@ def test_legacy_document_opens_and_is_editable_in_chromium(
         page.keyboard.press("Control+Home")
         page.keyboard.type("fine ")
         page.wait_for_function(
-            f"() => window.collabdocs.client.isSynchronized && window.collabdocs.client.revision > {head}",
-            timeout=30_000)
+            "(head) => window.collabdocs.client.isSynchronized"
+            " && window.collabdocs.client.revision > head", arg=head, timeout=30_000)
         head2, content2 = stored_content(doc_id)
         assert head2 > head
         assert page.evaluate("() => window.collabdocs.quill.getContents().ops") == content2
