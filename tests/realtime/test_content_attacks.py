@@ -227,6 +227,13 @@ def _name_and_restore(document: Any, owner: Any) -> tuple[int, int, str]:
                         data=json.dumps({"name": "before the schema"}),
                         content_type="application/json")
     assert named.status_code == 200, named.content
+    version = named.json()["id"]
+    preview = client.get(reverse("documents:history_version", args=[document.public_id, version]))
+    assert preview.status_code == 200 and "[formula]" in preview.json()["html"], preview.content
+    for fmt in ("html", "md", "txt"):
+        exported = client.get(reverse("documents:export_version",
+                                      args=[document.public_id, version, fmt]))
+        assert exported.status_code == 200, (fmt, exported.content[:500])
     restored = client.post(
         reverse("documents:history_restore", args=[document.public_id, named.json()["id"]]),
         data="{}", content_type="application/json")
