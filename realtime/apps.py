@@ -7,3 +7,11 @@ class RealtimeConfig(AppConfig):
 
     name = "realtime"
     verbose_name = "Realtime editing"
+
+    def ready(self) -> None:
+        """Register the embed policy's check."""
+        from django.core import checks
+
+        from realtime.content_policy import check_content_policy
+
+        checks.register(check_content_policy)

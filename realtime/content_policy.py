@@ -5,17 +5,20 @@ builds its policy from Django settings (``COLLABDOCS["IMAGE_PATH_PREFIX"]``,
 ``["IMAGE_DATA_MAX_BYTES"]``, ``["VIDEO_HOSTS"]``; docs/schema.md). Settings
 are read at call time, so ``override_settings`` in tests takes effect; the
 built policy is cached per distinct value, so the per-op cost is three
-dictionary reads.
+dictionary reads. A system check (``realtime.E001``) refuses unsafe
+settings at start rather than at the first op.
 """
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
+from django.core import checks
 
 from realtime.ot.schema import DEFAULT_POLICY, ContentPolicy
 
-__all__ = ["content_policy"]
+__all__ = ["check_content_policy", "content_policy"]
 
 
 @lru_cache(maxsize=8)
@@ -36,3 +39,17 @@ def content_policy() -> ContentPolicy:
         int(config.get("IMAGE_DATA_MAX_BYTES", DEFAULT_POLICY.image_data_max_bytes)),
         tuple(config.get("VIDEO_HOSTS", ())),
     )
+
+
+def check_content_policy(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Refuse embed settings that would let images or videos load from anywhere."""
+    try:
+        content_policy()
+    except (TypeError, ValueError) as exc:
+        return [checks.Error(
+            f"embed policy: {exc}",
+            hint="COLLABDOCS_IMAGE_PATH_PREFIX like /media/, COLLABDOCS_VIDEO_HOSTS like "
+                 "www.youtube.com,player.vimeo.com (see docs/schema.md)",
+            id="realtime.E001",
+        )]
+    return []

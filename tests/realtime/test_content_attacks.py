@@ -295,6 +295,28 @@ async def test_legacy_document_opened_first_over_the_socket_is_repaired_live(
     await sock.ws.close()
 
 
+async def test_video_hosts_come_from_the_deployment(
+    daphne_factory: Any, people: dict[str, Any]
+) -> None:
+    server = daphne_factory(COLLABDOCS_VIDEO_HOSTS="video.example,Player.Example")
+    doc_id, cookie = people["doc_id"], people["cookies"]["editor"]
+    sock = await open_socket(server.ws_url, doc_id, cookie)
+    head = sock.hello["rev"]
+    for source in ("https://video.example/embed/1", "https://player.example/v?id=2"):
+        answer = await sock.send_op(head, json.dumps([{"insert": {"video": source}}]))
+        assert answer["type"] == "ack", (source, answer)
+        head += 1
+    for source in ("https://evil.example/embed/1", "http://video.example/embed/1"):
+        answer = await sock.send_op(head, json.dumps([{"insert": {"video": source}}]))
+        assert answer["code"] == "bad_op", (source, answer)
+        assert "must be an https URL on player.example, video.example" in answer["message"]
+    stored_head, content = await db(stored_content, doc_id)
+    assert stored_head == head == 2
+    assert [op["insert"] for op in content][:2] == [
+        {"video": "https://player.example/v?id=2"}, {"video": "https://video.example/embed/1"}]
+    await sock.ws.close()
+
+
 # Kept last: Playwright's sync API holds this thread's event loop while the
 # module's browser is open, so no async test may follow it here.
 SYNCED = """() => {
