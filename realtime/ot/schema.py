@@ -39,6 +39,7 @@ __all__ = [
     "formats",
     "embeds",
     "load_schema",
+    "string_problem",
 ]
 
 Checker = Callable[[Any], "str | None"]
@@ -179,7 +180,7 @@ def _url(spec: dict[str, Any]) -> Checker:
         # the page (http or https).
         if match is not None and match.group(1).lower() not in schemes:
             return f"must be a URL with scheme {listed}, got {describe(value)}"
-        return _string_problem(value)
+        return string_problem(value)
 
     return check
 
@@ -195,7 +196,7 @@ def _string(spec: dict[str, Any]) -> Checker:
             return f"must be at most {max_length} characters long"
         if pattern is not None and not pattern.fullmatch(value):
             return f"must match {pattern.pattern}, got {describe(value)}"
-        return _string_problem(value)
+        return string_problem(value)
 
     return check
 
@@ -208,10 +209,12 @@ _KINDS: dict[str, Callable[[dict[str, Any]], Checker]] = {
     "string": _string,
 }
 
+# Any surrogate code point: a Python str from a JSON decoder holds a valid
+# pair as one astral code point, so a surrogate here is a lone one.
 _BAD_CHAR = re.compile("[\x00\ud800-\udfff]")
 
 
-def _string_problem(text: str) -> str | None:
+def string_problem(text: str) -> str | None:
     """Return what is wrong with a string (U+0000, a lone surrogate) or None."""
     if text.isascii():
         return "contains U+0000" if "\x00" in text else None

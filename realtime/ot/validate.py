@@ -44,7 +44,7 @@ from .schema import (
     embeds,
     formats,
 )
-from .schema import _string_problem as check_string
+from .schema import string_problem as check_string  # the name callers know
 
 __all__ = ["parse_change", "check_string"]
 
