@@ -6,9 +6,19 @@ turned off with ``COLLABDOCS["SIGNUP_ENABLED"]`` (env ``SIGNUP_ENABLED``);
 the page then answers 404 with a clear message. There is no password reset
 by email: the site sends no mail; an administrator resets passwords in the
 admin.
+
+Throttles (collabdocs/throttle.py): sign-in refuses, with HTTP 429, an
+account's next attempt from an address after too many failures from it
+(and any attempt from an address with too many failures in all), even with
+the right password, until the window passes (the admin's sign-in likewise,
+through the throttle's authentication backend); sign-up refuses new accounts
+from an address that made too many. A refusal checks no password and
+creates nothing.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -20,6 +30,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_http_methods
+
+from collabdocs import throttle
 
 
 class SignupForm(UserCreationForm):
@@ -50,7 +62,16 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("documents:list")
     form = SignupForm(request.POST or None)
+    if request.method == "POST":
+        wait = throttle.wait_seconds(request, throttle.SIGNUP)
+        if wait is not None:
+            return throttle.refusal(request, throttle.SIGNUP, wait)
     if request.method == "POST" and form.is_valid():
+        # Take the slot atomically before creating: parallel sign-ups
+        # cannot all pass the check above.
+        wait = throttle.hit(request, throttle.SIGNUP)
+        if wait is not None:
+            return throttle.refusal(request, throttle.SIGNUP, wait)
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {user.get_username()}! Create your first document.")
@@ -58,8 +79,25 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/signup.html", {"form": form})
 
 
+class LoginView(auth_views.LoginView):
+    """Django's sign-in, throttled on failures (see the module docstring)."""
+
+    redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """Answer 429 while a failure throttle is used up; otherwise sign in.
+
+        Failures are counted, and every other sign-in path refused, in
+        ``collabdocs.throttle.LoginThrottleBackend``.
+        """
+        refused = throttle.used_up(request, throttle.LOGIN, throttle.LOGIN_IP)
+        if refused is not None:
+            return throttle.refusal(request, *refused)
+        return super().post(request, *args, **kwargs)
+
+
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/", signup, name="signup"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),

@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from collabdocs import throttle
 from documents import services
 from documents.content import document_content
 from documents.exceptions import DocumentNotFound
@@ -80,7 +81,11 @@ def document_list(request: HttpRequest, section: str = "mine") -> HttpResponse:
 @login_required
 @require_POST
 def document_create(request: HttpRequest) -> HttpResponse:
-    """Create a document and open it."""
+    """Create a document and open it (429 past the creation throttle)."""
+    # The slot is taken atomically before anything is created.
+    wait = throttle.hit(request, throttle.DOCUMENT)
+    if wait is not None:
+        return throttle.refusal(request, throttle.DOCUMENT, wait)
     try:
         document = services.document_create(owner=request.user, title=request.POST.get("title"))
     except ValidationError as error:
