@@ -18,7 +18,7 @@ from enum import IntEnum
 from functools import partial
 from typing import Any
 
-from documents.deepjson import DeepJSONEncoder, call_deep
+from documents.deepjson import call_deep
 from realtime.exceptions import BadMessage
 
 PROTOCOL_VERSION = 1
@@ -28,10 +28,20 @@ OP_ID_RE = re.compile(r"[A-Za-z0-9_-]{16,64}:[1-9][0-9]*")
 #: Longest valid op id (64 + ":" + a sequence number below 10**30).
 OP_ID_MAX_LENGTH = 96
 
-# DeepJSONEncoder: ops stored before the content schema may nest deeper than
-# the recursion limit allows from the caller's stack (documents.deepjson).
-dumps = partial(json.dumps, cls=DeepJSONEncoder, separators=(",", ":"), ensure_ascii=False,
-                allow_nan=False)
+_dumps = partial(json.dumps, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def dumps(value: Any) -> str:
+    """Return the compact JSON text of ``value`` (every frame is built with it).
+
+    Ops stored before the content schema may nest deeper than the recursion
+    limit allows from the caller's stack: those are retried with room to
+    recurse (documents.deepjson). The common path pays only the ``try``.
+    """
+    try:
+        return _dumps(value)
+    except RecursionError:
+        return call_deep(_dumps, value)
 
 
 class MessageType:
