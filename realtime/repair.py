@@ -23,8 +23,9 @@ The deep values are only ever inspected at their top level, so repairing
 never recurses into them.
 
 :func:`repair_loaded` applies that change when a worker loads a document
-(``Registry.acquire``), as a server change: one op authored by nobody
-(``user`` null), transformed, stored, acked and broadcast like any other.
+(``Registry.acquire``), as a server change: ops authored by nobody
+(``user`` null; one, or pieces of 500 ops for large repairs), transformed,
+stored, acked and broadcast like any other.
 Every client and the op log stay consistent, and the previous content stays
 in the history (a named version or an older revision can still be viewed;
 restoring it is repaired the same way, ``realtime.restore``).
@@ -48,12 +49,14 @@ from realtime.ot.schema import DEFAULT_POLICY, ContentPolicy, embed_problem, emb
 if TYPE_CHECKING:
     from realtime.authority import Authority
 
-__all__ = ["repair_change", "repaired", "repair_loaded"]
+__all__ = ["repair_change", "repair_loaded", "repaired", "split_change"]
 
 logger = logging.getLogger(__name__)
 
 #: How long a load waits for its repair to be stored.
 REPAIR_TIMEOUT = 10.0
+#: Ops per repair op: each touches about one run, far under MAX_CHANGE_RUNS.
+PIECE_OPS = 500
 
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
 # Hashable JSON scalars (type included: True and 1 are different values).
@@ -167,11 +170,67 @@ def repaired(
     return list(Delta(content).compose(change).ops)
 
 
-async def repair_loaded(authority: Authority, policy: ContentPolicy) -> int | None:
-    """Submit the repair of a just-loaded document; return its revision.
+def split_change(change: Delta, size: int = PIECE_OPS) -> list[Delta]:
+    """Return changes of at most ``size`` ops (plus a retain) equal to ``change``.
 
+    Applied in order, each to the result of the ones before, they give what
+    ``change`` gives: piece ``k`` retains what the earlier pieces left
+    finished, then carries on with the next ops of ``change``.
+    """
+    pieces: list[Delta] = []
+    offset = 0  # document length the earlier pieces have finished
+    ops = change.ops
+    for start in range(0, len(ops), size):
+        segment = ops[start:start + size]
+        piece = Delta([{"retain": offset}, *segment] if offset else segment).chop()
+        if piece.ops:
+            pieces.append(piece)
+        for op in segment:
+            if "retain" in op:
+                offset += op["retain"]
+            elif "insert" in op:
+                value = op["insert"]
+                offset += utf16_len(value) if type(value) is str else 1
+    return pieces
+
+
+async def _submit(authority: Authority, sub: Any, ops: list[dict[str, Any]],
+                  deadline: float) -> dict[str, Any] | None:
+    """Submit one server op until acked or refused; return the answer, None on timeout.
+
+    ``rate_limited`` and ``unavailable`` are waited out and the same op id
+    resent, as clients do; a resend of a stored op is acked, not applied again.
+    """
+    loop = asyncio.get_running_loop()
+    op_id = f"{secrets.token_hex(12)}:1"
+    sub.sent_rev = authority.head
+    sub.authored_rev = 0
+    message = protocol.OpMessage(op_id=op_id, rev=authority.head, delta=ops)
+    delay = 0.25
+    while True:
+        outcome = sub.expect(op_id)
+        await authority.submit(sub, message)
+        try:
+            answer: dict[str, Any] = await asyncio.wait_for(
+                outcome, max(deadline - loop.time(), 0.01))
+        except TimeoutError:
+            return None
+        code = answer.get("code")
+        if code not in ("rate_limited", "unavailable") or loop.time() + delay > deadline:
+            return answer
+        wait = answer.get("retry_after")
+        await asyncio.sleep(min(wait / 1000, 5.0) if isinstance(wait, int) else delay)
+        delay = min(delay * 2, 5.0)
+
+
+async def repair_loaded(authority: Authority, policy: ContentPolicy) -> int | None:
+    """Submit the repair of a just-loaded document; return its last revision.
+
+    The repair goes in pieces of at most :data:`PIECE_OPS` ops, so that a
+    document with thousands of outside parts stays under the change limits.
     Return None when the content is inside the schema already or the repair
-    was not stored (logged; the document opens as stored).
+    was not stored in full (logged; the document opens as it then is, each
+    stored piece being a valid edit).
     """
     from realtime.restore import ServerSubscriber
 
@@ -179,22 +238,19 @@ async def repair_loaded(authority: Authority, policy: ContentPolicy) -> int | No
     change = await loop.run_in_executor(None, repair_change, authority.content(), policy)
     if not change.ops:
         return None
+    deadline = loop.time() + REPAIR_TIMEOUT
     sub = ServerSubscriber(user_id=None, name="CollabDocs")
-    op_id = f"{secrets.token_hex(12)}:1"
-    sub.sent_rev = authority.head
-    sub.authored_rev = 0
-    outcome = sub.expect(op_id)
-    await authority.submit(sub, protocol.OpMessage(op_id=op_id, rev=authority.head,
-                                                   delta=change.ops))
-    try:
-        answer = await asyncio.wait_for(outcome, REPAIR_TIMEOUT)
-    except TimeoutError:
-        logger.warning("repair of %s was not stored in time", authority.public_id)
-        return None
-    if answer.get("type") != "ack":
-        logger.warning("repair of %s refused: %s %s", authority.public_id,
-                       answer.get("code"), answer.get("message"))
-        return None
-    logger.info("repaired legacy content of %s at revision %s", authority.public_id,
-                answer["rev"])
-    return int(answer["rev"])
+    revision = None
+    for piece in split_change(change):
+        answer = await _submit(authority, sub, piece.ops, deadline)
+        if answer is None:
+            logger.warning("repair of %s was not stored in time", authority.public_id)
+            return None
+        if answer.get("type") != "ack":
+            logger.warning("repair of %s refused: %s %s", authority.public_id,
+                           answer.get("code"), answer.get("message"))
+            return None
+        revision = int(answer["rev"])
+    logger.info("repaired legacy content of %s up to revision %s", authority.public_id,
+                revision)
+    return revision

@@ -295,6 +295,39 @@ async def test_legacy_document_opened_first_over_the_socket_is_repaired_live(
     await sock.ws.close()
 
 
+def _store_many_legacy_parts(document: Any, author: Any, parts: int) -> int:
+    """Store one legacy op with ``parts`` unknown embeds between clean words."""
+    from documents.models import Document, Operation
+
+    ops: list[dict[str, Any]] = []
+    for i in range(parts):
+        ops.append({"insert": {"formula": f"x{i}"}})
+        ops.append({"insert": f" w{i} "})
+        ops.append({"insert": "t", "attributes": {"font": "serif", "bold": True}})
+    Operation.objects.create(document=document, revision=1, op_id=f"{'legacy' * 3}:1",
+                             delta=ops, author=author)
+    Document.objects.filter(pk=document.pk).update(head_revision=1)
+    return 1
+
+
+async def test_a_large_legacy_repair_goes_in_pieces_under_the_limits(
+    live_daphne: Any, people: dict[str, Any]
+) -> None:
+    document, owner = people["doc"], people["users"]["owner"]
+    doc_id, cookie = people["doc_id"], people["cookies"]["owner"]
+    parts = 1200
+    await db(_store_many_legacy_parts, document, owner, parts)
+    sock = await open_socket(live_daphne.ws_url, doc_id, cookie)
+    stored_head, content = await db(stored_content, doc_id)
+    print(f"{parts} legacy parts repaired in {stored_head - 1} ops")
+    assert stored_head > 2, "more than one piece"
+    assert sock.hello["rev"] == stored_head and sock.hello["content"] == content
+    text = "".join(op["insert"] for op in content)
+    assert text.count("[formula removed]") == parts
+    assert all(set(op.get("attributes") or {}) <= {"bold"} for op in content)
+    await sock.ws.close()
+
+
 async def test_video_hosts_come_from_the_deployment(
     daphne_factory: Any, people: dict[str, Any]
 ) -> None:

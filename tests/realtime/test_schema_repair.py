@@ -15,7 +15,7 @@ import pytest
 
 from documents.deepjson import DEEP_LIMIT, DeepJSONDecoder, DeepJSONEncoder, call_deep
 from realtime.ot import DocumentText, parse_change
-from realtime.repair import repair_change, repaired
+from realtime.repair import repair_change, repaired, split_change
 
 from . import ot_gen
 from .ot_gen import _fresh_realtime_state  # noqa: F401  (no Django here)
@@ -154,3 +154,30 @@ def test_random_legacy_content_is_repaired_inside_the_schema() -> None:
                 at = text.find(op["insert"], at)
                 assert at >= 0, f"seed={seed}: lost {op['insert']!r}"
                 at += len(op["insert"])
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 500])
+def test_a_large_repair_splits_into_pieces_that_apply_in_order(size: int) -> None:
+    rng = random.Random(size)
+    ops: list[dict[str, Any]] = []
+    for i in range(300):
+        roll = rng.random()
+        if roll < 0.3:
+            ops.append({"insert": {"formula": str(i)}})
+        elif roll < 0.5:
+            ops.append({"insert": f"w{i}é😀", "attributes": {"font": "serif", "bold": True}})
+        elif roll < 0.7:
+            ops.append({"insert": f"c{i}", "attributes": {"color": "red"}})
+        else:
+            ops.append({"insert": f"ok{i} ", "attributes": {"italic": True} if i % 2 else {}})
+    ops.append({"insert": "\n"})
+    content = DocumentText.from_ops(ops).to_ops()
+    change = repair_change(content)
+    pieces = split_change(change, size)
+    assert all(len(piece.ops) <= size + 1 for piece in pieces)
+    text = DocumentText.from_ops(content)
+    for piece in pieces:
+        parse_change(piece.ops)
+        text.apply(piece)
+    assert text.to_ops() == repaired(content)
+    assert len(pieces) > 1 or size == 500
