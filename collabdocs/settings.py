@@ -227,7 +227,7 @@ COLLABDOCS = {
     # runs one change may reformat or delete (both too_large), and the CPU
     # milliseconds per second a socket and a user (all their sockets on this
     # worker) may spend, with bursts of CPU_BURST_MS (rate_limited).
-    "MAX_CHANGE_OPS": env_int("COLLABDOCS_MAX_CHANGE_OPS", 2000, minimum=2),
+    "MAX_CHANGE_OPS": env_int("COLLABDOCS_MAX_CHANGE_OPS", 1000, minimum=2),
     "MAX_CHANGE_RUNS": env_int("COLLABDOCS_MAX_CHANGE_RUNS", 10000, minimum=1),
     "SOCKET_CPU_MS_PER_SECOND": env_int("COLLABDOCS_SOCKET_CPU_MS_PER_SECOND", 100, minimum=1),
     "USER_CPU_MS_PER_SECOND": env_int("COLLABDOCS_USER_CPU_MS_PER_SECOND", 200, minimum=1),

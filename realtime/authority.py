@@ -85,6 +85,10 @@ MAX_CONFLICT_RETRIES = 5
 #: Most op-steps transforming one change to the tip may take (the ops it is
 #: transformed over plus its own ops once per op it passes): ~25 ms here.
 MAX_TRANSFORM_WORK = 50_000
+#: Most ops the window of committed changes holds (beyond its entry count).
+MAX_WINDOW_OPS = 100_000
+#: Entries the window keeps whatever their size (catch-up of slow sockets).
+MIN_WINDOW_ENTRIES = 64
 #: A committed batch with more ops than this is copied from the tip, not re-applied.
 COPY_TIP_OPS = 64
 #: Up to this many sockets, every delivery is immediate.
@@ -313,6 +317,7 @@ class Authority:
         self._text = state.text.copy()
         self.head = state.head
         self._window = state.window
+        self._window_ops = sum(len(entry.delta.ops) for entry in state.window)
         self._window_start = state.window_start
         self._start_length = state.start_length
         self._ids = {entry.op_id: entry.rev for entry in state.window}
@@ -664,6 +669,7 @@ class Authority:
                         sub.authored_rev = entry.rev
                         self._owed[sub] = None
         self._window.extend(batch)
+        self._window_ops += sum(len(entry.delta.ops) for entry in batch)
         self.head = batch[-1].rev
         self._frame_cache = {}
         self._trim_window()
@@ -679,14 +685,30 @@ class Authority:
                 logger.exception("on_commit hook of %s failed", self._doc)
 
     def _trim_window(self) -> None:
-        excess = len(self._window) - self._window_size
+        """Drop the oldest committed ops past the window's bounds.
+
+        Two bounds: ``window_size`` entries (trimmed in steps, so that
+        trimming is rare) and ``MAX_WINDOW_OPS`` ops held in all of them,
+        so that a few large changes cannot make the window hold millions
+        of objects (memory, and the garbage collector's full passes, which
+        stall the loop). The newest ``MIN_WINDOW_ENTRIES`` always stay.
+        """
+        window = self._window
+        excess = len(window) - self._window_size
         if excess < max(16, self._window_size // 8):
+            excess = 0
+        held = self._window_ops - sum(len(e.delta.ops) for e in window[:excess])
+        while held > MAX_WINDOW_OPS and len(window) - excess > MIN_WINDOW_ENTRIES:
+            held -= len(window[excess].delta.ops)
+            excess += 1
+        if excess <= 0:
             return
-        for entry in self._window[:excess]:
+        for entry in window[:excess]:
             self._ids.pop(entry.op_id, None)
-        self._start_length = self._window[excess - 1].length
-        del self._window[:excess]
+        self._start_length = window[excess - 1].length
+        del window[:excess]
         self._window_start += excess
+        self._window_ops = held
 
     async def _fail_pending(self, message: str) -> None:
         """Refuse every pending op with ``unavailable`` and roll the tip back."""

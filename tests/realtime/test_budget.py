@@ -222,7 +222,7 @@ async def test_a_socket_over_its_cpu_budget_is_rate_limited_with_retry_after(
     _limits(settings, SOCKET_CPU_MS_PER_SECOND=100, USER_CPU_MS_PER_SECOND=1000, CPU_BURST_MS=1)
     sock = await ws_connect(people["doc_id"], cookie=people["cookies"]["owner"])
     heavy = [{"insert": "word " * 2000}, *([{"retain": 3, "attributes": {"bold": True}},
-                                              {"retain": 2}] * 900)]
+                                              {"retain": 2}] * 450)]
     await _answer(sock, {"type": "op", "id": f"{OP}:1", "rev": 0, "delta": heavy[:1]})
     first = await _answer(sock, {"type": "op", "id": f"{OP}:2", "rev": 1, "delta": heavy[1:]})
     assert first["type"] == "ack", first
@@ -250,7 +250,7 @@ async def test_a_users_sockets_share_the_user_budget(ws_connect, people, setting
     c = await ws_connect(people["doc_id"], cookie=other_cookie)
     heavy = [{"insert": "word " * 2000}]
     await _answer(a, {"type": "op", "id": f"{OP}:1", "rev": 0, "delta": heavy})
-    fmt = [{"retain": 3, "attributes": {"bold": True}}, {"retain": 2}] * 900
+    fmt = [{"retain": 3, "attributes": {"bold": True}}, {"retain": 2}] * 450
     assert (await _answer(a, {"type": "op", "id": f"{OP}:2", "rev": 1, "delta": fmt}))["type"] == "ack"
     limited = await _answer(b, {"type": "op", "id": "budgetsocketbbbb:1", "rev": 2,
                                 "delta": [{"insert": "b"}]})
@@ -288,3 +288,40 @@ async def test_a_change_too_far_behind_large_changes_is_stale(env, monkeypatch):
     await authority.submit(a.sub, op(31, 25, [{"retain": 1}, {"insert": "late"}]))
     await settle(authority)
     assert [(m["type"], m["rev"]) for m in a.take()] == [("ack", 30)]
+
+
+async def test_the_window_holds_a_bounded_number_of_ops(env, monkeypatch):
+    """Large changes push old ones out of the window (MAX_WINDOW_OPS)."""
+    from realtime import authority as module
+    from tests.realtime.test_authority import attach, op, settle
+
+    monkeypatch.setattr(module, "MAX_WINDOW_OPS", 1_000)
+    monkeypatch.setattr(module, "MIN_WINDOW_ENTRIES", 2)
+    store, make = env
+    authority = await make(window=100)
+    a = attach(authority, "a")
+    await authority.submit(a.sub, op(1, 0, [{"insert": "x" * 400}]))
+    await settle(authority)
+    fmt = [{"retain": 1, "attributes": {"bold": True}}, {"retain": 1}] * 150  # 300 ops
+    for n in range(2, 12):
+        await authority.submit(a.sub, op(n, n - 1, fmt))
+        await settle(authority)
+    assert authority.head == 11
+    # At most 1,000 ops held: three 300-op changes, plus nothing older.
+    assert authority.window_start == 8
+    a.take()
+    await authority.submit(a.sub, op(12, 7, [{"insert": "y"}]))
+    await settle(authority)
+    assert [(m["code"], m["id"]) for m in a.take()] == [("stale", op(12, 7, []).op_id)]
+    await authority.submit(a.sub, op(13, 8, [{"insert": "y"}]))
+    await settle(authority)
+    assert [(m["type"], m["rev"]) for m in a.take()] == [("ack", 12)]
+    # Catch-up from a trimmed revision gets the whole content instead.
+    import json
+
+    from tests.realtime.test_authority import FakeSocket
+
+    late = json.loads(authority.attach(FakeSocket("late").sub, since_rev=5))
+    assert "content" in late and "ops" not in late and late["rev"] == 12
+    recent = json.loads(authority.attach(FakeSocket("recent").sub, since_rev=9))
+    assert [item["rev"] for item in recent["ops"]] == [10, 11, 12]

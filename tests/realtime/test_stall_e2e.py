@@ -81,7 +81,7 @@ async def test_heavy_frames_are_refused_and_other_documents_keep_going(daphne_fa
 
     async def attack(index: int, ws) -> None:  # type: ignore[no-untyped-def]
         # The largest change the limits allow, as fast as they allow.
-        frames = [compact({"delta": formats(2000, on)})[len('{"delta":'):-1] for on in (True, False)]
+        frames = [compact({"delta": formats(1000, on)})[len('{"delta":'):-1] for on in (True, False)]
         n = 0
         rev = 1
         while time.monotonic() < stop:
