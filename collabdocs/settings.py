@@ -159,6 +159,12 @@ RATELIMIT_ENABLE = env_bool("COLLABDOCS_THROTTLE", True)
 RATELIMIT_USE_CACHE = "throttle"
 # A cache that answers nothing lets the request through (throttle.py says why).
 RATELIMIT_FAIL_OPEN = True
+# Behind a proxy every request comes from the proxy's address: name the
+# header in which the proxy puts the client's one address (X-Real-IP), and
+# make sure the proxy overwrites what the client sent. Unset: REMOTE_ADDR.
+_CLIENT_IP_HEADER = env_str("COLLABDOCS_CLIENT_IP_HEADER", "")
+if _CLIENT_IP_HEADER:
+    RATELIMIT_IP_META_KEY = "HTTP_" + _CLIENT_IP_HEADER.strip().upper().replace("-", "_")
 LOGIN_REDIRECT_URL = "documents:list"
 LOGOUT_REDIRECT_URL = "login"
 

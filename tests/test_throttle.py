@@ -185,3 +185,27 @@ async def test_the_admin_sign_in_shares_the_throttle(daphne_factory: Any) -> Non
     assert status == 200 and not signed_in(headers)
     assert "Please enter the correct username and password" in body
     assert_refused(*login(daphne.url, "judy", PASSWORD))
+
+
+async def test_behind_a_proxy_the_client_address_comes_from_its_header(daphne_factory: Any) -> None:
+    daphne = daphne_factory(COLLABDOCS_THROTTLE_LOGIN_IP="1/d", COLLABDOCS_THROTTLE_LOGIN="9/d",
+                            COLLABDOCS_CLIENT_IP_HEADER="X-Real-IP")
+    await db(make_user, "kim")
+
+    def login_from(address: str, password: str) -> tuple[int, Any, str]:
+        token = secrets.token_hex(16)
+        body = urllib.parse.urlencode({"username": "kim", "password": password,
+                                       "csrfmiddlewaretoken": token}).encode()
+        request = urllib.request.Request(f"{daphne.url}/accounts/login/", data=body, headers={
+            "Cookie": f"csrftoken={token}", "Origin": daphne.url, "X-Real-IP": address,
+            "Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            with urllib.request.build_opener(_NoRedirect).open(request, timeout=30) as response:
+                return response.status, response.headers, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.headers, exc.read().decode()
+
+    assert login_from("203.0.113.7", "wrong")[0] == 200
+    assert_refused(*login_from("203.0.113.7", PASSWORD))
+    # Another client behind the same proxy is not refused for the first one's failure.
+    assert login_from("198.51.100.9", PASSWORD)[0] == 302
