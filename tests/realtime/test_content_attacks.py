@@ -295,6 +295,35 @@ async def test_legacy_document_opened_first_over_the_socket_is_repaired_live(
     await sock.ws.close()
 
 
+def test_restoring_a_legacy_version_restores_it_repaired(people: dict[str, Any]) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    from documents.models import DocumentVersion, Operation
+    from realtime.repair import repaired
+
+    document, owner = people["doc"], people["users"]["owner"]
+    head = _store_legacy(document, owner, (965,))
+    client = Client()
+    client.force_login(owner)
+    named = client.post(reverse("documents:history_name", args=[document.public_id]),
+                        data=json.dumps({"name": "legacy"}), content_type="application/json")
+    assert named.status_code == 200, named.content
+    version = DocumentVersion.objects.get(pk=named.json()["id"])
+    Operation.objects.create(document=document, revision=head + 1, op_id=f"{'n' * 16}:1",
+                             delta=[{"insert": "new "}], author=owner)
+    document.__class__.objects.filter(pk=document.pk).update(head_revision=head + 1)
+    restored = client.post(
+        reverse("documents:history_restore", args=[document.public_id, version.pk]),
+        data="{}", content_type="application/json")
+    assert restored.status_code == 200, restored.content
+    stored_head, content = stored_content(people["doc_id"])
+    # The load repaired the document (one op), then the restore (one op).
+    assert stored_head == head + 3
+    assert content == repaired(version.content)
+    assert "[formula removed]" in content[-1]["insert"]
+
+
 def _store_many_legacy_parts(document: Any, author: Any, parts: int) -> int:
     """Store one legacy op with ``parts`` unknown embeds between clean words."""
     from documents.models import Document, Operation
