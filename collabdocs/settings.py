@@ -236,8 +236,8 @@ COLLABDOCS = {
     "MAX_CHANGE_OPS": env_int("COLLABDOCS_MAX_CHANGE_OPS", 1000, minimum=2),
     "MAX_CHANGE_RUNS": env_int("COLLABDOCS_MAX_CHANGE_RUNS", 10000, minimum=1),
     "SOCKET_CPU_MS_PER_SECOND": env_int("COLLABDOCS_SOCKET_CPU_MS_PER_SECOND", 100, minimum=1),
-    "USER_CPU_MS_PER_SECOND": env_int("COLLABDOCS_USER_CPU_MS_PER_SECOND", 200, minimum=1),
-    "CPU_BURST_MS": env_int("COLLABDOCS_CPU_BURST_MS", 100, minimum=1),
+    "USER_CPU_MS_PER_SECOND": env_int("COLLABDOCS_USER_CPU_MS_PER_SECOND", 150, minimum=1),
+    "CPU_BURST_MS": env_int("COLLABDOCS_CPU_BURST_MS", 20, minimum=1),
     # Ops kept in memory per open document for catch-up and transformation.
     "OP_WINDOW": env_int("COLLABDOCS_OP_WINDOW", 1000, minimum=10),
     # Seconds an authority stays in memory after its last socket closes.

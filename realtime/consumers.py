@@ -34,7 +34,7 @@ from documents.selectors import document_get_for_user
 from documents.store import DocumentMissing
 from realtime import protocol
 from realtime.authority import Authority
-from realtime.budget import CpuBudget, sniff_op_id, user_budgets
+from realtime.budget import CpuBudget, freeze_startup_heap, sniff_op_id, user_budgets
 from realtime.events import doc_group
 from realtime.exceptions import AuthorityClosed, BadMessage
 from realtime.framing import split_frame
@@ -148,6 +148,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             registry.release(authority)
             await self._not_here(get_ownership().route(self.doc_id))
             return
+        freeze_startup_heap()
         limits = settings.COLLABDOCS
         self.bucket = TokenBucket(limits["OPS_PER_SECOND"])
         self.max_frame = limits["MAX_FRAME_BYTES"]
