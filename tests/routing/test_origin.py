@@ -33,6 +33,14 @@ async def first_frame(ws_url: str, doc_id: str, cookie: str, origin: str) -> str
         return exc.response.status_code
 
 
+async def until(probe: Any, wanted: str, message: str, timeout: float = 30) -> None:
+    """Repeat ``await probe()`` until it returns ``wanted``."""
+    deadline = time.monotonic() + timeout
+    while await probe() != wanted:
+        assert time.monotonic() < deadline, message
+        await asyncio.sleep(0.2)
+
+
 def document_owned_by(people: dict, members: list[str], wanted: str) -> str:
     ring = HashRing(members)
     for _ in range(200):
@@ -50,6 +58,10 @@ async def test_a_page_from_another_worker_may_open_a_socket_here(cluster_factory
     on_b = await db(document_owned_by, people, members, b.worker_id)
     on_a = await db(document_owned_by, people, members, a.worker_id)
     cookie = people["cookies"]["editor"]
+    # B learns of A through a ZooKeeper watch, a moment after A is ready:
+    # wait until B redirects A's documents to A.
+    await until(lambda: first_frame(b.ws_url, on_a, cookie, b.url), "redirect",
+                "B never saw A on the ring")
 
     # The editor page came from worker A; its socket goes to B, the owner.
     assert await first_frame(b.ws_url, on_b, cookie, a.url) == "hello"
@@ -58,8 +70,6 @@ async def test_a_page_from_another_worker_may_open_a_socket_here(cluster_factory
 
     # A leaves; once B owns A's documents too, A's pages still reconnect to B.
     a.terminate()
-    deadline = time.monotonic() + 30
-    while await first_frame(b.ws_url, on_a, cookie, b.url) != "hello":
-        assert time.monotonic() < deadline, "B never took A's documents over"
-        await asyncio.sleep(0.2)
+    await until(lambda: first_frame(b.ws_url, on_a, cookie, b.url), "hello",
+                "B never took A's documents over")
     assert await first_frame(b.ws_url, on_a, cookie, a.url) == "hello"
