@@ -237,6 +237,11 @@ def test_counts_that_add_up_past_max_safe_integer_are_refused() -> None:
         parse_change([{"retain": MAX}, {"retain": 2}])
     with pytest.raises(InvalidDelta, match="add up to more than"):
         parse_change([{"retain": MAX - 1}, {"insert": "a"}, {"delete": 2}])
+    # Merged by normalisation into what looks like a keystroke.
+    for raw in ([{"retain": MAX}, {"retain": 2}, {"insert": "a"}],
+                [{"insert": "a"}, {"delete": MAX}, {"delete": 1}], [{"delete": MAX}, {"delete": 1}]):
+        with pytest.raises(InvalidDelta, match="add up to more than"):
+            parse_change(raw)
     assert parse_change([{"retain": MAX - 1}, {"insert": "a"}, {"delete": 1}])
 
 
