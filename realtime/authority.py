@@ -5,12 +5,13 @@ content, its head revision, a window of the most recent ops and the sockets
 attached to it. Every op goes through it::
 
     client op (base rev r)
-        |  dedupe by op id, check r, parse_change
+        |  dedupe by op id, check r, parse_change, reach at r's length
         v
     transform over every op after r (committed window, then pending)
         |  server op a, incoming b: b' = a.transform(b, True)
         v
-    apply b' to the tip text (checks bounds, surrogates, final newline, size)
+    serialise b', check it against the tip text (bounds, surrogates, final
+    newline, size, runs touched); only then apply it (all or nothing)
         |  queued with revision tip + 1
         v
     group commit: the writer stores everything queued in ONE transaction
