@@ -1,7 +1,8 @@
 """The CPU budget of sockets and users: one editor cannot take a worker.
 
-Every client frame is timed (``time.perf_counter`` around decoding,
-checking, transforming, applying and serialising it) and the time is
+Every client frame is timed (``time.thread_time``, the worker thread's
+CPU time, around decoding, checking, transforming, applying and
+serialising it) and the time is
 charged to two buckets of CPU seconds: the socket's and its user's on this
 worker (the sum of that user's sockets, since one person may open many).
 
