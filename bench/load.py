@@ -57,6 +57,16 @@ sys.path.insert(0, str(REPO))
 ALPHA = "abcdefghijklmnopqrstuvwxyz0123456789 "
 LOOPBACK = ("127.", "localhost", "[::1]", "::1")
 
+from realtime.framing import Reassembler  # noqa: E402 - needs REPO on sys.path
+
+
+async def recv_whole(ws: Any, parts: Reassembler) -> str:
+    """Return the next whole server frame, joining ``part`` frames."""
+    while True:
+        text = parts.feed(await ws.recv())
+        if text is not None:
+            return text
+
 
 def percentile(sorted_values: list[float], q: float) -> float | None:
     """Return the nearest-rank percentile ``q`` (0-1) of sorted values, in ms."""
@@ -132,6 +142,7 @@ class Client:
     inserted_len: int = 0
     errors: int = 0
     acked_event: asyncio.Event = field(default_factory=asyncio.Event)
+    parts: Reassembler = field(default_factory=lambda: Reassembler())
 
 
 class Bench:
@@ -162,7 +173,9 @@ class Bench:
                     max_size=None, compression=None, open_timeout=30),
             timeout=60,
         )
-        hello = json.loads(await asyncio.wait_for(client.ws.recv(), timeout=30))
+        # Frames over the part size come as ``part`` frames (protocol.md).
+        client.parts = Reassembler()
+        hello = json.loads(await asyncio.wait_for(recv_whole(client.ws, client.parts), timeout=30))
         if hello.get("type") != "hello":
             raise RuntimeError(f"expected hello, got {hello}")
         return hello
@@ -242,7 +255,9 @@ class Bench:
         """Read frames until the socket closes."""
         try:
             async for raw in client.ws:
-                self.on_message(client, json.loads(raw))
+                text = client.parts.feed(raw)
+                if text is not None:
+                    self.on_message(client, json.loads(text))
         except Exception as exc:  # noqa: BLE001 - reported, not raised
             if not self.stopping:
                 self.error_sample = self.error_sample or f"socket: {exc!r}"

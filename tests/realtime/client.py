@@ -39,11 +39,20 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+from realtime.framing import Reassembler
 from realtime.ot import Delta, DocumentText
 
 RETRY_CODES = frozenset({"rate_limited", "unavailable"})
 #: Redirects followed in a row before asking the route endpoint.
 MAX_REDIRECTS = 3
+
+
+async def _recv_whole(ws: Any, parts: Reassembler) -> str:
+    """Return the next whole server frame, joining ``part`` frames."""
+    while True:
+        text = parts.feed(await ws.recv())
+        if text is not None:
+            return text
 
 
 class ProtocolViolation(AssertionError):
@@ -279,7 +288,9 @@ class WSClient:
             self.ws = await connect(url, origin=self.origin, additional_headers=headers,
                                     max_size=None, compression=None, open_timeout=20)
             self.connects += 1
-            hello = json.loads(await asyncio.wait_for(self.ws.recv(), timeout=20))
+            # Frames over the part size come as ``part`` frames (protocol.md).
+            self._parts = Reassembler()
+            hello = json.loads(await asyncio.wait_for(_recv_whole(self.ws, self._parts), timeout=20))
             if hello["type"] == "redirect":
                 self._note(hello)
                 await self._wait_closed()
@@ -310,8 +321,12 @@ class WSClient:
     async def _read(self) -> None:
         ws = self.ws
         try:
+            parts = self._parts
             async for raw in ws:
-                msg = json.loads(raw)
+                text = parts.feed(raw)
+                if text is None:
+                    continue
+                msg = json.loads(text)
                 await self._send_all(self.ot.on_message(msg))
                 if msg.get("type") == "error" and msg.get("code") in RETRY_CODES:
                     self._schedule_resend(msg)
