@@ -3,6 +3,9 @@
  * a randomized convergence test of several clients and a server over
  * queues with random delivery, drops and catch-up.
  *
+ * Large changes: splitChange's algebra (seeded random changes with
+ * attributes, embeds, deletes and emoji), and pieces sent one per ack.
+ *
  * Reproduce a failing random run with SEED=<n> node --test tests/js/
  */
 import assert from "node:assert/strict";
@@ -10,7 +13,14 @@ import { describe, it } from "node:test";
 
 import Delta from "quill-delta";
 
-import { OTClient, RevisionGap, StateName } from "../../static/src/editor/ot-client.js";
+import {
+  DEFAULT_MAX_CHANGE_OPS,
+  OTClient,
+  RevisionGap,
+  StateName,
+  sendableOps,
+  splitChange,
+} from "../../static/src/editor/ot-client.js";
 import { isOpId, makeClientId } from "../../static/src/editor/protocol.js";
 import { randomChange, rng, seeds } from "./helpers.mjs";
 
@@ -219,22 +229,203 @@ describe("presence ranges", () => {
   });
 });
 
+const ATTRIBUTES = [
+  { bold: true }, { bold: null }, { italic: true }, { color: "#e6194b" }, { background: null },
+  { link: "https://example.com/a" }, { header: 2 }, { list: "bullet" }, { bold: true, italic: true },
+];
+const EMBEDS = [{ image: "/media/a.png" }, { video: "https://video.example/embed/1" }];
+const TEXTS = ["a", "bc", "é", "😀", "🙂👍", " ", "\n", "word", "x😀y"];
+
+/** Return a random insert's content and attributes: text or an embed. */
+function randomInsert(random) {
+  const attributes = random.chance(0.5) ? random.pick(ATTRIBUTES) : undefined;
+  const content = random.chance(0.15) ? random.pick(EMBEDS) : random.pick(TEXTS);
+  // A null attribute means "remove" and is only for retains.
+  const clean = attributes && Object.fromEntries(Object.entries(attributes).filter(([, v]) => v !== null));
+  return [content, clean && Object.keys(clean).length ? clean : undefined];
+}
+
+/** Return a random document (text, embeds, attributes) ending in "\n". */
+function randomDocument(random) {
+  const doc = new Delta();
+  const n = random.int(0, 40);
+  for (let i = 0; i < n; i += 1) doc.insert(...randomInsert(random));
+  return doc.insert("\n");
+}
+
+/**
+ * Return a random change to ``doc`` of up to ``most`` steps: inserts,
+ * plain and formatting retains and deletes, built with Delta's builders
+ * (normalised, as Quill makes them), never touching the final newline.
+ */
+function randomLargeChange(random, doc, most) {
+  const length = doc.length();
+  const change = new Delta();
+  let at = 0;
+  const steps = random.int(1, most);
+  for (let i = 0; i < steps; i += 1) {
+    const x = random();
+    if (x < 0.4 || at >= length - 1) {
+      change.insert(...randomInsert(random));
+      continue;
+    }
+    const n = random.int(1, Math.min(4, length - 1 - at));
+    if (x < 0.6) change.retain(n);
+    else if (x < 0.85) change.retain(n, random.pick(ATTRIBUTES));
+    else change.delete(n);
+    at += n;
+  }
+  return change.chop();
+}
+
+describe("large changes go in pieces", () => {
+  it("splits after count ops so that head ∘ rest equals the change (seeded)", () => {
+    const runs = seeds(Number(process.env.RUNS || 400));
+    console.log(`splitChange seeds ${runs[0]}…${runs.at(-1)} (SEED=<n> to repeat one)`);
+    let splits = 0;
+    for (const seed of runs) {
+      const random = rng(seed);
+      const doc = randomDocument(random);
+      const change = randomLargeChange(random, doc, 80);
+      const counts = [2, 3, random.int(2, Math.max(2, change.ops.length + 1))];
+      for (const count of counts) {
+        const [head, rest] = splitChange(change, count);
+        const why = `seed ${seed}, count ${count}`;
+        if (change.ops.length <= count) {
+          assert.equal(rest, null, why);
+          assert.equal(head, change, why);
+          continue;
+        }
+        splits += 1;
+        assert.ok(head.ops.length <= count && head.ops.length > 0, why);
+        assert.deepEqual(head.ops, change.ops.slice(0, head.ops.length), `${why}: head is a prefix`);
+        assert.ok(rest.ops.length < change.ops.length, `${why}: the rest is shorter`);
+        assert.deepEqual(head.compose(rest).ops, change.ops, `${why}: head ∘ rest`);
+        assert.deepEqual(doc.compose(head).compose(rest).ops, doc.compose(change).ops, `${why}: applied`);
+      }
+    }
+    assert.ok(splits > runs.length, `the runs split changes (${splits})`);
+  });
+
+  it("rebases the rest past what the head inserts and retains, not what it deletes", () => {
+    const change = new Delta().retain(2).delete(3).insert("😀", { bold: true }).retain(4, { italic: true }).insert("z");
+    const [head, rest] = splitChange(change, 3);
+    // Delta's builder puts an insert before a delete at the same place.
+    assert.deepEqual(head.ops, [{ retain: 2 }, { insert: "😀", attributes: { bold: true } }, { delete: 3 }]);
+    assert.deepEqual(rest.ops, [{ retain: 4 }, { retain: 4, attributes: { italic: true } }, { insert: "z" }]);
+    const embed = new Delta().insert({ image: "/media/a.png" }).retain(1).insert("a").retain(2, { bold: true });
+    const [eHead, eRest] = splitChange(embed, 2);
+    assert.deepEqual(eHead.ops, [{ insert: { image: "/media/a.png" } }], "a trailing plain retain is dropped");
+    assert.deepEqual(eRest.ops, [{ retain: 2 }, { insert: "a" }, { retain: 2, attributes: { bold: true } }]);
+    assert.throws(() => splitChange(change, 1), /cannot split/);
+  });
+
+  it("keeps a tenth of the limit (at most 100 ops) for growth in flight", () => {
+    assert.equal(DEFAULT_MAX_CHANGE_OPS, 1000);
+    assert.deepEqual([2, 3, 10, 1000, 5000].map(sendableOps), [2, 3, 9, 900, 4900]);
+    const c = new OTClient({ clientId: CID, revision: 0 });
+    assert.equal(c.maxChangeOps, 1000);
+    assert.equal(c.sendOps, 900);
+    for (const bad of [1, 0, 2.5, Number.NaN, "1000", null]) {
+      assert.throws(() => new OTClient({ clientId: CID, maxChangeOps: bad }), /maxChangeOps/);
+    }
+  });
+
+  it("sends a paste of 3,000 runs in pieces, one per ack, and the server ends equal", () => {
+    const base = new Delta().insert("Title\n");
+    const paste = new Delta().retain(5);
+    for (let i = 0; i < 3000; i += 1) paste.insert(`r${i} `, i % 2 ? undefined : { bold: true });
+    const c = new OTClient({ clientId: CID, revision: 0 });
+    let server = base;
+    let sent = c.applyClient(paste);
+    assert.equal(c.stateName, StateName.AWAITING_WITH_BUFFER);
+    assert.equal(c.pendingEdits, 1, "one paste is one unsaved change");
+    const ids = [];
+    while (sent) {
+      assert.ok(sent.delta.ops.length <= 900, `a piece of ${sent.delta.ops.length} ops`);
+      assert.equal(sent.rev, ids.length);
+      ids.push(sent.id);
+      server = server.compose(sent.delta);
+      const r = c.serverAck(sent.id, sent.rev + 1);
+      assert.equal(r.synchronized, r.send === null);
+      assert.equal(c.pendingEdits, r.synchronized ? 0 : 1);
+      sent = r.send;
+    }
+    assert.equal(ids.length, 4, "3,001 ops in pieces of 900");
+    assert.equal(new Set(ids).size, 4);
+    assert.deepEqual(server.ops, base.compose(paste).ops);
+  });
+
+  it("transforms the rest like any buffer while it waits, and composes typing into it", () => {
+    const base = new Delta().insert("abc\n");
+    const paste = new Delta().retain(3);
+    for (let i = 0; i < 30; i += 1) paste.insert("x", i % 2 ? { italic: true } : undefined);
+    const c = new OTClient({ clientId: CID, revision: 0, maxChangeOps: 10 });
+    let local = base.compose(paste);
+    let server = base;
+    const first = c.applyClient(paste);
+    assert.ok(first.delta.ops.length <= 9);
+    // Someone types at the start and formats "abc" before the first piece lands.
+    const other = new Delta().insert("Z").retain(3, { bold: true });
+    server = server.compose(other);
+    const r = c.serverOp({ rev: 1, id: `${"o".repeat(16)}:1`, delta: other.ops });
+    local = local.compose(r.delta);
+    // The person types at the end while the rest waits.
+    const typed = new Delta().retain(local.length() - 1).insert("!");
+    local = local.compose(typed);
+    assert.equal(c.applyClient(typed), null);
+    let out = c.outgoing();
+    assert.equal(out.id, first.id, "the piece in flight keeps its id when transformed");
+    let rev = 1;
+    while (out) {
+      assert.ok(out.delta.ops.length <= 10, `a piece of ${out.delta.ops.length} ops`);
+      server = server.compose(out.delta);
+      rev += 1;
+      out = c.serverAck(out.id, rev).send;
+    }
+    assert.ok(c.isSynchronized);
+    assert.deepEqual(server.ops, local.ops);
+  });
+
+  it("gives back the whole change, in one, when reset", () => {
+    const paste = new Delta();
+    for (let i = 0; i < 25; i += 1) paste.insert("ab", i % 2 ? { bold: true } : undefined);
+    const c = new OTClient({ clientId: CID, revision: 0, maxChangeOps: 10 });
+    c.applyClient(paste);
+    const dropped = c.reset(3);
+    assert.equal(dropped.edits, 1);
+    assert.deepEqual(dropped.delta.ops, paste.ops);
+  });
+});
+
 /**
  * Several clients and a server exchanging frames (as JSON text) through
  * queues delivered in random order, with socket drops (some frames in
  * flight reach the server, replies are lost) and catch-up reconnects.
  */
-function simulate(seed, { clients: n = 3, steps = 300 } = {}) {
+function simulate(seed, { clients: n = 3, steps = 300, maxChangeOps = DEFAULT_MAX_CHANGE_OPS } = {}) {
   const random = rng(seed);
-  const server = { doc: new Delta().insert("\n"), ops: [] };
+  const server = { doc: new Delta().insert("\n"), ops: [], pieces: 0 };
   const clients = [];
   for (let i = 0; i < n; i += 1) {
     const id = makeClientId((a) => a.map(() => random.int(0, 255)));
-    clients.push({ i, ot: new OTClient({ clientId: id, revision: 0 }), doc: new Delta().insert("\n"), up: [], down: [], online: true });
+    const ot = new OTClient({ clientId: id, revision: 0, maxChangeOps });
+    clients.push({ i, ot, doc: new Delta().insert("\n"), up: [], down: [], online: true });
   }
+  // A change put in flight (not a resend) fits the limit with its headroom.
+  const check = (client, send) => {
+    const most = sendableOps(maxChangeOps);
+    assert.ok(send.delta.ops.length <= most, `seed ${seed}: client ${client.i} sent ${send.delta.ops.length} ops`);
+    if (client.ot.stateName === StateName.AWAITING_WITH_BUFFER && client.ot.inflight.edits === 0) {
+      server.pieces += 1;
+    }
+  };
   const apply = (client, r) => {
     if (r.status === "applied") client.doc = client.doc.compose(r.delta);
-    if (r.status === "acked" && r.send) client.up.push(JSON.stringify(r.send));
+    if (r.status === "acked" && r.send) {
+      check(client, r.send);
+      client.up.push(JSON.stringify(r.send));
+    }
   };
   const serverReceive = (client, text) => {
     const { id, rev, delta } = JSON.parse(text);
@@ -275,7 +466,10 @@ function simulate(seed, { clients: n = 3, steps = 300 } = {}) {
     const change = randomChange(random, client.doc);
     client.doc = client.doc.compose(change);
     const send = client.ot.applyClient(change);
-    if (send) client.up.push(JSON.stringify(send));
+    if (send) {
+      check(client, send);
+      client.up.push(JSON.stringify(send));
+    }
   };
 
   for (let step = 0; step < steps; step += 1) {
@@ -324,5 +518,20 @@ describe("convergence (random edits, random delivery, drops)", () => {
       }
     }
     assert.ok(ops > runs.length * 10, "the runs made progress");
+  });
+
+  it("converges when buffers go in pieces of 2 or 3 ops", () => {
+    const runs = seeds(Number(process.env.RUNS || 150));
+    console.log(`ot_client pieces seeds ${runs[0]}…${runs.at(-1)} (SEED=<n> to repeat one)`);
+    let pieces = 0;
+    for (const seed of runs) {
+      try {
+        pieces += simulate(seed, { clients: 2 + (seed % 3), steps: 250, maxChangeOps: 2 + (seed % 2) }).pieces;
+      } catch (err) {
+        console.log(`FAILED with SEED=${seed}`);
+        throw err;
+      }
+    }
+    assert.ok(pieces > runs.length, `changes were split (${pieces} first pieces)`);
   });
 });

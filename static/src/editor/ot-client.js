@@ -13,6 +13,10 @@
  *        └───────────────────────────────┘    └──────────────────────────┘ (compose into buffer)
  *                   ack                              ack (send the buffer, new id)
  *
+ * A change over the limit (see "Large changes" below) goes from
+ * Synchronized straight to AwaitingWithBuffer, and an ack whose buffer is
+ * over it stays in AwaitingWithBuffer.
+ *
  * Server op ``s`` against pending op ``p`` (the protocol's tie rule: ops the
  * server sequenced first win insert ties):
  *
@@ -34,9 +38,20 @@
  * document with ``transformPosition(i, false)`` over the recent server ops
  * (a short window) and then over the pending ops.
  *
+ * Large changes go in pieces. The server refuses a change of more than
+ * ``MAX_CHANGE_OPS`` ops (``too_large``), so a pending change that becomes
+ * the op in flight (a paste while synchronized, or the buffer on an ack)
+ * and has more than {@link sendableOps} ops is split by {@link splitChange}:
+ * its first ops go in flight and the rest, rebased onto them, becomes the
+ * buffer (state AwaitingWithBuffer), to be split again on the next ack.
+ * The rest is an ordinary buffer: later local changes compose into it and
+ * server ops transform it. Invariant: the op in flight composed with the
+ * buffer is always exactly what the person changed and the server has not
+ * acknowledged.
+ *
  * @module editor/ot-client
  */
-import Delta from "quill-delta";
+import Delta, { Op } from "quill-delta";
 
 import { isClientId, makeClientId, opId } from "./protocol.js";
 
@@ -48,6 +63,74 @@ import { isClientId, makeClientId, opId } from "./protocol.js";
  * @property {Delta} delta   the op, expressed against ``client.revision``
  * @property {number} edits  how many local changes it carries
  */
+
+/** The server's ``MAX_CHANGE_OPS`` when the page does not say (settings default). */
+export const DEFAULT_MAX_CHANGE_OPS = 1000;
+
+/**
+ * Return how many ops a change put in flight may hold under the server's
+ * limit of ``maxChangeOps``.
+ *
+ * Why less than the limit: server ops that arrive while an op is in flight
+ * are transformed into it, and each can split one of its formatting
+ * retains or deletes (up to two ops more). The op is resent as transformed
+ * (after ``rate_limited`` or a reconnect) under the same id, and it cannot
+ * be split again then: the server may already hold it under that id and
+ * would ack the first piece for the whole. So a tenth of the limit (at most
+ * 100 ops) is kept free for that growth; at least 2 ops go at a time, so
+ * each split makes progress.
+ *
+ * @param {number} maxChangeOps
+ * @returns {number}
+ */
+export function sendableOps(maxChangeOps) {
+  return Math.max(2, maxChangeOps - Math.min(100, Math.floor(maxChangeOps / 10)));
+}
+
+/**
+ * Split ``delta`` after its first ``count`` ops.
+ *
+ * The head is ``ops[0:count]`` (a valid change on its own: it edits the
+ * same document the whole did, and ends before the whole's reach), without
+ * a trailing plain retain. The rest is ``ops[count:]`` behind a retain of
+ * the document the head's ops span once applied (what they insert and
+ * retain), so ``head.compose(rest)`` equals ``delta``.
+ *
+ * @param {Delta} delta  a normalised change (as Quill, compose and
+ *   transform make them: no two plain retains in a row)
+ * @param {number} count  at least 2, so the rest has fewer ops than ``delta``
+ * @returns {[Delta, Delta|null]} ``[delta, null]`` when it has at most
+ *   ``count`` ops
+ */
+export function splitChange(delta, count) {
+  if (!(Number.isInteger(count) && count >= 2)) throw new Error(`cannot split after ${count} ops`);
+  if (delta.ops.length <= count) return [delta, null];
+  const head = delta.ops.slice(0, count);
+  let reach = 0;
+  for (const op of head) if (op.delete === undefined) reach += Op.length(op);
+  const rest = new Delta().retain(reach).concat(new Delta(delta.ops.slice(count)));
+  return [new Delta(head).chop(), rest];
+}
+
+/**
+ * Put a pending change in flight: all of it, or its first ops when it is
+ * over the client's limit, with the rest as the buffer.
+ *
+ * @param {OTClient} client
+ * @param {{delta: Delta, edits: number}} pending
+ * @returns {[AwaitingConfirm|AwaitingWithBuffer, Pending]}
+ */
+function launch(client, { delta, edits }) {
+  const [head, rest] = splitChange(delta, client.sendOps);
+  if (!rest) {
+    const inflight = { id: client.nextId(), delta, edits };
+    return [new AwaitingConfirm(inflight), inflight];
+  }
+  // The person's edits stay with the last piece: they are saved (and the
+  // page stops counting them) only when all of the change is acked.
+  const inflight = { id: client.nextId(), delta: head, edits: 0 };
+  return [new AwaitingWithBuffer(inflight, { delta: rest, edits }), inflight];
+}
 
 /** State names, as reported by ``client.stateName``. */
 export const StateName = Object.freeze({
@@ -77,8 +160,7 @@ class Synchronized {
   }
   /** @param {OTClient} client @param {Delta} delta */
   applyClient(client, delta) {
-    const inflight = { id: client.nextId(), delta, edits: 1 };
-    return [new AwaitingConfirm(inflight), inflight];
+    return launch(client, { delta, edits: 1 });
   }
   /** @param {OTClient} _client @param {Delta} delta */
   applyServer(_client, delta) {
@@ -159,8 +241,7 @@ class AwaitingWithBuffer {
   }
   /** @param {OTClient} client */
   serverAck(client) {
-    const inflight = { id: client.nextId(), ...this.buffer };
-    return [new AwaitingConfirm(inflight), inflight];
+    return launch(client, this.buffer);
   }
   /** @param {number} index */
   toLocal(index) {
@@ -186,9 +267,19 @@ export class OTClient {
    *   document, or null until the first ``hello``
    * @param {number} [options.historyLimit]  server ops kept to bring late
    *   presence ranges up to date
+   * @param {number} [options.maxChangeOps]  the server's ``MAX_CHANGE_OPS``
+   *   (an integer of at least 2): larger changes are sent in pieces
    */
-  constructor({ clientId = makeClientId(), revision = null, historyLimit = 200 } = {}) {
+  constructor({
+    clientId = makeClientId(),
+    revision = null,
+    historyLimit = 200,
+    maxChangeOps = DEFAULT_MAX_CHANGE_OPS,
+  } = {}) {
     if (!isClientId(clientId)) throw new Error(`malformed client id ${clientId}`);
+    if (!(Number.isInteger(maxChangeOps) && maxChangeOps >= 2)) {
+      throw new Error(`maxChangeOps must be an integer of at least 2, got ${maxChangeOps}`);
+    }
     /** Random id of this page load; op ids are ``clientId:seq``. */
     this.clientId = clientId;
     /** Last op sequence number used. */
@@ -196,6 +287,10 @@ export class OTClient {
     /** @type {number|null} last server revision seen */
     this.revision = revision;
     this.historyLimit = historyLimit;
+    /** The server's limit of ops per change. */
+    this.maxChangeOps = maxChangeOps;
+    /** Most ops a change put in flight holds (see {@link sendableOps}). */
+    this.sendOps = sendableOps(maxChangeOps);
     /** @type {Array<{rev: number, delta: Delta}>} recent server ops */
     this.history = [];
     /** @type {Synchronized|AwaitingConfirm|AwaitingWithBuffer} */
