@@ -3,8 +3,11 @@
 A document's content is its snapshot (a :class:`DocumentVersion`) composed
 with the ops after the snapshot's revision. Compaction stores that content
 as a new version of kind ``compaction`` at the head revision, points the
-document at it and deletes the folded ops except the last ``keep_ops``
-(clients that reconnect with an older revision catch up from those).
+document at it and deletes the folded ops, except the last ``keep_ops`` and
+every op younger than ``COLLABDOCS["RETENTION_DAYS"]`` (default 7): a client
+that reconnects with an older revision catches up from those, so its unsaved
+edits are rebased rather than dropped (docs/history.md, "Retention"). What
+is deleted is always a prefix of the log, so the kept ops are consecutive.
 
 Two entry points:
 
@@ -304,6 +307,32 @@ def _op_bytes(document_pk: int, up_to: int) -> tuple[int, int]:
     return len(sizes), sum(sizes)
 
 
+def retention_horizon(now: datetime) -> datetime:
+    """Return the time before which folded ops may be deleted (``RETENTION_DAYS``)."""
+    return now - timedelta(days=settings.COLLABDOCS["RETENTION_DAYS"])
+
+
+def _deletable_up_to(document_pk: int, cutoff: int, *, now: datetime) -> int:
+    """Return the last revision that may be deleted: at most ``cutoff``, and old.
+
+    The ops to delete must be older than the retention horizon. Revisions
+    and times agree only roughly (several workers' clocks), so the prefix
+    stops before the first young op: what stays is consecutive, which
+    catch-up from storage relies on.
+    """
+    if cutoff <= 0:
+        return cutoff
+    first_young = (
+        Operation.objects.filter(
+            document_id=document_pk, revision__lte=cutoff, created_at__gte=retention_horizon(now)
+        )
+        .order_by("revision")
+        .values_list("revision", flat=True)
+        .first()
+    )
+    return cutoff if first_young is None else min(cutoff, first_young - 1)
+
+
 def _delete_ops(row: Document, up_to: int) -> int:
     deleted, _ = Operation.objects.filter(document_id=row.pk, revision__lte=up_to).delete()
     return deleted
@@ -366,7 +395,8 @@ def version_compact(
                 if row.head_revision <= snap_rev:
                     raise _Skip("nothing to fold")
                 folded = _fold(row, snap_rev, snap_content)
-                cutoff = row.head_revision - keep_ops
+                cutoff = _deletable_up_to(row.pk, row.head_revision - keep_ops,
+                                          now=now or timezone.now())
                 deleted, deleted_bytes = _op_bytes(row.pk, cutoff)
                 saved = deleted_bytes - _json_size(folded.content)
                 values = dict(
@@ -433,7 +463,7 @@ def snapshot_save(
         )
         authors = set(folded_ops.exclude(author_id=None).values_list("author_id", flat=True).distinct())
         count = revision - snap_rev
-        cutoff = revision - keep_ops
+        cutoff = _deletable_up_to(row.pk, revision - keep_ops, now=timezone.now())
         deleted, deleted_bytes = _op_bytes(row.pk, cutoff)
         version = _store_version(row, revision=revision, content=content, ops=count, authors=authors)
         _point_document(row, version)

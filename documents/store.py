@@ -147,8 +147,53 @@ class DocumentStore:
         """
         raise NotImplementedError("subclasses of DocumentStore must provide an append() method")
 
+    def history(
+        self, *, document_pk: int, after: int, up_to: int, max_ops: int, max_bytes: int
+    ) -> list[StoredOp] | None:
+        """Return the stored ops with ``after < revision <= up_to``, oldest first.
+
+        For a client that reconnects (or resends) from a revision older than
+        the authority's window: compaction keeps the op log of the retention
+        horizon (``COLLABDOCS["RETENTION_DAYS"]``). Return None when any of
+        those ops is no longer stored, or there are more than ``max_ops`` of
+        them or more than ``max_bytes`` of their JSON: the caller falls back
+        to the full content.
+
+        :raises StorageUnavailable: the database cannot be reached.
+        """
+        raise NotImplementedError("subclasses of DocumentStore must provide a history() method")
+
+    def find_op(self, *, document_pk: int, op_id: str) -> StoredOp | None:
+        """Return the stored op with this client op id, or None.
+
+        :raises StorageUnavailable: the database cannot be reached.
+        """
+        raise NotImplementedError("subclasses of DocumentStore must provide a find_op() method")
+
     def close(self) -> None:
         """Release what this thread holds (its database connection)."""
+
+
+def _bounded_history(
+    rows: Iterable[tuple[int, str, list[dict], int | None]],
+    *,
+    after: int,
+    up_to: int,
+    max_bytes: int,
+) -> list[StoredOp] | None:
+    """Return ``rows`` as consecutive ops ``after+1 .. up_to``, or None (gap, too big)."""
+    ops: list[StoredOp] = []
+    size = 0
+    expected = after
+    for revision, op_id, delta, author_id in rows:
+        expected += 1
+        if revision != expected:
+            return None  # compaction deleted ops of the range: not kept
+        size += len(json.dumps(delta, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+        if size > max_bytes:
+            return None
+        ops.append(StoredOp(revision=revision, op_id=op_id, delta=delta, author_id=author_id))
+    return ops if expected == up_to else None
 
 
 # --------------------------------------------------------------------------
@@ -231,6 +276,42 @@ class DjangoDocumentStore(DocumentStore):
                 raise RevisionConflict(str(exc)) from exc
             # A foreign key: the document row is gone.
             raise DocumentMissing(str(exc)) from exc
+
+    def history(
+        self, *, document_pk: int, after: int, up_to: int, max_ops: int, max_bytes: int
+    ) -> list[StoredOp] | None:
+        """Return the stored ops after ``after`` up to ``up_to`` (see the interface)."""
+        if up_to <= after:
+            return []
+        if up_to - after > max_ops:
+            return None
+
+        def read() -> list[StoredOp] | None:
+            rows = (
+                Operation.objects.filter(document_id=document_pk, revision__gt=after,
+                                         revision__lte=up_to)
+                .order_by("revision")
+                .values_list("revision", "op_id", "delta", "author_id")
+            )
+            return _bounded_history(rows.iterator(chunk_size=2000), after=after, up_to=up_to,
+                                    max_bytes=max_bytes)
+
+        return self._guard(read)
+
+    def find_op(self, *, document_pk: int, op_id: str) -> StoredOp | None:
+        """Return the stored op with this client op id, or None."""
+
+        def read() -> StoredOp | None:
+            row = (
+                Operation.objects.filter(document_id=document_pk, op_id=op_id)
+                .values_list("revision", "op_id", "delta", "author_id")
+                .first()
+            )
+            if row is None:
+                return None
+            return StoredOp(revision=row[0], op_id=row[1], delta=row[2], author_id=row[3])
+
+        return self._guard(read)
 
     def close(self) -> None:
         """Close this thread's database connection."""
@@ -493,6 +574,32 @@ class MemoryDocumentStore(DocumentStore):
             doc.updated_at = timezone.now()
             doc.last_edited_by_id = ops[-1].author_id
             self.appends.append(len(ops))
+
+    def history(
+        self, *, document_pk: int, after: int, up_to: int, max_ops: int, max_bytes: int
+    ) -> list[StoredOp] | None:
+        """Return the stored ops after ``after`` up to ``up_to`` (see the interface)."""
+        self._check_available()
+        if up_to <= after:
+            return []
+        if up_to - after > max_ops:
+            return None
+        with self._lock:
+            doc = self._by_pk.get(document_pk)
+            if doc is None:
+                raise DocumentMissing(str(document_pk))
+            rows = [(op.revision, op.op_id, op.delta, op.author_id)
+                    for op in doc.ops if after < op.revision <= up_to]
+        return _bounded_history(rows, after=after, up_to=up_to, max_bytes=max_bytes)
+
+    def find_op(self, *, document_pk: int, op_id: str) -> StoredOp | None:
+        """Return the stored op with this client op id, or None."""
+        self._check_available()
+        with self._lock:
+            doc = self._by_pk.get(document_pk)
+            if doc is None:
+                raise DocumentMissing(str(document_pk))
+            return next((op for op in doc.ops if op.op_id == op_id), None)
 
     def insert_foreign(self, public_id: uuid.UUID, op: StoredOp) -> None:
         """Store an op as another writer would (a second worker), for tests."""

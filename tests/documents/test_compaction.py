@@ -33,6 +33,16 @@ from tests.realtime.ot_gen import valid_change
 LONG_AGO = timezone.now() - timedelta(days=1)
 
 
+@pytest.fixture(autouse=True)
+def _no_retention(settings: Any) -> None:
+    """Delete folded ops however young: these tests are about ``keep_ops``.
+
+    The retention horizon (``RETENTION_DAYS``) has its own tests in
+    test_compaction_retention.py.
+    """
+    settings.COLLABDOCS = {**settings.COLLABDOCS, "RETENTION_DAYS": 0}
+
+
 def seed_for(name: str) -> int:
     seed = int(os.environ.get("SEED", random.randrange(1 << 30)))
     print(f"{name}: seed={seed}")

@@ -41,6 +41,7 @@ DAPHNE_ENV = {
     "COLLABDOCS_IDLE_UNLOAD_SECONDS": "1",
     "COLLABDOCS_LEASE_SECONDS": "3",
     "COLLABDOCS_OPS_PER_SECOND": "1000",
+    "COLLABDOCS_RETENTION_DAYS": "0",  # keep_ops alone; retention is tested on its own
 }
 
 
@@ -80,7 +81,9 @@ class Compactor(threading.Thread):
 
 
 def compact_docs(database_url: str, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="collabdocs.settings", DATABASE_URL=database_url)
+    # keep_ops alone: the retention horizon has tests of its own.
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="collabdocs.settings", DATABASE_URL=database_url,
+               COLLABDOCS_RETENTION_DAYS="0")
     return subprocess.run([sys.executable, "manage.py", "compact_docs", *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=60)
 

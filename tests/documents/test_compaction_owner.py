@@ -30,7 +30,9 @@ async def _until(predicate: Any, timeout: float = 10) -> None:
 
 async def test_owner_snapshots_past_the_threshold_and_when_it_lets_go(settings: Any) -> None:
     settings.COLLABDOCS = {**settings.COLLABDOCS, "COMPACT_THRESHOLD_OPS": 10,
-                           "COMPACT_KEEP_OPS": 3, "IDLE_UNLOAD_SECONDS": 0}
+                           "COMPACT_KEEP_OPS": 3, "IDLE_UNLOAD_SECONDS": 0,
+                           # keep_ops alone (retention: test_compaction_retention.py)
+                           "RETENTION_DAYS": 0}
     owner = await db(create_user, "owner")
     document = await db(create_document, owner)
     public_id = document.public_id
