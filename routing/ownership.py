@@ -16,7 +16,11 @@ Single node (no ``ZOOKEEPER_HOSTS``, or a server that is not
 In cluster mode the ring is the live workers in ZooKeeper, except that a
 worker that is not serving (its session was lost, or it is shutting down)
 leaves itself out of its own ring: it then redirects everything to the
-workers that own its documents in the others' view.
+workers that own its documents in the others' view. A *fenced* worker (no
+ZooKeeper for a whole session) knows no owner at all: its ring may be stale
+and the others are likely fenced too, so :meth:`Ownership.route` answers
+"no owner" (4503 with a retry hint, 503 from the route endpoint) rather
+than sending sockets round between fenced workers.
 
 Threads: changes happen on the worker's event loop only; readers (views
 run in threads) read one immutable snapshot, swapped in whole.
@@ -32,6 +36,9 @@ from routing.paths import normalize_base_url
 from routing.ring import DEFAULT_VNODES, HashRing
 
 logger = logging.getLogger(__name__)
+
+#: The retry hint (ms) given with 4503 when no owner is known here.
+NO_OWNER_RETRY_MS = 1000
 
 
 def document_key(public_id: uuid.UUID | str) -> str:
@@ -76,6 +83,7 @@ class Ownership:
         self.vnodes = vnodes
         self._view = View(serving=not cluster, ring=HashRing(vnodes=vnodes))
         self._listeners: list[Listener] = []
+        self._fenced = False
 
     @classmethod
     def single_node(cls, *, self_url: str | None = None) -> Ownership:
@@ -99,7 +107,7 @@ class Ownership:
         if not self.cluster:
             return Route(local=True, worker_id=self.self_id, url=self.self_url)
         view = self._view
-        if not len(view.ring):
+        if not len(view.ring) or self._fenced:
             return Route(local=False)
         owner = view.ring.owner(document_key(public_id))
         if owner == self.self_id and view.serving:
@@ -119,6 +127,15 @@ class Ownership:
     def set_serving(self, serving: bool) -> bool:
         """Start or stop serving here; return whether the ring changed."""
         return self._update(members=dict(self._view.members), serving=serving)
+
+    def set_fenced(self, fenced: bool) -> None:
+        """Say whether this worker is fenced: then no owner is known here."""
+        self._fenced = fenced
+
+    @property
+    def fenced(self) -> bool:
+        """Return whether this worker is fenced (it routes nowhere)."""
+        return self._fenced
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(ownership)`` after every change of the ring."""

@@ -38,6 +38,8 @@ from kazoo.client import KazooClient
 
 from realtime.protocol import CloseCode
 from routing import forward, zk
+from routing.heartbeat import Heartbeat, heartbeat_interval
+from routing.lease import Lease, lease_seconds, set_lease
 from routing.locks import DocumentLocks
 from routing.membership import Membership
 from routing.ownership import Ownership, get_ownership, set_ownership
@@ -63,6 +65,8 @@ class Worker:
         self.locks: DocumentLocks | None = None
         self.ownership: Ownership | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.lease: Lease | None = None
+        self.heartbeat: Heartbeat | None = None
         self._registered = False
         self._fenced = False
         self._draining = False
@@ -106,6 +110,12 @@ class Worker:
         self.membership = Membership(self.client, root=zk.zk_root(), worker_id=self.worker_id,
                                      url=self.url, loop=loop, listener=self)
         self.membership.watch()
+        # Ops are accepted only while the session is proven alive (lease.py).
+        self.lease = Lease(lease_seconds(zk.session_timeout()))
+        set_lease(self.lease)
+        self.heartbeat = Heartbeat(self.client, self.lease, path=self.membership.path,
+                                   interval=heartbeat_interval(zk.session_timeout()), loop=loop)
+        self.heartbeat.start()
 
     async def join(self) -> None:
         """Register this worker and start serving (call once daphne listens)."""
@@ -146,6 +156,8 @@ class Worker:
         elif state == "lost":
             self._registered = False
             self._fenced = False
+            if self.lease is not None:
+                self.lease.expire()
             if self.locks is not None:
                 self.locks.forget_all()
         elif state == "registered":
@@ -163,6 +175,9 @@ class Worker:
 
     def _update_serving(self) -> None:
         if self.ownership is not None and self.cluster:
+            # Fenced, this worker cannot know who owns anything (ZooKeeper
+            # is away): it answers 4503 with a retry hint, never a redirect.
+            self.ownership.set_fenced(self._fenced)
             self.ownership.set_serving(self._registered and not self._fenced
                                        and not self._draining)
 
@@ -274,6 +289,8 @@ class Worker:
         self._close_zookeeper(wait=False)
 
     def _close_zookeeper(self, *, wait: bool = True) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
         if self.membership is not None:
             self.membership.stop()
         if self.locks is not None:

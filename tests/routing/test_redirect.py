@@ -84,7 +84,19 @@ async def test_no_worker_on_the_ring_is_4503(people, ws_connect):
     as_worker("a", members={})
     sock = await ws_connect(people["doc_id"], cookie=people["cookies"]["owner"], expect_hello=False)
     frame, code = await first_frame_and_close(sock)
-    assert frame["code"] == "denied" and code == 4503
+    assert (frame["code"], frame["retry_after"], code) == ("unavailable", 1000, 4503)
+
+
+async def test_a_fenced_worker_answers_4503_with_a_retry_hint_never_a_redirect(people,
+                                                                               ws_connect):
+    ownership = as_worker("a", serving=False)
+    ownership.set_fenced(True)
+    for owner in ("a", "b"):
+        doc = await _db(document_owned_by, owner, people)
+        sock = await ws_connect(doc, cookie=people["cookies"]["owner"], expect_hello=False)
+        frame, code = await first_frame_and_close(sock)
+        assert (frame["type"], frame["code"], code) == ("error", "unavailable", 4503)
+        assert frame["retry_after"] == 1000
 
 
 async def test_a_worker_that_stopped_serving_redirects_its_own_documents(people, ws_connect):
