@@ -76,6 +76,8 @@ from realtime.presence import transform_range
 from realtime.protocol import CloseCode, ErrorCode, Rejection
 from realtime.runner import StoreRunner
 from realtime.subscriber import Subscriber
+from routing.lease import LEASE_RETRY_MS
+from routing.lease import accepting as lease_accepting
 
 logger = logging.getLogger(__name__)
 
@@ -450,6 +452,13 @@ class Authority:
         comes after; should it fail (a bug), the tip is rebuilt from the
         committed text and the pending ops before the op is refused.
         """
+        if not lease_accepting():
+            # The ZooKeeper session is not proven alive (routing/lease.py):
+            # another worker may own the document by now, so nothing is
+            # accepted here, a rebase after a conflict included. The client
+            # resends it here once the session is confirmed, or to the new owner.
+            return Rejection(ErrorCode.UNAVAILABLE, "this server cannot reach ZooKeeper; "
+                             "resend later", sub_.op_id, LEASE_RETRY_MS)
         base = sub_.base_rev
         if base > self.head:
             return Rejection(ErrorCode.BAD_MESSAGE,
