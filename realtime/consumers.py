@@ -44,7 +44,7 @@ from realtime.ratelimit import TokenBucket
 from realtime.registry import Registry, get_registry
 from realtime.subscriber import Subscriber
 from routing.exceptions import NotOwner
-from routing.ownership import Route, get_ownership
+from routing.ownership import NO_OWNER_RETRY_MS, Route, get_ownership
 from routing.paths import socket_url
 
 
@@ -219,8 +219,12 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             await self._send_text(protocol.redirect_frame(url=socket_url(route.url, self.doc_id)))
             await self._close_with(CloseCode.REDIRECT)
         else:
-            await self._deny(CloseCode.GOING_AWAY,
-                             "no server is serving this document right now; reconnect")
+            # No owner known (none on the ring, or this worker is fenced):
+            # a retry hint, never a redirect between workers that cannot know.
+            await self._send_error(ErrorCode.UNAVAILABLE,
+                                   "no server is serving this document right now; retry shortly",
+                                   retry_after=NO_OWNER_RETRY_MS)
+            await self._close_with(CloseCode.GOING_AWAY)
 
     async def _deny(self, code: int, message: str) -> None:
         """Send ``denied`` and close with ``code``."""
