@@ -266,12 +266,14 @@ COLLABDOCS = {
     ),
     # Scale-out (docs/scaleout.md). A worker whose ZooKeeper session expires
     # loses its documents: ZK_SESSION_TIMEOUT (seconds) is how long a dead
-    # worker's documents wait before they move. runworker gives up on
-    # ZooKeeper after ZK_CONNECT_TIMEOUT at start; a new owner waits up to
-    # LOCK_WAIT_SECONDS for a document's lock; workers publish their open
-    # documents every WORKER_STATS_SECONDS and take up to DRAIN_SECONDS to
-    # hand their documents over when stopped.
-    "ZK_SESSION_TIMEOUT": env_int("COLLABDOCS_ZK_SESSION_TIMEOUT", 10, minimum=2),
+    # worker's documents wait before they move (4 s: failover within 5 s;
+    # the lowest ZooKeeper's default tickTime of 2 s grants; a worker stops
+    # accepting ops a quarter of it earlier, see routing/lease.py).
+    # runworker gives up on ZooKeeper after ZK_CONNECT_TIMEOUT at start; a
+    # new owner waits up to LOCK_WAIT_SECONDS for a document's lock; workers
+    # publish their open documents every WORKER_STATS_SECONDS and take up to
+    # DRAIN_SECONDS to hand their documents over when stopped.
+    "ZK_SESSION_TIMEOUT": env_int("COLLABDOCS_ZK_SESSION_TIMEOUT", 4, minimum=2),
     "ZK_CONNECT_TIMEOUT": env_int("COLLABDOCS_ZK_CONNECT_TIMEOUT", 10, minimum=1),
     "LOCK_WAIT_SECONDS": env_int("COLLABDOCS_LOCK_WAIT_SECONDS", 30, minimum=1),
     "WORKER_STATS_SECONDS": env_int("COLLABDOCS_WORKER_STATS_SECONDS", 5, minimum=1),
