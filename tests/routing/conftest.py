@@ -20,13 +20,15 @@ from tests.routing.cluster import Cluster
 
 @pytest.fixture(autouse=True)
 def _single_node_after() -> Iterator[None]:
-    """Put the process back to single node (ownership, gate) after each test."""
+    """Put the process back to single node (ownership, gate, lease) after each test."""
     yield
     from realtime.registry import set_default_gate
+    from routing.lease import set_lease
     from routing.ownership import set_ownership
 
     set_ownership(None)
     set_default_gate(None)
+    set_lease(None)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ guarantee about it, is :func:`documents.compaction.version_compact`'s.
 """
 from __future__ import annotations
 
+import logging
 import sys
 import time
 import uuid
@@ -54,6 +55,9 @@ class Command(BaseCommand):
         parser.add_argument("--quiet", action="store_true", help="print the summary only")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # kazoo logs every connection at INFO: noise in a command's output
+        # (its warnings, a lost connection say, still show).
+        logging.getLogger("kazoo").setLevel(max(logging.getLogger("kazoo").level, logging.WARNING))
         idle = options["idle_minutes"]
         idle = settings.COLLABDOCS["COMPACT_IDLE_MINUTES"] if idle is None else idle
         keep = options["keep_ops"]
