@@ -244,6 +244,11 @@ class Format:
 
 _DATA_IMAGE = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/]*={0,2}")
 _PATH_REST = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@%/-]*")
+# Browsers decode %2e to "." when they resolve a path ("/media/%2e%2e/x" is
+# "/x"), and servers may decode %2f and %5c to a slash and a backslash: no
+# encoded separator may hide a segment that leaves the prefix (the browser's
+# imageAllowed in static/src/editor/schema.js refuses the same).
+_ENCODED_SEPARATOR = re.compile(r"%(?:2e|2f|5c)", re.IGNORECASE)
 _HTTPS = re.compile(
     r"https://([A-Za-z0-9.-]+)(?::[0-9]{1,5})?(?:[/?#][A-Za-z0-9._~!$&'()*+,;=:@%/?#-]*)?"
 )
@@ -265,6 +270,7 @@ def _image_problem(value: str, policy: ContentPolicy) -> str | None:
         and _PATH_REST.fullmatch(value, len(prefix))
         and "/../" not in value + "/"
         and "//" not in value
+        and not _ENCODED_SEPARATOR.search(value)
     ):
         return None
     return (f"must be a path under {prefix} or a data:image URL, got "

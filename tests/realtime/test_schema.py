@@ -154,6 +154,13 @@ EMBED_ROWS: list[tuple[str, Any, bool]] = [
     ("image", "data:image/png;base64," + "A" * (256 * 1024), False),
     ("image", {"src": "/media/a.png"}, False), ("image", ["/media/a.png"], False),
     ("image", True, False), ("image", None, False), ("image", 1, False),
+    # Percent-encoded dot, slash and backslash, any case: a browser resolves
+    # /media/%2e%2e/x as /x. Other escapes, and a literal "%2e" (%252e), stay.
+    ("image", "/media/%2e%2e/admin/x.png", False), ("image", "/media/%2E%2E/x.png", False),
+    ("image", "/media/.%2e/x.png", False), ("image", "/media/a%2e.png", False),
+    ("image", "/media/a%2fb.png", False), ("image", "/media/a%2F..%2Fb.png", False),
+    ("image", "/media/a%5cb.png", False), ("image", "/media/a%5C..%5Cb.png", False),
+    ("image", "/media/a%20b.png", True), ("image", "/media/%252e%252e/x.png", True),
     ("video", "https://video.example/embed/1?t=3", True), ("video", "https://VIDEO.example/x", True),
     ("video", "https://video.example:8443/x", True),
     ("video", "http://video.example/embed/1", False), ("video", "https://evil.example/x", False),
@@ -218,6 +225,20 @@ def test_nested_embed_values_are_refused_at_any_depth(depth: int) -> None:
             parse_change(raw)
         assert str(info.value).startswith("op 0: ")
         assert name in str(info.value)
+
+
+def test_version_size_of_deep_legacy_content_is_measured() -> None:
+    # Content stored before the schema may nest deeper than plain json.dumps
+    # recurses; the version quota still measures it (SQLite's path).
+    from documents.history import _json_size
+
+    depth = 5000
+    value: Any = ["é"]
+    for _ in range(depth - 1):
+        value = [value]
+    # "[" and "]" per level, the quotes and "é" (two bytes in UTF-8).
+    assert _json_size([{"insert": {"formula": value}}]) == (
+        len('[{"insert": {"formula": ') + 2 * depth + 4 + len("}}]"))
 
 
 # Integers -------------------------------------------------------------------
