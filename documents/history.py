@@ -49,6 +49,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 
 from documents.content import document_state, lock_for_read
+from documents.deepjson import DeepJSONEncoder
 from documents.exceptions import ActionNotAllowed, DocumentNotFound
 from documents.models import Document, DocumentVersion, Operation, VersionKind
 from documents.selectors import DocumentAccess, document_access
@@ -262,7 +263,9 @@ class VersionUsage:
 
 
 def _json_size(value: object) -> int:
-    return len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
+    # DeepJSONEncoder: content stored before the schema may nest deeper than
+    # json.dumps recurses by default (documents/deepjson.py).
+    return len(json.dumps(value, ensure_ascii=False, cls=DeepJSONEncoder).encode("utf-8"))
 
 
 def version_usage(*, document: Document, sizes: bool = True) -> VersionUsage:
