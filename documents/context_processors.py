@@ -13,4 +13,6 @@ def site(request: HttpRequest) -> dict[str, Any]:
     return {
         "signup_enabled": settings.COLLABDOCS["SIGNUP_ENABLED"],
         "title_max_length": settings.COLLABDOCS["TITLE_MAX_LENGTH"],
+        # The editor sends larger changes in pieces (static/src/editor/ot-client.js).
+        "max_change_ops": settings.COLLABDOCS["MAX_CHANGE_OPS"],
     }

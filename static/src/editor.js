@@ -3,8 +3,10 @@
  *
  * Reads its configuration from ``#editor-app`` (data-doc-id, data-ws-path,
  * data-can-edit, data-rename-url, data-route-url, data-user-id,
- * data-user-name, and the embed policy: data-video-hosts,
- * data-image-data-max-bytes, data-image-path-prefix), mounts Quill into
+ * data-user-name, the embed policy: data-video-hosts,
+ * data-image-data-max-bytes, data-image-path-prefix, and the server's ops
+ * per change, data-max-change-ops, which the OT client sends larger changes
+ * under, in pieces), mounts Quill into
  * ``#toolbar`` / ``#editor`` and connects.
  *
  * Quill registers exactly what the content schema allows (schema.js, built
@@ -31,7 +33,7 @@ import "quill/dist/quill.snow.css";
 import "./editor.css";
 
 import { Connection } from "./editor/connection.js";
-import { OTClient } from "./editor/ot-client.js";
+import { DEFAULT_MAX_CHANGE_OPS, OTClient } from "./editor/ot-client.js";
 import { describeReport, installPasteGuard } from "./editor/paste.js";
 import { QuillBinding } from "./editor/quill-binding.js";
 import {
@@ -131,6 +133,18 @@ function buildToolbar(element) {
   }
 }
 
+/**
+ * Return the server's ops per change from ``data-max-change-ops``, or the
+ * settings default when it is missing or not an integer of at least 2.
+ * @param {string|undefined} value
+ */
+function maxChangeOps(value) {
+  const n = Number(value);
+  if (Number.isInteger(n) && n >= 2) return n;
+  if (value !== undefined) console.warn("collabdocs: ignoring data-max-change-ops", value);
+  return DEFAULT_MAX_CHANGE_OPS;
+}
+
 /** @param {string} path */
 function socketUrl(path) {
   const url = new URL(path, window.location.href);
@@ -213,7 +227,7 @@ function main() {
   };
   installPasteGuard(quill, policy, tell);
 
-  const client = new OTClient();
+  const client = new OTClient({ maxChangeOps: maxChangeOps(data.maxChangeOps) });
   const binding = new QuillBinding({
     quill,
     cursors: quill.getModule("cursors"),

@@ -137,6 +137,8 @@ def test_document_page_carries_the_editor_contract(world: World, login: Callable
         "data-video-hosts": "",
         "data-image-data-max-bytes": "262144",
         "data-image-path-prefix": "/media/",
+        # Larger changes are sent in pieces (MAX_CHANGE_OPS).
+        "data-max-change-ops": "1000",
     }
     body = response.content.decode()
     for element in (
