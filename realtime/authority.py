@@ -98,6 +98,10 @@ COPY_TIP_OPS = 64
 IMMEDIATE_FANOUT_SOCKETS = 16
 #: Longest a commit waits for the previous commit's authors to send again.
 GATHER_MAX_SECONDS = 0.003
+#: Most stored ops (older than the window) a catch-up ``hello`` or a resend's
+#: rebase reads from storage; more, or more bytes, and the client reloads.
+MAX_STORED_CATCHUP_OPS = 20_000
+MAX_STORED_CATCHUP_BYTES = 8 * 1024 * 1024
 
 
 #: Op ids are visible to everyone on the document, so a resend is only
@@ -352,11 +356,44 @@ class Authority:
 
     # -- attach / detach -----------------------------------------------------
 
-    def attach(self, sub: Subscriber, *, since_rev: int | None = None) -> str:
+    async def attach_caught_up(self, sub: Subscriber, *, since_rev: int | None = None) -> str:
+        """Attach ``sub`` like :meth:`attach`, catching up from storage if need be.
+
+        A ``since_rev`` older than the window (a client offline past a
+        compaction, an unload or many edits) is caught up with the ops
+        compaction kept (``RETENTION_DAYS``), read off the loop: the client
+        rebases its unsaved edits over them as over any catch-up. Ops no
+        longer stored, or more than ``MAX_STORED_CATCHUP_OPS`` (or bytes),
+        or storage down: the full content, and the client hands the person
+        their unsaved text.
+
+        :raises AuthorityClosed: the authority closed or began handing over
+            while storage was read.
+        """
+        if since_rev is None or not 0 <= since_rev < self._window_start:
+            return self.attach(sub, since_rev=since_rev)
+        up_to = self._window_start
+        try:
+            stored = await self._runner.run(
+                self._store.history, document_pk=self.document_pk, after=since_rev, up_to=up_to,
+                max_ops=MAX_STORED_CATCHUP_OPS, max_bytes=MAX_STORED_CATCHUP_BYTES)
+        except Exception as exc:  # noqa: BLE001 - storage trouble: the full content will do
+            logger.warning("reading the history of %s after r%d failed: %s", self._doc,
+                           since_rev, exc)
+            stored = None
+        if self.closed or self.draining:
+            raise AuthorityClosed("the document's authority was closed")
+        if stored is None or up_to < self._window_start:
+            return self.attach(sub, since_rev=None)
+        return self.attach(sub, since_rev=up_to, stored=stored)
+
+    def attach(self, sub: Subscriber, *, since_rev: int | None = None,
+               stored: list[StoredOp] | None = None) -> str:
         """Attach ``sub`` and return its ``hello`` frame (send it first).
 
         With ``since_rev`` inside the window, ``hello`` carries the ops
-        after it; otherwise the full content.
+        after it (after ``stored``, ops read from storage that end at
+        ``since_rev``); otherwise the full content.
         """
         peers = []
         for other in self._subs:
@@ -367,7 +404,13 @@ class Authority:
                       can_edit=sub.can_edit, peers_json=peers)
         if since_rev is not None and self._window_start <= since_rev <= self.head:
             first = since_rev - self._window_start
-            items = [protocol.op_item(entry.op_text) for entry in self._window[first:]]
+            items = [
+                protocol.op_item(protocol.op_frame(
+                    rev=op.revision, op_id=op.op_id, session="", user_id=op.author_id,
+                    delta_json=protocol.dumps(op.delta)))
+                for op in stored or ()
+            ]
+            items.extend(protocol.op_item(entry.op_text) for entry in self._window[first:])
             hello = protocol.hello_frame(**common, op_items=items)
         else:
             hello = protocol.hello_frame(**common, content_json=self._content_json())
@@ -435,12 +478,62 @@ class Authority:
             return
         submission = Submission(op_id=op_id, base_rev=msg.rev, change=change, author=sub,
                                 user_id=sub.user_id if sub is not None else None)
+        if 0 <= msg.rev < self._window_start:
+            await self._submit_from_storage(submission)
+            return
         if self._rebasing:
             self._deferred.append(submission)
             return
         result = self._accept(submission)
         if isinstance(result, Rejection):
             await self._reject(sub, result)
+
+    async def _submit_from_storage(self, sub_: Submission) -> None:
+        """Take an op based on a revision older than the window, via storage.
+
+        Off the loop: if its id is stored already (its first send committed,
+        the ack was lost, the window moved on) it is acked at its stored
+        revision; otherwise it is transformed over the stored ops up to the
+        window's start and then accepted like any op. Ops no longer stored
+        (past ``RETENTION_DAYS``), too many of them, or too much work:
+        ``stale``, and the client reloads and hands the person their text.
+        """
+        up_to = self._window_start
+        try:
+            outcome = await self._runner.run(
+                _rebase_from_storage, store=self._store, document_pk=self.document_pk,
+                op_id=sub_.op_id, base=sub_.base_rev, up_to=up_to,
+                length_at_up_to=self._start_length, change=sub_.change)
+        except Exception as exc:  # noqa: BLE001 - StorageUnavailable: the client resends
+            logger.warning("rebasing op %s on %s from storage failed: %s", sub_.op_id, self._doc,
+                           exc)
+            await self._reject(sub_.author, Rejection(
+                ErrorCode.UNAVAILABLE, "storage is unavailable; resend later", sub_.op_id))
+            return
+        if isinstance(outcome, StoredOp):
+            if outcome.author_id != sub_.user_id:
+                await self._reject(sub_.author, _ID_TAKEN.with_id(sub_.op_id))
+                return
+            await self._ack_stored(sub_.author, sub_.op_id, outcome.revision)
+            return
+        if isinstance(outcome, Rejection):
+            await self._reject(sub_.author, outcome.with_id(sub_.op_id))
+            return
+        if self.closed or self.draining:
+            raise AuthorityClosed("the document's authority was closed")
+        if up_to < self._window_start:
+            await self._reject(sub_.author, Rejection(
+                ErrorCode.STALE, "the history moved on while this op was rebased; reload",
+                sub_.op_id))
+            return
+        rebased = Submission(op_id=sub_.op_id, base_rev=up_to, change=outcome,
+                             author=sub_.author, user_id=sub_.user_id)
+        if self._rebasing:
+            self._deferred.append(rebased)
+            return
+        result = self._accept(rebased)
+        if isinstance(result, Rejection):
+            await self._reject(sub_.author, result)
 
     def _accept(self, sub_: Submission) -> Entry | Rejection:
         """Transform a submission to the tip, apply it and queue it, or refuse it.
@@ -956,6 +1049,39 @@ class Authority:
         if self._tick is not None:
             self._tick.cancel()
             self._tick = None
+
+
+def _rebase_from_storage(  # type: ignore[no-untyped-def]
+    *, store, document_pk: int, op_id: str, base: int, up_to: int, length_at_up_to: int,
+    change: Delta,
+) -> StoredOp | Rejection | Delta:
+    """Return a resend's stored op, its change rebased to ``up_to``, or why not.
+
+    Runs on a store thread: reads storage, and transforms at most
+    ``MAX_TRANSFORM_WORK`` op-steps. The reach is checked against the
+    document at ``base``, whose length is ``length_at_up_to`` less what the
+    stored ops changed.
+    """
+    stored = store.find_op(document_pk=document_pk, op_id=op_id)
+    if stored is not None:
+        return stored
+    ops = store.history(document_pk=document_pk, after=base, up_to=up_to,
+                        max_ops=MAX_STORED_CATCHUP_OPS, max_bytes=MAX_STORED_CATCHUP_BYTES)
+    if ops is None:
+        return Rejection(ErrorCode.STALE, f"rev {base} is older than the history kept; reload")
+    deltas = [Delta(op.delta) for op in ops]
+    work = sum(len(d.ops) for d in deltas) + len(deltas) * len(change.ops)
+    if work > MAX_TRANSFORM_WORK:
+        return Rejection(ErrorCode.STALE, f"rev {base} is too far behind for a change this "
+                                          f"large ({work} steps to transform); reload")
+    length = length_at_up_to - sum(d.change_length() for d in deltas)
+    try:
+        check_reach(change, length, rev=base)
+        for delta in deltas:
+            change = delta.transform(change, True)
+    except InvalidDelta as exc:
+        return Rejection(ErrorCode.BAD_OP, str(exc))
+    return change
 
 
 def _load_state(*, store, public_id: uuid.UUID, window_size: int) -> LoadedState:  # type: ignore[no-untyped-def]

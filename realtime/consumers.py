@@ -168,7 +168,13 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             close=self._close_with,
         )
         self.authority = authority
-        hello = authority.attach(self.sub, since_rev=_since_rev(self.scope.get("query_string", b"")))
+        try:
+            # A ?rev= older than the window is caught up from storage (off the loop).
+            hello = await authority.attach_caught_up(
+                self.sub, since_rev=_since_rev(self.scope.get("query_string", b"")))
+        except AuthorityClosed:
+            await self._deny(CloseCode.GOING_AWAY, "the document was closed here; reconnect")
+            return
         await self.sub.send_frames([hello])
 
     async def disconnect(self, code: int) -> None:
