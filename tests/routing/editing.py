@@ -27,6 +27,8 @@ class Editor:
         self.rng = rng
         self.pause = pause
         self.ack_times: list[float] = []
+        #: ``(monotonic time, worker base URL, op id)`` of every ack, in order.
+        self.ack_log: list[tuple[float, str, str]] = []
         self._acked = 0
         self.client = WSClient(base, doc_id, cookie=cookie, rng=random.Random(rng.random()),
                                on_message=self._heard)
@@ -36,8 +38,11 @@ class Editor:
     def _heard(self, _msg: dict) -> None:
         count = len(self.client.ot.acked)
         if count > self._acked:
+            now = time.monotonic()
+            for op_id in list(self.client.ot.acked)[self._acked:]:
+                self.ack_log.append((now, self.client.base, op_id))
             self._acked = count
-            self.ack_times.append(time.monotonic())
+            self.ack_times.append(now)
 
     async def start(self) -> Editor:
         """Connect and start editing."""
