@@ -14,19 +14,21 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "collabdocs.settings")
 # anything that touches models.
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from collabdocs.origin import OriginValidator  # noqa: E402
+from collabdocs.socket_auth import SocketAuthStack  # noqa: E402
 from realtime.ws_urls import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # A handshake from a foreign origin (scheme, host and port, as the
-        # CSRF check compares them) is refused outright: HTTP 403.
+        # CSRF check compares them) is refused outright: HTTP 403. With the
+        # database down, the session lookup answers `unavailable` + 4503
+        # (collabdocs.socket_auth), never HTTP 500.
         "websocket": OriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            SocketAuthStack(URLRouter(websocket_urlpatterns))
         ),
     }
 )
