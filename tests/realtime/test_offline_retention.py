@@ -210,3 +210,91 @@ async def test_beyond_the_horizon_the_text_is_handed_back(daphne_factory: Any) -
     assert [d.ops for d in away.ot.lost] == [[{"insert": MINE}]]
     assert my_id not in [op_id for _, op_id, _ in await db(_op_rows, doc_id)]
     await away.close()
+
+
+# -- the authority on its own (memory store) -----------------------------------------
+
+
+@pytest.fixture
+async def memory_env():  # type: ignore[no-untyped-def]
+    from documents.store import MemoryDocumentStore
+    from realtime.authority import Authority
+    from realtime.runner import StoreRunner
+
+    store = MemoryDocumentStore()
+    runner = StoreRunner(store, max_workers=2)
+    made: list[Any] = []
+
+    async def make(window: int = 10) -> Any:
+        authority = await Authority.load(public_id=store.add_document(), runner=runner,
+                                         window_size=window, max_length=1_000_000)
+        made.append(authority)
+        return authority
+
+    yield store, make
+    for authority in made:
+        authority.close()
+    runner.shutdown()
+
+
+async def _type_as_other(authority: Any, rng: random.Random, count: int) -> None:
+    """Commit ``count`` random changes of another user, one by one."""
+    from realtime.ot import DocumentText
+    from realtime.protocol import OpMessage
+
+    for _ in range(count):
+        doc = DocumentText.from_ops(authority.content())
+        await authority.submit(None, OpMessage(op_id=f"{'o' * 16}:{authority.head}",
+                                               rev=authority.head,
+                                               delta=random_change(doc, rng).ops))
+        await authority.wait_idle()
+
+
+@pytest.mark.django_db(transaction=False)
+async def test_a_resend_far_behind_lands_where_the_client_put_it(memory_env: Any) -> None:
+    """The server's rebase over stored ops matches the client's own rebase."""
+    from realtime.protocol import OpMessage
+    from tests.realtime.client import OTClient
+    from tests.realtime.test_authority import FakeSocket, settle
+
+    seed = seed_for("offline-rebase")
+    rng = random.Random(seed)
+    store, make = memory_env
+    for round_ in range(8):
+        authority = await make()
+        await _type_as_other(authority, rng, 5)
+        client = OTClient()
+        sock = FakeSocket(f"s{round_}")
+        client.on_hello(json.loads(authority.attach(sock.sub)))
+        [frame] = client.edit(random_change(client.doc, rng))
+        await _type_as_other(authority, rng, 60)  # far past the window of 10
+        assert authority.window_start > client.rev
+        sent = json.loads(frame)
+        await authority.submit(sock.sub, OpMessage(op_id=sent["id"], rev=sent["rev"],
+                                                   delta=sent["delta"]))
+        await settle(authority)
+        assert authority.head == 66, f"seed={seed} round={round_}"
+        # The client catches up from storage and takes its op's ack.
+        later = FakeSocket(f"t{round_}")
+        client.on_hello(json.loads(await authority.attach_caught_up(later.sub, since_rev=5)))
+        assert client.synchronized and client.rev == 66, f"seed={seed} round={round_}"
+        assert client.content() == authority.content(), f"seed={seed} round={round_}"
+
+
+@pytest.mark.django_db(transaction=False)
+async def test_catch_up_from_storage_is_bounded(memory_env: Any,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from realtime import authority as authority_module
+    from tests.realtime.test_authority import FakeSocket
+
+    store, make = memory_env
+    authority = await make()
+    await _type_as_other(authority, random.Random(seed_for("offline-bounds")), 100)
+    monkeypatch.setattr(authority_module, "MAX_STORED_CATCHUP_OPS", 50)
+    near = json.loads(await authority.attach_caught_up(FakeSocket("a").sub, since_rev=60))
+    assert [item["rev"] for item in near["ops"]] == list(range(61, 101))
+    far = json.loads(await authority.attach_caught_up(FakeSocket("b").sub, since_rev=10))
+    assert "ops" not in far and far["rev"] == 100
+    store.compact(authority.public_id, revision=100, content=authority.content(), keep_ops=45)
+    gone = json.loads(await authority.attach_caught_up(FakeSocket("c").sub, since_rev=50))
+    assert "ops" not in gone and "content" in gone
