@@ -4,7 +4,9 @@
 to a user who may read the document, 401 to an anonymous one and 404
 otherwise (protocol.md "Routing"). The URL is the owning worker's, as this
 worker's ring says (:mod:`routing.ownership`); when no worker is on the ring
-it answers 503 with ``Retry-After``, and the client asks again.
+it answers 503 with ``Retry-After``, and the client asks again. While the
+ring's owner refuses connections (it died; its session has not expired
+yet) the answer waits for the ring to move the document (routing/probe.py).
 
 On a single node the answer is this worker: its advertised URL
 (``runworker --advertise`` or ``settings.WORKER_URL``) when known, else the
@@ -14,14 +16,17 @@ from __future__ import annotations
 
 import uuid
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
 from documents.exceptions import DocumentNotFound
 from documents.selectors import document_get_for_user
+from routing import zk
 from routing.ownership import get_ownership
 from routing.paths import socket_url
+from routing.probe import route_past_dead_owner
 
 
 def _ws_base(request: HttpRequest) -> str:
@@ -37,10 +42,33 @@ def _ws_base(request: HttpRequest) -> str:
 
 
 @never_cache
-def document_route(request: HttpRequest, doc_id: uuid.UUID) -> JsonResponse:
-    """Answer the WebSocket URL of a document the user may read."""
+async def document_route(request: HttpRequest, doc_id: uuid.UUID) -> JsonResponse:
+    """Answer the WebSocket URL of a document the user may read.
+
+    When the ring's owner refuses connections (its process died and its
+    session has not expired yet), wait for the ring to move the document,
+    up to the session timeout and a second (:mod:`routing.probe`).
+    """
     if request.method != "GET":
         return JsonResponse({"error": "Use GET."}, status=405)
+    refusal = await sync_to_async(_refusal)(request, doc_id)
+    if refusal is not None:
+        return refusal
+    ownership = get_ownership()
+    wait = zk.session_timeout() + 1 if ownership.cluster else 0
+    route = await route_past_dead_owner(ownership, doc_id, wait=wait)
+    if route.url:
+        return JsonResponse({"url": socket_url(route.url, doc_id)})
+    if route.local:
+        return JsonResponse({"url": f"{_ws_base(request)}/ws/docs/{doc_id}/"})
+    response = JsonResponse({"error": "No server is serving documents right now; retry shortly."},
+                            status=503)
+    response["Retry-After"] = "1"
+    return response
+
+
+def _refusal(request: HttpRequest, doc_id: uuid.UUID) -> JsonResponse | None:
+    """Return the 401 or 404 for a user who may not read the document, else None."""
     if not request.user.is_authenticated:
         return JsonResponse({"error": "Sign in to continue."}, status=401)
     links = request.session.get("doc_links")
@@ -50,12 +78,4 @@ def document_route(request: HttpRequest, doc_id: uuid.UUID) -> JsonResponse:
                               link_token=token if isinstance(token, str) else None)
     except DocumentNotFound:
         return JsonResponse({"error": "No such document."}, status=404)
-    route = get_ownership().route(doc_id)
-    if route.url:
-        return JsonResponse({"url": socket_url(route.url, doc_id)})
-    if route.local:
-        return JsonResponse({"url": f"{_ws_base(request)}/ws/docs/{doc_id}/"})
-    response = JsonResponse({"error": "No server is serving documents right now; retry shortly."},
-                            status=503)
-    response["Retry-After"] = "1"
-    return response
+    return None
