@@ -22,7 +22,9 @@
  *   with backoff and ``GET`` the route URL (401: signed out, 404: gone).
  * - 4429 (too many sockets for this user): say so, keep retrying with
  *   backoff.
- * - 4503: ask the route endpoint. 4401: signed out. 4403: access lost.
+ * - 4503: ask the route endpoint (after ``retry_after`` when an
+ *   ``unavailable`` error without an op id came first: no server serves the
+ *   document right now). 4401: signed out. 4403: access lost.
  *   4404: document gone. These three stop the connection for good.
  * - ``rate_limited`` / ``unavailable``: resend the same op after
  *   ``retry_after`` or a backoff from 250 ms doubling to 10 s, forever.
@@ -201,6 +203,8 @@ export class Connection extends Emitter {
     this._presenceTimer = null;
     this._redirects = 0;
     this._redirectUrl = null;
+    /** @type {number | null} ms to wait before the route after the next 4503 */
+    this._closeHint = null;
     this._failures = 0;
     this._quick = [];
     this._fullReload = false;
@@ -588,6 +592,9 @@ export class Connection extends Emitter {
     const inflight = this.client.inflight;
     const aboutInflight = Boolean(error.id && inflight && error.id === inflight.id);
     if (RETRY_ERRORS.has(error.code)) {
+      // ``unavailable`` + ``retry_after`` without an op id comes before a
+      // 4503 (no server serves the document right now): wait that long.
+      if (!error.id && Number.isFinite(error.retry_after)) this._closeHint = Math.max(error.retry_after, 0);
       if (!aboutInflight) return;
       const delay = this._retryLater(error);
       if (error.code === ErrorCode.RATE_LIMITED) {
@@ -735,9 +742,13 @@ export class Connection extends Emitter {
       case CloseCode.NOT_FOUND:
         this._stop(StopReason.GONE);
         break;
-      case CloseCode.MOVED:
-        this._scheduleRoute(this._failures > 1 ? this._reconnect.next() : 0);
+      case CloseCode.MOVED: {
+        const hint = this._closeHint;
+        this._closeHint = null;
+        if (hint !== null) this._scheduleRoute(hint);
+        else this._scheduleRoute(this._failures > 1 ? this._reconnect.next() : 0);
         break;
+      }
       case CloseCode.TOO_MANY_SOCKETS:
         this.emit("notice", {
           kind: "too_many",
