@@ -229,6 +229,9 @@ COLLABDOCS = {
     "MAX_DOC_LENGTH": env_int("COLLABDOCS_MAX_DOC_LENGTH", 1_048_576, minimum=16),
     "OPS_PER_SECOND": env_int("COLLABDOCS_OPS_PER_SECOND", 50, minimum=1),
     "SOCKETS_PER_USER": env_int("COLLABDOCS_SOCKETS_PER_USER", 20, minimum=1),
+    # An op on a socket whose session and access were last checked longer
+    # ago than this re-checks them first (revocation without the layer).
+    "ACCESS_RECHECK_SECONDS": env_int("COLLABDOCS_ACCESS_RECHECK_SECONDS", 5, minimum=1),
     # The cost budget (protocol.md "Limits"): ops in one change, formatting
     # runs one change may reformat or delete (both too_large), and the CPU
     # milliseconds per second a socket and a user (all their sockets on this

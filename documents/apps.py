@@ -7,3 +7,9 @@ class DocumentsConfig(AppConfig):
 
     name = "documents"
     verbose_name = "Documents"
+
+    def ready(self) -> None:
+        """Connect the receivers that carry every loss of access to open sockets."""
+        from documents import revocation
+
+        revocation.connect()

@@ -7,8 +7,23 @@ authority and translates frames to calls. Limits that belong to the socket
 (frame size, ops per second, ops per change, CPU time, edit right) are checked
 here; everything about the document is the authority's.
 
-Channel-layer group ``doc.<id>`` carries only ``realtime.events``
-(sharing changed, document removed, title changed), never ops.
+Channel-layer groups ``doc.<id>`` and ``user.<id>`` carry only
+``realtime.events`` (sharing changed, access changed, signed out, document
+removed, title changed), never ops. Editing never waits for the layer: the
+groups are joined in the background and joined again after the layer fails
+(Redis down), and then access is re-checked once, to catch up on what the
+outage hid. A failure to join, send or receive on the layer never closes the
+socket nor fails an op.
+
+Revocation (docs/protocol.md "Access"): on ``doc.access_changed`` and
+``user.access_changed``, and on an op when the last check is older than
+``ACCESS_RECHECK_SECONDS``, the socket re-checks its session (it still logs
+its user in) and its access (realtime.access); it closes 4401 or 4403, or
+sends ``access`` when the edit right changed.
+
+Slots: the user's socket slot (``SOCKETS_PER_USER``), the authority hold and
+the CPU budget are released on every way out of the consumer: disconnect,
+an exception, or cancellation by the server (``__call__``'s ``finally``).
 
 Scale-out: after authentication and the permission check (so a stranger
 learns nothing), a socket for a document another worker owns gets
@@ -19,23 +34,29 @@ document's lock.
 """
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
+import random
 import secrets
 import time
 import uuid
 from urllib.parse import parse_qs
 
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.db import DatabaseError
 
 from documents.exceptions import DocumentNotFound
-from documents.selectors import document_get_for_user
 from documents.store import DocumentMissing
 from realtime import protocol
+from realtime.access import Verdict, access_for, recheck
 from realtime.authority import Authority
 from realtime.budget import CpuBudget, freeze_startup_heap, sniff_op_id, user_budgets
-from realtime.events import doc_group
+from realtime.events import doc_group, session_tag, user_group
 from realtime.exceptions import AuthorityClosed, BadMessage
 from realtime.framing import split_frame
 from realtime.presence import user_color
@@ -48,17 +69,26 @@ from routing.ownership import NO_OWNER_RETRY_MS, Route, get_ownership
 from routing.paths import socket_url
 
 
-def _access(*, user, public_id: uuid.UUID, session):  # type: ignore[no-untyped-def]
-    # Share-link tokens the pages remembered (documents.links): {id: token}.
-    links = session.get("doc_links") if session is not None else None
-    token = links.get(str(public_id)) if isinstance(links, dict) else None
-    return document_get_for_user(user=user, public_id=public_id,
-                                 link_token=token if isinstance(token, str) else None)
+logger = logging.getLogger(__name__)
+
+#: Longest wait for the layer groups before the access check (layer slow).
+JOIN_WAIT = 0.5
+#: Seconds a layer call may take before it counts as failed.
+LAYER_TIMEOUT = 5.0
+#: Background tasks (leaving groups) kept alive until they finish.
+_background: set[asyncio.Task[None]] = set()
 
 
 async def check_access(registry: Registry, user, public_id: uuid.UUID, session):  # type: ignore[no-untyped-def]
     """Return ``(document, access)`` from a fresh selector call, off the loop."""
-    return await registry.runner.read(_access, user=user, public_id=public_id, session=session)
+    return await registry.runner.read(access_for, user=user, public_id=public_id, session=session)
+
+
+def _spawn(coro) -> asyncio.Task[None]:  # type: ignore[no-untyped-def]
+    task = asyncio.ensure_future(coro)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+    return task
 
 
 def _since_rev(query_string: bytes) -> int | None:
@@ -81,7 +111,39 @@ class DocumentConsumer(AsyncWebsocketConsumer):
     registry: Registry | None = None
     _counted_user: int | None = None
     _budget_user: int | None = None
-    _in_group: str | None = None
+    _groups: tuple[str, ...] = ()
+    _joined: asyncio.Event | None = None
+    _joining: asyncio.Task[None] | None = None
+    _joined_at: float | None = None
+    _check_started: float | None = None
+    _checked_at: float = 0.0
+    _rechecking: asyncio.Task[None] | None = None
+    _session_key: str | None = None
+    _released = False
+
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        """Run the consumer as Channels does, with a layer that may fail.
+
+        Channels' own ``__call__`` awaits ``channel_layer.receive`` directly,
+        so one Redis error kills the consumer (close 1011). Here channel
+        messages come through :meth:`_channel_receive`, which never raises;
+        and whatever ends the consumer (disconnect, exception, cancellation
+        by daphne after close), ``_release`` gives back what it held.
+        """
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.base_send = send
+        try:
+            if self.channel_layer is not None:
+                self.channel_name = await self.channel_layer.new_channel()
+                self._joined = asyncio.Event()
+                await await_many_dispatch([receive, self._channel_receive], self.dispatch)
+            else:
+                await await_many_dispatch([receive], self.dispatch)
+        except StopConsumer:
+            pass
+        finally:
+            self._release()
 
     async def dispatch(self, message: dict) -> None:
         """Call the handler of ``message`` without Channels' per-message DB hop.
@@ -106,13 +168,22 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             await self._deny(CloseCode.NOT_LOGGED_IN, "log in to open documents")
             return
         self.user = user
-        if self.channel_layer is not None:
-            # Join before the check so a revocation racing it is not missed.
-            self._in_group = doc_group(self.doc_id)
-            await self.channel_layer.group_add(self._in_group, self.channel_name)
+        session = self.scope.get("session")
+        self._session_key = getattr(session, "session_key", None)
         self.registry = registry = get_registry()
+        if self.channel_layer is not None:
+            # Join before the check so a revocation racing it is not missed;
+            # never wait long: editing does not need the layer. A join that
+            # ends after the check started triggers one more check.
+            self._groups = (doc_group(self.doc_id), user_group(user.pk))
+            self._start_joining()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._joined.wait()), JOIN_WAIT)
+            except TimeoutError:
+                pass
+        self._check_started = started = time.monotonic()
         try:
-            _, access = await check_access(registry, user, self.doc_id, self.scope.get("session"))
+            _, access = await check_access(registry, user, self.doc_id, session)
         except DocumentNotFound:
             await self._deny(CloseCode.NOT_FOUND, "no such document")
             return
@@ -125,11 +196,10 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             await self._not_here(route)
             return
         limit = settings.COLLABDOCS["SOCKETS_PER_USER"]
-        if registry.sockets_per_user[user.pk] >= limit:
+        if not registry.sockets.take(user.pk, self, limit):
             await self._deny(CloseCode.TOO_MANY_SOCKETS,
                              f"too many open connections (at most {limit}); close another tab")
             return
-        registry.sockets_per_user[user.pk] += 1
         self._counted_user = user.pk
         try:
             authority = await registry.acquire(self.doc_id)
@@ -168,6 +238,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             close=self._close_with,
         )
         self.authority = authority
+        self._checked_at = started
+        if self._joined_at is not None and self._joined_at > started:
+            self._recheck_soon()  # joined while the check ran: it may have missed an event
         try:
             # A ?rev= older than the window is caught up from storage (off the loop).
             hello = await authority.attach_caught_up(
@@ -178,20 +251,88 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         await self.sub.send_frames([hello])
 
     async def disconnect(self, code: int) -> None:
-        """Detach from the authority and leave the group."""
+        """Give back what the socket held and leave the groups."""
+        self._release()
+
+    def _release(self) -> None:
+        """Give back the slot, the authority hold, the budget and the groups; idempotent.
+
+        Synchronous so that it also runs in a ``finally`` after cancellation;
+        leaving the groups is sent off in the background (best effort: the
+        layer drops a dead channel's group entries at its group expiry).
+        """
+        if self._released:
+            return
+        self._released = True
+        for task in (self._joining, self._rechecking):
+            if task is not None and not task.done():
+                task.cancel()
         self._leave()
         if self._budget_user is not None and self.registry is not None:
             user_budgets(self.registry).release(self._budget_user)
             self._budget_user = None
         if self._counted_user is not None and self.registry is not None:
-            counts = self.registry.sockets_per_user
-            counts[self._counted_user] -= 1
-            if counts[self._counted_user] <= 0:
-                del counts[self._counted_user]
+            self.registry.sockets.release(self._counted_user, self)
             self._counted_user = None
-        if self._in_group is not None:
-            await self.channel_layer.group_discard(self._in_group, self.channel_name)
-            self._in_group = None
+        if self._groups and self._joined_at is not None:
+            _spawn(self._discard_groups(self.channel_layer, self._groups, self.channel_name))
+        self._groups = ()
+
+    @staticmethod
+    async def _discard_groups(layer, groups: tuple[str, ...], channel: str) -> None:  # type: ignore[no-untyped-def]
+        try:
+            for group in groups:
+                await asyncio.wait_for(layer.group_discard(group, channel), LAYER_TIMEOUT)
+        except Exception as exc:  # noqa: BLE001 - the layer is down; entries expire
+            logger.debug("could not leave groups of %s: %s: %s", channel, type(exc).__name__, exc)
+
+    # -- channel layer: joined in the background, never fatal ------------------
+
+    def _start_joining(self) -> None:
+        if self._released or (self._joining is not None and not self._joining.done()):
+            return
+        self._joined.clear()
+        self._joining = asyncio.ensure_future(self._join_groups())
+
+    async def _join_groups(self) -> None:
+        """Join the groups, retrying with backoff until the layer answers."""
+        delay = 0.2
+        while True:
+            try:
+                for group in self._groups:
+                    await asyncio.wait_for(self.channel_layer.group_add(group, self.channel_name),
+                                           LAYER_TIMEOUT)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - Redis down: editing goes on
+                logger.debug("joining groups failed (%s: %s); retry in %.1f s",
+                             type(exc).__name__, exc, delay)
+                await asyncio.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 2.0)
+                continue
+            self._joined_at = done = time.monotonic()
+            self._joined.set()
+            # Events sent before the join completed never reached this
+            # socket: if a check began before it, check once more.
+            if self.sub is not None and self._check_started is not None \
+                    and self._check_started < done:
+                self._recheck_soon()
+            return
+
+    async def _channel_receive(self) -> dict:
+        """Return the next channel-layer message; wait out layer failures."""
+        while True:
+            await self._joined.wait()
+            try:
+                return await self.channel_layer.receive(self.channel_name)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - Redis down: editing goes on
+                # The layer may come back empty (a restarted Redis): join
+                # again, which waits for it and re-checks access after.
+                logger.info("channel layer failed (%s: %s); rejoining in the background",
+                            type(exc).__name__, exc)
+                self._start_joining()
 
     def _leave(self) -> None:
         if self.sub is not None and self.authority is not None:
@@ -293,6 +434,12 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             return
         try:
             if type(msg) is OpMessage:
+                # Safety net that needs no channel layer: an op on a socket
+                # whose last check is old re-checks first (cost: one thread
+                # hop every ACCESS_RECHECK_SECONDS of typing).
+                if time.monotonic() - self._checked_at > self._recheck_every() \
+                        and not await self._recheck(on_op=True):
+                    return
                 if not sub.can_edit:
                     await self._send_error(ErrorCode.FORBIDDEN, "you may only view this document",
                                            op_id=msg.op_id)
@@ -318,24 +465,62 @@ class DocumentConsumer(AsyncWebsocketConsumer):
     # -- realtime.events (channel layer) ---------------------------------------
 
     async def doc_access_changed(self, event: dict) -> None:
-        """Re-check access with a fresh selector call; close or downgrade."""
+        """Re-check session and access; close or downgrade."""
+        await self._recheck()
+
+    async def user_access_changed(self, event: dict) -> None:
+        """Close 4401 if this socket's session ended, else re-check it all."""
+        ended = event.get("ended_session")
+        if ended is not None and self._session_key and ended == session_tag(self._session_key):
+            if self.sub is not None and not self.sub.closed:
+                await self._deny(CloseCode.NOT_LOGGED_IN, "you were signed out; log in again")
+            return
+        await self._recheck()
+
+    def _recheck_soon(self) -> None:
+        if self._rechecking is None or self._rechecking.done():
+            self._rechecking = asyncio.ensure_future(self._recheck())
+
+    async def _recheck(self, *, on_op: bool = False) -> bool:
+        """Re-check session and access from storage; return whether the socket goes on.
+
+        Closes 4401 (signed out), 4403 (no access), or sends ``access`` when
+        the edit right changed. Storage down: an event's re-check makes the
+        client reconnect (4503), which checks again; an op's re-check keeps
+        the last verdict and tries again a second later.
+        """
         sub = self.sub
-        if sub is None or sub.closed:
-            return
+        if sub is None or sub.closed or self.registry is None:
+            return False
+        started = time.monotonic()
         try:
-            _, access = await check_access(self.registry, self.user, self.doc_id,
-                                           self.scope.get("session"))
-        except DocumentNotFound:
-            await self._deny(CloseCode.FORBIDDEN, "your access to this document was removed")
-            return
+            result = await self.registry.runner.read(
+                recheck, session_key=self._session_key, user_pk=self.user.pk,
+                public_id=self.doc_id)
         except DatabaseError:
-            # Access cannot be confirmed: make the client reconnect, which
-            # checks again.
-            await self._deny(CloseCode.GOING_AWAY, "could not re-check access; reconnect")
-            return
-        if access.can_edit != sub.can_edit and not sub.closed:
-            sub.can_edit = access.can_edit
-            await sub.send_frames([protocol.access_frame(can_edit=access.can_edit)])
+            if on_op:
+                self._checked_at = started - self._recheck_every() + 1.0
+                return True
+            if not sub.closed:
+                await self._deny(CloseCode.GOING_AWAY, "could not re-check access; reconnect")
+            return False
+        self._checked_at = max(self._checked_at, started)
+        if sub.closed:
+            return False
+        if result.verdict is Verdict.SIGNED_OUT:
+            await self._deny(CloseCode.NOT_LOGGED_IN, "you were signed out; log in again")
+            return False
+        if result.verdict is Verdict.NO_ACCESS or result.access is None:
+            await self._deny(CloseCode.FORBIDDEN, "your access to this document was removed")
+            return False
+        if result.access.can_edit != sub.can_edit:
+            sub.can_edit = result.access.can_edit
+            await sub.send_frames([protocol.access_frame(can_edit=result.access.can_edit)])
+        return True
+
+    @staticmethod
+    def _recheck_every() -> float:
+        return float(settings.COLLABDOCS.get("ACCESS_RECHECK_SECONDS", 5))
 
     async def doc_removed(self, event: dict) -> None:
         """Close: the document was trashed or deleted."""

@@ -1,22 +1,34 @@
 """The one boundary from Django code (views, services, admin) to live sockets.
 
-Services call these after their transaction commits (``transaction.on_commit``)
-so sockets never hear about a change that was rolled back. Each function sends
-one channel-layer group message to every socket open on the document; the
-consumers decide what it means for them (re-check access, close, update the
-title). With Redis configured this reaches sockets on every worker.
+Services (and the receivers of documents.revocation) call these after their
+transaction commits (``transaction.on_commit``) so sockets never hear about a
+change that was rolled back. Each function sends a channel-layer group message
+to every socket open on the document (group ``doc.<id>``) or of a user (group
+``user.<id>``); the consumers decide what it means for them (re-check access
+and session, close, update the title). With Redis configured this reaches
+sockets on every worker.
+
+Nothing here may fail or stall a request: with the layer down, a send gives
+up after ``SEND_TIMEOUT`` seconds and logs one line. Sockets do not depend
+on it: they re-check on their next op once their last check is a few seconds
+old, and once more when they rejoin their groups after a layer outage.
 """
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import threading
 import uuid
+from collections.abc import Iterable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 logger = logging.getLogger(__name__)
+
+#: Seconds a notification may take before it is given up (layer down).
+SEND_TIMEOUT = 2.0
 
 
 def doc_group(public_id: uuid.UUID | str) -> str:
@@ -24,28 +36,63 @@ def doc_group(public_id: uuid.UUID | str) -> str:
     return f"doc.{public_id}"
 
 
-def _send(public_id: uuid.UUID | str, message: dict) -> None:
+def user_group(user_id: int) -> str:
+    """Return the channel-layer group of the sockets a user has open."""
+    return f"user.{int(user_id)}"
+
+
+def session_tag(session_key: str) -> str:
+    """Return the name a session goes by on the layer (never the key itself)."""
+    return hashlib.sha256(session_key.encode()).hexdigest()[:32]
+
+
+def _send_groups(groups: list[str], message: dict) -> None:
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not groups:
         return
+
+    async def send_all() -> None:
+        for group in groups:
+            await layer.group_send(group, message)
+
+    async def bounded() -> None:
+        await asyncio.wait_for(send_all(), timeout=SEND_TIMEOUT)
+
     def send() -> None:
-        async_to_sync(layer.group_send)(doc_group(public_id), message)
+        try:
+            async_to_sync(bounded)()
+        except Exception as exc:  # noqa: BLE001 - a notification must never fail the request
+            # The change is committed; sockets re-check on their next op.
+            logger.warning("could not notify sockets (%s): %s: %s", ", ".join(groups[:3]),
+                           type(exc).__name__, exc)
 
     try:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            send()  # the usual case: a view or command thread with no loop
-        else:
-            # Called from synchronous code on a thread whose event loop is
-            # running (a sync callback inside async code): async_to_sync
-            # refuses that, so send from a short-lived thread and wait.
-            worker = threading.Thread(target=send, name="realtime-events")
-            worker.start()
-            worker.join(timeout=10)
-    except Exception:  # noqa: BLE001 - a notification must never fail the request
-        # The change is committed; sockets re-check access on their next op.
-        logger.exception("could not notify sockets of document %s", public_id)
+        asyncio.get_running_loop()
+    except RuntimeError:
+        send()  # the usual case: a view or command thread with no loop
+    else:
+        # Called from synchronous code on a thread whose event loop is
+        # running (a sync callback inside async code): async_to_sync
+        # refuses that, so send from a short-lived thread and wait.
+        worker = threading.Thread(target=send, name="realtime-events")
+        worker.start()
+        worker.join(timeout=SEND_TIMEOUT + 1)
+
+
+def _send(public_id: uuid.UUID | str, message: dict) -> None:
+    _send_groups([doc_group(public_id)], message)
+
+
+def users_access_changed(user_ids: Iterable[int], *, ended_session: str | None = None) -> None:
+    """Tell the sockets of these users to re-check their session and access.
+
+    ``ended_session`` (a :func:`session_tag`) names a session that was
+    logged out or deleted: sockets opened with it close 4401 at once.
+    """
+    message: dict = {"type": "user.access_changed"}
+    if ended_session is not None:
+        message["ended_session"] = ended_session
+    _send_groups([user_group(user_id) for user_id in sorted(set(user_ids))], message)
 
 
 def access_changed(*, public_id: uuid.UUID | str) -> None:

@@ -6,8 +6,8 @@ same moment; ``release`` starts the idle timer when the last holder lets go,
 and the authority leaves memory ``IDLE_UNLOAD_SECONDS`` later (after its
 pending ops are stored) unless someone acquires it again.
 
-The socket count per user (``SOCKETS_PER_USER``) is kept here too: it is a
-per-worker limit, like the authorities themselves.
+The socket slots per user (``SOCKETS_PER_USER``) are kept here too
+(:class:`SocketSlots`): a per-worker limit, like the authorities themselves.
 
 With a :class:`documents.leases.LeaseKeeper` (the default with the Django
 store) the registry also records which documents it has open and compacts
@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+import weakref
 from collections import Counter
 from typing import Protocol
 
@@ -51,6 +52,49 @@ logger = logging.getLogger(__name__)
 
 #: Threads (and so database connections) for storage calls per worker.
 STORE_THREADS = 8
+
+
+class SocketSlots:
+    """The sockets each user holds open on this worker, as live holders.
+
+    A slot is the holder object itself (the consumer), kept in a weak set:
+    the count is the number of holders that took a slot and have not
+    released it, and a holder that is garbage collected without releasing
+    (a path nobody thought of) gives its slot back. The consumer releases
+    explicitly on every exit (disconnect, exception, cancellation), so the
+    weak reference is a safety net, not the mechanism.
+    """
+
+    def __init__(self) -> None:
+        self._held: dict[int, weakref.WeakSet[object]] = {}
+
+    def take(self, user_id: int, holder: object, limit: int) -> bool:
+        """Give ``holder`` a slot of ``user_id`` unless ``limit`` are held."""
+        held = self._held.setdefault(user_id, weakref.WeakSet())
+        if holder in held:
+            return True
+        if len(held) >= limit:
+            return False
+        held.add(holder)
+        return True
+
+    def release(self, user_id: int, holder: object) -> None:
+        """Give back ``holder``'s slot; safe to call twice."""
+        held = self._held.get(user_id)
+        if held is None:
+            return
+        held.discard(holder)
+        if not held:
+            del self._held[user_id]
+
+    def count(self, user_id: int) -> int:
+        """Return how many slots ``user_id`` holds."""
+        held = self._held.get(user_id)
+        return len(held) if held is not None else 0
+
+    def total(self) -> int:
+        """Return how many slots are held altogether."""
+        return sum(len(held) for held in self._held.values())
 
 
 class DocumentGate(Protocol):
@@ -90,7 +134,8 @@ class Registry:
         #: Snapshots being stored, by document.
         self._compacting: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._renewal: asyncio.TimerHandle | None = None
-        self.sockets_per_user: Counter[int] = Counter()
+        #: Socket slots per user, released on every exit path of a consumer.
+        self.sockets = SocketSlots()
 
     def get(self, public_id: uuid.UUID) -> Authority | None:
         """Return the loaded authority of a document, if any."""

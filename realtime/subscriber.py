@@ -110,8 +110,11 @@ class Subscriber:
                 await self._send(frame)
             while self._backlog:
                 await self._send(self._backlog.popleft())
-        except Exception:  # noqa: BLE001 - one broken socket must not stop a fan-out
-            logger.warning("sending to %s failed; dropping the socket", self.session, exc_info=True)
+        except Exception as exc:  # noqa: BLE001 - one broken socket must not stop a fan-out
+            # An aborted socket fails every send until the server notices:
+            # one line, no traceback, and no more sends to it.
+            logger.debug("sending to %s failed (%s: %s); dropping the socket",
+                         self.session, type(exc).__name__, exc)
             self.closed = True
             self._backlog.clear()
         finally:
