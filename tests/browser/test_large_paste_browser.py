@@ -52,7 +52,7 @@ RECORD = """(() => {
       this.addEventListener("message", (event) => {
         try {
           const m = JSON.parse(event.data);
-          if (m.type === "error") log.errors.push({ code: m.code, id: m.id || null, message: m.message || "" });
+          if (m.type === "error") log.errors.push({ code: m.code, id: m.id || null });
         } catch (err) { /* part frames of a large hello are JSON too; nothing else comes */ }
       });
     }

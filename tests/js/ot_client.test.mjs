@@ -308,7 +308,8 @@ describe("large changes go in pieces", () => {
   });
 
   it("rebases the rest past what the head inserts and retains, not what it deletes", () => {
-    const change = new Delta().retain(2).delete(3).insert("😀", { bold: true }).retain(4, { italic: true }).insert("z");
+    const change = new Delta()
+      .retain(2).delete(3).insert("😀", { bold: true }).retain(4, { italic: true }).insert("z");
     const [head, rest] = splitChange(change, 3);
     // Delta's builder puts an insert before a delete at the same place.
     assert.deepEqual(head.ops, [{ retain: 2 }, { insert: "😀", attributes: { bold: true } }, { delete: 3 }]);
