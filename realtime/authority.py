@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -102,6 +103,10 @@ GATHER_MAX_SECONDS = 0.003
 #: rebase reads from storage; more, or more bytes, and the client reloads.
 MAX_STORED_CATCHUP_OPS = 20_000
 MAX_STORED_CATCHUP_BYTES = 8 * 1024 * 1024
+#: A socket may have an op rebased from storage once per this many seconds:
+#: a reconnecting client needs it once, while one op per frame reading
+#: 20,000 rows would turn the op rate limit into a database load.
+STORAGE_REBASE_INTERVAL = 1.0
 
 
 #: Op ids are visible to everyone on the document, so a resend is only
@@ -287,6 +292,8 @@ class Authority:
         self._rebasing = False
         self._deferred: list[Submission] = []
         self._stored_elsewhere: dict[str, int] = {}
+        #: Loop time of each socket's last rebase from storage.
+        self._storage_rebased: dict[Subscriber, float] = {}
         self._conflicts = 0
         #: Sockets owed a delivery right away (authors of a commit).
         self._owed: dict[Subscriber, None] = {}
@@ -431,6 +438,7 @@ class Authority:
         except ValueError:
             return
         self._owed.pop(sub, None)
+        self._storage_rebased.pop(sub, None)
         leave = protocol.leave_frame(session=sub.session)
         for other in self._subs:
             other.post(leave)
@@ -497,7 +505,20 @@ class Authority:
         window's start and then accepted like any op. Ops no longer stored
         (past ``RETENTION_DAYS``), too many of them, or too much work:
         ``stale``, and the client reloads and hands the person their text.
+        At most one such op per socket per ``STORAGE_REBASE_INTERVAL``
+        (``rate_limited`` with ``retry_after`` otherwise).
         """
+        author = sub_.author
+        if author is not None:
+            now = self._loop.time()
+            last = self._storage_rebased.get(author)
+            wait = 0.0 if last is None else last + STORAGE_REBASE_INTERVAL - now
+            if wait > 0:
+                await self._reject(author, Rejection(
+                    ErrorCode.RATE_LIMITED, "one op far behind per second; resend after a pause",
+                    sub_.op_id, max(1, math.ceil(wait * 1000))))
+                return
+            self._storage_rebased[author] = now
         up_to = self._window_start
         try:
             outcome = await self._runner.run(

@@ -311,6 +311,8 @@ async def test_the_window_holds_a_bounded_number_of_ops(env, monkeypatch):
     # At most 1,000 ops held: three 300-op changes, plus nothing older.
     assert authority.window_start == 8
     a.take()
+    # Revision 7 no longer stored either (else it is rebased from storage).
+    store.compact(authority.public_id, revision=11, content=authority.content(), keep_ops=3)
     await authority.submit(a.sub, op(12, 7, [{"insert": "y"}]))
     await settle(authority)
     assert [(m["code"], m["id"]) for m in a.take()] == [("stale", op(12, 7, []).op_id)]

@@ -298,3 +298,25 @@ async def test_catch_up_from_storage_is_bounded(memory_env: Any,
     store.compact(authority.public_id, revision=100, content=authority.content(), keep_ops=45)
     gone = json.loads(await authority.attach_caught_up(FakeSocket("c").sub, since_rev=50))
     assert "ops" not in gone and "content" in gone
+
+
+@pytest.mark.django_db(transaction=False)
+async def test_ops_far_behind_are_rebased_once_a_second_per_socket(memory_env: Any) -> None:
+    """Each costs a storage read: a burst of them is refused rate_limited."""
+    from realtime.protocol import OpMessage
+    from tests.realtime.test_authority import FakeSocket, settle
+
+    store, make = memory_env
+    authority = await make()
+    await _type_as_other(authority, random.Random(seed_for("offline-rate")), 40)
+    sock = FakeSocket("a")
+    authority.attach(sock.sub)
+    sock.take()
+    for n in (1, 2):
+        await authority.submit(sock.sub, OpMessage(op_id=f"{'a' * 16}:{n}", rev=3,
+                                                   delta=[{"insert": "y"}]))
+        await settle(authority)
+    answers = [(m["type"], m.get("code"), m.get("id")) for m in sock.take()]
+    assert answers == [("ack", None, f"{'a' * 16}:1"),
+                       ("error", "rate_limited", f"{'a' * 16}:2")], answers
+    assert authority.head == 41
