@@ -107,6 +107,8 @@ MAX_STORED_CATCHUP_BYTES = 8 * 1024 * 1024
 #: a reconnecting client needs it once, while one op per frame reading
 #: 20,000 rows would turn the op rate limit into a database load.
 STORAGE_REBASE_INTERVAL = 1.0
+#: Reads a rebase from storage may take while the window moves on under it.
+STORAGE_REBASE_READS = 4
 
 
 #: Op ids are visible to everyone on the document, so a resend is only
@@ -519,35 +521,42 @@ class Authority:
                     sub_.op_id, max(1, math.ceil(wait * 1000))))
                 return
             self._storage_rebased[author] = now
-        up_to = self._window_start
-        try:
-            outcome = await self._runner.run(
-                _rebase_from_storage, store=self._store, document_pk=self.document_pk,
-                op_id=sub_.op_id, base=sub_.base_rev, up_to=up_to,
-                length_at_up_to=self._start_length, change=sub_.change)
-        except Exception as exc:  # noqa: BLE001 - StorageUnavailable: the client resends
-            logger.warning("rebasing op %s on %s from storage failed: %s", sub_.op_id, self._doc,
-                           exc)
-            await self._reject(sub_.author, Rejection(
-                ErrorCode.UNAVAILABLE, "storage is unavailable; resend later", sub_.op_id))
-            return
-        if isinstance(outcome, StoredOp):
-            if outcome.author_id != sub_.user_id:
-                await self._reject(sub_.author, _ID_TAKEN.with_id(sub_.op_id))
+        base, change = sub_.base_rev, sub_.change
+        # The window may move on during a read (commits trim it): read again
+        # from where the last read ended, a few times at most.
+        for attempt in range(STORAGE_REBASE_READS):
+            up_to = self._window_start
+            try:
+                outcome = await self._runner.run(
+                    _rebase_from_storage, store=self._store, document_pk=self.document_pk,
+                    op_id=sub_.op_id if attempt == 0 else None, base=base, up_to=up_to,
+                    length_at_up_to=self._start_length, change=change)
+            except Exception as exc:  # noqa: BLE001 - StorageUnavailable: the client resends
+                logger.warning("rebasing op %s on %s from storage failed: %s", sub_.op_id,
+                               self._doc, exc)
+                await self._reject(sub_.author, Rejection(
+                    ErrorCode.UNAVAILABLE, "storage is unavailable; resend later", sub_.op_id))
                 return
-            await self._ack_stored(sub_.author, sub_.op_id, outcome.revision)
-            return
-        if isinstance(outcome, Rejection):
-            await self._reject(sub_.author, outcome.with_id(sub_.op_id))
-            return
-        if self.closed or self.draining:
-            raise AuthorityClosed("the document's authority was closed")
-        if up_to < self._window_start:
+            if isinstance(outcome, StoredOp):
+                if outcome.author_id != sub_.user_id:
+                    await self._reject(sub_.author, _ID_TAKEN.with_id(sub_.op_id))
+                    return
+                await self._ack_stored(sub_.author, sub_.op_id, outcome.revision)
+                return
+            if isinstance(outcome, Rejection):
+                await self._reject(sub_.author, outcome.with_id(sub_.op_id))
+                return
+            if self.closed or self.draining:
+                raise AuthorityClosed("the document's authority was closed")
+            base, change = up_to, outcome
+            if up_to >= self._window_start:
+                break
+        else:
             await self._reject(sub_.author, Rejection(
                 ErrorCode.STALE, "the history moved on while this op was rebased; reload",
                 sub_.op_id))
             return
-        rebased = Submission(op_id=sub_.op_id, base_rev=up_to, change=outcome,
+        rebased = Submission(op_id=sub_.op_id, base_rev=base, change=change,
                              author=sub_.author, user_id=sub_.user_id)
         if self._rebasing:
             self._deferred.append(rebased)
@@ -1073,17 +1082,19 @@ class Authority:
 
 
 def _rebase_from_storage(  # type: ignore[no-untyped-def]
-    *, store, document_pk: int, op_id: str, base: int, up_to: int, length_at_up_to: int,
+    *, store, document_pk: int, op_id: str | None, base: int, up_to: int, length_at_up_to: int,
     change: Delta,
 ) -> StoredOp | Rejection | Delta:
     """Return a resend's stored op, its change rebased to ``up_to``, or why not.
+
+    ``op_id`` None: the id was looked up already (a later read of a rebase).
 
     Runs on a store thread: reads storage, and transforms at most
     ``MAX_TRANSFORM_WORK`` op-steps. The reach is checked against the
     document at ``base``, whose length is ``length_at_up_to`` less what the
     stored ops changed.
     """
-    stored = store.find_op(document_pk=document_pk, op_id=op_id)
+    stored = store.find_op(document_pk=document_pk, op_id=op_id) if op_id is not None else None
     if stored is not None:
         return stored
     ops = store.history(document_pk=document_pk, after=base, up_to=up_to,

@@ -7,7 +7,8 @@ Sockets, all at once:
   OT client (:class:`tests.realtime.client.OTClient`), so each knows what the
   document must be; now and then one loses its connection and resends;
 * two sockets of a third editor (mallory) send bad frames
-  (:mod:`tests.realtime.fuzz_gen`), stale revisions, other people's op ids,
+  (:mod:`tests.realtime.fuzz_gen`), ops older than the window (rebased from
+  storage), other people's op ids,
   and valid changes at old revisions that the server must transform;
 * a socket of the owner resends the owner's acked op ids (and bad frames);
 * a viewer's socket sends ops (forbidden) and presence, good and bad; it
@@ -27,8 +28,8 @@ a surrogate pair) are checked at the head, where they must be refused.
 interleaving of the sockets still depends on timing); ``FUZZ_FRAMES`` changes the
 count (default 20,000). The server runs with a high op rate limit (50 ops/s
 per socket would take minutes), a looser CPU budget, a 200-op window so
-stale revisions are reachable, and compaction off so every revision stays
-in the op table.
+revisions older than it are reachable, and compaction off so every revision
+stays in the op table.
 """
 from __future__ import annotations
 
@@ -57,7 +58,8 @@ FRAMES = int(os.environ.get("FUZZ_FRAMES", "20000"))
 SEND_SECONDS = float(os.environ.get("FUZZ_SECONDS", "240"))
 OP_WINDOW = 200
 #: A revision this far behind the head is older than any window the
-#: server holds (at most OP_WINDOW * 9/8): such an op must be ``stale``.
+#: server holds (at most OP_WINDOW * 9/8): such an op is rebased over the
+#: stored ops (compaction is off, so all are kept) and must be acked.
 STALE_MARGIN = 2 * OP_WINDOW
 SERVER_ENV = {
     "COLLABDOCS_OPS_PER_SECOND": "100000",
@@ -214,8 +216,12 @@ async def drive_mallory(run: Fuzz, raw: RawSocket, rng: random.Random) -> None:
             await raw.send(Frame("valid at an old revision", text, op_id, "valid"))
         elif roll < 0.11 and raw.head_seen > STALE_MARGIN + 10:
             op_id = bad.next_id()
-            old = rng.randrange(raw.head_seen - STALE_MARGIN)
-            await run.send(raw, Frame("stale", op_text(op_id, old, [{"insert": "s"}]), op_id, REFUSED))
+            # At most 300 revisions past the margin: within the transform bound.
+            old = rng.randrange(max(0, raw.head_seen - STALE_MARGIN - 300),
+                                raw.head_seen - STALE_MARGIN)
+            run.valid[op_id] = raw.name
+            await raw.send(Frame("valid far behind", op_text(op_id, old, [{"insert": "s"}]),
+                                 op_id, "valid"))
         elif roll < 0.13:
             # Someone else's op id, recent enough to be held: never mallory's.
             recent = [op_id for t in run.trackers for op_id, at in t.ot.acked.items()
@@ -240,7 +246,7 @@ async def drive_owner_raw(run: Fuzz, raw: RawSocket, owners: list[CountingClient
         acked = [item for t in owners for item in t.ot.acked.items()]
         if acked and rng.random() < 0.5:
             # Half of them recent (held: acked from memory), half any (older
-            # ones meet the stale check or the database's unique op id).
+            # ones are found in storage or meet the database's unique op id).
             recent = [item for item in acked if item[1] >= raw.head_seen - 50]
             op_id, first = rng.choice(recent if recent and rng.random() < 0.5 else acked)
             raw.expect_id(op_id)
