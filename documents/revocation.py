@@ -54,11 +54,14 @@ def _members(group: Group) -> list[int]:
     return list(group.user_set.values_list("pk", flat=True))
 
 
-def _user_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+def _user_saved(sender: Any, instance: Any, created: bool,
+                update_fields: frozenset[str] | None = None, **kwargs: Any) -> None:
     # is_active, is_staff, the password (its hash signs other sessions
-    # out): any of them may end a socket; the re-check is cheap.
-    if not created:
-        _notify_users([instance.pk])
+    # out): any of them may end a socket; the re-check is cheap. A login
+    # only stamps last_login, which changes nobody's access.
+    if created or (update_fields is not None and set(update_fields) <= {"last_login"}):
+        return
+    _notify_users([instance.pk])
 
 
 def _user_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:

@@ -142,3 +142,26 @@ async def test_abrupt_drops_on_a_real_server_leak_no_slot(
     for sock in opened:
         await sock.close()
     assert "Traceback" not in live.log(), live.log()[-3000:]
+
+
+async def test_a_send_to_an_aborted_socket_logs_one_line_and_drops_it(caplog):
+    """An aborted socket fails every send: one debug line, no traceback, no retries."""
+    import logging
+
+    from realtime.subscriber import Subscriber
+
+    attempts: list[str] = []
+
+    async def send(text: str) -> None:
+        attempts.append(text)
+        raise ConnectionResetError("the peer went away")
+
+    sub = Subscriber(session="s1", user_id=1, user_json="{}", can_edit=True, send=send)
+    with caplog.at_level(logging.DEBUG, logger="realtime.subscriber"):
+        for n in range(20):
+            await sub.send_frames([f"frame {n}", f"frame {n}b"])
+    assert sub.closed
+    assert attempts == ["frame 0"]
+    records = [r for r in caplog.records if r.name == "realtime.subscriber"]
+    assert len(records) == 1 and records[0].levelno == logging.DEBUG, records
+    assert records[0].exc_info is None
