@@ -103,6 +103,11 @@ async def test_editing_goes_on_while_redis_is_down(
     assert code == 4403, seen
     await _type(a, b, "a-after", 3)
     await _type(b, a, "b-after", 3)
+    # Events flow through the layer again (the receive loops recovered).
+    await db(events.title_changed, public_id=doc_id, title="after the outage")
+    for sock in (a, b, c):
+        title = await sock.until(lambda m: m.get("type") == "title", timeout=10)
+        assert title["title"] == "after the outage"
 
     acked = set(a.acked) | set(b.acked) | set(c.acked)
     assert len(acked) == 3 + 3 + 5 + 5 + 2 + 3 + 3
