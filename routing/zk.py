@@ -10,7 +10,10 @@ worker, the compactor and the admin page behave alike:
   attempt's TCP connect the whole session timeout and its handshake the
   session timeout divided by the number of hosts, so one attempt at a
   server that accepts but does not answer yet (starting up) could use up
-  the session while the next attempt would have succeeded;
+  the session while the next attempt would have succeeded. (Listing each
+  host several times would shrink the handshake's share too, but then a
+  dropped connection is retried at once, without the retry's pause, which
+  snatches a session back from a client that took it over on purpose.)
 * command retries: a few quick tries, so that a call made while ZooKeeper
   is away fails within about a second instead of hanging; the callers know
   what to do then (keep the lock for later, try the refresh again...).
@@ -18,7 +21,6 @@ worker, the compactor and the admin page behave alike:
 from __future__ import annotations
 
 import logging
-import math
 from typing import Any
 
 from django.conf import settings
@@ -64,33 +66,29 @@ def make_client(*, hosts: str | None = None, timeout: float | None = None) -> Ka
     return client
 
 
-def attempt_repeats(session_seconds: float, host_count: int, attempt: float) -> int:
-    """Return how often to list each host so a handshake waits at most ``attempt``.
-
-    kazoo waits ``session / len(hosts)`` for a handshake's answer; listing
-    every host ``k`` times (tried in a row, without the retry's sleep in
-    between) divides that by ``k``.
-    """
-    if host_count < 1 or attempt <= 0:
-        raise ValueError("need at least one host and a positive attempt time")
-    return max(1, math.ceil(session_seconds / (host_count * attempt)))
-
-
 def bound_attempts(client: KazooClient, attempt: float) -> None:
-    """Bound each of ``client``'s connection attempts to about ``attempt`` seconds."""
-    hosts = list(client.hosts)
-    if hosts:
-        client.hosts = hosts * attempt_repeats(client._session_timeout / 1000,  # noqa: SLF001
-                                               len(hosts), attempt)
+    """Bound each of ``client``'s connection attempts to about ``attempt`` seconds.
+
+    kazoo gives an attempt's TCP connect the whole session timeout and its
+    handshake the session timeout divided by the number of hosts; both are
+    capped here (kazoo has no option for either).
+    """
     create = client.handler.create_connection
 
     def create_connection(*args: Any, **kwargs: Any) -> Any:
-        # kazoo passes the whole session timeout as the TCP connect timeout.
         wanted = kwargs.get("timeout")
         kwargs["timeout"] = attempt if wanted is None else min(wanted, attempt)
         return create(*args, **kwargs)
 
     client.handler.create_connection = create_connection
+    connection = client._connection  # noqa: SLF001 - no public hook
+    invoke = connection._invoke  # noqa: SLF001
+
+    def bounded_invoke(timeout: float, request: Any, xid: int | None = None) -> Any:
+        # Only the handshake (Connect, Auth) goes through _invoke.
+        return invoke(min(timeout, attempt), request, xid=xid)
+
+    connection._invoke = bounded_invoke  # noqa: SLF001
 
 
 def start_client(*, hosts: str | None = None, timeout: float | None = None,
