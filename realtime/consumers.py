@@ -177,10 +177,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             # ends after the check started triggers one more check.
             self._groups = (doc_group(self.doc_id), user_group(user.pk))
             self._start_joining()
-            try:
-                await asyncio.wait_for(asyncio.shield(self._joined.wait()), JOIN_WAIT)
-            except TimeoutError:
-                pass
+            # Waits without cancelling: the join goes on in the background.
+            await asyncio.wait([self._joining], timeout=JOIN_WAIT)
         self._check_started = started = time.monotonic()
         try:
             _, access = await check_access(registry, user, self.doc_id, session)
@@ -239,8 +237,6 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         )
         self.authority = authority
         self._checked_at = started
-        if self._joined_at is not None and self._joined_at > started:
-            self._recheck_soon()  # joined while the check ran: it may have missed an event
         try:
             # A ?rev= older than the window is caught up from storage (off the loop).
             hello = await authority.attach_caught_up(
@@ -249,6 +245,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             await self._deny(CloseCode.GOING_AWAY, "the document was closed here; reconnect")
             return
         await self.sub.send_frames([hello])
+        if self._joined_at is not None and self._joined_at > started:
+            self._recheck_soon()  # joined while the check ran: it may have missed an event
 
     async def disconnect(self, code: int) -> None:
         """Give back what the socket held and leave the groups."""
