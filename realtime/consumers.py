@@ -41,6 +41,7 @@ import random
 import secrets
 import time
 import uuid
+import weakref
 from urllib.parse import parse_qs
 
 from channels.exceptions import StopConsumer
@@ -77,6 +78,11 @@ JOIN_WAIT = 0.5
 LAYER_TIMEOUT = 5.0
 #: Background tasks (leaving groups) kept alive until they finish.
 _background: set[asyncio.Task[None]] = set()
+#: Consumers on a channel layer in this process. channels_redis pops for all
+#: of them on one connection, so a Redis failure may surface in one
+#: consumer only: that one tells them all to rejoin (a restarted Redis has
+#: forgotten every group).
+_on_layer: weakref.WeakSet[DocumentConsumer] = weakref.WeakSet()
 
 
 async def check_access(registry: Registry, user, public_id: uuid.UUID, session):  # type: ignore[no-untyped-def]
@@ -137,6 +143,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             if self.channel_layer is not None:
                 self.channel_name = await self.channel_layer.new_channel()
                 self._joined = asyncio.Event()
+                _on_layer.add(self)
                 await await_many_dispatch([receive, self._channel_receive], self.dispatch)
             else:
                 await await_many_dispatch([receive], self.dispatch)
@@ -262,6 +269,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         if self._released:
             return
         self._released = True
+        _on_layer.discard(self)
         for task in (self._joining, self._rechecking):
             if task is not None and not task.done():
                 task.cancel()
@@ -330,6 +338,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):
                 # again, which waits for it and re-checks access after.
                 logger.info("channel layer failed (%s: %s); rejoining in the background",
                             type(exc).__name__, exc)
+                for consumer in list(_on_layer):
+                    if consumer._groups and consumer._joined_at is not None:
+                        consumer._start_joining()
                 self._start_joining()
 
     def _leave(self) -> None:
