@@ -251,12 +251,12 @@ COLLABDOCS = {
     # LEASE_SECONDS (renewed while open) so compact_docs skips open documents.
     "COMPACT_THRESHOLD_OPS": env_int("COLLABDOCS_COMPACT_THRESHOLD_OPS", 1000, minimum=1),
     "COMPACT_KEEP_OPS": env_int("COLLABDOCS_COMPACT_KEEP_OPS", 500, minimum=0),
-    "COMPACT_IDLE_MINUTES": env_int("COLLABDOCS_COMPACT_IDLE_MINUTES", 10, minimum=0),
-    "LEASE_SECONDS": env_int("COLLABDOCS_LEASE_SECONDS", 120, minimum=3),
-    # Version quotas (docs/history.md): named and restored versions are full
     # Compaction also keeps every op younger than this many days, so that a
     # client offline that long rebases its unsaved edits (docs/history.md).
     "RETENTION_DAYS": env_int("COLLABDOCS_RETENTION_DAYS", 7, minimum=0),
+    "COMPACT_IDLE_MINUTES": env_int("COLLABDOCS_COMPACT_IDLE_MINUTES", 10, minimum=0),
+    "LEASE_SECONDS": env_int("COLLABDOCS_LEASE_SECONDS", 120, minimum=3),
+    # Version quotas (docs/history.md): named and restored versions are full
     # copies made on a person's request, so a document keeps at most this
     # many of them, taking at most this many bytes of JSON in all.
     "MAX_NAMED_VERSIONS": env_int("COLLABDOCS_MAX_NAMED_VERSIONS", 100, minimum=1),
