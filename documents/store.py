@@ -31,7 +31,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.db import (
@@ -274,8 +274,19 @@ class DjangoDocumentStore(DocumentStore):
                     raise DuplicateOpIds(existing) from exc
                 # The other copy vanished since (compaction): say conflict.
                 raise RevisionConflict(str(exc)) from exc
-            # A foreign key: the document row is gone.
-            raise DocumentMissing(str(exc)) from exc
+            # A foreign key: the document row is gone, or an author was
+            # deleted while their op waited to be stored. The op stays (it
+            # was accepted; its author is only a label), unattributed, as
+            # the author's older ops became when the user row went.
+            kept = self._guard(lambda: self._without_deleted_authors(ops))
+            if kept is None:
+                raise DocumentMissing(str(exc)) from exc
+            try:
+                self._guard(lambda: self._append(document_pk, kept))
+            except IntegrityError as again:
+                if _is_revision_violation(again):
+                    raise RevisionConflict(str(again)) from again
+                raise DocumentMissing(str(again)) from again
 
     def history(
         self, *, document_pk: int, after: int, up_to: int, max_ops: int, max_bytes: int
@@ -432,6 +443,17 @@ class DjangoDocumentStore(DocumentStore):
                 )
         if updated == 0:  # pragma: no cover - the FK refuses the insert first
             raise DocumentMissing(str(document_pk))
+
+    def _without_deleted_authors(self, ops: Sequence[NewOp]) -> list[NewOp] | None:
+        """Return ``ops`` with authors no longer stored set to None, or None if all exist."""
+        from django.contrib.auth import get_user_model
+
+        wanted = {op.author_id for op in ops if op.author_id is not None}
+        present = set(get_user_model().objects.filter(pk__in=wanted).values_list("pk", flat=True))
+        if present == wanted:
+            return None
+        return [op if op.author_id in present or op.author_id is None
+                else replace(op, author_id=None) for op in ops]
 
     def _existing_ids(self, document_pk: int, ops: Iterable[NewOp]) -> dict[str, int]:
         ids = [op.op_id for op in ops]

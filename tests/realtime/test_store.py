@@ -126,6 +126,29 @@ def test_missing_documents(backend):
         backend.store.append(document_pk=987654, ops=[new_op(1, "a")])
 
 
+def test_an_op_whose_author_was_deleted_is_stored_unattributed(transactional_db):
+    """A user deleted while their accepted op waits is no missing document."""
+    from documents.models import Document
+    from tests.realtime.conftest import create_document, create_user
+
+    owner, gone = create_user("stayowner"), create_user("goneauthor")
+    doc = create_document(owner).public_id
+    store = DjangoDocumentStore()
+    try:
+        pk = store.load(public_id=doc).document_pk
+        gone_id = gone.pk
+        gone.delete()
+        store.append(document_pk=pk, ops=[new_op(1, "a", author=owner.pk),
+                                          new_op(2, "b", author=gone_id)])
+        loaded = store.load(public_id=doc)
+        assert [(op.revision, op.author_id) for op in loaded.ops] == [(1, owner.pk), (2, None)]
+        assert Document.objects.get(public_id=doc).head_revision == 2
+        with pytest.raises(DocumentMissing):
+            store.append(document_pk=987654, ops=[new_op(1, "a", author=gone_id)])
+    finally:
+        store.close()
+
+
 def test_memory_store_outage_is_storage_unavailable():
     store = MemoryDocumentStore()
     doc = store.add_document()
