@@ -413,7 +413,35 @@ describe("redirects and the route endpoint", () => {
 });
 
 describe("close codes", () => {
-  for (const [code, kind] of [[4401, "signed_out"], [4403, "forbidden"], [4404, "gone"]]) {
+  it("4401 tries once more with the current cookie, then stops and shows unsaved text", () => {
+    const { ws, timers, conn, events, editor } = setup();
+    ws().deliver(hello({ rev: 1 }));
+    editor.type(ins(0, "draft"));
+    ws().serverClose(4401);
+    // A password change here ends the socket's session only: try again now.
+    assert.equal(FakeSocket.all.length, 2);
+    assert.notEqual(conn.status, Status.STOPPED);
+    ws().deliver({ type: "error", code: "denied", message: "log in to open documents" });
+    ws().serverClose(4401);
+    assert.equal(conn.status, Status.STOPPED);
+    assert.equal(events.notice.at(-1).kind, "signed_out");
+    assert.equal(events.notice.at(-1).text, "draft");
+    assert.equal(timers.delays().length, 0);
+    editor.type(ins(0, "more"));
+    assert.equal(FakeSocket.all.length, 2);
+  });
+
+  it("4401 on a socket whose retry got hello is retried once again", () => {
+    const { ws, conn } = setup();
+    ws().deliver(hello({ rev: 1 }));
+    ws().serverClose(4401);
+    ws().deliver(hello({ rev: 1 }));
+    ws().serverClose(4401);
+    assert.equal(FakeSocket.all.length, 3);
+    assert.notEqual(conn.status, Status.STOPPED);
+  });
+
+  for (const [code, kind] of [[4403, "forbidden"], [4404, "gone"]]) {
     it(`${code} stops for good and shows unsaved text`, () => {
       const { ws, timers, conn, events, editor } = setup();
       ws().deliver(hello({ rev: 1 }));

@@ -216,6 +216,13 @@ export class Connection extends Emitter {
     this._inbox = [];
     this._presenceDirty = false;
     this._gotHello = false;
+    /**
+     * A 4401 after this socket had a ``hello`` is tried once more before
+     * the person is told they are signed out: changing one's password in
+     * this browser gives it a new session and ends the old one, which the
+     * open socket still carried.
+     */
+    this._signedOutRetry = false;
     /** Joins ``part`` frames of the current socket. */
     this._parts = new PartAssembler();
     /** A ``rate_limited`` notice is showing. */
@@ -502,6 +509,7 @@ export class Connection extends Emitter {
     this._fullReload = false;
     this._reloadMessage = null;
     this._gotHello = true;
+    this._signedOutRetry = false;
     this.hellos += 1;
     this._failures = 0;
     this._redirects = 0;
@@ -723,6 +731,7 @@ export class Connection extends Emitter {
     this._clearPresenceTimer();
     this._clearRetryTimer();
     if (this.stopReason) return;
+    const hadHello = this._gotHello;
     if (!this._gotHello) this._failures += 1;
     switch (code) {
       case CloseCode.REDIRECT: {
@@ -734,7 +743,14 @@ export class Connection extends Emitter {
         break;
       }
       case CloseCode.NOT_LOGGED_IN:
-        this._stop(StopReason.SIGNED_OUT);
+        if (hadHello && !this._signedOutRetry) {
+          // Maybe only this socket's session ended (a password change here
+          // starts a new one): the next handshake carries the current cookie.
+          this._signedOutRetry = true;
+          this._connect(this.url);
+        } else {
+          this._stop(StopReason.SIGNED_OUT);
+        }
         break;
       case CloseCode.FORBIDDEN:
         this._stop(StopReason.FORBIDDEN);
