@@ -231,7 +231,7 @@ COLLABDOCS = {
     "SOCKETS_PER_USER": env_int("COLLABDOCS_SOCKETS_PER_USER", 20, minimum=1),
     # An op on a socket whose session and access were last checked longer
     # ago than this re-checks them first (revocation without the layer).
-    "ACCESS_RECHECK_SECONDS": env_int("COLLABDOCS_ACCESS_RECHECK_SECONDS", 5, minimum=1),
+    "ACCESS_RECHECK_SECONDS": env_int("COLLABDOCS_ACCESS_RECHECK_SECONDS", 30, minimum=1),
     # The cost budget (protocol.md "Limits"): ops in one change, formatting
     # runs one change may reformat or delete (both too_large), and the CPU
     # milliseconds per second a socket and a user (all their sockets on this

@@ -529,7 +529,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
 
     @staticmethod
     def _recheck_every() -> float:
-        return float(settings.COLLABDOCS.get("ACCESS_RECHECK_SECONDS", 5))
+        return float(settings.COLLABDOCS.get("ACCESS_RECHECK_SECONDS", 30))
 
     async def doc_removed(self, event: dict) -> None:
         """Close: the document was trashed or deleted."""
