@@ -198,7 +198,7 @@ class DocumentAdmin(GuardedModelAdmin):
             title = obj.title
             transaction.on_commit(lambda: events.title_changed(public_id=public_id, title=title))
         if change and "link_mode" in changed:
-            transaction.on_commit(lambda: events.access_changed(public_id=public_id))
+            events.on_commit_access_changed(public_id)
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[list, dict, set, list]:
         """Summarise a deletion: the documents, with their history and shares.

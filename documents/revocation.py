@@ -104,7 +104,8 @@ def _group_permission_changed(sender: Any, instance: GroupObjectPermission,
     public_id = (Document.objects.filter(pk=instance.object_pk)
                  .values_list("public_id", flat=True).first())
     if public_id is not None:
-        transaction.on_commit(partial(events.access_changed, public_id=public_id))
+        # Once per document and transaction, with the service's own notice.
+        events.on_commit_access_changed(public_id)
 
 
 def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:

@@ -69,13 +69,11 @@ def _locked(document: Document) -> Document:
 
 
 def _on_commit_access_changed(document: Document) -> None:
-    public_id = document.public_id
-    transaction.on_commit(lambda: events.access_changed(public_id=public_id))
+    events.on_commit_access_changed(document.public_id)
 
 
 def _on_commit_removed(document: Document) -> None:
-    public_id = document.public_id
-    transaction.on_commit(lambda: events.document_removed(public_id=public_id))
+    events.on_commit_document_removed(document.public_id)
 
 
 def _name(user: AbstractBaseUser) -> str:

@@ -21,9 +21,11 @@ import logging
 import threading
 import uuid
 from collections.abc import Iterable
+from functools import partial
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
@@ -108,3 +110,86 @@ def document_removed(*, public_id: uuid.UUID | str) -> None:
 def title_changed(*, public_id: uuid.UUID | str, title: str) -> None:
     """Tell open sockets the document's title changed."""
     _send(public_id, {"type": "doc.title", "title": title})
+
+
+# --------------------------------------------------------------------------
+# After commit, once per document
+# --------------------------------------------------------------------------
+#
+# One change often fires several notifications for the same document: a
+# share service announces itself and guardian's permission rows announce
+# themselves too; deleting a document deletes its permission rows first.
+# Each would make every socket on the document re-check from storage, so
+# they are gathered per transaction and sent once, and a document removed
+# in the transaction gets only ``doc.removed``.
+
+_PENDING_ATTR = "_collabdocs_doc_events"
+
+
+class _DocEvents:
+    """The document notifications one transaction owes."""
+
+    def __init__(self) -> None:
+        #: Registration order of each kind of notification per document
+        #: (keyed by the id as text, so a UUID and its string are one).
+        self.removed_at: dict[str, int] = {}
+        self.sent: set[tuple[str, str]] = set()
+        self.count = 0
+        self.last: object = None
+        #: Set once a callback ran: the transaction is over (a callback
+        #: that starts a new one must not join this batch).
+        self.flushed = False
+
+    def deliver(self, kind: str, key: str, public_id: uuid.UUID | str, seq: int) -> None:
+        """Send one notification after commit, unless sent or superseded.
+
+        Every notification registers its own on_commit callback, so its
+        fate follows the savepoint it was registered in; all were
+        registered before the commit, so when they run the batch knows the
+        whole transaction. An access change registered before the
+        document's removal is superseded by it.
+        """
+        self.flushed = True
+        if (kind, key) in self.sent:
+            return
+        if kind == "access" and self.removed_at.get(key, -1) > seq:
+            return
+        self.sent.add((kind, key))
+        if kind == "removed":
+            document_removed(public_id=public_id)
+        else:
+            access_changed(public_id=public_id)
+
+
+def _on_commit_doc_event(kind: str, public_id: uuid.UUID | str) -> None:
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        # Autocommit: the change is committed already.
+        (document_removed if kind == "removed" else access_changed)(public_id=public_id)
+        return
+    batch = getattr(connection, _PENDING_ATTR, None)
+    # While a transaction is open, each of its callbacks stays queued until
+    # it commits; once the batch's newest callback is gone the transaction
+    # committed or rolled back (or a test ran its callbacks): start anew.
+    if batch is None or batch.flushed or not any(
+        entry[1] is batch.last for entry in connection.run_on_commit
+    ):
+        batch = _DocEvents()
+        setattr(connection, _PENDING_ATTR, batch)
+    key = str(public_id)
+    batch.count += 1
+    if kind == "removed":
+        batch.removed_at[key] = batch.count
+    callback = partial(batch.deliver, kind, key, public_id, batch.count)
+    batch.last = callback
+    transaction.on_commit(callback)
+
+
+def on_commit_access_changed(public_id: uuid.UUID | str) -> None:
+    """Send :func:`access_changed` after commit, once per document and transaction."""
+    _on_commit_doc_event("access", public_id)
+
+
+def on_commit_document_removed(public_id: uuid.UUID | str) -> None:
+    """Send :func:`document_removed` after commit, once; earlier access changes go."""
+    _on_commit_doc_event("removed", public_id)

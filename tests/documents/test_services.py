@@ -368,3 +368,25 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(
                 raise RuntimeError("boom")
     assert callbacks == [] and events == []
     assert perms(world.target, world.doc) == {"view_document"}
+
+
+def test_one_transaction_notifies_each_document_once_in_order(
+    world: World, events: list, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Guardian's own notices join the service's; a later restore is not swallowed."""
+    from django.db import transaction
+
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            services.share_with_group(document=world.doc, actor=world.owner,
+                                      group_name="outsiders", role="viewer")
+            services.share_revoke_group(document=world.doc, actor=world.owner,
+                                        group=world.other_group)
+    assert events == [("access_changed", {"public_id": world.doc.public_id})]
+    events.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            services.document_trash(document=world.doc, actor=world.owner)
+            services.document_restore(document=world.doc, actor=world.owner)
+    assert events == [("document_removed", {"public_id": world.doc.public_id}),
+                      ("access_changed", {"public_id": world.doc.public_id})]
