@@ -1,8 +1,10 @@
-"""History in Chromium: a stale reconnect after compaction, and the panel.
+"""History in Chromium: reconnects after compaction, and the panel.
 
 daphne runs with a one-second idle unload and two kept ops, so a document
-nobody has open is compacted within a second or two and a client that was
-away for more than two revisions cannot catch up op by op.
+nobody has open is compacted within a second or two. With the retention
+horizon at 0 days a client that was away for more than two revisions
+cannot catch up op by op; with the default horizon (7 days) compaction
+keeps the ops and it rebases its unsaved edit.
 """
 from __future__ import annotations
 
@@ -26,12 +28,16 @@ from tests.browser.test_coediting_browser import (
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 LOADED = "() => document.getElementById('history-panel').dataset.loaded === 'true'"
-DAPHNE_ENV = {"COLLABDOCS_IDLE_UNLOAD_SECONDS": "1", "COLLABDOCS_COMPACT_KEEP_OPS": "2"}
+DAPHNE_ENV = {"COLLABDOCS_IDLE_UNLOAD_SECONDS": "1", "COLLABDOCS_COMPACT_KEEP_OPS": "2",
+              "COLLABDOCS_RETENTION_DAYS": "0"}
 
 
 @pytest.fixture
-def world(daphne_factory: Callable[..., Any]) -> dict[str, Any]:
-    """Alice owns a document Bob may edit; daphne compacts idle documents fast."""
+def world(request: pytest.FixtureRequest, daphne_factory: Callable[..., Any]) -> dict[str, Any]:
+    """Alice owns a document Bob may edit; daphne compacts idle documents fast.
+
+    An indirect parameter overrides daphne's environment (``DAPHNE_ENV``).
+    """
     from guardian.shortcuts import assign_perm
 
     from documents import services
@@ -41,7 +47,8 @@ def world(daphne_factory: Callable[..., Any]) -> dict[str, Any]:
     document = services.document_create(owner=alice, title="Minutes")
     for perm in perms_for(Role.EDITOR):
         assign_perm(perm, bob, document)
-    return {"alice": alice, "bob": bob, "doc": document, "server": daphne_factory(**DAPHNE_ENV)}
+    env = {**DAPHNE_ENV, **getattr(request, "param", {})}
+    return {"alice": alice, "bob": bob, "doc": document, "server": daphne_factory(**env)}
 
 
 @pytest.fixture
@@ -77,10 +84,8 @@ def _wait_let_go(document: Any, timeout: float = 20) -> None:
         time.sleep(0.1)
 
 
-def test_stale_reconnect_after_compaction_reloads_and_keeps_the_lost_text(
-    open_page: Callable[..., Any], world: dict[str, Any]
-) -> None:
-    """Away while others edit and the log is compacted: reload, and say what was lost."""
+def _away_while_bob_edits(open_page: Callable[..., Any], world: dict[str, Any]) -> tuple[Any, int]:
+    """Alice types, goes offline with an unsaved edit; Bob edits; the log is compacted."""
     alice = open_page("alice")
     alice.click(".ql-editor")
     alice.keyboard.type("Agenda")
@@ -98,6 +103,31 @@ def test_stale_reconnect_after_compaction_reloads_and_keeps_the_lost_text(
         _wait_converged([bob], world["doc"])
     bob.context.close()
     _wait_let_go(world["doc"])
+    return alice, away_at
+
+
+@pytest.mark.parametrize("world", [{"COLLABDOCS_RETENTION_DAYS": "7"}], indirect=True)
+def test_reconnect_after_compaction_within_the_horizon_saves_the_offline_edit(
+    open_page: Callable[..., Any], world: dict[str, Any]
+) -> None:
+    """Away past a compaction and an unload: the kept ops rebase the edit; nothing is lost."""
+    alice, away_at = _away_while_bob_edits(open_page, world)
+    rev, _ = _stored(world["doc"])
+    assert rev - away_at > 2  # more than COMPACT_KEEP_OPS: only the horizon kept them
+
+    alice.context.set_offline(False)
+    alice.wait_for_function(SYNCED, timeout=20_000)
+    _, content = _wait_converged([alice], world["doc"])
+    assert _state(alice)["text"] == "four three two one Agenda (my notes)\n"
+    assert alice.locator('.cd-notice[data-kind="unsaved"]').count() == 0
+    assert alice.errors == []  # type: ignore[attr-defined]
+
+
+def test_stale_reconnect_after_compaction_reloads_and_keeps_the_lost_text(
+    open_page: Callable[..., Any], world: dict[str, Any]
+) -> None:
+    """Away beyond the horizon (0 days here) while the log is compacted: reload, say what was lost."""
+    alice, away_at = _away_while_bob_edits(open_page, world)
     rev, content = _stored(world["doc"])
     assert rev - away_at > 2  # more than the kept ops: no catch-up possible
 
