@@ -75,15 +75,19 @@ def test_a_bad_value_is_a_clear_error(tmp_path: Path) -> None:
     assert "SECURE_HSTS_SECONDS='a year' is not an integer" in result.stderr
 
 
-def test_make_run_defaults_are_plain_http() -> None:
-    from django.conf import settings
-
-    if os.environ.get("SECURE_SSL_REDIRECT"):
-        pytest.skip("the environment of this run sets HTTPS variables")
-    assert settings.SECURE_SSL_REDIRECT is False
-    assert settings.SESSION_COOKIE_SECURE is False and settings.CSRF_COOKIE_SECURE is False
-    assert settings.SECURE_HSTS_SECONDS == 0
-    assert getattr(settings, "SECURE_PROXY_SSL_HEADER", None) is None
+def test_make_run_defaults_are_plain_http(tmp_path: Path) -> None:
+    """With none of the HTTPS variables set (as ``make run``), nothing forces https."""
+    code = ("import django, json; django.setup(); from django.conf import settings as s; "
+            "print(json.dumps([s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, "
+            "s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, "
+            "getattr(s, 'SECURE_PROXY_SSL_HEADER', None)]))")
+    env = {k: v for k, v in os.environ.items() if k not in HTTPS_VARS}
+    env.update(DJANGO_SETTINGS_MODULE="collabdocs.settings",
+               DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[false, false, false, 0, null]"
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
