@@ -124,6 +124,13 @@ def _setting(name: str) -> int | None:
     return settings.COLLABDOCS.get(name)
 
 
+def transform_work(change: Delta, later: list[Delta]) -> int:
+    """Return the op-steps transforming ``change`` over ``later`` takes (at most)."""
+    if not later:
+        return 0
+    return len(later) * len(change.ops) + sum(len(delta.ops) for delta in later)
+
+
 def fanout_delay(sockets: int) -> float:
     """Return how long broadcasts may wait to be combined, in seconds."""
     if sockets <= IMMEDIATE_FANOUT_SOCKETS:
@@ -590,7 +597,8 @@ class Authority:
             return Rejection(ErrorCode.STALE,
                              f"rev {base} is older than the history held (from "
                              f"{self._window_start}); reload", sub_.op_id)
-        work = self._transform_work(sub_.change, base)
+        later = self._deltas_after(base)
+        work = transform_work(sub_.change, later)
         if work > MAX_TRANSFORM_WORK:
             # Large changes piled up since ``base``: transforming over them
             # would hold the loop; the client reloads and makes it again.
@@ -601,7 +609,9 @@ class Authority:
             # The base-revision rule (protocol.md): reach is checked against
             # the document the client saw; surrogate pairs after transform.
             check_reach(sub_.change, self._length_at(base), rev=base)
-            change = self._transform_to_tip(sub_.change, base)
+            change = sub_.change
+            for delta in later:
+                change = delta.transform(change, True)
             delta_json = protocol.dumps(change.ops)
             self._text.check(change, max_length=self._max_length, max_runs=self._max_runs)
         except DocumentTooLarge as exc:
@@ -645,31 +655,12 @@ class Authority:
             self._writer = self._loop.create_task(self._write_loop())
         return entry
 
-    def _transform_work(self, change: Delta, base: int) -> int:
-        """Return the op-steps transforming ``change`` from ``base`` would take."""
-        first = base - self._window_start
-        passed = len(self._window) - first + len(self._inflight) + len(self._queue)
-        if passed == 0:
-            return 0
-        work = passed * len(change.ops)
-        for i in range(first, len(self._window)):
-            work += len(self._window[i].delta.ops)
-        for entry in self._inflight:
-            work += len(entry.delta.ops)
-        for entry in self._queue:
-            work += len(entry.delta.ops)
-        return work
-
-    def _transform_to_tip(self, change: Delta, base: int) -> Delta:
-        """Return ``change`` (made at ``base``) transformed over every later op."""
-        window = self._window
-        for i in range(base - self._window_start, len(window)):
-            change = window[i].delta.transform(change, True)
-        for entry in self._inflight:
-            change = entry.delta.transform(change, True)
-        for entry in self._queue:
-            change = entry.delta.transform(change, True)
-        return change
+    def _deltas_after(self, base: int) -> list[Delta]:
+        """Return the ops after revision ``base`` up to the tip: committed, then pending."""
+        later = [entry.delta for entry in self._window[base - self._window_start:]]
+        later.extend(entry.delta for entry in self._inflight)
+        later.extend(entry.delta for entry in self._queue)
+        return later
 
     def _rebuild_tip(self) -> None:
         """Make ``_text`` the committed text with every pending op applied again."""
@@ -1102,7 +1093,7 @@ def _rebase_from_storage(  # type: ignore[no-untyped-def]
     if ops is None:
         return Rejection(ErrorCode.STALE, f"rev {base} is older than the history kept; reload")
     deltas = [Delta(op.delta) for op in ops]
-    work = sum(len(d.ops) for d in deltas) + len(deltas) * len(change.ops)
+    work = transform_work(change, deltas)
     if work > MAX_TRANSFORM_WORK:
         return Rejection(ErrorCode.STALE, f"rev {base} is too far behind for a change this "
                                           f"large ({work} steps to transform); reload")
