@@ -70,6 +70,25 @@ def _session_key(user: Any) -> str:
     return session.session_key
 
 
+def _person_page(browser: Any, user: Any, server_url: str, *, init_script: str | None = None,
+                 viewport: tuple[int, int] = (1280, 900)) -> tuple[Any, Any]:
+    """Return ``(context, page)``: a new browser context signed in as ``user``.
+
+    The page records its uncaught errors in ``page.errors`` and its console
+    lines in ``page.console``; ``init_script`` runs before any page script.
+    """
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    context.add_cookies([{"name": "sessionid", "value": _session_key(user), "url": server_url}])
+    if init_script is not None:
+        context.add_init_script(init_script)
+    page = context.new_page()
+    page.errors = []  # type: ignore[attr-defined]
+    page.console = []  # type: ignore[attr-defined]
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))  # type: ignore[attr-defined]
+    page.on("console", lambda msg: page.console.append(msg.text))  # type: ignore[attr-defined]
+    return context, page
+
+
 def _stored(document: Any) -> tuple[int, list[dict]]:
     from documents.content import document_state
 
@@ -105,15 +124,8 @@ def open_page(chromium_browser: Any, people: dict[str, Any]) -> Iterator[Callabl
     url = f"{server.url}/d/{people['doc'].public_id}/"
 
     def open_(name: str, *, wait: bool = True) -> Any:
-        context = chromium_browser.new_context(viewport={"width": 1280, "height": 900})
+        context, page = _person_page(chromium_browser, people[name], server.url)
         contexts.append(context)
-        context.add_cookies([{"name": "sessionid", "value": _session_key(people[name]),
-                              "url": server.url}])
-        page = context.new_page()
-        page.errors = []  # type: ignore[attr-defined]
-        page.console = []  # type: ignore[attr-defined]
-        page.on("pageerror", lambda exc: page.errors.append(str(exc)))  # type: ignore[attr-defined]
-        page.on("console", lambda msg: page.console.append(msg.text))  # type: ignore[attr-defined]
         page.goto(url)
         if wait:
             try:

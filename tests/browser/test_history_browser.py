@@ -17,7 +17,7 @@ import pytest
 from tests.browser.test_coediting_browser import (
     SYNCED,
     _screenshot,
-    _session_key,
+    _person_page,
     _state,
     _stored,
     _user,
@@ -58,12 +58,9 @@ def open_page(chromium_browser: Any, world: dict[str, Any]) -> Iterator[Callable
     server = world["server"]
 
     def open_(name: str) -> Any:
-        context = chromium_browser.new_context(viewport={"width": 1400, "height": 900})
+        context, page = _person_page(chromium_browser, world[name], server.url,
+                                     viewport=(1400, 900))
         contexts.append(context)
-        context.add_cookies([{"name": "sessionid", "value": _session_key(world[name]), "url": server.url}])
-        page = context.new_page()
-        page.errors = []  # type: ignore[attr-defined]
-        page.on("pageerror", lambda exc: page.errors.append(str(exc)))  # type: ignore[attr-defined]
         page.goto(f"{server.url}/d/{world['doc'].public_id}/")
         page.wait_for_function(SYNCED, timeout=20_000)
         return page

@@ -21,7 +21,7 @@ import pytest
 
 from tests.browser.test_coediting_browser import (
     SYNCED,
-    _session_key,
+    _person_page,
     _stored,
     _user,
     editor_bundle,  # noqa: F401 - the session fixture that builds the bundle
@@ -63,13 +63,8 @@ def open_page(chromium_browser: Any, alice: dict[str, Any]) -> Iterator[Callable
     contexts: list[Any] = []
 
     def open_(server: Any) -> Any:
-        context = chromium_browser.new_context(viewport={"width": 1280, "height": 900})
+        context, page = _person_page(chromium_browser, alice["user"], server.url)
         contexts.append(context)
-        context.add_cookies([{"name": "sessionid", "value": _session_key(alice["user"]),
-                              "url": server.url}])
-        page = context.new_page()
-        page.errors = []  # type: ignore[attr-defined]
-        page.on("pageerror", lambda exc: page.errors.append(str(exc)))  # type: ignore[attr-defined]
         page.goto(f"{server.url}/d/{alice['doc'].public_id}/")
         return page
 

@@ -15,7 +15,7 @@ import pytest
 
 from tests.browser.test_coediting_browser import (
     SYNCED,
-    _session_key,
+    _person_page,
     _stored,
     _user,
     editor_bundle,  # noqa: F401 - the session fixture that builds the bundle
@@ -51,11 +51,7 @@ def editor(chromium_browser: Any, daphne_factory: Callable[..., Any]) -> Iterato
     server = daphne_factory(COLLABDOCS_IMAGE_DATA_MAX_BYTES=str(IMAGE_DATA_MAX_BYTES))
     alice = _user("alice", "Alice")
     document = services.document_create(owner=alice, title="Pasted")
-    context = chromium_browser.new_context(viewport={"width": 1280, "height": 900})
-    context.add_cookies([{"name": "sessionid", "value": _session_key(alice), "url": server.url}])
-    page = context.new_page()
-    page.errors = []  # type: ignore[attr-defined]
-    page.on("pageerror", lambda exc: page.errors.append(str(exc)))  # type: ignore[attr-defined]
+    context, page = _person_page(chromium_browser, alice, server.url)
     page.goto(f"{server.url}/d/{document.public_id}/")
     page.wait_for_function(SYNCED, timeout=30_000)
     yield {"page": page, "doc": document, "server": server}
