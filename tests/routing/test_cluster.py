@@ -20,6 +20,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from collabdocs.devservers import start_zookeeper
+from realtime.ot import Delta
 from routing.ring import HashRing
 from tests.realtime.conftest import create_document, create_user, db, share
 from tests.routing.cluster import SESSION_TIMEOUT, Cluster, WorkerProcess
@@ -344,6 +345,12 @@ async def test_a_restore_asked_of_any_worker_goes_through_the_owner(cluster_fact
     for editor in editors:
         await editor.stop_editing()
         await editor.client.wait_synchronized()
+    # Random edits may have deleted all they typed (seed 846363512 does):
+    # give the restore something to undo.
+    await editors[0].client.edit(Delta([{"insert": "Typed before the restore"}]))
+    for editor in editors:
+        await editor.client.wait_for(
+            lambda c=editor.client: "Typed before the restore" in c.ot.doc.text())
     # Through the HTTP endpoint of a worker that does not own the document.
     first_version = await db(_first_version, doc_id)
     entry = cluster.others(owner)[0]
