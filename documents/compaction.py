@@ -59,7 +59,8 @@ from django.utils.module_loading import import_string
 
 from documents.deepjson import DeepJSONEncoder
 from documents.models import INITIAL_CONTENT, Document, DocumentVersion, Operation, VersionKind
-from realtime.ot import Delta, DocumentText, InvalidDelta
+from documents.replay import replay
+from realtime.ot import InvalidDelta
 
 #: PostgreSQL's SQLSTATE for "could not obtain lock" (``NOWAIT``).
 LOCK_NOT_AVAILABLE = "55P03"
@@ -246,26 +247,35 @@ class _Folded:
 
 def _fold(row: Document, snapshot_revision: int, snapshot_content: list[dict]) -> _Folded:
     """Replay the ops after the snapshot, up to the row's head."""
-    text = DocumentText.from_ops(snapshot_content)
     authors: set[int] = set()
-    expected = snapshot_revision
-    ops = (
+    rows = (
         Operation.objects.filter(
             document_id=row.pk, revision__gt=snapshot_revision, revision__lte=row.head_revision
         )
         .order_by("revision")
         .values_list("revision", "delta", "author_id")
     )
-    for revision, delta, author_id in ops.iterator(chunk_size=2000):
-        expected += 1
-        if revision != expected:
-            raise CorruptHistory(f"{row.public_id}: revision {revision} where {expected} was expected")
-        text.apply(Delta(delta))
-        if author_id is not None:
-            authors.add(author_id)
-    if expected != row.head_revision:
-        raise CorruptHistory(f"{row.public_id}: ops end at {expected}, head is {row.head_revision}")
-    return _Folded(content=text.to_ops(), ops=expected - snapshot_revision, authors=authors)
+
+    def consecutive() -> Iterator[list[dict]]:
+        expected = snapshot_revision
+        for revision, delta, author_id in rows.iterator(chunk_size=2000):
+            expected += 1
+            if revision != expected:
+                raise CorruptHistory(
+                    f"{row.public_id}: revision {revision} where {expected} was expected"
+                )
+            if author_id is not None:
+                authors.add(author_id)
+            yield delta
+        if expected != row.head_revision:
+            raise CorruptHistory(
+                f"{row.public_id}: ops end at {expected}, head is {row.head_revision}"
+            )
+
+    text = replay(snapshot_content, consecutive())
+    return _Folded(
+        content=text.to_ops(), ops=row.head_revision - snapshot_revision, authors=authors
+    )
 
 
 def _store_version(

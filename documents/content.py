@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from documents.models import INITIAL_CONTENT, Document, Operation
-from realtime.ot import Delta, DocumentText, InvalidDelta
+from documents.replay import replay
+from realtime.ot import Delta, InvalidDelta
 
 
 @dataclass(frozen=True)
@@ -68,19 +69,14 @@ def document_state(document: Document) -> DocumentState:
 
 
 def _replay(base: list[dict], deltas: list[list[dict]]) -> list[dict]:
-    """Return ``base`` with ``deltas`` applied in order.
+    """Return ``base`` with ``deltas`` applied in order (:func:`replay`).
 
-    :class:`DocumentText` applies each change in O(log n + k), as the
-    realtime authority does; composing Deltas instead costs the length of
-    the document per op. Stored changes are valid, so the checks it makes
-    pass; should one not, the Delta composition (which accepts anything)
-    gives the page something to show.
+    Stored changes are valid, so the checks the replay makes pass. Should
+    one not, the page still needs something to show: Delta composition,
+    which accepts anything, is that last resort (and only that).
     """
     try:
-        text = DocumentText.from_ops(base)
-        for delta in deltas:
-            text.apply(Delta(delta))
-        return text.to_ops()
+        return replay(base, deltas).to_ops()
     except InvalidDelta:
         content = Delta(base)
         for delta in deltas:

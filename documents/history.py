@@ -54,7 +54,8 @@ from documents.exceptions import ActionNotAllowed, DocumentNotFound
 from documents.models import Document, DocumentVersion, Operation, VersionKind
 from documents.selectors import DocumentAccess, document_access
 from documents.services import clean_title
-from realtime.ot import Delta
+from documents.replay import replay
+from realtime.ot import InvalidDelta
 
 NOT_SHARED_WITH_VIEWERS = "The owner hasn’t shared this document’s version history with viewers."
 
@@ -235,10 +236,10 @@ def content_at(*, document: Document, revision: int) -> list[dict] | None:
             )
             if len(ops) != revision - version.revision:
                 continue
-            content = Delta(list(version.content))
-            for delta in ops:
-                content = content.compose(Delta(delta))
-            return list(content.ops)
+            try:
+                return replay(version.content, ops).to_ops()
+            except InvalidDelta:
+                continue  # Corrupt from here: an older version may still do.
     return None
 
 
