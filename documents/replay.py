@@ -24,6 +24,7 @@ Pure: no Django, no I/O.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+
 from realtime.ot import Delta, DocumentText, Op
 
 #: Called after each op with its index, the op as a Delta and the
