@@ -15,7 +15,7 @@ Who may do what:
 
 A restore is a new change, not a rewrite: the diff from the current
 content to the version's is applied through the document's authority
-(:mod:`realtime.restore`), so everyone connected sees it at once, the log
+(:mod:`documents.live`, installed by the composition root), so everyone connected sees it at once, the log
 keeps everything before it, and restoring the version that preceded it
 undoes it. A ``restore`` version records it at the revision it got.
 
@@ -50,10 +50,12 @@ from django.db.models import Max
 
 from documents.content import document_state, lock_for_read
 from documents.deepjson import DeepJSONEncoder
+from documents.live import ServerChangeFailed, live_documents
 from documents.exceptions import ActionNotAllowed, DocumentNotFound
 from documents.models import Document, DocumentVersion, Operation, VersionKind
 from documents.selectors import DocumentAccess, document_access
 from documents.services import clean_title
+from documents.store import StoreError
 from documents.replay import replay
 from realtime.ot import InvalidDelta
 
@@ -436,9 +438,6 @@ def version_restore(
 
     :raises RestoreFailed: the change could not be stored.
     """
-    from realtime.restore import ServerChangeFailed, apply_from_sync
-    from documents.store import StoreError
-
     if check_access:
         _changer(actor=actor, document=document, link_token=link_token, what="restore versions")
     elif document.is_trashed:
@@ -453,8 +452,12 @@ def version_restore(
         quota_room(usage=version_usage(document=document, sizes=False), what=refused)
         quota_bytes(usage=version_usage(document=document), adding=_version_bytes(source), what=refused)
         try:
-            applied = apply_from_sync(public_id=document.public_id, target=list(source.content),
-                                      user_id=actor.pk, user_name=name)
+            applied = live_documents().apply_content(
+                public_id=document.public_id,
+                target=list(source.content),
+                user_id=actor.pk,
+                user_name=name,
+            )
         except (ServerChangeFailed, StoreError) as exc:
             raise RestoreFailed(str(exc) or "storage is unavailable") from exc
         if applied is None:
