@@ -1,6 +1,10 @@
 # CollabDocs: the two commands.
 #   make run    set up and serve http://127.0.0.1:8000 (SQLite, in-memory layer)
 #   make test   install what the tests need and run the whole suite
+# and, while working (docs/development.md):
+#   make check      ruff (lint + format), mypy, eslint and tsc: seconds
+#   make test-fast  the suite without the browser and cluster tests
+#   make test-js    the browser client's node unit tests (tests/js)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -11,7 +15,7 @@ PORT ?= 8000
 APT_PACKAGES := postgresql redis-server zookeeper chromium fonts-liberation
 PYTEST_ARGS ?=
 
-.PHONY: run test venv test-venv bundle migrate system-packages superuser bench-ot bench-compaction clean cluster cluster-stop
+.PHONY: run test test-fast test-js check venv test-venv bundle migrate system-packages superuser bench-ot bench-compaction clean cluster cluster-stop
 
 run: venv bundle migrate
 	@echo "CollabDocs on http://$(HOST):$(PORT)/  (Ctrl-C stops; 'make superuser' creates an admin)"
@@ -19,6 +23,26 @@ run: venv bundle migrate
 
 test: system-packages test-venv bundle
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The markers are set in tests/conftest.py: a test that drives Chromium is
+# `browser`, one that starts a cluster of runworker processes is `cluster`.
+test-fast: system-packages test-venv bundle
+	$(PY) -m pytest -m "not browser and not cluster" $(PYTEST_ARGS)
+
+test-js: node_modules/.installed
+	NODE_OPTIONS= node --test tests/js/*.test.mjs
+
+# Every tool runs even when an earlier one fails, so one run shows all that
+# is wrong; the target fails if any did.
+check: test-venv node_modules/.installed
+	@failed=""; \
+	run() { echo "== $$*"; "$$@" || failed="$$failed\n  $$*"; }; \
+	run $(VENV)/bin/ruff check --quiet .; \
+	run $(VENV)/bin/ruff format --check --quiet .; \
+	run $(VENV)/bin/mypy --no-error-summary; \
+	run npm run --silent lint; \
+	run npm run --silent typecheck; \
+	if [ -n "$$failed" ]; then printf "make check failed:$$failed\n"; exit 1; fi
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +59,7 @@ $(VENV)/.test-installed: requirements.txt requirements-test.txt | $(VENV)/bin/ac
 venv: $(VENV)/.runtime-installed
 test-venv: $(VENV)/.test-installed
 
-node_modules/.installed: package.json
+node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm is required (apt-get install npm)"; exit 1; }
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@

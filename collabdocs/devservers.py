@@ -15,8 +15,10 @@ log, so the tests that need it fail rather than skip.
 
 Nothing here imports Django.
 """
+
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -125,10 +127,8 @@ def stop_pid(pid: int, *, timeout: float = 15) -> bool:
         except ProcessLookupError:
             return True
         time.sleep(0.1)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     return True
 
 
@@ -155,9 +155,22 @@ class Server:
         """
         if self.name == "postgres":
             subprocess.run(
-                [*_as_postgres(), str(PG_BIN / "pg_ctl"), "-D", str(self.workdir / "data"),
-                 "-m", "immediate" if self.throwaway else "fast", "-w", "-t", "30", "stop"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60, check=False,
+                [
+                    *_as_postgres(),
+                    str(PG_BIN / "pg_ctl"),
+                    "-D",
+                    str(self.workdir / "data"),
+                    "-m",
+                    "immediate" if self.throwaway else "fast",
+                    "-w",
+                    "-t",
+                    "30",
+                    "stop",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=60,
+                check=False,
             )
         else:
             _stop_process(self.proc, self.pid)
@@ -182,17 +195,31 @@ class PostgresServer(Server):
         """Run ``pg_ctl`` on this cluster as the postgres user."""
         return subprocess.run(
             [*_as_postgres(), str(PG_BIN / "pg_ctl"), "-D", str(self.workdir / "data"), *args],
-            capture_output=True, text=True, timeout=timeout, check=False,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
 
     def start_cluster(self) -> None:
         """Start (or restart) the postgres process of this cluster."""
-        opts = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.workdir} -c max_connections=200"
+        opts = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.workdir} -c max_connections=200"
+        )
         if not self.extra.get("durable"):
             # Tests need correctness, not crash safety: skip the disk flushes.
             opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        done = self.pg_ctl("-l", str(self.workdir / "postgres.log"), "-w", "-t", "60",
-                           "-o", opts, "start", timeout=90)
+        done = self.pg_ctl(
+            "-l",
+            str(self.workdir / "postgres.log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            opts,
+            "start",
+            timeout=90,
+        )
         if done.returncode != 0 or not wait_for_port(self.port, timeout=30):
             raise ServerError(
                 f"PostgreSQL did not start on port {self.port}:\n{done.stderr}\n"
@@ -205,20 +232,42 @@ class PostgresServer(Server):
 
     def create_database(self, dbname: str) -> None:
         """Create ``dbname`` unless it exists."""
-        psql = [*_as_postgres(), str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(self.port),
-                "-U", "postgres", "-d", "postgres", "-tAc"]
-        found = subprocess.run([*psql, f"SELECT 1 FROM pg_database WHERE datname = '{dbname}'"],
-                               capture_output=True, text=True, timeout=30, check=False)
+        psql = [
+            *_as_postgres(),
+            str(PG_BIN / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-tAc",
+        ]
+        found = subprocess.run(
+            [*psql, f"SELECT 1 FROM pg_database WHERE datname = '{dbname}'"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
         if found.stdout.strip() == "1":
             return
-        made = subprocess.run([*psql, f'CREATE DATABASE "{dbname}"'],
-                              capture_output=True, text=True, timeout=60, check=False)
+        made = subprocess.run(
+            [*psql, f'CREATE DATABASE "{dbname}"'],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         if made.returncode != 0:
             raise ServerError(f"could not create database {dbname}:\n{made.stderr}")
 
 
-def start_postgres(*, durable: bool = False, workdir: Path | None = None,
-                   port: int | None = None) -> PostgresServer:
+def start_postgres(
+    *, durable: bool = False, workdir: Path | None = None, port: int | None = None
+) -> PostgresServer:
     """Start a PostgreSQL cluster with trust auth.
 
     Without ``workdir``: a throwaway cluster on a free port. With it: the
@@ -232,13 +281,28 @@ def start_postgres(*, durable: bool = False, workdir: Path | None = None,
     os.chmod(workdir, 0o755)
     if os.geteuid() == 0:
         shutil.chown(workdir, "postgres", "postgres")
-    server = PostgresServer("postgres", port or free_port(), workdir,
-                            extra={"durable": durable}, throwaway=throwaway)
+    server = PostgresServer(
+        "postgres", port or free_port(), workdir, extra={"durable": durable}, throwaway=throwaway
+    )
     if not (workdir / "data" / "PG_VERSION").exists():
         init = subprocess.run(
-            [*_as_postgres(), str(PG_BIN / "initdb"), "-D", str(workdir / "data"), "-U", "postgres",
-             "-A", "trust", "-E", "UTF8", "--no-sync"],
-            capture_output=True, text=True, timeout=120, check=False,
+            [
+                *_as_postgres(),
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(workdir / "data"),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         if init.returncode != 0:
             if throwaway:
@@ -262,9 +326,22 @@ def start_redis(*, workdir: Path | None = None, port: int | None = None) -> Serv
     port = port or free_port()
     log = open(workdir / "redis.log", "ab")  # noqa: SIM115 - owned by the child
     proc = subprocess.Popen(
-        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(workdir)],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            exe,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     log.close()
     server = Server("redis", port, workdir, proc, throwaway=throwaway)
@@ -290,10 +367,19 @@ class ZooKeeperServer(Server):
             raise ServerError("ZooKeeper or java not found (apt-get install zookeeper)")
         log = open(self.workdir / "zookeeper.log", "ab")  # noqa: SIM115 - owned by the child
         self.proc = subprocess.Popen(
-            [java, "-Xmx256m", f"-Dzookeeper.log.dir={self.workdir}",
-             "-Dzookeeper.root.logger=INFO,CONSOLE", "-cp", ZK_CLASSPATH,
-             "org.apache.zookeeper.server.quorum.QuorumPeerMain", str(self.workdir / "zoo.cfg")],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                java,
+                "-Xmx256m",
+                f"-Dzookeeper.log.dir={self.workdir}",
+                "-Dzookeeper.root.logger=INFO,CONSOLE",
+                "-cp",
+                ZK_CLASSPATH,
+                "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+                str(self.workdir / "zoo.cfg"),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         log.close()
         self.pid = None
@@ -315,8 +401,9 @@ class ZooKeeperServer(Server):
             self.pid = None
 
 
-def start_zookeeper(*, workdir: Path | None = None, port: int | None = None,
-                    tick_ms: int = 500) -> ZooKeeperServer:
+def start_zookeeper(
+    *, workdir: Path | None = None, port: int | None = None, tick_ms: int = 500
+) -> ZooKeeperServer:
     """Start a standalone ZooKeeper server (a throwaway one by default).
 
     ``tick_ms`` sets the session timeouts clients may ask for: from two to

@@ -4,9 +4,16 @@ PostgreSQL is the suite's default database: ``django_db_modify_db_settings``
 points Django at a throwaway cluster before pytest-django creates the test
 database. Redis and ZooKeeper start on first use. A server that cannot start
 raises, so every test that needs it errors instead of skipping.
+
+Two markers are set here from the fixtures a test uses, so that no test
+file has to remember them: ``browser`` (it launches Chromium) and
+``cluster`` (it starts ``runworker`` processes). ``make test-fast``
+deselects both.
 """
+
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -38,6 +45,19 @@ CHROMIUM_ARGS = [
 ]
 
 
+#: Fixture name -> the marker every test using it gets.
+MARK_BY_FIXTURE = {"chromium_browser": "browser", "cluster_factory": "cluster"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by the expensive fixtures it uses (see ``MARK_BY_FIXTURE``)."""
+    for item in items:
+        used = getattr(item, "fixturenames", ())
+        for fixture, marker in MARK_BY_FIXTURE.items():
+            if fixture in used:
+                item.add_marker(marker)
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """Start a throwaway PostgreSQL cluster for the whole run."""
@@ -62,10 +82,8 @@ def django_db_modify_db_settings(postgres_server: PostgresServer) -> None:
     # TIME_ZONE, TEST.MIRROR...); fill them in again.
     connections.configure_settings(settings.DATABASES)
     # Drop any wrapper created from the SQLite default before this ran.
-    try:
+    with contextlib.suppress(AttributeError, KeyError):
         del connections["default"]
-    except (AttributeError, KeyError):
-        pass
 
 
 @pytest.fixture(scope="session")
@@ -110,18 +128,33 @@ def _daphne_env(database_url: str, extra: dict[str, str] | None = None) -> dict[
 class DaphneProcess:
     """A real daphne process serving the project's ASGI app."""
 
-    def __init__(self, database_url: str, extra_env: dict[str, str] | None = None,
-                 log_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        extra_env: dict[str, str] | None = None,
+        log_dir: Path | None = None,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
         self.log_path = (log_dir or Path("/tmp")) / f"daphne-{self.port}.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-             "collabdocs.asgi:application"],
-            cwd=REPO, env=_daphne_env(database_url, extra_env),
-            stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "collabdocs.asgi:application",
+            ],
+            cwd=REPO,
+            env=_daphne_env(database_url, extra_env),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         if not wait_for_port(self.port, timeout=60, proc=self.proc):
             self.stop()
@@ -165,7 +198,9 @@ def daphne_factory(
 
 
 @pytest.fixture
-def live_daphne(daphne_factory: Callable[..., DaphneProcess], transactional_db: None) -> DaphneProcess:
+def live_daphne(
+    daphne_factory: Callable[..., DaphneProcess], transactional_db: None
+) -> DaphneProcess:
     """Return one running daphne on the test database (data committed per test)."""
     return daphne_factory()
 

@@ -3,6 +3,7 @@
 The servers moved there so that ``make cluster`` can keep them running;
 this module keeps the names the tests and ``bench/`` import.
 """
+
 from collabdocs.devservers import (  # noqa: F401
     PG_BIN,
     ZK_CLASSPATH,
