@@ -4,7 +4,7 @@ Staff act on documents here (the pages give staff nothing special). Object
 permissions are managed through guardian's admin views ("Object
 permissions" on a document). Versions and operations are history and stay
 read-only. Changes made here reach open sockets the same way the services'
-do: through :mod:`realtime.events` after the transaction commits.
+do: through :mod:`documents.events`, which sends after the transaction commits.
 
 Two history actions go through the same code paths as the app: "Compact
 now" (:func:`documents.compaction.version_compact`, which leaves open
@@ -20,20 +20,19 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from guardian.admin import GuardedModelAdmin
 
+from documents import events
 from documents.compaction import Status, get_guard, version_compact
 from documents.content import document_content
 from documents.history import RestoreFailed, version_label, version_restore
 from documents.models import Document, DocumentVersion, Operation
 from documents.render import render_text
 from documents.services import clean_title, delete_documents
-from realtime import events
 
 PREVIEW_CHARS = 2000
 
@@ -195,10 +194,9 @@ class DocumentAdmin(GuardedModelAdmin):
         super().save_model(request, obj, form, change)
         public_id, changed = obj.public_id, set(form.changed_data)
         if change and "title" in changed:
-            title = obj.title
-            transaction.on_commit(lambda: events.title_changed(public_id=public_id, title=title))
+            events.title_changed(public_id=public_id, title=obj.title)
         if change and "link_mode" in changed:
-            events.on_commit_access_changed(public_id)
+            events.access_changed(public_id=public_id)
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[list, dict, set, list]:
         """Summarise a deletion: the documents, with their history and shares.

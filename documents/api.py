@@ -26,6 +26,7 @@ from documents import services
 from documents.exceptions import DocumentNotFound
 from documents.links import session_link_token
 from documents.models import Document, LinkMode
+from documents.people import display_name
 from documents.roles import Role
 from documents.selectors import (
     DocumentAccess,
@@ -129,7 +130,7 @@ def _person(user: Any, *, with_email: bool) -> dict[str, Any]:
     person = {
         "id": user.pk,
         "username": user.get_username(),
-        "name": user.get_full_name() or user.get_username(),
+        "name": display_name(user),
     }
     if with_email:
         person["email"] = user.email
@@ -218,10 +219,6 @@ def _role_label(role: str, can_share: bool) -> str:
     return f"{label} who can share" if can_share else label
 
 
-def _name(user: Any) -> str:
-    return user.get_full_name() or user.get_username()
-
-
 @json_endpoint("POST")
 def rename(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
     """Rename the document: ``{"title": "..."}`` → ``{"title": "<as stored>"}``."""
@@ -247,7 +244,7 @@ def share(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
         can_share=can_share,
         link_token=token,
     )
-    return _changed(request, public_id, f"Shared with {_name(user)} as {_role_label(role, can_share)}.")
+    return _changed(request, public_id, f"Shared with {display_name(user)} as {_role_label(role, can_share)}.")
 
 
 @json_endpoint("POST")
@@ -260,7 +257,7 @@ def share_role(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
     services.share_change_role(
         document=document, actor=request.user, user=user, role=role, can_share=can_share, link_token=token
     )
-    return _changed(request, public_id, f"{_name(user)} is now {_role_label(role, can_share)}.")
+    return _changed(request, public_id, f"{display_name(user)} is now {_role_label(role, can_share)}.")
 
 
 @json_endpoint("POST")
@@ -269,7 +266,7 @@ def share_revoke(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
     document, _, token = _document(request, public_id)
     user = _user(_id(_body(request), "user"))
     services.share_revoke(document=document, actor=request.user, user=user, link_token=token)
-    return _changed(request, public_id, f"{_name(user)} no longer has access.")
+    return _changed(request, public_id, f"{display_name(user)} no longer has access.")
 
 
 @json_endpoint("POST")
@@ -322,4 +319,4 @@ def share_transfer(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
         identifier=_text(_body(request), "identifier"),
         link_token=token,
     )
-    return _changed(request, public_id, f"{_name(user)} now owns this document; you can still edit it.")
+    return _changed(request, public_id, f"{display_name(user)} now owns this document; you can still edit it.")

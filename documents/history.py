@@ -50,13 +50,14 @@ from django.db.models import Max
 
 from documents.content import document_state, lock_for_read
 from documents.deepjson import DeepJSONEncoder
-from documents.live import ServerChangeFailed, live_documents
 from documents.exceptions import ActionNotAllowed, DocumentNotFound
+from documents.live import ServerChangeFailed, live_documents
 from documents.models import Document, DocumentVersion, Operation, VersionKind
+from documents.people import display_name
+from documents.replay import replay
 from documents.selectors import DocumentAccess, document_access
 from documents.services import clean_title
 from documents.store import StoreError
-from documents.replay import replay
 from realtime.ot import InvalidDelta
 
 NOT_SHARED_WITH_VIEWERS = "The owner hasn’t shared this document’s version history with viewers."
@@ -443,7 +444,7 @@ def version_restore(
     elif document.is_trashed:
         raise ValidationError("Restore the document from the trash first.", code="trashed")
     source = version_get(document=document, version_id=version_id)
-    name = actor.get_full_name() or actor.get_username()  # type: ignore[attr-defined]
+    name = display_name(actor)
     # Held from the check to the record, so that a restore refused for the
     # quota changes nothing and two restores cannot both take the last place.
     with _quota_held(document):

@@ -34,9 +34,10 @@ from documents.api import _body, _document, _flag, _text, error, json_endpoint
 from documents.content import document_content
 from documents.exceptions import ActionNotAllowed, DocumentNotFound
 from documents.export import FORMATS, export
-from documents.links import session_link_token
 from documents.history import HistoryAccess, VersionEntry, history_access
+from documents.links import session_link_token
 from documents.models import Document
+from documents.people import display_name
 from documents.render import render_html
 from documents.views import get_document, not_found
 
@@ -44,7 +45,7 @@ from documents.views import get_document, not_found
 def _person(user: Any) -> dict[str, Any] | None:
     if user is None:
         return None
-    return {"id": user.pk, "name": user.get_full_name() or user.get_username()}
+    return {"id": user.pk, "name": display_name(user)}
 
 
 def _export_urls(document: Document, version_id: int | None) -> dict[str, str]:

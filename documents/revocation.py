@@ -1,11 +1,11 @@
 """Every way of losing access reaches the open sockets: the signal receivers.
 
 The services announce the changes they make (sharing, trash, titles) through
-``realtime.events``. Access also changes outside them: in the admin (groups,
+:mod:`documents.events`. Access also changes outside them: in the admin (groups,
 ``is_active``, object permissions, passwords, deleting users and groups), on
 logout, on a password change, and when a session is deleted. These receivers
-turn each of those into one ``realtime.events`` message after the
-transaction commits:
+turn each of those into one :mod:`documents.events` message, which it
+sends after the transaction commits:
 
 * ``user.access_changed`` to the users concerned (for a group: its members),
   whose sockets re-check their session and access (realtime.access);
@@ -23,19 +23,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from functools import partial
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_out
 from django.contrib.sessions.models import Session
-from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.utils import timezone
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
-from realtime import events
+from documents import events
+from documents.models import Document
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +45,7 @@ _MEMBERS_ATTR = "_revocation_members"
 def _notify_users(user_ids: Iterable[Any], *, ended_session: str | None = None) -> None:
     ids = sorted({int(pk) for pk in user_ids if pk is not None})
     if ids or ended_session is not None:
-        transaction.on_commit(partial(events.users_access_changed, ids,
-                                      ended_session=ended_session))
+        events.users_access_changed(ids, ended_session=ended_session)
 
 
 def _members(group: Group) -> list[int]:
@@ -97,15 +95,13 @@ def _user_permission_changed(sender: Any, instance: UserObjectPermission, **kwar
 
 def _group_permission_changed(sender: Any, instance: GroupObjectPermission,
                               **kwargs: Any) -> None:
-    from documents.models import Document
-
     if instance.content_type.model_class() is not Document:
         return
     public_id = (Document.objects.filter(pk=instance.object_pk)
                  .values_list("public_id", flat=True).first())
     if public_id is not None:
         # Once per document and transaction, with the service's own notice.
-        events.on_commit_access_changed(public_id)
+        events.access_changed(public_id=public_id)
 
 
 def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:

@@ -12,8 +12,8 @@ itself, so a view cannot forget to. Refusals raise:
   message written for people.
 
 A refused call changes nothing. Open sockets hear about a change only after
-it commits (``transaction.on_commit``), through :mod:`realtime.events`, the
-one boundary between Django code and live sockets.
+it commits, through :mod:`documents.events`, the one boundary between
+Django code and live sockets (it sends on commit itself).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from django.utils import timezone
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import assign_perm, remove_perm
 
+from documents import events
 from documents.exceptions import ActionNotAllowed, DocumentNotFound
 from documents.models import (
     INITIAL_CONTENT,
@@ -41,9 +42,9 @@ from documents.models import (
     VersionKind,
     new_link_token,
 )
+from documents.people import display_name
 from documents.roles import ALL_PERMS, Role, perms_for
 from documents.selectors import DocumentAccess, document_access, user_find_for_sharing
-from realtime import events
 
 DEFAULT_TITLE = "Untitled document"
 NOT_ALLOWED_TO_SHARE = "Only the owner and people allowed to share can change who has access."
@@ -66,18 +67,6 @@ def _locked(document: Document) -> Document:
         return Document.objects.select_for_update(of=("self",)).select_related("owner").get(pk=document.pk)
     except Document.DoesNotExist:
         raise DocumentNotFound(document.public_id) from None
-
-
-def _on_commit_access_changed(document: Document) -> None:
-    events.on_commit_access_changed(document.public_id)
-
-
-def _on_commit_removed(document: Document) -> None:
-    events.on_commit_document_removed(document.public_id)
-
-
-def _name(user: AbstractBaseUser) -> str:
-    return user.get_full_name() or user.get_username()  # type: ignore[attr-defined]
 
 
 def _role(role: Any) -> Role:
@@ -190,7 +179,7 @@ def document_rename(
         document.title = title
         document.save(update_fields=["title"])
         public_id = document.public_id
-        transaction.on_commit(lambda: events.title_changed(public_id=public_id, title=title))
+        events.title_changed(public_id=public_id, title=title)
     return document
 
 
@@ -208,7 +197,7 @@ def document_trash(*, document: Document, actor: AbstractBaseUser, link_token: s
     if document.trashed_at is None:
         document.trashed_at = timezone.now()
         document.save(update_fields=["trashed_at"])
-        _on_commit_removed(document)
+        events.document_removed(public_id=document.public_id)
     return document
 
 
@@ -222,7 +211,7 @@ def document_restore(
     if document.trashed_at is not None:
         document.trashed_at = None
         document.save(update_fields=["trashed_at"])
-        _on_commit_access_changed(document)
+        events.access_changed(public_id=document.public_id)
     return document
 
 
@@ -262,7 +251,7 @@ def delete_documents(documents: QuerySet[Document]) -> None:
         DocumentVersion.objects.filter(document_id__in=pks).delete()
         Document.objects.filter(pk__in=pks).delete()
         for document in doomed:
-            _on_commit_removed(document)
+            events.document_removed(public_id=document.public_id)
 
 
 # Sharing ---------------------------------------------------------------
@@ -282,7 +271,7 @@ def _check_target(document: Document, actor: AbstractBaseUser, target: AbstractB
         raise ValidationError(
             "%(name)s owns this document and always has full access.",
             code="owner",
-            params={"name": _name(target)},
+            params={"name": display_name(target)},
         )
 
 
@@ -307,7 +296,7 @@ def share_grant(
     _check_target(document, actor, target)
     document = _locked(document)
     _set_user_perms(document, target, perms_for(role, can_share=can_share))
-    _on_commit_access_changed(document)
+    events.access_changed(public_id=document.public_id)
     return target
 
 
@@ -336,10 +325,10 @@ def share_change_role(
         raise ValidationError(
             "%(name)s doesn’t have access to this document.",
             code="not_shared",
-            params={"name": _name(user)},
+            params={"name": display_name(user)},
         )
     _set_user_perms(document, user, perms_for(role, can_share=can_share))
-    _on_commit_access_changed(document)
+    events.access_changed(public_id=document.public_id)
 
 
 @transaction.atomic
@@ -362,10 +351,10 @@ def share_revoke(
         raise ValidationError(
             "%(name)s doesn’t have access to this document.",
             code="not_shared",
-            params={"name": _name(user)},
+            params={"name": display_name(user)},
         )
     _set_user_perms(document, user, frozenset())
-    _on_commit_access_changed(document)
+    events.access_changed(public_id=document.public_id)
 
 
 @transaction.atomic
@@ -391,7 +380,7 @@ def share_with_group(
         ) from None
     document = _locked(document)
     _set_group_perms(document, group, perms_for(role))
-    _on_commit_access_changed(document)
+    events.access_changed(public_id=document.public_id)
     return group
 
 
@@ -407,7 +396,7 @@ def share_revoke_group(
             "The document isn’t shared with “%(name)s”.", code="not_shared", params={"name": group.name}
         )
     _set_group_perms(document, group, frozenset())
-    _on_commit_access_changed(document)
+    events.access_changed(public_id=document.public_id)
 
 
 @transaction.atomic
@@ -443,7 +432,7 @@ def link_set_mode(
         fields.append("link_token")
     if fields:
         document.save(update_fields=fields)
-        _on_commit_access_changed(document)
+        events.access_changed(public_id=document.public_id)
     return document
 
 
@@ -464,5 +453,5 @@ def ownership_transfer(
     document.save(update_fields=["owner"])
     _set_user_perms(document, target, frozenset(ALL_PERMS))
     _set_user_perms(document, previous, perms_for(Role.EDITOR, can_share=True))
-    _on_commit_access_changed(document)
+    events.access_changed(public_id=document.public_id)
     return target

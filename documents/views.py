@@ -24,6 +24,7 @@ from documents.content import document_content
 from documents.exceptions import DocumentNotFound
 from documents.links import remember_link_token, session_link_token
 from documents.models import Document
+from documents.people import display_name
 from documents.render import render_html
 from documents.selectors import (
     DocumentAccess,
@@ -113,7 +114,7 @@ def document_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     context = {"document": document, "access": access, "content_html": html}
     if document.is_trashed:
         return render(request, "documents/trashed.html", context)
-    context["user_name"] = request.user.get_full_name() or request.user.get_username()
+    context["user_name"] = display_name(request.user)
     return render(request, "documents/detail.html", context)
 
 

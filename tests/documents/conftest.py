@@ -7,6 +7,7 @@ matrix (see ``PERSONAS``).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from django.urls import reverse
 
+from documents import events as documents_events
 from documents import services
 from documents.models import Document, LinkMode
 from documents.roles import Role
@@ -144,12 +146,35 @@ def login(world: World) -> Callable[..., Client]:
     return lambda persona, **kwargs: client_as(world, persona, **kwargs)
 
 
+#: What each document message on the channel layer is called in ``events``.
+_DOC_MESSAGE_NAMES = {
+    "doc.access_changed": "access_changed",
+    "doc.removed": "document_removed",
+    "doc.title": "title_changed",
+}
+
+
+class _RecordingLayer:
+    """A channel layer that records the document messages sent to it."""
+
+    def __init__(self, sent: list[tuple[str, dict]]) -> None:
+        self.sent = sent
+
+    async def group_send(self, group: str, message: dict) -> None:
+        """Record a ``doc.<id>`` message as ``(name, {"public_id": id, ...})``."""
+        kind, _, target = group.partition(".")
+        if kind != "doc":
+            return  # user.<id> messages: revocation's tests cover those
+        fields = {key: value for key, value in message.items() if key != "type"}
+        self.sent.append(
+            (_DOC_MESSAGE_NAMES[message["type"]], {"public_id": uuid.UUID(target), **fields})
+        )
+
+
 @pytest.fixture
 def events(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, dict]]]:
-    """Record the realtime notifications services send (after commit)."""
+    """Record the document notifications that reach the channel layer (after commit)."""
     sent: list[tuple[str, dict]] = []
-    from realtime import events as module
-
-    for name in ("access_changed", "document_removed", "title_changed"):
-        monkeypatch.setattr(module, name, lambda _name=name, **kwargs: sent.append((_name, kwargs)))
+    layer = _RecordingLayer(sent)
+    monkeypatch.setattr(documents_events, "get_channel_layer", lambda: layer)
     yield sent

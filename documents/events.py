@@ -1,18 +1,31 @@
-"""The one boundary from Django code (views, services, admin) to live sockets.
+"""The one boundary from Django code (services, admin, revocation) to live sockets.
 
-Services (and the receivers of documents.revocation) call these after their
-transaction commits (``transaction.on_commit``) so sockets never hear about a
-change that was rolled back. Each function sends a channel-layer group message
-to every socket open on the document (group ``doc.<id>``) or of a user (group
-``user.<id>``); the consumers decide what it means for them (re-check access
-and session, close, update the title). With Redis configured this reaches
-sockets on every worker.
+Like Zulip's ``send_event_on_commit``, every public function here sends
+*after the current transaction commits* (``transaction.on_commit``; at once
+in autocommit), so sockets never hear about a change that was rolled back
+and callers never wrap ``on_commit`` themselves. Each sends a channel-layer
+group message to every socket open on the document (group ``doc.<id>``) or
+of a user (group ``user.<id>``); the consumers decide what it means for
+them (re-check access and session, close, update the title). With Redis
+configured this reaches sockets on every worker. Group names and message
+types are the contract with ``realtime.consumers``: do not rename them.
 
-Nothing here may fail or stall a request: with the layer down, a send gives
-up after ``SEND_TIMEOUT`` seconds and logs one line. Sockets do not depend
-on it: they re-check on their next op once their last check is a few seconds
-old, and once more when they rejoin their groups after a layer outage.
+Within one transaction, document notifications are coalesced: each
+document hears ``doc.access_changed`` at most once, and a document removed
+in the transaction hears only ``doc.removed``.
+
+Failure modes:
+
+* the channel layer is down or slow: a send gives up after
+  ``SEND_TIMEOUT`` seconds and logs one line; nothing here may fail or
+  stall a request. Sockets do not depend on it: they re-check on their
+  next op once their last check is a few seconds old, and once more when
+  they rejoin their groups after a layer outage;
+* the transaction rolls back: nothing is sent (its callbacks are dropped
+  with it, savepoints included);
+* no channel layer configured: nothing is sent.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -81,12 +94,12 @@ def _send_groups(groups: list[str], message: dict) -> None:
         worker.join(timeout=SEND_TIMEOUT + 1)
 
 
-def _send(public_id: uuid.UUID | str, message: dict) -> None:
+def _send_doc(public_id: uuid.UUID | str, message: dict) -> None:
     _send_groups([doc_group(public_id)], message)
 
 
 def users_access_changed(user_ids: Iterable[int], *, ended_session: str | None = None) -> None:
-    """Tell the sockets of these users to re-check their session and access.
+    """Tell the sockets of these users to re-check their session and access, after commit.
 
     ``ended_session`` (a :func:`session_tag`) names a session that was
     logged out or deleted: sockets opened with it close 4401 at once.
@@ -94,22 +107,30 @@ def users_access_changed(user_ids: Iterable[int], *, ended_session: str | None =
     message: dict = {"type": "user.access_changed"}
     if ended_session is not None:
         message["ended_session"] = ended_session
-    _send_groups([user_group(user_id) for user_id in sorted(set(user_ids))], message)
+    groups = [user_group(user_id) for user_id in sorted(set(user_ids))]
+    transaction.on_commit(partial(_send_groups, groups, message))
 
 
 def access_changed(*, public_id: uuid.UUID | str) -> None:
-    """Tell open sockets that sharing changed: each re-checks its access."""
-    _send(public_id, {"type": "doc.access_changed"})
+    """Tell open sockets that sharing changed, after commit: each re-checks its access.
+
+    Sent once per document and transaction, and not at all when the
+    transaction also removes the document.
+    """
+    _on_commit_doc_event("access", public_id)
 
 
 def document_removed(*, public_id: uuid.UUID | str) -> None:
-    """Tell open sockets the document was trashed or deleted (close 4404)."""
-    _send(public_id, {"type": "doc.removed"})
+    """Tell open sockets the document was trashed or deleted, after commit (close 4404).
+
+    Earlier access changes to it in the same transaction are not sent.
+    """
+    _on_commit_doc_event("removed", public_id)
 
 
 def title_changed(*, public_id: uuid.UUID | str, title: str) -> None:
-    """Tell open sockets the document's title changed."""
-    _send(public_id, {"type": "doc.title", "title": title})
+    """Tell open sockets the document's title changed, after commit."""
+    transaction.on_commit(partial(_send_doc, public_id, {"type": "doc.title", "title": title}))
 
 
 # --------------------------------------------------------------------------
@@ -124,6 +145,9 @@ def title_changed(*, public_id: uuid.UUID | str, title: str) -> None:
 # in the transaction gets only ``doc.removed``.
 
 _PENDING_ATTR = "_collabdocs_doc_events"
+
+#: The message each kind of coalesced notification sends.
+_DOC_MESSAGES = {"access": {"type": "doc.access_changed"}, "removed": {"type": "doc.removed"}}
 
 
 class _DocEvents:
@@ -155,17 +179,14 @@ class _DocEvents:
         if kind == "access" and self.removed_at.get(key, -1) > seq:
             return
         self.sent.add((kind, key))
-        if kind == "removed":
-            document_removed(public_id=public_id)
-        else:
-            access_changed(public_id=public_id)
+        _send_doc(public_id, dict(_DOC_MESSAGES[kind]))
 
 
 def _on_commit_doc_event(kind: str, public_id: uuid.UUID | str) -> None:
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         # Autocommit: the change is committed already.
-        (document_removed if kind == "removed" else access_changed)(public_id=public_id)
+        _send_doc(public_id, dict(_DOC_MESSAGES[kind]))
         return
     batch = getattr(connection, _PENDING_ATTR, None)
     # While a transaction is open, each of its callbacks stays queued until
@@ -183,13 +204,3 @@ def _on_commit_doc_event(kind: str, public_id: uuid.UUID | str) -> None:
     callback = partial(batch.deliver, kind, key, public_id, batch.count)
     batch.last = callback
     transaction.on_commit(callback)
-
-
-def on_commit_access_changed(public_id: uuid.UUID | str) -> None:
-    """Send :func:`access_changed` after commit, once per document and transaction."""
-    _on_commit_doc_event("access", public_id)
-
-
-def on_commit_document_removed(public_id: uuid.UUID | str) -> None:
-    """Send :func:`document_removed` after commit, once; earlier access changes go."""
-    _on_commit_doc_event("removed", public_id)
