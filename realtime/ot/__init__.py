@@ -11,6 +11,7 @@ Standard library only: no Django, no asyncio, no I/O. See ``docs/ot.md``.
   checking them first (:class:`DocumentTooLarge` for the size limit);
 * :func:`utf16_len` -- lengths as JavaScript counts them.
 """
+
 from __future__ import annotations
 
 from .delta import Delta, Op, op_length

@@ -12,6 +12,7 @@ so ops may share them freely.
 Equality follows lodash ``isEqual`` (used by quill-delta), which differs from
 Python ``==`` in one way that matters: ``true`` is not ``1``.
 """
+
 from __future__ import annotations
 
 from typing import Any, TypeAlias
@@ -107,10 +108,7 @@ def compose(a: Attributes, b: Attributes, keep_null: bool = False) -> Attributes
     nulls included.
     """
     if b:
-        if keep_null:
-            result = dict(b)
-        else:
-            result = {k: v for k, v in b.items() if v is not None}
+        result = dict(b) if keep_null else {k: v for k, v in b.items() if v is not None}
         if a:
             for key, value in a.items():
                 if key not in b:

@@ -33,10 +33,11 @@ Differences from quill-delta, all outside valid input:
   constructor trusts them as given), and drops ``"attributes": {}`` and
   ``"attributes": None``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, TypeAlias, cast
 
 from . import attributes as attr_map
 from . import fastdiff
@@ -49,7 +50,11 @@ __all__ = ["Delta", "Op", "op_length"]
 #: One op, a JSON-ready dict (see the module docstring).
 Op: TypeAlias = "dict[str, Any]"
 
-_INF: Final = float("inf")
+#: Endless length: past the end an iterator yields an endless retain, as
+#: quill-delta's ``Infinity``. Typed as an int because every length it meets
+#: is one: it only ever takes part in comparisons and ``min``, and an op
+#: carrying it is never sliced nor stored.
+_INF: Final[int] = cast(int, float("inf"))
 _NUL: Final = "\x00"  # Placeholder for an embed in diff(), as quill-delta.
 
 
@@ -82,7 +87,7 @@ class _OpIterator:
         self.offset = 0
         if ops:
             self.cur: Op | None = ops[0]
-            self.cur_len: float = op_length(ops[0])
+            self.cur_len: int = op_length(ops[0])
         else:
             self.cur = None
             self.cur_len = _INF
@@ -92,7 +97,7 @@ class _OpIterator:
         self.index = index - 1
         self._advance()
 
-    def peek_length(self) -> float:
+    def peek_length(self) -> int:
         """Return what is left of the op in hand (``inf`` past the end)."""
         return self.cur_len - self.offset
 
@@ -117,7 +122,7 @@ class _OpIterator:
             self.cur = None
             self.cur_len = _INF
 
-    def next(self, length: float = _INF) -> Op:
+    def next(self, length: int = _INF) -> Op:
         """Return the next ``length`` units of ops (all of the op in hand by
         default) as an op; past the end return an endless retain."""
         op = self.cur
@@ -312,9 +317,7 @@ class Delta:
 
     # Builders -------------------------------------------------------------
 
-    def insert(
-        self, value: str | dict[str, Any], attributes: Attributes = None
-    ) -> Delta:
+    def insert(self, value: str | dict[str, Any], attributes: Attributes = None) -> Delta:
         """Append an insert of text or an embed; return this delta."""
         if type(value) is str and not value:
             return self
@@ -353,9 +356,7 @@ class Delta:
         """Return whether both deltas have equal ops (lodash ``isEqual``)."""
         if not isinstance(other, Delta):
             return NotImplemented
-        return len(self.ops) == len(other.ops) and all(
-            map(js_equal, self.ops, other.ops)
-        )
+        return len(self.ops) == len(other.ops) and all(map(js_equal, self.ops, other.ops))
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -403,7 +404,7 @@ class Delta:
 
     def slice(self, start: int = 0, end: int | None = None) -> Delta:
         """Return the ops between two indexes (``slice``)."""
-        stop: float = _INF if end is None else end
+        stop = _INF if end is None else end
         ops: list[Op] = []
         it = _OpIterator(self.ops)
         index = 0
@@ -430,11 +431,7 @@ class Delta:
         other_iter = _OpIterator(other.ops)
         ops: list[Op] = []
         first_other = other_iter.cur
-        if (
-            first_other is not None
-            and "retain" in first_other
-            and "attributes" not in first_other
-        ):
+        if first_other is not None and "retain" in first_other and "attributes" not in first_other:
             # Leading plain retain: take whole leading inserts of this as
             # they are.
             first_left = first_other["retain"]
@@ -517,8 +514,8 @@ class Delta:
         a_op: Op | None = None
         b_op: Op | None = None
         a_kind = b_kind = _RETAIN
-        a_left: float = _INF
-        b_left: float = _INF
+        a_left: int = _INF
+        b_left: int = _INF
         if a_count:
             a_op = a_ops[0]
             a_kind, a_left = _kind_and_length(a_op)
@@ -529,7 +526,7 @@ class Delta:
         while a_op is not None or b_op is not None:
             if a_kind == _INSERT and (priority or b_kind != _INSERT):
                 # Their side retains our insert.
-                _retain(ops, a_left)  # type: ignore[arg-type]
+                _retain(ops, a_left)
                 a_index += 1
                 if a_index < a_count:
                     a_op = a_ops[a_index]
@@ -575,7 +572,7 @@ class Delta:
                     # Retain their retain (or our insert).
                     _retain(
                         ops,
-                        length,  # type: ignore[arg-type]
+                        length,
                         attr_map.transform(a_attrs, b_attrs, priority),
                     )
         return Delta._wrap(_chop(ops))
@@ -665,18 +662,14 @@ class Delta:
                     this_iter.next(op_len)
                     _push(ops, {"delete": op_len})
                 else:
-                    op_len = min(
-                        this_iter.peek_length(), other_iter.peek_length(), length
-                    )
+                    op_len = min(this_iter.peek_length(), other_iter.peek_length(), length)
                     this_op = this_iter.next(op_len)
                     other_op = other_iter.next(op_len)
                     if js_equal(this_op["insert"], other_op["insert"]):
                         _retain(
                             ops,
                             op_len,
-                            attr_map.diff(
-                                this_op.get("attributes"), other_op.get("attributes")
-                            ),
+                            attr_map.diff(this_op.get("attributes"), other_op.get("attributes")),
                         )
                     else:
                         _push(ops, other_op)

@@ -28,6 +28,7 @@ Invariants:
 :meth:`DocumentText.apply` checks the whole change against the document
 before touching it, so a refused change leaves the document unchanged.
 """
+
 from __future__ import annotations
 
 import re
@@ -301,8 +302,7 @@ class DocumentText:
             raise InvalidDelta("a document must end with a newline")
         doc = cls.__new__(cls)
         doc._blocks = [
-            pieces[start : start + _BLOCK_TARGET]
-            for start in range(0, len(pieces), _BLOCK_TARGET)
+            pieces[start : start + _BLOCK_TARGET] for start in range(0, len(pieces), _BLOCK_TARGET)
         ]
         doc._lens = [sum(len(content) for content, _ in block) for block in doc._blocks]
         doc._length = sum(doc._lens)
@@ -331,9 +331,9 @@ class DocumentText:
         """Return whether two documents have the same content."""
         if not isinstance(other, DocumentText):
             return NotImplemented
-        return self._length == other._length and Delta._wrap(
-            self.to_ops()
-        ) == Delta._wrap(other.to_ops())
+        return self._length == other._length and Delta._wrap(self.to_ops()) == Delta._wrap(
+            other.to_ops()
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -456,9 +456,7 @@ class DocumentText:
                 if pos >= length:
                     raise InvalidDelta(f"op {index}: inserts after the final newline")
                 if self._surrogates and self._splits_pair(ends, pos):
-                    raise InvalidDelta(
-                        f"op {index}: inserts inside a surrogate pair at {pos}"
-                    )
+                    raise InvalidDelta(f"op {index}: inserts inside a surrogate pair at {pos}")
                 new_length += op_length(op)
                 continue
             is_delete = "delete" in op
@@ -577,8 +575,14 @@ class DocumentText:
                     self._length -= count
                 else:
                     pieces = blocks[block]
-                    hint = _format(pieces, pos - start, count, attributes, lens[block],
-                                   hint if pieces is hint_block else (0, 0))
+                    hint = _format(
+                        pieces,
+                        pos - start,
+                        count,
+                        op["attributes"],  # a plain retain was skipped above
+                        lens[block],
+                        hint if pieces is hint_block else (0, 0),
+                    )
                     hint_block = pieces
                     pos += count
                     self._rebalance(block)

@@ -1,4 +1,5 @@
 """Exceptions of the OT core."""
+
 from __future__ import annotations
 
 __all__ = ["DocumentTooLarge", "InvalidDelta"]

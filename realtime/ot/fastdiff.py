@@ -15,10 +15,12 @@ would wrap around instead.
 Only the entry point used by quill-delta is provided: ``diff(text1, text2)``
 with cleanup and without a cursor.
 """
+
 from __future__ import annotations
 
 import math
 import re
+from typing import Any, TypeAlias
 
 __all__ = ["DIFF_DELETE", "DIFF_EQUAL", "DIFF_INSERT", "STACK_OVERFLOW", "Diff", "diff"]
 
@@ -31,7 +33,7 @@ DIFF_INSERT = 1
 DIFF_EQUAL = 0
 
 #: One diff tuple, mutable as in the JavaScript original: [operation, text].
-Diff = list  # [int, str]
+Diff: TypeAlias = list[Any]  # [int, str]
 
 
 def diff(text1: str, text2: str) -> list[Diff]:
@@ -310,9 +312,7 @@ def _half_match_i(longtext: str, shorttext: str, i: int) -> list[str] | None:
         prefix_length = _common_prefix(longtext[i:], shorttext[j:])
         suffix_length = _common_suffix(longtext[:i], shorttext[:j])
         if len(best_common) < suffix_length + prefix_length:
-            best_common = (
-                shorttext[j - suffix_length : j] + shorttext[j : j + prefix_length]
-            )
+            best_common = shorttext[j - suffix_length : j] + shorttext[j : j + prefix_length]
             best_longtext_a = longtext[: i - suffix_length]
             best_longtext_b = longtext[i + prefix_length :]
             best_shorttext_a = shorttext[: j - suffix_length]
@@ -394,9 +394,7 @@ def _cleanup_semantic(diffs: list[Diff]) -> None:
                 # Drop the equality just removed and the one before it
                 # (it needs to be re-evaluated).
                 equalities_length -= 2
-                pointer = (
-                    equalities[equalities_length - 1] if equalities_length > 0 else -1
-                )
+                pointer = equalities[equalities_length - 1] if equalities_length > 0 else -1
                 length_insertions1 = 0
                 length_deletions1 = 0
                 length_insertions2 = 0
@@ -418,19 +416,13 @@ def _cleanup_semantic(diffs: list[Diff]) -> None:
             overlap_length1 = _common_overlap(deletion, insertion)
             overlap_length2 = _common_overlap(insertion, deletion)
             if overlap_length1 >= overlap_length2:
-                if (
-                    overlap_length1 >= len(deletion) / 2
-                    or overlap_length1 >= len(insertion) / 2
-                ):
+                if overlap_length1 >= len(deletion) / 2 or overlap_length1 >= len(insertion) / 2:
                     diffs.insert(pointer, [DIFF_EQUAL, insertion[:overlap_length1]])
                     diffs[pointer - 1][1] = deletion[: len(deletion) - overlap_length1]
                     diffs[pointer + 1][1] = insertion[overlap_length1:]
                     pointer += 1
             else:
-                if (
-                    overlap_length2 >= len(deletion) / 2
-                    or overlap_length2 >= len(insertion) / 2
-                ):
+                if overlap_length2 >= len(deletion) / 2 or overlap_length2 >= len(insertion) / 2:
                     diffs.insert(pointer, [DIFF_EQUAL, deletion[:overlap_length2]])
                     diffs[pointer - 1][0] = DIFF_INSERT
                     kept = len(insertion) - overlap_length2
@@ -500,16 +492,12 @@ def _cleanup_semantic_lossless(diffs: list[Diff]) -> None:
             best_equality1 = equality1
             best_edit = edit
             best_equality2 = equality2
-            best_score = _semantic_score(equality1, edit) + _semantic_score(
-                edit, equality2
-            )
+            best_score = _semantic_score(equality1, edit) + _semantic_score(edit, equality2)
             while edit[:1] == equality2[:1]:
                 equality1 += edit[:1]
                 edit = edit[1:] + equality2[:1]
                 equality2 = equality2[1:]
-                score = _semantic_score(equality1, edit) + _semantic_score(
-                    edit, equality2
-                )
+                score = _semantic_score(equality1, edit) + _semantic_score(edit, equality2)
                 # >= encourages trailing rather than leading whitespace.
                 if score >= best_score:
                     best_score = score
@@ -612,8 +600,7 @@ def _cleanup_merge(diffs: list[Diff], fix_unicode: bool) -> None:
                         commonlength = _common_suffix(text_insert, text_delete)
                         if commonlength != 0:
                             diffs[pointer][1] = (
-                                text_insert[len(text_insert) - commonlength :]
-                                + diffs[pointer][1]
+                                text_insert[len(text_insert) - commonlength :] + diffs[pointer][1]
                             )
                             text_insert = text_insert[: len(text_insert) - commonlength]
                             text_delete = text_delete[: len(text_delete) - commonlength]
@@ -652,10 +639,7 @@ def _cleanup_merge(diffs: list[Diff], fix_unicode: bool) -> None:
         changes = False
         pointer = 1
         while pointer < len(diffs) - 1:
-            if (
-                diffs[pointer - 1][0] == DIFF_EQUAL
-                and diffs[pointer + 1][0] == DIFF_EQUAL
-            ):
+            if diffs[pointer - 1][0] == DIFF_EQUAL and diffs[pointer + 1][0] == DIFF_EQUAL:
                 prev_text = diffs[pointer - 1][1]
                 edit = diffs[pointer][1]
                 next_text = diffs[pointer + 1][1]

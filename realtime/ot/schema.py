@@ -16,6 +16,7 @@ Embed sources depend on the deployment (which hosts may serve a video,
 where the project's own images live): :class:`ContentPolicy` carries them,
 built from Django settings by ``realtime.content_policy``.
 """
+
 from __future__ import annotations
 
 import json
@@ -258,8 +259,10 @@ _MAX_SOURCE = 2048
 def _image_problem(value: str, policy: ContentPolicy) -> str | None:
     if value.startswith("data:"):
         if len(value) > policy.image_data_max_bytes:
-            return (f"must be a data: URL of at most {policy.image_data_max_bytes} "
-                    f"characters, got {len(value)}")
+            return (
+                f"must be a data: URL of at most {policy.image_data_max_bytes} "
+                f"characters, got {len(value)}"
+            )
         if not _DATA_IMAGE.fullmatch(value):
             return "must be a data:image/(png|jpeg|gif|webp);base64 URL"
         return None
@@ -273,8 +276,7 @@ def _image_problem(value: str, policy: ContentPolicy) -> str | None:
         and not _ENCODED_SEPARATOR.search(value)
     ):
         return None
-    return (f"must be a path under {prefix} or a data:image URL, got "
-            f"{describe(value)}")
+    return f"must be a path under {prefix} or a data:image URL, got {describe(value)}"
 
 
 def _video_problem(value: str, policy: ContentPolicy) -> str | None:
@@ -287,7 +289,7 @@ def _video_problem(value: str, policy: ContentPolicy) -> str | None:
     return f"must be an https URL on {hosts}, got {describe(value)}"
 
 
-_SOURCES: dict[str, Callable[[str, ContentPolicy], "str | None"]] = {
+_SOURCES: dict[str, Callable[[str, ContentPolicy], str | None]] = {
     "image": _image_problem,
     "video": _video_problem,
 }
@@ -320,8 +322,9 @@ def _build() -> tuple[dict[str, Format], dict[str, Embed]]:
             raise ValueError(f"schema.json: format {name!r} has unknown kind {spec['kind']!r}")
         if spec["scope"] not in ("inline", "block", "embed"):
             raise ValueError(f"schema.json: format {name!r} has unknown scope {spec['scope']!r}")
-        built_formats[name] = Format(name=name, scope=spec["scope"], kind=spec["kind"],
-                                     check=_KINDS[spec["kind"]](spec))
+        built_formats[name] = Format(
+            name=name, scope=spec["scope"], kind=spec["kind"], check=_KINDS[spec["kind"]](spec)
+        )
     built_embeds: dict[str, Embed] = {}
     for name, spec in SCHEMA["embeds"].items():
         if spec["kind"] not in _SOURCES:
@@ -329,9 +332,12 @@ def _build() -> tuple[dict[str, Format], dict[str, Embed]]:
         for attribute in spec["attributes"]:
             if attribute not in built_formats:
                 raise ValueError(f"schema.json: embed {name!r} lists unknown {attribute!r}")
-        built_embeds[name] = Embed(name=name, kind=spec["kind"],
-                                   scope=spec.get("scope", "inline"),
-                                   attributes=frozenset(spec["attributes"]))
+        built_embeds[name] = Embed(
+            name=name,
+            kind=spec["kind"],
+            scope=spec.get("scope", "inline"),
+            attributes=frozenset(spec["attributes"]),
+        )
     return built_formats, built_embeds
 
 

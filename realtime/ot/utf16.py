@@ -16,6 +16,7 @@ The "code-unit form" of a string (:func:`to_units`) spells every astral
 character as two surrogate code points, so that Python indexing equals
 JavaScript indexing. :func:`from_units` is its inverse.
 """
+
 from __future__ import annotations
 
 import re
@@ -62,9 +63,7 @@ def from_units(units: str) -> str:
     """
     if units.isascii():
         return units
-    return units.encode("utf-16-le", "surrogatepass").decode(
-        "utf-16-le", "surrogatepass"
-    )
+    return units.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
 
 
 def utf16_slice(text: str, start: int, end: int | None = None) -> str:
@@ -89,11 +88,6 @@ def join(left: str, right: str) -> str:
     and ``right`` starts with a lone low surrogate they become one code point,
     which is what the same concatenation means in JavaScript.
     """
-    if (
-        left
-        and right
-        and "\ud800" <= left[-1] <= "\udbff"
-        and "\udc00" <= right[0] <= "\udfff"
-    ):
+    if left and right and "\ud800" <= left[-1] <= "\udbff" and "\udc00" <= right[0] <= "\udfff":
         return left[:-1] + from_units(left[-1] + right[0]) + right[1:]
     return left + right

@@ -28,6 +28,7 @@ A valid change is a list, possibly empty, of ops, each holding exactly one of
 Errors are :class:`InvalidDelta` whose message names the op (by index) and
 the problem, e.g. ``"op 2: attribute 'color' must be #rrggbb, got 'red'"``.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -63,12 +64,8 @@ def _count(value: Any, action: str, where: str) -> int:
             )
         raise InvalidDelta(f"{where}: {action} must be a positive integer, got {describe(value)}")
     if action == "retain" and isinstance(value, dict):
-        raise InvalidDelta(
-            f"{where}: retain of an object (embed change) is not supported"
-        )
-    raise InvalidDelta(
-        f"{where}: {action} must be a positive integer, got {describe(value)}"
-    )
+        raise InvalidDelta(f"{where}: retain of an object (embed change) is not supported")
+    raise InvalidDelta(f"{where}: {action} must be a positive integer, got {describe(value)}")
 
 
 def _attributes(value: Any, action: str, where: str) -> dict[str, Any] | None:
@@ -76,9 +73,7 @@ def _attributes(value: Any, action: str, where: str) -> dict[str, Any] | None:
     if action == "delete":
         raise InvalidDelta(f"{where}: attributes are not allowed on a delete")
     if type(value) is not dict:
-        raise InvalidDelta(
-            f"{where}: attributes must be an object, got {describe(value)}"
-        )
+        raise InvalidDelta(f"{where}: attributes must be an object, got {describe(value)}")
     for key, item in value.items():
         if type(key) is not str:
             raise InvalidDelta(f"{where}: attribute name {describe(key)} is not a string")
@@ -138,8 +133,7 @@ def _parse_op(raw: Any, index: int, policy: ContentPolicy) -> Op:
             op = {"insert": dict(value)}
         else:
             raise InvalidDelta(
-                f"{where}: insert must be a string or an embed object, got "
-                f"{describe(value)}"
+                f"{where}: insert must be a string or an embed object, got {describe(value)}"
             )
     else:
         op = {action: _count(value, action, where)}
@@ -166,12 +160,14 @@ def parse_change(raw: object, policy: ContentPolicy = DEFAULT_POLICY) -> Delta:
     # counts or more can add up past it, merged by Delta() or not: a
     # keystroke (one retain, one insert, nothing merged) skips the sum.
     ops = change.ops
-    if len(ops) != len(raw) or len(ops) > 2 or (
-        len(ops) == 2 and "insert" not in ops[0] and "insert" not in ops[1]
+    if (
+        len(ops) != len(raw)
+        or len(ops) > 2
+        or (len(ops) == 2 and "insert" not in ops[0] and "insert" not in ops[1])
     ):
         reach = 0
         for op in ops:
-            reach += op.get("retain", 0) + op.get("delete", 0)  # type: ignore[operator]
+            reach += op.get("retain", 0) + op.get("delete", 0)
         if reach > MAX_SAFE_INTEGER:
             raise InvalidDelta(
                 f"the change's retains and deletes add up to more than {MAX_SAFE_INTEGER}"
