@@ -40,7 +40,7 @@ from bench.routing_bench import Stack, make_people  # noqa: E402
 async def one_run(stack: Stack, *, how: str, docs: int, clients: int, seed: int) -> dict:
     """Kill (``how``: kill or term) the owner of ``docs`` documents; time the recovery."""
     from routing.ring import HashRing
-    from tests.routing.editing import Editor, all_editing_again, converge_and_check
+    from collabdocs.devediting import Editor, all_editing_again, converge_and_check
 
     cluster = stack.cluster(3)
     rng = random.Random(seed)

@@ -442,7 +442,7 @@ def setup_fixtures(n_users: int, n_docs: int) -> tuple[list[str], list[str]]:
 
 def start_stack(args: argparse.Namespace, workdir: Path) -> tuple[list, str, subprocess.Popen]:
     """Start PostgreSQL (unless --database-url), migrate, start daphne."""
-    from tests.servers import free_port, start_postgres, wait_for_port
+    from collabdocs.devservers import free_port, start_postgres, wait_for_port
 
     stoppers: list = []
     db_url = args.database_url

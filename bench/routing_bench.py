@@ -127,7 +127,7 @@ class Stack:
 
     def cluster(self, workers: int = 3, **env: str):  # type: ignore[no-untyped-def]
         """Start a cluster of ``workers`` runworker processes."""
-        from tests.routing.cluster import Cluster
+        from collabdocs.devcluster import Cluster
 
         cluster = Cluster(database_url=self.database_url, zk_hosts=self.zk.extra["hosts"],
                           redis_url=self.redis.extra["url"], log_dir=self.workdir,
@@ -163,7 +163,7 @@ def make_people(n_docs: int) -> tuple[str, list[str]]:
 
 async def time_hello(base: str, doc: str, cookie: str) -> tuple[float, int]:
     """Connect (following redirects) until ``hello``; return (seconds, redirects)."""
-    from tests.realtime.client import WSClient
+    from collabdocs.devclient import WSClient
 
     client = WSClient(base, doc, cookie=cookie, reconnect=False)
     started = time.perf_counter()
@@ -219,8 +219,8 @@ def _get(url: str, cookie: str) -> bytes:
 
 async def bench_moves_live(stack: Stack, n_docs: int) -> dict:
     """Open ``n_docs`` documents on 3 workers (an editor each), add a 4th; count what moves."""
-    from tests.routing.cluster import WorkerProcess
-    from tests.routing.editing import Editor, all_editing_again, wait_until
+    from collabdocs.devcluster import WorkerProcess
+    from collabdocs.devediting import Editor, all_editing_again, wait_until
 
     cluster = stack.cluster(3)
     try:

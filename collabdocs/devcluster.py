@@ -1,0 +1,217 @@
+"""Real ``runworker`` processes for the scale-out tests and ``bench/``.
+
+A :class:`Cluster` runs workers on free loopback ports against one
+PostgreSQL database, one Redis and one ZooKeeper (started by
+:mod:`collabdocs.devservers`), under a ZooKeeper root of its own (so
+clusters never see each other's workers), with a short session timeout.
+Part of the development harness: the product never imports it. Nothing
+here imports Django.
+
+Failure modes: a worker that exits or does not log that it registered
+within the timeout makes :meth:`WorkerProcess.wait_ready` raise
+``RuntimeError`` with the worker's log; :meth:`Cluster.stop` stops every
+worker whatever its state (stopped with SIGSTOP, killed, running).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+from collabdocs.devservers import free_port, wait_for_port
+from routing.ring import HashRing
+
+REPO = Path(__file__).resolve().parents[1]
+#: The session timeout the tests run with (seconds).
+SESSION_TIMEOUT = 4
+READY_LINE = "serving http"
+
+
+class WorkerProcess:
+    """One ``manage.py runworker`` subprocess."""
+
+    def __init__(
+        self,
+        *,
+        env: dict[str, str],
+        log_dir: Path,
+        port: int | None = None,
+        worker_id: str | None = None,
+    ) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        self.worker_id = worker_id or f"127.0.0.1:{self.port}"
+        self.env = env
+        self.log_path = log_dir / f"worker-{self.port}.log"
+        self.proc: subprocess.Popen | None = None
+        self.starts = 0
+
+    def start(self) -> WorkerProcess:
+        """Start the process (again); :meth:`wait_ready` waits for it."""
+        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
+        args = [sys.executable, "manage.py", "runworker", "--port", str(self.port)]
+        if self.worker_id != f"127.0.0.1:{self.port}":
+            args += ["--id", self.worker_id]
+        self.proc = subprocess.Popen(
+            args,
+            cwd=REPO,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        self.starts += 1
+        return self
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        """Wait until the worker listens and has registered."""
+        deadline = time.monotonic() + timeout
+        assert self.proc is not None
+        if not wait_for_port(self.port, timeout=timeout, proc=self.proc):
+            raise RuntimeError(f"worker {self.port} did not start:\n{self.log()}")
+        while self.log().count(READY_LINE) < self.starts:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"worker {self.port} did not register:\n{self.log()}")
+            time.sleep(0.05)
+
+    def log(self) -> str:
+        """Return what the process printed."""
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    @property
+    def alive(self) -> bool:
+        """Return whether the process runs."""
+        return self.proc is not None and self.proc.poll() is None
+
+    def signal(self, signum: int) -> None:
+        """Send ``signum`` to the process."""
+        assert self.proc is not None
+        self.proc.send_signal(signum)
+
+    def kill(self) -> None:
+        """``kill -9``: no deregistration, no flush."""
+        self.signal(signal.SIGKILL)
+        assert self.proc is not None
+        self.proc.wait(timeout=10)
+
+    def terminate(self, timeout: float = 30) -> int:
+        """SIGTERM and wait; return the exit status."""
+        self.signal(signal.SIGTERM)
+        assert self.proc is not None
+        return self.proc.wait(timeout=timeout)
+
+    def stop(self) -> None:
+        """Stop it whatever its state (SIGCONT, SIGTERM, then SIGKILL)."""
+        if not self.alive:
+            return
+        assert self.proc is not None
+        try:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+def worker_env(
+    *,
+    database_url: str,
+    zk_hosts: str,
+    redis_url: str,
+    root: str,
+    session_timeout: int = SESSION_TIMEOUT,
+    **extra: str,
+) -> dict[str, str]:
+    """Return the environment of a test worker."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "collabdocs.settings",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "ZOOKEEPER_HOSTS": zk_hosts,
+            "ZOOKEEPER_ROOT": root,
+            "COLLABDOCS_ZK_SESSION_TIMEOUT": str(session_timeout),
+            "COLLABDOCS_ZK_CONNECT_TIMEOUT": "5",
+            "COLLABDOCS_WORKER_STATS_SECONDS": "1",
+            # Keep every op row, so the tests can check each acked op is stored.
+            "COLLABDOCS_COMPACT_THRESHOLD_OPS": "100000000",
+            "COLLABDOCS_COMPACT_KEEP_OPS": "100000000",
+            "DEBUG": "1",
+            "PYTHONUNBUFFERED": "1",
+            "LOG_LEVEL": "INFO",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+class Cluster:
+    """Workers sharing a database, a Redis and a ZooKeeper root."""
+
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        zk_hosts: str,
+        redis_url: str,
+        log_dir: Path,
+        session_timeout: int = SESSION_TIMEOUT,
+        **extra_env: str,
+    ) -> None:
+        self.root = f"/collabdocs-test-{uuid.uuid4().hex[:10]}"
+        self.zk_hosts = zk_hosts
+        self.env = worker_env(
+            database_url=database_url,
+            zk_hosts=zk_hosts,
+            redis_url=redis_url,
+            root=self.root,
+            session_timeout=session_timeout,
+            **extra_env,
+        )
+        self.log_dir = log_dir
+        self.workers: list[WorkerProcess] = []
+
+    def add(self, count: int = 1, *, wait: bool = True) -> list[WorkerProcess]:
+        """Start ``count`` more workers (in parallel) and wait until registered."""
+        started = [WorkerProcess(env=self.env, log_dir=self.log_dir).start() for _ in range(count)]
+        self.workers.extend(started)
+        if wait:
+            for worker in started:
+                worker.wait_ready()
+        return started
+
+    def by_id(self, worker_id: str) -> WorkerProcess:
+        """Return the worker with this id."""
+        return next(w for w in self.workers if w.worker_id == worker_id)
+
+    def live(self) -> list[WorkerProcess]:
+        """Return the workers whose process runs."""
+        return [w for w in self.workers if w.alive]
+
+    def owner(self, doc_id: str, workers: Iterable[WorkerProcess] | None = None) -> WorkerProcess:
+        """Return the worker the ring over ``workers`` (default: live) gives ``doc_id``."""
+        members = list(workers if workers is not None else self.live())
+        ring = HashRing([w.worker_id for w in members])
+        return self.by_id(ring.owner(str(uuid.UUID(doc_id))))
+
+    def others(self, worker: WorkerProcess) -> list[WorkerProcess]:
+        """Return the live workers other than ``worker``."""
+        return [w for w in self.live() if w is not worker]
+
+    def stop(self) -> None:
+        """Stop every worker."""
+        for worker in self.workers:
+            worker.stop()
