@@ -7,7 +7,7 @@ the page then answers 404 with a clear message. There is no password reset
 by email: the site sends no mail; an administrator resets passwords in the
 admin.
 
-Throttles (collabdocs/throttle.py): sign-in refuses, with HTTP 429, an
+Throttles (documents/throttle.py): sign-in refuses, with HTTP 429, an
 account's next attempt from an address after too many failures from it
 (and any attempt from an address with too many failures in all), even with
 the right password, until the window passes (the admin's sign-in likewise,
@@ -31,7 +31,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_http_methods
 
-from collabdocs import throttle
+from documents import throttle
 
 
 class SignupForm(UserCreationForm):
@@ -88,7 +88,7 @@ class LoginView(auth_views.LoginView):
         """Answer 429 while a failure throttle is used up; otherwise sign in.
 
         Failures are counted, and every other sign-in path refused, in
-        ``collabdocs.throttle.LoginThrottleBackend``.
+        ``documents.throttle.LoginThrottleBackend``.
         """
         refused = throttle.used_up(request, throttle.LOGIN, throttle.LOGIN_IP)
         if refused is not None:

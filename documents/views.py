@@ -18,8 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from collabdocs import throttle
-from documents import services
+from documents import services, throttle
 from documents.content import document_content
 from documents.exceptions import DocumentNotFound
 from documents.links import remember_link_token, session_link_token
