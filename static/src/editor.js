@@ -44,7 +44,7 @@ import {
   quillFormats,
   videoAllowed,
 } from "./editor/schema.js";
-import { Notices, announceTitle, renderPeople, statusIndicator } from "./editor/ui.js";
+import { Notices, announceTitle, readableOn, renderPeople, statusIndicator } from "./editor/ui.js";
 
 Quill.register("modules/cursors", QuillCursors);
 
@@ -238,6 +238,7 @@ function main() {
       videosDropped: removed.videos,
       links: removed.links,
     }),
+    inkOn: readableOn,
   });
   const connection = new Connection({
     url: socketUrl(data.wsPath),
@@ -245,9 +246,12 @@ function main() {
     client,
     adapter: binding.adapter,
     canEdit,
+    online: navigator.onLine !== false,
   });
-  binding.connection = connection;
-  binding.attach();
+  binding.attach(connection.port);
+  connection.on("cursors", () => binding.scheduleRedraw());
+  connection.on("peers", () => binding.scheduleRedraw());
+  connection.on("presence", (session) => binding.flash(session));
 
   const showStatus = statusIndicator(document.getElementById("connection-status"));
   const peopleEl = document.getElementById("people");
@@ -312,7 +316,6 @@ function main() {
   });
   window.addEventListener("online", () => connection.setOnline(true));
   window.addEventListener("offline", () => connection.setOnline(false));
-  connection.online = navigator.onLine !== false;
 
   window.collabdocs = { quill, client, connection, binding, notices };
   connection.start();

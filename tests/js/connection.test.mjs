@@ -10,8 +10,9 @@ import { beforeEach, describe, it } from "node:test";
 
 import Delta from "quill-delta";
 
-import { Connection, Status } from "../../static/src/editor/connection.js";
+import { Connection } from "../../static/src/editor/connection.js";
 import { OTClient } from "../../static/src/editor/ot-client.js";
+import { Status } from "../../static/src/editor/transport.js";
 import { FakeSocket, FakeTimers, SimServer, randomChange, rng, seeds, settle } from "./helpers.mjs";
 
 // The connection explains recoverable trouble on console.warn; keep the

@@ -10,9 +10,11 @@ import { describe, it } from "node:test";
 
 import Delta from "quill-delta";
 
-import { Connection, Status, reloadMessage, throttledMessage } from "../../static/src/editor/connection.js";
+import { Connection } from "../../static/src/editor/connection.js";
+import { reloadMessage, throttledMessage } from "../../static/src/editor/messages.js";
 import { OTClient } from "../../static/src/editor/ot-client.js";
 import { MessageType, PartAssembler, PartError } from "../../static/src/editor/protocol.js";
+import { Status } from "../../static/src/editor/transport.js";
 import { FakeSocket, FakeTimers, rng, seeds } from "./helpers.mjs";
 
 if (!process.env.VERBOSE) console.warn = () => {};

@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 
 import Delta from "quill-delta";
 
-import { Backoff } from "../../static/src/editor/backoff.js";
+import { Backoff } from "../../static/src/editor/retry.js";
 import {
   CloseCode,
   ErrorCode,
@@ -23,7 +23,7 @@ import { readableOn, unsyncedLabel } from "../../static/src/editor/ui.js";
 describe("protocol", () => {
   it("knows the close codes and sorts the error codes per the table", () => {
     assert.deepEqual(
-      [CloseCode.REDIRECT, CloseCode.NOT_LOGGED_IN, CloseCode.FORBIDDEN, CloseCode.NOT_FOUND, CloseCode.MOVED],
+      [CloseCode.REDIRECT, CloseCode.NOT_LOGGED_IN, CloseCode.FORBIDDEN, CloseCode.NOT_FOUND, CloseCode.GOING_AWAY],
       [4301, 4401, 4403, 4404, 4503],
     );
     assert.deepEqual([...RETRY_ERRORS].sort(), [ErrorCode.RATE_LIMITED, ErrorCode.UNAVAILABLE].sort());

@@ -62,9 +62,13 @@ export const RELOAD_ERRORS = Object.freeze(
   ]),
 );
 
-/** WebSocket close codes used by the server. */
+/**
+ * WebSocket close codes. The 43xx-45xx codes are the server's (twins of
+ * ``CloseCode`` in realtime/protocol.py); ``MESSAGE_TOO_BIG`` comes from
+ * the WebSocket layer and ``CLIENT_RECONNECT`` from this client.
+ */
 export const CloseCode = Object.freeze({
-  NORMAL: 1000,
+  /** The WebSocket layer's own frame limit was exceeded (RFC 6455). */
   MESSAGE_TOO_BIG: 1009,
   REDIRECT: 4301,
   NOT_LOGGED_IN: 4401,
@@ -72,22 +76,19 @@ export const CloseCode = Object.freeze({
   NOT_FOUND: 4404,
   /** Extension (docs/protocol.md): too many sockets for this user. */
   TOO_MANY_SOCKETS: 4429,
-  MOVED: 4503,
+  /** This worker no longer serves the document: ask the route endpoint. */
+  GOING_AWAY: 4503,
   /** Sent by this client when it drops a socket to reconnect (gap, reload). */
   CLIENT_RECONNECT: 4000,
 });
 
-/** Most redirects followed in a row before asking the route endpoint. */
-export const MAX_REDIRECTS = 3;
-
-/** Backoff of op resends after ``rate_limited`` / ``unavailable``. */
-export const OP_RETRY = Object.freeze({ initial: 250, max: 10_000 });
-
-/** Backoff of reconnects after a lost socket. */
-export const RECONNECT = Object.freeze({ initial: 500, max: 15_000 });
-
 const CLIENT_ID_RE = /^[A-Za-z0-9_-]{16,64}$/;
-const OP_ID_RE = /^[A-Za-z0-9_-]{16,64}:[1-9][0-9]*$/;
+
+/** ``<client id>:<sequence number>``; see protocol.md "Op ids". */
+export const OP_ID_RE = /^[A-Za-z0-9_-]{16,64}:[1-9][0-9]*$/;
+
+/** Longest valid op id (64 + ":" + a sequence number below 10**30). */
+export const OP_ID_MAX_LENGTH = 96;
 const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /**
@@ -128,7 +129,7 @@ export function opId(clientId, seq) {
  * @param {string} id
  */
 export function isOpId(id) {
-  return typeof id === "string" && OP_ID_RE.test(id);
+  return typeof id === "string" && id.length <= OP_ID_MAX_LENGTH && OP_ID_RE.test(id);
 }
 
 /**

@@ -1,6 +1,14 @@
 /**
- * Binds a Quill editor to a {@link Connection}: the person's changes go out,
+ * Binds a Quill editor to the collaboration: the person's changes go out,
  * the server's come in, remote cursors are drawn.
+ *
+ * The binding talks to the connection only through a narrow port
+ * (connection.js ``EditingPort``: submit a change, report the selection,
+ * hold and release server frames, read the peers' ranges), handed to
+ * {@link QuillBinding#attach}; the connection reaches the editor through
+ * {@link QuillBinding#adapter}. editor.js wires the two and tells the
+ * binding when cursors need drawing again ({@link QuillBinding#scheduleRedraw},
+ * {@link QuillBinding#flash}).
  *
  * Rules that keep the OT client and the editor in step:
  *
@@ -30,24 +38,31 @@ import Delta from "quill-delta";
 
 import { normalizeChange } from "./normalize.js";
 import { DEFAULT_POLICY, nothingRemoved, sanitizeChange } from "./schema.js";
-import { readableOn } from "./ui.js";
 
 export class QuillBinding {
   /**
    * @param {Object} options
    * @param {import("quill").default} options.quill
-   * @param {import("./connection.js").Connection|null} [options.connection]
-   *   may be set later, before {@link attach}
    * @param {Object|null} [options.cursors]  the quill-cursors module
    * @param {import("./schema.js").EmbedPolicy} [options.policy]  the
    *   deployment's embed policy (which images and videos the server takes)
    * @param {(removed: import("./schema.js").Removed) => void} [options.onRemoved]
    *   told when a change of the person's lost content to the schema
+   * @param {(background: string) => string} [options.inkOn]  the colour of a
+   *   cursor's name on its colour
    */
-  constructor({ quill, connection = null, cursors = null, policy = DEFAULT_POLICY, onRemoved = () => {} }) {
+  constructor({
+    quill,
+    cursors = null,
+    policy = DEFAULT_POLICY,
+    onRemoved = () => {},
+    inkOn = () => "#fff",
+  }) {
     this.quill = quill;
-    this.connection = connection;
+    /** @type {import("./connection.js").EditingPort|null} set by {@link attach} */
+    this.port = null;
     this.cursors = cursors;
+    this.inkOn = inkOn;
     this.policy = policy;
     this.onRemoved = onRemoved;
     this._redrawScheduled = false;
@@ -74,35 +89,43 @@ export class QuillBinding {
     };
   }
 
-  /** Start listening to the editor and the connection. */
-  attach() {
-    const { quill, connection } = this;
+  /**
+   * Start listening to the editor; its changes go to ``port``.
+   * @param {import("./connection.js").EditingPort} port
+   */
+  attach(port) {
+    const quill = this.quill;
+    this.port = port;
     quill.on("text-change", (delta, old, source) => {
       if (source === "user") this.onUserChange(delta, old);
       this.scheduleRedraw();
     });
     quill.on("selection-change", (range, _old, source) => {
-      if (range && source !== "silent") connection.presenceChanged();
+      if (range && source !== "silent") port.selectionChanged();
     });
-    let composing = null;
+    /** @type {ReturnType<typeof setTimeout>|undefined} */
+    let composing;
     quill.on("composition-start", () => {
-      connection.pause();
+      port.hold();
       // Should the end never come (the page lost focus oddly), do not hold
       // the server's frames for ever.
       clearTimeout(composing);
-      composing = setTimeout(() => connection.resume(), 10_000);
+      composing = setTimeout(() => port.release(), 10_000);
     });
     quill.on("composition-end", () => {
       clearTimeout(composing);
       // Quill emits its text-change for the composition just before this.
-      setTimeout(() => connection.resume(), 0);
+      setTimeout(() => port.release(), 0);
     });
-    connection.on("cursors", () => this.scheduleRedraw());
-    connection.on("peers", () => this.scheduleRedraw());
-    connection.on("presence", (session) => {
-      this._flash.add(session);
-      this.scheduleRedraw();
-    });
+  }
+
+  /**
+   * A peer's cursor moved: show its name for a moment on the next redraw.
+   * @param {string} session
+   */
+  flash(session) {
+    this._flash.add(session);
+    this.scheduleRedraw();
   }
 
   /**
@@ -111,7 +134,7 @@ export class QuillBinding {
    * @param {Delta} oldDoc  the document before it
    */
   onUserChange(delta, oldDoc) {
-    if (this.connection.client.revision === null) {
+    if (!this.port || !this.port.loaded()) {
       console.warn("collabdocs: edit before the document loaded was ignored");
       return;
     }
@@ -132,7 +155,7 @@ export class QuillBinding {
     if (!guarded.change.ops.length) return;
     const { change, fix } = normalizeChange(old, guarded.change);
     if (fix) this.quill.updateContents(fix, "silent");
-    this.connection.submit(change);
+    this.port.submit(change);
   }
 
   /**
@@ -164,19 +187,18 @@ export class QuillBinding {
 
   /** Draw every peer's cursor at its range in the local document. */
   redrawCursors() {
-    const cursors = this.cursors;
-    if (!cursors) return;
-    const { connection, quill } = this;
+    const { cursors, port, quill } = this;
+    if (!cursors || !port) return;
     const max = Math.max(0, quill.getLength() - 1);
     const seen = new Set();
-    for (const peer of connection.peers.localRanges(connection.client)) {
+    for (const peer of port.peerRanges()) {
       seen.add(peer.session);
       const user = peer.user || {};
       if (!cursors.cursors().some((c) => c.id === peer.session)) {
         const color = user.color || "#888";
         cursors.createCursor(peer.session, user.name || "Someone", color);
         const flag = quill.container.querySelector(`[id="ql-cursor-${CSS.escape(peer.session)}"] .ql-cursor-flag`);
-        if (flag) flag.style.color = readableOn(color);
+        if (flag instanceof HTMLElement) flag.style.color = this.inkOn(color);
       }
       if (!peer.range) {
         cursors.moveCursor(peer.session, null);
