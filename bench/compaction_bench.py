@@ -24,6 +24,7 @@ each load is repeated ``--repeat`` times and the median reported.
     .venv/bin/python bench/compaction_bench.py
     .venv/bin/python bench/compaction_bench.py --ops 20000 --docs 100 --no-fsync
 """
+
 from __future__ import annotations
 
 import argparse
@@ -95,18 +96,25 @@ def bulk_insert(document_pk: int, author_id: int, deltas: list[list[dict]], firs
     client = "b" * 24
     with transaction.atomic(), connection.cursor() as cursor:
         for start in range(0, len(deltas), CHUNK):
-            chunk = deltas[start:start + CHUNK]
+            chunk = deltas[start : start + CHUNK]
             revs = list(range(first_rev + start, first_rev + start + len(chunk)))
             cursor.execute(
                 f"INSERT INTO {table} (document_id, revision, op_id, delta, author_id, created_at) "
                 "SELECT %s, r.rev, r.op_id, r.delta::jsonb, %s, %s "
                 "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS r(rev, op_id, delta)",
-                [document_pk, author_id, now, revs, [f"{client}:{r}" for r in revs],
-                 [json.dumps(d, separators=(",", ":")) for d in chunk]],
+                [
+                    document_pk,
+                    author_id,
+                    now,
+                    revs,
+                    [f"{client}:{r}" for r in revs],
+                    [json.dumps(d, separators=(",", ":")) for d in chunk],
+                ],
             )
         head = first_rev + len(deltas) - 1
         Document.objects.filter(pk=document_pk).update(
-            head_revision=head, updated_at=now - timezone.timedelta(days=1))
+            head_revision=head, updated_at=now - timezone.timedelta(days=1)
+        )
 
 
 def timed(fn, repeat: int) -> tuple[float, Any]:  # type: ignore[no-untyped-def]
@@ -136,7 +144,9 @@ def page_load(public_id: Any) -> list[dict]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--ops", type=int, default=100_000, help="ops after the snapshot of the big document")
+    parser.add_argument(
+        "--ops", type=int, default=100_000, help="ops after the snapshot of the big document"
+    )
     parser.add_argument("--docs", type=int, default=200, help="small documents for compact_docs")
     parser.add_argument("--doc-ops", type=int, default=500, help="ops per small document")
     parser.add_argument("--keep-ops", type=int, default=500, help="kept ops, big document")
@@ -145,8 +155,12 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-fsync", action="store_true")
     args = parser.parse_args()
-    if not (1 <= args.ops <= 1_000_000 and 0 <= args.docs <= 10_000 and 1 <= args.doc_ops <= 100_000
-            and 1 <= args.repeat <= 20):
+    if not (
+        1 <= args.ops <= 1_000_000
+        and 0 <= args.docs <= 10_000
+        and 1 <= args.doc_ops <= 100_000
+        and 1 <= args.repeat <= 20
+    ):
         print(json.dumps({"ok": False, "error": "bad arguments"}))
         return 2
 
@@ -154,12 +168,32 @@ def main() -> int:
 
     pg = start_postgres(durable=not args.no_fsync)
     try:
-        subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres",
-                        "-d", "postgres", "-c", "CREATE DATABASE collabdocs_bench"],
-                       check=True, timeout=60, capture_output=True)
-        os.environ.update(DATABASE_URL=pg.url("collabdocs_bench"), DEBUG="0",
-                          SECRET_KEY="bench-" + "x" * 40, LOG_LEVEL="WARNING",
-                          DJANGO_SETTINGS_MODULE="collabdocs.settings")
+        subprocess.run(
+            [
+                "psql",
+                "-q",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(pg.port),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-c",
+                "CREATE DATABASE collabdocs_bench",
+            ],
+            check=True,
+            timeout=60,
+            capture_output=True,
+        )
+        os.environ.update(
+            DATABASE_URL=pg.url("collabdocs_bench"),
+            DEBUG="0",
+            SECRET_KEY="bench-" + "x" * 40,
+            LOG_LEVEL="WARNING",
+            DJANGO_SETTINGS_MODULE="collabdocs.settings",
+        )
         import django
 
         django.setup()
@@ -199,7 +233,9 @@ def run(args: argparse.Namespace) -> int:
 
     after_worker, state_after = timed(lambda: worker_load(doc.public_id), args.repeat)
     after_page, page_after = timed(lambda: page_load(doc.public_id), args.repeat)
-    assert state_after.text.to_ops() == content_before == page_after, "compaction changed the content"
+    assert state_after.text.to_ops() == content_before == page_after, (
+        "compaction changed the content"
+    )
     assert state_after.head == args.ops
 
     threshold = settings.COLLABDOCS["COMPACT_THRESHOLD_OPS"]
@@ -214,13 +250,25 @@ def run(args: argparse.Namespace) -> int:
             bulk_insert(small.pk, user.pk, make_ops(args.doc_ops, rng), 1)
         out = io.StringIO()
         started = time.perf_counter()
-        call_command("compact_docs", "--idle-minutes", "0", "--keep-ops", str(args.small_keep_ops),
-                     "--quiet", stdout=out, stderr=io.StringIO())
+        call_command(
+            "compact_docs",
+            "--idle-minutes",
+            "0",
+            "--keep-ops",
+            str(args.small_keep_ops),
+            "--quiet",
+            stdout=out,
+            stderr=io.StringIO(),
+        )
         seconds = time.perf_counter() - started
-        many = {"docs": args.docs, "ops_per_doc": args.doc_ops, "seconds": round(seconds, 3),
-                "docs_per_s": round(args.docs / seconds, 1),
-                "ops_folded_per_s": round(args.docs * args.doc_ops / seconds),
-                "summary": out.getvalue().strip()}
+        many = {
+            "docs": args.docs,
+            "ops_per_doc": args.doc_ops,
+            "seconds": round(seconds, 3),
+            "docs_per_s": round(args.docs / seconds, 1),
+            "ops_folded_per_s": round(args.docs * args.doc_ops / seconds),
+            "summary": out.getvalue().strip(),
+        }
 
     report = {
         "ok": True,
@@ -236,21 +284,33 @@ def run(args: argparse.Namespace) -> int:
             "ops_deleted": result.ops_deleted,
             "bytes_saved": result.bytes_saved,
         },
-        "worker_load_ms": {"before": round(before_worker * 1000, 1), "after": round(after_worker * 1000, 1),
-                           "speedup": round(before_worker / after_worker, 1),
-                           f"after_plus_{threshold}_ops": round(bounded_worker * 1000, 1)},
-        "page_load_ms": {"before": round(before_page * 1000, 1), "after": round(after_page * 1000, 1)},
+        "worker_load_ms": {
+            "before": round(before_worker * 1000, 1),
+            "after": round(after_worker * 1000, 1),
+            "speedup": round(before_worker / after_worker, 1),
+            f"after_plus_{threshold}_ops": round(bounded_worker * 1000, 1),
+        },
+        "page_load_ms": {
+            "before": round(before_page * 1000, 1),
+            "after": round(after_page * 1000, 1),
+        },
         "compact_docs": many,
     }
     print(json.dumps(report))
     print(
         f"\n{args.ops} ops, document of {state.text.length} code units\n"
-        f"  compaction: {result.seconds:.2f} s, {report['compaction']['ops_folded_per_s']} ops folded/s\n"
+        f"  compaction: {result.seconds:.2f} s, "
+        f"{report['compaction']['ops_folded_per_s']} ops folded/s\n"
         f"  worker load: {before_worker * 1000:.0f} ms before, {after_worker * 1000:.1f} ms after, "
         f"{bounded_worker * 1000:.1f} ms with {threshold} ops after the snapshot\n"
         f"  page load: {before_page * 1000:.0f} ms before, {after_page * 1000:.1f} ms after\n"
-        + (f"  compact_docs: {many['docs']} docs x {many['ops_per_doc']} ops in {many['seconds']} s "
-           f"({many['ops_folded_per_s']} ops/s)\n" if many else ""),
+        + (
+            f"  compact_docs: {many['docs']} docs x {many['ops_per_doc']} ops "
+            f"in {many['seconds']} s "
+            f"({many['ops_folded_per_s']} ops/s)\n"
+            if many
+            else ""
+        ),
         file=sys.stderr,
     )
     return 0

@@ -10,6 +10,7 @@ tools themselves; this script adds a hard timeout per run.
 
     .venv/bin/python bench/compare_sharedb.py [--seconds 10] [--peer ../shared/peer-bench]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,7 +34,9 @@ SCENARIOS = [
 def run_json(cmd: list[str], env: dict[str, str] | None = None, timeout: float = 300) -> dict:
     """Run ``cmd`` and return the last JSON line it printed (or an error record)."""
     try:
-        done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(
+            cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired:
         return {"error": "timeout"}
     for line in reversed(done.stdout.strip().splitlines()):
@@ -61,21 +64,40 @@ def main() -> int:
         return 2
     rows = []
     for label, clients, docs in SCENARIOS:
-        ours = run_json([sys.executable, "bench/load.py", "--clients", str(clients), "--docs", str(docs),
-                         "--seconds", str(args.seconds), "--label", label])
+        ours = run_json(
+            [
+                sys.executable,
+                "bench/load.py",
+                "--clients",
+                str(clients),
+                "--docs",
+                str(docs),
+                "--seconds",
+                str(args.seconds),
+                "--label",
+                label,
+            ]
+        )
         env = dict(os.environ, DOCS=str(docs), LITE="1")
         theirs = run_json(["bash", str(peer), str(clients), str(args.seconds), "postgres"], env=env)
         rows.append((label, ours, theirs))
-        print(f"{label}: ours {ours.get('ops_per_s')} ops/s, ShareDB {theirs.get('ops_per_s')} ops/s",
-              file=sys.stderr)
-    print("| clients x docs | CollabDocs ops/s | p50 / p95 / p99 ms | ShareDB ops/s | p50 / p95 / p99 ms "
-          "| ops/s ratio | converged |")
+        print(
+            f"{label}: ours {ours.get('ops_per_s')} ops/s, ShareDB {theirs.get('ops_per_s')} ops/s",
+            file=sys.stderr,
+        )
+    print(
+        "| clients x docs | CollabDocs ops/s | p50 / p95 / p99 ms "
+        "| ShareDB ops/s | p50 / p95 / p99 ms | ops/s ratio | converged |"
+    )
     print("|---|---:|---|---:|---|---:|---|")
     for label, ours, theirs in rows:
         a, b = ours.get("ops_per_s"), theirs.get("ops_per_s")
         ratio = f"{a / b:.1f}x" if a and b else "-"
-        print(f"| {label} | {a} | {fmt_lat(ours.get('lat_ms'))} | {b} | {fmt_lat(theirs.get('lat_ms'))} "
-              f"| {ratio} | {ours.get('converged')} / {theirs.get('converged')} |")
+        print(
+            f"| {label} | {a} | {fmt_lat(ours.get('lat_ms'))} "
+            f"| {b} | {fmt_lat(theirs.get('lat_ms'))} "
+            f"| {ratio} | {ours.get('converged')} / {theirs.get('converged')} |"
+        )
     return 0
 
 

@@ -18,6 +18,7 @@ editing again (the first commit elsewhere); then one SIGTERM hand-over.
 Prints a table (stderr) and one JSON line. Exit 0: ran and verified; 1:
 verification failed; 2: could not start.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,8 @@ from bench.routing_bench import Stack, make_people  # noqa: E402
 
 async def one_run(stack: Stack, *, how: str, docs: int, clients: int, seed: int) -> dict:
     """Kill (``how``: kill or term) the owner of ``docs`` documents; time the recovery."""
-    from routing.ring import HashRing
     from collabdocs.devediting import Editor, all_editing_again, converge_and_check
+    from routing.ring import HashRing
 
     cluster = stack.cluster(3)
     rng = random.Random(seed)
@@ -54,8 +55,9 @@ async def one_run(stack: Stack, *, how: str, docs: int, clients: int, seed: int)
         for doc in mine:
             group = []
             for i in range(clients):
-                editor = Editor(survivors[i % 2].ws_url, doc, cookie=cookie,
-                                rng=random.Random(rng.random()))
+                editor = Editor(
+                    survivors[i % 2].ws_url, doc, cookie=cookie, rng=random.Random(rng.random())
+                )
                 group.append(await editor.start())
             groups.append((doc, group))
         everyone = [e for _, group in groups for e in group]
@@ -76,12 +78,17 @@ async def one_run(stack: Stack, *, how: str, docs: int, clients: int, seed: int)
             except AssertionError as exc:
                 print(f"verification failed on {doc}: {exc}", file=sys.stderr)
                 verified = False
-        return {"how": how, "documents": len(mine), "clients": len(everyone),
-                "all_editing_again_s": round(took, 2),
-                "first_client_s": round(firsts[0], 2),
-                "median_client_s": round(statistics.median(firsts), 2),
-                "acked": acked, "acked_lost": 0 if verified else None,
-                "verified": verified}
+        return {
+            "how": how,
+            "documents": len(mine),
+            "clients": len(everyone),
+            "all_editing_again_s": round(took, 2),
+            "first_client_s": round(firsts[0], 2),
+            "median_client_s": round(statistics.median(firsts), 2),
+            "acked": acked,
+            "acked_lost": 0 if verified else None,
+            "verified": verified,
+        }
     finally:
         cluster.stop()
 
@@ -96,11 +103,15 @@ def percentile(values: list[float], share: float) -> float:
 async def run_all(stack: Stack, args: argparse.Namespace) -> list[dict]:
     runs = []
     for i in range(args.runs):
-        runs.append(await one_run(stack, how="kill", docs=args.docs, clients=args.clients,
-                                  seed=args.seed + i))
+        runs.append(
+            await one_run(
+                stack, how="kill", docs=args.docs, clients=args.clients, seed=args.seed + i
+            )
+        )
         print(f"kill -9 run {i + 1}: {runs[-1]}", file=sys.stderr)
-    runs.append(await one_run(stack, how="term", docs=args.docs, clients=args.clients,
-                              seed=args.seed + 100))
+    runs.append(
+        await one_run(stack, how="term", docs=args.docs, clients=args.clients, seed=args.seed + 100)
+    )
     print(f"SIGTERM run: {runs[-1]}", file=sys.stderr)
     return runs
 
@@ -115,8 +126,12 @@ def main() -> int:
     args = parser.parse_args()
     if args.seed is None:
         args.seed = random.randrange(1_000_000)
-    if not (2 <= args.session_timeout <= 30 and 1 <= args.runs <= 10 and 1 <= args.docs <= 50
-            and 1 <= args.clients <= 20):
+    if not (
+        2 <= args.session_timeout <= 30
+        and 1 <= args.runs <= 10
+        and 1 <= args.docs <= 50
+        and 1 <= args.clients <= 20
+    ):
         print(json.dumps({"ok": False, "error": "bad arguments"}))
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="collabdocs-failover-bench-"))
@@ -137,17 +152,21 @@ def main() -> int:
         "ok": all(r["verified"] for r in runs),
         "seed": args.seed,
         "session_timeout_s": args.session_timeout,
-        "kill9_all_editing_again_s": {"min": min(kills), "p50": p50, "p95": p95,
-                                      "max": max(kills)},
-        "kill9_first_client_s": {"min": min(firsts), "p50": percentile(firsts, 0.5),
-                                 "max": max(firsts)},
+        "kill9_all_editing_again_s": {"min": min(kills), "p50": p50, "p95": p95, "max": max(kills)},
+        "kill9_first_client_s": {
+            "min": min(firsts),
+            "p50": percentile(firsts, 0.5),
+            "max": max(firsts),
+        },
         "sigterm_all_editing_again_s": runs[-1]["all_editing_again_s"],
         "runs": runs,
     }
-    print(f"session timeout {args.session_timeout} s, {len(kills)} runs: kill -9 -> first client "
-          f"editing again {min(firsts)}-{max(firsts)} s, all clients p50 {p50} s, p95 {p95} s "
-          f"({min(kills)}-{max(kills)}); SIGTERM -> {runs[-1]['all_editing_again_s']} s",
-          file=sys.stderr)
+    print(
+        f"session timeout {args.session_timeout} s, {len(kills)} runs: kill -9 -> first client "
+        f"editing again {min(firsts)}-{max(firsts)} s, all clients p50 {p50} s, p95 {p95} s "
+        f"({min(kills)}-{max(kills)}); SIGTERM -> {runs[-1]['all_editing_again_s']} s",
+        file=sys.stderr,
+    )
     print(json.dumps(result))
     return 0 if result["ok"] else 1
 

@@ -36,10 +36,12 @@ targets are accepted.
     .venv/bin/python bench/load.py --mode open --clients 200 --rate 1
     .venv/bin/python bench/load.py --mode idle --clients 2 --docs 500
 """
+
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -166,11 +168,18 @@ class Bench:
     async def connect(self, client: Client, rev: int | None = None) -> dict:
         """Open ``client``'s socket and return the server's ``hello``."""
         from websockets.asyncio.client import connect
+        from websockets.typing import Origin
 
         url = f"{self.ws_base}/ws/docs/{client.doc}/" + (f"?rev={rev}" if rev is not None else "")
         client.ws = await asyncio.wait_for(
-            connect(url, origin=self.origin, additional_headers={"Cookie": client.cookie},
-                    max_size=None, compression=None, open_timeout=30),
+            connect(
+                url,
+                origin=Origin(self.origin),
+                additional_headers={"Cookie": client.cookie},
+                max_size=None,
+                compression=None,
+                open_timeout=30,
+            ),
             timeout=60,
         )
         # Frames over the part size come as ``part`` frames (protocol.md).
@@ -287,8 +296,14 @@ class Bench:
             await asyncio.sleep(max(0.0, next_tick - time.perf_counter()))
 
 
-async def run(args: argparse.Namespace, ws_base: str, origin: str, cookies: list[str],
-              docs: list[str], server_pid: int | None) -> dict:
+async def run(
+    args: argparse.Namespace,
+    ws_base: str,
+    origin: str,
+    cookies: list[str],
+    docs: list[str],
+    server_pid: int | None,
+) -> dict:
     """Drive the scenario and verify convergence; return the result record."""
     bench = Bench(args, ws_base, origin)
     clients = [
@@ -297,8 +312,8 @@ async def run(args: argparse.Namespace, ws_base: str, origin: str, cookies: list
     ]
     # Connect in bounded parallel batches so the handshakes don't time out.
     for start in range(0, len(clients), 50):
-        hellos = await asyncio.gather(*(bench.connect(c) for c in clients[start:start + 50]))
-        for c, hello in zip(clients[start:start + 50], hellos, strict=True):
+        hellos = await asyncio.gather(*(bench.connect(c) for c in clients[start : start + 50]))
+        for c, hello in zip(clients[start : start + 50], hellos, strict=True):
             c.rev = hello["rev"]
             c.length = sum(
                 utf16_len(op["insert"]) if isinstance(op["insert"], str) else 1
@@ -337,7 +352,9 @@ async def run(args: argparse.Namespace, ws_base: str, origin: str, cookies: list
         result["drained"] = all(c.inflight is None for c in clients)
         result["cpu_pct_in_window"] = {
             "loadgen": round((me1 - me0) / wall * 100, 1),
-            "server": round((cpu1 - cpu0) / wall * 100, 1) if cpu0 is not None and cpu1 is not None else None,
+            "server": round((cpu1 - cpu0) / wall * 100, 1)
+            if cpu0 is not None and cpu1 is not None
+            else None,
         }
 
     result["problems"] = await verify(bench, clients, docs)
@@ -377,15 +394,19 @@ async def verify(bench: Bench, clients: list[Client], docs: list[str]) -> list[s
             if all(c.rev >= hello["rev"] for c in mine):
                 break
             await asyncio.sleep(0.05)
-        length = sum(utf16_len(op["insert"]) if isinstance(op["insert"], str) else 1 for op in content)
+        length = sum(
+            utf16_len(op["insert"]) if isinstance(op["insert"], str) else 1 for op in content
+        )
         inserted_len = sum(c.inserted_len for c in mine)
         acked = sum(c.acked for c in mine)
         if hello["rev"] != acked:
             problems.append(f"{doc}: server at rev {hello['rev']}, {acked} ops acked")
         for c in mine:
             if (c.rev, c.length) != (hello["rev"], length):
-                problems.append(f"{doc}: client {c.index} at (rev {c.rev}, len {c.length}), "
-                                f"server at (rev {hello['rev']}, len {length})")
+                problems.append(
+                    f"{doc}: client {c.index} at (rev {c.rev}, len {c.length}), "
+                    f"server at (rev {hello['rev']}, len {length})"
+                )
                 break
         if length != 1 + inserted_len:
             problems.append(f"{doc}: length {length} != 1 + inserted {inserted_len}")
@@ -394,7 +415,11 @@ async def verify(bench: Bench, clients: list[Client], docs: list[str]) -> list[s
         for c in mine:
             expected.update(c.inserted)
         expected["\n"] += 1
-        if bench.args.mode != "idle" and Counter(text) != +expected and sum(c.errors for c in mine) == 0:
+        if (
+            bench.args.mode != "idle"
+            and Counter(text) != +expected
+            and sum(c.errors for c in mine) == 0
+        ):
             problems.append(f"{doc}: character multiset differs from what was inserted")
         stored = await sync_to_async(stored_content)(doc)
         if json.dumps(stored, sort_keys=True) != json.dumps(content, sort_keys=True):
@@ -418,11 +443,11 @@ def setup_fixtures(n_users: int, n_docs: int) -> tuple[list[str], list[str]]:
 
     from documents.services import document_create
 
-    User = get_user_model()
+    user_model = get_user_model()
     stamp = f"{int(time.time())}{random.randrange(10**6)}"
     users, cookies = [], []
     for i in range(n_users):
-        user = User.objects.create_user(f"bench{stamp}u{i}", password=None)
+        user = user_model.objects.create_user(f"bench{stamp}u{i}", password=None)
         session = SessionStore()
         session["_auth_user_id"] = str(user.pk)
         session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
@@ -450,24 +475,68 @@ def start_stack(args: argparse.Namespace, workdir: Path) -> tuple[list, str, sub
         pg = start_postgres(durable=not args.no_fsync)
         stoppers.append(pg.stop)
         subprocess.run(
-            ["psql", "-q", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "-d", "postgres",
-             "-c", "CREATE DATABASE collabdocs_bench"],
-            check=True, timeout=60, capture_output=True,
+            [
+                "psql",
+                "-q",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(pg.port),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-c",
+                "CREATE DATABASE collabdocs_bench",
+            ],
+            check=True,
+            timeout=60,
+            capture_output=True,
         )
         db_url = pg.url("collabdocs_bench")
-    env = dict(os.environ, DATABASE_URL=db_url, DEBUG="0", SECRET_KEY="bench-" + "x" * 40,
-               LOG_LEVEL="WARNING", ALLOWED_HOSTS="127.0.0.1,localhost",
-               COLLABDOCS_OPS_PER_SECOND=str(args.server_rate_limit),
-               COLLABDOCS_SOCKETS_PER_USER="100000")
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=REPO, env=env,
-                   check=True, timeout=300, capture_output=True)
+    env = dict(
+        os.environ,
+        DATABASE_URL=db_url,
+        DEBUG="0",
+        SECRET_KEY="bench-" + "x" * 40,
+        LOG_LEVEL="WARNING",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        COLLABDOCS_OPS_PER_SECOND=str(args.server_rate_limit),
+        COLLABDOCS_SOCKETS_PER_USER="100000",
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        cwd=REPO,
+        env=env,
+        check=True,
+        timeout=300,
+        capture_output=True,
+    )
     port = free_port()
     log = open(workdir / "daphne.log", "wb")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "collabdocs.asgi:application"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "collabdocs.asgi:application",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
-    stoppers.insert(0, lambda: (proc.terminate(), proc.wait(timeout=20)))
+
+    def stop_server() -> None:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+    stoppers.insert(0, stop_server)
     if not wait_for_port(port, timeout=60, proc=proc):
         for stop in stoppers:
             stop()
@@ -487,17 +556,32 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=1.0, help="ops/s per client (open mode)")
     parser.add_argument("--bold", type=float, default=0.3)
     parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--users", type=int, default=0, help="distinct users (default: one per client, max 200)")
-    parser.add_argument("--database-url", default="", help="use this PostgreSQL instead of a throwaway one")
-    parser.add_argument("--no-fsync", action="store_true", help="throwaway PostgreSQL without fsync")
-    parser.add_argument("--server-rate-limit", type=int, default=100000,
-                        help="COLLABDOCS_OPS_PER_SECOND for the server (default: no practical limit)")
+    parser.add_argument(
+        "--users", type=int, default=0, help="distinct users (default: one per client, max 200)"
+    )
+    parser.add_argument(
+        "--database-url", default="", help="use this PostgreSQL instead of a throwaway one"
+    )
+    parser.add_argument(
+        "--no-fsync", action="store_true", help="throwaway PostgreSQL without fsync"
+    )
+    parser.add_argument(
+        "--server-rate-limit",
+        type=int,
+        default=100000,
+        help="COLLABDOCS_OPS_PER_SECOND for the server (default: no practical limit)",
+    )
     parser.add_argument("--label", default="")
     args = parser.parse_args()
     if args.seed is None:
         args.seed = random.randrange(1_000_000)
-    if not (1 <= args.clients <= 2000 and 1 <= args.docs <= 2000 and 0 < args.seconds <= 600
-            and 0 < args.rate <= 100 and args.clients * args.docs <= 4000):
+    if not (
+        1 <= args.clients <= 2000
+        and 1 <= args.docs <= 2000
+        and 0 < args.seconds <= 600
+        and 0 < args.rate <= 100
+        and args.clients * args.docs <= 4000
+    ):
         print(json.dumps({"ok": False, "error": "bad arguments"}))
         return 2
     import tempfile
@@ -516,18 +600,26 @@ def main() -> int:
         n_users = args.users or min(200, args.clients * args.docs)
         cookies, docs = setup_fixtures(n_users, args.docs)
         limit = args.warmup + args.seconds + 180
-        result = asyncio.run(asyncio.wait_for(
-            run(args, f"ws://{host}", f"http://{host}", cookies, docs, proc.pid), timeout=limit))
+        result = asyncio.run(
+            asyncio.wait_for(
+                run(args, f"ws://{host}", f"http://{host}", cookies, docs, proc.pid), timeout=limit
+            )
+        )
     except Exception as exc:  # noqa: BLE001 - reported as JSON
-        print(json.dumps({"ok": False, "error": repr(exc),
-                          "server_log": (workdir / "daphne.log").read_text(errors="replace")[-2000:]}))
+        print(
+            json.dumps(
+                {
+                    "ok": False,
+                    "error": repr(exc),
+                    "server_log": (workdir / "daphne.log").read_text(errors="replace")[-2000:],
+                }
+            )
+        )
         return 2
     finally:
         for stop in stoppers:
-            try:
+            with contextlib.suppress(Exception):  # best effort: stop the rest regardless
                 stop()
-            except Exception:  # noqa: BLE001 - best effort cleanup
-                pass
     result = {
         "tool": "collabdocs-load",
         "label": args.label,

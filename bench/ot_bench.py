@@ -21,6 +21,7 @@ rate over node's (1.00 = as fast).
 
     .venv/bin/python bench/ot_bench.py [--seconds 0.5] [--repeat 3] [--json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,10 +43,30 @@ from realtime.ot import Delta, DocumentText  # noqa: E402
 DOC_UNITS = 1_048_576
 RUNS = 10_000
 FORMATS: list[dict[str, Any] | None] = [
-    None, {"bold": True}, None, {"italic": True}, None, {"color": "#e6194b"},
-    None, {"bold": True, "italic": True}, None, {"link": "https://example.com/"},
+    None,
+    {"bold": True},
+    None,
+    {"italic": True},
+    None,
+    {"color": "#e6194b"},
+    None,
+    {"bold": True, "italic": True},
+    None,
+    {"link": "https://example.com/"},
 ]
-WORDS = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod".split()
+WORDS = [
+    "lorem",
+    "ipsum",
+    "dolor",
+    "sit",
+    "amet",
+    "consectetur",
+    "adipiscing",
+    "elit",
+    "sed",
+    "do",
+    "eiusmod",
+]
 
 
 def big_document(rng: random.Random) -> Delta:
@@ -55,7 +76,7 @@ def big_document(rng: random.Random) -> Delta:
     total = 0
     for index in range(RUNS):
         size = run if index < RUNS - 1 else DOC_UNITS - total
-        words = []
+        words: list[str] = []
         while sum(map(len, words)) + len(words) < size:
             words.append(rng.choice(WORDS))
         text = " ".join(words)[: size - 1]
@@ -84,9 +105,7 @@ def keystroke(rng: random.Random, length: int) -> Delta:
 def workload(seed: int) -> dict[str, Any]:
     """Return the inputs both languages measure."""
     rng = random.Random(seed)
-    pairs = [
-        (keystroke(rng, 2000).ops, keystroke(rng, 2000).ops) for _ in range(1000)
-    ]
+    pairs = [(keystroke(rng, 2000).ops, keystroke(rng, 2000).ops) for _ in range(1000)]
     doc = big_document(rng)
     # Keystrokes far enough from the end to stay valid applied in sequence.
     strokes = [keystroke(rng, DOC_UNITS - 20_000).ops for _ in range(5000)]
@@ -177,20 +196,36 @@ def measure_node(path: Path, seconds: float, repeat: int) -> dict[str, float]:
         check=True,
         cwd=REPO,
     )
-    return json.loads(proc.stdout)  # type: ignore[no-any-return]
+    return json.loads(proc.stdout)
 
 
 def table(py: dict[str, float], node: dict[str, float]) -> str:
     """Return the figures as a plain-text table."""
     rows = [
-        ("keystroke transform (ops/s)", py["keystroke_transforms_per_s"],
-         node["keystroke_transforms_per_s"], None),
-        ("compose into 1 MB doc, Delta.compose (ops/s)", py["compose_1mb_per_s"],
-         node["compose_1mb_per_s"], "ms"),
-        ("compose into 1 MB doc, DocumentText.apply (ops/s)", py["apply_1mb_per_s"],
-         node["compose_1mb_per_s"], "us"),
-        ("transform over 1,000 keystrokes (changes/s)", py["history_1000_per_s"],
-         node["history_1000_per_s"], "ms"),
+        (
+            "keystroke transform (ops/s)",
+            py["keystroke_transforms_per_s"],
+            node["keystroke_transforms_per_s"],
+            None,
+        ),
+        (
+            "compose into 1 MB doc, Delta.compose (ops/s)",
+            py["compose_1mb_per_s"],
+            node["compose_1mb_per_s"],
+            "ms",
+        ),
+        (
+            "compose into 1 MB doc, DocumentText.apply (ops/s)",
+            py["apply_1mb_per_s"],
+            node["compose_1mb_per_s"],
+            "us",
+        ),
+        (
+            "transform over 1,000 keystrokes (changes/s)",
+            py["history_1000_per_s"],
+            node["history_1000_per_s"],
+            "ms",
+        ),
     ]
     lines = [f"{'measure':52} {'Python':>12} {'node':>12} {'py/node':>8}   per op (py / node)"]
     for name, mine, theirs, unit in rows:
@@ -222,8 +257,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps({"python": py, "node": node}))
     else:
-        print(f"OT benchmark, seed {args.seed}, best of {repeat} x {seconds:g} s, "
-              f"python {sys.version.split()[0]}, node {node.pop('version', '?')}")
+        print(
+            f"OT benchmark, seed {args.seed}, best of {repeat} x {seconds:g} s, "
+            f"python {sys.version.split()[0]}, node {node.pop('version', '?')}"
+        )
         print(table(py, node))
     return 0
 

@@ -19,10 +19,12 @@ Three measurements, printed as a table and one JSON line:
 
 Exit 0: ran; 2: could not start. Servers are throwaway (free loopback ports).
 """
+
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -37,6 +39,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from collabdocs.devservers import Server, start_postgres, start_redis, start_zookeeper  # noqa: E402
 from routing.ownership import Ownership  # noqa: E402
 from routing.ring import HashRing  # noqa: E402
 
@@ -73,9 +76,11 @@ def bench_lookup() -> dict:
         started = time.perf_counter()
         HashRing(list(members))
         build = time.perf_counter() - started
-        out[f"{n}_workers"] = {"ring_owner_ns": round(best_ring * 1e9),
-                               "ownership_route_ns": round(best_route * 1e9),
-                               "ring_build_ms": round(build * 1000, 2)}
+        out[f"{n}_workers"] = {
+            "ring_owner_ns": round(best_ring * 1e9),
+            "ownership_route_ns": round(best_route * 1e9),
+            "ring_build_ms": round(build * 1000, 2),
+        }
     return out
 
 
@@ -90,7 +95,9 @@ def bench_moves_pure() -> dict:
         row = {"join_moved": round(moved_join, 4), "join_ideal": round(1 / (n + 1), 4)}
         if n > 1:
             left = before.without_member("w0")
-            row["leave_moved"] = round(sum(before.owner(k) != left.owner(k) for k in keys) / len(keys), 4)
+            row["leave_moved"] = round(
+                sum(before.owner(k) != left.owner(k) for k in keys) / len(keys), 4
+            )
             row["leave_ideal"] = round(1 / n, 4)
         rows[n] = row
     return rows
@@ -103,10 +110,8 @@ class Stack:
     """PostgreSQL, Redis and ZooKeeper, migrated, with Django set up in this process."""
 
     def __init__(self, workdir: Path, *, session_timeout: int = 4) -> None:
-        from collabdocs.devservers import start_postgres, start_redis, start_zookeeper
-
         self.workdir = workdir
-        self.servers = []
+        self.servers: list[Server] = []
         self.pg = start_postgres(durable=True)
         self.servers.append(self.pg)
         self.pg.create_database("collabdocs_bench")
@@ -117,10 +122,19 @@ class Stack:
         self.database_url = self.pg.url("collabdocs_bench")
         self.session_timeout = session_timeout
         env = dict(os.environ, DATABASE_URL=self.database_url, LOG_LEVEL="WARNING")
-        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=REPO, env=env,
-                       check=True, timeout=300, capture_output=True)
-        os.environ.update(DATABASE_URL=self.database_url, DJANGO_SETTINGS_MODULE="collabdocs.settings",
-                          LOG_LEVEL="WARNING")
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput"],
+            cwd=REPO,
+            env=env,
+            check=True,
+            timeout=300,
+            capture_output=True,
+        )
+        os.environ.update(
+            DATABASE_URL=self.database_url,
+            DJANGO_SETTINGS_MODULE="collabdocs.settings",
+            LOG_LEVEL="WARNING",
+        )
         import django
 
         django.setup()
@@ -129,19 +143,23 @@ class Stack:
         """Start a cluster of ``workers`` runworker processes."""
         from collabdocs.devcluster import Cluster
 
-        cluster = Cluster(database_url=self.database_url, zk_hosts=self.zk.extra["hosts"],
-                          redis_url=self.redis.extra["url"], log_dir=self.workdir,
-                          session_timeout=self.session_timeout,
-                          COLLABDOCS_SOCKETS_PER_USER="100000", LOG_LEVEL="WARNING", **env)
+        cluster = Cluster(
+            database_url=self.database_url,
+            zk_hosts=self.zk.extra["hosts"],
+            redis_url=self.redis.extra["url"],
+            log_dir=self.workdir,
+            session_timeout=self.session_timeout,
+            COLLABDOCS_SOCKETS_PER_USER="100000",
+            LOG_LEVEL="WARNING",
+            **env,
+        )
         cluster.add(workers)
         return cluster
 
     def stop(self) -> None:
         for server in reversed(self.servers):
-            try:
+            with contextlib.suppress(Exception):  # best effort: stop the rest regardless
                 server.stop()
-            except Exception:  # noqa: BLE001 - best effort
-                pass
 
 
 def make_people(n_docs: int) -> tuple[str, list[str]]:
@@ -197,14 +215,21 @@ async def bench_connect(stack: Stack, rounds: int) -> dict:
             route.append(time.perf_counter() - started)
 
         def summary(values: list[float]) -> dict:
-            return {"median_ms": round(statistics.median(values) * 1000, 2),
-                    "p95_ms": round(percentile(values, 0.95) * 1000, 2)}
+            return {
+                "median_ms": round(statistics.median(values) * 1000, 2),
+                "p95_ms": round(percentile(values, 0.95) * 1000, 2),
+            }
 
-        return {"rounds": rounds, "first_load": summary(cold), "direct": summary(direct),
-                "via_redirect": summary(redirected),
-                "route_endpoint": summary(route),
-                "redirect_cost_ms": round((statistics.median(redirected)
-                                           - statistics.median(direct)) * 1000, 2)}
+        return {
+            "rounds": rounds,
+            "first_load": summary(cold),
+            "direct": summary(direct),
+            "via_redirect": summary(redirected),
+            "route_endpoint": summary(route),
+            "redirect_cost_ms": round(
+                (statistics.median(redirected) - statistics.median(direct)) * 1000, 2
+            ),
+        }
     finally:
         cluster.stop()
 
@@ -213,7 +238,7 @@ def _get(url: str, cookie: str) -> bytes:
     import urllib.request
 
     request = urllib.request.Request(url, headers={"Cookie": cookie})
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as response:
         return response.read()
 
 
@@ -226,14 +251,21 @@ async def bench_moves_live(stack: Stack, n_docs: int) -> dict:
     try:
         cookie, docs = await asyncio.to_thread(make_people, n_docs)
         rng = random.Random(7)
-        editors = []
+        editors: list[Editor] = []
         for doc in docs:
             entry = cluster.live()[len(editors) % 3]
-            editors.append(await Editor(entry.ws_url, doc, cookie=cookie,
-                                        rng=random.Random(rng.random()), pause=0.5).start())
+            editors.append(
+                await Editor(
+                    entry.ws_url, doc, cookie=cookie, rng=random.Random(rng.random()), pause=0.5
+                ).start()
+            )
         newcomer = WorkerProcess(env=cluster.env, log_dir=cluster.log_dir)
         after = HashRing([w.worker_id for w in [*cluster.live(), newcomer]])
-        moving = [e for e, doc in zip(editors, docs) if after.owner(doc) == newcomer.worker_id]
+        moving = [
+            e
+            for e, doc in zip(editors, docs, strict=True)
+            if after.owner(doc) == newcomer.worker_id
+        ]
         await asyncio.sleep(1)
         cluster.workers.append(newcomer)
         started = time.monotonic()
@@ -245,18 +277,27 @@ async def bench_moves_live(stack: Stack, n_docs: int) -> dict:
         for editor in editors:
             await editor.stop_editing()
             await editor.client.close()
-        return {"open_documents": n_docs, "moved": len(moving), "sockets_told_4503": closed,
-                "moved_share": round(len(moving) / n_docs, 3), "ideal_share": 0.25,
-                "newcomer_ready_s": round(ready, 2),
-                "moved_clients_editing_again_s": round(took, 2)}
+        return {
+            "open_documents": n_docs,
+            "moved": len(moving),
+            "sockets_told_4503": closed,
+            "moved_share": round(len(moving) / n_docs, 3),
+            "ideal_share": 0.25,
+            "newcomer_ready_s": round(ready, 2),
+            "moved_clients_editing_again_s": round(took, 2),
+        }
     finally:
         cluster.stop()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", nargs="+", choices=["lookup", "connect", "moves"],
-                        default=["lookup", "connect", "moves"])
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=["lookup", "connect", "moves"],
+        default=["lookup", "connect", "moves"],
+    )
     parser.add_argument("--rounds", type=int, default=60, help="documents connected to (connect)")
     parser.add_argument("--open-docs", type=int, default=60, help="open documents (moves, live)")
     args = parser.parse_args()
@@ -292,26 +333,41 @@ def print_table(result: dict) -> None:
     """Print the figures for people (stderr; stdout's last line is the JSON)."""
     out = sys.stderr
     for name, row in result.get("lookup", {}).items():
-        print(f"lookup {name}: ring.owner {row['ring_owner_ns']} ns, ownership.route "
-              f"{row['ownership_route_ns']} ns, ring build {row['ring_build_ms']} ms", file=out)
+        print(
+            f"lookup {name}: ring.owner {row['ring_owner_ns']} ns, ownership.route "
+            f"{row['ownership_route_ns']} ns, ring build {row['ring_build_ms']} ms",
+            file=out,
+        )
     if "connect" in result:
         c = result["connect"]
-        print(f"connect ({c['rounds']} docs): first socket (loads the document) "
-              f"{c['first_load']['median_ms']} ms; then direct hello {c['direct']['median_ms']} ms "
-              f"(p95 {c['direct']['p95_ms']}), via redirect {c['via_redirect']['median_ms']} ms "
-              f"(p95 {c['via_redirect']['p95_ms']}); route endpoint "
-              f"{c['route_endpoint']['median_ms']} ms", file=out)
+        print(
+            f"connect ({c['rounds']} docs): first socket (loads the document) "
+            f"{c['first_load']['median_ms']} ms; then direct hello {c['direct']['median_ms']} ms "
+            f"(p95 {c['direct']['p95_ms']}), via redirect {c['via_redirect']['median_ms']} ms "
+            f"(p95 {c['via_redirect']['p95_ms']}); route endpoint "
+            f"{c['route_endpoint']['median_ms']} ms",
+            file=out,
+        )
     for n, row in result.get("moves_pure", {}).items():
-        leave = (f", leave {row['leave_moved']:.1%} (ideal {row['leave_ideal']:.1%})"
-                 if "leave_moved" in row else "")
-        print(f"moves with {n} workers: join {row['join_moved']:.1%} (ideal {row['join_ideal']:.1%})"
-              f"{leave}", file=out)
+        leave = (
+            f", leave {row['leave_moved']:.1%} (ideal {row['leave_ideal']:.1%})"
+            if "leave_moved" in row
+            else ""
+        )
+        print(
+            f"moves with {n} workers: join {row['join_moved']:.1%} (ideal {row['join_ideal']:.1%})"
+            f"{leave}",
+            file=out,
+        )
     if "moves_live" in result:
         m = result["moves_live"]
-        print(f"live join: {m['moved']} of {m['open_documents']} open documents moved "
-              f"({m['sockets_told_4503']} sockets told 4503); newcomer ready in "
-              f"{m['newcomer_ready_s']} s, moved clients editing again "
-              f"{m['moved_clients_editing_again_s']} s after its start", file=out)
+        print(
+            f"live join: {m['moved']} of {m['open_documents']} open documents moved "
+            f"({m['sockets_told_4503']} sockets told 4503); newcomer ready in "
+            f"{m['newcomer_ready_s']} s, moved clients editing again "
+            f"{m['moved_clients_editing_again_s']} s after its start",
+            file=out,
+        )
 
 
 if __name__ == "__main__":

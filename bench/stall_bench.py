@@ -34,10 +34,12 @@ bounded in count and time.
     .venv/bin/python bench/stall_bench.py --attack runs12k --seconds 10
     .venv/bin/python bench/stall_bench.py --repo /tmp/before --attack runs12k
 """
+
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -50,9 +52,8 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE))
 
-import load  # noqa: E402 - bench/load.py: the stack and fixtures
+from bench import load  # noqa: E402 - needs the repository on sys.path
 
 ALPHA = "abcdefghijklmnopqrstuvwxyz"
 #: Most frames one attacker socket sends in a run, whatever the time.
@@ -88,8 +89,11 @@ class Victim:
 class Run:
     """One bench run against a started server."""
 
-    def __init__(self, args: argparse.Namespace, ws_base: str, origin: str) -> None:
+    def __init__(
+        self, args: argparse.Namespace, ws_base: str, origin: str, *, server_pid: int
+    ) -> None:
         self.args = args
+        self.server_pid = server_pid
         self.ws_base = ws_base
         self.origin = origin
         self.rng = random.Random(args.seed)
@@ -100,11 +104,19 @@ class Run:
 
     async def open(self, doc: str, cookie: str) -> tuple[Any, dict]:
         from websockets.asyncio.client import connect
+        from websockets.typing import Origin
 
-        ws = await asyncio.wait_for(connect(
-            f"{self.ws_base}/ws/docs/{doc}/", origin=self.origin,
-            additional_headers={"Cookie": cookie}, max_size=None, compression=None,
-            open_timeout=30), timeout=60)
+        ws = await asyncio.wait_for(
+            connect(
+                f"{self.ws_base}/ws/docs/{doc}/",
+                origin=Origin(self.origin),
+                additional_headers={"Cookie": cookie},
+                max_size=None,
+                compression=None,
+                open_timeout=30,
+            ),
+            timeout=60,
+        )
         hello = json.loads(await asyncio.wait_for(ws.recv(), timeout=60))
         if hello.get("type") != "hello":
             raise RuntimeError(f"expected hello, got {hello}")
@@ -138,8 +150,9 @@ class Run:
                 v.seq += 1
                 op_id = f"stallvictim{v.index:05d}x:{v.seq}"
                 v.inflight = (op_id, time.perf_counter(), len(text))
-                await v.ws.send(json.dumps({"type": "op", "id": op_id, "rev": v.rev,
-                                            "delta": delta}))
+                await v.ws.send(
+                    json.dumps({"type": "op", "id": op_id, "rev": v.rev, "delta": delta})
+                )
             tick += period
             await asyncio.sleep(max(0.0, tick - time.perf_counter()))
 
@@ -153,10 +166,13 @@ class Run:
             # fit any frame and op limit.
             runs, chunk = self.args.runs, 500
             for n, start in enumerate(range(0, runs, chunk)):
-                ops = [{"retain": 2 * start}] if start else []
+                ops: list[dict[str, Any]] = [{"retain": 2 * start}] if start else []
                 for i in range(start, min(runs, start + chunk)):
-                    ops.append({"insert": "ab", "attributes": {"bold": True}} if i % 2
-                               else {"insert": "ab"})
+                    ops.append(
+                        {"insert": "ab", "attributes": {"bold": True}}
+                        if i % 2
+                        else {"insert": "ab"}
+                    )
                 rev = await self.prep_op(ws, rev, ops, f"stallprep{index:05d}xxxxx:{n + 1}")
         else:
             text = "x" * 24_000
@@ -174,8 +190,9 @@ class Run:
                 if m.get("id") == op_id and m.get("type") == "error":
                     if m.get("code") == "rate_limited":
                         await asyncio.sleep(m.get("retry_after", 100) / 1000)
-                        await ws.send(json.dumps({"type": "op", "id": op_id, "rev": rev,
-                                                  "delta": delta}))
+                        await ws.send(
+                            json.dumps({"type": "op", "id": op_id, "rev": rev, "delta": delta})
+                        )
                         continue
                     raise RuntimeError(f"preparing the attack failed: {m}")
         raise RuntimeError("preparing the attack timed out")
@@ -245,8 +262,10 @@ class Run:
         cpu0 = load.proc_cpu_seconds(self.server_pid)
         tasks = [asyncio.create_task(self.victim_loop(v, until)) for v in victims]
         if attackers:
-            tasks += [asyncio.create_task(self.attacker(ws, rev, i, until))
-                      for i, (ws, rev) in enumerate(attackers)]
+            tasks += [
+                asyncio.create_task(self.attacker(ws, rev, i, until))
+                for i, (ws, rev) in enumerate(attackers)
+            ]
         done, pending = await asyncio.wait(tasks, timeout=self.args.seconds + 60)
         for task in pending:
             task.cancel()
@@ -260,15 +279,24 @@ class Run:
                 break
             await asyncio.sleep(0.05)
         lat, self.recording = self.recording, None
-        return {"acks": len(lat), "lat_ms": load.lat_summary(lat),
-                "server_cpu_pct": round((cpu1 - cpu0) / self.args.seconds * 100, 1)
-                if cpu0 is not None and cpu1 is not None else None}
+        return {
+            "acks": len(lat),
+            "lat_ms": load.lat_summary(lat),
+            "server_cpu_pct": round((cpu1 - cpu0) / self.args.seconds * 100, 1)
+            if cpu0 is not None and cpu1 is not None
+            else None,
+        }
 
 
-async def run(args: argparse.Namespace, ws_base: str, origin: str, cookies: list[str],
-              docs: list[str], server_pid: int) -> dict:
-    bench = Run(args, ws_base, origin)
-    bench.server_pid = server_pid  # type: ignore[attr-defined]
+async def run(
+    args: argparse.Namespace,
+    ws_base: str,
+    origin: str,
+    cookies: list[str],
+    docs: list[str],
+    server_pid: int,
+) -> dict:
+    bench = Run(args, ws_base, origin, server_pid=server_pid)
     victims = [Victim(i, docs[i], cookies[i + 1]) for i in range(args.victims)]
     for v in victims:
         v.ws, hello = await bench.open(v.doc, v.cookie)
@@ -293,8 +321,10 @@ async def run(args: argparse.Namespace, ws_base: str, origin: str, cookies: list
         "quiet": quiet,
         "attacked": attacked,
         "attacker": dict(bench.attack_counts),
-        "attacker_answer_ms": {"p50": answers[len(answers) // 2] if answers else None,
-                               "max": answers[-1] if answers else None},
+        "attacker_answer_ms": {
+            "p50": answers[len(answers) // 2] if answers else None,
+            "max": answers[-1] if answers else None,
+        },
         "victim_errors": dict(sum((v.errors for v in victims), Counter())),
     }
 
@@ -304,23 +334,37 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--attack", choices=["runs12k", "maxops", "wide"], default="runs12k")
     parser.add_argument("--attacker-sockets", type=int, default=1)
-    parser.add_argument("--burst", type=int, default=1,
-                        help="frames each attacker socket sends before awaiting answers")
+    parser.add_argument(
+        "--burst",
+        type=int,
+        default=1,
+        help="frames each attacker socket sends before awaiting answers",
+    )
     parser.add_argument("--victims", type=int, default=4)
     parser.add_argument("--rate", type=float, default=20.0, help="victim ops/s each")
     parser.add_argument("--seconds", type=float, default=10.0, help="per phase")
     parser.add_argument("--max-ops", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--repo", default="", help="serve from this checkout instead")
-    parser.add_argument("--server-rate-limit", type=int, default=50,
-                        help="COLLABDOCS_OPS_PER_SECOND for the server (default: the default)")
+    parser.add_argument(
+        "--server-rate-limit",
+        type=int,
+        default=50,
+        help="COLLABDOCS_OPS_PER_SECOND for the server (default: the default)",
+    )
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--label", default="")
     args = parser.parse_args()
     args.seed = random.randrange(1_000_000) if args.seed is None else args.seed
-    if not (1 <= args.victims <= 50 and 1 <= args.attacker_sockets <= 20 and 1 <= args.burst <= 50
-            and 0 < args.seconds <= 60 and 0 < args.rate <= 100
-            and 2 <= args.max_ops <= 50_000 and 1 <= args.runs <= 100_000):
+    if not (
+        1 <= args.victims <= 50
+        and 1 <= args.attacker_sockets <= 20
+        and 1 <= args.burst <= 50
+        and 0 < args.seconds <= 60
+        and 0 < args.rate <= 100
+        and 2 <= args.max_ops <= 50_000
+        and 1 <= args.runs <= 100_000
+    ):
         print(json.dumps({"ok": False, "error": "bad arguments"}))
         return 2
     if args.repo:
@@ -340,23 +384,43 @@ def main() -> int:
         django.setup()
         cookies, docs = load.setup_fixtures(args.victims + 1, args.victims + args.attacker_sockets)
         limit = 2 * args.seconds + 300
-        result = asyncio.run(asyncio.wait_for(
-            run(args, f"ws://{host}", f"http://{host}", cookies, docs, proc.pid), timeout=limit))
+        result = asyncio.run(
+            asyncio.wait_for(
+                run(args, f"ws://{host}", f"http://{host}", cookies, docs, proc.pid), timeout=limit
+            )
+        )
     except Exception as exc:  # noqa: BLE001 - reported as JSON
-        print(json.dumps({"ok": False, "error": repr(exc),
-                          "server_log": (workdir / "daphne.log").read_text(errors="replace")[-2000:]}))
+        print(
+            json.dumps(
+                {
+                    "ok": False,
+                    "error": repr(exc),
+                    "server_log": (workdir / "daphne.log").read_text(errors="replace")[-2000:],
+                }
+            )
+        )
         return 2
     finally:
         for stop in stoppers:
-            try:
+            with contextlib.suppress(Exception):  # best effort: stop the rest regardless
                 stop()
-            except Exception:  # noqa: BLE001 - best effort cleanup
-                pass
-    print(json.dumps({"tool": "collabdocs-stall", "label": args.label, "attack": args.attack,
-                      "repo": str(load.REPO), "attacker_sockets": args.attacker_sockets,
-                      "burst": args.burst,
-                      "victims": args.victims, "victim_rate": args.rate,
-                      "seconds": args.seconds, "seed": args.seed, **result}))
+    print(
+        json.dumps(
+            {
+                "tool": "collabdocs-stall",
+                "label": args.label,
+                "attack": args.attack,
+                "repo": str(load.REPO),
+                "attacker_sockets": args.attacker_sockets,
+                "burst": args.burst,
+                "victims": args.victims,
+                "victim_rate": args.rate,
+                "seconds": args.seconds,
+                "seed": args.seed,
+                **result,
+            }
+        )
+    )
     return 0
 
 

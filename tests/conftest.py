@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import (
+from collabdocs.devservers import (
     PostgresServer,
     Server,
     free_port,
