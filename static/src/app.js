@@ -1,8 +1,8 @@
 /*
  * CollabDocs page scripts: the share dialog, renaming a document in place,
- * confirmations and dismissible messages. Plain browser JavaScript with no
- * imports, so it runs as the esbuild bundle (static/dist/app.js) or, before
- * a build, straight from static/src/app.js.
+ * confirmations and dismissible messages. Runs as the esbuild bundle
+ * (static/dist/app.js) or, before a build, straight from static/src/app.js
+ * as a module script (its one import, api.js, is served beside it).
  *
  * Everything the server sends is shown with textContent or form values,
  * never as HTML: titles and names are written by people.
@@ -13,49 +13,10 @@
  *   - dispatches `collabdocs:renamed` on document ({detail: {title}}) after
  *     this page renamed it.
  */
+import { api } from "./api.js";
+
 (() => {
   "use strict";
-
-  // --- Requests -------------------------------------------------------
-
-  function csrfToken() {
-    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    if (match) return decodeURIComponent(match[1]);
-    const input = document.querySelector("input[name=csrfmiddlewaretoken]");
-    return input ? input.value : "";
-  }
-
-  const STATUS_MESSAGES = {
-    401: "Your session has ended. Sign in again and retry.",
-    403: "That isn’t allowed. If you were signed out, reload the page.",
-    404: "This document no longer exists, or you no longer have access.",
-  };
-
-  /** Fetch a JSON endpoint; resolve with its data or reject with a message for people. */
-  async function api(url, { method = "GET", body } = {}) {
-    const headers = { Accept: "application/json" };
-    const options = { method, headers, credentials: "same-origin" };
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      headers["X-CSRFToken"] = csrfToken();
-      options.body = JSON.stringify(body);
-    }
-    let response;
-    try {
-      response = await fetch(url, options);
-    } catch (error) {
-      throw new Error("Can’t reach the server. Check your connection and try again.");
-    }
-    let data = null;
-    if ((response.headers.get("Content-Type") || "").includes("application/json")) {
-      data = await response.json().catch(() => null);
-    }
-    if (!response.ok) {
-      const message = (data && data.error) || STATUS_MESSAGES[response.status] || `The server answered ${response.status}.`;
-      throw new Error(message);
-    }
-    return data || {};
-  }
 
   /** Build an element: el("li", {className: "x"}, "text", child). Strings become text. */
   function el(tag, props = {}, ...children) {

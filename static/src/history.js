@@ -1,8 +1,9 @@
 /**
  * CollabDocs version history panel: list, preview, name, restore, download.
  *
- * Plain browser JavaScript without imports: served from ``dist/`` when the
- * bundle is built, else from ``src/`` as is. It reads its endpoints from
+ * Served from ``dist/`` when the bundle is built, else from ``src/`` as a
+ * module script (its one import, api.js, is served beside it). It reads its
+ * endpoints from
  * ``#history-panel`` (data-history-url, data-name-url, data-settings-url)
  * and opens with the ``[data-history-open]`` button.
  *
@@ -14,6 +15,8 @@
  * A restore is a change like any other: the editor receives it over its
  * socket, so the panel only refreshes its list.
  */
+import { api } from "./api.js";
+
 (() => {
   "use strict";
 
@@ -36,36 +39,6 @@
   /** @type {null | Object} the version being previewed */
   let selected = null;
   let loading = null;
-
-  function csrfToken() {
-    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    if (match) return decodeURIComponent(match[1]);
-    const input = panel.querySelector("input[name=csrfmiddlewaretoken]");
-    return input ? input.value : "";
-  }
-
-  async function api(url, { method = "GET", body } = {}) {
-    const headers = { Accept: "application/json" };
-    const init = { method, credentials: "same-origin", headers };
-    if (method !== "GET") {
-      headers["Content-Type"] = "application/json";
-      headers["X-CSRFToken"] = csrfToken();
-      init.body = JSON.stringify(body || {});
-    }
-    let response;
-    try {
-      response = await fetch(url, init);
-    } catch (_err) {
-      return { ok: false, status: 0, data: { error: "You seem to be offline. Try again." } };
-    }
-    let data = {};
-    try {
-      data = await response.json();
-    } catch (_err) {
-      data = { error: `The server answered ${response.status}.` };
-    }
-    return { ok: response.ok, status: response.status, data };
-  }
 
   function setStatus(text, kind = "info") {
     const status = field("status");
@@ -156,9 +129,11 @@
       return;
     }
     setStatus("");
-    const { ok, data } = await api(`${panel.dataset.historyUrl}/${version.id}`);
-    if (!ok) {
-      setStatus(data.error || "Couldn't open that version.", "error");
+    let data;
+    try {
+      data = await api(`${panel.dataset.historyUrl}/${version.id}`);
+    } catch (error) {
+      setStatus(error.message, "error");
       return;
     }
     selected = version;
@@ -181,12 +156,12 @@
     if (loading) return loading;
     panel.dataset.loaded = "false";
     loading = (async () => {
-      const { ok, data } = await api(panel.dataset.historyUrl);
-      if (!ok) {
-        setStatus(data.error || "Couldn't load the version history.", "error");
+      try {
+        state = await api(panel.dataset.historyUrl);
+      } catch (error) {
+        setStatus(error.message, "error");
         return;
       }
-      state = data;
       panel.dataset.loaded = "true";
       renderList();
     })();
@@ -202,12 +177,14 @@
     const button = panel.querySelector("[data-history-restore]");
     button.disabled = true;
     setStatus("Restoring…", "info");
-    const { ok, data } = await api(`${panel.dataset.historyUrl}/${selected.id}/restore`,
-      { method: "POST" });
-    button.disabled = false;
-    if (!ok) {
-      setStatus(data.error || "Couldn't restore that version.", "error");
+    let data;
+    try {
+      data = await api(`${panel.dataset.historyUrl}/${selected.id}/restore`, { method: "POST" });
+    } catch (error) {
+      setStatus(error.message, "error");
       return;
+    } finally {
+      button.disabled = false;
     }
     setStatus(data.message, "ok");
     showList();
@@ -218,9 +195,11 @@
     event.preventDefault();
     const form = event.currentTarget;
     const input = form.elements.namedItem("name");
-    const { ok, data } = await api(panel.dataset.nameUrl, { method: "POST", body: { name: input.value } });
-    if (!ok) {
-      setStatus(data.error || "Couldn't name this version.", "error");
+    let data;
+    try {
+      data = await api(panel.dataset.nameUrl, { method: "POST", body: { name: input.value } });
+    } catch (error) {
+      setStatus(error.message, "error");
       return;
     }
     input.value = "";
@@ -230,13 +209,15 @@
 
   async function setVisibility(event) {
     const checkbox = event.currentTarget;
-    const { ok, data } = await api(panel.dataset.settingsUrl, {
-      method: "POST",
-      body: { visible_to_viewers: checkbox.checked },
-    });
-    if (!ok) {
+    let data;
+    try {
+      data = await api(panel.dataset.settingsUrl, {
+        method: "POST",
+        body: { visible_to_viewers: checkbox.checked },
+      });
+    } catch (error) {
       checkbox.checked = !checkbox.checked;
-      setStatus(data.error || "Couldn't change who sees the history.", "error");
+      setStatus(error.message, "error");
       return;
     }
     setStatus(data.message, "ok");

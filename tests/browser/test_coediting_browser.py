@@ -20,10 +20,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 REPO = Path(__file__).resolve().parents[2]
 DIST = REPO / "static" / "dist"
-# What the bundle is built from; the editor's schema.js imports schema.json.
-SOURCES = [REPO / "static" / "src" / "editor.js", REPO / "static" / "src" / "editor.css",
+# What the bundles are built from; the editor's schema.js imports schema.json.
+SOURCES = [REPO / "static" / "src" / "editor.css",
            *sorted((REPO / "static" / "src" / "editor").glob("*.js")),
-           REPO / "static" / "src" / "app.js", REPO / "realtime" / "ot" / "schema.json"]
+           *sorted((REPO / "static" / "src").glob("*.js")), REPO / "realtime" / "ot" / "schema.json"]
 SCREENSHOTS = Path("/tmp/collabdocs-browser")
 
 SYNCED = """() => {
@@ -605,13 +605,13 @@ def test_ime_composition_holds_remote_ops_until_it_ends(
     _wait_converged([alice, bob], people["doc"])
     cdp = alice.context.new_cdp_session(alice)
     cdp.send("Input.imeSetComposition", {"text": "にほ", "selectionStart": 2, "selectionEnd": 2})
-    alice.wait_for_function("() => window.collabdocs.connection._paused === true", timeout=5_000)
+    alice.wait_for_function("() => window.collabdocs.connection.transport.holding === true", timeout=5_000)
     bob.keyboard.press("Control+Home")
     bob.keyboard.type("Bob ")
-    alice.wait_for_function("() => window.collabdocs.connection._inbox.length > 0", timeout=10_000)
+    alice.wait_for_function("() => window.collabdocs.connection.transport.held.length > 0", timeout=10_000)
     assert "Bob" not in _state(alice)["text"], "remote ops wait for the composition"
     cdp.send("Input.insertText", {"text": "日本"})
-    alice.wait_for_function("() => window.collabdocs.connection._paused === false", timeout=5_000)
+    alice.wait_for_function("() => window.collabdocs.connection.transport.holding === false", timeout=5_000)
     _, content = _wait_converged([alice, bob], people["doc"])
     assert _state(alice)["text"] == "Bob start 日本\n"
     assert _state(bob)["contents"] == _state(alice)["contents"] == content
