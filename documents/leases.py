@@ -24,29 +24,25 @@ Failure modes:
   process such as a restore from the shell): the later one takes the
   lease; a renewal reclaims a lease only when it is free or expired.
 
-:class:`LeaseKeeper` is what the realtime registry calls, from its storage
-threads; its methods block.
+The realtime registry reaches these through its store
+(:meth:`documents.store.DocumentStore.lease_open`, ``lease_renew``,
+``lease_close``), from its storage threads: the functions here block and
+run on the caller's database connection.
 """
+
 from __future__ import annotations
 
 import os
 import secrets
 import socket
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import TypeVar
 
-from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from documents.compaction import CompactionResult, snapshot_save
 from documents.models import Document
-from documents.store import StorageUnavailable
-
-T = TypeVar("T")
 
 
 def new_holder_id() -> str:
@@ -70,8 +66,12 @@ def lease_renew(*, public_ids: Sequence[uuid.UUID], holder: str, seconds: float)
     now = timezone.now()
     return (
         Document.objects.filter(public_id__in=list(public_ids))
-        .filter(Q(lease_holder=holder) | Q(lease_holder="") | Q(lease_expires_at__lte=now)
-                | Q(lease_expires_at__isnull=True))
+        .filter(
+            Q(lease_holder=holder)
+            | Q(lease_holder="")
+            | Q(lease_expires_at__lte=now)
+            | Q(lease_expires_at__isnull=True)
+        )
         .update(lease_holder=holder, lease_expires_at=now + timedelta(seconds=seconds))
     )
 
@@ -84,62 +84,3 @@ def lease_release(*, document_pk: int, holder: str) -> bool:
         )
         > 0
     )
-
-
-class LeaseKeeper:
-    """Leases and owner snapshots of one worker (see the module docstring).
-
-    Every method blocks and runs on the caller's thread and database
-    connection (the realtime registry's storage threads). A connection
-    failure closes that thread's connection, so that the next call
-    reconnects, and raises :class:`documents.store.StorageUnavailable`.
-    """
-
-    def __init__(self, *, holder: str | None = None) -> None:
-        self.holder = holder or new_holder_id()
-
-    @property
-    def seconds(self) -> float:
-        """Return the lease length, ``COLLABDOCS["LEASE_SECONDS"]``."""
-        return float(settings.COLLABDOCS["LEASE_SECONDS"])
-
-    def open(self, *, public_id: uuid.UUID) -> bool:
-        """Take the lease of a document being loaded."""
-        return self._guard(lambda: lease_open(public_id=public_id, holder=self.holder,
-                                              seconds=self.seconds))
-
-    def renew(self, *, public_ids: Sequence[uuid.UUID]) -> int:
-        """Renew the leases of the documents this worker has open."""
-        return self._guard(lambda: lease_renew(public_ids=public_ids, holder=self.holder,
-                                               seconds=self.seconds))
-
-    def snapshot(self, *, document_pk: int, revision: int, content: list[dict]) -> CompactionResult | None:
-        """Store the owner's content at ``revision`` as the snapshot."""
-        return self._guard(lambda: snapshot_save(document_pk=document_pk, revision=revision,
-                                                 content=content))
-
-    def close(
-        self, *, document_pk: int, revision: int | None = None, content: list[dict] | None = None
-    ) -> CompactionResult | None:
-        """Store a last snapshot (when given) and let go of the lease, together."""
-
-        def work() -> CompactionResult | None:
-            with transaction.atomic():
-                result = None
-                if revision is not None and content is not None:
-                    result = snapshot_save(document_pk=document_pk, revision=revision,
-                                           content=content)
-                lease_release(document_pk=document_pk, holder=self.holder)
-            return result
-
-        return self._guard(work)
-
-    def _guard(self, work: Callable[[], T]) -> T:
-        try:
-            return work()
-        except (OperationalError, InterfaceError) as exc:
-            try:
-                connection.close()
-            except Exception:  # noqa: BLE001 - the connection is already broken
-                pass
-            raise StorageUnavailable(str(exc)) from exc

@@ -40,11 +40,14 @@ async def test_owner_snapshots_past_the_threshold_and_when_it_lets_go(settings: 
     try:
         authority = await registry.acquire(public_id)
         row = await db(_row, public_id)
-        assert row.lease_holder == registry.keeper.holder and row.lease_expires_at is not None
+        assert row.lease_holder == registry.store.holder and row.lease_expires_at is not None
         for n in range(1, 26):
-            await authority.submit(None, protocol.OpMessage(
-                op_id=f"{'a' * 16}:{n}", rev=authority.head, delta=[{"insert": "x"}]))
-            await authority.wait_idle()
+            answer = await authority.submit_change(
+                protocol.OpMessage(op_id=f"{'a' * 16}:{n}", rev=authority.head,
+                                   delta=[{"insert": "x"}]),
+                user_id=None,
+            )
+            assert answer == n, answer
         await _until(lambda: _idle(registry))
         row = await db(_row, public_id)
         assert row.snapshot.kind == VersionKind.COMPACTION
