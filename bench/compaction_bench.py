@@ -36,6 +36,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -117,9 +118,10 @@ def bulk_insert(document_pk: int, author_id: int, deltas: list[list[dict]], firs
         )
 
 
-def timed(fn, repeat: int) -> tuple[float, Any]:  # type: ignore[no-untyped-def]
+def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     """Return the median seconds of ``repeat`` runs of ``fn`` and its last result."""
-    times, result = [], None
+    times: list[float] = []
+    result = None
     for _ in range(repeat):
         started = time.perf_counter()
         result = fn()

@@ -35,7 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.routing_bench import Stack, make_people  # noqa: E402
+from bench.routing_bench import Stack, make_people
 
 
 async def one_run(stack: Stack, *, how: str, docs: int, clients: int, seed: int) -> dict:

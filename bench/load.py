@@ -59,7 +59,7 @@ sys.path.insert(0, str(REPO))
 ALPHA = "abcdefghijklmnopqrstuvwxyz0123456789 "
 LOOPBACK = ("127.", "localhost", "[::1]", "::1")
 
-from realtime.framing import Reassembler  # noqa: E402 - needs REPO on sys.path
+from realtime.framing import Reassembler
 
 
 async def recv_whole(ws: Any, parts: Reassembler) -> str:

@@ -38,7 +38,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from realtime.ot import Delta, DocumentText  # noqa: E402
+from realtime.ot import Delta, DocumentText
 
 DOC_UNITS = 1_048_576
 RUNS = 10_000

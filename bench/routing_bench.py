@@ -39,9 +39,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from collabdocs.devservers import Server, start_postgres, start_redis, start_zookeeper  # noqa: E402
-from routing.ownership import Ownership  # noqa: E402
-from routing.ring import HashRing  # noqa: E402
+from collabdocs.devcluster import Cluster, WorkerProcess
+from collabdocs.devservers import Server, start_postgres, start_redis, start_zookeeper
+from routing.ownership import Ownership
+from routing.ring import HashRing
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -139,10 +140,8 @@ class Stack:
 
         django.setup()
 
-    def cluster(self, workers: int = 3, **env: str):  # type: ignore[no-untyped-def]
+    def cluster(self, workers: int = 3, **env: str) -> Cluster:
         """Start a cluster of ``workers`` runworker processes."""
-        from collabdocs.devcluster import Cluster
-
         cluster = Cluster(
             database_url=self.database_url,
             zk_hosts=self.zk.extra["hosts"],
@@ -244,7 +243,6 @@ def _get(url: str, cookie: str) -> bytes:
 
 async def bench_moves_live(stack: Stack, n_docs: int) -> dict:
     """Open ``n_docs`` documents on 3 workers (an editor each), add a 4th; count what moves."""
-    from collabdocs.devcluster import WorkerProcess
     from collabdocs.devediting import Editor, all_editing_again, wait_until
 
     cluster = stack.cluster(3)

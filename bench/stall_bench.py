@@ -53,7 +53,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from bench import load  # noqa: E402 - needs the repository on sys.path
+from bench import load
 
 ALPHA = "abcdefghijklmnopqrstuvwxyz"
 #: Most frames one attacker socket sends in a run, whatever the time.
@@ -270,8 +270,9 @@ class Run:
         for task in pending:
             task.cancel()
         for task in done:
-            if task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
+            failure = task.exception()
+            if failure is not None:
+                raise failure
         cpu1 = load.proc_cpu_seconds(self.server_pid)
         # Let the last acks land before the figures are taken.
         for _ in range(200):
