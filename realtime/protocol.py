@@ -9,6 +9,7 @@ UTF-8 rather than ``\\u`` escapes) and the same text is sent to every socket
 that gets it. An op's delta is serialized once, when it is accepted; that
 text is reused for its ``op`` frame, for ``hello`` catch-up and for storage.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,7 @@ import re
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import partial
-from typing import Any
+from typing import Any, TypeGuard
 
 from documents.deepjson import call_deep
 from realtime.exceptions import BadMessage
@@ -121,12 +122,12 @@ def _reject_constant(name: str) -> Any:
 _loads = json.JSONDecoder(parse_constant=_reject_constant).decode
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     # bool is an int in Python; 1.0 is not an integer on the wire.
     return type(value) is int
 
 
-def valid_op_id(value: Any) -> bool:
+def valid_op_id(value: Any) -> TypeGuard[str]:
     """Return whether ``value`` is a well-formed op id."""
     return (
         isinstance(value, str)
@@ -206,7 +207,7 @@ def op_frame(*, rev: int, op_id: str, session: str, user_id: int | None, delta_j
 
 def op_item(op_text: str) -> str:
     """Return an ``op`` frame without its ``type`` (a ``hello.ops`` element)."""
-    return "{" + op_text[len(_OP_PREFIX):]
+    return "{" + op_text[len(_OP_PREFIX) :]
 
 
 def ack_frame(*, op_id: str, rev: int) -> str:
@@ -306,8 +307,7 @@ def title_frame(*, title: str) -> str:
 def part_frame(*, seq: int, last: bool, data: str) -> str:
     """Return part ``seq`` of a split frame; ``data`` is a slice of its text."""
     return (
-        f'{{"type":"part","seq":{seq},"last":{"true" if last else "false"},'
-        f'"data":{dumps(data)}}}'
+        f'{{"type":"part","seq":{seq},"last":{"true" if last else "false"},"data":{dumps(data)}}}'
     )
 
 

@@ -34,20 +34,20 @@ Failure modes: the repair is best effort. If it is refused (larger than the
 change limits) or storage is down, it is logged and the document opens as
 stored; the next load tries again.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import re
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from realtime import protocol
+from realtime.authority import Answer, Authority
 from realtime.ot import Delta, utf16_len
 from realtime.ot.schema import DEFAULT_POLICY, ContentPolicy, embed_problem, embeds, formats
-
-if TYPE_CHECKING:
-    from realtime.authority import Authority
+from realtime.protocol import ErrorCode, Rejection
 
 __all__ = ["repair_change", "repair_loaded", "repaired", "split_change"]
 
@@ -139,8 +139,9 @@ def repair_change(content: list[dict[str, Any]], policy: ContentPolicy = DEFAULT
                 clean += length
             continue
         # An embed (or, in content nothing checked, anything else).
-        name, source = (next(iter(value.items())) if type(value) is dict and len(value) == 1
-                        else (None, None))
+        name, source = (
+            next(iter(value.items())) if type(value) is dict and len(value) == 1 else (None, None)
+        )
         embed = embeds.get(name) if type(name) is str else None
         if embed is not None and embed_problem(embed, source, policy) is None:
             kept, invalid, unknown = _split(attributes, memo)
@@ -181,7 +182,7 @@ def split_change(change: Delta, size: int = PIECE_OPS) -> list[Delta]:
     offset = 0  # document length the earlier pieces have finished
     ops = change.ops
     for start in range(0, len(ops), size):
-        segment = ops[start:start + size]
+        segment = ops[start : start + size]
         piece = Delta([{"retain": offset}, *segment] if offset else segment).chop()
         if piece.ops:
             pieces.append(piece)
@@ -194,32 +195,34 @@ def split_change(change: Delta, size: int = PIECE_OPS) -> list[Delta]:
     return pieces
 
 
-async def _submit(authority: Authority, sub: Any, ops: list[dict[str, Any]],
-                  deadline: float) -> dict[str, Any] | None:
-    """Submit one server op until acked or refused; return the answer, None on timeout.
+async def _submit(
+    authority: Authority, ops: list[dict[str, Any]], deadline: float
+) -> Answer | None:
+    """Submit one server op until stored or refused; return the answer, None on timeout.
 
     ``rate_limited`` and ``unavailable`` are waited out and the same op id
-    resent, as clients do; a resend of a stored op is acked, not applied again.
+    resent, as clients do; a resend of a stored op is answered with its
+    revision, not applied again.
     """
     loop = asyncio.get_running_loop()
     op_id = f"{secrets.token_hex(12)}:1"
-    sub.sent_rev = authority.head
-    sub.authored_rev = 0
     message = protocol.OpMessage(op_id=op_id, rev=authority.head, delta=ops)
     delay = 0.25
     while True:
-        outcome = sub.expect(op_id)
-        await authority.submit(sub, message)
         try:
-            answer: dict[str, Any] = await asyncio.wait_for(
-                outcome, max(deadline - loop.time(), 0.01))
+            answer = await asyncio.wait_for(
+                authority.submit_change(message, user_id=None), max(deadline - loop.time(), 0.01)
+            )
         except TimeoutError:
             return None
-        code = answer.get("code")
-        if code not in ("rate_limited", "unavailable") or loop.time() + delay > deadline:
+        if isinstance(answer, int):
             return answer
-        wait = answer.get("retry_after")
-        await asyncio.sleep(min(wait / 1000, 5.0) if isinstance(wait, int) else delay)
+        if answer.code not in (ErrorCode.RATE_LIMITED, ErrorCode.UNAVAILABLE):
+            return answer
+        if loop.time() + delay > deadline:
+            return answer
+        wait = answer.retry_after
+        await asyncio.sleep(min(wait / 1000, 5.0) if wait is not None else delay)
         delay = min(delay * 2, 5.0)
 
 
@@ -232,25 +235,22 @@ async def repair_loaded(authority: Authority, policy: ContentPolicy) -> int | No
     was not stored in full (logged; the document opens as it then is, each
     stored piece being a valid edit).
     """
-    from realtime.restore import ServerSubscriber
-
     loop = asyncio.get_running_loop()
     change = await loop.run_in_executor(None, repair_change, authority.content(), policy)
     if not change.ops:
         return None
     deadline = loop.time() + REPAIR_TIMEOUT
-    sub = ServerSubscriber(user_id=None, name="CollabDocs")
     revision = None
     for piece in split_change(change):
-        answer = await _submit(authority, sub, piece.ops, deadline)
+        answer = await _submit(authority, piece.ops, deadline)
         if answer is None:
             logger.warning("repair of %s was not stored in time", authority.public_id)
             return None
-        if answer.get("type") != "ack":
-            logger.warning("repair of %s refused: %s %s", authority.public_id,
-                           answer.get("code"), answer.get("message"))
+        if isinstance(answer, Rejection):
+            logger.warning(
+                "repair of %s refused: %s %s", authority.public_id, answer.code, answer.message
+            )
             return None
-        revision = int(answer["rev"])
-    logger.info("repaired legacy content of %s up to revision %s", authority.public_id,
-                revision)
+        revision = answer
+    logger.info("repaired legacy content of %s up to revision %s", authority.public_id, revision)
     return revision

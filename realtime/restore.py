@@ -3,62 +3,58 @@
 A restore must reach everyone connected live and be undoable like any
 edit, so it is not written to the database directly: it becomes an op, the
 diff from the current content to the version's, submitted to the
-document's authority exactly as a client's op would be. The authority
-transforms it over anything in flight, stores it, acks it and broadcasts
-it; the restore is then one revision in the log, authored by the person
-who asked for it.
-
-The op is submitted by a :class:`ServerSubscriber`: a subscriber that is
-not attached to the document (nobody sees it join) and turns the frames
-the authority sends it (the ack, or an error) into a result.
+document's authority with :meth:`~realtime.authority.Authority.submit_change`
+(no socket: the answer is returned). The authority transforms it over
+anything in flight, stores it and broadcasts it; the restore is then one
+revision in the log, authored by the person who asked for it.
 
 Failure modes:
 
-* ``unavailable`` (storage down): resent with the same op id and a backoff,
-  as clients do, until ``timeout``; then :class:`ServerChangeFailed`.
+* ``unavailable`` or ``rate_limited`` (storage down, the lease not
+  confirmed): resent with the same op id and a backoff, as clients do,
+  until ``timeout``; then :class:`~documents.live.ServerChangeFailed`.
 * ``stale`` (the base revision fell out of the window while waiting):
   diffed again from the current content with a new op id.
 * Any other refusal (the version is larger than the size limit...):
-  :class:`ServerChangeFailed` with the server's message.
+  :class:`~documents.live.ServerChangeFailed` with the server's message.
+* The authority closed or began handing over meanwhile:
+  :class:`~realtime.exceptions.AuthorityClosed`.
 
 A version stored before the content schema is restored as it would be
 repaired (``realtime.repair``): unknown embeds become placeholders, unknown
 attributes are dropped, so the restore passes ``parse_change``.
 
-Threads and loops: :func:`apply_from_sync` is for synchronous Django code
-(views, admin, services). In a worker (daphne), sync code runs in a thread
-of the worker's event loop and the change goes through that worker's
-registry. Elsewhere (a management command, the shell, tests with Django's
-test client) there is no serving loop: a one-off registry is made on a
-private loop, used once and closed, which stores a snapshot and lets go
-of the document's lease like any unload. Scale-out: when another worker owns
-the document, :func:`apply_from_sync` forwards the request to it over the
-channel layer (:mod:`routing.forward`), which calls
-:func:`apply_server_change` there; with one node the local registry is the
-owner.
+Threads and loops: :func:`run_with_registry` is for synchronous Django
+code (views, admin, services). In a worker (daphne), sync code runs in a
+thread of the worker's event loop and the change goes through that
+worker's registry. Elsewhere (a management command, the shell, tests with
+Django's test client) there is no serving loop: a one-off registry is made
+on a private loop, used once and closed, which stores a snapshot and lets
+go of the document's lease like any unload. Which worker applies the
+change (the document's owner, with several) is decided above realtime, by
+the live-documents port that routing implements (:mod:`documents.live`);
+:func:`apply_here` is its local case.
 """
+
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 import threading
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from asgiref.sync import SyncToAsync
 
+from documents.live import AppliedChange, ServerChangeFailed
 from realtime import protocol
 from realtime.content_policy import content_policy
 from realtime.ot import Delta, DocumentText, InvalidDelta, attributes
-from realtime.presence import user_color
 from realtime.protocol import ErrorCode
-from realtime.registry import Registry, get_registry
+from realtime.registry import Registry, process_registry
 from realtime.repair import repaired
-from realtime.subscriber import Subscriber
 
 logger = logging.getLogger(__name__)
 
@@ -68,54 +64,7 @@ T = TypeVar("T")
 DEFAULT_TIMEOUT = 30.0
 
 
-class ServerChangeFailed(Exception):
-    """The authority refused the change or storage stayed down; see the message."""
-
-
-@dataclass(frozen=True)
-class AppliedChange:
-    """A server-made change as stored: its revision and the delta sent."""
-
-    revision: int
-    op_id: str
-    delta: list[dict]
-
-
-class ServerSubscriber(Subscriber):
-    """A subscriber that is not a socket: it waits for its op's ack or error."""
-
-    __slots__ = ("op_id", "outcome")
-
-    def __init__(self, *, user_id: int | None, name: str) -> None:
-        super().__init__(
-            session=f"server-{secrets.token_urlsafe(9)}",
-            user_id=user_id,
-            user_json=protocol.user_json(user_id=user_id or 0, name=name,
-                                         color=user_color(user_id or 0)),
-            can_edit=True,
-            send=self._receive,
-        )
-        self.op_id = ""
-        self.outcome: asyncio.Future[dict] | None = None
-
-    def expect(self, op_id: str) -> asyncio.Future[dict]:
-        """Wait for the ack or error of ``op_id`` from now on."""
-        self.op_id = op_id
-        self.outcome = asyncio.get_running_loop().create_future()
-        return self.outcome
-
-    async def _receive(self, text: str) -> None:
-        frame = json.loads(text)
-        messages = frame["messages"] if frame.get("type") == "batch" else [frame]
-        for message in messages:
-            kind = message.get("type")
-            if kind not in ("ack", "error") or message.get("id") != self.op_id:
-                continue
-            if self.outcome is not None and not self.outcome.done():
-                self.outcome.set_result(message)
-
-
-def restore_change(current: list[dict], target: list[dict]) -> Delta:
+def restore_change(current: list[dict[str, Any]], target: list[dict[str, Any]]) -> Delta:
     """Return a valid change that turns document ``current`` into ``target``.
 
     quill-delta's ``diff`` takes the longest common prefix first, so from
@@ -154,22 +103,24 @@ def restore_change(current: list[dict], target: list[dict]) -> Delta:
 async def apply_server_change(
     *,
     public_id: uuid.UUID,
-    target: list[dict],
+    target: list[dict[str, Any]],
     user_id: int | None,
     user_name: str,
     registry: Registry | None = None,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> AppliedChange | None:
-    """Change the document's content to ``target`` with one op, live.
+    """Change the document's content to ``target`` with one op, live, as ``user_id``.
 
     Return the stored change, or None when the content already equals
-    ``target`` (nothing to do).
+    ``target`` (nothing to do). ``user_name`` names the person in the log
+    (a server change has no connection, so nobody sees it join).
 
     :raises ServerChangeFailed: see the module docstring.
+    :raises AuthorityClosed: the authority closed or began handing over.
     :raises documents.store.DocumentMissing: no such document.
     """
-    if registry is None:  # (a Registry with nothing loaded is falsy: it has a len)
-        registry = get_registry()
+    if registry is None:
+        registry = process_registry()
     loop = asyncio.get_running_loop()
     # A version stored before the content schema may hold what the
     # authority now refuses: restore it as the load would repair it.
@@ -177,7 +128,6 @@ async def apply_server_change(
     deadline = loop.time() + timeout
     authority = await registry.acquire(public_id)
     try:
-        sub = ServerSubscriber(user_id=user_id, name=user_name)
         delay = 0.25
         while True:
             base = authority.head
@@ -186,29 +136,27 @@ async def apply_server_change(
             if not delta.ops:
                 return None
             op_id = f"{secrets.token_hex(12)}:1"
-            sub.sent_rev = base
-            sub.authored_rev = 0
             message = protocol.OpMessage(op_id=op_id, rev=base, delta=delta.ops)
+            logger.info("changing %s for %s (user %s) at r%d", public_id, user_name, user_id, base)
             while True:
-                outcome = sub.expect(op_id)
-                await authority.submit(sub, message)
                 remaining = deadline - loop.time()
                 try:
-                    answer = await asyncio.wait_for(outcome, max(remaining, 0.01))
+                    answer = await asyncio.wait_for(
+                        authority.submit_change(message, user_id=user_id), max(remaining, 0.01)
+                    )
                 except TimeoutError:
                     raise ServerChangeFailed("the change was not stored in time") from None
-                if answer["type"] == "ack":
-                    return AppliedChange(revision=answer["rev"], op_id=op_id, delta=delta.ops)
-                code = answer.get("code")
-                if code in (ErrorCode.UNAVAILABLE, ErrorCode.RATE_LIMITED):
+                if isinstance(answer, int):
+                    return AppliedChange(revision=answer, op_id=op_id, delta=delta.ops)
+                if answer.code in (ErrorCode.UNAVAILABLE, ErrorCode.RATE_LIMITED):
                     if loop.time() + delay > deadline:
-                        raise ServerChangeFailed(answer.get("message") or "storage is unavailable")
+                        raise ServerChangeFailed(answer.message or "storage is unavailable")
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 5.0)
                     continue
-                if code == ErrorCode.STALE:
+                if answer.code == ErrorCode.STALE:
                     break  # diff again from the current content
-                raise ServerChangeFailed(answer.get("message") or code or "refused")
+                raise ServerChangeFailed(answer.message or answer.code or "refused")
     finally:
         registry.release(authority)
 
@@ -226,7 +174,9 @@ def _serving_loop() -> asyncio.AbstractEventLoop | None:
     return None
 
 
-def run_with_registry(work: Callable[[Registry], Awaitable[T]], *, timeout: float = DEFAULT_TIMEOUT) -> T:
+def run_with_registry(
+    work: Callable[[Registry], Awaitable[T]], *, timeout: float = DEFAULT_TIMEOUT
+) -> T:
     """Run ``work(registry)`` on the worker's loop, or on a one-off registry.
 
     Blocks the calling thread, which must not be an event loop's.
@@ -235,7 +185,7 @@ def run_with_registry(work: Callable[[Registry], Awaitable[T]], *, timeout: floa
     if loop is not None:
 
         async def on_worker() -> T:
-            return await work(get_registry())
+            return await work(process_registry())
 
         return asyncio.run_coroutine_threadsafe(on_worker(), loop).result(timeout + 5)
 
@@ -248,38 +198,47 @@ def run_with_registry(work: Callable[[Registry], Awaitable[T]], *, timeout: floa
 
     # A thread of its own: the caller may be inside another loop's thread
     # (Playwright's sync API), where asyncio.run() refuses to start.
-    box: dict[str, object] = {}
+    results: list[T] = []
+    errors: list[BaseException] = []
 
     def run() -> None:
         try:
-            box["result"] = asyncio.run(one_off())
+            results.append(asyncio.run(one_off()))
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
-            box["error"] = exc
+            errors.append(exc)
 
     thread = threading.Thread(target=run, name="collabdocs-server-change", daemon=True)
     thread.start()
     thread.join(timeout + 15)
     if thread.is_alive():
         raise ServerChangeFailed("the change did not finish in time")
-    if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return box["result"]  # type: ignore[return-value]
+    if errors:
+        raise errors[0]
+    return results[0]
 
 
-def apply_from_sync(
-    *, public_id: uuid.UUID, target: list[dict], user_id: int | None, user_name: str,
+def apply_here(
+    *,
+    public_id: uuid.UUID,
+    target: list[dict[str, Any]],
+    user_id: int | None,
+    user_name: str,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> AppliedChange | None:
-    """Call :func:`apply_server_change` from synchronous code; block until stored."""
-    from routing.forward import apply_on_owner, owner_elsewhere
+    """Call :func:`apply_server_change` on this process from sync code; block until stored.
 
-    owner = owner_elsewhere(public_id)
-    if owner is not None:
-        return apply_on_owner(owner_id=owner, public_id=public_id, target=target,
-                              user_id=user_id, user_name=user_name, timeout=timeout)
+    Applies the change here whoever owns the document: deciding that is
+    the caller's job (the live-documents port).
+    """
 
     def work(registry: Registry) -> Awaitable[AppliedChange | None]:
-        return apply_server_change(public_id=public_id, target=target, user_id=user_id,
-                                   user_name=user_name, registry=registry, timeout=timeout)
+        return apply_server_change(
+            public_id=public_id,
+            target=target,
+            user_id=user_id,
+            user_name=user_name,
+            registry=registry,
+            timeout=timeout,
+        )
 
     return run_with_registry(work, timeout=timeout)

@@ -7,9 +7,11 @@ page request never holds up an op. Each thread keeps its database
 connection open between calls (commits are frequent); :meth:`shutdown`
 closes them all.
 """
+
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -72,10 +74,9 @@ class StoreRunner:
         barrier = threading.Barrier(self.max_workers)
 
         def close_mine() -> None:
-            try:
+            # A broken barrier (a thread slow to start) still closes this one.
+            with contextlib.suppress(threading.BrokenBarrierError):
                 barrier.wait(timeout=10)
-            except threading.BrokenBarrierError:
-                pass
             self.store.close()
 
         futures = [self._pool.submit(close_mine) for _ in range(self.max_workers)]

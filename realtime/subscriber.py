@@ -11,6 +11,7 @@ second caller arrives meanwhile (it queues behind the first). The consumer's
 because each ``send`` is awaited before the next frame starts, nothing is ever
 written between the parts of one frame.
 """
+
 from __future__ import annotations
 
 import collections
@@ -113,8 +114,12 @@ class Subscriber:
         except Exception as exc:  # noqa: BLE001 - one broken socket must not stop a fan-out
             # An aborted socket fails every send until the server notices:
             # one line, no traceback, and no more sends to it.
-            logger.debug("sending to %s failed (%s: %s); dropping the socket",
-                         self.session, type(exc).__name__, exc)
+            logger.debug(
+                "sending to %s failed (%s: %s); dropping the socket",
+                self.session,
+                type(exc).__name__,
+                exc,
+            )
             self.closed = True
             self._backlog.clear()
         finally:

