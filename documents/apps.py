@@ -10,6 +10,8 @@ class DocumentsConfig(AppConfig):
 
     def ready(self) -> None:
         """Connect the receivers that carry every loss of access to open sockets."""
+        # Not at the top: revocation imports models (guardian's, sessions'),
+        # which Django's app registry only allows once every app is loaded.
         from documents import revocation
 
         revocation.connect()

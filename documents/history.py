@@ -43,6 +43,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -147,8 +148,6 @@ def _entry(version: DocumentVersion) -> VersionEntry:
 
 
 def _authors_after(document: Document, revision: int) -> list[Any]:
-    from django.contrib.auth import get_user_model
-
     ids = (
         Operation.objects.filter(document_id=document.pk, revision__gt=revision)
         .exclude(author_id=None)

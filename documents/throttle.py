@@ -48,6 +48,8 @@ from django.core.exceptions import PermissionDenied
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django_ratelimit.core import _get_ip, get_usage
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +62,6 @@ __all__ = [
 def _ip(request: HttpRequest) -> str:
     # django-ratelimit's own reading of the address (RATELIMIT_IP_META_KEY
     # behind a proxy, IPv6 by /64), so that every throttle agrees on it.
-    from django_ratelimit.core import _get_ip
-
     return str(_get_ip(request))
 
 
@@ -99,25 +99,16 @@ SIGNUP = Throttle("signup", _by_ip, "Too many accounts were created from your ad
 DOCUMENT = Throttle("document", _by_user, "You have created many documents in a short time.")
 
 
-def _cache_errors() -> tuple[type[BaseException], ...]:
-    """Return the exceptions that mean the throttle cache is unreachable."""
-    errors: list[type[BaseException]] = [OSError]  # ConnectionError, TimeoutError
-    try:
-        from redis.exceptions import RedisError
-    except ImportError:  # pragma: no cover - redis comes with channels-redis
-        pass
-    else:
-        errors.append(RedisError)
-    return tuple(errors)
+#: The exceptions that mean the throttle cache is unreachable (OSError:
+#: ConnectionError, TimeoutError; redis comes with channels-redis).
+_CACHE_ERRORS: tuple[type[BaseException], ...] = (OSError, RedisError)
 
 
 def _usage(request: HttpRequest, throttle: Throttle, *, increment: bool) -> dict | None:
-    from django_ratelimit.core import get_usage
-
     try:
         return get_usage(request, group=f"collabdocs.{throttle.name}", key=throttle.key,
                          rate=throttle.rate, increment=increment)
-    except _cache_errors() as exc:
+    except _CACHE_ERRORS as exc:
         logger.warning("throttle %s not applied: its cache is unreachable (%s)", throttle.name, exc)
         return None
 
