@@ -7,6 +7,7 @@ as they are now, whether the session that opened it still logs its user in
 what the one selector ``document_get_for_user`` lets that user do. It is
 synchronous and touches the database: call it through the store runner.
 """
+
 from __future__ import annotations
 
 import enum
@@ -47,8 +48,9 @@ def access_for(*, user: Any, public_id: uuid.UUID, session: Any) -> tuple[Any, D
     # Share-link tokens the pages remembered (documents.links): {id: token}.
     links = session.get("doc_links") if session is not None else None
     token = links.get(str(public_id)) if isinstance(links, dict) else None
-    return document_get_for_user(user=user, public_id=public_id,
-                                 link_token=token if isinstance(token, str) else None)
+    return document_get_for_user(
+        user=user, public_id=public_id, link_token=token if isinstance(token, str) else None
+    )
 
 
 def session_user(session_key: str | None, user_pk: Any) -> tuple[Any, Any] | None:
@@ -80,8 +82,10 @@ def session_user(session_key: str | None, user_pk: Any) -> tuple[Any, Any] | Non
     if not constant_time_compare(session_hash, user.get_session_auth_hash()):
         # Sessions signed with a retired SECRET_KEY stay valid, as in get_user.
         fallbacks = getattr(settings, "SECRET_KEY_FALLBACKS", [])
-        if not any(constant_time_compare(session_hash, user._get_session_auth_hash(secret=key))
-                   for key in fallbacks):
+        if not any(
+            constant_time_compare(session_hash, user._get_session_auth_hash(secret=key))
+            for key in fallbacks
+        ):
             return None
     return user, session
 

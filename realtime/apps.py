@@ -1,5 +1,9 @@
 """Realtime app: the OT core, the per-document authority and consumers."""
+
 from django.apps import AppConfig
+from django.core import checks
+
+from realtime.content_policy import check_content_policy
 
 
 class RealtimeConfig(AppConfig):
@@ -10,8 +14,4 @@ class RealtimeConfig(AppConfig):
 
     def ready(self) -> None:
         """Register the embed policy's check."""
-        from django.core import checks
-
-        from realtime.content_policy import check_content_policy
-
         checks.register(check_content_policy)

@@ -15,15 +15,15 @@ limits (bytes, ops per change, runs touched). While in debt, frames are
 refused with ``rate_limited`` before they are even decoded; ``retry_after``
 is the time until the debt is paid.
 """
+
 from __future__ import annotations
 
 import gc
 import re
 import time
 from collections.abc import Callable
-from weakref import WeakKeyDictionary
 
-__all__ = ["CpuBudget", "UserBudgets", "freeze_startup_heap", "sniff_op_id", "user_budgets"]
+__all__ = ["CpuBudget", "UserBudgets", "freeze_startup_heap", "sniff_op_id"]
 
 Clock = Callable[[], float]
 
@@ -65,7 +65,10 @@ class CpuBudget:
 
 
 class UserBudgets:
-    """The shared :class:`CpuBudget` of each user with sockets open here."""
+    """The shared :class:`CpuBudget` of each user with sockets open here.
+
+    One per worker: the registry holds it (``Registry.budgets``).
+    """
 
     def __init__(self) -> None:
         self._budgets: dict[int, CpuBudget] = {}
@@ -93,21 +96,9 @@ class UserBudgets:
         self._refs.pop(user_id, None)
         self._budgets.pop(user_id, None)
 
-    def __len__(self) -> int:
+    def users(self) -> int:
         """Return how many users hold a budget."""
         return len(self._budgets)
-
-
-# One book per registry (per worker; tests make a fresh registry each).
-_books: WeakKeyDictionary[object, UserBudgets] = WeakKeyDictionary()
-
-
-def user_budgets(registry: object) -> UserBudgets:
-    """Return the user budgets of ``registry``'s worker."""
-    book = _books.get(registry)
-    if book is None:
-        book = _books[registry] = UserBudgets()
-    return book
 
 
 # An op frame's id, found without decoding the frame: inside a JSON string

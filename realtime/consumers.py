@@ -8,7 +8,7 @@ authority and translates frames to calls. Limits that belong to the socket
 here; everything about the document is the authority's.
 
 Channel-layer groups ``doc.<id>`` and ``user.<id>`` carry only
-``realtime.events`` (sharing changed, access changed, signed out, document
+``documents.events`` (sharing changed, access changed, signed out, document
 removed, title changed), never ops. Editing never waits for the layer: the
 groups are joined in the background and joined again after the layer fails
 (Redis down), and then access is re-checked once, to catch up on what the
@@ -32,6 +32,7 @@ the ring) it gets close 4503. The check is made again once the document is
 loaded, since the ring may have changed while this worker waited for the
 document's lock.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -42,33 +43,34 @@ import secrets
 import time
 import uuid
 import weakref
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.layers import get_channel_layer
+from channels.layers import BaseChannelLayer, get_channel_layer
 from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.db import DatabaseError
 
+from documents.events import doc_group, session_tag, user_group
 from documents.exceptions import DocumentNotFound
+from documents.people import display_name
 from documents.store import DocumentMissing
 from realtime import protocol
 from realtime.access import Verdict, access_for, recheck
 from realtime.authority import Authority
-from realtime.budget import CpuBudget, freeze_startup_heap, sniff_op_id, user_budgets
-from realtime.events import doc_group, session_tag, user_group
-from realtime.exceptions import AuthorityClosed, BadMessage
+from realtime.budget import CpuBudget, freeze_startup_heap, sniff_op_id
+from realtime.exceptions import AuthorityClosed, BadMessage, NotOwner
 from realtime.framing import split_frame
+from realtime.placement import NO_OWNER_RETRY_MS, Location
 from realtime.presence import user_color
 from realtime.protocol import CloseCode, ErrorCode, OpMessage
 from realtime.ratelimit import TokenBucket
-from realtime.registry import Registry, get_registry
+from realtime.registry import Registry, process_registry
 from realtime.subscriber import Subscriber
-from routing.exceptions import NotOwner
-from routing.ownership import NO_OWNER_RETRY_MS, Route, get_ownership
-from routing.paths import socket_url
-
 
 logger = logging.getLogger(__name__)
 
@@ -85,12 +87,7 @@ _background: set[asyncio.Task[None]] = set()
 _on_layer: weakref.WeakSet[DocumentConsumer] = weakref.WeakSet()
 
 
-async def check_access(registry: Registry, user, public_id: uuid.UUID, session):  # type: ignore[no-untyped-def]
-    """Return ``(document, access)`` from a fresh selector call, off the loop."""
-    return await registry.runner.read(access_for, user=user, public_id=public_id, session=session)
-
-
-def _spawn(coro) -> asyncio.Task[None]:  # type: ignore[no-untyped-def]
+def _spawn(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
     task = asyncio.ensure_future(coro)
     _background.add(task)
     task.add_done_callback(_background.discard)
@@ -104,11 +101,6 @@ def _since_rev(query_string: bytes) -> int | None:
     return int(values[0])
 
 
-def _display_name(user) -> str:  # type: ignore[no-untyped-def]
-    full = getattr(user, "get_full_name", lambda: "")() or ""
-    return full.strip() or user.get_username()
-
-
 class DocumentConsumer(AsyncWebsocketConsumer):
     """Serve one socket on ``/ws/docs/<uuid:doc_id>/`` (docs/protocol.md)."""
 
@@ -118,16 +110,22 @@ class DocumentConsumer(AsyncWebsocketConsumer):
     _counted_user: int | None = None
     _budget_user: int | None = None
     _groups: tuple[str, ...] = ()
-    _joined: asyncio.Event | None = None
+    #: Set while the groups are joined (made in ``__call__``).
+    _joined: asyncio.Event
     _joining: asyncio.Task[None] | None = None
     _joined_at: float | None = None
     _check_started: float | None = None
     _checked_at: float = 0.0
-    _rechecking: asyncio.Task[None] | None = None
+    _rechecking: asyncio.Task[bool] | None = None
     _session_key: str | None = None
     _released = False
 
-    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+    async def __call__(
+        self,
+        scope: dict[str, Any],
+        receive: Callable[[], Awaitable[dict[str, Any]]],
+        send: Callable[[dict[str, Any]], Awaitable[None]],
+    ) -> None:
         """Run the consumer as Channels does, with a layer that may fail.
 
         Channels' own ``__call__`` awaits ``channel_layer.receive`` directly,
@@ -139,10 +137,10 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         self.base_send = send
+        self._joined = asyncio.Event()
         try:
             if self.channel_layer is not None:
                 self.channel_name = await self.channel_layer.new_channel()
-                self._joined = asyncio.Event()
                 _on_layer.add(self)
                 await await_many_dispatch([receive, self._channel_receive], self.dispatch)
             else:
@@ -158,8 +156,11 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         Channels closes stale ORM connections before every handler, a thread
         round trip per frame. This consumer never uses the ORM on the loop:
         its database calls run in threads that clean up after themselves.
+        The handler name comes from Channels' own ``get_handler_name``, which
+        refuses a type that would name a private method (leading
+        underscore) with ValueError, before anything is called.
         """
-        handler = getattr(self, message["type"].replace(".", "_"), None)
+        handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
@@ -177,18 +178,21 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         self.user = user
         session = self.scope.get("session")
         self._session_key = getattr(session, "session_key", None)
-        self.registry = registry = get_registry()
+        self.registry = registry = process_registry()
         if self.channel_layer is not None:
             # Join before the check so a revocation racing it is not missed;
             # never wait long: editing does not need the layer. A join that
             # ends after the check started triggers one more check.
             self._groups = (doc_group(self.doc_id), user_group(user.pk))
             self._start_joining()
-            # Waits without cancelling: the join goes on in the background.
-            await asyncio.wait([self._joining], timeout=JOIN_WAIT)
+            if self._joining is not None:
+                # Waits without cancelling: the join goes on in the background.
+                await asyncio.wait([self._joining], timeout=JOIN_WAIT)
         self._check_started = started = time.monotonic()
         try:
-            _, access = await check_access(registry, user, self.doc_id, session)
+            _, access = await registry.runner.read(
+                access_for, user=user, public_id=self.doc_id, session=session
+            )
         except DocumentNotFound:
             await self._deny(CloseCode.NOT_FOUND, "no such document")
             return
@@ -196,14 +200,16 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             await self._send_error(ErrorCode.UNAVAILABLE, "storage is unavailable; retry later")
             await self._close_with(CloseCode.GOING_AWAY)
             return
-        route = get_ownership().route(self.doc_id)
-        if not route.local:
-            await self._not_here(route)
+        location = registry.placement.locate(self.doc_id)
+        if not location.local:
+            await self._not_here(location)
             return
         limit = settings.COLLABDOCS["SOCKETS_PER_USER"]
         if not registry.sockets.take(user.pk, self, limit):
-            await self._deny(CloseCode.TOO_MANY_SOCKETS,
-                             f"too many open connections (at most {limit}); close another tab")
+            await self._deny(
+                CloseCode.TOO_MANY_SOCKETS,
+                f"too many open connections (at most {limit}); close another tab",
+            )
             return
         self._counted_user = user.pk
         try:
@@ -212,16 +218,17 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             await self._deny(CloseCode.NOT_FOUND, "no such document")
             return
         except NotOwner:
-            await self._not_here(get_ownership().route(self.doc_id))
+            await self._not_here(registry.placement.locate(self.doc_id))
             return
-        except Exception:  # StorageUnavailable: the client retries with backoff
+        except Exception:  # noqa: BLE001 - storage or gate trouble: the client retries with backoff
             await self._send_error(ErrorCode.UNAVAILABLE, "storage is unavailable; retry later")
             await self._close_with(CloseCode.GOING_AWAY)
             return
-        if authority.draining or authority.closed or not get_ownership().is_local(self.doc_id):
+        location = registry.placement.locate(self.doc_id)
+        if authority.draining or authority.closed or not location.local:
             # Handed over while this socket waited for it.
             registry.release(authority)
-            await self._not_here(get_ownership().route(self.doc_id))
+            await self._not_here(location)
             return
         freeze_startup_heap()
         limits = settings.COLLABDOCS
@@ -230,14 +237,16 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         self.max_ops = limits["MAX_CHANGE_OPS"]
         burst = limits["CPU_BURST_MS"] / 1000
         self.cpu = CpuBudget(limits["SOCKET_CPU_MS_PER_SECOND"] / 1000, burst)
-        self.user_cpu = user_budgets(registry).acquire(
-            user.pk, rate=limits["USER_CPU_MS_PER_SECOND"] / 1000, burst=burst)
+        self.user_cpu = registry.budgets.acquire(
+            user.pk, rate=limits["USER_CPU_MS_PER_SECOND"] / 1000, burst=burst
+        )
         self._budget_user = user.pk
         self.sub = Subscriber(
             session=secrets.token_urlsafe(12),
             user_id=user.pk,
-            user_json=protocol.user_json(user_id=user.pk, name=_display_name(user),
-                                         color=user_color(user.pk)),
+            user_json=protocol.user_json(
+                user_id=user.pk, name=display_name(user), color=user_color(user.pk)
+            ),
             can_edit=access.can_edit,
             send=self._send_text,
             close=self._close_with,
@@ -247,7 +256,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         try:
             # A ?rev= older than the window is caught up from storage (off the loop).
             hello = await authority.attach_caught_up(
-                self.sub, since_rev=_since_rev(self.scope.get("query_string", b"")))
+                self.sub, since_rev=_since_rev(self.scope.get("query_string", b""))
+            )
         except AuthorityClosed:
             await self._deny(CloseCode.GOING_AWAY, "the document was closed here; reconnect")
             return
@@ -275,7 +285,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
                 task.cancel()
         self._leave()
         if self._budget_user is not None and self.registry is not None:
-            user_budgets(self.registry).release(self._budget_user)
+            self.registry.budgets.release(self._budget_user)
             self._budget_user = None
         if self._counted_user is not None and self.registry is not None:
             self.registry.sockets.release(self._counted_user, self)
@@ -285,7 +295,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         self._groups = ()
 
     @staticmethod
-    async def _discard_groups(layer, groups: tuple[str, ...], channel: str) -> None:  # type: ignore[no-untyped-def]
+    async def _discard_groups(
+        layer: BaseChannelLayer, groups: tuple[str, ...], channel: str
+    ) -> None:
         try:
             for group in groups:
                 await asyncio.wait_for(layer.group_discard(group, channel), LAYER_TIMEOUT)
@@ -306,13 +318,18 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         while True:
             try:
                 for group in self._groups:
-                    await asyncio.wait_for(self.channel_layer.group_add(group, self.channel_name),
-                                           LAYER_TIMEOUT)
+                    await asyncio.wait_for(
+                        self.channel_layer.group_add(group, self.channel_name), LAYER_TIMEOUT
+                    )
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - Redis down: editing goes on
-                logger.debug("joining groups failed (%s: %s); retry in %.1f s",
-                             type(exc).__name__, exc, delay)
+                logger.debug(
+                    "joining groups failed (%s: %s); retry in %.1f s",
+                    type(exc).__name__,
+                    exc,
+                    delay,
+                )
                 await asyncio.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, 2.0)
                 continue
@@ -320,8 +337,11 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             self._joined.set()
             # Events sent before the join completed never reached this
             # socket: if a check began before it, check once more.
-            if self.sub is not None and self._check_started is not None \
-                    and self._check_started < done:
+            if (
+                self.sub is not None
+                and self._check_started is not None
+                and self._check_started < done
+            ):
                 self._recheck_soon()
             return
 
@@ -336,8 +356,11 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             except Exception as exc:  # noqa: BLE001 - Redis down: editing goes on
                 # The layer may come back empty (a restarted Redis): join
                 # again, which waits for it and re-checks access after.
-                logger.info("channel layer failed (%s: %s); rejoining in the background",
-                            type(exc).__name__, exc)
+                logger.info(
+                    "channel layer failed (%s: %s); rejoining in the background",
+                    type(exc).__name__,
+                    exc,
+                )
                 for consumer in list(_on_layer):
                     if consumer._groups and consumer._joined_at is not None:
                         consumer._start_joining()
@@ -362,24 +385,26 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         for frame in split_frame(text):
             await self.base_send({"type": "websocket.send", "text": frame})
 
-    async def _send_error(self, code: str, message: str, **extra) -> None:  # type: ignore[no-untyped-def]
+    async def _send_error(self, code: str, message: str, **extra: Any) -> None:
         frame = protocol.error_frame(code, message, **extra)
         if self.sub is not None:
             await self.sub.send_frames([frame])
         else:
             await self._send_text(frame)
 
-    async def _not_here(self, route: Route) -> None:
+    async def _not_here(self, location: Location) -> None:
         """Send the socket to the document's owner (4301), or away (4503) if none."""
-        if route.url and not route.local:
-            await self._send_text(protocol.redirect_frame(url=socket_url(route.url, self.doc_id)))
+        if location.socket_url and not location.local:
+            await self._send_text(protocol.redirect_frame(url=location.socket_url))
             await self._close_with(CloseCode.REDIRECT)
         else:
             # No owner known (none on the ring, or this worker is fenced):
             # a retry hint, never a redirect between workers that cannot know.
-            await self._send_error(ErrorCode.UNAVAILABLE,
-                                   "no server is serving this document right now; retry shortly",
-                                   retry_after=NO_OWNER_RETRY_MS)
+            await self._send_error(
+                ErrorCode.UNAVAILABLE,
+                "no server is serving this document right now; retry shortly",
+                retry_after=NO_OWNER_RETRY_MS,
+            )
             await self._close_with(CloseCode.GOING_AWAY)
 
     async def _deny(self, code: int, message: str) -> None:
@@ -416,6 +441,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             self.user_cpu.charge(cost)
 
     async def _receive(self, sub: Subscriber, text_data: str | None) -> None:
+        authority = self.authority
+        if authority is None:
+            return
         if text_data is None:
             await self._send_error(ErrorCode.BAD_MESSAGE, "frames must be text (JSON)")
             return
@@ -424,8 +452,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             size * 4 > self.max_frame
             and len(text_data.encode("utf-8", "surrogatepass")) > self.max_frame
         ):
-            await self._send_error(ErrorCode.TOO_LARGE,
-                                   f"frames may be at most {self.max_frame} bytes")
+            await self._send_error(
+                ErrorCode.TOO_LARGE, f"frames may be at most {self.max_frame} bytes"
+            )
             return
         wait = max(self.cpu.wait(), self.user_cpu.wait())
         if wait:
@@ -433,7 +462,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             await self._send_error(
                 ErrorCode.RATE_LIMITED,
                 "your changes used more server time than allowed; resend after a pause",
-                op_id=sniff_op_id(text_data), retry_after=max(1, math.ceil(wait * 1000)))
+                op_id=sniff_op_id(text_data),
+                retry_after=max(1, math.ceil(wait * 1000)),
+            )
             return
         try:
             msg = protocol.parse_client_frame(text_data)
@@ -442,36 +473,44 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             await self._send_error(ErrorCode.BAD_MESSAGE, str(exc.args[0]), op_id=op_id)
             return
         try:
-            if type(msg) is OpMessage:
+            if isinstance(msg, OpMessage):
                 # Safety net that needs no channel layer: an op on a socket
                 # whose last check is old re-checks first (cost: one thread
                 # hop every ACCESS_RECHECK_SECONDS of typing).
-                if time.monotonic() - self._checked_at > self._recheck_every() \
-                        and not await self._recheck(on_op=True):
+                if (
+                    time.monotonic() - self._checked_at > self._recheck_every()
+                    and not await self._recheck(on_op=True)
+                ):
                     return
                 if not sub.can_edit:
-                    await self._send_error(ErrorCode.FORBIDDEN, "you may only view this document",
-                                           op_id=msg.op_id)
+                    await self._send_error(
+                        ErrorCode.FORBIDDEN, "you may only view this document", op_id=msg.op_id
+                    )
                     return
                 wait = self.bucket.take()
                 if wait:
                     await self._send_error(
-                        ErrorCode.RATE_LIMITED, "too many ops; resend after a pause",
-                        op_id=msg.op_id, retry_after=max(1, math.ceil(wait * 1000)))
+                        ErrorCode.RATE_LIMITED,
+                        "too many ops; resend after a pause",
+                        op_id=msg.op_id,
+                        retry_after=max(1, math.ceil(wait * 1000)),
+                    )
                     return
                 if type(msg.delta) is list and len(msg.delta) > self.max_ops:
                     await self._send_error(
                         ErrorCode.TOO_LARGE,
                         f"a change may hold at most {self.max_ops} ops, this one holds "
-                        f"{len(msg.delta)}; split it", op_id=msg.op_id)
+                        f"{len(msg.delta)}; split it",
+                        op_id=msg.op_id,
+                    )
                     return
-                await self.authority.submit(sub, msg)
+                await authority.submit(sub, msg)
             else:
-                await self.authority.presence(sub, msg)
+                await authority.presence(sub, msg)
         except AuthorityClosed:
             await self._deny(CloseCode.GOING_AWAY, "the document was closed here; reconnect")
 
-    # -- realtime.events (channel layer) ---------------------------------------
+    # -- documents.events (channel layer) ---------------------------------------
 
     async def doc_access_changed(self, event: dict) -> None:
         """Re-check session and access; close or downgrade."""
@@ -504,8 +543,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         started = time.monotonic()
         try:
             result = await self.registry.runner.read(
-                recheck, session_key=self._session_key, user_pk=self.user.pk,
-                public_id=self.doc_id)
+                recheck, session_key=self._session_key, user_pk=self.user.pk, public_id=self.doc_id
+            )
         except DatabaseError:
             if on_op:
                 self._checked_at = started - self._recheck_every() + 1.0

@@ -8,6 +8,7 @@ built policy is cached per distinct value, so the per-op cost is three
 dictionary reads. A system check (``realtime.E001``) refuses unsafe
 settings at start rather than at the first op.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -23,8 +24,11 @@ __all__ = ["check_content_policy", "content_policy"]
 
 @lru_cache(maxsize=8)
 def _policy(prefix: str, data_max: int, hosts: tuple[str, ...]) -> ContentPolicy:
-    return ContentPolicy(image_path_prefix=prefix, image_data_max_bytes=data_max,
-                         video_hosts=frozenset(host.lower() for host in hosts))
+    return ContentPolicy(
+        image_path_prefix=prefix,
+        image_data_max_bytes=data_max,
+        video_hosts=frozenset(host.lower() for host in hosts),
+    )
 
 
 def content_policy() -> ContentPolicy:
@@ -46,10 +50,12 @@ def check_content_policy(app_configs: Any = None, **kwargs: Any) -> list[checks.
     try:
         content_policy()
     except (TypeError, ValueError) as exc:
-        return [checks.Error(
-            f"embed policy: {exc}",
-            hint="COLLABDOCS_IMAGE_PATH_PREFIX like /media/, COLLABDOCS_VIDEO_HOSTS like "
-                 "www.youtube.com,player.vimeo.com (see docs/schema.md)",
-            id="realtime.E001",
-        )]
+        return [
+            checks.Error(
+                f"embed policy: {exc}",
+                hint="COLLABDOCS_IMAGE_PATH_PREFIX like /media/, COLLABDOCS_VIDEO_HOSTS like "
+                "www.youtube.com,player.vimeo.com (see docs/schema.md)",
+                id="realtime.E001",
+            )
+        ]
     return []

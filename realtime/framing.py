@@ -26,6 +26,7 @@ frame before the previous one is fully sent).
 
 Pure: no Django, no I/O.
 """
+
 from __future__ import annotations
 
 import json
@@ -78,7 +79,7 @@ def split_frame(text: str, limit: int = MAX_PART_BYTES) -> list[str]:
     while start < end:
         count = min(guess, end - start)
         while True:
-            piece = text[start:start + count]
+            piece = text[start : start + count]
             frame = protocol.part_frame(seq=len(parts), last=start + count >= end, data=piece)
             size = utf8_size(frame)
             if size <= limit:

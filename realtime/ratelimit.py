@@ -1,7 +1,9 @@
 """A token bucket: how many ops per second one socket may send."""
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 
 class TokenBucket:
@@ -13,7 +15,13 @@ class TokenBucket:
 
     __slots__ = ("rate", "burst", "_tokens", "_stamp", "_clock")
 
-    def __init__(self, rate: float, burst: float | None = None, *, clock=time.monotonic) -> None:
+    def __init__(
+        self,
+        rate: float,
+        burst: float | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.rate = float(rate)
         self.burst = float(burst if burst is not None else max(rate, 1))
         self._tokens = self.burst

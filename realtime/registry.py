@@ -1,17 +1,28 @@
 """The open documents of this worker: one authority each, loaded on demand.
 
-:func:`get_registry` returns the process's registry (one per event loop).
 ``acquire`` loads a document once even when many sockets open it at the
 same moment; ``release`` starts the idle timer when the last holder lets go,
 and the authority leaves memory ``IDLE_UNLOAD_SECONDS`` later (after its
-pending ops are stored) unless someone acquires it again.
+pending ops are stored) unless someone acquires it again. The registry also
+holds what is counted per worker: the socket slots per user
+(:class:`realtime.slots.SocketSlots`) and the users' CPU budgets
+(:class:`realtime.budget.UserBudgets`).
 
-The socket slots per user (``SOCKETS_PER_USER``) are kept here too
-(:class:`SocketSlots`): a per-worker limit, like the authorities themselves.
+Collaborators (constructor parameters, single-node defaults, nothing read
+from module globals):
 
-With a :class:`documents.leases.LeaseKeeper` (the default with the Django
-store) the registry also records which documents it has open and compacts
-them (docs/history.md):
+* ``store``: the document store (default
+  :class:`documents.store.DjangoDocumentStore`): the op log, and also the
+  leases and owner snapshots, so whatever store is passed, leases and
+  compaction stay on;
+* ``gate``: entered before a load, left after an unload (default: none;
+  in a cluster, routing's document locks);
+* ``accepting``: whether ops may be accepted right now, handed to every
+  authority (default: always; in a cluster, the ZooKeeper lease);
+* ``placement``: where documents are served (default
+  :data:`realtime.placement.SINGLE_NODE`), which the consumer asks.
+
+Leases and compaction (docs/history.md):
 
 * ``acquire`` takes the document's lease before loading it, after any
   unload of the same document still storing its last snapshot;
@@ -25,28 +36,39 @@ them (docs/history.md):
 Compaction and lease errors are logged and never reach a socket: a failed
 snapshot is tried again after the next commit past the threshold.
 
-Scale-out (docs/scaleout.md): a :class:`DocumentGate` (in cluster mode
-:class:`routing.locks.DocumentLocks`, the document's ZooKeeper lock) is
-entered before a document is loaded and left once it is unloaded, after its
-last snapshot and lease release. :meth:`Registry.evict` hands a document
-over to another worker: it refuses new ops, stores the pending ones, closes
-the sockets (4503) and unloads it.
+Scale-out (docs/scaleout.md): the :class:`DocumentGate` is entered before a
+document is loaded and left once it is unloaded, after its last snapshot
+and lease release; a gate may refuse with
+:class:`realtime.exceptions.NotOwner`. :meth:`Registry.evict` hands a
+document over to another worker: it refuses new ops, stores the pending
+ones, closes the sockets (4503) and unloads it.
+
+The process's registry: whoever composes the process builds it with its
+collaborators and installs it once with :func:`install_registry` (routing's
+worker under ``runworker``); consumers and server-made changes take it from
+:func:`process_registry`, which under plain ``daphne`` (``make run``, tests)
+makes a single-node one in the running loop on first use.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import uuid
-import weakref
 from collections import Counter
-from typing import Protocol
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
 
 from django.conf import settings
 
-from documents.leases import LeaseKeeper
 from documents.store import DjangoDocumentStore, DocumentStore
 from realtime.authority import Authority
+from realtime.budget import UserBudgets
+from realtime.content_policy import content_policy
+from realtime.placement import SINGLE_NODE, Placement
+from realtime.repair import repair_loaded
 from realtime.runner import StoreRunner
+from realtime.slots import SocketSlots
 
 logger = logging.getLogger(__name__)
 
@@ -54,57 +76,19 @@ logger = logging.getLogger(__name__)
 STORE_THREADS = 8
 
 
-class SocketSlots:
-    """The sockets each user holds open on this worker, as live holders.
-
-    A slot is the holder object itself (the consumer), kept in a weak set:
-    the count is the number of holders that took a slot and have not
-    released it, and a holder that is garbage collected without releasing
-    (a path nobody thought of) gives its slot back. The consumer releases
-    explicitly on every exit (disconnect, exception, cancellation), so the
-    weak reference is a safety net, not the mechanism.
-    """
-
-    def __init__(self) -> None:
-        self._held: dict[int, weakref.WeakSet[object]] = {}
-
-    def take(self, user_id: int, holder: object, limit: int) -> bool:
-        """Give ``holder`` a slot of ``user_id`` unless ``limit`` are held."""
-        held = self._held.setdefault(user_id, weakref.WeakSet())
-        if holder in held:
-            return True
-        if len(held) >= limit:
-            return False
-        held.add(holder)
-        return True
-
-    def release(self, user_id: int, holder: object) -> None:
-        """Give back ``holder``'s slot; safe to call twice."""
-        held = self._held.get(user_id)
-        if held is None:
-            return
-        held.discard(holder)
-        if not held:
-            del self._held[user_id]
-
-    def count(self, user_id: int) -> int:
-        """Return how many slots ``user_id`` holds."""
-        held = self._held.get(user_id)
-        return len(held) if held is not None else 0
-
-    def total(self) -> int:
-        """Return how many slots are held altogether."""
-        return sum(len(held) for held in self._held.values())
-
-
 class DocumentGate(Protocol):
     """What a worker holds per open document besides the lease (scale-out)."""
 
     async def enter(self, public_id: uuid.UUID) -> None:
-        """Take the document before it is loaded; may wait, may refuse (raise)."""
+        """Take the document before it is loaded; may wait, may refuse (NotOwner)."""
 
     async def leave(self, public_id: uuid.UUID) -> None:
         """Let the document go after it was unloaded."""
+
+
+def always_accepting() -> bool:
+    """Return True: without a cluster lease, ops may always be accepted."""
+    return True
 
 
 class Registry:
@@ -114,21 +98,33 @@ class Registry:
         self,
         *,
         store: DocumentStore | None = None,
-        threads: int = STORE_THREADS,
-        keeper: LeaseKeeper | None = None,
         gate: DocumentGate | None = None,
+        accepting: Callable[[], bool] = always_accepting,
+        placement: Placement = SINGLE_NODE,
+        threads: int = STORE_THREADS,
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
-        self.loop = asyncio.get_running_loop()
-        #: Entered before a load, left after an unload (default: the process's).
-        self.gate = gate if gate is not None else _default_gate
-        #: Leases and owner snapshots; by default only with the Django store.
-        self.keeper = keeper if keeper is not None or store is not None else LeaseKeeper()
-        self.runner = StoreRunner(store or DjangoDocumentStore(), max_workers=threads)
+        """Make a registry; see the module docstring for the collaborators.
+
+        ``loop``: the event loop it serves (default: the running one); the
+        process's composer may build it before the loop runs.
+        """
+        self.loop = loop if loop is not None else asyncio.get_running_loop()
+        #: The op log, the leases and the owner snapshots.
+        self.store = store if store is not None else DjangoDocumentStore()
+        #: Entered before a load, left after an unload; None: single node.
+        self.gate = gate
+        #: Whether ops may be accepted now; every authority asks it.
+        self.accepting = accepting
+        #: Where documents are served; the consumer asks it.
+        self.placement = placement
+        self.runner = StoreRunner(self.store, max_workers=threads)
         self._authorities: dict[uuid.UUID, Authority] = {}
         self._holds: Counter[uuid.UUID] = Counter()
         self._loading: dict[uuid.UUID, asyncio.Future[Authority]] = {}
         self._timers: dict[uuid.UUID, asyncio.TimerHandle] = {}
-        self._unloading: set[asyncio.Task[None]] = set()
+        #: Unloads, lease renewals and other tasks kept alive until they end.
+        self._tasks: set[asyncio.Task[None]] = set()
         #: Unloads still storing their last snapshot, by document.
         self._closing: dict[uuid.UUID, asyncio.Future[None]] = {}
         #: Snapshots being stored, by document.
@@ -136,18 +132,20 @@ class Registry:
         self._renewal: asyncio.TimerHandle | None = None
         #: Socket slots per user, released on every exit path of a consumer.
         self.sockets = SocketSlots()
+        #: The CPU budget each user shares between their sockets here.
+        self.budgets = UserBudgets()
 
     def get(self, public_id: uuid.UUID) -> Authority | None:
         """Return the loaded authority of a document, if any."""
         return self._authorities.get(public_id)
 
-    def __len__(self) -> int:
-        return len(self._authorities)
-
     def open_documents(self) -> dict[uuid.UUID, int]:
         """Return the documents open or loading here, with their socket counts."""
-        documents = {public_id: len(authority.subscribers)
-                     for public_id, authority in self._authorities.items() if not authority.closed}
+        documents = {
+            public_id: len(authority.subscribers)
+            for public_id, authority in self._authorities.items()
+            if not authority.closed
+        }
         for public_id in self._loading:
             documents.setdefault(public_id, 0)
         return documents
@@ -190,6 +188,7 @@ class Registry:
                         runner=self.runner,
                         window_size=settings.COLLABDOCS["OP_WINDOW"],
                         max_length=settings.COLLABDOCS["MAX_DOC_LENGTH"],
+                        accepting=self.accepting,
                     )
                 except asyncio.CancelledError:
                     del self._loading[public_id]
@@ -206,8 +205,7 @@ class Registry:
                     raise
                 del self._loading[public_id]
                 self._authorities[public_id] = authority
-                if self.keeper is not None:
-                    authority.on_commit = self._committed
+                authority.on_commit = self._committed
                 loading.set_result(authority)
                 self._hold(public_id)
                 try:
@@ -229,12 +227,9 @@ class Registry:
         Best effort: a repair that fails is logged and the document opens
         as stored.
         """
-        from realtime.content_policy import content_policy
-        from realtime.repair import repair_loaded
-
         try:
             await repair_loaded(authority, content_policy())
-        except Exception:  # noqa: BLE001 - never keep a document from opening
+        except Exception:
             logger.exception("repairing %s failed", authority.public_id)
 
     def _hold(self, public_id: uuid.UUID) -> None:
@@ -259,10 +254,10 @@ class Registry:
         self._timers.pop(authority.public_id, None)
         self._spawn(self._unload(authority))
 
-    def _spawn(self, coro) -> None:  # type: ignore[no-untyped-def]
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = self.loop.create_task(coro)
-        self._unloading.add(task)
-        task.add_done_callback(self._unloading.discard)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _unload(self, authority: Authority) -> None:
         public_id = authority.public_id
@@ -318,18 +313,16 @@ class Registry:
         for authority in authorities:
             await self._let_go(authority)
         # Unloads already under way store their last snapshot first.
-        pending = [task for task in self._unloading if not task.done()]
+        pending = [task for task in self._tasks if not task.done()]
         if pending:
             await asyncio.wait(pending, timeout=30)
         await asyncio.get_running_loop().run_in_executor(None, self.runner.shutdown)
 
-    # -- leases and compaction (documents.leases, documents.compaction) -------
+    # -- leases and compaction (the store; docs/history.md) --------------------
 
     async def _open_lease(self, public_id: uuid.UUID) -> None:
-        if self.keeper is None:
-            return
         try:
-            await self.runner.run(self.keeper.open, public_id=public_id)
+            await self.runner.run(self.store.lease_open, public_id=public_id)
         except Exception as exc:  # noqa: BLE001 - the load says whether storage is up
             logger.warning("could not take the lease of %s: %s", public_id, exc)
         if self._renewal is None:
@@ -341,19 +334,14 @@ class Registry:
 
     def _renew(self) -> None:
         self._renewal = None
-        if self.keeper is None:
-            return
         public_ids = list(self._authorities)
         if public_ids:
-            task = self.loop.create_task(self._renew_leases(public_ids))
-            self._unloading.add(task)
-            task.add_done_callback(self._unloading.discard)
+            self._spawn(self._renew_leases(public_ids))
         self._schedule_renewal()
 
     async def _renew_leases(self, public_ids: list[uuid.UUID]) -> None:
-        assert self.keeper is not None
         try:
-            await self.runner.run(self.keeper.renew, public_ids=public_ids)
+            await self.runner.run(self.store.lease_renew, public_ids=public_ids)
         except Exception as exc:  # noqa: BLE001 - tried again on the next tick
             logger.warning("renewing %d leases failed: %s", len(public_ids), exc)
 
@@ -373,23 +361,29 @@ class Registry:
 
     async def _snapshot(self, authority: Authority) -> None:
         """Store the authority's content at its head as the snapshot."""
-        assert self.keeper is not None
         revision, content = authority.head, authority.content()
         try:
-            result = await self.runner.run(self.keeper.snapshot, document_pk=authority.document_pk,
-                                           revision=revision, content=content)
+            result = await self.runner.run(
+                self.store.snapshot_save,
+                document_pk=authority.document_pk,
+                revision=revision,
+                content=content,
+            )
         except Exception as exc:  # noqa: BLE001 - tried again after the next commit
             logger.warning("storing a snapshot of %s failed: %s", authority.public_id, exc)
             return
         authority.snapshot_revision = max(authority.snapshot_revision, revision)
         if result is not None:
-            logger.info("compacted %s at r%d: %d ops folded, %d deleted", authority.public_id,
-                        revision, result.ops_folded, result.ops_deleted)
+            logger.info(
+                "compacted %s at r%d: %d ops folded, %d deleted",
+                authority.public_id,
+                revision,
+                result.ops_folded,
+                result.ops_deleted,
+            )
 
     async def _let_go(self, authority: Authority) -> None:
         """Store a last snapshot of an unloaded authority, release its lease, leave the gate."""
-        if self.keeper is None and self.gate is None:
-            return
         public_id = authority.public_id
         done: asyncio.Future[None] = self.loop.create_future()
         previous = self._closing.get(public_id)
@@ -400,14 +394,13 @@ class Registry:
             running = self._compacting.get(public_id)
             if running is not None:
                 await asyncio.shield(running)
-            if self.keeper is not None:
-                fresh = authority.head > authority.snapshot_revision
-                await self.runner.run(
-                    self.keeper.close,
-                    document_pk=authority.document_pk,
-                    revision=authority.head if fresh else None,
-                    content=authority.content() if fresh else None,
-                )
+            fresh = authority.head > authority.snapshot_revision
+            await self.runner.run(
+                self.store.lease_close,
+                document_pk=authority.document_pk,
+                revision=authority.head if fresh else None,
+                content=authority.content() if fresh else None,
+            )
         except Exception as exc:  # noqa: BLE001 - the lease expires on its own
             logger.warning("letting go of %s failed: %s", public_id, exc)
         finally:
@@ -416,7 +409,6 @@ class Registry:
             if self._closing.get(public_id) is done:
                 del self._closing[public_id]
             done.set_result(None)
-
 
     async def _leave_gate(self, public_id: uuid.UUID) -> None:
         if self.gate is None:
@@ -427,40 +419,54 @@ class Registry:
             logger.warning("leaving the gate of %s failed: %s", public_id, exc)
 
 
-_registry: Registry | None = None
-_default_gate: DocumentGate | None = None
+# -- the process's registry ---------------------------------------------------
+
+#: The registry the process's composer installed; None: not installed.
+_installed: Registry | None = None
+#: The single-node registry made on first use while none is installed.
+_default: Registry | None = None
 
 
-def get_registry() -> Registry:
-    """Return this worker's registry, made on first use in the running loop."""
-    global _registry
+def install_registry(registry: Registry) -> None:
+    """Make ``registry`` the process's registry (once, at start-up).
+
+    :raises RuntimeError: a registry is installed already (tests call
+        :func:`uninstall_registry` first).
+    """
+    global _installed, _default
+    if _installed is not None:
+        raise RuntimeError("a registry is installed already; uninstall_registry() first")
+    if _default is not None:
+        # Made before the composer ran (nothing can have used it yet at start-up).
+        _default.runner.shutdown()
+        _default = None
+    _installed = registry
+
+
+def process_registry() -> Registry:
+    """Return the process's registry.
+
+    With none installed (plain ``daphne``, ``make run``, tests), make a
+    single-node one in the running loop on first use, and a new one when
+    the loop changed (tests run one loop per test: timers and futures of
+    the old registry belong to a loop that is gone).
+    """
+    global _default
+    if _installed is not None:
+        return _installed
     loop = asyncio.get_running_loop()
-    if _registry is None or _registry.loop is not loop:
-        if _registry is not None:
-            # A new event loop (tests run one per test): the old registry's
-            # timers and futures belong to a loop that is gone.
-            _registry.runner.shutdown()
-        _registry = Registry()
-    return _registry
+    if _default is None or _default.loop is not loop:
+        if _default is not None:
+            _default.runner.shutdown()
+        _default = Registry(loop=loop)
+    return _default
 
 
-def current_registry() -> Registry | None:
-    """Return the registry made in the running loop, if any (never make one)."""
-    registry = _registry
-    if registry is None or registry.loop is not asyncio.get_running_loop():
-        return None
+def uninstall_registry() -> Registry | None:
+    """Forget the process's registry (installed or made); return it for closing."""
+    global _installed, _default
+    registry = _installed if _installed is not None else _default
+    if _installed is not None and _default is not None:
+        _default.runner.shutdown()
+    _installed = _default = None
     return registry
-
-
-def set_default_gate(gate: DocumentGate | None) -> DocumentGate | None:
-    """Make ``gate`` the gate of registries made from now on; return the previous one."""
-    global _default_gate
-    previous, _default_gate = _default_gate, gate
-    return previous
-
-
-def set_registry(registry: Registry | None) -> Registry | None:
-    """Install ``registry`` as the worker's registry; return the previous one."""
-    global _registry
-    previous, _registry = _registry, registry
-    return previous

@@ -1,4 +1,5 @@
 """WebSocket URL patterns (named so to avoid confusion with the routing app)."""
+
 from __future__ import annotations
 
 from django.urls import path

@@ -30,12 +30,12 @@ def _fresh_realtime_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from channels.layers import channel_layers
     from django.db import close_old_connections
 
-    from realtime.registry import set_registry
+    from realtime.registry import uninstall_registry
 
     monkeypatch.setattr(channels.testing.application, "no_op", close_old_connections)
     channel_layers.backends = {}
     yield
-    registry = set_registry(None)
+    registry = uninstall_registry()
     if registry is not None:
         registry.runner.shutdown()
     channel_layers.backends = {}

@@ -2,7 +2,7 @@
 
 The test process and daphne share one Redis channel layer, so a change made
 here (an ORM call, an admin page, a logout through the test client) sends
-its ``realtime.events`` message the way a request on any worker would.
+its ``documents.events`` message the way a request on any worker would.
 """
 from __future__ import annotations
 

@@ -63,7 +63,7 @@ def test_a_users_sockets_share_one_budget_until_the_last_closes() -> None:
     assert book.acquire(7, rate=0.2, burst=0.1) is first  # still one socket open
     book.release(7)
     book.release(7)
-    assert len(book) == 1  # user 8 only
+    assert book.users() == 1  # user 8 only
 
 
 @pytest.mark.parametrize(("frame", "expected"), [

@@ -8,8 +8,10 @@ import uuid
 
 import pytest
 
+from documents import events
 from documents.store import DjangoDocumentStore, StorageUnavailable
-from realtime.registry import Registry, set_registry
+from realtime.consumers import DocumentConsumer
+from realtime.registry import Registry, install_registry, process_registry
 from tests.realtime.conftest import create_user, db, session_cookie, stored_content
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -49,7 +51,7 @@ class ControlledStore(DjangoDocumentStore):
 @pytest.fixture
 async def controlled() -> ControlledStore:
     store = ControlledStore()
-    set_registry(Registry(store=store))
+    install_registry(Registry(store=store))
     return store
 
 
@@ -394,13 +396,12 @@ async def test_storage_down_at_load_closes_4503(people, ws_connect, controlled):
     assert await sock.closed() == 4503
 
 
-# -- realtime.events -------------------------------------------------------------
+# -- documents.events ------------------------------------------------------------
 
 
 async def test_revoking_a_share_closes_the_socket_4403(people, ws_connect):
     from guardian.shortcuts import remove_perm
 
-    from realtime import events
 
     viewer = await ws_connect(people["doc_id"], cookie=people["cookies"]["viewer"])
     editor = await ws_connect(people["doc_id"], cookie=people["cookies"]["editor"])
@@ -413,7 +414,6 @@ async def test_revoking_a_share_closes_the_socket_4403(people, ws_connect):
 async def test_losing_and_regaining_edit_rights_switches_read_only(people, ws_connect):
     from guardian.shortcuts import assign_perm, remove_perm
 
-    from realtime import events
 
     editor = await ws_connect(people["doc_id"], cookie=people["cookies"]["editor"])
     user, doc = people["users"]["editor"], people["doc"]
@@ -430,7 +430,6 @@ async def test_losing_and_regaining_edit_rights_switches_read_only(people, ws_co
 
 
 async def test_a_removed_document_closes_4404_and_renames_reach_everyone(people, ws_connect):
-    from realtime import events
 
     sock = await ws_connect(people["doc_id"], cookie=people["cookies"]["editor"])
     await db(events.title_changed, public_id=people["doc_id"], title="Plans ✓")
@@ -440,11 +439,9 @@ async def test_a_removed_document_closes_4404_and_renames_reach_everyone(people,
 
 
 async def test_idle_documents_leave_memory(people, ws_connect, settings):
-    from realtime.registry import get_registry
-
     settings.COLLABDOCS = {**settings.COLLABDOCS, "IDLE_UNLOAD_SECONDS": 0}
     sock = await ws_connect(people["doc_id"], cookie=people["cookies"]["owner"])
-    registry = get_registry()
+    registry = process_registry()
     assert registry.get(uuid.UUID(people["doc_id"])) is not None
     await sock.close()
     for _ in range(100):
@@ -464,3 +461,19 @@ async def test_a_second_user_logged_in_elsewhere(transactional_db, ws_connect):
     sock = await ws_connect(doc.public_id, cookie=await db(session_cookie, bob),
                             expect_hello=False)
     assert await denied(sock) == 4404
+
+
+@pytest.mark.parametrize("kind", ["_send_text", "._send_text", "_deny"])
+async def test_a_group_message_naming_a_private_method_calls_nothing(kind, monkeypatch):
+    """Channels' rule: a type with a leading underscore is refused (ValueError)."""
+    called: list[object] = []
+
+    async def spy(self, *args):  # type: ignore[no-untyped-def]
+        called.append(args)
+
+    monkeypatch.setattr(DocumentConsumer, "_send_text", spy)
+    monkeypatch.setattr(DocumentConsumer, "_deny", spy)
+    consumer = DocumentConsumer()
+    with pytest.raises(ValueError, match="leading underscore"):
+        await consumer.dispatch({"type": kind, "text": "x"})
+    assert called == []

@@ -17,6 +17,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from documents import events
 from realtime.ot import Delta, DocumentText
 from tests.conftest import REPO, DaphneProcess
 from tests.realtime.client import OTClient, WSClient, random_change
@@ -204,7 +205,6 @@ async def test_revoking_a_share_closes_the_socket_across_processes(
     from channels.layers import channel_layers, get_channel_layer
     from guardian.shortcuts import remove_perm
 
-    from realtime import events
 
     redis_url = redis_server.extra["url"]
     server = daphne_factory(REDIS_URL=redis_url)

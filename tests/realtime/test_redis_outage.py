@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from documents import events
 from tests.conftest import DaphneProcess
 from tests.realtime.conftest import create_document, create_user, db, session_cookie, share
 from tests.realtime.revocation_harness import LiveSocket, use_redis_layer
@@ -56,7 +57,6 @@ async def test_editing_goes_on_while_redis_is_down(
         own_redis: dict[str, Any], daphne_factory: Callable[..., DaphneProcess],
         settings: Any, transactional_db: None) -> None:
     from documents.services import share_revoke
-    from realtime import events
 
     use_redis_layer(settings, own_redis["url"])
     live = daphne_factory(REDIS_URL=own_redis["url"])

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from realtime.consumers import DocumentConsumer
+from realtime.registry import process_registry
 from tests.conftest import DaphneProcess
 from tests.realtime.conftest import create_document, create_user, db, session_cookie
 from tests.realtime.revocation_harness import LiveSocket
@@ -27,9 +28,7 @@ ROUNDS = 8
 
 
 def _held(doc_id: str, user_pk: int) -> tuple[int, int]:
-    from realtime.registry import get_registry
-
-    registry = get_registry()
+    registry = process_registry()
     authority = registry.get(__import__("uuid").UUID(doc_id))
     return registry.sockets.count(user_pk), len(authority.subscribers) if authority else 0
 
