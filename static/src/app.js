@@ -48,12 +48,12 @@ import { api } from "./api.js";
   // --- Messages and confirmations ------------------------------------
 
   document.addEventListener("click", (event) => {
-    const close = event.target.closest("[data-dismiss]");
+    const close = /** @type {Element} */ (event.target).closest("[data-dismiss]");
     if (close) close.closest(".message")?.remove();
   });
 
   document.addEventListener("submit", (event) => {
-    const form = event.target;
+    const form = /** @type {HTMLFormElement} */ (event.target);
     if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
       event.preventDefault();
     }
@@ -62,16 +62,18 @@ import { api } from "./api.js";
   // Close the account menu when clicking elsewhere.
   document.addEventListener("click", (event) => {
     for (const menu of document.querySelectorAll("details.usermenu[open]")) {
-      if (!menu.contains(event.target)) menu.removeAttribute("open");
+      if (!menu.contains(/** @type {Node} */ (event.target))) menu.removeAttribute("open");
     }
   });
 
   // --- Rename in place ----------------------------------------------
 
-  const titleInput = document.getElementById("doc-title");
+  // An <input> for those who may rename, else a heading (whose value is undefined).
+  const titleInput = /** @type {HTMLInputElement|null} */ (document.getElementById("doc-title"));
   const titleStatus = document.getElementById("title-status");
   let savedTitle = titleInput ? (titleInput.value ?? titleInput.textContent).trim() : "";
 
+  /** @param {string} title */
   function showTitle(title) {
     savedTitle = title;
     if (titleInput) {
@@ -83,10 +85,15 @@ import { api } from "./api.js";
     }
     document.title = `${title} · CollabDocs`;
     for (const button of document.querySelectorAll("[data-share-title]")) {
+      if (!(button instanceof HTMLElement)) continue;
       if (button.closest(".doc-actions")) button.dataset.shareTitle = title;
     }
   }
 
+  /**
+   * @param {string} text
+   * @param {string} [kind]
+   */
   function setTitleStatus(text, kind) {
     if (!titleStatus) return;
     titleStatus.textContent = text;
@@ -132,21 +139,35 @@ import { api } from "./api.js";
   }
 
   document.addEventListener("collabdocs:title", (event) => {
-    const title = event.detail && event.detail.title;
+    const detail = /** @type {CustomEvent} */ (event).detail;
+    const title = detail && detail.title;
     if (typeof title === "string") showTitle(title);
   });
 
   // --- Share dialog ---------------------------------------------------
 
-  const dialog = document.getElementById("share-dialog");
+  const dialog = /** @type {HTMLDialogElement|null} */ (document.getElementById("share-dialog"));
   if (!dialog) return;
 
-  const field = (name) => dialog.querySelector(`[data-share-field="${name}"]`);
-  const form = (name) => dialog.querySelector(`[data-share-form="${name}"]`);
+  /** @param {string} name */
+  const field = (name) =>
+    /** @type {HTMLElement} */ (dialog.querySelector(`[data-share-field="${name}"]`));
+  /** @param {string} name */
+  const form = (name) =>
+    /** @type {HTMLFormElement} */ (dialog.querySelector(`[data-share-form="${name}"]`));
+  /** @param {string} name */
+  const action = (name) =>
+    /** @type {HTMLElement} */ (dialog.querySelector(`[data-share-action="${name}"]`));
+  const linkUrl = /** @type {HTMLInputElement} */ (field("link-url"));
+  const linkMode = /** @type {HTMLSelectElement} */ (field("link-mode"));
   let shareUrl = null;
   let state = null;
   let busy = false;
 
+  /**
+   * @param {string} text
+   * @param {string} [kind]
+   */
   function setStatus(text, kind) {
     const status = field("status");
     status.textContent = text || "";
@@ -154,6 +175,13 @@ import { api } from "./api.js";
     status.hidden = !text;
   }
 
+  /**
+   * POST ``body`` to the share endpoint + ``path`` and show the result.
+   * @param {string} path
+   * @param {Object} body
+   * @param {{confirmText?: string}} [options]
+   * @returns {Promise<boolean|undefined>} whether it was done (undefined: not tried)
+   */
   async function run(path, body, { confirmText } = {}) {
     if (busy) return;
     if (confirmText && !window.confirm(confirmText)) return;
@@ -199,6 +227,10 @@ import { api } from "./api.js";
     return canShare ? `${label}, can share` : label;
   }
 
+  /**
+   * @param {Object} person
+   * @param {{role?: string, canShare?: boolean, isOwner?: boolean}} options
+   */
   function personRow(person, { role, canShare, isOwner }) {
     const manage = state.you.can_manage;
     const name = person.name + (person.is_you ? " (you)" : "");
@@ -280,7 +312,7 @@ import { api } from "./api.js";
     if (!state.groups.length) groups.append(el("li", { className: "share-empty" }, "Not shared with any group."));
     field("groups-section").hidden = !manage && !state.groups.length;
 
-    const mode = field("link-mode");
+    const mode = linkMode;
     mode.replaceChildren(...state.link_modes.map((option) =>
       el("option", { value: option.value, selected: option.value === state.link.mode },
         option.value === "off" ? "Restricted: only people with access" : option.label)));
@@ -289,8 +321,8 @@ import { api } from "./api.js";
     field("link-mode-text").textContent = manage ? "" :
       (state.link.mode === "off" ? "Only people with access can open this document." : current.label + ".");
     field("link-row").hidden = !state.link.url;
-    field("link-url").value = state.link.url || "";
-    dialog.querySelector('[data-share-action="regenerate"]').hidden = !manage;
+    linkUrl.value = state.link.url || "";
+    action("regenerate").hidden = !manage;
 
     field("transfer-section").hidden = !state.you.is_owner;
   }
@@ -308,8 +340,9 @@ import { api } from "./api.js";
     field("link-row").hidden = true;
     if (!dialog.open) dialog.showModal();
     try {
-      render(await api(url));
-      if (state.you.can_manage) dialog.querySelector("#share-identifier").focus();
+      const next = await api(url);
+      render(next);
+      if (next.you.can_manage) /** @type {HTMLElement} */ (dialog.querySelector("#share-identifier")).focus();
     } catch (error) {
       field("people").replaceChildren();
       setStatus(error.message, "error");
@@ -317,8 +350,8 @@ import { api } from "./api.js";
   }
 
   document.addEventListener("click", (event) => {
-    const button = event.target.closest("[data-share-url]");
-    if (button) {
+    const button = /** @type {Element} */ (event.target).closest("[data-share-url]");
+    if (button instanceof HTMLElement) {
       event.preventDefault();
       openDialog(button.dataset.shareUrl, button.dataset.shareTitle);
     }
@@ -333,18 +366,19 @@ import { api } from "./api.js";
 
   form("grant").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const data = new FormData(event.target);
+    const target = /** @type {HTMLFormElement} */ (event.target);
+    const data = new FormData(target);
     const role = data.get("role");
     const ok = await run("", {
       identifier: String(data.get("identifier") || ""),
       role,
       can_share: role === "editor" && data.get("can_share") === "on",
     });
-    if (ok) event.target.reset();
+    if (ok) target.reset();
   });
 
-  const grantRole = form("grant").querySelector("select[name=role]");
-  const grantShare = form("grant").querySelector("input[name=can_share]");
+  const grantRole = /** @type {HTMLSelectElement} */ (form("grant").querySelector("select[name=role]"));
+  const grantShare = /** @type {HTMLInputElement} */ (form("grant").querySelector("input[name=can_share]"));
   const syncShareBox = () => {
     grantShare.disabled = grantRole.value !== "editor";
     if (grantShare.disabled) grantShare.checked = false;
@@ -355,37 +389,39 @@ import { api } from "./api.js";
 
   form("group").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const data = new FormData(event.target);
+    const target = /** @type {HTMLFormElement} */ (event.target);
+    const data = new FormData(target);
     const ok = await run("/group", { group: String(data.get("group") || ""), role: data.get("role") });
-    if (ok) event.target.reset();
+    if (ok) target.reset();
   });
 
   form("transfer").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const identifier = String(new FormData(event.target).get("identifier") || "").trim();
+    const target = /** @type {HTMLFormElement} */ (event.target);
+    const identifier = String(new FormData(target).get("identifier") || "").trim();
     const ok = await run("/transfer", { identifier }, {
       confirmText: `Make ${identifier} the owner of this document? Only they will be able to undo this.`,
     });
-    if (ok) event.target.reset();
+    if (ok) target.reset();
   });
 
-  field("link-mode").addEventListener("change", async (event) => {
-    const select = event.target;
+  linkMode.addEventListener("change", async () => {
+    const select = linkMode;
     const ok = await run("/link", { mode: select.value });
     if (!ok && state) select.value = state.link.mode;
   });
 
-  dialog.querySelector('[data-share-action="regenerate"]').addEventListener("click", () => {
+  action("regenerate").addEventListener("click", () => {
     run("/link", { mode: state.link.mode, regenerate: true }, {
       confirmText: "Make a new link? The current link will stop working for anyone who hasn’t opened it yet.",
     });
   });
 
-  dialog.querySelector('[data-share-action="copy"]').addEventListener("click", async () => {
-    const input = field("link-url");
+  action("copy").addEventListener("click", async () => {
+    const input = linkUrl;
     try {
       await navigator.clipboard.writeText(input.value);
-    } catch (error) {
+    } catch {
       input.select();
       document.execCommand("copy");
     }

@@ -123,6 +123,7 @@ function buildToolbar(element) {
   element.replaceChildren();
   addControls(element, TOOLBAR);
   for (const control of element.querySelectorAll("button, select")) {
+    if (!(control instanceof HTMLButtonElement || control instanceof HTMLSelectElement)) continue;
     const name = [...control.classList].find((c) => c.startsWith("ql-"))?.slice(3);
     let label = TOOLTIPS[name];
     if (name === "list") label = { ordered: "Numbered list", bullet: "Bulleted list", check: "Checklist" }[control.value];
@@ -202,7 +203,7 @@ function main() {
   for (const picker of toolbarEl.querySelectorAll(".ql-picker")) {
     const name = [...picker.classList].find((c) => c !== "ql-picker" && c.startsWith("ql-"))?.slice(3);
     const label = picker.querySelector(".ql-picker-label");
-    if (label && TOOLTIPS[name]) {
+    if (label instanceof HTMLElement && TOOLTIPS[name]) {
       label.title = TOOLTIPS[name];
       label.setAttribute("aria-label", TOOLTIPS[name]);
     }
@@ -290,6 +291,7 @@ function main() {
   connection.on("peers", showPeople);
   connection.on("title", announceTitle);
   connection.on("notice", ({ kind, message, text }) => {
+    /** @type {Parameters<Notices["show"]>[0]} */
     const notice = { kind, message, text, tone: "warning" };
     if (kind === "signed_out") {
       const next = encodeURIComponent(window.location.pathname);

@@ -24,7 +24,10 @@ import { api } from "./api.js";
   const openButton = document.querySelector("[data-history-open]");
   if (!panel || !openButton) return;
 
-  const field = (name) => panel.querySelector(`[data-history-field="${name}"]`);
+  /** @param {string} selector  an element of the panel */
+  const part = (selector) => /** @type {HTMLElement} */ (panel.querySelector(selector));
+  /** @param {string} name */
+  const field = (name) => part(`[data-history-field="${name}"]`);
   const KIND_LABELS = {
     current: "Current",
     initial: "Created",
@@ -80,7 +83,7 @@ import { api } from "./api.js";
     list.replaceChildren();
     if (!state) return;
     const { permissions } = state;
-    panel.querySelector('[data-history-form="name"]').hidden = !permissions.can_name;
+    part('[data-history-form="name"]').hidden = !permissions.can_name;
     const visibility = field("visibility");
     visibility.hidden = !permissions.can_configure;
     visibility.querySelector("input").checked = Boolean(state.visible_to_viewers);
@@ -143,7 +146,7 @@ import { api } from "./api.js";
     // Sanitised server-side (documents/render.py + nh3); see the module docstring.
     field("preview-content").innerHTML = data.html;
     downloadLinks(field("preview-downloads"), data.export);
-    panel.querySelector("[data-history-restore]").hidden =
+    part("[data-history-restore]").hidden =
       !(state && state.permissions.can_restore) || version.is_current;
     field("list").hidden = true;
     field("downloads").hidden = true;
@@ -174,7 +177,7 @@ import { api } from "./api.js";
 
   async function restoreSelected() {
     if (!selected) return;
-    const button = panel.querySelector("[data-history-restore]");
+    const button = /** @type {HTMLButtonElement} */ (part("[data-history-restore]"));
     button.disabled = true;
     setStatus("Restoring…", "info");
     let data;
@@ -242,10 +245,10 @@ import { api } from "./api.js";
   }
 
   openButton.addEventListener("click", () => (panel.hidden ? open() : close()));
-  panel.querySelector("[data-history-close]").addEventListener("click", close);
-  panel.querySelector("[data-history-back]").addEventListener("click", showList);
-  panel.querySelector("[data-history-restore]").addEventListener("click", restoreSelected);
-  panel.querySelector('[data-history-form="name"]').addEventListener("submit", nameCurrent);
+  part("[data-history-close]").addEventListener("click", close);
+  part("[data-history-back]").addEventListener("click", showList);
+  part("[data-history-restore]").addEventListener("click", restoreSelected);
+  part('[data-history-form="name"]').addEventListener("submit", nameCurrent);
   field("visibility").querySelector("input").addEventListener("change", setVisibility);
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && !panel.hidden) close();

@@ -27,6 +27,7 @@ function assertAcceptable(oldDoc, change, where) {
   check();
   for (const op of change.ops) {
     if (typeof op.insert === "string") {
+      // eslint-disable-next-line no-control-regex -- U+0000 is what this looks for
       assert.doesNotMatch(op.insert, /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/u,
         `${where}: inserted ${JSON.stringify(op.insert)}`);
     }

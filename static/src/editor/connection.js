@@ -79,6 +79,7 @@ export class Connection extends Emitter {
     this.client = client;
     this.canEdit = canEdit;
     this.peers = new Peers();
+    /** @type {string} one of {@link Status} */
     this.status = Status.CONNECTING;
     /** @type {string|null} */
     this.stopReason = null;

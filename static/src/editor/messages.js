@@ -43,7 +43,10 @@ export const UNMERGED_MESSAGE =
 export const TOO_MANY_MESSAGE =
   "This document is open in too many tabs or windows. Close some; this one keeps trying to reconnect.";
 
-/** Errors whose ``message`` names what was wrong: shown to the person. */
+/**
+ * Errors whose ``message`` names what was wrong: shown to the person.
+ * @type {ReadonlySet<string>}
+ */
 const EXPLAINED_ERRORS = new Set([ErrorCode.BAD_OP, ErrorCode.BAD_MESSAGE, ErrorCode.TOO_LARGE]);
 
 /** Longest part of a server message shown in a notice. */

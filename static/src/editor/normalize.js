@@ -75,6 +75,7 @@ function splitPositions(doc, positions) {
 }
 
 /** Whether an inserted string needs regrouping or cleaning. */
+// eslint-disable-next-line no-control-regex -- U+0000 is what this looks for
 const SUSPECT = /[\u0000\uD800-\uDFFF]/;
 
 /**

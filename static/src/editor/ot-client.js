@@ -64,6 +64,27 @@ import { isClientId, makeClientId, opId } from "./protocol.js";
  * @property {number} edits  how many local changes it carries
  */
 
+/** @typedef {{delta: Delta, edits: number}} Buffer */
+
+/**
+ * One of the client's three states (ot.js ``lib/client.js``): what it does
+ * with each event, returning the next state and what to send or apply.
+ *
+ * @typedef {Object} State
+ * @property {string} name
+ * @property {Pending} [inflight]  the op in flight (not when synchronized)
+ * @property {Buffer} [buffer]  the changes made since (with a buffer only)
+ * @property {Array<Pending|Buffer>} pending  in flight, then buffered
+ * @property {(client: OTClient, delta: Delta) => [State, Pending|null]} applyClient
+ *   a local change; the op to send now, if any
+ * @property {(client: OTClient, s: Delta) => [State, Delta]} applyServer
+ *   a server op; the delta to apply to the local document
+ * @property {(client: OTClient) => [State, Pending|null]} serverAck
+ *   the ack of the op in flight; the op to send next, if any
+ * @property {(index: number) => number} toLocal  a server position in the
+ *   local document
+ */
+
 /** The server's ``MAX_CHANGE_OPS`` when the page does not say (settings default). */
 export const DEFAULT_MAX_CHANGE_OPS = 1000;
 
@@ -117,8 +138,8 @@ export function splitChange(delta, count) {
  * over the client's limit, with the rest as the buffer.
  *
  * @param {OTClient} client
- * @param {{delta: Delta, edits: number}} pending
- * @returns {[AwaitingConfirm|AwaitingWithBuffer, Pending]}
+ * @param {Buffer} pending
+ * @returns {[State, Pending]}
  */
 function launch(client, { delta, edits }) {
   const [head, rest] = splitChange(delta, client.sendOps);
@@ -158,14 +179,23 @@ class Synchronized {
   get name() {
     return StateName.SYNCHRONIZED;
   }
-  /** @param {OTClient} client @param {Delta} delta */
+  /**
+   * @param {OTClient} client
+   * @param {Delta} delta
+   * @returns {[State, Pending|null]}
+   */
   applyClient(client, delta) {
     return launch(client, { delta, edits: 1 });
   }
-  /** @param {OTClient} _client @param {Delta} delta */
+  /**
+   * @param {OTClient} _client
+   * @param {Delta} delta
+   * @returns {[State, Delta]}
+   */
   applyServer(_client, delta) {
     return [this, delta];
   }
+  /** @returns {[State, Pending|null]} */
   serverAck() {
     throw new Error("ack received while synchronized");
   }
@@ -173,6 +203,7 @@ class Synchronized {
   toLocal(index) {
     return index;
   }
+  /** @returns {Array<Pending|Buffer>} */
   get pending() {
     return [];
   }
@@ -187,16 +218,25 @@ class AwaitingConfirm {
   get name() {
     return StateName.AWAITING_CONFIRM;
   }
-  /** @param {OTClient} _client @param {Delta} delta */
+  /**
+   * @param {OTClient} _client
+   * @param {Delta} delta
+   * @returns {[State, Pending|null]}
+   */
   applyClient(_client, delta) {
     return [new AwaitingWithBuffer(this.inflight, { delta, edits: 1 }), null];
   }
-  /** @param {OTClient} _client @param {Delta} s */
+  /**
+   * @param {OTClient} _client
+   * @param {Delta} s
+   * @returns {[State, Delta]}
+   */
   applyServer(_client, s) {
     const p = this.inflight.delta;
     const inflight = { ...this.inflight, delta: s.transform(p, true) };
     return [new AwaitingConfirm(inflight), p.transform(s, false)];
   }
+  /** @returns {[State, Pending|null]} */
   serverAck() {
     return [new Synchronized(), null];
   }
@@ -204,6 +244,7 @@ class AwaitingConfirm {
   toLocal(index) {
     return this.inflight.delta.transformPosition(index, false);
   }
+  /** @returns {Array<Pending|Buffer>} */
   get pending() {
     return [this.inflight];
   }
@@ -213,7 +254,7 @@ class AwaitingConfirm {
 class AwaitingWithBuffer {
   /**
    * @param {Pending} inflight
-   * @param {{delta: Delta, edits: number}} buffer
+   * @param {Buffer} buffer
    */
   constructor(inflight, buffer) {
     this.inflight = inflight;
@@ -222,7 +263,11 @@ class AwaitingWithBuffer {
   get name() {
     return StateName.AWAITING_WITH_BUFFER;
   }
-  /** @param {OTClient} _client @param {Delta} delta */
+  /**
+   * @param {OTClient} _client
+   * @param {Delta} delta
+   * @returns {[State, Pending|null]}
+   */
   applyClient(_client, delta) {
     const buffer = {
       delta: this.buffer.delta.compose(delta),
@@ -230,7 +275,11 @@ class AwaitingWithBuffer {
     };
     return [new AwaitingWithBuffer(this.inflight, buffer), null];
   }
-  /** @param {OTClient} _client @param {Delta} s */
+  /**
+   * @param {OTClient} _client
+   * @param {Delta} s
+   * @returns {[State, Delta]}
+   */
   applyServer(_client, s) {
     const p = this.inflight.delta;
     const b = this.buffer.delta;
@@ -239,7 +288,10 @@ class AwaitingWithBuffer {
     const buffer = { ...this.buffer, delta: s1.transform(b, true) };
     return [new AwaitingWithBuffer(inflight, buffer), b.transform(s1, false)];
   }
-  /** @param {OTClient} client */
+  /**
+   * @param {OTClient} client
+   * @returns {[State, Pending|null]}
+   */
   serverAck(client) {
     return launch(client, this.buffer);
   }
@@ -248,6 +300,7 @@ class AwaitingWithBuffer {
     const i = this.inflight.delta.transformPosition(index, false);
     return this.buffer.delta.transformPosition(i, false);
   }
+  /** @returns {Array<Pending|Buffer>} */
   get pending() {
     return [this.inflight, this.buffer];
   }
@@ -293,7 +346,7 @@ export class OTClient {
     this.sendOps = sendableOps(maxChangeOps);
     /** @type {Array<{rev: number, delta: Delta}>} recent server ops */
     this.history = [];
-    /** @type {Synchronized|AwaitingConfirm|AwaitingWithBuffer} */
+    /** @type {State} */
     this.state = new Synchronized();
   }
 
@@ -398,7 +451,12 @@ export class OTClient {
     if (rev <= this.revision) return { status: "duplicate" };
     if (rev !== this.revision + 1) throw new RevisionGap(this.revision + 1, rev);
     const inflight = this.inflight;
-    if (inflight && inflight.id === id) return this.serverAck(id, rev);
+    if (inflight && inflight.id === id) {
+      // The id is in flight and rev is the next revision: always "acked".
+      return /** @type {{status: "acked", send: Outgoing|null, synchronized: boolean}} */ (
+        this.serverAck(id, rev)
+      );
+    }
     const s = delta instanceof Delta ? delta : new Delta(delta);
     this.remember(rev, s);
     this.revision = rev;

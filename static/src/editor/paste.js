@@ -74,7 +74,7 @@ const linkable = (url) => (typeof url === "string" && checkAttribute("link", url
 export function installPasteGuard(quill, policy, tell) {
   const count = (key) => tell({ [key]: 1 });
 
-  quill.clipboard.addMatcher("img", (node, delta) => {
+  quill.clipboard.addMatcher("img", (/** @type {Element} */ node, delta) => {
     const src = node.getAttribute("src") || "";
     if (imageAllowed(src, policy)) return delta;
     const href = /^https?:/i.test(src) ? linkable(src) : null;
@@ -87,7 +87,7 @@ export function installPasteGuard(quill, policy, tell) {
     return new Delta().insert(label, { link: href });
   });
 
-  quill.clipboard.addMatcher("iframe", (node, delta) => {
+  quill.clipboard.addMatcher("iframe", (/** @type {Element} */ node, delta) => {
     const src = node.getAttribute("src") || "";
     if (videoAllowed(src, policy)) return delta;
     const href = linkable(src);
@@ -113,7 +113,9 @@ export function installPasteGuard(quill, policy, tell) {
   // Dropped or pasted files: Quill reads them as data: URLs; refuse the
   // ones that would be over the limit before reading them (base64 grows
   // by 4/3, plus the "data:image/png;base64," prefix).
-  const uploader = quill.getModule("uploader");
+  const uploader = /** @type {import("quill/modules/uploader.js").default|undefined} */ (
+    quill.getModule("uploader")
+  );
   if (uploader) {
     const upload = uploader.upload.bind(uploader);
     uploader.upload = (range, files) => {

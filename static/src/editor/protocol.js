@@ -43,7 +43,10 @@ export const ErrorCode = Object.freeze({
   UNAVAILABLE: "unavailable",
 });
 
-/** Errors after which the same op is resent, with backoff, forever. */
+/**
+ * Errors after which the same op is resent, with backoff, forever.
+ * @type {ReadonlySet<string>}
+ */
 export const RETRY_ERRORS = Object.freeze(
   new Set([ErrorCode.RATE_LIMITED, ErrorCode.UNAVAILABLE]),
 );
@@ -51,6 +54,7 @@ export const RETRY_ERRORS = Object.freeze(
 /**
  * Errors after which the client reloads from the server state: its pending
  * ops are dropped (and shown to the person) because the server refused them.
+ * @type {ReadonlySet<string>}
  */
 export const RELOAD_ERRORS = Object.freeze(
   new Set([
