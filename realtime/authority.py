@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -67,23 +66,15 @@ from documents.store import (
     StoredOp,
 )
 from realtime import protocol
+from realtime.catchup import RebaseRate, rebase_submission
 from realtime.content_policy import content_policy
 from realtime.exceptions import AuthorityClosed
 from realtime.fanout import Fanout, reject
-from realtime.ot import Delta, InvalidDelta, parse_change
-from realtime.ot.document import check_reach
+from realtime.oplog import Entry, LoadedState, Submission, load_state
+from realtime.ot import InvalidDelta, parse_change
 from realtime.protocol import CloseCode, ErrorCode, Rejection
 from realtime.runner import StoreRunner
-from realtime.sequencer import (
-    ID_TAKEN,
-    MAX_TRANSFORM_WORK,
-    Entry,
-    LoadedState,
-    Sequencer,
-    Submission,
-    build_state,
-    transform_work,
-)
+from realtime.sequencer import Sequencer
 from realtime.subscriber import Subscriber
 
 logger = logging.getLogger(__name__)
@@ -98,12 +89,6 @@ GATHER_MAX_SECONDS = 0.003
 #: rebase reads from storage; more, or more bytes, and the client reloads.
 MAX_STORED_CATCHUP_OPS = 20_000
 MAX_STORED_CATCHUP_BYTES = 8 * 1024 * 1024
-#: A socket may have an op rebased from storage once per this many seconds:
-#: a reconnecting client needs it once, while one op per frame reading
-#: 20,000 rows would turn the op rate limit into a database load.
-STORAGE_REBASE_INTERVAL = 1.0
-#: Reads a rebase from storage may take while the window moves on under it.
-STORAGE_REBASE_READS = 4
 #: The retry hint (ms) on an op refused because ``accepting()`` said no.
 NOT_ACCEPTING_RETRY_MS = 500
 
@@ -171,8 +156,7 @@ class Authority:
         self._rebasing = False
         self._deferred: list[Submission[Subscriber]] = []
         self._stored_elsewhere: dict[str, int] = {}
-        #: Loop time of each socket's last rebase from storage.
-        self._storage_rebased: dict[Subscriber, float] = {}
+        self._rebase_rate = RebaseRate()
         self._conflicts = 0
         #: Server-made changes waiting for their answer, by op id.
         self._changes: dict[str, asyncio.Future[Answer]] = {}
@@ -200,7 +184,7 @@ class Authority:
     ) -> Authority:
         """Load a document (snapshot + later ops) and return its authority."""
         state = await runner.run(
-            _load_state, store=runner.store, public_id=public_id, window_size=window_size
+            load_state, store=runner.store, public_id=public_id, window_size=window_size
         )
         return cls(
             public_id=public_id,
@@ -295,11 +279,11 @@ class Authority:
     def detach(self, sub: Subscriber) -> None:
         """Detach ``sub``: tell the others it left; its pending ops still commit."""
         if self._fanout.detach(sub):
-            self._storage_rebased.pop(sub, None)
+            self._rebase_rate.forget(sub)
 
     # -- ops -----------------------------------------------------------------
 
-    async def submit(self, sub: Subscriber, msg: protocol.OpMessage) -> None:
+    async def submit(self, sub: Subscriber | None, msg: protocol.OpMessage) -> None:
         """Take a socket's op; its ack, broadcast or error follows later.
 
         A rejection is sent to ``sub`` right away; an accepted op is queued
@@ -309,7 +293,7 @@ class Authority:
         """
         if self.closed or self.draining:
             raise AuthorityClosed("the document's authority was closed")
-        await self._take(sub, sub.user_id, msg)
+        await self._take(sub, sub.user_id if sub is not None else None, msg)
 
     async def submit_change(self, msg: protocol.OpMessage, *, user_id: int | None) -> Answer:
         """Take a change the server makes, as ``user_id``; return once it is answered.
@@ -387,85 +371,29 @@ class Authority:
             self._writer = self._loop.create_task(self._write_loop())
 
     async def _submit_from_storage(self, submission: Submission[Subscriber]) -> None:
-        """Take an op based on a revision older than the window, via storage.
-
-        Off the loop: if its id is stored already (its first send committed,
-        the ack was lost, the window moved on) it is acked at its stored
-        revision; otherwise it is transformed over the stored ops up to the
-        window's start and then accepted like any op. Ops no longer stored
-        (past ``RETENTION_DAYS``), too many of them, or too much work:
-        ``stale``, and the client reloads and hands the person their text.
-        At most one such op per socket per ``STORAGE_REBASE_INTERVAL``
-        (``rate_limited`` with ``retry_after`` otherwise).
-        """
-        author, op_id = submission.author, submission.op_id
+        """Take an op based on a revision older than the window (realtime.catchup)."""
+        author = submission.author
         if author is not None:
-            now = self._loop.time()
-            last = self._storage_rebased.get(author)
-            wait = 0.0 if last is None else last + STORAGE_REBASE_INTERVAL - now
-            if wait > 0:
-                await self._refuse(
-                    author,
-                    Rejection(
-                        ErrorCode.RATE_LIMITED,
-                        "one op far behind per second; resend after a pause",
-                        op_id,
-                        max(1, math.ceil(wait * 1000)),
-                    ),
-                )
+            limited = self._rebase_rate.check(author, self._loop.time(), submission.op_id)
+            if limited is not None:
+                await self._refuse(author, limited)
                 return
-            self._storage_rebased[author] = now
-        base, change = submission.base_rev, submission.change
-        # The window may move on during a read (commits trim it): read again
-        # from where the last read ended, a few times at most.
-        for attempt in range(STORAGE_REBASE_READS):
-            up_to = self.window_start
-            try:
-                outcome = await self._runner.run(
-                    _rebase_from_storage,
-                    store=self._store,
-                    document_pk=self.document_pk,
-                    op_id=op_id if attempt == 0 else None,
-                    base=base,
-                    up_to=up_to,
-                    length_at_up_to=self._seq.length_at(up_to),
-                    change=change,
-                )
-            except Exception as exc:  # noqa: BLE001 - StorageUnavailable: the client resends
-                logger.warning(
-                    "rebasing op %s on %s from storage failed: %s", op_id, self._doc, exc
-                )
-                await self._refuse(author, Rejection(ErrorCode.UNAVAILABLE, _UNAVAILABLE, op_id))
-                return
-            if isinstance(outcome, StoredOp):
-                if outcome.author_id != submission.user_id:
-                    await self._refuse(author, ID_TAKEN.with_id(op_id))
-                    return
-                await self._ack_stored(author, op_id, outcome.revision)
-                return
-            if isinstance(outcome, Rejection):
-                await self._refuse(author, outcome.with_id(op_id))
-                return
-            if self.closed or self.draining:
-                raise AuthorityClosed("the document's authority was closed")
-            base, change = up_to, outcome
-            if up_to >= self.window_start:
-                break
-        else:
-            await self._refuse(
-                author,
-                Rejection(
-                    ErrorCode.STALE, "the history moved on while this op was rebased; reload", op_id
-                ),
-            )
-            return
-        rebased = Submission(
-            op_id=op_id, base_rev=base, change=change, author=author, user_id=submission.user_id
+        outcome = await rebase_submission(
+            submission,
+            runner=self._runner,
+            seq=self._seq,
+            still_open=lambda: not (self.closed or self.draining),
+            max_ops=MAX_STORED_CATCHUP_OPS,
+            max_bytes=MAX_STORED_CATCHUP_BYTES,
         )
-        if self._rebasing:
-            self._deferred.append(rebased)
+        if isinstance(outcome, int):
+            await self._ack_stored(author, submission.op_id, outcome)
+        elif isinstance(outcome, Rejection):
+            await self._refuse(author, outcome)
+        elif self._rebasing:
+            self._deferred.append(outcome)
         else:
-            await self._accept(rebased)
+            await self._accept(outcome)
 
     # -- answers -----------------------------------------------------------------
 
@@ -602,7 +530,7 @@ class Authority:
         self._rebasing = True
         try:
             state = await self._runner.run(
-                _load_state,
+                load_state,
                 store=self._store,
                 public_id=self.public_id,
                 window_size=self._window_size,
@@ -668,7 +596,7 @@ class Authority:
 
     async def _close_all(self, code: int, message: str) -> None:
         await self._fanout.close_all(code, message)
-        self._storage_rebased.clear()
+        self._rebase_rate.clear()
         self._close()
 
     async def drain(self, code: int, message: str) -> None:
@@ -699,57 +627,3 @@ class Authority:
     def close(self) -> None:
         """Stop timers; the authority must not be used afterwards."""
         self._close()
-
-
-def _rebase_from_storage(
-    *,
-    store: DocumentStore,
-    document_pk: int,
-    op_id: str | None,
-    base: int,
-    up_to: int,
-    length_at_up_to: int,
-    change: Delta,
-) -> StoredOp | Rejection | Delta:
-    """Return a resend's stored op, its change rebased to ``up_to``, or why not.
-
-    ``op_id`` None: the id was looked up already (a later read of a rebase).
-
-    Runs on a store thread: reads storage, and transforms at most
-    ``MAX_TRANSFORM_WORK`` op-steps. The reach is checked against the
-    document at ``base``, whose length is ``length_at_up_to`` less what the
-    stored ops changed.
-    """
-    stored = store.find_op(document_pk=document_pk, op_id=op_id) if op_id is not None else None
-    if stored is not None:
-        return stored
-    ops = store.history(
-        document_pk=document_pk,
-        after=base,
-        up_to=up_to,
-        max_ops=MAX_STORED_CATCHUP_OPS,
-        max_bytes=MAX_STORED_CATCHUP_BYTES,
-    )
-    if ops is None:
-        return Rejection(ErrorCode.STALE, f"rev {base} is older than the history kept; reload")
-    deltas = [Delta(op.delta) for op in ops]
-    work = transform_work(change, deltas)
-    if work > MAX_TRANSFORM_WORK:
-        return Rejection(
-            ErrorCode.STALE,
-            f"rev {base} is too far behind for a change this "
-            f"large ({work} steps to transform); reload",
-        )
-    length = length_at_up_to - sum(d.change_length() for d in deltas)
-    try:
-        check_reach(change, length, rev=base)
-        for delta in deltas:
-            change = delta.transform(change, True)
-    except InvalidDelta as exc:
-        return Rejection(ErrorCode.BAD_OP, str(exc))
-    return change
-
-
-def _load_state(*, store: DocumentStore, public_id: uuid.UUID, window_size: int) -> LoadedState:
-    loaded = store.load(public_id=public_id, earlier=window_size)
-    return build_state(loaded, window_size=window_size)

@@ -35,8 +35,9 @@ from typing import Any
 
 from documents.store import StoredOp
 from realtime import protocol
+from realtime.oplog import Entry
 from realtime.protocol import CloseCode, ErrorCode, Rejection
-from realtime.sequencer import Entry, Sequencer
+from realtime.sequencer import Sequencer
 from realtime.subscriber import Subscriber
 
 #: Up to this many sockets, every delivery is immediate.

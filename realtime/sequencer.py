@@ -53,19 +53,15 @@ refused op leaves every part of the state as it was):
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Generic
 
-from documents.replay import replay
 from realtime import protocol
+from realtime.oplog import A, Entry, LoadedState, Submission
 from realtime.ot import Delta, DocumentText, DocumentTooLarge, InvalidDelta
 from realtime.ot.document import check_reach
 from realtime.presence import transform_range
 from realtime.protocol import ErrorCode, Rejection
-
-if TYPE_CHECKING:
-    from documents.store import LoadedDocument, StoredOp
 
 logger = logging.getLogger(__name__)
 
@@ -84,156 +80,12 @@ COPY_TIP_OPS = 64
 #: an id (to make someone's next op look applied) is refused.
 ID_TAKEN = Rejection(ErrorCode.BAD_MESSAGE, "this op id belongs to another user's op")
 
-#: An author key: whatever the caller uses to tell authors apart.
-A = TypeVar("A", bound=Hashable)
-
 
 def transform_work(change: Delta, later: Sequence[Delta]) -> int:
     """Return the op-steps transforming ``change`` over ``later`` takes (at most)."""
     if not later:
         return 0
     return len(later) * len(change.ops) + sum(len(delta.ops) for delta in later)
-
-
-@dataclass(slots=True)
-class Submission(Generic[A]):
-    """An op as its author sent it: kept to transform it again after a conflict."""
-
-    op_id: str
-    base_rev: int
-    change: Delta
-    author: A | None
-    user_id: int | None
-
-
-class Entry(Generic[A]):
-    """One op in the history, committed or pending."""
-
-    __slots__ = (
-        "rev",
-        "op_id",
-        "delta",
-        "delta_json",
-        "user_id",
-        "author",
-        "ackers",
-        "length",
-        "submission",
-    )
-
-    def __init__(
-        self,
-        *,
-        rev: int,
-        op_id: str,
-        delta: Delta,
-        delta_json: str,
-        user_id: int | None,
-        author: A | None,
-        length: int,
-        submission: Submission[A] | None = None,
-    ) -> None:
-        self.rev = rev
-        self.op_id = op_id
-        self.delta = delta
-        #: The delta's JSON, made once: storage and every frame reuse it.
-        self.delta_json = delta_json
-        self.user_id = user_id
-        self.author = author
-        #: Other authors (sockets) that resent this op while it was pending.
-        self.ackers: list[A] | None = None
-        #: Length of the document after this op.
-        self.length = length
-        #: Kept while pending, to accept the op again after a reload.
-        self.submission = submission
-
-    def acks(self, author: A) -> bool:
-        """Return whether ``author`` gets this op's ack rather than the op."""
-        return self.author is author or (self.ackers is not None and author in self.ackers)
-
-    def add_acker(self, author: A | None) -> None:
-        """Owe ``author`` (who resent this op) its ack too."""
-        if author is None or self.author is author:
-            return
-        if self.ackers is None:
-            self.ackers = []
-        if author not in self.ackers:
-            self.ackers.append(author)
-
-
-@dataclass(slots=True)
-class LoadedState:
-    """What :func:`build_state` makes of a loaded document (off the loop)."""
-
-    document_pk: int
-    text: DocumentText
-    head: int
-    window_start: int
-    start_length: int
-    window: list[Entry[Any]]
-    snapshot_revision: int = 0
-
-
-def _stored_entry(stored: StoredOp, delta: Delta, length: int) -> Entry[Any]:
-    return Entry(
-        rev=stored.revision,
-        op_id=stored.op_id,
-        delta=delta,
-        delta_json=protocol.dumps(stored.delta),
-        user_id=stored.author_id,
-        author=None,
-        length=length,
-    )
-
-
-def build_state(loaded: LoadedDocument, *, window_size: int) -> LoadedState:
-    """Replay a loaded document into content and a window of its last ops.
-
-    When the ops after the snapshot do not fill the window, the ops that
-    compaction kept at or before the snapshot (``loaded.earlier``) fill it
-    from the front: they serve catch-up and transformation only, the
-    content already holds them. Their lengths are worked out backwards
-    from the snapshot's.
-    """
-    ops = loaded.ops
-    keep_from = max(0, len(ops) - window_size)
-    window: list[Entry[Any]] = []
-    #: [length before the window, the snapshot's length]
-    lengths = [0, 0]
-
-    def collect(index: int, delta: Delta, length: int) -> None:
-        if index == 0:
-            lengths[1] = length - delta.change_length()
-        if index < keep_from:
-            lengths[0] = length
-        else:
-            window.append(_stored_entry(ops[index], delta, length))
-
-    text = replay(loaded.snapshot_content, (stored.delta for stored in ops), on_op=collect)
-    if not ops:
-        lengths[1] = text.length
-    if keep_from == 0:
-        room = window_size - len(ops)
-        earlier = list(loaded.earlier)[-room:] if room > 0 else []
-        length = lengths[1]
-        front: list[Entry[Any]] = []
-        for stored in reversed(earlier):
-            delta = Delta(stored.delta)
-            front.append(_stored_entry(stored, delta, length))
-            length -= delta.change_length()
-        front.reverse()
-        window[:0] = front
-        lengths[0] = length
-    head = loaded.head_revision
-    return LoadedState(
-        document_pk=loaded.document_pk,
-        text=text,
-        head=head,
-        window_start=head - len(window),
-        start_length=lengths[0],
-        window=window,
-        snapshot_revision=loaded.snapshot_revision,
-    )
 
 
 class Sequencer(Generic[A]):
