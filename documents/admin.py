@@ -150,7 +150,9 @@ class DocumentAdmin(GuardedModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Compact now (fold the op log into a snapshot)", permissions=["change"])
+    @admin.action(
+        description="Compact now (fold the op log into a snapshot)", permissions=["change"]
+    )
     def compact_now(self, request: HttpRequest, queryset: QuerySet[Document]) -> None:
         """Compact the selected documents at once; open ones are left to their worker."""
         guard = get_guard()
@@ -161,12 +163,16 @@ class DocumentAdmin(GuardedModelAdmin):
         done = [r for r in results if r.status == Status.COMPACTED]
         if done:
             folded = sum(r.ops_folded for r in done)
-            self.message_user(request, f"Compacted {len(done)} document(s), {folded} ops folded.",
-                              messages.SUCCESS)
+            self.message_user(
+                request,
+                f"Compacted {len(done)} document(s), {folded} ops folded.",
+                messages.SUCCESS,
+            )
         for result in results:
             if result.status == Status.SKIPPED:
-                self.message_user(request, f"“{result.title}” skipped: {result.reason}.",
-                                  messages.WARNING)
+                self.message_user(
+                    request, f"“{result.title}” skipped: {result.reason}.", messages.WARNING
+                )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
         return super().get_queryset(request).annotate(_op_count=Count("operations", distinct=True))
@@ -187,7 +193,9 @@ class DocumentAdmin(GuardedModelAdmin):
         text = render_text(document_content(document))
         more = "…" if len(text) > PREVIEW_CHARS else ""
         return format_html(
-            '<div style="white-space: pre-wrap; max-width: 60em">{}{}</div>', text[:PREVIEW_CHARS], more
+            '<div style="white-space: pre-wrap; max-width: 60em">{}{}</div>',
+            text[:PREVIEW_CHARS],
+            more,
         )
 
     def save_model(self, request: HttpRequest, obj: Document, form: Any, change: bool) -> None:
@@ -246,8 +254,9 @@ class DocumentVersionAdmin(ReadOnlyMixin, admin.ModelAdmin):
         """Restoring changes the document: it takes the change-document permission."""
         return request.user.has_perm("documents.change_document")
 
-    @admin.action(description="Restore this version (as a new change everyone sees)",
-                  permissions=["restore"])
+    @admin.action(
+        description="Restore this version (as a new change everyone sees)", permissions=["restore"]
+    )
     def restore_version(self, request: HttpRequest, queryset: QuerySet[DocumentVersion]) -> None:
         """Restore the selected version through the document's authority."""
         versions = list(queryset.select_related("document")[:2])
@@ -256,8 +265,12 @@ class DocumentVersionAdmin(ReadOnlyMixin, admin.ModelAdmin):
             return
         version = versions[0]
         try:
-            restore = version_restore(document=version.document, actor=request.user,
-                                      version_id=version.pk, check_access=False)
+            restore = version_restore(
+                document=version.document,
+                actor=request.user,
+                version_id=version.pk,
+                check_access=False,
+            )
         except ValidationError as exc:
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
             return

@@ -120,9 +120,13 @@ def _id(data: dict[str, Any], name: str) -> int:
         raise BadRequest(f"“{name}” must be an id.") from None
 
 
-def _document(request: HttpRequest, public_id: uuid.UUID) -> tuple[Document, DocumentAccess, str | None]:
+def _document(
+    request: HttpRequest, public_id: uuid.UUID
+) -> tuple[Document, DocumentAccess, str | None]:
     token = session_link_token(request.session, public_id)
-    document, access = document_get_for_user(user=request.user, public_id=public_id, link_token=token)
+    document, access = document_get_for_user(
+        user=request.user, public_id=public_id, link_token=token
+    )
     return document, access, token
 
 
@@ -160,7 +164,9 @@ def share_state(request: HttpRequest, document: Document, access: DocumentAccess
         for share in document_group_shares(document=document)
     ]
     link_grants_edit = document.link_mode == LinkMode.EDIT
-    show_link = document.link_mode != LinkMode.OFF and (manage or access.can_edit or not link_grants_edit)
+    show_link = document.link_mode != LinkMode.OFF and (
+        manage or access.can_edit or not link_grants_edit
+    )
     link_url = None
     if show_link:
         path = reverse("documents:detail", args=[document.public_id])
@@ -224,7 +230,9 @@ def rename(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
     """Rename the document: ``{"title": "..."}`` → ``{"title": "<as stored>"}``."""
     document, _, token = _document(request, public_id)
     title = _text(_body(request), "title")
-    document = services.document_rename(document=document, actor=request.user, title=title, link_token=token)
+    document = services.document_rename(
+        document=document, actor=request.user, title=title, link_token=token
+    )
     return JsonResponse({"title": document.title})
 
 
@@ -244,7 +252,9 @@ def share(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
         can_share=can_share,
         link_token=token,
     )
-    return _changed(request, public_id, f"Shared with {display_name(user)} as {_role_label(role, can_share)}.")
+    return _changed(
+        request, public_id, f"Shared with {display_name(user)} as {_role_label(role, can_share)}."
+    )
 
 
 @json_endpoint("POST")
@@ -255,9 +265,16 @@ def share_role(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
     user = _user(_id(data, "user"))
     role, can_share = _text(data, "role"), _flag(data, "can_share")
     services.share_change_role(
-        document=document, actor=request.user, user=user, role=role, can_share=can_share, link_token=token
+        document=document,
+        actor=request.user,
+        user=user,
+        role=role,
+        can_share=can_share,
+        link_token=token,
     )
-    return _changed(request, public_id, f"{display_name(user)} is now {_role_label(role, can_share)}.")
+    return _changed(
+        request, public_id, f"{display_name(user)} is now {_role_label(role, can_share)}."
+    )
 
 
 @json_endpoint("POST")
@@ -276,9 +293,15 @@ def share_group(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
     data = _body(request)
     role = _text(data, "role") or Role.VIEWER
     group = services.share_with_group(
-        document=document, actor=request.user, group_name=_text(data, "group"), role=role, link_token=token
+        document=document,
+        actor=request.user,
+        group_name=_text(data, "group"),
+        role=role,
+        link_token=token,
     )
-    return _changed(request, public_id, f"Shared with the group {group.name} as {_role_label(role, False)}.")
+    return _changed(
+        request, public_id, f"Shared with the group {group.name} as {_role_label(role, False)}."
+    )
 
 
 @json_endpoint("POST")
@@ -286,7 +309,9 @@ def share_group_revoke(request: HttpRequest, public_id: uuid.UUID) -> JsonRespon
     """Stop sharing with a group: ``{group}`` where ``group`` is its id."""
     document, _, token = _document(request, public_id)
     group = _group(_id(_body(request), "group"))
-    services.share_revoke_group(document=document, actor=request.user, group=group, link_token=token)
+    services.share_revoke_group(
+        document=document, actor=request.user, group=group, link_token=token
+    )
     return _changed(request, public_id, f"The group {group.name} no longer has access.")
 
 
@@ -319,4 +344,6 @@ def share_transfer(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
         identifier=_text(_body(request), "identifier"),
         link_token=token,
     )
-    return _changed(request, public_id, f"{display_name(user)} now owns this document; you can still edit it.")
+    return _changed(
+        request, public_id, f"{display_name(user)} now owns this document; you can still edit it."
+    )

@@ -1,4 +1,5 @@
 """Documents app: models, sharing, versions, pages and admin."""
+
 from django.apps import AppConfig
 
 

@@ -41,6 +41,7 @@ ZooKeeper implementation holds kazoo's ``Lock`` recipe on the document's
 lock path for the duration of ``hold()``, acquired with ``blocking=False``
 so a document its owner holds is skipped, not waited for.
 """
+
 from __future__ import annotations
 
 import json
@@ -171,7 +172,9 @@ def compaction_candidates(
     cutoff = _idle_cutoff(now, idle_minutes)
     return (
         Document.objects.filter(head_revision__gt=F("snapshot__revision"))
-        .filter(Q(lease_holder="") | Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now))
+        .filter(
+            Q(lease_holder="") | Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now)
+        )
         .filter(updated_at__lte=cutoff)
         .filter(Q(closed_at__isnull=True) | Q(closed_at__lte=cutoff))
         .order_by("pk")
@@ -184,9 +187,9 @@ def open_reason(document: Document, *, now: datetime, idle_minutes: float) -> st
         return f"open on {document.lease_holder}"
     cutoff = _idle_cutoff(now, idle_minutes)
     if document.updated_at and document.updated_at > cutoff:
-        return "edited in the last %g minutes" % idle_minutes
+        return f"edited in the last {idle_minutes:g} minutes"
     if document.closed_at and document.closed_at > cutoff:
-        return "open in the last %g minutes" % idle_minutes
+        return f"open in the last {idle_minutes:g} minutes"
     return ""
 
 
@@ -405,8 +408,9 @@ def version_compact(
                 if row.head_revision <= snap_rev:
                     raise _Skip("nothing to fold")
                 folded = _fold(row, snap_rev, snap_content)
-                cutoff = _deletable_up_to(row.pk, row.head_revision - keep_ops,
-                                          now=now or timezone.now())
+                cutoff = _deletable_up_to(
+                    row.pk, row.head_revision - keep_ops, now=now or timezone.now()
+                )
                 deleted, deleted_bytes = _op_bytes(row.pk, cutoff)
                 saved = deleted_bytes - _json_size(folded.content)
                 values = dict(
@@ -462,7 +466,9 @@ def snapshot_save(
         except _Skip:
             return None
         snap_rev = (
-            DocumentVersion.objects.filter(pk=row.snapshot_id).values_list("revision", flat=True).first()
+            DocumentVersion.objects.filter(pk=row.snapshot_id)
+            .values_list("revision", flat=True)
+            .first()
             if row.snapshot_id
             else 0
         ) or 0
@@ -471,11 +477,15 @@ def snapshot_save(
         folded_ops = Operation.objects.filter(
             document_id=row.pk, revision__gt=snap_rev, revision__lte=revision
         )
-        authors = set(folded_ops.exclude(author_id=None).values_list("author_id", flat=True).distinct())
+        authors = set(
+            folded_ops.exclude(author_id=None).values_list("author_id", flat=True).distinct()
+        )
         count = revision - snap_rev
         cutoff = _deletable_up_to(row.pk, revision - keep_ops, now=timezone.now())
         deleted, deleted_bytes = _op_bytes(row.pk, cutoff)
-        version = _store_version(row, revision=revision, content=content, ops=count, authors=authors)
+        version = _store_version(
+            row, revision=revision, content=content, ops=count, authors=authors
+        )
         _point_document(row, version)
         _delete_ops(row, cutoff)
     return CompactionResult(

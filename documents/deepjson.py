@@ -14,6 +14,7 @@ limit, so :data:`DEEP_LIMIT` leaves ample room; nothing deeper can be stored
 any more (``parse_change`` refuses nested values). The JSON encoder and
 decoder classes here are what the models' JSON fields use.
 """
+
 from __future__ import annotations
 
 import json

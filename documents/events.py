@@ -78,8 +78,12 @@ def _send_groups(groups: list[str], message: dict) -> None:
             async_to_sync(bounded)()
         except Exception as exc:  # noqa: BLE001 - a notification must never fail the request
             # The change is committed; sockets re-check on their next op.
-            logger.warning("could not notify sockets (%s): %s: %s", ", ".join(groups[:3]),
-                           type(exc).__name__, exc)
+            logger.warning(
+                "could not notify sockets (%s): %s: %s",
+                ", ".join(groups[:3]),
+                type(exc).__name__,
+                exc,
+            )
 
     try:
         asyncio.get_running_loop()
@@ -192,8 +196,10 @@ def _on_commit_doc_event(kind: str, public_id: uuid.UUID | str) -> None:
     # While a transaction is open, each of its callbacks stays queued until
     # it commits; once the batch's newest callback is gone the transaction
     # committed or rolled back (or a test ran its callbacks): start anew.
-    if batch is None or batch.flushed or not any(
-        entry[1] is batch.last for entry in connection.run_on_commit
+    if (
+        batch is None
+        or batch.flushed
+        or not any(entry[1] is batch.last for entry in connection.run_on_commit)
     ):
         batch = _DocEvents()
         setattr(connection, _PENDING_ATTR, batch)

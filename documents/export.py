@@ -12,6 +12,7 @@ longer than any run inside; inline bold, italic, strike, code and links.
 Formats Markdown has no syntax for (underline, colours, alignment) are
 dropped; embeds become images (``![image](url)``) or ``[name]``.
 """
+
 from __future__ import annotations
 
 import re
@@ -43,7 +44,7 @@ def export_text(ops: Iterable[Mapping[str, Any]]) -> str:
 def export_html(ops: Iterable[Mapping[str, Any]], *, title: str) -> str:
     """Return the content as a standalone, sanitised HTML page."""
     return (
-        "<!doctype html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!doctype html>\n<html>\n<head>\n<meta charset="utf-8">\n'
         f"<title>{escape(title)}</title>\n</head>\n<body>\n{render_html(ops)}\n</body>\n</html>\n"
     )
 
@@ -85,10 +86,8 @@ def _inline_md(piece: str | dict, attributes: Attributes) -> str:
         return piece
     lead = piece[: len(piece) - len(piece.lstrip(" \t"))]
     trail = piece[len(piece.rstrip(" \t")) :]
-    if attributes.get("code") is True:
-        text = _code_span(stripped)
-    else:
-        text = _md_escape(stripped)
+    code = attributes.get("code") is True
+    text = _code_span(stripped) if code else _md_escape(stripped)
     if attributes.get("strike") is True:
         text = f"~~{text}~~"
     if attributes.get("italic") is True:

@@ -15,8 +15,9 @@ Who may do what:
 
 A restore is a new change, not a rewrite: the diff from the current
 content to the version's is applied through the document's authority
-(:mod:`documents.live`, installed by the composition root), so everyone connected sees it at once, the log
-keeps everything before it, and restoring the version that preceded it
+(:mod:`documents.live`, installed by the composition root), so everyone
+connected sees it at once, the log keeps everything before it, and
+restoring the version that preceded it
 undoes it. A ``restore`` version records it at the revision it got.
 
 Named and restored versions are full copies made on a person's request,
@@ -33,6 +34,7 @@ Services here are keyword-only and check the actor through
 ``ValidationError``), plus :class:`RestoreFailed` when the change could
 not be stored.
 """
+
 from __future__ import annotations
 
 import json
@@ -82,7 +84,9 @@ def history_access(*, access: DocumentAccess, document: Document) -> HistoryAcce
     if not access.can_view or document.is_trashed:
         return HistoryAccess(can_browse=access.is_owner)
     browse = access.can_edit or access.is_owner or document.history_visible_to_viewers
-    return HistoryAccess(can_browse=browse, can_change=access.can_edit, can_configure=access.is_owner)
+    return HistoryAccess(
+        can_browse=browse, can_change=access.can_edit, can_configure=access.is_owner
+    )
 
 
 def _history_for(
@@ -225,9 +229,9 @@ def content_at(*, document: Document, revision: int) -> list[dict] | None:
     with transaction.atomic():
         if lock_for_read(document.pk) is None:
             return None
-        candidates = DocumentVersion.objects.filter(document=document, revision__lte=revision).order_by(
-            "-revision", "-pk"
-        )
+        candidates = DocumentVersion.objects.filter(
+            document=document, revision__lte=revision
+        ).order_by("-revision", "-pk")
         for version in candidates[:10]:
             ops = list(
                 Operation.objects.filter(
@@ -304,7 +308,9 @@ def _version_bytes(version: DocumentVersion) -> int:
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(DocumentVersion._meta.db_table)
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT octet_length(content::text) FROM {table} WHERE id = %s", [version.pk])
+            cursor.execute(
+                f"SELECT octet_length(content::text) FROM {table} WHERE id = %s", [version.pk]
+            )
             row = cursor.fetchone()
         return int(row[0]) if row else 0
     return _json_size(version.content)
@@ -400,9 +406,9 @@ def version_name(
         usage = version_usage(document=document)
         state = document_state(document)
         newest = (
-            DocumentVersion.objects.filter(document=document, revision__lte=state.revision).aggregate(
-                newest=Max("revision")
-            )["newest"]
+            DocumentVersion.objects.filter(
+                document=document, revision__lte=state.revision
+            ).aggregate(newest=Max("revision"))["newest"]
             or 0
         )
         authors = [user.pk for user in _authors_after(document, newest)]
@@ -450,7 +456,9 @@ def version_restore(
         # The record's content is the source's (the restore makes them equal).
         refused = "so the version wasn’t restored; nothing changed"
         quota_room(usage=version_usage(document=document, sizes=False), what=refused)
-        quota_bytes(usage=version_usage(document=document), adding=_version_bytes(source), what=refused)
+        quota_bytes(
+            usage=version_usage(document=document), adding=_version_bytes(source), what=refused
+        )
         try:
             applied = live_documents().apply_content(
                 public_id=document.public_id,

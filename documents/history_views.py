@@ -16,6 +16,7 @@ URL                                                   Method  What
 ``/d/<id>/history/<version>/export/<txt|html|md>``    GET     a version
 ====================================================  ======  ==============================
 """
+
 from __future__ import annotations
 
 import uuid
@@ -83,7 +84,9 @@ def _permissions(rights: HistoryAccess) -> dict[str, bool]:
     }
 
 
-def _browsable(request: HttpRequest, public_id: uuid.UUID) -> tuple[Document, HistoryAccess, str | None]:
+def _browsable(
+    request: HttpRequest, public_id: uuid.UUID
+) -> tuple[Document, HistoryAccess, str | None]:
     document, access, token = _document(request, public_id)
     rights = history_access(access=access, document=document)
     return document, rights, token
@@ -100,7 +103,9 @@ def history_list(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
         "versions": [],
     }
     if rights.can_browse:
-        data["versions"] = [_entry_json(document, e) for e in history.version_list(document=document)]
+        data["versions"] = [
+            _entry_json(document, e) for e in history.version_list(document=document)
+        ]
     else:
         data["message"] = history.NOT_SHARED_WITH_VIEWERS
     return JsonResponse(data)
@@ -110,8 +115,9 @@ def history_list(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
 def history_version(request: HttpRequest, public_id: uuid.UUID, version_id: int) -> JsonResponse:
     """Answer one version with its content rendered as sanitised HTML."""
     document, _, token = _document(request, public_id)
-    version = history.version_for_user(actor=request.user, document=document, version_id=version_id,
-                                       link_token=token)
+    version = history.version_for_user(
+        actor=request.user, document=document, version_id=version_id, link_token=token
+    )
     return JsonResponse(
         {
             "id": version.pk,
@@ -129,8 +135,9 @@ def history_version(request: HttpRequest, public_id: uuid.UUID, version_id: int)
 def history_name(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
     """Name the current version: ``{"name"}``."""
     document, _, token = _document(request, public_id)
-    version = history.version_name(document=document, actor=request.user,
-                                   name=_text(_body(request), "name"), link_token=token)
+    version = history.version_name(
+        document=document, actor=request.user, name=_text(_body(request), "name"), link_token=token
+    )
     return JsonResponse({"message": f"Saved this version as “{version.name}”.", "id": version.pk})
 
 
@@ -139,8 +146,9 @@ def history_restore(request: HttpRequest, public_id: uuid.UUID, version_id: int)
     """Restore a version as a new change everyone sees."""
     document, _, token = _document(request, public_id)
     try:
-        restore = history.version_restore(document=document, actor=request.user,
-                                          version_id=version_id, link_token=token)
+        restore = history.version_restore(
+            document=document, actor=request.user, version_id=version_id, link_token=token
+        )
     except history.RestoreFailed as exc:
         return error(f"The version couldn’t be restored right now ({exc}). Try again.", 503)
     return JsonResponse(
@@ -157,10 +165,14 @@ def history_settings(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse
     """Let viewers see the history or not: ``{"visible_to_viewers"}``."""
     document, _, token = _document(request, public_id)
     visible = _flag(_body(request), "visible_to_viewers")
-    history.history_set_visibility(document=document, actor=request.user, visible=visible,
-                                   link_token=token)
-    message = "Viewers can now see the version history." if visible else (
-        "Only editors can see the version history now.")
+    history.history_set_visibility(
+        document=document, actor=request.user, visible=visible, link_token=token
+    )
+    message = (
+        "Viewers can now see the version history."
+        if visible
+        else ("Only editors can see the version history now.")
+    )
     return JsonResponse({"message": message, "visible_to_viewers": visible})
 
 
@@ -196,12 +208,16 @@ def export_current(request: HttpRequest, public_id: uuid.UUID, fmt: str) -> Http
 
 @login_required
 @require_GET
-def export_version(request: HttpRequest, public_id: uuid.UUID, version_id: int, fmt: str) -> HttpResponse:
+def export_version(
+    request: HttpRequest, public_id: uuid.UUID, version_id: int, fmt: str
+) -> HttpResponse:
     """Download a version as text, HTML or Markdown (if the history is visible)."""
     try:
         document, _ = get_document(request, public_id, include_trashed=True)
         version = history.version_for_user(
-            actor=request.user, document=document, version_id=version_id,
+            actor=request.user,
+            document=document,
+            version_id=version_id,
             link_token=session_link_token(request.session, public_id),
         )
     except DocumentNotFound:

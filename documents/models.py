@@ -17,6 +17,7 @@ Invariants:
   open (see ``documents.leases``); compaction skips documents with a live
   lease.
 """
+
 from __future__ import annotations
 
 import secrets

@@ -30,7 +30,9 @@ from urllib.parse import urlsplit
 import nh3
 
 _HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
-_RGB_COLOR = re.compile(r"rgba?\(\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*(?:,\s*(0|1|0?\.\d+)\s*)?\)")
+_RGB_COLOR = re.compile(
+    r"rgba?\(\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*(?:,\s*(0|1|0?\.\d+)\s*)?\)"
+)
 _LINK_SCHEMES = {"http", "https", "mailto"}
 _ALIGNS = {"center", "right", "justify"}
 _LIST_TAGS = {"ordered": "ol", "bullet": "ul", "checked": "ul", "unchecked": "ul"}
@@ -187,7 +189,9 @@ def _block_html(line: Line) -> str:
 
 
 def _code_html(lines: list[Line]) -> str:
-    text = "\n".join("".join(piece for piece, _ in line.pieces if isinstance(piece, str)) for line in lines)
+    text = "\n".join(
+        "".join(piece for piece, _ in line.pieces if isinstance(piece, str)) for line in lines
+    )
     return f"<pre>{escape(text)}</pre>"
 
 

@@ -19,6 +19,7 @@ connected (Django's collector then skips the fast path), so clearing
 permissions in bulk is covered too. ``QuerySet.update`` sends nothing: the
 sockets' re-check on their next op (``ACCESS_RECHECK_SECONDS``) covers it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -52,8 +53,13 @@ def _members(group: Group) -> list[int]:
     return list(group.user_set.values_list("pk", flat=True))
 
 
-def _user_saved(sender: Any, instance: Any, created: bool,
-                update_fields: frozenset[str] | None = None, **kwargs: Any) -> None:
+def _user_saved(
+    sender: Any,
+    instance: Any,
+    created: bool,
+    update_fields: frozenset[str] | None = None,
+    **kwargs: Any,
+) -> None:
     # is_active, is_staff, the password (its hash signs other sessions
     # out): any of them may end a socket; the re-check is cheap. A login
     # only stamps last_login, which changes nobody's access.
@@ -66,8 +72,9 @@ def _user_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     _notify_users([instance.pk])
 
 
-def _groups_changed(sender: Any, instance: Any, action: str, reverse: bool,
-                    pk_set: set[Any] | None, **kwargs: Any) -> None:
+def _groups_changed(
+    sender: Any, instance: Any, action: str, reverse: bool, pk_set: set[Any] | None, **kwargs: Any
+) -> None:
     """Handle ``user.groups`` (forward) and ``group.user_set`` (reverse) changes."""
     if not reverse:
         if action in ("post_add", "post_remove", "post_clear"):
@@ -93,12 +100,12 @@ def _user_permission_changed(sender: Any, instance: UserObjectPermission, **kwar
     _notify_users([instance.user_id])
 
 
-def _group_permission_changed(sender: Any, instance: GroupObjectPermission,
-                              **kwargs: Any) -> None:
+def _group_permission_changed(sender: Any, instance: GroupObjectPermission, **kwargs: Any) -> None:
     if instance.content_type.model_class() is not Document:
         return
-    public_id = (Document.objects.filter(pk=instance.object_pk)
-                 .values_list("public_id", flat=True).first())
+    public_id = (
+        Document.objects.filter(pk=instance.object_pk).values_list("public_id", flat=True).first()
+    )
     if public_id is not None:
         # Once per document and transaction, with the service's own notice.
         events.access_changed(public_id=public_id)
@@ -130,14 +137,21 @@ def connect() -> None:
     uid = "documents.revocation"
     post_save.connect(_user_saved, sender=user_model, dispatch_uid=f"{uid}.user_saved")
     post_delete.connect(_user_deleted, sender=user_model, dispatch_uid=f"{uid}.user_deleted")
-    m2m_changed.connect(_groups_changed, sender=user_model.groups.through,
-                        dispatch_uid=f"{uid}.groups")
+    m2m_changed.connect(
+        _groups_changed, sender=user_model.groups.through, dispatch_uid=f"{uid}.groups"
+    )
     pre_delete.connect(_group_deleting, sender=Group, dispatch_uid=f"{uid}.group_deleting")
     post_delete.connect(_group_deleted, sender=Group, dispatch_uid=f"{uid}.group_deleted")
     for signal in (post_save, post_delete):
-        signal.connect(_user_permission_changed, sender=UserObjectPermission,
-                       dispatch_uid=f"{uid}.uop.{id(signal)}")
-        signal.connect(_group_permission_changed, sender=GroupObjectPermission,
-                       dispatch_uid=f"{uid}.gop.{id(signal)}")
+        signal.connect(
+            _user_permission_changed,
+            sender=UserObjectPermission,
+            dispatch_uid=f"{uid}.uop.{id(signal)}",
+        )
+        signal.connect(
+            _group_permission_changed,
+            sender=GroupObjectPermission,
+            dispatch_uid=f"{uid}.gop.{id(signal)}",
+        )
     user_logged_out.connect(_logged_out, dispatch_uid=f"{uid}.logged_out")
     post_delete.connect(_session_deleted, sender=Session, dispatch_uid=f"{uid}.session")

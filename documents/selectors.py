@@ -68,7 +68,9 @@ class DocumentAccess:
 
 
 NO_ACCESS = DocumentAccess()
-OWNER_ACCESS = DocumentAccess(can_view=True, can_edit=True, can_share=True, is_owner=True, role="owner")
+OWNER_ACCESS = DocumentAccess(
+    can_view=True, can_edit=True, can_share=True, is_owner=True, role="owner"
+)
 #: The owner looking at their document in the trash: read-only.
 OWNER_TRASHED_ACCESS = DocumentAccess(can_view=True, is_owner=True, role="owner")
 

@@ -53,7 +53,9 @@ NOT_ALLOWED_TO_SHARE = "Only the owner and people allowed to share can change wh
 # Helpers ---------------------------------------------------------------
 
 
-def _access(*, actor: AbstractBaseUser, document: Document, link_token: str | None) -> DocumentAccess:
+def _access(
+    *, actor: AbstractBaseUser, document: Document, link_token: str | None
+) -> DocumentAccess:
     """Return the actor's access, raising DocumentNotFound if they cannot see it."""
     access = document_access(user=actor, document=document, link_token=link_token)
     if not access.can_view:
@@ -64,7 +66,11 @@ def _access(*, actor: AbstractBaseUser, document: Document, link_token: str | No
 def _locked(document: Document) -> Document:
     """Return a fresh copy of the document's row, locked until the transaction ends."""
     try:
-        return Document.objects.select_for_update(of=("self",)).select_related("owner").get(pk=document.pk)
+        return (
+            Document.objects.select_for_update(of=("self",))
+            .select_related("owner")
+            .get(pk=document.pk)
+        )
     except Document.DoesNotExist:
         raise DocumentNotFound(document.public_id) from None
 
@@ -183,14 +189,18 @@ def document_rename(
     return document
 
 
-def _owner_only(document: Document, actor: AbstractBaseUser, what: str, link_token: str | None) -> None:
+def _owner_only(
+    document: Document, actor: AbstractBaseUser, what: str, link_token: str | None
+) -> None:
     access = _access(actor=actor, document=document, link_token=link_token)
     if not access.is_owner:
         raise ActionNotAllowed(f"Only the owner can {what}.")
 
 
 @transaction.atomic
-def document_trash(*, document: Document, actor: AbstractBaseUser, link_token: str | None = None) -> Document:
+def document_trash(
+    *, document: Document, actor: AbstractBaseUser, link_token: str | None = None
+) -> Document:
     """Move the document to the trash: it disappears for everyone but its owner."""
     _owner_only(document, actor, "move this document to the trash", link_token)
     document = _locked(document)
@@ -239,12 +249,18 @@ def delete_documents(documents: QuerySet[Document]) -> None:
         # Re-select plainly: the caller's queryset may carry annotations or
         # select_related, which FOR UPDATE does not accept.
         ids = documents.order_by().values("pk")
-        doomed = list(Document.objects.filter(pk__in=ids).select_for_update().only("pk", "public_id"))
+        doomed = list(
+            Document.objects.filter(pk__in=ids).select_for_update().only("pk", "public_id")
+        )
         pks = [document.pk for document in doomed]
         content_type = ContentType.objects.get_for_model(Document)
         object_pks = [str(pk) for pk in pks]
-        UserObjectPermission.objects.filter(content_type=content_type, object_pk__in=object_pks).delete()
-        GroupObjectPermission.objects.filter(content_type=content_type, object_pk__in=object_pks).delete()
+        UserObjectPermission.objects.filter(
+            content_type=content_type, object_pk__in=object_pks
+        ).delete()
+        GroupObjectPermission.objects.filter(
+            content_type=content_type, object_pk__in=object_pks
+        ).delete()
         # The snapshot pointer protects versions: drop it, then the rows.
         Document.objects.filter(pk__in=pks).update(snapshot=None)
         Operation.objects.filter(document_id__in=pks).delete()
@@ -333,7 +349,11 @@ def share_change_role(
 
 @transaction.atomic
 def share_revoke(
-    *, document: Document, actor: AbstractBaseUser, user: AbstractBaseUser, link_token: str | None = None
+    *,
+    document: Document,
+    actor: AbstractBaseUser,
+    user: AbstractBaseUser,
+    link_token: str | None = None,
 ) -> None:
     """Remove someone's share; they lose access at once, open sockets included.
 
@@ -376,7 +396,9 @@ def share_with_group(
         group = Group.objects.get(name=group_name)
     except Group.DoesNotExist:
         raise ValidationError(
-            "There is no group called “%(name)s”.", code="unknown_group", params={"name": group_name}
+            "There is no group called “%(name)s”.",
+            code="unknown_group",
+            params={"name": group_name},
         ) from None
     document = _locked(document)
     _set_group_perms(document, group, perms_for(role))
@@ -393,7 +415,9 @@ def share_revoke_group(
     document = _locked(document)
     if not _group_codenames(document, group):
         raise ValidationError(
-            "The document isn’t shared with “%(name)s”.", code="not_shared", params={"name": group.name}
+            "The document isn’t shared with “%(name)s”.",
+            code="not_shared",
+            params={"name": group.name},
         )
     _set_group_perms(document, group, frozenset())
     events.access_changed(public_id=document.public_id)
@@ -419,7 +443,9 @@ def link_set_mode(
     try:
         mode = LinkMode(mode)
     except ValueError:
-        raise ValidationError("Link sharing must be off, view or edit.", code="invalid_link_mode") from None
+        raise ValidationError(
+            "Link sharing must be off, view or edit.", code="invalid_link_mode"
+        ) from None
     document = _locked(document)
     fields = []
     if document.link_mode != mode:

@@ -20,13 +20,25 @@ urlpatterns = [
     path("api/docs/<uuid:public_id>/share/role", api.share_role, name="share_role"),
     path("api/docs/<uuid:public_id>/share/revoke", api.share_revoke, name="share_revoke"),
     path("api/docs/<uuid:public_id>/share/group", api.share_group, name="share_group"),
-    path("api/docs/<uuid:public_id>/share/group/revoke", api.share_group_revoke, name="share_group_revoke"),
+    path(
+        "api/docs/<uuid:public_id>/share/group/revoke",
+        api.share_group_revoke,
+        name="share_group_revoke",
+    ),
     path("api/docs/<uuid:public_id>/share/link", api.share_link, name="share_link"),
     path("api/docs/<uuid:public_id>/share/transfer", api.share_transfer, name="share_transfer"),
     path("api/docs/<uuid:public_id>/history", history_views.history_list, name="history"),
     path("api/docs/<uuid:public_id>/history/name", history_views.history_name, name="history_name"),
-    path("api/docs/<uuid:public_id>/history/settings", history_views.history_settings, name="history_settings"),
-    path("api/docs/<uuid:public_id>/history/<int:version_id>", history_views.history_version, name="history_version"),
+    path(
+        "api/docs/<uuid:public_id>/history/settings",
+        history_views.history_settings,
+        name="history_settings",
+    ),
+    path(
+        "api/docs/<uuid:public_id>/history/<int:version_id>",
+        history_views.history_version,
+        name="history_version",
+    ),
     path(
         "api/docs/<uuid:public_id>/history/<int:version_id>/restore",
         history_views.history_restore,

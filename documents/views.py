@@ -47,7 +47,10 @@ def not_found(request: HttpRequest, *, message: str | None = None) -> HttpRespon
     """Return the page for a document that is missing or not visible to the user."""
     context = {
         "message": message
-        or "It may have been deleted, or you may not have access. Ask its owner to share it with you."
+        or (
+            "It may have been deleted, or you may not have access. "
+            "Ask its owner to share it with you."
+        )
     }
     return render(request, "documents/not_found.html", context, status=404)
 
@@ -70,11 +73,19 @@ def document_list(request: HttpRequest, section: str = "mine") -> HttpResponse:
     """Show one of the lists: my documents, shared with me, or the trash."""
     heading, selector = SECTIONS[section]
     query = request.GET.get("q", "").strip()
-    page = Paginator(selector(user=request.user, search=query), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selector(user=request.user, search=query), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "documents/list.html",
-        {"section": section, "heading": heading, "query": query, "page": page, "documents": page.object_list},
+        {
+            "section": section,
+            "heading": heading,
+            "query": query,
+            "page": page,
+            "documents": page.object_list,
+        },
     )
 
 
@@ -119,7 +130,9 @@ def document_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 def _open_link(request: HttpRequest, public_id: uuid.UUID, key: str) -> HttpResponse:
     try:
-        document, access = document_get_for_user(user=request.user, public_id=public_id, link_token=key)
+        document, access = document_get_for_user(
+            user=request.user, public_id=public_id, link_token=key
+        )
     except DocumentNotFound:
         return not_found(
             request,
@@ -130,7 +143,8 @@ def _open_link(request: HttpRequest, public_id: uuid.UUID, key: str) -> HttpResp
         remember_link_token(request, document.public_id, key)
     else:
         messages.warning(
-            request, "That link no longer works, but you have access to this document through a share."
+            request,
+            "That link no longer works, but you have access to this document through a share.",
         )
     return redirect("documents:detail", public_id=document.public_id)
 

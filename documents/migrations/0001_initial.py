@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,72 +16,175 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Document',
+            name="Document",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('title', models.CharField(default='Untitled document', max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('head_revision', models.PositiveBigIntegerField(default=0)),
-                ('link_mode', models.CharField(choices=[('off', 'Off'), ('view', 'Anyone with the link can view'), ('edit', 'Anyone with the link can edit')], default='off', max_length=8)),
-                ('link_token', models.CharField(default=documents.models.new_link_token, editable=False, max_length=64)),
-                ('trashed_at', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('history_visible_to_viewers', models.BooleanField(default=False)),
-                ('last_edited_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='owned_documents', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("title", models.CharField(default="Untitled document", max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("head_revision", models.PositiveBigIntegerField(default=0)),
+                (
+                    "link_mode",
+                    models.CharField(
+                        choices=[
+                            ("off", "Off"),
+                            ("view", "Anyone with the link can view"),
+                            ("edit", "Anyone with the link can edit"),
+                        ],
+                        default="off",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "link_token",
+                    models.CharField(
+                        default=documents.models.new_link_token, editable=False, max_length=64
+                    ),
+                ),
+                ("trashed_at", models.DateTimeField(blank=True, db_index=True, null=True)),
+                ("history_visible_to_viewers", models.BooleanField(default=False)),
+                (
+                    "last_edited_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_documents",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-updated_at'],
-                'permissions': [('share_document', 'Can share document')],
+                "ordering": ["-updated_at"],
+                "permissions": [("share_document", "Can share document")],
             },
         ),
         migrations.CreateModel(
-            name='DocumentVersion',
+            name="DocumentVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('revision', models.PositiveBigIntegerField()),
-                ('content', models.JSONField(default=list)),
-                ('kind', models.CharField(choices=[('initial', 'Initial'), ('compaction', 'Compaction'), ('named', 'Named'), ('restore', 'Restore')], max_length=16)),
-                ('name', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='documents.document')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("revision", models.PositiveBigIntegerField()),
+                ("content", models.JSONField(default=list)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("initial", "Initial"),
+                            ("compaction", "Compaction"),
+                            ("named", "Named"),
+                            ("restore", "Restore"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="documents.document",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-revision', '-created_at'],
+                "ordering": ["-revision", "-created_at"],
             },
         ),
         migrations.AddField(
-            model_name='document',
-            name='snapshot',
-            field=models.ForeignKey(blank=True, help_text='The version the op log starts after.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='documents.documentversion'),
+            model_name="document",
+            name="snapshot",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The version the op log starts after.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="documents.documentversion",
+            ),
         ),
         migrations.CreateModel(
-            name='Operation',
+            name="Operation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('revision', models.PositiveBigIntegerField()),
-                ('op_id', models.CharField(max_length=96)),
-                ('delta', models.JSONField(default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='operations', to='documents.document')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("revision", models.PositiveBigIntegerField()),
+                ("op_id", models.CharField(max_length=96)),
+                ("delta", models.JSONField(default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="operations",
+                        to="documents.document",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['document', 'revision'],
+                "ordering": ["document", "revision"],
             },
         ),
         migrations.AddIndex(
-            model_name='documentversion',
-            index=models.Index(fields=['document', 'revision'], name='documents_d_documen_e22cc0_idx'),
+            model_name="documentversion",
+            index=models.Index(
+                fields=["document", "revision"], name="documents_d_documen_e22cc0_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='operation',
-            constraint=models.UniqueConstraint(fields=('document', 'revision'), name='op_unique_revision'),
+            model_name="operation",
+            constraint=models.UniqueConstraint(
+                fields=("document", "revision"), name="op_unique_revision"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='operation',
-            constraint=models.UniqueConstraint(fields=('document', 'op_id'), name='op_unique_client_id'),
+            model_name="operation",
+            constraint=models.UniqueConstraint(
+                fields=("document", "op_id"), name="op_unique_client_id"
+            ),
         ),
     ]

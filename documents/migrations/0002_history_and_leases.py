@@ -6,41 +6,53 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('documents', '0001_initial'),
+        ("documents", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='document',
-            name='closed_at',
-            field=models.DateTimeField(blank=True, help_text='When the last worker that had it open let go.', null=True),
+            model_name="document",
+            name="closed_at",
+            field=models.DateTimeField(
+                blank=True, help_text="When the last worker that had it open let go.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='document',
-            name='lease_expires_at',
+            model_name="document",
+            name="lease_expires_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='document',
-            name='lease_holder',
-            field=models.CharField(blank=True, default='', help_text='The worker that has the document open.', max_length=128),
+            model_name="document",
+            name="lease_holder",
+            field=models.CharField(
+                blank=True,
+                default="",
+                help_text="The worker that has the document open.",
+                max_length=128,
+            ),
         ),
         migrations.AddField(
-            model_name='documentversion',
-            name='authors',
-            field=models.ManyToManyField(blank=True, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="documentversion",
+            name="authors",
+            field=models.ManyToManyField(blank=True, related_name="+", to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddField(
-            model_name='documentversion',
-            name='ops_folded',
+            model_name="documentversion",
+            name="ops_folded",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='documentversion',
-            name='restored_from',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='documents.documentversion'),
+            model_name="documentversion",
+            name="restored_from",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="documents.documentversion",
+            ),
         ),
     ]

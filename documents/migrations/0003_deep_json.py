@@ -5,20 +5,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('documents', '0002_history_and_leases'),
+        ("documents", "0002_history_and_leases"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='documentversion',
-            name='content',
-            field=models.JSONField(decoder=documents.deepjson.DeepJSONDecoder, default=list, encoder=documents.deepjson.DeepJSONEncoder),
+            model_name="documentversion",
+            name="content",
+            field=models.JSONField(
+                decoder=documents.deepjson.DeepJSONDecoder,
+                default=list,
+                encoder=documents.deepjson.DeepJSONEncoder,
+            ),
         ),
         migrations.AlterField(
-            model_name='operation',
-            name='delta',
-            field=models.JSONField(decoder=documents.deepjson.DeepJSONDecoder, default=list, encoder=documents.deepjson.DeepJSONEncoder),
+            model_name="operation",
+            name="delta",
+            field=models.JSONField(
+                decoder=documents.deepjson.DeepJSONDecoder,
+                default=list,
+                encoder=documents.deepjson.DeepJSONEncoder,
+            ),
         ),
     ]

@@ -109,7 +109,9 @@ def world(db: None, make_user: Callable[..., Any]) -> World:
     doc = world.doc
     services.share_grant(document=doc, actor=owner, identifier="viewer", role=Role.VIEWER)
     services.share_grant(document=doc, actor=owner, identifier="editor", role=Role.EDITOR)
-    services.share_grant(document=doc, actor=owner, identifier="sharer", role=Role.EDITOR, can_share=True)
+    services.share_grant(
+        document=doc, actor=owner, identifier="sharer", role=Role.EDITOR, can_share=True
+    )
     services.share_grant(document=doc, actor=owner, identifier="target", role=Role.VIEWER)
     services.share_with_group(document=doc, actor=owner, group_name="team", role=Role.EDITOR)
     world.refresh()

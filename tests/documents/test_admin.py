@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -23,7 +24,9 @@ def add_ops(doc: Document, count: int) -> None:
     )
 
 
-def test_changelist_shows_revision_last_edit_and_op_count(world: World, login: Callable[..., Client]) -> None:
+def test_changelist_shows_revision_last_edit_and_op_count(
+    world: World, login: Callable[..., Client]
+) -> None:
     add_ops(world.doc, 3)
     Document.objects.filter(pk=world.doc.pk).update(head_revision=3)
     body = login("superuser").get(reverse("admin:documents_document_changelist")).content.decode()
@@ -88,7 +91,9 @@ def test_change_page_has_versions_inline_read_only_and_a_content_preview(
     Operation.objects.create(
         document=world.doc, revision=1, op_id="c:1", delta=[{"insert": "Hello <b>there</b>"}]
     )
-    response = login("superuser").get(reverse("admin:documents_document_change", args=[world.doc.pk]))
+    response = login("superuser").get(
+        reverse("admin:documents_document_change", args=[world.doc.pk])
+    )
     body = response.content.decode()
     assert response.status_code == 200
     assert "Initial" in body  # the initial version, inline
@@ -100,7 +105,9 @@ def test_change_page_has_versions_inline_read_only_and_a_content_preview(
         and not inline.has_delete_permission
     )
     assert "Hello &lt;b&gt;there&lt;/b&gt;" in body
-    assert reverse("admin:documents_document_permissions", args=[world.doc.pk]) in body  # guardian's link
+    assert (
+        reverse("admin:documents_document_permissions", args=[world.doc.pk]) in body
+    )  # guardian's link
 
 
 def test_object_permissions_page_lists_shares(world: World, login: Callable[..., Client]) -> None:
@@ -122,11 +129,16 @@ def test_versions_and_operations_are_read_only(world: World, login: Callable[...
     assert client.get(reverse("admin:documents_operation_changelist")).status_code == 200
     assert client.get(reverse("admin:documents_documentversion_add")).status_code == 403
     assert client.get(reverse("admin:documents_operation_add")).status_code == 403
-    assert client.get(reverse("admin:documents_documentversion_delete", args=[version.pk])).status_code == 403
+    assert (
+        client.get(reverse("admin:documents_documentversion_delete", args=[version.pk])).status_code
+        == 403
+    )
     assert client.get(reverse("admin:documents_operation_delete", args=[op.pk])).status_code == 403
     view = client.get(reverse("admin:documents_operation_change", args=[op.pk]))
     assert view.status_code == 200 and 'name="_save"' not in view.content.decode()
-    response = client.post(reverse("admin:documents_operation_change", args=[op.pk]), {"op_id": "changed"})
+    response = client.post(
+        reverse("admin:documents_operation_change", args=[op.pk]), {"op_id": "changed"}
+    )
     assert response.status_code == 403
     assert Operation.objects.get(pk=op.pk).op_id == "c:1"
 
@@ -138,7 +150,10 @@ def test_staff_without_document_permissions_see_nothing(world: World, make_user:
 
 
 def test_admin_edits_notify_sockets_after_commit(
-    world: World, login: Callable[..., Client], events: list, django_capture_on_commit_callbacks: Any
+    world: World,
+    login: Callable[..., Client],
+    events: list,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         response = login("superuser").post(
@@ -161,7 +176,10 @@ def test_admin_edits_notify_sockets_after_commit(
 
 
 def test_admin_delete_removes_history_and_permissions(
-    world: World, login: Callable[..., Client], events: list, django_capture_on_commit_callbacks: Any
+    world: World,
+    login: Callable[..., Client],
+    events: list,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     add_ops(world.doc, 2)
     client = login("superuser")
@@ -190,13 +208,17 @@ def test_documents_are_not_added_in_the_admin(world: World, login: Callable[...,
     assert login("superuser").get(reverse("admin:documents_document_add")).status_code == 403
 
 
-def test_admin_titles_are_cleaned_like_the_pages_do(world: World, login: Callable[..., Client]) -> None:
+def test_admin_titles_are_cleaned_like_the_pages_do(
+    world: World, login: Callable[..., Client]
+) -> None:
     data = {
         "title": "  Tidied\n title ",
         "link_mode": "off",
         "versions-TOTAL_FORMS": "0",
         "versions-INITIAL_FORMS": "0",
     }
-    response = login("superuser").post(reverse("admin:documents_document_change", args=[world.doc.pk]), data)
+    response = login("superuser").post(
+        reverse("admin:documents_document_change", args=[world.doc.pk]), data
+    )
     assert response.status_code == 302
     assert world.refresh().title == "Tidied title"

@@ -4,12 +4,14 @@ Two people type at once while three compactors run: the owner's own
 snapshots (a low threshold), ``compact_docs`` in a subprocess (which must
 skip the open document: its lease is live), and ``version_compact`` in a
 thread that sees the lease as expired (its clock a day ahead), so that it
-folds the log under the writer's feet. Afterwards every acknowledged op is in the content, every socket and
-the database agree, the owner let go with a last snapshot, and clients
+folds the log under the writer's feet. Afterwards every acknowledged op
+is in the content, every socket and the database agree, the owner let go
+with a last snapshot, and clients
 that reconnect from far back are told to reload.
 
 Randomized: the seed is printed; set ``SEED`` to replay.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -70,9 +72,14 @@ class Compactor(threading.Thread):
                 # A day ahead, the owner's lease has expired and the document
                 # is idle; the row itself says it is open (compact_docs sees that).
                 document = Document.objects.get(public_id=self.public_id)
-                self.results.append(version_compact(document=document, keep_ops=3,
-                                                    idle_minutes=0, now=timezone.now()
-                                                    + timedelta(days=1)))
+                self.results.append(
+                    version_compact(
+                        document=document,
+                        keep_ops=3,
+                        idle_minutes=0,
+                        now=timezone.now() + timedelta(days=1),
+                    )
+                )
                 time.sleep(0.02)
         except BaseException as exc:  # noqa: BLE001 - reported by the test
             self.error = exc
@@ -82,10 +89,20 @@ class Compactor(threading.Thread):
 
 def compact_docs(database_url: str, *args: str) -> subprocess.CompletedProcess:
     # keep_ops alone: the retention horizon has tests of its own.
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="collabdocs.settings", DATABASE_URL=database_url,
-               COLLABDOCS_RETENTION_DAYS="0")
-    return subprocess.run([sys.executable, "manage.py", "compact_docs", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=60)
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="collabdocs.settings",
+        DATABASE_URL=database_url,
+        COLLABDOCS_RETENTION_DAYS="0",
+    )
+    return subprocess.run(
+        [sys.executable, "manage.py", "compact_docs", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 async def edit_randomly(client: WSClient, rng: random.Random, count: int) -> None:
@@ -94,7 +111,9 @@ async def edit_randomly(client: WSClient, rng: random.Random, count: int) -> Non
         await asyncio.sleep(rng.random() * 0.01)
 
 
-async def test_edits_during_compaction_are_all_kept(daphne_factory: Any, test_database_url: str) -> None:
+async def test_edits_during_compaction_are_all_kept(
+    daphne_factory: Any, test_database_url: str
+) -> None:
     seed = seed_for("compaction-live")
     rng = random.Random(seed)
     owner, editor = await db(create_user, "owner"), await db(create_user, "editor")
@@ -104,15 +123,18 @@ async def test_edits_during_compaction_are_all_kept(daphne_factory: Any, test_da
     doc_id = str(document.public_id)
     server = await asyncio.to_thread(daphne_factory, **DAPHNE_ENV)
     cookies = [await db(session_cookie, owner), await db(session_cookie, editor)]
-    clients = [WSClient(server.ws_url, doc_id, cookie=cookie, rng=random.Random(seed + i))
-               for i, cookie in enumerate(cookies)]
+    clients = [
+        WSClient(server.ws_url, doc_id, cookie=cookie, rng=random.Random(seed + i))
+        for i, cookie in enumerate(cookies)
+    ]
     for client in clients:
         await client.connect()
 
     compactor = Compactor(doc_id)
     compactor.start()
-    cli = asyncio.create_task(asyncio.to_thread(
-        compact_docs, test_database_url, "--doc", doc_id, "--idle-minutes", "0"))
+    cli = asyncio.create_task(
+        asyncio.to_thread(compact_docs, test_database_url, "--doc", doc_id, "--idle-minutes", "0")
+    )
     try:
         await asyncio.gather(*(edit_randomly(c, random.Random(rng.random()), 150) for c in clients))
         for client in clients:
@@ -135,8 +157,13 @@ async def test_edits_during_compaction_are_all_kept(daphne_factory: Any, test_da
         assert client.ot.errors == []
     folded_by_thread = [r for r in compactor.results if r.status == Status.COMPACTED]
     assert folded_by_thread, [r.reason for r in compactor.results][:5]
-    kinds = await db(lambda: list(DocumentVersion.objects.filter(
-        document__public_id=doc_id, kind=VersionKind.COMPACTION).values_list("ops_folded", flat=True)))
+    kinds = await db(
+        lambda: list(
+            DocumentVersion.objects.filter(
+                document__public_id=doc_id, kind=VersionKind.COMPACTION
+            ).values_list("ops_folded", flat=True)
+        )
+    )
     assert len(kinds) > len(folded_by_thread), "the owner compacted at its threshold too"
     # A fresh connection loads exactly what the others have.
     fresh = WSClient(server.ws_url, doc_id, cookie=cookies[0])
@@ -150,7 +177,9 @@ async def test_edits_during_compaction_are_all_kept(daphne_factory: Any, test_da
     async def let_go() -> Document:
         deadline = time.monotonic() + 20
         while True:
-            doc = await db(lambda: Document.objects.select_related("snapshot").get(public_id=doc_id))
+            doc = await db(
+                lambda: Document.objects.select_related("snapshot").get(public_id=doc_id)
+            )
             if doc.lease_holder == "" and doc.snapshot.revision == doc.head_revision:
                 return doc
             assert time.monotonic() < deadline, (doc.lease_holder, doc.snapshot.revision)
@@ -158,8 +187,9 @@ async def test_edits_during_compaction_are_all_kept(daphne_factory: Any, test_da
 
     doc = await let_go()
     assert doc.closed_at is not None and doc.head_revision == rev
-    kept = await db(lambda: sorted(Operation.objects.filter(document=doc).values_list(
-        "revision", flat=True)))
+    kept = await db(
+        lambda: sorted(Operation.objects.filter(document=doc).values_list("revision", flat=True))
+    )
     # At least the last 3 (the thread's keep_ops; the owner keeps 5), no gaps.
     assert kept == list(range(rev - len(kept) + 1, rev + 1)) and len(kept) >= 3
     done = await asyncio.to_thread(compact_docs, test_database_url, "--idle-minutes", "0")
@@ -171,17 +201,25 @@ async def test_edits_during_compaction_are_all_kept(daphne_factory: Any, test_da
     # From before them: the whole content, and an op based there is stale.
     far, ws = await ws_hello(server.ws_url, doc_id, cookies[1], rev - 50, keep_open=True)
     assert far["content"] == content and "ops" not in far
-    await ws.send(json.dumps({"type": "op", "id": "f" * 20 + ":1", "rev": rev - 50,
-                              "delta": [{"insert": "x"}]}))
+    await ws.send(
+        json.dumps(
+            {"type": "op", "id": "f" * 20 + ":1", "rev": rev - 50, "delta": [{"insert": "x"}]}
+        )
+    )
     error = json.loads(await asyncio.wait_for(ws.recv(), 10))
     assert error["type"] == "error" and error["code"] == "stale"
     await ws.close()
 
 
-async def ws_hello(base: str, doc_id: str, cookie: str, rev: int, *,
-                   keep_open: bool = False) -> Any:
-    ws = await connect(f"{base}/ws/docs/{doc_id}/?rev={rev}", origin=ORIGIN,
-                       additional_headers={"Cookie": cookie}, max_size=None)
+async def ws_hello(
+    base: str, doc_id: str, cookie: str, rev: int, *, keep_open: bool = False
+) -> Any:
+    ws = await connect(
+        f"{base}/ws/docs/{doc_id}/?rev={rev}",
+        origin=ORIGIN,
+        additional_headers={"Cookie": cookie},
+        max_size=None,
+    )
     hello = json.loads(await asyncio.wait_for(ws.recv(), 10))
     assert hello["type"] == "hello", hello
     if keep_open:

@@ -2,6 +2,7 @@
 
 A real registry on the Django store (PostgreSQL), driven without sockets.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -29,10 +30,14 @@ async def _until(predicate: Any, timeout: float = 10) -> None:
 
 
 async def test_owner_snapshots_past_the_threshold_and_when_it_lets_go(settings: Any) -> None:
-    settings.COLLABDOCS = {**settings.COLLABDOCS, "COMPACT_THRESHOLD_OPS": 10,
-                           "COMPACT_KEEP_OPS": 3, "IDLE_UNLOAD_SECONDS": 0,
-                           # keep_ops alone (retention: test_compaction_retention.py)
-                           "RETENTION_DAYS": 0}
+    settings.COLLABDOCS = {
+        **settings.COLLABDOCS,
+        "COMPACT_THRESHOLD_OPS": 10,
+        "COMPACT_KEEP_OPS": 3,
+        "IDLE_UNLOAD_SECONDS": 0,
+        # keep_ops alone (retention: test_compaction_retention.py)
+        "RETENTION_DAYS": 0,
+    }
     owner = await db(create_user, "owner")
     document = await db(create_document, owner)
     public_id = document.public_id
@@ -43,8 +48,9 @@ async def test_owner_snapshots_past_the_threshold_and_when_it_lets_go(settings: 
         assert row.lease_holder == registry.store.holder and row.lease_expires_at is not None
         for n in range(1, 26):
             answer = await authority.submit_change(
-                protocol.OpMessage(op_id=f"{'a' * 16}:{n}", rev=authority.head,
-                                   delta=[{"insert": "x"}]),
+                protocol.OpMessage(
+                    op_id=f"{'a' * 16}:{n}", rev=authority.head, delta=[{"insert": "x"}]
+                ),
                 user_id=None,
             )
             assert answer == n, answer
@@ -54,8 +60,9 @@ async def test_owner_snapshots_past_the_threshold_and_when_it_lets_go(settings: 
         assert 20 <= row.snapshot.revision <= 25 and row.head_revision == 25
         assert authority.snapshot_revision == row.snapshot.revision
         # Content is the snapshot plus the ops after it; older ones but 3 are gone.
-        revisions = await db(lambda: list(Operation.objects.filter(document=row).values_list(
-            "revision", flat=True)))
+        revisions = await db(
+            lambda: list(Operation.objects.filter(document=row).values_list("revision", flat=True))
+        )
         assert min(revisions) == row.snapshot.revision - 2 and max(revisions) == 25
 
         registry.release(authority)  # the last holder: unloaded at once
@@ -63,8 +70,11 @@ async def test_owner_snapshots_past_the_threshold_and_when_it_lets_go(settings: 
         row = await db(_row, public_id)
         assert row.snapshot.revision == 25 and row.snapshot.content == [{"insert": "x" * 25 + "\n"}]
         assert row.closed_at is not None and row.lease_expires_at is None
-        assert await db(lambda: sorted(Operation.objects.filter(document=row).values_list(
-            "revision", flat=True))) == [23, 24, 25]
+        assert await db(
+            lambda: sorted(
+                Operation.objects.filter(document=row).values_list("revision", flat=True)
+            )
+        ) == [23, 24, 25]
 
         # Loaded again: no replay, and the kept ops serve catch-up.
         again = await registry.acquire(public_id)

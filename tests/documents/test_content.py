@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 
 
 def add_op(doc: Any, revision: int, delta: list[dict]) -> None:
-    Operation.objects.create(document=doc, revision=revision, op_id=f"client:{revision}", delta=delta)
+    Operation.objects.create(
+        document=doc, revision=revision, op_id=f"client:{revision}", delta=delta
+    )
 
 
 def test_a_new_document_is_one_newline(make_user: Any) -> None:

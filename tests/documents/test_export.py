@@ -1,7 +1,8 @@
 """Exports as plain text, HTML and Markdown, and their download endpoints."""
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 from django.test import Client
@@ -124,7 +125,9 @@ def test_strangers_and_unknown_formats_get_404(world: World, login: Callable[...
     assert login("owner").get(bad).status_code == 404
 
 
-def test_versions_download_only_where_history_is_visible(world: World, login: Callable[..., Client]) -> None:
+def test_versions_download_only_where_history_is_visible(
+    world: World, login: Callable[..., Client]
+) -> None:
     initial = _set_content(world.doc, RICH)
     Document.objects.filter(pk=world.doc.pk).update(updated_at=initial.created_at)
     compaction.version_compact(document=world.doc, keep_ops=0)
@@ -142,7 +145,9 @@ def test_versions_download_only_where_history_is_visible(world: World, login: Ca
         assert login("editor").get(wrong).status_code == 404
 
 
-def test_trashed_document_exports_for_its_owner_only(world: World, login: Callable[..., Client]) -> None:
+def test_trashed_document_exports_for_its_owner_only(
+    world: World, login: Callable[..., Client]
+) -> None:
     from django.utils import timezone
 
     Document.objects.filter(pk=world.doc.pk).update(trashed_at=timezone.now())

@@ -1,8 +1,10 @@
 """Version history: who sees it, the list, previews, naming, restoring, admin."""
+
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -24,8 +26,9 @@ def _write(doc: Document, *changes: tuple[list[dict], Any]) -> None:
     head = doc.head_revision
     for delta, author in changes:
         head += 1
-        Operation.objects.create(document=doc, revision=head, op_id=f"{'h' * 16}:{head}",
-                                 delta=delta, author=author)
+        Operation.objects.create(
+            document=doc, revision=head, op_id=f"{'h' * 16}:{head}", delta=delta, author=author
+        )
     Document.objects.filter(pk=doc.pk).update(head_revision=head)
     doc.refresh_from_db()
 
@@ -52,13 +55,21 @@ def _history(client: Client, doc: Document) -> Any:
     ],
 )
 def test_permissions_by_persona(
-    world: World, login: Callable[..., Client], persona: str, browse: bool, change: bool, configure: bool
+    world: World,
+    login: Callable[..., Client],
+    persona: str,
+    browse: bool,
+    change: bool,
+    configure: bool,
 ) -> None:
     response = _history(login(persona), world.doc)
     assert response.status_code == 200
     data = response.json()
     assert data["permissions"] == {
-        "can_browse": browse, "can_restore": change, "can_name": change, "can_configure": configure
+        "can_browse": browse,
+        "can_restore": change,
+        "can_name": change,
+        "can_configure": configure,
     }
     assert bool(data["versions"]) == browse
     if not browse:
@@ -71,7 +82,9 @@ def test_strangers_and_anonymous_get_nothing(world: World, login: Callable[..., 
     assert _history(login("superuser"), world.doc).status_code == 404
 
 
-def test_owner_lets_viewers_browse_and_only_the_owner_may(world: World, login: Callable[..., Client]) -> None:
+def test_owner_lets_viewers_browse_and_only_the_owner_may(
+    world: World, login: Callable[..., Client]
+) -> None:
     url = reverse("documents:history_settings", args=[world.doc.public_id])
     for persona in ("editor", "viewer"):
         assert _post(login(persona), url, {"visible_to_viewers": True}).status_code == 403
@@ -83,7 +96,9 @@ def test_owner_lets_viewers_browse_and_only_the_owner_may(world: World, login: C
     data = _history(viewer, world.doc).json()
     assert data["permissions"]["can_browse"] and not data["permissions"]["can_restore"]
     initial = world.doc.versions.get(kind=VersionKind.INITIAL)
-    preview = viewer.get(reverse("documents:history_version", args=[world.doc.public_id, initial.pk]))
+    preview = viewer.get(
+        reverse("documents:history_version", args=[world.doc.public_id, initial.pk])
+    )
     assert preview.status_code == 200
     restore = reverse("documents:history_restore", args=[world.doc.public_id, initial.pk])
     assert _post(viewer, restore).status_code == 403
@@ -96,9 +111,13 @@ def test_owner_lets_viewers_browse_and_only_the_owner_may(world: World, login: C
 # --------------------------------------------------------------------------
 
 
-def test_list_is_newest_first_with_times_and_authors(world: World, login: Callable[..., Client]) -> None:
+def test_list_is_newest_first_with_times_and_authors(
+    world: World, login: Callable[..., Client]
+) -> None:
     doc = world.doc
-    _write(doc, ([{"insert": "Hello"}], world.editor), ([{"retain": 5}, {"insert": "!"}], world.sharer))
+    _write(
+        doc, ([{"insert": "Hello"}], world.editor), ([{"retain": 5}, {"insert": "!"}], world.sharer)
+    )
     assert compaction.version_compact(document=doc, keep_ops=0).changed
     _write(doc, ([{"insert": "> "}], world.owner))
     versions = _history(login("editor"), doc).json()["versions"]
@@ -115,18 +134,29 @@ def test_list_is_newest_first_with_times_and_authors(world: World, login: Callab
 
 def test_preview_is_rendered_safely(world: World, login: Callable[..., Client]) -> None:
     doc = world.doc
-    _write(doc, ([{"insert": "<img src=x onerror=alert(1)>"},
-                  {"insert": "link", "attributes": {"link": "javascript:alert(1)"}}], world.editor))
+    _write(
+        doc,
+        (
+            [
+                {"insert": "<img src=x onerror=alert(1)>"},
+                {"insert": "link", "attributes": {"link": "javascript:alert(1)"}},
+            ],
+            world.editor,
+        ),
+    )
     client = login("editor")
-    version_id = _post(client, reverse("documents:history_name", args=[doc.public_id]),
-                       {"name": "Before"}).json()["id"]
+    version_id = _post(
+        client, reverse("documents:history_name", args=[doc.public_id]), {"name": "Before"}
+    ).json()["id"]
     data = client.get(reverse("documents:history_version", args=[doc.public_id, version_id])).json()
     assert "<img" not in data["html"] and "&lt;img" in data["html"]
     assert "javascript" not in data["html"]
     assert data["label"] == "Before"
 
 
-def test_a_version_of_another_document_is_not_found(world: World, login: Callable[..., Client]) -> None:
+def test_a_version_of_another_document_is_not_found(
+    world: World, login: Callable[..., Client]
+) -> None:
     other = services.document_create(owner=world.owner)
     version = other.versions.get()
     url = reverse("documents:history_version", args=[world.doc.public_id, version.pk])
@@ -146,7 +176,11 @@ def test_editors_name_the_current_version(world: World, login: Callable[..., Cli
     response = _post(login("editor"), url, {"name": "  Sent   to review "})
     assert response.status_code == 200
     version = DocumentVersion.objects.get(pk=response.json()["id"])
-    assert (version.kind, version.name, version.revision) == (VersionKind.NAMED, "Sent to review", 1)
+    assert (version.kind, version.name, version.revision) == (
+        VersionKind.NAMED,
+        "Sent to review",
+        1,
+    )
     assert version.content == [{"insert": "Draft\n"}]
     assert version.author == world.editor
     assert list(version.authors.all()) == [world.editor]
@@ -170,11 +204,20 @@ def test_restore_is_a_new_change_by_the_restorer(world: World) -> None:
     doc = world.doc
     _write(doc, ([{"insert": "First draft"}], world.editor))
     client = client_as(world, "editor")
-    named = _post(client, reverse("documents:history_name", args=[doc.public_id]), {"name": "v1"}).json()
-    _write(doc, ([{"retain": 6}, {"delete": 5}, {"insert": "rewrite", "attributes": {"bold": True}}],
-                 world.sharer))
+    named = _post(
+        client, reverse("documents:history_name", args=[doc.public_id]), {"name": "v1"}
+    ).json()
+    _write(
+        doc,
+        (
+            [{"retain": 6}, {"delete": 5}, {"insert": "rewrite", "attributes": {"bold": True}}],
+            world.sharer,
+        ),
+    )
     assert document_content(doc) == [
-        {"insert": "First "}, {"insert": "rewrite", "attributes": {"bold": True}}, {"insert": "\n"}
+        {"insert": "First "},
+        {"insert": "rewrite", "attributes": {"bold": True}},
+        {"insert": "\n"},
     ]
     restore_url = reverse("documents:history_restore", args=[doc.public_id, named["id"]])
     response = _post(client, restore_url)
@@ -239,8 +282,9 @@ def test_admin_compacts_now_and_reports_skips(world: World, login: Callable[...,
 
     from django.utils import timezone
 
-    Document.objects.filter(pk=other.pk).update(lease_holder="w:1:x",
-                                                lease_expires_at=timezone.now() + timedelta(minutes=1))
+    Document.objects.filter(pk=other.pk).update(
+        lease_holder="w:1:x", lease_expires_at=timezone.now() + timedelta(minutes=1)
+    )
     response = login("superuser").post(
         reverse("admin:documents_document_changelist"),
         {"action": "compact_now", "_selected_action": [world.doc.pk, other.pk]},

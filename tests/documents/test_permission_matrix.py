@@ -44,7 +44,11 @@ def page(everyone: Any, *, anonymous: Any = "login", **overrides: Any) -> dict[s
 def by_access(
     *, allowed: set[str], ok: Any, visible: Any, hidden: Any = 404, anonymous: Any
 ) -> dict[str, Any]:
-    """Return ``ok`` for ``allowed``, ``visible`` for others who can see the document, else ``hidden``."""
+    """Return the expected answer per persona.
+
+    ``ok`` for ``allowed``, ``visible`` for others who see the document,
+    else ``hidden``.
+    """
     expected: dict[str, Any] = {"anonymous": anonymous}
     for persona in SIGNED_IN:
         if persona in allowed:
@@ -91,7 +95,9 @@ def doc_url(name: str) -> Callable[[World], str]:
     return lambda world: reverse(f"documents:{name}", args=[world.doc.public_id])
 
 
-def api(name: str, data: Callable[[World], dict], allowed: set[str], *, url_name: str = "") -> Endpoint:
+def api(
+    name: str, data: Callable[[World], dict], allowed: set[str], *, url_name: str = ""
+) -> Endpoint:
     return Endpoint(
         name,
         "POST",
@@ -109,7 +115,10 @@ ENDPOINTS = [
     Endpoint("search", "GET", lambda w: reverse("documents:list") + "?q=plan", page(200)),
     Endpoint("create", "POST", lambda w: reverse("documents:create"), page("redirect")),
     Endpoint(
-        "detail", "GET", doc_url("detail"), by_access(allowed=VIEWERS, ok=200, visible=200, anonymous="login")
+        "detail",
+        "GET",
+        doc_url("detail"),
+        by_access(allowed=VIEWERS, ok=200, visible=200, anonymous="login"),
     ),
     Endpoint(
         "detail_trashed",
@@ -147,7 +156,10 @@ ENDPOINTS = [
         setup=trash,
     ),
     Endpoint(
-        "share_get", "GET", doc_url("share"), by_access(allowed=VIEWERS, ok=200, visible=200, anonymous=401)
+        "share_get",
+        "GET",
+        doc_url("share"),
+        by_access(allowed=VIEWERS, ok=200, visible=200, anonymous=401),
     ),
     api("share", lambda w: {"identifier": "newcomer", "role": "viewer"}, SHARERS),
     api("share_role", lambda w: {"user": w.target.pk, "role": "editor"}, SHARERS),
@@ -165,7 +177,10 @@ ENDPOINTS = [
     Endpoint("password_change", "GET", lambda w: reverse("password_change"), page(200)),
     Endpoint("admin_index", "GET", lambda w: reverse("admin:index"), admin_page()),
     Endpoint(
-        "admin_documents", "GET", lambda w: reverse("admin:documents_document_changelist"), admin_page()
+        "admin_documents",
+        "GET",
+        lambda w: reverse("admin:documents_document_changelist"),
+        admin_page(),
     ),
     Endpoint(
         "admin_document",
@@ -180,10 +195,16 @@ ENDPOINTS = [
         admin_page(),
     ),
     Endpoint(
-        "admin_versions", "GET", lambda w: reverse("admin:documents_documentversion_changelist"), admin_page()
+        "admin_versions",
+        "GET",
+        lambda w: reverse("admin:documents_documentversion_changelist"),
+        admin_page(),
     ),
     Endpoint(
-        "admin_operations", "GET", lambda w: reverse("admin:documents_operation_changelist"), admin_page()
+        "admin_operations",
+        "GET",
+        lambda w: reverse("admin:documents_operation_changelist"),
+        admin_page(),
     ),
 ]
 
@@ -209,7 +230,9 @@ def test_matrix_covers_every_persona() -> None:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("endpoint", "persona"), CASES, ids=[f"{endpoint.name}-{persona}" for endpoint, persona in CASES]
+    ("endpoint", "persona"),
+    CASES,
+    ids=[f"{endpoint.name}-{persona}" for endpoint, persona in CASES],
 )
 def test_permission_matrix(endpoint: Endpoint, persona: str, world: World) -> None:
     client = client_as(world, persona)

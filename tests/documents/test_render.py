@@ -95,7 +95,8 @@ def test_checklists_and_a_change_of_list_kind() -> None:
         {"insert": "\n", "attributes": {"list": "ordered"}},
     )
     assert out == (
-        '<ul><li data-list="checked">done</li><li data-list="unchecked">todo</li></ul><ol><li>one</li></ol>'
+        '<ul><li data-list="checked">done</li><li data-list="unchecked">todo</li></ul>'
+        "<ol><li>one</li></ol>"
     )
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from django.test import Client
@@ -45,7 +45,13 @@ CSRF_CASES = [
     ("share", "owner", doc_url("share"), {"identifier": "newcomer", "role": "editor"}, None),
     ("share_role", "owner", doc_url("share_role"), {"user": "TARGET", "role": "editor"}, None),
     ("share_revoke", "owner", doc_url("share_revoke"), {"user": "TARGET"}, None),
-    ("share_group", "owner", doc_url("share_group"), {"group": "outsiders", "role": "viewer"}, None),
+    (
+        "share_group",
+        "owner",
+        doc_url("share_group"),
+        {"group": "outsiders", "role": "viewer"},
+        None,
+    ),
     ("share_group_revoke", "owner", doc_url("share_group_revoke"), {"group": "GROUP"}, None),
     ("share_link", "owner", doc_url("share_link"), {"mode": "edit"}, None),
     ("share_transfer", "owner", doc_url("share_transfer"), {"identifier": "newcomer"}, None),
@@ -53,7 +59,11 @@ CSRF_CASES = [
         "password_change",
         "owner",
         lambda w: reverse("password_change"),
-        {"old_password": "x", "new_password1": "Very-long-pass-123", "new_password2": "Very-long-pass-123"},
+        {
+            "old_password": "x",
+            "new_password1": "Very-long-pass-123",
+            "new_password2": "Very-long-pass-123",
+        },
         None,
     ),
     ("logout", "owner", lambda w: reverse("logout"), {}, None),
@@ -76,7 +86,13 @@ CSRF_CASES = [
         },
         None,
     ),
-    ("login", "anonymous", lambda w: reverse("login"), {"username": "owner", "password": "x"}, None),
+    (
+        "login",
+        "anonymous",
+        lambda w: reverse("login"),
+        {"username": "owner", "password": "x"},
+        None,
+    ),
 ]
 
 
@@ -92,7 +108,10 @@ def world_state(world: World) -> tuple:
 
 def fill(body: dict, world: World) -> dict:
     values = {"TARGET": world.target.pk, "GROUP": world.group.pk}
-    return {key: values.get(value, value) if isinstance(value, str) else value for key, value in body.items()}
+    return {
+        key: values.get(value, value) if isinstance(value, str) else value
+        for key, value in body.items()
+    }
 
 
 @pytest.mark.parametrize(
@@ -208,11 +227,16 @@ def test_titles_names_and_content_are_escaped(hostile: World, persona: str, url:
 
 def test_escaped_in_the_trash_and_in_messages(hostile: World, login: Callable[..., Client]) -> None:
     client = login("owner")
-    response = client.post(reverse("documents:trash_document", args=[hostile.doc.public_id]), follow=True)
+    response = client.post(
+        reverse("documents:trash_document", args=[hostile.doc.public_id]), follow=True
+    )
     body = response.content.decode()
     assert_escaped(body)
     assert f"“{ESCAPED}” was moved to the trash." in body
-    for url in (reverse("documents:trash"), reverse("documents:detail", args=[hostile.doc.public_id])):
+    for url in (
+        reverse("documents:trash"),
+        reverse("documents:detail", args=[hostile.doc.public_id]),
+    ):
         body = client.get(url).content.decode()
         assert_escaped(body)
         assert ESCAPED in body
@@ -231,18 +255,32 @@ def test_share_json_carries_text_not_markup(hostile: World, login: Callable[...,
 def test_the_page_scripts_never_write_html() -> None:
     """app.js builds the dialog with DOM calls and textContent only."""
     source = (REPO / "static" / "src" / "app.js").read_text()
-    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
+    for sink in (
+        "innerHTML",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+        "eval(",
+        "new Function",
+    ):
         assert sink not in source, sink
 
 
 def test_rendered_content_keeps_text_but_drops_active_markup(
     hostile: World, login: Callable[..., Client]
 ) -> None:
-    body = login("viewer").get(reverse("documents:detail", args=[hostile.doc.public_id])).content.decode()
-    editor = re.search(r'<div id="editor" class="doc-content">(.*?)</div>', body, flags=re.S).group(1)
+    body = (
+        login("viewer")
+        .get(reverse("documents:detail", args=[hostile.doc.public_id]))
+        .content.decode()
+    )
+    editor = re.search(r'<div id="editor" class="doc-content">(.*?)</div>', body, flags=re.S).group(
+        1
+    )
     assert editor == (
         "<p>&lt;img src=x onerror=alert(3)&gt;click</p>"
-        '<p><span class="ql-embed" data-embed="&lt;svg onload=alert(6)&gt;">[&lt;svg onload=alert(6)&gt;]</span></p>'
+        '<p><span class="ql-embed" data-embed="&lt;svg onload=alert(6)&gt;">'
+        "[&lt;svg onload=alert(6)&gt;]</span></p>"
         "<p><br></p>"  # the document's own final newline
     )
 
@@ -260,7 +298,9 @@ def test_over_long_titles_are_refused_with_a_message(
         content_type="application/json",
     )
     assert response.status_code == 400
-    assert response.json()["error"] == f"Titles can be at most 200 characters; this one has {length}."
+    assert (
+        response.json()["error"] == f"Titles can be at most 200 characters; this one has {length}."
+    )
     assert world.refresh().title == "Quarterly plan"
 
 
@@ -273,10 +313,17 @@ def test_huge_bodies_are_refused(world: World, login: Callable[..., Client]) -> 
     assert response.status_code == 400 and response.json() == {"error": "The request is too large."}
 
 
-def test_over_long_title_in_the_admin_is_a_form_error(world: World, login: Callable[..., Client]) -> None:
+def test_over_long_title_in_the_admin_is_a_form_error(
+    world: World, login: Callable[..., Client]
+) -> None:
     response = login("superuser").post(
         reverse("admin:documents_document_change", args=[world.doc.pk]),
-        {"title": "x" * 201, "link_mode": "off", "versions-TOTAL_FORMS": "0", "versions-INITIAL_FORMS": "0"},
+        {
+            "title": "x" * 201,
+            "link_mode": "off",
+            "versions-TOTAL_FORMS": "0",
+            "versions-INITIAL_FORMS": "0",
+        },
     )
     assert response.status_code == 200
     assert "Ensure this value has at most 200 characters" in response.content.decode()

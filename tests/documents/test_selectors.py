@@ -79,7 +79,9 @@ def test_an_inactive_user_gets_nothing_even_as_owner(world: World) -> None:
 
 def test_staff_and_superusers_get_nothing_special(world: World) -> None:
     """Global permissions and superuser status count only in the admin."""
-    world.stranger.user_permissions.add(*Permission.objects.filter(content_type__app_label="documents"))
+    world.stranger.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="documents")
+    )
     world.stranger.is_staff = True
     world.stranger.save()
     assert access(world, world.stranger) == NO_ACCESS
@@ -105,7 +107,9 @@ def test_share_without_view_gives_nothing(world: World) -> None:
     ("mode", "expected"),
     [(LinkMode.OFF, (False, False)), (LinkMode.VIEW, (True, False)), (LinkMode.EDIT, (True, True))],
 )
-def test_link_token_grants_what_the_link_mode_says(world: World, mode: str, expected: tuple) -> None:
+def test_link_token_grants_what_the_link_mode_says(
+    world: World, mode: str, expected: tuple
+) -> None:
     Document.objects.filter(pk=world.doc.pk).update(link_mode=mode)
     token = world.refresh().link_token
     got = access(world, world.stranger, token)
@@ -120,7 +124,9 @@ def test_a_wrong_or_old_link_token_grants_nothing(world: World) -> None:
     old = world.refresh().link_token
     assert access(world, world.stranger, old + "x") == NO_ACCESS
     assert access(world, world.stranger, "") == NO_ACCESS
-    services.link_set_mode(document=world.doc, actor=world.owner, mode=LinkMode.EDIT, regenerate=True)
+    services.link_set_mode(
+        document=world.doc, actor=world.owner, mode=LinkMode.EDIT, regenerate=True
+    )
     assert access(world, world.stranger, old) == NO_ACCESS
     assert link_token_matches(document=world.refresh(), link_token=world.doc.link_token)
 
@@ -176,15 +182,21 @@ def test_get_for_user_trashed_needs_include_trashed_and_ownership(world: World) 
     with pytest.raises(DocumentNotFound):
         document_get_for_user(user=world.owner, public_id=world.doc.public_id)
     with pytest.raises(DocumentNotFound):
-        document_get_for_user(user=world.editor, public_id=world.doc.public_id, include_trashed=True)
-    _, got = document_get_for_user(user=world.owner, public_id=world.doc.public_id, include_trashed=True)
+        document_get_for_user(
+            user=world.editor, public_id=world.doc.public_id, include_trashed=True
+        )
+    _, got = document_get_for_user(
+        user=world.owner, public_id=world.doc.public_id, include_trashed=True
+    )
     assert got.is_owner and not got.can_edit
 
 
 def test_get_for_user_with_link_token(world: World) -> None:
     Document.objects.filter(pk=world.doc.pk).update(link_mode=LinkMode.VIEW)
     token = world.refresh().link_token
-    _, got = document_get_for_user(user=world.stranger, public_id=world.doc.public_id, link_token=token)
+    _, got = document_get_for_user(
+        user=world.stranger, public_id=world.doc.public_id, link_token=token
+    )
     assert got.can_view and not got.can_edit
 
 
@@ -247,7 +259,9 @@ def test_shared_list_search_and_order(world: World) -> None:
 def test_lists_do_not_query_per_row(world: World, django_assert_max_num_queries: Any) -> None:
     for n in range(5):
         doc = services.document_create(owner=world.editor, title=f"Doc {n}")
-        services.share_grant(document=doc, actor=world.editor, identifier="viewer", role=Role.VIEWER)
+        services.share_grant(
+            document=doc, actor=world.editor, identifier="viewer", role=Role.VIEWER
+        )
     with django_assert_max_num_queries(2):
         rows = [
             (d.title, d.owner.username, d.last_edited_by and d.last_edited_by.username)
@@ -294,7 +308,10 @@ def test_user_find_by_username_or_email(world: World, identifier: str) -> None:
     [
         ("", "Enter a username or an email address."),
         ("nobody", "No one here has the username or email address “nobody”."),
-        ("nobody@example.com", "No one here has the username or email address “nobody@example.com”."),
+        (
+            "nobody@example.com",
+            "No one here has the username or email address “nobody@example.com”.",
+        ),
     ],
 )
 def test_user_find_refusals(world: World, identifier: str, message: str) -> None:

@@ -125,7 +125,9 @@ def test_rename_to_the_same_title_sends_nothing(
 def test_rename_by_a_link_editor(world: World) -> None:
     Document.objects.filter(pk=world.doc.pk).update(link_mode=LinkMode.EDIT)
     doc = world.refresh()
-    services.document_rename(document=doc, actor=world.stranger, title="Via link", link_token=doc.link_token)
+    services.document_rename(
+        document=doc, actor=world.stranger, title="Via link", link_token=doc.link_token
+    )
     assert world.refresh().title == "Via link"
 
 
@@ -142,7 +144,9 @@ def test_rename_refusals(world: World) -> None:
 # Trash, restore, delete -----------------------------------------------------
 
 
-def test_trash_and_restore(world: World, events: list, django_capture_on_commit_callbacks: Any) -> None:
+def test_trash_and_restore(
+    world: World, events: list, django_capture_on_commit_callbacks: Any
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         services.document_trash(document=world.doc, actor=world.owner)
     assert world.refresh().trashed_at is not None
@@ -202,7 +206,10 @@ def test_share_grant_by_username_and_email(
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         user = services.share_grant(
-            document=world.doc, actor=world.owner, identifier="newcomer@example.com", role=Role.EDITOR
+            document=world.doc,
+            actor=world.owner,
+            identifier="newcomer@example.com",
+            role=Role.EDITOR,
         )
     assert user == world.newcomer
     assert perms(world.newcomer, world.doc) == {"view_document", "change_document"}
@@ -218,39 +225,57 @@ def test_a_sharer_may_share_and_grant_share(world: World) -> None:
     services.share_grant(
         document=world.doc, actor=world.sharer, identifier="newcomer", role="editor", can_share=True
     )
-    assert perms(world.newcomer, world.doc) == {"view_document", "change_document", "share_document"}
+    assert perms(world.newcomer, world.doc) == {
+        "view_document",
+        "change_document",
+        "share_document",
+    }
 
 
 @pytest.mark.parametrize("role", ["owner", "admin", "", None])
 def test_share_grant_refuses_unknown_roles(world: World, role: Any) -> None:
     with pytest.raises(ValidationError, match="Choose a role"):
-        services.share_grant(document=world.doc, actor=world.owner, identifier="newcomer", role=role)
+        services.share_grant(
+            document=world.doc, actor=world.owner, identifier="newcomer", role=role
+        )
     assert perms(world.newcomer, world.doc) == set()
 
 
 def test_share_capability_is_for_editors_only(world: World) -> None:
     with pytest.raises(ValidationError, match="Only editors"):
         services.share_grant(
-            document=world.doc, actor=world.owner, identifier="newcomer", role="viewer", can_share=True
+            document=world.doc,
+            actor=world.owner,
+            identifier="newcomer",
+            role="viewer",
+            can_share=True,
         )
 
 
-def test_share_change_role(world: World, events: list, django_capture_on_commit_callbacks: Any) -> None:
+def test_share_change_role(
+    world: World, events: list, django_capture_on_commit_callbacks: Any
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        services.share_change_role(document=world.doc, actor=world.owner, user=world.target, role="editor")
+        services.share_change_role(
+            document=world.doc, actor=world.owner, user=world.target, role="editor"
+        )
     assert perms(world.target, world.doc) == {"view_document", "change_document"}
     assert events == [("access_changed", {"public_id": world.doc.public_id})]
 
 
 def test_share_change_role_of_someone_without_a_share(world: World) -> None:
     with pytest.raises(ValidationError, match="doesn’t have access"):
-        services.share_change_role(document=world.doc, actor=world.owner, user=world.newcomer, role="editor")
+        services.share_change_role(
+            document=world.doc, actor=world.owner, user=world.newcomer, role="editor"
+        )
     assert perms(world.newcomer, world.doc) == set()
 
 
 def test_share_change_own_role_is_refused(world: World) -> None:
     with pytest.raises(ValidationError, match="your own access"):
-        services.share_change_role(document=world.doc, actor=world.sharer, user=world.sharer, role="viewer")
+        services.share_change_role(
+            document=world.doc, actor=world.sharer, user=world.sharer, role="viewer"
+        )
 
 
 def test_share_revoke(world: World, events: list, django_capture_on_commit_callbacks: Any) -> None:
@@ -287,7 +312,9 @@ def test_share_with_group_and_revoke(
         )
     assert group == world.other_group
     assert set(get_group_perms(group, world.doc)) == {"view_document"}
-    services.share_with_group(document=world.doc, actor=world.owner, group_name="team", role="viewer")
+    services.share_with_group(
+        document=world.doc, actor=world.owner, group_name="team", role="viewer"
+    )
     assert set(get_group_perms(world.group, world.doc)) == {"view_document"}
     with django_capture_on_commit_callbacks(execute=True):
         services.share_revoke_group(document=world.doc, actor=world.owner, group=world.group)
@@ -297,9 +324,13 @@ def test_share_with_group_and_revoke(
 
 def test_group_refusals(world: World) -> None:
     with pytest.raises(ValidationError, match="no group called “ghosts”"):
-        services.share_with_group(document=world.doc, actor=world.owner, group_name="ghosts", role="viewer")
+        services.share_with_group(
+            document=world.doc, actor=world.owner, group_name="ghosts", role="viewer"
+        )
     with pytest.raises(ValidationError, match="Enter the name"):
-        services.share_with_group(document=world.doc, actor=world.owner, group_name="  ", role="viewer")
+        services.share_with_group(
+            document=world.doc, actor=world.owner, group_name="  ", role="viewer"
+        )
     with pytest.raises(ValidationError, match="isn’t shared"):
         services.share_revoke_group(document=world.doc, actor=world.owner, group=world.other_group)
     with pytest.raises(ActionNotAllowed):
@@ -318,7 +349,9 @@ def test_link_set_mode_and_regenerate(
     # Turning the link on makes a new token (an old one stays dead).
     assert doc.link_mode == LinkMode.VIEW and doc.link_token != off_token
     old = doc.link_token
-    doc = services.link_set_mode(document=world.doc, actor=world.sharer, mode="edit", regenerate=True)
+    doc = services.link_set_mode(
+        document=world.doc, actor=world.sharer, mode="edit", regenerate=True
+    )
     assert doc.link_mode == LinkMode.EDIT and doc.link_token not in (old, off_token)
     assert world.refresh().link_token == doc.link_token
     assert events == [("access_changed", {"public_id": world.doc.public_id})]
@@ -332,9 +365,13 @@ def test_link_set_mode_refusals(world: World) -> None:
     assert world.refresh().link_mode == LinkMode.OFF
 
 
-def test_ownership_transfer(world: World, events: list, django_capture_on_commit_callbacks: Any) -> None:
+def test_ownership_transfer(
+    world: World, events: list, django_capture_on_commit_callbacks: Any
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        user = services.ownership_transfer(document=world.doc, actor=world.owner, identifier="editor")
+        user = services.ownership_transfer(
+            document=world.doc, actor=world.owner, identifier="editor"
+        )
     doc = world.refresh()
     assert user == world.editor and doc.owner == world.editor
     assert document_access(user=world.editor, document=doc).is_owner
@@ -352,7 +389,9 @@ def test_ownership_transfer_refusals(world: World) -> None:
         services.ownership_transfer(document=world.doc, actor=world.owner, identifier="ghost")
     services.document_trash(document=world.doc, actor=world.owner)
     with pytest.raises(ValidationError, match="Restore"):
-        services.ownership_transfer(document=world.refresh(), actor=world.owner, identifier="editor")
+        services.ownership_transfer(
+            document=world.refresh(), actor=world.owner, identifier="editor"
+        )
     assert world.refresh().owner == world.owner
 
 
@@ -361,11 +400,13 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(
 ) -> None:
     from django.db import transaction
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError):
-            with transaction.atomic():
-                services.share_revoke(document=world.doc, actor=world.owner, user=world.target)
-                raise RuntimeError("boom")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        services.share_revoke(document=world.doc, actor=world.owner, user=world.target)
+        raise RuntimeError("boom")
     assert callbacks == [] and events == []
     assert perms(world.target, world.doc) == {"view_document"}
 
@@ -376,17 +417,17 @@ def test_one_transaction_notifies_each_document_once_in_order(
     """Guardian's own notices join the service's; a later restore is not swallowed."""
     from django.db import transaction
 
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            services.share_with_group(document=world.doc, actor=world.owner,
-                                      group_name="outsiders", role="viewer")
-            services.share_revoke_group(document=world.doc, actor=world.owner,
-                                        group=world.other_group)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        services.share_with_group(
+            document=world.doc, actor=world.owner, group_name="outsiders", role="viewer"
+        )
+        services.share_revoke_group(document=world.doc, actor=world.owner, group=world.other_group)
     assert events == [("access_changed", {"public_id": world.doc.public_id})]
     events.clear()
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            services.document_trash(document=world.doc, actor=world.owner)
-            services.document_restore(document=world.doc, actor=world.owner)
-    assert events == [("document_removed", {"public_id": world.doc.public_id}),
-                      ("access_changed", {"public_id": world.doc.public_id})]
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        services.document_trash(document=world.doc, actor=world.owner)
+        services.document_restore(document=world.doc, actor=world.owner)
+    assert events == [
+        ("document_removed", {"public_id": world.doc.public_id}),
+        ("access_changed", {"public_id": world.doc.public_id}),
+    ]

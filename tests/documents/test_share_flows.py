@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
@@ -27,16 +28,23 @@ pytestmark = pytest.mark.django_db
 
 def sharing_state(doc: Document) -> tuple:
     """Return everything sharing can change about a document."""
-    filters = {"content_type": ContentType.objects.get_for_model(Document), "object_pk": str(doc.pk)}
+    filters = {
+        "content_type": ContentType.objects.get_for_model(Document),
+        "object_pk": str(doc.pk),
+    }
     users = sorted(
-        UserObjectPermission.objects.filter(**filters).values_list("user__username", "permission__codename")
+        UserObjectPermission.objects.filter(**filters).values_list(
+            "user__username", "permission__codename"
+        )
     )
     groups = sorted(
-        GroupObjectPermission.objects.filter(**filters).values_list("group__name", "permission__codename")
+        GroupObjectPermission.objects.filter(**filters).values_list(
+            "group__name", "permission__codename"
+        )
     )
-    row = Document.objects.values_list("owner_id", "link_mode", "link_token", "title", "trashed_at").get(
-        pk=doc.pk
-    )
+    row = Document.objects.values_list(
+        "owner_id", "link_mode", "link_token", "title", "trashed_at"
+    ).get(pk=doc.pk)
     return users, groups, row
 
 
@@ -87,7 +95,9 @@ def test_state_for_the_owner(world: World, login: Callable[..., Client]) -> None
     assert [m["value"] for m in state["link_modes"]] == ["off", "view", "edit"]
 
 
-def test_state_for_a_viewer_is_read_only_without_emails(world: World, login: Callable[..., Client]) -> None:
+def test_state_for_a_viewer_is_read_only_without_emails(
+    world: World, login: Callable[..., Client]
+) -> None:
     state = share_state(login("viewer"), world.doc)
     assert state["you"]["can_manage"] is False and state["you"]["role"] == "viewer"
     assert "email" not in state["owner"]
@@ -113,7 +123,8 @@ def test_link_url_only_for_those_it_gives_nothing_new(
     state = share_state(client, world.refresh())
     if sees_link:
         assert (
-            state["link"]["url"] == f"http://testserver/d/{world.doc.public_id}/?key={world.doc.link_token}"
+            state["link"]["url"]
+            == f"http://testserver/d/{world.doc.public_id}/?key={world.doc.link_token}"
         )
     else:
         assert state["link"]["url"] is None
@@ -137,11 +148,16 @@ def test_share_with_a_person_by_email(world: World, login: Callable[..., Client]
     assert ("newcomer", "editor", True) in [
         (p["username"], p["role"], p["can_share"]) for p in data["share"]["people"]
     ]
-    assert login("newcomer").get(reverse("documents:detail", args=[world.doc.public_id])).status_code == 200
+    assert (
+        login("newcomer").get(reverse("documents:detail", args=[world.doc.public_id])).status_code
+        == 200
+    )
 
 
 def test_change_a_role(world: World, login: Callable[..., Client]) -> None:
-    response = post(login("sharer"), world.doc, "share_role", {"user": world.target.pk, "role": "editor"})
+    response = post(
+        login("sharer"), world.doc, "share_role", {"user": world.target.pk, "role": "editor"}
+    )
     assert response.status_code == 200 and response.json()["message"] == "target is now Editor."
 
 
@@ -149,7 +165,9 @@ def test_revoking_takes_access_away_at_once(world: World, login: Callable[..., C
     target = login("viewer")
     assert target.get(reverse("documents:detail", args=[world.doc.public_id])).status_code == 200
     response = post(login("owner"), world.doc, "share_revoke", {"user": world.viewer.pk})
-    assert response.status_code == 200 and response.json()["message"] == "viewer no longer has access."
+    assert (
+        response.status_code == 200 and response.json()["message"] == "viewer no longer has access."
+    )
     assert target.get(reverse("documents:detail", args=[world.doc.public_id])).status_code == 404
     assert target.get(reverse("documents:share", args=[world.doc.public_id])).status_code == 404
     assert "viewer" not in [p["username"] for p in response.json()["share"]["people"]]
@@ -160,7 +178,9 @@ def test_leaving_a_document_answers_no_state(world: World, login: Callable[..., 
     assert response.status_code == 200 and response.json()["share"] is None
 
 
-def test_share_with_a_group_and_remove_it(world: World, login: Callable[..., Client], make_user: Any) -> None:
+def test_share_with_a_group_and_remove_it(
+    world: World, login: Callable[..., Client], make_user: Any
+) -> None:
     outsider = make_user("outsider")
     outsider.groups.add(world.other_group)
     client = login("owner")
@@ -189,7 +209,9 @@ def test_link_sharing_off_view_edit_and_reset(world: World, login: Callable[...,
 
 
 def test_transfer_ownership(world: World, login: Callable[..., Client]) -> None:
-    response = post(login("owner"), world.doc, "share_transfer", {"identifier": "editor@example.com"})
+    response = post(
+        login("owner"), world.doc, "share_transfer", {"identifier": "editor@example.com"}
+    )
     assert response.status_code == 200
     data = response.json()
     assert data["message"] == "editor now owns this document; you can still edit it."
@@ -201,78 +223,288 @@ def test_transfer_ownership(world: World, login: Callable[..., Client]) -> None:
 # Refusals: a clear message, and nothing changes -------------------------------
 
 
-# fmt: off
 REFUSALS = [
-    ("unknown_username", "owner", "share", lambda w: {"identifier": "ghost", "role": "viewer"}, 400,
-     "No one here has the username or email address “ghost”."),
-    ("unknown_email", "owner", "share", lambda w: {"identifier": "ghost@example.com", "role": "viewer"}, 400,
-     "No one here has the username or email address “ghost@example.com”."),
-    ("empty_identifier", "owner", "share", lambda w: {"identifier": "  ", "role": "viewer"}, 400,
-     "Enter a username or an email address."),
-    ("share_with_yourself", "owner", "share", lambda w: {"identifier": "owner", "role": "editor"}, 400,
-     "You can’t share a document with yourself."),
-    ("sharer_shares_with_yourself", "sharer", "share", lambda w: {"identifier": "sharer@example.com", "role": "viewer"}, 400,
-     "You can’t share a document with yourself."),
-    ("share_with_the_owner", "sharer", "share", lambda w: {"identifier": "owner", "role": "viewer"}, 400,
-     "Olivia Owner owns this document and always has full access."),
-    ("unknown_role", "owner", "share", lambda w: {"identifier": "newcomer", "role": "owner"}, 400,
-     "Choose a role: Viewer or Editor."),
-    ("viewer_who_can_share", "owner", "share", lambda w: {"identifier": "newcomer", "role": "viewer", "can_share": True}, 400,
-     "Only editors can be allowed to share."),
-    ("bad_flag", "owner", "share", lambda w: {"identifier": "newcomer", "role": "editor", "can_share": "maybe"}, 400,
-     "“can_share” must be true or false."),
-    ("viewer_tries_to_share", "viewer", "share", lambda w: {"identifier": "newcomer", "role": "viewer"}, 403,
-     NOT_ALLOWED_TO_SHARE),
-    ("editor_tries_to_share", "editor", "share", lambda w: {"identifier": "newcomer", "role": "viewer"}, 403,
-     NOT_ALLOWED_TO_SHARE),
-    ("group_member_tries_to_share", "group_member", "share", lambda w: {"identifier": "newcomer", "role": "viewer"}, 403,
-     NOT_ALLOWED_TO_SHARE),
-    ("link_editor_tries_to_share", "link_editor", "share", lambda w: {"identifier": "newcomer", "role": "viewer"}, 403,
-     NOT_ALLOWED_TO_SHARE),
-    ("stranger_tries_to_share", "stranger", "share", lambda w: {"identifier": "newcomer", "role": "viewer"}, 404,
-     "Document not found."),
-    ("change_the_owners_role", "owner", "share_role", lambda w: {"user": w.owner.pk, "role": "viewer"}, 400,
-     "The owner’s access can’t be changed; transfer ownership instead."),
-    ("sharer_changes_the_owners_role", "sharer", "share_role", lambda w: {"user": w.owner.pk, "role": "viewer"}, 400,
-     "The owner’s access can’t be changed; transfer ownership instead."),
-    ("change_your_own_role", "sharer", "share_role", lambda w: {"user": w.sharer.pk, "role": "viewer"}, 400,
-     "You can’t change your own access; ask the owner."),
-    ("change_role_of_non_member", "owner", "share_role", lambda w: {"user": w.newcomer.pk, "role": "viewer"}, 400,
-     "newcomer doesn’t have access to this document."),
-    ("change_role_of_missing_user", "owner", "share_role", lambda w: {"user": 999999, "role": "viewer"}, 400,
-     "That person doesn’t exist."),
-    ("change_role_bad_id", "owner", "share_role", lambda w: {"user": "abc", "role": "viewer"}, 400,
-     "“user” must be an id."),
-    ("editor_changes_a_role", "editor", "share_role", lambda w: {"user": w.target.pk, "role": "editor"}, 403,
-     NOT_ALLOWED_TO_SHARE),
-    ("revoke_the_owner", "owner", "share_revoke", lambda w: {"user": w.owner.pk}, 400,
-     "The owner’s access can’t be removed."),
-    ("sharer_revokes_the_owner", "sharer", "share_revoke", lambda w: {"user": w.owner.pk}, 400,
-     "The owner’s access can’t be removed."),
-    ("revoke_a_non_member", "owner", "share_revoke", lambda w: {"user": w.newcomer.pk}, 400,
-     "newcomer doesn’t have access to this document."),
-    ("viewer_revokes_someone", "viewer", "share_revoke", lambda w: {"user": w.target.pk}, 403,
-     NOT_ALLOWED_TO_SHARE),
-    ("unknown_group", "owner", "share_group", lambda w: {"group": "ghosts", "role": "viewer"}, 400,
-     "There is no group called “ghosts”."),
-    ("editor_shares_with_a_group", "editor", "share_group", lambda w: {"group": "outsiders", "role": "viewer"}, 403,
-     NOT_ALLOWED_TO_SHARE),
-    ("revoke_an_unshared_group", "owner", "share_group_revoke", lambda w: {"group": w.other_group.pk}, 400,
-     "The document isn’t shared with “outsiders”."),
-    ("revoke_a_missing_group", "owner", "share_group_revoke", lambda w: {"group": 999999}, 400,
-     "That group doesn’t exist."),
-    ("invalid_link_mode", "owner", "share_link", lambda w: {"mode": "public"}, 400,
-     "Link sharing must be off, view or edit."),
-    ("editor_sets_the_link", "editor", "share_link", lambda w: {"mode": "edit"}, 403, NOT_ALLOWED_TO_SHARE),
-    ("link_viewer_sets_the_link", "link_viewer", "share_link", lambda w: {"mode": "edit"}, 403, NOT_ALLOWED_TO_SHARE),
-    ("sharer_transfers", "sharer", "share_transfer", lambda w: {"identifier": "sharer"}, 403,
-     "Only the owner can transfer ownership."),
-    ("transfer_to_unknown", "owner", "share_transfer", lambda w: {"identifier": "ghost@example.com"}, 400,
-     "No one here has the username or email address “ghost@example.com”."),
-    ("transfer_to_yourself", "owner", "share_transfer", lambda w: {"identifier": "owner"}, 400,
-     "You already own this document."),
+    (
+        "unknown_username",
+        "owner",
+        "share",
+        lambda w: {"identifier": "ghost", "role": "viewer"},
+        400,
+        "No one here has the username or email address “ghost”.",
+    ),
+    (
+        "unknown_email",
+        "owner",
+        "share",
+        lambda w: {"identifier": "ghost@example.com", "role": "viewer"},
+        400,
+        "No one here has the username or email address “ghost@example.com”.",
+    ),
+    (
+        "empty_identifier",
+        "owner",
+        "share",
+        lambda w: {"identifier": "  ", "role": "viewer"},
+        400,
+        "Enter a username or an email address.",
+    ),
+    (
+        "share_with_yourself",
+        "owner",
+        "share",
+        lambda w: {"identifier": "owner", "role": "editor"},
+        400,
+        "You can’t share a document with yourself.",
+    ),
+    (
+        "sharer_shares_with_yourself",
+        "sharer",
+        "share",
+        lambda w: {"identifier": "sharer@example.com", "role": "viewer"},
+        400,
+        "You can’t share a document with yourself.",
+    ),
+    (
+        "share_with_the_owner",
+        "sharer",
+        "share",
+        lambda w: {"identifier": "owner", "role": "viewer"},
+        400,
+        "Olivia Owner owns this document and always has full access.",
+    ),
+    (
+        "unknown_role",
+        "owner",
+        "share",
+        lambda w: {"identifier": "newcomer", "role": "owner"},
+        400,
+        "Choose a role: Viewer or Editor.",
+    ),
+    (
+        "viewer_who_can_share",
+        "owner",
+        "share",
+        lambda w: {"identifier": "newcomer", "role": "viewer", "can_share": True},
+        400,
+        "Only editors can be allowed to share.",
+    ),
+    (
+        "bad_flag",
+        "owner",
+        "share",
+        lambda w: {"identifier": "newcomer", "role": "editor", "can_share": "maybe"},
+        400,
+        "“can_share” must be true or false.",
+    ),
+    (
+        "viewer_tries_to_share",
+        "viewer",
+        "share",
+        lambda w: {"identifier": "newcomer", "role": "viewer"},
+        403,
+        NOT_ALLOWED_TO_SHARE,
+    ),
+    (
+        "editor_tries_to_share",
+        "editor",
+        "share",
+        lambda w: {"identifier": "newcomer", "role": "viewer"},
+        403,
+        NOT_ALLOWED_TO_SHARE,
+    ),
+    (
+        "group_member_tries_to_share",
+        "group_member",
+        "share",
+        lambda w: {"identifier": "newcomer", "role": "viewer"},
+        403,
+        NOT_ALLOWED_TO_SHARE,
+    ),
+    (
+        "link_editor_tries_to_share",
+        "link_editor",
+        "share",
+        lambda w: {"identifier": "newcomer", "role": "viewer"},
+        403,
+        NOT_ALLOWED_TO_SHARE,
+    ),
+    (
+        "stranger_tries_to_share",
+        "stranger",
+        "share",
+        lambda w: {"identifier": "newcomer", "role": "viewer"},
+        404,
+        "Document not found.",
+    ),
+    (
+        "change_the_owners_role",
+        "owner",
+        "share_role",
+        lambda w: {"user": w.owner.pk, "role": "viewer"},
+        400,
+        "The owner’s access can’t be changed; transfer ownership instead.",
+    ),
+    (
+        "sharer_changes_the_owners_role",
+        "sharer",
+        "share_role",
+        lambda w: {"user": w.owner.pk, "role": "viewer"},
+        400,
+        "The owner’s access can’t be changed; transfer ownership instead.",
+    ),
+    (
+        "change_your_own_role",
+        "sharer",
+        "share_role",
+        lambda w: {"user": w.sharer.pk, "role": "viewer"},
+        400,
+        "You can’t change your own access; ask the owner.",
+    ),
+    (
+        "change_role_of_non_member",
+        "owner",
+        "share_role",
+        lambda w: {"user": w.newcomer.pk, "role": "viewer"},
+        400,
+        "newcomer doesn’t have access to this document.",
+    ),
+    (
+        "change_role_of_missing_user",
+        "owner",
+        "share_role",
+        lambda w: {"user": 999999, "role": "viewer"},
+        400,
+        "That person doesn’t exist.",
+    ),
+    (
+        "change_role_bad_id",
+        "owner",
+        "share_role",
+        lambda w: {"user": "abc", "role": "viewer"},
+        400,
+        "“user” must be an id.",
+    ),
+    (
+        "editor_changes_a_role",
+        "editor",
+        "share_role",
+        lambda w: {"user": w.target.pk, "role": "editor"},
+        403,
+        NOT_ALLOWED_TO_SHARE,
+    ),
+    (
+        "revoke_the_owner",
+        "owner",
+        "share_revoke",
+        lambda w: {"user": w.owner.pk},
+        400,
+        "The owner’s access can’t be removed.",
+    ),
+    (
+        "sharer_revokes_the_owner",
+        "sharer",
+        "share_revoke",
+        lambda w: {"user": w.owner.pk},
+        400,
+        "The owner’s access can’t be removed.",
+    ),
+    (
+        "revoke_a_non_member",
+        "owner",
+        "share_revoke",
+        lambda w: {"user": w.newcomer.pk},
+        400,
+        "newcomer doesn’t have access to this document.",
+    ),
+    (
+        "viewer_revokes_someone",
+        "viewer",
+        "share_revoke",
+        lambda w: {"user": w.target.pk},
+        403,
+        NOT_ALLOWED_TO_SHARE,
+    ),
+    (
+        "unknown_group",
+        "owner",
+        "share_group",
+        lambda w: {"group": "ghosts", "role": "viewer"},
+        400,
+        "There is no group called “ghosts”.",
+    ),
+    (
+        "editor_shares_with_a_group",
+        "editor",
+        "share_group",
+        lambda w: {"group": "outsiders", "role": "viewer"},
+        403,
+        NOT_ALLOWED_TO_SHARE,
+    ),
+    (
+        "revoke_an_unshared_group",
+        "owner",
+        "share_group_revoke",
+        lambda w: {"group": w.other_group.pk},
+        400,
+        "The document isn’t shared with “outsiders”.",
+    ),
+    (
+        "revoke_a_missing_group",
+        "owner",
+        "share_group_revoke",
+        lambda w: {"group": 999999},
+        400,
+        "That group doesn’t exist.",
+    ),
+    (
+        "invalid_link_mode",
+        "owner",
+        "share_link",
+        lambda w: {"mode": "public"},
+        400,
+        "Link sharing must be off, view or edit.",
+    ),
+    (
+        "editor_sets_the_link",
+        "editor",
+        "share_link",
+        lambda w: {"mode": "edit"},
+        403,
+        NOT_ALLOWED_TO_SHARE,
+    ),
+    (
+        "link_viewer_sets_the_link",
+        "link_viewer",
+        "share_link",
+        lambda w: {"mode": "edit"},
+        403,
+        NOT_ALLOWED_TO_SHARE,
+    ),
+    (
+        "sharer_transfers",
+        "sharer",
+        "share_transfer",
+        lambda w: {"identifier": "sharer"},
+        403,
+        "Only the owner can transfer ownership.",
+    ),
+    (
+        "transfer_to_unknown",
+        "owner",
+        "share_transfer",
+        lambda w: {"identifier": "ghost@example.com"},
+        400,
+        "No one here has the username or email address “ghost@example.com”.",
+    ),
+    (
+        "transfer_to_yourself",
+        "owner",
+        "share_transfer",
+        lambda w: {"identifier": "owner"},
+        400,
+        "You already own this document.",
+    ),
 ]
-# fmt: on
 
 
 @pytest.mark.parametrize(
@@ -298,11 +530,15 @@ def test_refusals_say_why_and_change_nothing(
 
 
 @pytest.mark.parametrize(
-    "endpoint", ["share", "share_role", "share_revoke", "share_group", "share_link", "share_transfer"]
+    "endpoint",
+    ["share", "share_role", "share_revoke", "share_group", "share_link", "share_transfer"],
 )
 @pytest.mark.parametrize(
     ("raw", "message"),
-    [("{oops", "The request body is not valid JSON."), ('"text"', "The request body must be a JSON object.")],
+    [
+        ("{oops", "The request body is not valid JSON."),
+        ('"text"', "The request body must be a JSON object."),
+    ],
 )
 def test_malformed_bodies_are_refused(
     world: World, login: Callable[..., Client], endpoint: str, raw: str, message: str
@@ -320,7 +556,9 @@ def test_an_invalid_link_token_is_refused_and_remembered_nowhere(
     Document.objects.filter(pk=world.doc.pk).update(link_mode=LinkMode.VIEW)
     client = login("stranger")
     before = sharing_state(world.refresh())
-    response = client.get(reverse("documents:detail", args=[world.doc.public_id]) + "?key=not-the-token")
+    response = client.get(
+        reverse("documents:detail", args=[world.doc.public_id]) + "?key=not-the-token"
+    )
     assert response.status_code == 404
     assert "This link doesn’t work" in response.content.decode()
     assert SESSION_KEY not in client.session
@@ -328,7 +566,9 @@ def test_an_invalid_link_token_is_refused_and_remembered_nowhere(
     assert sharing_state(world.doc) == before
 
 
-def test_a_token_of_a_link_that_is_off_is_refused(world: World, login: Callable[..., Client]) -> None:
+def test_a_token_of_a_link_that_is_off_is_refused(
+    world: World, login: Callable[..., Client]
+) -> None:
     client = login("stranger")
     response = client.get(
         reverse("documents:detail", args=[world.doc.public_id]) + f"?key={world.doc.link_token}"
@@ -424,8 +664,8 @@ async def test_an_open_socket_of_the_old_link_is_closed_when_the_link_is_turned_
         hello = json.loads(await ws.recv())
         assert hello["type"] == "hello" and hello["can_edit"] is True, hello
         status, _ = await asyncio.to_thread(
-            http_post, base, f"/api/docs/{doc_id}/share/link", owner_cookie,
-            {"mode": "off"})
+            http_post, base, f"/api/docs/{doc_id}/share/link", owner_cookie, {"mode": "off"}
+        )
         assert status == 200
         frames = []
         with pytest.raises(ConnectionClosed) as closed:
@@ -435,8 +675,8 @@ async def test_an_open_socket_of_the_old_link_is_closed_when_the_link_is_turned_
         assert any(f.get("code") == "denied" for f in frames), frames
     # Turned on again, the remembered token is still dead: the handshake is refused.
     status, _ = await asyncio.to_thread(
-        http_post, base, f"/api/docs/{doc_id}/share/link", owner_cookie,
-        {"mode": "edit"})
+        http_post, base, f"/api/docs/{doc_id}/share/link", owner_cookie, {"mode": "edit"}
+    )
     assert status == 200
     async with connect(url, origin=base, additional_headers={"Cookie": cookie}) as ws:
         error = json.loads(await asyncio.wait_for(ws.recv(), 10))

@@ -5,12 +5,14 @@ persona, as the panel does; the bounds are lowered per test through
 ``settings.COLLABDOCS`` (env ``COLLABDOCS_MAX_NAMED_VERSIONS`` and
 ``COLLABDOCS_MAX_VERSION_BYTES`` in a deployment).
 """
+
 from __future__ import annotations
 
 import json
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -34,8 +36,9 @@ def _write(doc: Document, delta: list[dict], author: Any) -> None:
     """Append one op after the document's head (as the authority stores them)."""
     doc.refresh_from_db()
     head = doc.head_revision + 1
-    Operation.objects.create(document=doc, revision=head, op_id=f"{'q' * 16}:{head}",
-                             delta=delta, author=author)
+    Operation.objects.create(
+        document=doc, revision=head, op_id=f"{'q' * 16}:{head}", delta=delta, author=author
+    )
     Document.objects.filter(pk=doc.pk).update(head_revision=head)
     doc.refresh_from_db()
 
@@ -50,7 +53,9 @@ def _restore(client: Client, doc: Document, version_id: int) -> Any:
 
 def _kept(doc: Document) -> list[tuple[str, str]]:
     """Return (kind, name) of every version of ``doc``, oldest first."""
-    return list(DocumentVersion.objects.filter(document=doc).order_by("pk").values_list("kind", "name"))
+    return list(
+        DocumentVersion.objects.filter(document=doc).order_by("pk").values_list("kind", "name")
+    )
 
 
 @pytest.fixture
@@ -85,18 +90,30 @@ def test_naming_past_the_count_is_refused_and_stores_nothing(
     _write(doc, [{"insert": "one more "}], world.editor)
     refused = _name(editor, doc, "v3")
     assert refused.status_code == 400
-    assert refused.json() == {"error": "This document already keeps 3 named or restored versions, "
-                                       "the most it may keep (3), so this version wasn’t saved."}
+    assert refused.json() == {
+        "error": "This document already keeps 3 named or restored versions, "
+        "the most it may keep (3), so this version wasn’t saved."
+    }
     assert _kept(doc) == before
     # The panel's list is what it was: the current state, then v2, v1, v0.
-    listed = client_as(world, "owner").get(reverse("documents:history", args=[doc.public_id])).json()
-    assert [v["label"] for v in listed["versions"]] == ["Current version", "v2", "v1", "v0", "Created"]
+    listed = (
+        client_as(world, "owner").get(reverse("documents:history", args=[doc.public_id])).json()
+    )
+    assert [v["label"] for v in listed["versions"]] == [
+        "Current version",
+        "v2",
+        "v1",
+        "v0",
+        "Created",
+    ]
     # The bound is per document: another document of the same people is free.
     fresh = services.document_create(owner=world.owner, title="Other")
     assert _name(client_as(world, "owner"), fresh, "first").status_code == 200
 
 
-def test_naming_past_the_size_is_refused_with_the_sizes(world: World, quota: Callable[..., None]) -> None:
+def test_naming_past_the_size_is_refused_with_the_sizes(
+    world: World, quota: Callable[..., None]
+) -> None:
     doc = world.doc
     owner = client_as(world, "owner")
     _write(doc, [{"insert": "x" * 20_000}], world.owner)
@@ -111,14 +128,18 @@ def test_naming_past_the_size_is_refused_with_the_sizes(world: World, quota: Cal
     refused = _name(owner, doc, "third")
     assert refused.status_code == 400
     message = refused.json()["error"]
-    assert message.startswith("This document’s named and restored versions already take 40.0 kB "
-                              "of the 50.0 kB they may use, and this one needs 20.0 kB"), message
+    assert message.startswith(
+        "This document’s named and restored versions already take 40.0 kB "
+        "of the 50.0 kB they may use, and this one needs 20.0 kB"
+    ), message
     assert message.endswith("so this version wasn’t saved.")
     assert _kept(doc) == before
     assert history.version_usage(document=doc).count == 2
 
 
-def test_a_version_bigger_than_the_whole_budget_is_refused(world: World, quota: Callable[..., None]) -> None:
+def test_a_version_bigger_than_the_whole_budget_is_refused(
+    world: World, quota: Callable[..., None]
+) -> None:
     quota(size=4096)
     doc = world.doc
     _write(doc, [{"insert": "é" * 3000}], world.owner)  # 6,000 UTF-8 bytes: bytes, not characters
@@ -127,7 +148,9 @@ def test_a_version_bigger_than_the_whole_budget_is_refused(world: World, quota: 
     assert not DocumentVersion.objects.filter(document=doc, kind=VersionKind.NAMED).exists()
 
 
-def test_viewers_are_refused_before_the_quota_is_looked_at(world: World, quota: Callable[..., None]) -> None:
+def test_viewers_are_refused_before_the_quota_is_looked_at(
+    world: World, quota: Callable[..., None]
+) -> None:
     quota(count=1)
     assert _name(client_as(world, "editor"), world.doc, "only").status_code == 200
     assert _name(client_as(world, "viewer"), world.doc, "nope").status_code == 403
@@ -180,7 +203,9 @@ def test_two_people_naming_the_last_place_at_once_store_one(
     monkeypatch.setattr(history, "_version_bytes", lambda v: (time.sleep(0.2), measure(v))[1])
     doc = world.doc
     assert _name(client_as(world, "owner"), doc, "kept").status_code == 200
-    clients = [client_as(world, persona) for persona in ("editor", "sharer", "owner", "group_member")]
+    clients = [
+        client_as(world, persona) for persona in ("editor", "sharer", "owner", "group_member")
+    ]
     barrier = threading.Barrier(len(clients))
     answers: list[int] = []
 
@@ -224,35 +249,48 @@ def test_the_panel_shows_why_a_version_was_not_saved(
     doc = services.document_create(owner=alice, title="Minutes")
     context = chromium_browser.new_context(viewport={"width": 1400, "height": 900})
     try:
-        context.add_cookies([{"name": "sessionid", "value": _session_key(alice), "url": server.url}])
+        context.add_cookies(
+            [{"name": "sessionid", "value": _session_key(alice), "url": server.url}]
+        )
         page = context.new_page()
         page.goto(f"{server.url}/d/{doc.public_id}/")
         page.wait_for_function(SYNCED, timeout=20_000)
         page.click("[data-history-open]")
         panel = page.locator("#history-panel")
         panel.wait_for(state="visible")
-        page.wait_for_function("() => document.getElementById('history-panel').dataset.loaded === 'true'")
+        page.wait_for_function(
+            "() => document.getElementById('history-panel').dataset.loaded === 'true'"
+        )
         for name in ("Kept", "One too many"):
             page.fill("#history-name-input", name)
             page.click('[data-history-form="name"] button[type="submit"]')
-            status = panel.locator('.history-status[data-kind="ok"], .history-status[data-kind="error"]')
+            status = panel.locator(
+                '.history-status[data-kind="ok"], .history-status[data-kind="error"]'
+            )
             status.wait_for(timeout=20_000)
             if name == "Kept":
                 panel.locator(".history-item", has_text="Kept").wait_for()
         error = panel.locator('.history-status[data-kind="error"]')
         error.wait_for(timeout=20_000)
-        assert error.inner_text() == ("This document already keeps 1 named or restored version, "
-                                      "the most it may keep (1), so this version wasn’t saved.")
+        assert error.inner_text() == (
+            "This document already keeps 1 named or restored version, "
+            "the most it may keep (1), so this version wasn’t saved."
+        )
         assert panel.locator(".history-item", has_text="One too many").count() == 0
         _screenshot(page, "history-version-quota")
     finally:
         context.close()
-    assert list(DocumentVersion.objects.filter(document=doc, kind=VersionKind.NAMED)
-                .values_list("name", flat=True)) == ["Kept"]
+    assert list(
+        DocumentVersion.objects.filter(document=doc, kind=VersionKind.NAMED).values_list(
+            "name", flat=True
+        )
+    ) == ["Kept"]
 
 
 @live
-def test_the_admin_restore_is_refused_past_the_quota_too(world: World, quota: Callable[..., None]) -> None:
+def test_the_admin_restore_is_refused_past_the_quota_too(
+    world: World, quota: Callable[..., None]
+) -> None:
     quota(count=1)
     doc = world.doc
     _write(doc, [{"insert": "kept"}], world.editor)

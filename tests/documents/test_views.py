@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -42,7 +43,9 @@ def test_my_documents_newest_first_with_owner_and_last_editor(
     assert "by me" in body
 
 
-def test_shared_with_me_lists_what_others_shared(world: World, login: Callable[..., Client]) -> None:
+def test_shared_with_me_lists_what_others_shared(
+    world: World, login: Callable[..., Client]
+) -> None:
     response = login("member").get(reverse("documents:shared"))
     assert titles(response) == ["Quarterly plan"]
     assert "Olivia Owner" in response.content.decode()
@@ -83,7 +86,10 @@ def test_trash_lists_trashed_documents_with_restore_and_delete(
 def test_empty_lists_say_so(make_user: Any, client: Client) -> None:
     client.force_login(make_user("alice"))
     assert "You have no documents yet." in client.get(reverse("documents:list")).content.decode()
-    assert "Nothing has been shared with you yet." in client.get(reverse("documents:shared")).content.decode()
+    assert (
+        "Nothing has been shared with you yet."
+        in client.get(reverse("documents:shared")).content.decode()
+    )
     assert "The trash is empty." in client.get(reverse("documents:trash")).content.decode()
 
 
@@ -121,7 +127,9 @@ def editor_app(response: Any) -> dict[str, str]:
     return dict(re.findall(r'(data-[a-z-]+)="([^"]*)"', match.group(1)))
 
 
-def test_document_page_carries_the_editor_contract(world: World, login: Callable[..., Client]) -> None:
+def test_document_page_carries_the_editor_contract(
+    world: World, login: Callable[..., Client]
+) -> None:
     response = login("editor").get(detail_url(world.doc))
     uid = str(world.doc.public_id)
     assert editor_app(response) == {
@@ -170,12 +178,16 @@ def test_document_page_flags(
     assert (attrs["data-can-edit"], attrs["data-can-share"]) == (can_edit, can_share)
 
 
-def test_viewers_get_a_plain_title_editors_an_input(world: World, login: Callable[..., Client]) -> None:
+def test_viewers_get_a_plain_title_editors_an_input(
+    world: World, login: Callable[..., Client]
+) -> None:
     assert '<h1 id="doc-title"' in login("viewer").get(detail_url(world.doc)).content.decode()
     assert '<input id="doc-title"' in login("editor").get(detail_url(world.doc)).content.decode()
 
 
-def test_document_page_shows_the_current_content(world: World, login: Callable[..., Client]) -> None:
+def test_document_page_shows_the_current_content(
+    world: World, login: Callable[..., Client]
+) -> None:
     Operation.objects.create(
         document=world.doc,
         revision=1,
@@ -187,7 +199,10 @@ def test_document_page_shows_the_current_content(world: World, login: Callable[.
         ],
     )
     body = login("viewer").get(detail_url(world.doc)).content.decode()
-    assert '<div id="editor" class="doc-content"><h1>Hello</h1><p><strong>bold</strong></p></div>' in body
+    assert (
+        '<div id="editor" class="doc-content"><h1>Hello</h1><p><strong>bold</strong></p></div>'
+        in body
+    )
 
 
 def test_editor_bundle_is_loaded_only_when_built(
@@ -207,7 +222,9 @@ def test_editor_bundle_is_loaded_only_when_built(
     assert "/static/dist/app.js" in body
 
 
-def test_trashed_document_page_is_read_only_with_restore(world: World, login: Callable[..., Client]) -> None:
+def test_trashed_document_page_is_read_only_with_restore(
+    world: World, login: Callable[..., Client]
+) -> None:
     services.document_trash(document=world.doc, actor=world.owner)
     body = login("owner").get(detail_url(world.doc)).content.decode()
     assert "This document is in the trash." in body
@@ -230,7 +247,9 @@ def test_not_found_page_is_the_same_for_missing_and_hidden(
     assert "Document not found" in hidden.content.decode()
 
 
-def test_anonymous_visitors_are_sent_to_sign_in_keeping_the_link(world: World, client: Client) -> None:
+def test_anonymous_visitors_are_sent_to_sign_in_keeping_the_link(
+    world: World, client: Client
+) -> None:
     url = detail_url(world.doc) + "?key=abc"
     response = client.get(url)
     assert response.status_code == 302
@@ -255,20 +274,28 @@ def test_opening_a_share_link_remembers_it_and_cleans_the_address(
     assert "Editor (via link)" in page.content.decode()
 
 
-def test_link_access_ends_when_the_link_is_turned_off(world: World, login: Callable[..., Client]) -> None:
+def test_link_access_ends_when_the_link_is_turned_off(
+    world: World, login: Callable[..., Client]
+) -> None:
     client = login("link_viewer")
     assert client.get(detail_url(world.doc)).status_code == 200
     services.link_set_mode(document=world.doc, actor=world.owner, mode=LinkMode.OFF)
     assert client.get(detail_url(world.doc)).status_code == 404
 
 
-def test_link_access_ends_when_the_link_is_reset(world: World, login: Callable[..., Client]) -> None:
+def test_link_access_ends_when_the_link_is_reset(
+    world: World, login: Callable[..., Client]
+) -> None:
     client = login("link_editor")
-    services.link_set_mode(document=world.refresh(), actor=world.owner, mode=LinkMode.EDIT, regenerate=True)
+    services.link_set_mode(
+        document=world.refresh(), actor=world.owner, mode=LinkMode.EDIT, regenerate=True
+    )
     assert client.get(detail_url(world.doc)).status_code == 404
 
 
-def test_a_stale_link_for_someone_with_a_share_just_warns(world: World, login: Callable[..., Client]) -> None:
+def test_a_stale_link_for_someone_with_a_share_just_warns(
+    world: World, login: Callable[..., Client]
+) -> None:
     client = login("viewer")
     response = client.get(detail_url(world.doc) + "?key=stale", follow=True)
     assert response.status_code == 200
@@ -297,12 +324,16 @@ def test_trash_restore_delete_round_trip(world: World, login: Callable[..., Clie
 def test_delete_forever_outside_the_trash_is_refused_with_a_message(
     world: World, login: Callable[..., Client]
 ) -> None:
-    response = login("owner").post(reverse("documents:delete", args=[world.doc.public_id]), follow=True)
+    response = login("owner").post(
+        reverse("documents:delete", args=[world.doc.public_id]), follow=True
+    )
     assert "Move the document to the trash before deleting it forever." in response.content.decode()
     assert Document.objects.filter(pk=world.doc.pk).exists()
 
 
-def test_trash_by_an_editor_is_refused_with_a_reason(world: World, login: Callable[..., Client]) -> None:
+def test_trash_by_an_editor_is_refused_with_a_reason(
+    world: World, login: Callable[..., Client]
+) -> None:
     response = login("editor").post(reverse("documents:trash_document", args=[world.doc.public_id]))
     assert response.status_code == 403
     assert "Only the owner can move this document to the trash." in response.content.decode()
@@ -311,7 +342,9 @@ def test_trash_by_an_editor_is_refused_with_a_reason(world: World, login: Callab
 def test_trash_actions_only_by_post(world: World, login: Callable[..., Client]) -> None:
     client = login("owner")
     for name in ("trash_document", "restore", "delete"):
-        assert client.get(reverse(f"documents:{name}", args=[world.doc.public_id])).status_code == 405
+        assert (
+            client.get(reverse(f"documents:{name}", args=[world.doc.public_id])).status_code == 405
+        )
 
 
 # Rename ----------------------------------------------------------------
@@ -319,7 +352,9 @@ def test_trash_actions_only_by_post(world: World, login: Callable[..., Client]) 
 
 def rename(client: Client, doc: Document, body: Any, content_type: str = "application/json") -> Any:
     data = json.dumps(body) if content_type == "application/json" else body
-    return client.post(reverse("documents:rename", args=[doc.public_id]), data, content_type=content_type)
+    return client.post(
+        reverse("documents:rename", args=[doc.public_id]), data, content_type=content_type
+    )
 
 
 def test_rename_answers_the_stored_title(world: World, login: Callable[..., Client]) -> None:
@@ -348,13 +383,19 @@ def test_rename_refusals_are_json_400(
 
 def test_rename_with_broken_json(world: World, login: Callable[..., Client]) -> None:
     response = login("owner").post(
-        reverse("documents:rename", args=[world.doc.public_id]), "{not json", content_type="application/json"
+        reverse("documents:rename", args=[world.doc.public_id]),
+        "{not json",
+        content_type="application/json",
     )
-    assert response.status_code == 400 and response.json() == {"error": "The request body is not valid JSON."}
+    assert response.status_code == 400 and response.json() == {
+        "error": "The request body is not valid JSON."
+    }
 
 
 def test_rename_accepts_a_form_post(world: World, login: Callable[..., Client]) -> None:
-    response = login("owner").post(reverse("documents:rename", args=[world.doc.public_id]), {"title": "Form"})
+    response = login("owner").post(
+        reverse("documents:rename", args=[world.doc.public_id]), {"title": "Form"}
+    )
     assert response.status_code == 200 and world.refresh().title == "Form"
 
 

@@ -3,6 +3,7 @@
 Thin by design: it picks the documents and prints; the work, and every
 guarantee about it, is :func:`documents.compaction.version_compact`'s.
 """
+
 from __future__ import annotations
 
 import logging
@@ -40,16 +41,24 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--idle-minutes", type=float, default=None,
+            "--idle-minutes",
+            type=float,
+            default=None,
             help="only documents neither open nor edited for this long "
-                 "(default COLLABDOCS['COMPACT_IDLE_MINUTES'])",
+            "(default COLLABDOCS['COMPACT_IDLE_MINUTES'])",
         )
-        parser.add_argument("--doc", nargs="+", default=None, metavar="ID",
-                            help="only these documents (public ids)")
-        parser.add_argument("--dry-run", action="store_true",
-                            help="say what would be folded and saved; change nothing")
         parser.add_argument(
-            "--keep-ops", type=int, default=None,
+            "--doc", nargs="+", default=None, metavar="ID", help="only these documents (public ids)"
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="say what would be folded and saved; change nothing",
+        )
+        parser.add_argument(
+            "--keep-ops",
+            type=int,
+            default=None,
             help="ops to keep for reconnecting clients (default COLLABDOCS['COMPACT_KEEP_OPS'])",
         )
         parser.add_argument("--quiet", action="store_true", help="print the summary only")
@@ -73,8 +82,13 @@ class Command(BaseCommand):
         show_progress = not quiet and (sys.stderr.isatty() or len(documents) >= PROGRESS_FROM)
         try:
             for index, document in enumerate(documents, 1):
-                result = version_compact(document=document, keep_ops=keep, idle_minutes=idle,
-                                         dry_run=dry_run, guard=guard)
+                result = version_compact(
+                    document=document,
+                    keep_ops=keep,
+                    idle_minutes=idle,
+                    dry_run=dry_run,
+                    guard=guard,
+                )
                 totals[result.status] += 1
                 if result.status != Status.SKIPPED:
                     folded += result.ops_folded
@@ -105,8 +119,12 @@ class Command(BaseCommand):
                 public_ids.append(uuid.UUID(value))
             except ValueError:
                 raise CommandError(f"{value!r} is not a document id") from None
-        found = {d.public_id: d for d in Document.objects.filter(public_id__in=public_ids)
-                 .only("pk", "public_id", "title")}
+        found = {
+            d.public_id: d
+            for d in Document.objects.filter(public_id__in=public_ids).only(
+                "pk", "public_id", "title"
+            )
+        }
         missing = [str(p) for p in public_ids if p not in found]
         if missing:
             raise CommandError(f"no such document: {', '.join(missing)}")
@@ -116,9 +134,11 @@ class Command(BaseCommand):
         head = f"{result.public_id}  {result.title[:40]!r}"
         if result.status == Status.SKIPPED:
             return self.style.WARNING(f"{head}: skipped, {result.reason}")
-        text = (f"{head}: {result.status} {result.ops_folded} ops at r{result.revision}, "
-                f"{result.ops_deleted} deleted, {_size(result.bytes_saved)} saved, "
-                f"{result.seconds * 1000:.0f} ms")
+        text = (
+            f"{head}: {result.status} {result.ops_folded} ops at r{result.revision}, "
+            f"{result.ops_deleted} deleted, {_size(result.bytes_saved)} saved, "
+            f"{result.seconds * 1000:.0f} ms"
+        )
         return self.style.SUCCESS(text) if result.status == Status.COMPACTED else text
 
     def _progress(self, done: int, total: int, started: float) -> None:
@@ -126,15 +146,18 @@ class Command(BaseCommand):
             # A log, not a terminal: a line at every tenth of the way.
             step = max(1, total // 10)
             if done % step == 0 or done == total:
-                sys.stderr.write(f"progress: {done}/{total} documents, "
-                                 f"{time.perf_counter() - started:.1f} s\n")
+                sys.stderr.write(
+                    f"progress: {done}/{total} documents, {time.perf_counter() - started:.1f} s\n"
+                )
             return
         width = 30
         filled = int(width * done / total) if total else width
         elapsed = time.perf_counter() - started
         eta = elapsed / done * (total - done) if done else 0
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
-                         f"{elapsed:.0f}s elapsed, ~{eta:.0f}s left ")
+        sys.stderr.write(
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
+            f"{elapsed:.0f}s elapsed, ~{eta:.0f}s left "
+        )
         sys.stderr.flush()
 
     def _clear_progress(self, shown: bool) -> None:
