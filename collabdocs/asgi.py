@@ -3,6 +3,7 @@
 daphne serves both, so ``make run`` and ``manage.py runworker`` are the real
 server. Static files are served by WhiteNoise inside the Django app.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,6 @@ application = ProtocolTypeRouter(
         # CSRF check compares them) is refused outright: HTTP 403. With the
         # database down, the session lookup answers `unavailable` + 4503
         # (collabdocs.socket_auth), never HTTP 500.
-        "websocket": OriginValidator(
-            SocketAuthStack(URLRouter(websocket_urlpatterns))
-        ),
+        "websocket": OriginValidator(SocketAuthStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -35,6 +35,7 @@ support can replace it when the project moves to 6.x.
 In DEBUG, Django's technical 404 and 500 pages (inline styles and scripts)
 are left without the header so that they stay readable.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -46,7 +47,15 @@ from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
 from django.utils.deprecation import MiddlewareMixin
 
-__all__ = ["HEADER", "STYLE_HASHES", "ContentSecurityPolicyMiddleware", "build_policy", "embed_policy"]
+from routing.state import routing_state
+
+__all__ = [
+    "HEADER",
+    "STYLE_HASHES",
+    "ContentSecurityPolicyMiddleware",
+    "build_policy",
+    "embed_policy",
+]
 
 HEADER = "Content-Security-Policy"
 
@@ -93,8 +102,6 @@ def _socket_origins(base_url: str) -> list[str]:
 
 def _connect_sources(request: HttpRequest) -> list[str]:
     """Return what the page may connect to besides 'self' (see the module docstring)."""
-    from routing.ownership import get_ownership  # routing imports Django models lazily
-
     secure = request.is_secure()
     try:
         # Validated against ALLOWED_HOSTS: only [a-z0-9.-] (or [IPv6]) and a port.
@@ -102,7 +109,7 @@ def _connect_sources(request: HttpRequest) -> list[str]:
     except DisallowedHost:
         host = ""  # the 400 answering it needs no socket
     sources = [f"{'wss' if secure else 'ws'}://{host}"] if host else []
-    ownership = get_ownership()
+    ownership = routing_state().ownership
     urls: Iterable[str] = list(ownership.view.members.values())
     if settings.WORKER_URL:
         urls = [*urls, settings.WORKER_URL]
@@ -113,8 +120,12 @@ def _connect_sources(request: HttpRequest) -> list[str]:
         hostname = urlsplit(f"//{host}").hostname or ""
         if hostname:
             name = f"[{hostname}]" if ":" in hostname else hostname
-            sources.extend([f"{'https' if secure else 'http'}://{name}:*",
-                            f"{'wss' if secure else 'ws'}://{name}:*"])
+            sources.extend(
+                [
+                    f"{'https' if secure else 'http'}://{name}:*",
+                    f"{'wss' if secure else 'ws'}://{name}:*",
+                ]
+            )
     return list(dict.fromkeys(sources))
 
 

@@ -3,6 +3,7 @@
 Settings are read from the environment once, in ``collabdocs.settings``; this
 module only parses. It has no Django imports so settings can use it.
 """
+
 from __future__ import annotations
 
 import os

@@ -30,6 +30,7 @@ victim's cookie needs the victim's browser. ``Origin: null`` (sandboxed
 frames, ``file:`` pages) is refused. A refusal happens before the socket is
 accepted: the client sees HTTP 403 and nothing runs.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -39,6 +40,8 @@ from urllib.parse import urlsplit
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
+
+from routing.state import routing_state
 
 __all__ = ["OriginValidator", "normalize_origin", "origin_trusted"]
 
@@ -138,9 +141,7 @@ def own_origin(scope: dict[str, Any]) -> Origin | None:
 
 def worker_origins() -> list[str]:
     """Return the origins of this deployment's workers (now and seen before)."""
-    from routing.ownership import get_ownership  # imports Django models lazily
-
-    urls = [*get_ownership().view.members.values()]
+    urls = [*routing_state().ownership.view.members.values()]
     if settings.WORKER_URL:
         urls.append(settings.WORKER_URL)
     for url in urls:
@@ -166,6 +167,7 @@ class OriginValidator:
         if scope["type"] == "websocket":
             origin = _header(scope, b"origin")
             if origin is not None and not origin_trusted(
-                    origin, own=own_origin(scope), trusted=trusted_origins()):
+                origin, own=own_origin(scope), trusted=trusted_origins()
+            ):
                 return await WebsocketDenier()(scope, receive, send)
         return await self.application(scope, receive, send)

@@ -19,6 +19,7 @@ SECURE_*            HTTPS: redirect, HSTS, proxy header        off (README)
 SIGNUP_ENABLED      allow people to create accounts            on
 ==================  =========================================  =====================
 """
+
 from __future__ import annotations
 
 import re
@@ -36,9 +37,12 @@ def _env_rate(name: str, default: str) -> str:
     """Return a throttle rate such as ``10/5m`` (count / period in s, m, h or d)."""
     value = env_str(name, default).strip()
     if not re.fullmatch(r"[1-9]\d*/[1-9]?\d*[smhd]", value):
-        raise ImproperlyConfigured(f"{name}={value!r} is not a rate such as 10/5m "
-                                   "(a count, then / and a period in s, m, h or d).")
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a rate such as 10/5m "
+            "(a count, then / and a period in s, m, h or d)."
+        )
     return value
+
 
 DEBUG = env_bool("DEBUG", True)
 _DEV_SECRET_KEY = "django-insecure-collabdocs-development-key-do-not-deploy"
@@ -59,7 +63,10 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # the client's own copy of that header.
 _PROXY_SSL_HEADER = env_str("SECURE_PROXY_SSL_HEADER", "")
 if _PROXY_SSL_HEADER:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _PROXY_SSL_HEADER.strip().upper().replace("-", "_"), "https")
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + _PROXY_SSL_HEADER.strip().upper().replace("-", "_"),
+        "https",
+    )
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 # Cookies go over https only once the site redirects to https.
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", SECURE_SSL_REDIRECT)
@@ -71,8 +78,12 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 INSTALLED_APPS = [
     # daphne first: its runserver serves ASGI (HTTP and WebSocket).
     "daphne",
-    # Ours before "channels": Django keeps the earliest app's copy of a command,
-    # and routing ships its own ``runworker``.
+    # Before "channels", which ships a ``runworker`` of its own (a channel-layer
+    # consumer runner): Django keeps the command of the app listed EARLIEST
+    # (django/core/management/__init__.py, get_commands() walks the apps in
+    # reverse and lets each earlier one overwrite the name), so
+    # ``manage.py runworker`` is routing's, the product's worker. The check
+    # collabdocs.E001 (collabdocs/checks.py) fails if this order changes.
     "routing",
     "documents",
     "realtime",
@@ -84,6 +95,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "guardian",
     "channels",
+    # The composition root, last: its ready() wires the process once every
+    # other app is ready (collabdocs/apps.py).
+    "collabdocs.apps.CollabdocsConfig",
 ]
 
 MIDDLEWARE = [
@@ -184,12 +198,15 @@ REDIS_URL = env_str("REDIS_URL", "")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "throttle": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-         "KEY_PREFIX": "collabdocs.throttle",
-         # Fail fast when Redis is away: the throttle is skipped, not the request.
-         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}
-        if REDIS_URL else
-        {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "collabdocs.throttle",
+            # Fail fast when Redis is away: the throttle is skipped, not the request.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"}
     ),
 }
 if REDIS_URL:

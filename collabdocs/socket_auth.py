@@ -15,6 +15,7 @@ so nothing about the user or the document leaks. The outage is logged as one
 line at most every :data:`LOG_EVERY_SECONDS` (with the count of sockets
 refused since the last line), not a traceback per socket.
 """
+
 from __future__ import annotations
 
 import logging
@@ -53,8 +54,10 @@ class _OutageLog:
         logger.warning(
             "socket handshakes refused with 4503: the database is unavailable "
             "(%s: %s); %d refused %s",
-            type(exc).__name__, str(exc).strip().splitlines()[0] if str(exc).strip() else "",
-            self._since, "so far" if first else f"in the last {now - self._last:.0f}s",
+            type(exc).__name__,
+            str(exc).strip().splitlines()[0] if str(exc).strip() else "",
+            self._since,
+            "so far" if first else f"in the last {now - self._last:.0f}s",
         )
         self._last = now
         self._since = 0
@@ -69,10 +72,14 @@ async def refuse_unavailable(receive: Any, send: Any) -> None:
     if message.get("type") != "websocket.connect":
         return  # the client left before its handshake was answered
     await send({"type": "websocket.accept"})
-    await send({
-        "type": "websocket.send",
-        "text": error_frame(ErrorCode.UNAVAILABLE, UNAVAILABLE_MESSAGE, retry_after=RETRY_AFTER_MS),
-    })
+    await send(
+        {
+            "type": "websocket.send",
+            "text": error_frame(
+                ErrorCode.UNAVAILABLE, UNAVAILABLE_MESSAGE, retry_after=RETRY_AFTER_MS
+            ),
+        }
+    )
     await send({"type": "websocket.close", "code": int(CloseCode.GOING_AWAY)})
 
 

@@ -35,6 +35,7 @@ people from signing in (issue 10), and it costs only the throttle while it
 lasts. ``COLLABDOCS_THROTTLE=0`` turns every throttle off
 (``RATELIMIT_ENABLE``).
 """
+
 from __future__ import annotations
 
 import logging
@@ -52,8 +53,16 @@ from django.shortcuts import render
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "DOCUMENT", "LOGIN", "LOGIN_IP", "SIGNUP", "LoginThrottleBackend", "Throttle",
-    "hit", "refusal", "used_up", "wait_seconds",
+    "DOCUMENT",
+    "LOGIN",
+    "LOGIN_IP",
+    "SIGNUP",
+    "LoginThrottleBackend",
+    "Throttle",
+    "hit",
+    "refusal",
+    "used_up",
+    "wait_seconds",
 ]
 
 
@@ -92,8 +101,9 @@ class Throttle:
         return str(settings.COLLABDOCS["THROTTLES"][self.name])
 
 
-LOGIN = Throttle("login", _username_and_ip,
-                 "Too many failed sign-ins for this account from your address.")
+LOGIN = Throttle(
+    "login", _username_and_ip, "Too many failed sign-ins for this account from your address."
+)
 LOGIN_IP = Throttle("login_ip", _by_ip, "Too many failed sign-ins from your address.")
 SIGNUP = Throttle("signup", _by_ip, "Too many accounts were created from your address.")
 DOCUMENT = Throttle("document", _by_user, "You have created many documents in a short time.")
@@ -115,8 +125,13 @@ def _usage(request: HttpRequest, throttle: Throttle, *, increment: bool) -> dict
     from django_ratelimit.core import get_usage
 
     try:
-        return get_usage(request, group=f"collabdocs.{throttle.name}", key=throttle.key,
-                         rate=throttle.rate, increment=increment)
+        return get_usage(
+            request,
+            group=f"collabdocs.{throttle.name}",
+            key=throttle.key,
+            rate=throttle.rate,
+            increment=increment,
+        )
     except _cache_errors() as exc:
         logger.warning("throttle %s not applied: its cache is unreachable (%s)", throttle.name, exc)
         return None
@@ -171,10 +186,15 @@ def _in_words(seconds: int) -> str:
 
 def refusal(request: HttpRequest, throttle: Throttle, seconds: int) -> HttpResponse:
     """Return the 429 page for ``throttle`` with a ``Retry-After`` of ``seconds``."""
-    response = render(request, "429.html", {
-        "message": throttle.message,
-        "retry_after": _in_words(seconds),
-    }, status=429)
+    response = render(
+        request,
+        "429.html",
+        {
+            "message": throttle.message,
+            "retry_after": _in_words(seconds),
+        },
+        status=429,
+    )
     response["Retry-After"] = str(seconds)
     return response
 
@@ -199,8 +219,9 @@ class LoginThrottleBackend:
 
 
 @receiver(user_login_failed, dispatch_uid="collabdocs.throttle.count_login_failure")
-def count_login_failure(sender: object, credentials: dict, request: HttpRequest | None = None,
-                        **kwargs: object) -> None:
+def count_login_failure(
+    sender: object, credentials: dict, request: HttpRequest | None = None, **kwargs: object
+) -> None:
     """Count a failed sign-in (connected when the backend above is loaded)."""
     if request is not None:
         hit(request, LOGIN, LOGIN_IP)

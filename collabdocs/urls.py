@@ -1,11 +1,9 @@
 """Top-level URL configuration.
 
-``routing.urls`` (the route endpoint ``/api/docs/<id>/route``) belongs to the
-scale-out work; it is included when that module exists. The cluster's staff
-page sits among the admin's pages, so it comes before the admin's catch-all.
+The cluster's staff page sits among the admin's pages, so it comes before
+the admin's catch-all; ``routing.urls`` holds the route endpoint
+``/api/docs/<id>/route``.
 """
-
-from importlib.util import find_spec
 
 from django.contrib import admin
 from django.urls import include, path
@@ -21,7 +19,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("documents.accounts")),
     path("", include("documents.urls")),
+    path("", include("routing.urls")),
 ]
-
-if find_spec("routing.urls") is not None:
-    urlpatterns.append(path("", include("routing.urls")))

@@ -10,6 +10,7 @@ document with the global ``documents.view_document`` permission, which
 superusers hold); any other document is shown by its id alone, on the
 worker lists and in a lookup alike.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -47,8 +48,10 @@ def cluster_view(request: HttpRequest) -> TemplateResponse:
         {
             "status": w,
             "share_percent": round(100 * w.share, 1),
-            "docs": [(doc, sockets, titles.get(doc, HIDDEN))
-                     for doc, sockets in list(w.docs.items())[:DOCS_PER_WORKER]],
+            "docs": [
+                (doc, sockets, titles.get(doc, HIDDEN))
+                for doc, sockets in list(w.docs.items())[:DOCS_PER_WORKER]
+            ],
             "more": max(0, (w.documents or len(w.docs)) - DOCS_PER_WORKER),
         }
         for w in status.workers

@@ -1,5 +1,9 @@
 """Routing app: the hash ring, ZooKeeper membership and ``runworker``."""
+
 from django.apps import AppConfig
+from django.core import checks
+
+from routing.checks import check_settings
 
 
 class RoutingConfig(AppConfig):
@@ -10,8 +14,4 @@ class RoutingConfig(AppConfig):
 
     def ready(self) -> None:
         """Register the scale-out settings' checks."""
-        from django.core import checks
-
-        from routing.checks import check_settings
-
         checks.register(check_settings)

@@ -1,17 +1,10 @@
 """Exceptions of the routing app."""
+
 from __future__ import annotations
 
 
 class RoutingError(Exception):
     """Base class of the routing app's errors."""
-
-
-class NotOwner(RoutingError):
-    """This worker does not own the document (any more): redirect the socket."""
-
-
-class NoWorkers(RoutingError):
-    """No worker is on the ring right now, so nothing owns any document."""
 
 
 class ZooKeeperUnavailable(RoutingError):

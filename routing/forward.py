@@ -1,21 +1,30 @@
 """Server-made changes for a document another worker owns: ask the owner.
 
-A restore (:mod:`realtime.restore`) must go through the document's
-authority so that everyone connected sees it live, and the authority lives
-on the document's owner. Anywhere else (another worker, ``manage.py
-shell``, a command) :func:`apply_on_owner` sends the request over the
-channel layer (Redis in a cluster) to the owner's request channel; the
-owner runs :func:`realtime.restore.apply_server_change` on its registry and
-answers on a reply channel.
+:Maintainer: the routing app
+:Status: used by :mod:`routing.live` (asking) and :class:`routing.worker.Worker`
+    (answering)
+
+A restore must go through the document's authority so that everyone
+connected sees it live, and the authority lives on the document's owner.
+Anywhere else (another worker, ``manage.py shell``, a command)
+:func:`apply_on_owner` sends the request over the channel layer (Redis in a
+cluster) to the owner's request channel; the owner runs
+:func:`realtime.restore.apply_server_change` on its registry and answers on
+a reply channel. Which worker owns the document is :mod:`routing.live`'s
+question; this module is only the transport.
 
 Each worker listens on ``routing.worker.<hash of its id>`` while it is
-registered (:func:`serve_requests`, started by :class:`routing.worker.Worker`).
+registered (:func:`serve_requests`, started by :class:`routing.worker.Worker`
+with its registry).
 
-Failure modes: no owner on the ring, no answer within the timeout (the owner
-died meanwhile), or the owner no longer owns the document when the request
-arrives (the ring changed): :class:`realtime.restore.ServerChangeFailed`
-with a message for people; the person tries again.
+Failure modes: no answer within the timeout (the owner died meanwhile), or
+the owner no longer owns the document when the request arrives (the ring
+changed, or the document is being handed over):
+:class:`documents.live.ServerChangeFailed` with a message for people; the
+person tries again. The channel layer unreachable while serving: the loop
+pauses as :data:`routing.zk.CONNECTION` says and takes requests again.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -28,9 +37,12 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from documents.live import AppliedChange, ServerChangeFailed
+from documents.store import DocumentMissing, StoreError
+from realtime.exceptions import AuthorityClosed, NotOwner
+from realtime.registry import Registry
+from realtime.restore import apply_server_change
 from routing import zk
-from routing.exceptions import NotOwner
-from routing.ownership import get_ownership
 
 logger = logging.getLogger(__name__)
 
@@ -43,82 +55,79 @@ def worker_channel(worker_id: str) -> str:
     return f"routing.worker.{digest}"
 
 
-def owner_elsewhere(public_id: uuid.UUID) -> str | None:
-    """Return the id of the worker that owns the document if not this process.
-
-    None: this process serves it (single node, or the owner itself). A
-    process that is not a worker but has ``ZOOKEEPER_HOSTS`` (a command, the
-    shell) reads the ring from ZooKeeper.
-
-    :raises realtime.restore.ServerChangeFailed: no worker is on the ring.
-    """
-    from realtime.restore import ServerChangeFailed
-
-    ownership = get_ownership()
-    if ownership.cluster:
-        route = ownership.route(public_id)
-        if route.local:
-            return None
-        if route.worker_id is None:
-            raise ServerChangeFailed("no server is serving documents right now; try again")
-        return route.worker_id
-    if not zk.cluster_mode():
-        return None
-    from routing.status import cluster_status
-
-    status = cluster_status()
-    if status.error or not status.workers:
-        raise ServerChangeFailed(status.error or "no server is serving documents right now")
-    return status.ring.owner(str(public_id))
-
-
-def apply_on_owner(*, owner_id: str, public_id: uuid.UUID, target: list[dict],
-                   user_id: int | None, user_name: str, timeout: float):  # type: ignore[no-untyped-def]
+def apply_on_owner(
+    *,
+    owner_id: str,
+    public_id: uuid.UUID,
+    target: list[dict[str, Any]],
+    user_id: int | None,
+    user_name: str,
+    timeout: float,
+) -> AppliedChange | None:
     """Ask worker ``owner_id`` to apply a server change (blocks; sync code only).
 
-    :returns: the :class:`realtime.restore.AppliedChange`, or None when the
+    :returns: the :class:`documents.live.AppliedChange`, or None when the
         content already equals ``target``.
-    :raises realtime.restore.ServerChangeFailed: see the module docstring.
+    :raises documents.live.ServerChangeFailed: see the module docstring.
     """
-    return async_to_sync(_request)(owner_id=owner_id, public_id=public_id, target=target,
-                                   user_id=user_id, user_name=user_name, timeout=timeout)
+    return async_to_sync(_request)(
+        owner_id=owner_id,
+        public_id=public_id,
+        target=target,
+        user_id=user_id,
+        user_name=user_name,
+        timeout=timeout,
+    )
 
 
-async def _request(*, owner_id: str, public_id: uuid.UUID, target: list[dict],
-                   user_id: int | None, user_name: str, timeout: float):  # type: ignore[no-untyped-def]
-    from realtime.restore import AppliedChange, ServerChangeFailed
-
+async def _request(
+    *,
+    owner_id: str,
+    public_id: uuid.UUID,
+    target: list[dict[str, Any]],
+    user_id: int | None,
+    user_name: str,
+    timeout: float,
+) -> AppliedChange | None:
     layer = get_channel_layer()
     if layer is None:
         raise ServerChangeFailed("no channel layer to reach the document's server")
     reply_to = await layer.new_channel("routing.reply.")
-    await layer.send(worker_channel(owner_id), {
-        "type": REQUEST,
-        "reply_to": reply_to,
-        "doc": str(public_id),
-        "target": target,
-        "user_id": user_id,
-        "user_name": user_name,
-        "timeout": timeout,
-    })
+    await layer.send(
+        worker_channel(owner_id),
+        {
+            "type": REQUEST,
+            "reply_to": reply_to,
+            "doc": str(public_id),
+            "target": target,
+            "user_id": user_id,
+            "user_name": user_name,
+            "timeout": timeout,
+        },
+    )
     try:
         answer = await asyncio.wait_for(layer.receive(reply_to), timeout + 5)
     except TimeoutError:
         raise ServerChangeFailed(
-            "the document's server did not answer in time; try again") from None
+            "the document's server did not answer in time; try again"
+        ) from None
     if not answer.get("ok"):
         raise ServerChangeFailed(answer.get("error") or "the document's server refused the change")
     applied = answer.get("applied")
     return AppliedChange(**applied) if applied else None
 
 
-async def serve_requests(worker_id: str) -> None:
-    """Take requests on this worker's channel until cancelled (runs on its loop)."""
+async def serve_requests(worker_id: str, registry: Registry) -> None:
+    """Take requests on this worker's channel until cancelled (runs on its loop).
+
+    Each request is applied on ``registry``, the worker's own.
+    """
     layer = get_channel_layer()
     if layer is None:
         return
     channel = worker_channel(worker_id)
     tasks: set[asyncio.Task[None]] = set()
+    failures = 0
     while True:
         try:
             message = await layer.receive(channel)
@@ -126,33 +135,36 @@ async def serve_requests(worker_id: str) -> None:
             raise
         except Exception as exc:  # noqa: BLE001 - Redis away: try again shortly
             logger.warning("taking requests failed: %s", exc)
-            await asyncio.sleep(1)
+            failures += 1
+            await asyncio.sleep(zk.CONNECTION.pause(failures))
             continue
+        failures = 0
         if message.get("type") != REQUEST or not message.get("reply_to"):
             continue
-        task = asyncio.get_running_loop().create_task(_answer(layer, message))
+        task = asyncio.get_running_loop().create_task(_answer(layer, message, registry))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 
 
-async def _answer(layer: Any, message: dict) -> None:
-    from documents.store import DocumentMissing, StoreError
-    from realtime.registry import get_registry
-    from realtime.restore import ServerChangeFailed, apply_server_change
-
+async def _answer(layer: Any, message: dict[str, Any], registry: Registry) -> None:
+    answer: dict[str, Any]
     try:
         applied = await apply_server_change(
-            public_id=uuid.UUID(message["doc"]), target=message["target"],
-            user_id=message.get("user_id"), user_name=message.get("user_name") or "",
-            registry=get_registry(), timeout=float(message.get("timeout") or 30))
+            public_id=uuid.UUID(message["doc"]),
+            target=message["target"],
+            user_id=message.get("user_id"),
+            user_name=message.get("user_name") or "",
+            registry=registry,
+            timeout=float(message.get("timeout") or 30),
+        )
         answer = {"ok": True, "applied": asdict(applied) if applied else None}
-    except NotOwner:
+    except (NotOwner, AuthorityClosed):
         answer = {"ok": False, "error": "the document just moved to another server; try again"}
     except DocumentMissing:
         answer = {"ok": False, "error": "the document no longer exists"}
     except (ServerChangeFailed, StoreError) as exc:
         answer = {"ok": False, "error": str(exc)}
-    except Exception:  # noqa: BLE001 - the requester must get an answer
+    except Exception:
         logger.exception("applying a forwarded change to %s failed", message.get("doc"))
         answer = {"ok": False, "error": "the document's server failed; try again"}
     try:

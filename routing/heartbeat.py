@@ -12,6 +12,7 @@ kazoo thread), renews the lease with the time the request was *sent*: the
 server heard from this session at or after that moment. A request that
 fails (connection loss, an expired session) renews nothing.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -36,8 +37,15 @@ def heartbeat_interval(session_timeout: float) -> float:
 class Heartbeat:
     """Periodic ``exists`` calls that renew a :class:`~routing.lease.Lease`."""
 
-    def __init__(self, client: KazooClient, lease: Lease, *, path: str, interval: float,
-                 loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        client: KazooClient,
+        lease: Lease,
+        *,
+        path: str,
+        interval: float,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
         self.client = client
         self.lease = lease
         self.path = path
@@ -67,7 +75,8 @@ class Heartbeat:
         try:
             if self.client.connected:
                 self.client.exists_async(self.path).rawlink(
-                    lambda result: self._answered(sent_at, session, result))
+                    lambda result: self._answered(sent_at, session, result)
+                )
         except Exception as exc:  # noqa: BLE001 - a closed client: the next beat tries
             logger.debug("heartbeat: %s", exc)
         self._timer = self.loop.call_later(self.interval, self._beat)
@@ -77,6 +86,10 @@ class Heartbeat:
         # error (ConnectionLoss, SessionExpired) proves nothing, and neither
         # does an answer on a newer session than the one the request was
         # sent on (kazoo resends queued requests after reconnecting).
-        if (result.successful() and not self._stopped
-                and session is not None and self.client.client_id == session):
+        if (
+            result.successful()
+            and not self._stopped
+            and session is not None
+            and self.client.client_id == session
+        ):
             self.lease.renew(sent_at)

@@ -1,7 +1,8 @@
 """The acceptance lease: how long this worker may still accept ops.
 
 :Maintainer: the routing app
-:Status: used by ``runworker`` in cluster mode and by the authority
+:Status: used by ``runworker`` in cluster mode: the worker hands
+    :meth:`Lease.valid` to its registry as the authorities' ``accepting``
 
 ZooKeeper expires a session once it has heard nothing from its client for
 the session timeout. So if a request this worker sent at monotonic time
@@ -17,6 +18,7 @@ authority refuses ops with ``unavailable`` until a heartbeat succeeds again
 The margin covers the two clocks running at slightly different rates and
 the moment between the check and the commit. Pure: no kazoo, no Django.
 """
+
 from __future__ import annotations
 
 import threading
@@ -27,8 +29,6 @@ from collections.abc import Callable
 MIN_MARGIN = 0.5
 #: Share of the session timeout kept as the safety margin.
 MARGIN_SHARE = 0.25
-#: The retry hint (ms) on an op refused because the lease ran out.
-LEASE_RETRY_MS = 500
 
 
 def lease_seconds(session_timeout: float) -> float:
@@ -84,24 +84,3 @@ class Lease:
     def valid(self) -> bool:
         """Return whether ops may be accepted right now."""
         return self.remaining() > 0
-
-
-_lease: Lease | None = None
-
-
-def get_lease() -> Lease | None:
-    """Return this process's lease; None: no ZooKeeper, nothing to bound."""
-    return _lease
-
-
-def set_lease(lease: Lease | None) -> Lease | None:
-    """Install ``lease`` (None: unbounded, single node); return the previous one."""
-    global _lease
-    previous, _lease = _lease, lease
-    return previous
-
-
-def accepting() -> bool:
-    """Return whether this process may accept ops now (always, without a lease)."""
-    lease = _lease
-    return lease is None or lease.valid()

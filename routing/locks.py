@@ -16,7 +16,8 @@ worker id, or ``compactor:<host>:<pid>``).
 * :class:`ZooKeeperGuard` is ``compact_docs``' guard in cluster mode
   (``COLLABDOCS["DOCUMENT_GUARD"]``, see :mod:`documents.compaction`): it
   tries the same lock without waiting, so a document its owner serves is
-  skipped.
+  skipped. In a worker it uses the worker's ZooKeeper session
+  (:mod:`routing.state`).
 
 The locks are not the only fence: ``UNIQUE(document, revision)`` in the
 database still refuses the second writer if two ever overlap (a worker
@@ -34,6 +35,7 @@ Error handling
   cancelled (:meth:`DocumentLocks.cancel_not_local`) and the socket is
   redirected.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -52,9 +54,12 @@ from kazoo.exceptions import KazooException, LockTimeout, NoNodeError
 from kazoo.recipe.lock import Lock
 
 from documents.compaction import DocumentGuard
-from routing.exceptions import NotOwner, ZooKeeperUnavailable
+from realtime.exceptions import NotOwner
+from routing import zk
+from routing.exceptions import ZooKeeperUnavailable
 from routing.ownership import Ownership
 from routing.paths import lock_path
+from routing.state import routing_state
 
 logger = logging.getLogger(__name__)
 
@@ -207,8 +212,9 @@ class DocumentLocks:
         except NoNodeError:
             pass
         except KazooException as exc:
-            logger.warning("releasing %s failed (%s); trying again when reconnected",
-                           lock.path, exc)
+            logger.warning(
+                "releasing %s failed (%s); trying again when reconnected", lock.path, exc
+            )
             with self._mutex:
                 self._unreleased.append(lock)
 
@@ -216,9 +222,9 @@ class DocumentLocks:
 class ZooKeeperGuard(DocumentGuard):
     """``compact_docs``' guard in cluster mode: the document's ZooKeeper lock.
 
-    Uses the running worker's ZooKeeper client when there is one (the admin
-    compacting from a worker), else a client of its own, started on first
-    use and stopped by :meth:`close`.
+    Uses ``client`` when given, else the running worker's ZooKeeper client
+    when there is one (the admin compacting from a worker), else a client
+    of its own, started on first use and stopped by :meth:`close`.
     """
 
     def __init__(self, client: KazooClient | None = None) -> None:
@@ -228,24 +234,17 @@ class ZooKeeperGuard(DocumentGuard):
 
     def _get_client(self) -> KazooClient:
         if self._client is None:
-            from routing.worker import current_worker
-            from routing.zk import start_client
-
-            worker = current_worker()
-            if worker is not None and worker.client is not None:
-                self._client = worker.client
-            else:
-                self._client = start_client()
-                self._own = True
+            self._client = routing_state().client
+        if self._client is None:
+            self._client = zk.start_client()
+            self._own = True
         return self._client
 
     @contextmanager
     def hold(self, public_id: uuid.UUID) -> Iterator[bool]:
         """Yield whether the document's lock was free (and is now held)."""
-        from routing.zk import zk_root
-
         client = self._get_client()
-        lock = client.Lock(lock_path(zk_root(), public_id), self.identifier)
+        lock = client.Lock(lock_path(zk.zk_root(), public_id), self.identifier)
         try:
             gotten = lock.acquire(blocking=False)
         except KazooException as exc:
@@ -262,8 +261,6 @@ class ZooKeeperGuard(DocumentGuard):
     def close(self) -> None:
         """Stop the guard's own client, if it made one."""
         if self._own and self._client is not None:
-            from routing.zk import stop_client
-
-            stop_client(self._client)
+            zk.stop_client(self._client)
         self._client = None
         self._own = False

@@ -5,7 +5,7 @@
 
 A :class:`Membership` keeps two things in ZooKeeper, in kazoo's recipe
 shape (one class, public methods that run their ``_inner_*`` under a
-:class:`~kazoo.retry.KazooRetry`):
+:class:`~kazoo.retry.KazooRetry` made from :mod:`routing.zk`'s policies):
 
 * this worker's ephemeral znode ``<root>/workers/<id>``, holding JSON
   ``{"url", "started", "pid", "host"}`` plus whatever :meth:`publish` adds
@@ -49,9 +49,11 @@ Error handling
     with the same id and another URL is another live worker:
     :class:`~routing.exceptions.WorkerIdTaken`.
 """
+
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -66,15 +68,13 @@ from kazoo.client import KazooClient
 from kazoo.exceptions import KazooException, NodeExistsError, NoNodeError
 from kazoo.protocol.states import KazooState
 from kazoo.recipe.watchers import ChildrenWatch
-from kazoo.retry import ForceRetryError, KazooRetry, RetryFailedError
+from kazoo.retry import ForceRetryError, RetryFailedError
 
+from routing import zk
 from routing.exceptions import WorkerIdTaken
 from routing.paths import check_worker_id, normalize_base_url, worker_path, workers_path
 
 logger = logging.getLogger(__name__)
-
-#: Seconds between attempts to re-register or re-read the members.
-RETRY_SECONDS = 0.5
 
 
 class MembershipListener(Protocol):
@@ -123,11 +123,9 @@ class Membership:
             "pid": os.getpid(),
             "host": socket.gethostname(),
         }
-        self._retry = KazooRetry(max_tries=20, delay=0.05, backoff=2, max_delay=1.0,
-                                 sleep_func=client.handler.sleep_func)
+        self._retry = zk.REGISTER.kazoo_retry(client)
         #: For leaving: a stopping worker must not wait for ZooKeeper long.
-        self._quick_retry = KazooRetry(max_tries=3, delay=0.05, backoff=2, max_delay=0.2,
-                                       sleep_func=client.handler.sleep_func)
+        self._quick_retry = zk.LEAVE.kazoo_retry(client)
         self._generation = 0
         self._registered = False
         self._want_registered = False
@@ -140,18 +138,14 @@ class Membership:
 
     # -- public ------------------------------------------------------------
 
-    @property
-    def registered(self) -> bool:
-        """Return whether this worker's znode exists (as far as known)."""
-        return self._registered
-
     def watch(self) -> None:
         """Start watching the workers (blocks: call at start-up or off the loop)."""
         self._retry(self.client.ensure_path, workers_path(self.root))
         self._generation += 1
         generation = self._generation
-        ChildrenWatch(self.client, workers_path(self.root),
-                      partial(self._children_callback, generation))
+        ChildrenWatch(
+            self.client, workers_path(self.root), partial(self._children_callback, generation)
+        )
 
     def register(self) -> None:
         """Create this worker's ephemeral znode (blocks).
@@ -230,10 +224,8 @@ class Membership:
         # Our own id and address from an earlier session or process: that
         # process is gone (this one holds its port) and its session will
         # expire; do not wait for it.
-        try:
+        with contextlib.suppress(NoNodeError):
             self.client.delete(self.path, version=stat.version)
-        except NoNodeError:
-            pass
         raise ForceRetryError()
 
     def _inner_deregister(self) -> None:
@@ -242,10 +234,8 @@ class Membership:
         except NoNodeError:
             return
         if stat.ephemeralOwner == self.client.client_id[0]:
-            try:
+            with contextlib.suppress(NoNodeError):
                 self.client.delete(self.path, version=stat.version)
-            except NoNodeError:
-                pass
 
     def _published(self, result: Any) -> None:  # kazoo thread
         if not result.successful():
@@ -264,10 +254,9 @@ class Membership:
         self._call_soon(self._state_changed, state)
 
     def _call_soon(self, fn: Any, *args: Any) -> None:
-        try:
+        # RuntimeError: the loop is closed, the worker is exiting.
+        with contextlib.suppress(RuntimeError):
             self.loop.call_soon_threadsafe(fn, *args)
-        except RuntimeError:  # the loop is closed: the worker is exiting
-            pass
 
     # -- the loop ----------------------------------------------------------
 
@@ -293,6 +282,7 @@ class Membership:
             self._reregister = self.loop.create_task(self._reregister_loop())
 
     async def _reregister_loop(self) -> None:
+        failures = 0
         while self._want_registered and not self._registered and not self._stopped:
             try:
                 await self.loop.run_in_executor(None, self._rewatch_and_register)
@@ -301,7 +291,8 @@ class Membership:
                 return
             except Exception as exc:  # noqa: BLE001 - ZooKeeper still away: again
                 logger.warning("registering again failed: %s", exc)
-                await asyncio.sleep(RETRY_SECONDS)
+                failures += 1
+                await asyncio.sleep(zk.CONNECTION.pause(failures))
                 continue
             self._last_published = None
             self.listener.state_changed("registered")
@@ -319,6 +310,7 @@ class Membership:
 
     async def _refresh(self) -> None:
         """Read the members' znodes; deliver only the newest complete view."""
+        failures = 0
         while self._pending is not None and not self._stopped:
             children, self._pending = self._pending, None
             try:
@@ -327,8 +319,10 @@ class Membership:
                 logger.debug("reading the workers failed: %s", exc)
                 if self._pending is None:
                     self._pending = children
-                await asyncio.sleep(RETRY_SECONDS)
+                failures += 1
+                await asyncio.sleep(zk.CONNECTION.pause(failures))
                 continue
+            failures = 0
             if self._pending is None and not self._stopped:
                 self.listener.members_changed(members)
 
@@ -338,10 +332,11 @@ class Membership:
         for child in children:
             future = self.loop.create_future()
             self.client.get_async(worker_path(self.root, child)).rawlink(
-                partial(self._settle, future))
+                partial(self._settle, future)
+            )
             futures[child] = future
         members: dict[str, str] = {}
-        timeout = max(1.0, self.client._session_timeout / 1000)  # noqa: SLF001
+        timeout = max(1.0, self.client._session_timeout / 1000)
         for child, future in futures.items():
             remaining = max(0.05, timeout - (time.monotonic() - started))
             try:

@@ -4,14 +4,18 @@
 the :class:`~routing.ring.HashRing` over them and whether this worker is
 serving. Everything else asks it:
 
-* :meth:`Ownership.route` / :meth:`Ownership.is_local`: the consumer (for
-  ``redirect``), the route endpoint and the page;
+* :meth:`Ownership.route` / :meth:`Ownership.is_local`: the route
+  endpoint, the page and the locks;
+* :meth:`Ownership.locate`: the consumer (for ``redirect``), through
+  realtime's :class:`~realtime.placement.Placement` port, which an
+  ownership implements;
 * listeners (:meth:`Ownership.add_listener`) hear about every change:
   the worker evicts the documents it no longer owns.
 
 Single node (no ``ZOOKEEPER_HOSTS``, or a server that is not
-``runworker``): this process owns every document. That is the default
-:func:`get_ownership` returns until ``runworker`` installs a cluster one.
+``runworker``): this process owns every document
+(:meth:`Ownership.single_node`, what :mod:`routing.state` holds until
+``runworker`` installs a cluster one).
 
 In cluster mode the ring is the live workers in ZooKeeper, except that a
 worker that is not serving (its session was lost, or it is shutting down)
@@ -25,6 +29,7 @@ than sending sockets round between fenced workers.
 Threads: changes happen on the worker's event loop only; readers (views
 run in threads) read one immutable snapshot, swapped in whole.
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,13 +37,11 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from routing.paths import normalize_base_url
+from realtime.placement import HERE, Location
+from routing.paths import normalize_base_url, socket_url
 from routing.ring import DEFAULT_VNODES, HashRing
 
 logger = logging.getLogger(__name__)
-
-#: The retry hint (ms) given with 4503 when no owner is known here.
-NO_OWNER_RETRY_MS = 1000
 
 
 def document_key(public_id: uuid.UUID | str) -> str:
@@ -75,8 +78,14 @@ Listener = Callable[["Ownership"], None]
 class Ownership:
     """The ring as this worker sees it (see the module docstring)."""
 
-    def __init__(self, *, self_id: str | None = None, self_url: str | None = None,
-                 cluster: bool = False, vnodes: int = DEFAULT_VNODES) -> None:
+    def __init__(
+        self,
+        *,
+        self_id: str | None = None,
+        self_url: str | None = None,
+        cluster: bool = False,
+        vnodes: int = DEFAULT_VNODES,
+    ) -> None:
         self.self_id = self_id
         self.self_url = normalize_base_url(self_url) if self_url else None
         self.cluster = cluster
@@ -118,6 +127,18 @@ class Ownership:
         """Return whether this worker serves the document."""
         return self.route(public_id).local
 
+    def locate(self, public_id: uuid.UUID) -> Location:
+        """Return where the document is served, with its owner's socket URL.
+
+        Implements :class:`realtime.placement.Placement` for the consumer.
+        """
+        route = self.route(public_id)
+        if route.local:
+            return HERE
+        return Location(
+            local=False, socket_url=socket_url(route.url, public_id) if route.url else None
+        )
+
     # -- changing (the worker's event loop) -------------------------------------
 
     def set_members(self, members: Mapping[str, str]) -> bool:
@@ -132,11 +153,6 @@ class Ownership:
         """Say whether this worker is fenced: then no owner is known here."""
         self._fenced = fenced
 
-    @property
-    def fenced(self) -> bool:
-        """Return whether this worker is fenced (it routes nowhere)."""
-        return self._fenced
-
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(ownership)`` after every change of the ring."""
         self._listeners.append(listener)
@@ -150,30 +166,20 @@ class Ownership:
         urls_changed = members != dict(old.members)
         if not changed and not urls_changed:
             return False
-        ring = old.ring if ring_members == set(old.ring.members) else HashRing(
-            sorted(ring_members), vnodes=self.vnodes)
+        ring = (
+            old.ring
+            if ring_members == set(old.ring.members)
+            else HashRing(sorted(ring_members), vnodes=self.vnodes)
+        )
         self._view = View(members=members, serving=serving, ring=ring, version=old.version + 1)
-        logger.info("ring: %s%s", ", ".join(sorted(ring_members)) or "(empty)",
-                    "" if serving else " (not serving here)")
+        logger.info(
+            "ring: %s%s",
+            ", ".join(sorted(ring_members)) or "(empty)",
+            "" if serving else " (not serving here)",
+        )
         for listener in list(self._listeners):
             try:
                 listener(self)
-            except Exception:  # noqa: BLE001 - one listener must not stop the others
+            except Exception:
                 logger.exception("ownership listener %r failed", listener)
         return changed
-
-
-_ownership: Ownership = Ownership.single_node()
-
-
-def get_ownership() -> Ownership:
-    """Return this process's ownership (single node unless runworker set one)."""
-    return _ownership
-
-
-def set_ownership(ownership: Ownership | None) -> Ownership:
-    """Install ``ownership`` (None: single node again); return the previous one."""
-    global _ownership
-    previous = _ownership
-    _ownership = ownership if ownership is not None else Ownership.single_node()
-    return previous

@@ -6,6 +6,7 @@ Layout under the deployment's root (``settings.ZOOKEEPER_ROOT``, default
     <root>/workers/<worker id>     ephemeral, JSON {"url", "started", ...}
     <root>/locks/<doc id>/...      kazoo Lock contenders, one per holder
 """
+
 from __future__ import annotations
 
 import re
@@ -70,7 +71,7 @@ def normalize_base_url(url: str) -> str:
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise BadAddress(f"{url!r}: a worker URL has no path (e.g. http://127.0.0.1:8001)")
     try:
-        parts.port
+        _port = parts.port  # reading it checks it
     except ValueError as exc:
         raise BadAddress(f"{url!r}: {exc}") from None
     return f"{scheme}://{parts.netloc}"

@@ -12,9 +12,11 @@ the new owner the moment it is known.
 A port that accepts (the owner lives, or is merely frozen) is answered at
 once, as before: only a refused connection counts as dead.
 """
+
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from urllib.parse import urlsplit
@@ -43,15 +45,12 @@ async def refuses_connections(base_url: str, *, timeout: float = PROBE_SECONDS) 
     except (OSError, TimeoutError):
         return False
     writer.close()
-    try:
+    with contextlib.suppress(OSError):
         await writer.wait_closed()
-    except OSError:
-        pass
     return False
 
 
-async def route_past_dead_owner(ownership: Ownership, doc_id: uuid.UUID, *,
-                                wait: float) -> Route:
+async def route_past_dead_owner(ownership: Ownership, doc_id: uuid.UUID, *, wait: float) -> Route:
     """Return the document's route, waiting up to ``wait`` s while its owner is dead."""
     route = ownership.route(doc_id)
     if route.local or not route.url or not await refuses_connections(route.url):

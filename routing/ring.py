@@ -13,6 +13,7 @@ The hash is the first 8 bytes of BLAKE2b, stable across processes, Python
 versions and machines (unlike ``hash()``), so every worker computes the same
 owner from the same member set.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -41,8 +42,9 @@ class HashRing:
 
     __slots__ = ("_members", "_points", "_owners", "vnodes")
 
-    def __init__(self, members: Iterable[str] | Mapping[str, int] = (), *,
-                 vnodes: int = DEFAULT_VNODES) -> None:
+    def __init__(
+        self, members: Iterable[str] | Mapping[str, int] = (), *, vnodes: int = DEFAULT_VNODES
+    ) -> None:
         if vnodes < 1:
             raise ValueError("vnodes must be at least 1")
         weights = dict(members) if isinstance(members, Mapping) else dict.fromkeys(members, 1)
@@ -99,7 +101,7 @@ class HashRing:
             return {}
         shares = dict.fromkeys(self._members, 0)
         previous = self._points[-1] - 2**64
-        for point, member in zip(self._points, self._owners):
+        for point, member in zip(self._points, self._owners, strict=True):
             shares[member] += point - previous
             previous = point
         return {member: arc / 2**64 for member, arc in shares.items()}

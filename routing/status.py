@@ -4,12 +4,13 @@ Selectors only (reads). The workers come from ZooKeeper: each worker's
 znode holds its URL and start time, and the stats it publishes every
 ``COLLABDOCS["WORKER_STATS_SECONDS"]`` (open documents with their socket
 counts, see :meth:`routing.worker.Worker.stats`). In a ``runworker``
-process the worker's own ZooKeeper client is used; elsewhere (``runserver``
-with ``ZOOKEEPER_HOSTS``) a short-lived one. Titles are given only for
+process the worker's own ZooKeeper client is used (:mod:`routing.state`);
+elsewhere (``runserver`` with ``ZOOKEEPER_HOSTS``) a short-lived one. Titles are given only for
 documents the staff member may view (:func:`document_titles`).
 
 Blocking: call from synchronous code (views run in threads).
 """
+
 from __future__ import annotations
 
 import logging
@@ -21,15 +22,19 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Q
+from guardian.shortcuts import get_objects_for_user
 from kazoo.client import KazooClient
 from kazoo.exceptions import KazooException, NoNodeError
 
+from documents.models import Document
+from documents.roles import EDIT, VIEW
 from routing import zk
 from routing.exceptions import ZooKeeperUnavailable
 from routing.membership import parse_worker_data
-from routing.ownership import document_key, get_ownership
+from routing.ownership import document_key
 from routing.paths import lock_path, worker_path, workers_path
 from routing.ring import HashRing
+from routing.state import routing_state
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -85,11 +90,9 @@ class DocumentRoute:
 
 @contextmanager
 def _client() -> Iterator[KazooClient]:
-    from routing.worker import current_worker
-
-    worker = current_worker()
-    if worker is not None and worker.client is not None:
-        yield worker.client
+    shared = routing_state().client
+    if shared is not None:
+        yield shared
         return
     client = zk.start_client(connect_timeout=min(3.0, settings.COLLABDOCS["ZK_CONNECT_TIMEOUT"]))
     try:
@@ -102,9 +105,13 @@ def cluster_status() -> ClusterStatus:
     """Return the live workers with their stats and their share of the ring."""
     if not zk.cluster_mode():
         return ClusterStatus(cluster=False)
-    ownership = get_ownership()
-    base = dict(cluster=True, hosts=settings.ZOOKEEPER_HOSTS, root=zk.zk_root(),
-                self_id=ownership.self_id if ownership.cluster else None)
+    ownership = routing_state().ownership
+    base = dict(
+        cluster=True,
+        hosts=settings.ZOOKEEPER_HOSTS,
+        root=zk.zk_root(),
+        self_id=ownership.self_id if ownership.cluster else None,
+    )
     try:
         with _client() as client:
             workers = _read_workers(client)
@@ -112,8 +119,9 @@ def cluster_status() -> ClusterStatus:
         return ClusterStatus(**base, error=f"ZooKeeper: {exc}")
     shares = HashRing(sorted(w["worker_id"] for w in workers)).shares()
     statuses = [
-        WorkerStatus(**w, share=shares.get(w["worker_id"], 0.0),
-                     is_self=w["worker_id"] == base["self_id"])
+        WorkerStatus(
+            **w, share=shares.get(w["worker_id"], 0.0), is_self=w["worker_id"] == base["self_id"]
+        )
         for w in workers
     ]
     return ClusterStatus(**base, workers=statuses)
@@ -132,19 +140,25 @@ def _read_workers(client: KazooClient) -> list[dict]:
         except NoNodeError:
             continue
         data = parse_worker_data(raw)
-        docs = data.get("docs") if isinstance(data.get("docs"), dict) else {}
-        workers.append({
-            "worker_id": child,
-            "url": str(data.get("url", "")),
-            "started": str(data.get("started", "")),
-            "host": str(data.get("host", "")),
-            "pid": data.get("pid") if isinstance(data.get("pid"), int) else None,
-            "serving": data.get("serving") if isinstance(data.get("serving"), bool) else None,
-            "documents": data.get("documents") if isinstance(data.get("documents"), int) else None,
-            "sockets": data.get("sockets") if isinstance(data.get("sockets"), int) else None,
-            "docs": {str(k): int(v) for k, v in docs.items() if isinstance(v, int)},
-            "updated": str(data.get("updated", "")),
-        })
+        docs = data.get("docs")
+        if not isinstance(docs, dict):
+            docs = {}
+        workers.append(
+            {
+                "worker_id": child,
+                "url": str(data.get("url", "")),
+                "started": str(data.get("started", "")),
+                "host": str(data.get("host", "")),
+                "pid": data.get("pid") if isinstance(data.get("pid"), int) else None,
+                "serving": data.get("serving") if isinstance(data.get("serving"), bool) else None,
+                "documents": data.get("documents")
+                if isinstance(data.get("documents"), int)
+                else None,
+                "sockets": data.get("sockets") if isinstance(data.get("sockets"), int) else None,
+                "docs": {str(k): int(v) for k, v in docs.items() if isinstance(v, int)},
+                "updated": str(data.get("updated", "")),
+            }
+        )
     return workers
 
 
@@ -177,11 +191,6 @@ def document_titles(
     otherwise the user's own documents and those shared with them or their
     groups, outside the trash, as ``documents.selectors`` decides for pages.
     """
-    from guardian.shortcuts import get_objects_for_user
-
-    from documents.models import Document
-    from documents.roles import EDIT, VIEW
-
     ids = set()
     for public_id in public_ids:
         try:
@@ -193,12 +202,17 @@ def document_titles(
     candidates = Document.objects.filter(public_id__in=ids)
     if not user.has_perm(f"documents.{VIEW}"):
         shared = get_objects_for_user(
-            user, [f"documents.{VIEW}", f"documents.{EDIT}"],
+            user,
+            [f"documents.{VIEW}", f"documents.{EDIT}"],
             klass=candidates.filter(trashed_at__isnull=True),
-            any_perm=True, with_superuser=False, accept_global_perms=False,
+            any_perm=True,
+            with_superuser=False,
+            accept_global_perms=False,
         )
         candidates = candidates.filter(Q(owner=user) | Q(pk__in=shared.values("pk")))
-    return {str(public_id): title for public_id, title in candidates.values_list("public_id", "title")}
+    return {
+        str(public_id): title for public_id, title in candidates.values_list("public_id", "title")
+    }
 
 
 def _lock_holders(client: KazooClient, public_id: uuid.UUID) -> list[str]:

@@ -1,4 +1,5 @@
 """HTTP routes of the routing app (included at the site root)."""
+
 from __future__ import annotations
 
 from django.urls import path

@@ -3,8 +3,9 @@
 ``GET /api/docs/<id>/route`` answers ``{"url": "ws://host:port/ws/docs/<id>/"}``
 to a user who may read the document, 401 to an anonymous one and 404
 otherwise (protocol.md "Routing"). The URL is the owning worker's, as this
-worker's ring says (:mod:`routing.ownership`); when no worker is on the ring
-it answers 503 with ``Retry-After``, and the client asks again. While the
+worker's ring says (:mod:`routing.ownership`, read from :mod:`routing.state`);
+when no worker is on the ring it answers 503 with ``Retry-After``, and the
+client asks again. While the
 ring's owner refuses connections (it died; its session has not expired
 yet) the answer waits for the ring to move the document (routing/probe.py).
 
@@ -12,6 +13,7 @@ On a single node the answer is this worker: its advertised URL
 (``runworker --advertise`` or ``settings.WORKER_URL``) when known, else the
 host the request came to.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -24,9 +26,9 @@ from django.views.decorators.cache import never_cache
 from documents.exceptions import DocumentNotFound
 from documents.selectors import document_get_for_user
 from routing import zk
-from routing.ownership import get_ownership
 from routing.paths import socket_url
 from routing.probe import route_past_dead_owner
+from routing.state import routing_state
 
 
 def _ws_base(request: HttpRequest) -> str:
@@ -35,7 +37,7 @@ def _ws_base(request: HttpRequest) -> str:
     if advertised:
         for http, ws in (("https://", "wss://"), ("http://", "ws://")):
             if advertised.startswith(http):
-                return ws + advertised[len(http):]
+                return ws + advertised[len(http) :]
         return advertised
     scheme = "wss" if request.is_secure() else "ws"
     return f"{scheme}://{request.get_host()}"
@@ -54,15 +56,16 @@ async def document_route(request: HttpRequest, doc_id: uuid.UUID) -> JsonRespons
     refusal = await sync_to_async(_refusal)(request, doc_id)
     if refusal is not None:
         return refusal
-    ownership = get_ownership()
+    ownership = routing_state().ownership
     wait = zk.session_timeout() + 1 if ownership.cluster else 0
     route = await route_past_dead_owner(ownership, doc_id, wait=wait)
     if route.url:
         return JsonResponse({"url": socket_url(route.url, doc_id)})
     if route.local:
         return JsonResponse({"url": f"{_ws_base(request)}/ws/docs/{doc_id}/"})
-    response = JsonResponse({"error": "No server is serving documents right now; retry shortly."},
-                            status=503)
+    response = JsonResponse(
+        {"error": "No server is serving documents right now; retry shortly."}, status=503
+    )
     response["Retry-After"] = "1"
     return response
 
@@ -74,8 +77,11 @@ def _refusal(request: HttpRequest, doc_id: uuid.UUID) -> JsonResponse | None:
     links = request.session.get("doc_links")
     token = links.get(str(doc_id)) if isinstance(links, dict) else None
     try:
-        document_get_for_user(user=request.user, public_id=doc_id,
-                              link_token=token if isinstance(token, str) else None)
+        document_get_for_user(
+            user=request.user,
+            public_id=doc_id,
+            link_token=token if isinstance(token, str) else None,
+        )
     except DocumentNotFound:
         return JsonResponse({"error": "No such document."}, status=404)
     return None

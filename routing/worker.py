@@ -6,9 +6,17 @@
 ::
 
     connect()   ZooKeeper session (start-up fails here when it is away)
-    install()   Ownership (cluster), the registry's lock gate, the watch
-    join()      once daphne listens: register, serve, publish stats
+    install()   compose the process: the ownership, the document locks, the
+                lease and its heartbeat, the registry built with them
+                (gate, accepting, placement) and installed for the
+                consumers, the routing state for the views; the watch
+    join()      once daphne listens: register, serve, publish stats, take
+                forwarded changes on the registry
     drain()     SIGTERM: deregister, stop serving, hand every document over
+
+The worker holds its registry and hands it what it needs by constructor;
+it never looks realtime's state up. Views reach the worker's ownership
+and ZooKeeper session through the one holder, :mod:`routing.state`.
 
 Serving here means: registered in ZooKeeper, not fenced, not draining. When
 that changes, or the ring does, every open document this worker no longer
@@ -23,9 +31,10 @@ documents, so it stops serving without waiting to hear LOST (which only
 comes when ZooKeeper is reachable again). If the session turns out to be
 alive after all (a ZooKeeper restart keeps sessions), it serves again.
 
-Single node (no ZooKeeper): only :meth:`drain` matters; the ownership is
-this process.
+Single node (no ZooKeeper): the registry has no gate and accepts always;
+only :meth:`drain` matters; the ownership is this process.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -37,12 +46,14 @@ from django.conf import settings
 from kazoo.client import KazooClient
 
 from realtime.protocol import CloseCode
+from realtime.registry import Registry, install_registry
 from routing import forward, zk
 from routing.heartbeat import Heartbeat, heartbeat_interval
-from routing.lease import Lease, lease_seconds, set_lease
+from routing.lease import Lease, lease_seconds
 from routing.locks import DocumentLocks
 from routing.membership import Membership
-from routing.ownership import Ownership, get_ownership, set_ownership
+from routing.ownership import Ownership
+from routing.state import RoutingState, install_routing_state
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +78,7 @@ class Worker:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.lease: Lease | None = None
         self.heartbeat: Heartbeat | None = None
+        self.registry: Registry | None = None
         self._registered = False
         self._fenced = False
         self._draining = False
@@ -88,34 +100,55 @@ class Worker:
             self.client = zk.start_client()
 
     def install(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Install the ownership and the lock gate; start watching (blocks)."""
-        from realtime.registry import set_default_gate
+        """Compose the process (module docstring) and start watching (blocks).
 
-        global _current
-        _current = self
+        Call before ``loop`` runs: the registry is built for it.
+        """
         self.loop = loop
         if not self.cluster:
-            set_ownership(Ownership.single_node(self_url=self.url))
-            self.ownership = get_ownership()
+            self.ownership = Ownership.single_node(self_url=self.url)
+            self._install_registry(Registry(loop=loop, placement=self.ownership))
+            install_routing_state(RoutingState(ownership=self.ownership))
             return
         assert self.client is not None
         self.ownership = Ownership(self_id=self.worker_id, self_url=self.url, cluster=True)
         self.ownership.add_listener(self._ring_changed)
-        set_ownership(self.ownership)
         self.locks = DocumentLocks(
-            self.client, root=zk.zk_root(), identifier=self.worker_id, ownership=self.ownership,
+            self.client,
+            root=zk.zk_root(),
+            identifier=self.worker_id,
+            ownership=self.ownership,
             wait_seconds=float(settings.COLLABDOCS["LOCK_WAIT_SECONDS"]),
         )
-        set_default_gate(self.locks)
-        self.membership = Membership(self.client, root=zk.zk_root(), worker_id=self.worker_id,
-                                     url=self.url, loop=loop, listener=self)
-        self.membership.watch()
         # Ops are accepted only while the session is proven alive (lease.py).
         self.lease = Lease(lease_seconds(zk.session_timeout()))
-        set_lease(self.lease)
-        self.heartbeat = Heartbeat(self.client, self.lease, path=self.membership.path,
-                                   interval=heartbeat_interval(zk.session_timeout()), loop=loop)
+        self._install_registry(
+            Registry(
+                loop=loop, gate=self.locks, accepting=self.lease.valid, placement=self.ownership
+            )
+        )
+        install_routing_state(RoutingState(ownership=self.ownership, client=self.client))
+        self.membership = Membership(
+            self.client,
+            root=zk.zk_root(),
+            worker_id=self.worker_id,
+            url=self.url,
+            loop=loop,
+            listener=self,
+        )
+        self.membership.watch()
+        self.heartbeat = Heartbeat(
+            self.client,
+            self.lease,
+            path=self.membership.path,
+            interval=heartbeat_interval(zk.session_timeout()),
+            loop=loop,
+        )
         self.heartbeat.start()
+
+    def _install_registry(self, registry: Registry) -> None:
+        self.registry = registry
+        install_registry(registry)
 
     async def join(self) -> None:
         """Register this worker and start serving (call once daphne listens)."""
@@ -127,7 +160,10 @@ class Worker:
         self._update_serving()
         self._schedule_stats(0)
         # Restores of the documents it owns, asked for elsewhere.
-        self._requests = self.loop.create_task(forward.serve_requests(self.worker_id))
+        assert self.registry is not None
+        self._requests = self.loop.create_task(
+            forward.serve_requests(self.worker_id, self.registry)
+        )
 
     # -- MembershipListener (on the loop) ----------------------------------------
 
@@ -178,8 +214,7 @@ class Worker:
             # Fenced, this worker cannot know who owns anything (ZooKeeper
             # is away): it answers 4503 with a retry hint, never a redirect.
             self.ownership.set_fenced(self._fenced)
-            self.ownership.set_serving(self._registered and not self._fenced
-                                       and not self._draining)
+            self.ownership.set_serving(self._registered and not self._fenced and not self._draining)
 
     # -- hand-overs ------------------------------------------------------------
 
@@ -187,9 +222,7 @@ class Worker:
         """Evict every open document this worker no longer owns."""
         if self.locks is not None:
             self.locks.cancel_not_local()
-        from realtime.registry import current_registry
-
-        registry = current_registry()
+        registry = self.registry
         if registry is None:
             return
         message = SHUTDOWN_MESSAGE if self._draining else HANDOVER_MESSAGE
@@ -208,23 +241,19 @@ class Worker:
         return task
 
     async def _evict_one(self, public_id: uuid.UUID, message: str) -> None:
-        from realtime.registry import current_registry
-
-        registry = current_registry()
+        registry = self.registry
         if registry is None:
             return
         try:
             await registry.evict(public_id, code=CloseCode.GOING_AWAY, message=message)
-        except Exception:  # noqa: BLE001 - one document must not stop the others
+        except Exception:
             logger.exception("handing %s over failed", public_id)
 
     # -- stats for the admin page ------------------------------------------------
 
-    def stats(self) -> dict:
+    def stats(self) -> dict[str, object]:
         """Return what this worker publishes: its open documents and sockets."""
-        from realtime.registry import current_registry
-
-        registry = current_registry()
+        registry = self.registry
         documents = registry.open_documents() if registry is not None else {}
         top = sorted(documents.items(), key=lambda item: (-item[1], str(item[0])))
         return {
@@ -258,8 +287,6 @@ class Worker:
         over; each waits for its lock, which is let go here once the
         document's pending ops are stored and its sockets closed (4503).
         """
-        from realtime.registry import current_registry
-
         self._draining = True
         if self._stats_timer is not None:
             self._stats_timer.cancel()
@@ -269,7 +296,7 @@ class Worker:
         if self.membership is not None:
             await self.loop.run_in_executor(None, self.membership.deregister)
         self._update_serving()  # cluster: the ring listener evicts everything
-        registry = current_registry()
+        registry = self.registry
         if registry is not None:
             for public_id in registry.open_documents():
                 self._evict(public_id, SHUTDOWN_MESSAGE)
@@ -298,11 +325,3 @@ class Worker:
         if self.client is not None:
             zk.stop_client(self.client)
             self.client = None
-
-
-_current: Worker | None = None
-
-
-def current_worker() -> Worker | None:
-    """Return the worker this process runs as, if it is a ``runworker``."""
-    return _current

@@ -17,6 +17,7 @@ redirect sockets to 127.0.0.1 on their own ports).
 workers SIGTERM (they hand their documents over and exit), then stops the
 servers.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -83,13 +84,15 @@ def alive(pid: int | None) -> bool:
 def environment(state: dict) -> dict[str, str]:
     """Return the environment every worker and ``manage`` command runs with."""
     env = dict(os.environ)
-    env.update({
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{state['postgres']['port']}/{DATABASE}",
-        "REDIS_URL": f"redis://127.0.0.1:{state['redis']['port']}/0",
-        "ZOOKEEPER_HOSTS": f"127.0.0.1:{state['zookeeper']['port']}",
-        "DJANGO_SETTINGS_MODULE": "collabdocs.settings",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:{state['postgres']['port']}/{DATABASE}",
+            "REDIS_URL": f"redis://127.0.0.1:{state['redis']['port']}/0",
+            "ZOOKEEPER_HOSTS": f"127.0.0.1:{state['zookeeper']['port']}",
+            "DJANGO_SETTINGS_MODULE": "collabdocs.settings",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return env
 
 
@@ -101,13 +104,15 @@ def _port(state: dict, name: str) -> int:
 def start_servers(state: dict) -> None:
     """Start PostgreSQL, Redis and ZooKeeper unless running; record them in ``state``."""
     pg = state.get("postgres", {})
-    pg_server = PostgresServer("postgres", pg.get("port") or 0, HOME / "postgres", throwaway=False,
-                               extra={"durable": True})
+    pg_server = PostgresServer(
+        "postgres", pg.get("port") or 0, HOME / "postgres", throwaway=False, extra={"durable": True}
+    )
     if pg.get("port") and pg_server.pg_ctl("status").returncode == 0:
         print(f"PostgreSQL already runs on {pg['port']}")
     else:
-        pg_server = start_postgres(durable=True, workdir=HOME / "postgres",
-                                   port=_port(state, "postgres"))
+        pg_server = start_postgres(
+            durable=True, workdir=HOME / "postgres", port=_port(state, "postgres")
+        )
         print(f"PostgreSQL on 127.0.0.1:{pg_server.port} (data in .cluster/postgres)")
     pg_server.create_database(DATABASE)
     state["postgres"] = {"port": pg_server.port}
@@ -125,8 +130,14 @@ def start_servers(state: dict) -> None:
 
 def migrate(state: dict) -> None:
     """Apply migrations to the cluster's database."""
-    done = subprocess.run([PYTHON, "manage.py", "migrate", "--noinput"], cwd=REPO,
-                          env=environment(state), capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [PYTHON, "manage.py", "migrate", "--noinput"],
+        cwd=REPO,
+        env=environment(state),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         raise SystemExit(f"migrate failed:\n{done.stdout}\n{done.stderr}")
     print("database migrated")
@@ -147,14 +158,30 @@ def start_workers(state: dict) -> None:
         log_path = LOGS / f"worker-{port}.log"
         log = open(log_path, "ab")  # noqa: SIM115 - owned by the child
         proc = subprocess.Popen(
-            [PYTHON, "manage.py", "runworker", "--host", "127.0.0.1", "--port", str(port),
-             "--advertise", f"http://127.0.0.1:{port}"],
-            cwd=REPO, env=environment(state), stdout=log, stderr=subprocess.STDOUT,
+            [
+                PYTHON,
+                "manage.py",
+                "runworker",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--advertise",
+                f"http://127.0.0.1:{port}",
+            ],
+            cwd=REPO,
+            env=environment(state),
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         log.close()
-        workers[port] = {"port": port, "pid": proc.pid, "id": f"127.0.0.1:{port}",
-                         "log": str(log_path.relative_to(REPO))}
+        workers[port] = {
+            "port": port,
+            "pid": proc.pid,
+            "id": f"127.0.0.1:{port}",
+            "log": str(log_path.relative_to(REPO)),
+        }
         starting.append((port, proc, log_path, log_path.stat().st_size))
     state["workers"] = [workers[p] for p in sorted(workers)]
     save_state(state)
@@ -181,9 +208,9 @@ def start() -> None:
         raise SystemExit(f"could not start a server: {exc}") from None
     migrate(state)
     start_workers(state)
-    first = WORKER_PORTS[0]
+    first, last = WORKER_PORTS[0], WORKER_PORTS[-1]
     print(f"""
-CollabDocs cluster is up: {len(WORKER_PORTS)} workers on 127.0.0.1:{WORKER_PORTS[0]}-{WORKER_PORTS[-1]}.
+CollabDocs cluster is up: {len(WORKER_PORTS)} workers on 127.0.0.1:{first}-{last}.
   Open      http://127.0.0.1:{first}/  (any worker serves any page; each document's
             socket goes to its owner. Use 127.0.0.1, not localhost: cookies are per host.)
   Staff     http://127.0.0.1:{first}/admin/cluster/  (workers, ring, who owns a document)
@@ -219,8 +246,9 @@ def stop() -> None:
             print(f"{name} stopped")
         state.get(name, {})["pid"] = None
     if state.get("postgres", {}).get("port"):
-        server = PostgresServer("postgres", state["postgres"]["port"], HOME / "postgres",
-                                throwaway=False)
+        server = PostgresServer(
+            "postgres", state["postgres"]["port"], HOME / "postgres", throwaway=False
+        )
         if server.pg_ctl("status").returncode == 0:
             server.stop(remove=False)
             print("PostgreSQL stopped")
@@ -235,12 +263,19 @@ def status() -> None:
         print("no cluster here")
         return
     pg = state.get("postgres", {})
-    pg_up = pg.get("port") and PostgresServer(
-        "postgres", pg["port"], HOME / "postgres", throwaway=False).pg_ctl("status").returncode == 0
+    pg_up = (
+        pg.get("port")
+        and PostgresServer("postgres", pg["port"], HOME / "postgres", throwaway=False)
+        .pg_ctl("status")
+        .returncode
+        == 0
+    )
     print(f"postgres   127.0.0.1:{pg.get('port')}  {'up' if pg_up else 'down'}")
     for name in ("redis", "zookeeper"):
         info = state.get(name, {})
-        print(f"{name:<10} 127.0.0.1:{info.get('port')}  {'up' if alive(info.get('pid')) else 'down'}")
+        print(
+            f"{name:<10} 127.0.0.1:{info.get('port')}  {'up' if alive(info.get('pid')) else 'down'}"
+        )
     for worker in state.get("workers", []):
         up = alive(worker.get("pid")) and wait_for_port(worker["port"], timeout=0.5)
         print(f"worker     127.0.0.1:{worker['port']}  {'up' if up else 'down'}")

@@ -43,13 +43,16 @@ def test_login_and_land_on_my_documents(client: Client, alice: Any) -> None:
 
 
 def test_login_follows_next(client: Client, alice: Any) -> None:
-    response = client.post(reverse("login"), {"username": "alice", "password": PASSWORD, "next": "/shared/"})
+    response = client.post(
+        reverse("login"), {"username": "alice", "password": PASSWORD, "next": "/shared/"}
+    )
     assert response["Location"] == "/shared/"
 
 
 def test_login_refuses_foreign_next(client: Client, alice: Any) -> None:
     response = client.post(
-        reverse("login"), {"username": "alice", "password": PASSWORD, "next": "https://evil.example.com/"}
+        reverse("login"),
+        {"username": "alice", "password": PASSWORD, "next": "https://evil.example.com/"},
     )
     assert response["Location"] == reverse("documents:list")
 
@@ -75,7 +78,9 @@ def test_logout_is_post_only(client: Client, alice: Any) -> None:
     assert "_auth_user_id" not in client.session
 
 
-def test_the_user_menu_has_sign_out_password_and_admin_for_staff(client: Client, alice: Any) -> None:
+def test_the_user_menu_has_sign_out_password_and_admin_for_staff(
+    client: Client, alice: Any
+) -> None:
     client.force_login(alice)
     body = client.get(reverse("documents:list")).content.decode()
     assert f'action="{reverse("logout")}"' in body and reverse("password_change") in body
@@ -88,7 +93,12 @@ def test_the_user_menu_has_sign_out_password_and_admin_for_staff(client: Client,
 def test_signup_creates_an_account_and_signs_in(client: Client) -> None:
     response = client.post(
         reverse("signup"),
-        {"username": "bob", "email": "bob@example.com", "password1": PASSWORD, "password2": PASSWORD},
+        {
+            "username": "bob",
+            "email": "bob@example.com",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
         follow=True,
     )
     assert response.redirect_chain == [(reverse("documents:list"), 302)]
@@ -105,13 +115,18 @@ def test_signup_creates_an_account_and_signs_in(client: Client) -> None:
             {"username": "bob", "email": "ALICE@example.com"},
             "An account with this email address already exists.",
         ),
-        ({"username": "alice", "email": "new@example.com"}, "A user with that username already exists."),
+        (
+            {"username": "alice", "email": "new@example.com"},
+            "A user with that username already exists.",
+        ),
         ({"username": "bob", "email": ""}, "This field is required."),
         ({"username": "bob", "email": "not-an-email"}, "Enter a valid email address."),
     ],
 )
 def test_signup_refusals(client: Client, alice: Any, data: dict, error: str) -> None:
-    response = client.post(reverse("signup"), {**data, "password1": PASSWORD, "password2": PASSWORD})
+    response = client.post(
+        reverse("signup"), {**data, "password1": PASSWORD, "password2": PASSWORD}
+    )
     assert response.status_code == 200
     assert error in response.content.decode()
     assert get_user_model().objects.count() == 1
@@ -132,7 +147,12 @@ def test_signup_can_be_turned_off(client: Client, signup_off: None) -> None:
     assert "Sign-up is closed" in response.content.decode()
     response = client.post(
         reverse("signup"),
-        {"username": "bob", "email": "bob@example.com", "password1": PASSWORD, "password2": PASSWORD},
+        {
+            "username": "bob",
+            "email": "bob@example.com",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
     )
     assert response.status_code == 404
     assert not get_user_model().objects.exists()
@@ -148,7 +168,8 @@ def test_password_change(client: Client, alice: Any) -> None:
     assert client.get(reverse("password_change")).status_code == 200
     new = "Another-long-pass-42"
     response = client.post(
-        reverse("password_change"), {"old_password": PASSWORD, "new_password1": new, "new_password2": new}
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
     )
     assert response["Location"] == reverse("password_change_done")
     alice.refresh_from_db()
@@ -160,7 +181,11 @@ def test_password_change_needs_the_old_password(client: Client, alice: Any) -> N
     client.force_login(alice)
     response = client.post(
         reverse("password_change"),
-        {"old_password": "wrong", "new_password1": "X-long-pass-42a", "new_password2": "X-long-pass-42a"},
+        {
+            "old_password": "wrong",
+            "new_password1": "X-long-pass-42a",
+            "new_password2": "X-long-pass-42a",
+        },
     )
     assert (
         response.status_code == 200

@@ -4,6 +4,7 @@
 production deploy sets, and a real daphne with that environment redirects
 plain http, sends HSTS and marks its cookies secure.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,7 +31,9 @@ PRODUCTION = {
     "SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto",
 }
 HTTPS_VARS = [name for name in PRODUCTION if name.startswith("SECURE_")] + [
-    "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"]
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+]
 
 
 def check_deploy(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -38,14 +41,22 @@ def check_deploy(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]
     # DJANGO_ALLOW_ASYNC_UNSAFE, which check --deploy rightly reports.
     ignored = {*HTTPS_VARS, "DJANGO_ALLOW_ASYNC_UNSAFE"}
     base = {k: v for k, v in os.environ.items() if k not in ignored}
-    base.update({
-        "DJANGO_SETTINGS_MODULE": "collabdocs.settings",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        **env,
-    })
-    return subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=REPO, env=base,
-                          capture_output=True, text=True, timeout=120)
+    base.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "collabdocs.settings",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            **env,
+        }
+    )
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=REPO,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_a_production_environment_passes_check_deploy_without_warnings(tmp_path: Path) -> None:
@@ -77,15 +88,20 @@ def test_a_bad_value_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_make_run_defaults_are_plain_http(tmp_path: Path) -> None:
     """With none of the HTTPS variables set (as ``make run``), nothing forces https."""
-    code = ("import django, json; django.setup(); from django.conf import settings as s; "
-            "print(json.dumps([s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, "
-            "s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, "
-            "getattr(s, 'SECURE_PROXY_SSL_HEADER', None)]))")
+    code = (
+        "import django, json; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps([s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, "
+        "s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, "
+        "getattr(s, 'SECURE_PROXY_SSL_HEADER', None)]))"
+    )
     env = {k: v for k, v in os.environ.items() if k not in HTTPS_VARS}
-    env.update(DJANGO_SETTINGS_MODULE="collabdocs.settings",
-               DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env,
-                            capture_output=True, text=True, timeout=120)
+    env.update(
+        DJANGO_SETTINGS_MODULE="collabdocs.settings",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[false, false, false, 0, null]"
 
@@ -111,7 +127,9 @@ def test_a_production_daphne_redirects_http_and_sends_hsts(daphne_factory: Any) 
     daphne = daphne_factory(**env)
     login = f"{daphne.url}/accounts/login/"
     status, headers = fetch(login, {})
-    assert status == 301 and headers["Location"] == f"https://127.0.0.1:{daphne.port}/accounts/login/"
+    assert (
+        status == 301 and headers["Location"] == f"https://127.0.0.1:{daphne.port}/accounts/login/"
+    )
     status, headers = fetch(login, {"X-Forwarded-Proto": "https"})
     assert status == 200
     assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"

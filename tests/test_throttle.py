@@ -5,6 +5,7 @@ so that a window boundary (django-ratelimit counts in fixed windows) cannot
 fall inside a test. Every refusal is a 429 with ``Retry-After`` and changes
 nothing.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -34,12 +35,17 @@ def post_form(base: str, path: str, data: dict[str, str], cookie: str = "") -> t
     """POST a form as a browser on ``base`` would (CSRF cookie and field); no redirects."""
     token = secrets.token_hex(16)
     body = urllib.parse.urlencode({**data, "csrfmiddlewaretoken": token}).encode()
-    request = urllib.request.Request(base + path, data=body, method="POST", headers={
-        "Content-Type": "application/x-www-form-urlencoded",
-        "Cookie": "; ".join(filter(None, [cookie, f"csrftoken={token}"])),
-        "Origin": base,
-        "Referer": base + path,
-    })
+    request = urllib.request.Request(
+        base + path,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": "; ".join(filter(None, [cookie, f"csrftoken={token}"])),
+            "Origin": base,
+            "Referer": base + path,
+        },
+    )
     opener = urllib.request.build_opener(_NoRedirect)
     try:
         with opener.open(request, timeout=30) as response:
@@ -59,8 +65,9 @@ def signed_in(headers: Any) -> bool:
 def make_user(username: str, password: str | None = PASSWORD) -> Any:
     from django.contrib.auth import get_user_model
 
-    return get_user_model().objects.create_user(username=username, password=password,
-                                                email=f"{username}@example.com")
+    return get_user_model().objects.create_user(
+        username=username, password=password, email=f"{username}@example.com"
+    )
 
 
 def assert_refused(status: int, headers: Any, body: str) -> int:
@@ -97,15 +104,23 @@ async def test_failed_sign_ins_lock_the_account_from_that_address(daphne_factory
 
 
 async def test_sign_ups_per_address_are_limited_and_a_refusal_creates_nothing(
-        daphne_factory: Any) -> None:
+    daphne_factory: Any,
+) -> None:
     from django.contrib.auth import get_user_model
 
     daphne = daphne_factory(COLLABDOCS_THROTTLE_SIGNUP="2/d")
 
     def signup(name: str, password: str = PASSWORD) -> tuple[int, Any, str]:
-        return post_form(daphne.url, "/accounts/signup/", {
-            "username": name, "email": f"{name}@example.com",
-            "password1": password, "password2": password})
+        return post_form(
+            daphne.url,
+            "/accounts/signup/",
+            {
+                "username": name,
+                "email": f"{name}@example.com",
+                "password1": password,
+                "password2": password,
+            },
+        )
 
     # A form with errors creates nothing and uses no slot.
     assert signup("weak", password="123")[0] == 200
@@ -117,7 +132,8 @@ async def test_sign_ups_per_address_are_limited_and_a_refusal_creates_nothing(
 
 
 async def test_documents_per_user_are_limited_and_a_refusal_creates_nothing(
-        daphne_factory: Any) -> None:
+    daphne_factory: Any,
+) -> None:
     from documents.models import Document
 
     daphne = daphne_factory(COLLABDOCS_THROTTLE_DOCUMENT="3/d")
@@ -130,7 +146,9 @@ async def test_documents_per_user_are_limited_and_a_refusal_creates_nothing(
     assert_refused(status, headers, body)
     assert "You have created many documents in a short time." in body
     assert post_form(daphne.url, "/new/", {"title": "Grace's"}, grace_cookie)[0] == 302
-    titles = await db(lambda: sorted(Document.objects.filter(owner=frank).values_list("title", flat=True)))
+    titles = await db(
+        lambda: sorted(Document.objects.filter(owner=frank).values_list("title", flat=True))
+    )
     assert titles == ["Doc 0", "Doc 1", "Doc 2"]
 
 
@@ -148,8 +166,9 @@ async def test_workers_sharing_redis_count_together(daphne_factory: Any, redis_s
 async def test_an_unreachable_throttle_cache_does_not_stop_sign_in(daphne_factory: Any) -> None:
     from collabdocs.devservers import free_port
 
-    daphne = daphne_factory(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",
-                            COLLABDOCS_THROTTLE_LOGIN="1/d")
+    daphne = daphne_factory(
+        REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", COLLABDOCS_THROTTLE_LOGIN="1/d"
+    )
     await db(lambda: make_user("ivan"))
     assert login(daphne.url, "ivan", "wrong")[0] == 200
     status, headers, _ = login(daphne.url, "ivan", PASSWORD)  # not counted: let through
@@ -160,10 +179,19 @@ async def test_an_unreachable_throttle_cache_does_not_stop_sign_in(daphne_factor
 def test_a_malformed_rate_is_refused_at_start() -> None:
     import os
 
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "collabdocs.settings",
-           "COLLABDOCS_THROTTLE_SIGNUP": "often"}
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=REPO, env=env,
-                            capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "collabdocs.settings",
+        "COLLABDOCS_THROTTLE_SIGNUP": "often",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert "COLLABDOCS_THROTTLE_SIGNUP='often' is not a rate such as 10/5m" in result.stderr
 
@@ -188,17 +216,28 @@ async def test_the_admin_sign_in_shares_the_throttle(daphne_factory: Any) -> Non
 
 
 async def test_behind_a_proxy_the_client_address_comes_from_its_header(daphne_factory: Any) -> None:
-    daphne = daphne_factory(COLLABDOCS_THROTTLE_LOGIN_IP="1/d", COLLABDOCS_THROTTLE_LOGIN="9/d",
-                            COLLABDOCS_CLIENT_IP_HEADER="X-Real-IP")
+    daphne = daphne_factory(
+        COLLABDOCS_THROTTLE_LOGIN_IP="1/d",
+        COLLABDOCS_THROTTLE_LOGIN="9/d",
+        COLLABDOCS_CLIENT_IP_HEADER="X-Real-IP",
+    )
     await db(make_user, "kim")
 
     def login_from(address: str, password: str) -> tuple[int, Any, str]:
         token = secrets.token_hex(16)
-        body = urllib.parse.urlencode({"username": "kim", "password": password,
-                                       "csrfmiddlewaretoken": token}).encode()
-        request = urllib.request.Request(f"{daphne.url}/accounts/login/", data=body, headers={
-            "Cookie": f"csrftoken={token}", "Origin": daphne.url, "X-Real-IP": address,
-            "Content-Type": "application/x-www-form-urlencoded"})
+        body = urllib.parse.urlencode(
+            {"username": "kim", "password": password, "csrfmiddlewaretoken": token}
+        ).encode()
+        request = urllib.request.Request(
+            f"{daphne.url}/accounts/login/",
+            data=body,
+            headers={
+                "Cookie": f"csrftoken={token}",
+                "Origin": daphne.url,
+                "X-Real-IP": address,
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
         try:
             with urllib.request.build_opener(_NoRedirect).open(request, timeout=30) as response:
                 return response.status, response.headers, response.read().decode()

@@ -1,12 +1,13 @@
 """Template tags of the routing app."""
+
 from __future__ import annotations
 
 import uuid
 
 from django import template
 
-from routing.ownership import get_ownership
 from routing.paths import page_socket_url
+from routing.state import routing_state
 
 register = template.Library()
 
@@ -20,7 +21,7 @@ def document_socket_path(public_id: uuid.UUID | str) -> str:
     otherwise, which saves the browser a redirect (its client turns
     ``http(s)`` into ``ws(s)``).
     """
-    route = get_ownership().route(public_id)
+    route = routing_state().ownership.route(public_id)
     if route.local or not route.url:
         return f"/ws/docs/{public_id}/"
     return page_socket_url(route.url, public_id)

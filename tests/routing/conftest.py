@@ -3,6 +3,7 @@
 The realtime fixtures (users, cookies, documents, in-process sockets) are
 shared from ``tests/realtime/conftest.py``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -10,30 +11,33 @@ from pathlib import Path
 
 import pytest
 
+from collabdocs.devcluster import Cluster
+from routing.state import uninstall_routing_state
 from tests.realtime.conftest import (  # noqa: F401 - fixtures
     _fresh_realtime_state,
     people,
     ws_connect,
 )
-from tests.routing.cluster import Cluster
 
 
 @pytest.fixture(autouse=True)
 def _single_node_after() -> Iterator[None]:
-    """Put the process back to single node (ownership, gate, lease) after each test."""
-    yield
-    from realtime.registry import set_default_gate
-    from routing.lease import set_lease
-    from routing.ownership import set_ownership
+    """Put the process's routing state back to single node after each test.
 
-    set_ownership(None)
-    set_default_gate(None)
-    set_lease(None)
+    The registry (with its gate, lease check and placement) is uninstalled
+    by the realtime fixture ``_fresh_realtime_state``.
+    """
+    yield
+    uninstall_routing_state()
 
 
 @pytest.fixture
-def cluster_factory(test_database_url: str, zookeeper_server, redis_server,  # type: ignore[no-untyped-def]
-                    tmp_path: Path) -> Iterator[Callable[..., Cluster]]:
+def cluster_factory(
+    test_database_url: str,
+    zookeeper_server,
+    redis_server,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> Iterator[Callable[..., Cluster]]:
     """Return ``make(workers=3, zk_hosts=None, **env) -> Cluster``; stop them after.
 
     Tests that use it must commit their data (``transactional_db``).
@@ -41,9 +45,13 @@ def cluster_factory(test_database_url: str, zookeeper_server, redis_server,  # t
     made: list[Cluster] = []
 
     def make(workers: int = 3, *, zk_hosts: str | None = None, **env: str) -> Cluster:
-        cluster = Cluster(database_url=test_database_url,
-                          zk_hosts=zk_hosts or zookeeper_server.extra["hosts"],
-                          redis_url=redis_server.extra["url"], log_dir=tmp_path, **env)
+        cluster = Cluster(
+            database_url=test_database_url,
+            zk_hosts=zk_hosts or zookeeper_server.extra["hosts"],
+            redis_url=redis_server.extra["url"],
+            log_dir=tmp_path,
+            **env,
+        )
         made.append(cluster)
         if workers:
             cluster.add(workers)

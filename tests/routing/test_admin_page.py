@@ -1,4 +1,5 @@
 """The staff page /admin/cluster/: workers, ring shares, a document's owner and lock."""
+
 from __future__ import annotations
 
 import json
@@ -48,7 +49,8 @@ def test_single_node_says_so(staff):
 
 @pytest.mark.zookeeper
 def test_cluster_mode_lists_workers_their_documents_and_a_documents_owner(
-        staff, settings, zookeeper_server):
+    staff, settings, zookeeper_server
+):
     root = f"/admin-test-{uuid.uuid4().hex[:8]}"
     settings.ZOOKEEPER_HOSTS = zookeeper_server.extra["hosts"]
     settings.ZOOKEEPER_ROOT = root
@@ -61,11 +63,23 @@ def test_cluster_mode_lists_workers_their_documents_and_a_documents_owner(
     try:
         for worker_id, port in (("w1", 8001), ("w2", 8002)):
             docs = {doc: 3} if worker_id == holder else {}
-            data = {"url": f"http://127.0.0.1:{port}", "started": "2026-01-01T00:00:00+00:00",
-                    "pid": port, "host": "box", "serving": True, "documents": len(docs),
-                    "sockets": sum(docs.values()), "docs": docs, "updated": "now"}
-            client.create(f"{root}/workers/{worker_id}", json.dumps(data).encode(),
-                          ephemeral=True, makepath=True)
+            data = {
+                "url": f"http://127.0.0.1:{port}",
+                "started": "2026-01-01T00:00:00+00:00",
+                "pid": port,
+                "host": "box",
+                "serving": True,
+                "documents": len(docs),
+                "sockets": sum(docs.values()),
+                "docs": docs,
+                "updated": "now",
+            }
+            client.create(
+                f"{root}/workers/{worker_id}",
+                json.dumps(data).encode(),
+                ephemeral=True,
+                makepath=True,
+            )
         lock = client.Lock(f"{root}/locks/{doc}", holder)
         assert lock.acquire(blocking=False)
 
@@ -99,17 +113,27 @@ def test_zookeeper_away_is_shown_not_raised(staff, settings):
     assert "ZooKeeper: could not reach ZooKeeper" in response.content.decode()
 
 
-def publish(client: KazooClient, root: str, worker_id: str, port: int, docs: dict[str, int]) -> None:
-    data = {"url": f"http://127.0.0.1:{port}", "started": "2026-01-01T00:00:00+00:00",
-            "pid": port, "host": "box", "serving": True, "documents": len(docs),
-            "sockets": sum(docs.values()), "docs": docs, "updated": "now"}
-    client.create(f"{root}/workers/{worker_id}", json.dumps(data).encode(),
-                  ephemeral=True, makepath=True)
+def publish(
+    client: KazooClient, root: str, worker_id: str, port: int, docs: dict[str, int]
+) -> None:
+    data = {
+        "url": f"http://127.0.0.1:{port}",
+        "started": "2026-01-01T00:00:00+00:00",
+        "pid": port,
+        "host": "box",
+        "serving": True,
+        "documents": len(docs),
+        "sockets": sum(docs.values()),
+        "docs": docs,
+        "updated": "now",
+    }
+    client.create(
+        f"{root}/workers/{worker_id}", json.dumps(data).encode(), ephemeral=True, makepath=True
+    )
 
 
 @pytest.mark.zookeeper
-def test_staff_read_only_the_titles_of_documents_they_may_view(
-        client, settings, zookeeper_server):
+def test_staff_read_only_the_titles_of_documents_they_may_view(client, settings, zookeeper_server):
     from django.contrib.auth.models import Permission
     from guardian.shortcuts import assign_perm
 
@@ -141,7 +165,9 @@ def test_staff_read_only_the_titles_of_documents_they_may_view(
         client.force_login(auditor)
         assert "Secret merger plan" in client.get(URL).content.decode()
         client.force_login(create_user("root", is_staff=True, is_superuser=True))
-        assert "Secret merger plan" in client.get(
-            URL, {"doc": ids["Secret merger plan"]}).content.decode()
+        assert (
+            "Secret merger plan"
+            in client.get(URL, {"doc": ids["Secret merger plan"]}).content.decode()
+        )
     finally:
         stop_client(zk_client)

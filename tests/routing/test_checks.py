@@ -1,4 +1,5 @@
 """System checks of the scale-out settings."""
+
 from __future__ import annotations
 
 from routing.checks import check_settings

@@ -5,6 +5,7 @@ session timeout of ``SESSION_TIMEOUT`` seconds. Randomized edits print their
 seed; set ``SEED`` to replay one. Timings are printed (``-s``) for
 docs/scaleout.md.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,12 +20,8 @@ import uuid
 import pytest
 from websockets.asyncio.client import connect
 
-from collabdocs.devservers import start_zookeeper
-from realtime.ot import Delta
-from routing.ring import HashRing
-from tests.realtime.conftest import create_document, create_user, db, share
-from tests.routing.cluster import SESSION_TIMEOUT, Cluster, WorkerProcess
-from tests.routing.editing import (
+from collabdocs.devcluster import SESSION_TIMEOUT, Cluster, WorkerProcess
+from collabdocs.devediting import (
     Editor,
     all_editing_again,
     converge_and_check,
@@ -32,6 +29,10 @@ from tests.routing.editing import (
     get_text,
     wait_until,
 )
+from collabdocs.devservers import start_zookeeper
+from realtime.ot import Delta
+from routing.ring import HashRing
+from tests.realtime.conftest import create_document, create_user, db, share
 
 pytestmark = [pytest.mark.zookeeper, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -62,11 +63,24 @@ def documents_by_owner(people, workers: list[WorkerProcess], per_worker: int = 1
     raise AssertionError("the ring never gave every worker a document")
 
 
-async def editors_on(cluster: Cluster, doc_id: str, people, entries: list[WorkerProcess],  # type: ignore[no-untyped-def]
-                     rng: random.Random, count: int = 3) -> list[Editor]:
+async def editors_on(
+    cluster: Cluster,
+    doc_id: str,
+    people,
+    entries: list[WorkerProcess],  # type: ignore[no-untyped-def]
+    rng: random.Random,
+    count: int = 3,
+) -> list[Editor]:
     cookies = [people["cookies"]["owner"], people["cookies"]["editor"]]
-    editors = [Editor(entries[i % len(entries)].ws_url, doc_id, cookie=cookies[i % 2],
-                      rng=random.Random(rng.random())) for i in range(count)]
+    editors = [
+        Editor(
+            entries[i % len(entries)].ws_url,
+            doc_id,
+            cookie=cookies[i % 2],
+            rng=random.Random(rng.random()),
+        )
+        for i in range(count)
+    ]
     for editor in editors:
         await editor.start()
     return editors
@@ -94,20 +108,23 @@ async def check_routes_agree(shared_cluster: Cluster, people) -> None:  # type: 
         for doc_id in doc_ids:
             for worker in workers:
                 status, body = await asyncio.to_thread(
-                    get_json, f"{worker.url}/api/docs/{doc_id}/route", cookie)
+                    get_json, f"{worker.url}/api/docs/{doc_id}/route", cookie
+                )
                 assert status == 200 and body == {"url": f"{owner.ws_url}/ws/docs/{doc_id}/"}
                 page = await asyncio.to_thread(get_text, f"{worker.url}/d/{doc_id}/", cookie)
                 path = re.search(r'data-ws-path="([^"]+)"', page).group(1)
-                expected = f"/ws/docs/{doc_id}/" if worker is owner else \
-                    f"{owner.url}/ws/docs/{doc_id}/"
+                expected = (
+                    f"/ws/docs/{doc_id}/" if worker is owner else f"{owner.url}/ws/docs/{doc_id}/"
+                )
                 assert path == expected
     # Anonymous and strangers learn nothing, on any worker.
     some_doc = next(iter(docs.values()))[0]
     for worker in workers:
         status, _ = await asyncio.to_thread(get_json, f"{worker.url}/api/docs/{some_doc}/route", "")
         assert status == 401
-        status, _ = await asyncio.to_thread(get_json, f"{worker.url}/api/docs/{some_doc}/route",
-                                            people["cookies"]["stranger"])
+        status, _ = await asyncio.to_thread(
+            get_json, f"{worker.url}/api/docs/{some_doc}/route", people["cookies"]["stranger"]
+        )
         assert status == 404
 
 
@@ -119,8 +136,11 @@ async def check_redirect_and_editing(shared_cluster: Cluster, people) -> None:  
     owner = workers[0]
     doc_id = docs[owner.worker_id][0]
     stranger = workers[1]
-    ws = await connect(f"{stranger.ws_url}/ws/docs/{doc_id}/", origin=stranger.url,
-                       additional_headers={"Cookie": people["cookies"]["editor"]})
+    ws = await connect(
+        f"{stranger.ws_url}/ws/docs/{doc_id}/",
+        origin=stranger.url,
+        additional_headers={"Cookie": people["cookies"]["editor"]},
+    )
     frame = json.loads(await ws.recv())
     await ws.wait_closed()
     assert frame == {"type": "redirect", "url": f"{owner.ws_url}/ws/docs/{doc_id}/"}
@@ -159,8 +179,10 @@ async def test_kill_9_of_the_owner_fails_over_within_the_session_timeout(cluster
     killed_at = time.monotonic()
     owner.kill()
     took = await all_editing_again(editors, killed_at, timeout=SESSION_TIMEOUT + 15)
-    print(f"failover: every client editing again {took:.2f} s after kill -9 "
-          f"(session timeout {SESSION_TIMEOUT} s)")
+    print(
+        f"failover: every client editing again {took:.2f} s after kill -9 "
+        f"(session timeout {SESSION_TIMEOUT} s)"
+    )
     assert took <= SESSION_TIMEOUT + SLACK
     new_owner = cluster.owner(doc_id)
     assert new_owner is not owner and all(e.base == new_owner.ws_url for e in editors)
@@ -187,8 +209,9 @@ async def test_a_joining_worker_takes_its_documents_without_losing_an_op(cluster
     editors = {}
     for doc_id in [*moving, *staying]:
         editors[doc_id] = await editors_on(cluster, doc_id, people, cluster.live(), rng, count=2)
-        assert all(e.base == cluster.by_id(before_ring.owner(doc_id)).ws_url
-                   for e in editors[doc_id])
+        assert all(
+            e.base == cluster.by_id(before_ring.owner(doc_id)).ws_url for e in editors[doc_id]
+        )
     await asyncio.sleep(1)
     cluster.workers.append(newcomer)
     joined_at = time.monotonic()
@@ -196,8 +219,10 @@ async def test_a_joining_worker_takes_its_documents_without_losing_an_op(cluster
     moved = [e for doc_id in moving for e in editors[doc_id]]
     await wait_until(lambda: all(e.base == newcomer.ws_url for e in moved), 20)
     took = await all_editing_again(moved, joined_at, timeout=20)
-    print(f"join: {len(moving)} documents moved to the newcomer; their clients editing "
-          f"again {took:.2f} s after it started")
+    print(
+        f"join: {len(moving)} documents moved to the newcomer; their clients editing "
+        f"again {took:.2f} s after it started"
+    )
     for doc_id in staying:
         assert all(4503 not in e.client.close_codes for e in editors[doc_id])
     await asyncio.sleep(1)
@@ -220,10 +245,15 @@ async def test_an_expired_session_stops_serving_and_recovers(cluster_factory, pe
     owner.signal(signal.SIGSTOP)
     paused_at = time.monotonic()
     heir = cluster.owner(doc_id, entries)
-    late = Editor(entries[1].ws_url, doc_id, cookie=people["cookies"]["editor"],
-                  rng=random.Random(rng.random()))
-    takeover = await wait_until(lambda: _route_of(entries[0], doc_id, people) == heir.ws_url,
-                                SESSION_TIMEOUT + 10)
+    late = Editor(
+        entries[1].ws_url,
+        doc_id,
+        cookie=people["cookies"]["editor"],
+        rng=random.Random(rng.random()),
+    )
+    takeover = await wait_until(
+        lambda: _route_of(entries[0], doc_id, people) == heir.ws_url, SESSION_TIMEOUT + 10
+    )
     await late.start()
     assert late.base == heir.ws_url
     await wait_until(lambda: late.acked_since(paused_at), 10)
@@ -237,8 +267,10 @@ async def test_an_expired_session_stops_serving_and_recovers(cluster_factory, pe
     await wait_until(lambda: all(e.base == owner.ws_url for e in everyone), 20)
     back_at = time.monotonic()
     await all_editing_again(everyone, back_at, timeout=20)
-    print(f"expiry: others took over {takeover:.2f} s after the owner froze; once it resumed, "
-          f"every client was back on it and editing after {time.monotonic() - resumed_at:.2f} s")
+    print(
+        f"expiry: others took over {takeover:.2f} s after the owner froze; once it resumed, "
+        f"every client was back on it and editing after {time.monotonic() - resumed_at:.2f} s"
+    )
     await asyncio.sleep(0.5)
     await converge_and_check(everyone, doc_id)
 
@@ -270,8 +302,10 @@ async def test_sigterm_hands_documents_over_cleanly(cluster_factory, people):
     drained = time.monotonic() - stopped_at
     assert status == 0, owner.log()[-3000:]
     took = await all_editing_again(editors, stopped_at, timeout=10)
-    print(f"sigterm: owner exited 0 after {drained:.2f} s; clients editing again "
-          f"{took:.2f} s after the signal")
+    print(
+        f"sigterm: owner exited 0 after {drained:.2f} s; clients editing again "
+        f"{took:.2f} s after the signal"
+    )
     for editor in editors:
         assert 4503 in editor.client.close_codes  # told, not dropped
     assert "handed" in owner.log() and "Traceback" not in owner.log()
@@ -301,8 +335,9 @@ async def test_zookeeper_stopped_and_restarted_during_editing(cluster_factory, p
         # cannot know they still own anything); once ZooKeeper is back with
         # their sessions they serve again and the clients return.
         zk.stop_process(kill=True)
-        await wait_until(lambda: all("stop serving" in w.log() for w in cluster.live()),
-                         SESSION_TIMEOUT + 5)
+        await wait_until(
+            lambda: all("stop serving" in w.log() for w in cluster.live()), SESSION_TIMEOUT + 5
+        )
         closes_before = [len(e.client.close_codes) for e in editors]
         quiet_from = time.monotonic() + 0.5
         await asyncio.sleep(1.5)
@@ -314,10 +349,14 @@ async def test_zookeeper_stopped_and_restarted_during_editing(cluster_factory, p
         # Fenced workers answer 4503 with a retry hint, never a redirect to
         # each other; once they serve again, at most one redirect per client
         # (from the worker it entered through to the owner).
-        redirects = sum(e.client.close_codes[n:].count(4301)
-                        for e, n in zip(editors, closes_before))
-        print(f"zookeeper restart: ZooKeeper took {up:.2f} s to start; clients editing again "
-              f"{took:.2f} s after it was started; {redirects} redirects while fenced and after")
+        redirects = sum(
+            e.client.close_codes[n:].count(4301)
+            for e, n in zip(editors, closes_before, strict=True)
+        )
+        print(
+            f"zookeeper restart: ZooKeeper took {up:.2f} s to start; clients editing again "
+            f"{took:.2f} s after it was started; {redirects} redirects while fenced and after"
+        )
         assert redirects <= len(editors)
         assert all(e.base == owner.ws_url for e in editors)
         await asyncio.sleep(0.5)
@@ -332,8 +371,9 @@ async def test_zookeeper_stopped_and_restarted_during_editing(cluster_factory, p
 # -- server-made changes -----------------------------------------------------------
 
 
-async def test_a_restore_asked_of_any_worker_goes_through_the_owner(cluster_factory, people,
-                                                                    settings, redis_server):
+async def test_a_restore_asked_of_any_worker_goes_through_the_owner(
+    cluster_factory, people, settings, redis_server
+):
     seed = seed_for("restore")
     rng = random.Random(seed)
     cluster = cluster_factory(3)
@@ -350,31 +390,43 @@ async def test_a_restore_asked_of_any_worker_goes_through_the_owner(cluster_fact
     await editors[0].client.edit(Delta([{"insert": "Typed before the restore"}]))
     for editor in editors:
         await editor.client.wait_for(
-            lambda c=editor.client: "Typed before the restore" in c.ot.doc.text())
+            lambda c=editor.client: "Typed before the restore" in c.ot.doc.text()
+        )
     # Through the HTTP endpoint of a worker that does not own the document.
     first_version = await db(_first_version, doc_id)
     entry = cluster.others(owner)[0]
     cookie = people["cookies"]["owner"]
     status, body = await asyncio.to_thread(
-        _post_with_csrf, f"{entry.url}/api/docs/{doc_id}/history/{first_version}/restore",
-        f"{entry.url}/d/{doc_id}/", cookie)
+        _post_with_csrf,
+        f"{entry.url}/api/docs/{doc_id}/history/{first_version}/restore",
+        f"{entry.url}/d/{doc_id}/",
+        cookie,
+    )
     assert status == 200, body
     for editor in editors:
         await editor.client.wait_for(lambda c=editor.client: c.ot.content() == [{"insert": "\n"}])
     # From a process that is no worker at all (a shell, a command).
     from channels.layers import channel_layers
 
-    from realtime.restore import apply_from_sync
+    from documents.live import live_documents
 
     settings.ZOOKEEPER_HOSTS = cluster.zk_hosts
     settings.ZOOKEEPER_ROOT = cluster.root
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                                           "CONFIG": {"hosts": [redis_server.extra["url"]]}}}
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [redis_server.extra["url"]]},
+        }
+    }
     channel_layers.backends = {}
     target = [{"insert": "Restored from the shell\n"}]
     applied = await asyncio.to_thread(
-        apply_from_sync, public_id=uuid.UUID(doc_id), target=target, user_id=None,
-        user_name="operator")
+        live_documents().apply_content,
+        public_id=uuid.UUID(doc_id),
+        target=target,
+        user_id=None,
+        user_name="operator",
+    )
     assert applied is not None and applied.revision > 0
     for editor in editors:
         await editor.client.wait_for(lambda c=editor.client: c.ot.content() == target)
@@ -396,11 +448,19 @@ def _post_with_csrf(url: str, page: str, cookie: str) -> tuple[int, dict]:
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     opener.open(urllib.request.Request(page, headers={"Cookie": cookie}), timeout=10).read()
     token = next(c.value for c in jar if c.name == "csrftoken")
-    request = urllib.request.Request(url, data=b"{}", method="POST", headers={
-        "Cookie": f"{cookie}; csrftoken={token}", "X-CSRFToken": token,
-        "Content-Type": "application/json", "Referer": page})
+    request = urllib.request.Request(
+        url,
+        data=b"{}",
+        method="POST",
+        headers={
+            "Cookie": f"{cookie}; csrftoken={token}",
+            "X-CSRFToken": token,
+            "Content-Type": "application/json",
+            "Referer": page,
+        },
+    )
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, {"body": exc.read().decode(errors="replace")[:500]}

@@ -2,23 +2,25 @@
 
 Real ``runworker`` processes, PostgreSQL, Redis and a ZooKeeper of the
 test's own (it is stopped and started). Each test ends with the cluster
-checks of :func:`~tests.routing.editing.converge_and_check`: every client
+checks of :func:`~collabdocs.devediting.converge_and_check`: every client
 on the stored content, every acked op stored exactly once, nothing dropped.
 Figures are printed (``-s``) for docs/scaleout.md.
 """
+
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import signal
 import time
 
 import pytest
 
+from collabdocs.devcluster import SESSION_TIMEOUT
+from collabdocs.devediting import Editor, all_editing_again, converge_and_check, wait_until
 from collabdocs.devservers import start_zookeeper
 from tests.realtime.conftest import db
-from tests.routing.cluster import SESSION_TIMEOUT
-from tests.routing.editing import Editor, all_editing_again, converge_and_check, wait_until
 from tests.routing.test_cluster import _route_of, documents_by_owner, editors_on, seed_for
 
 pytestmark = [pytest.mark.zookeeper, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -35,11 +37,12 @@ def _errors(editors: list[Editor], code: str) -> int:
 
 def _longest_gap(editor: Editor, since: float) -> float:
     times = [since, *(t for t in editor.ack_times if t >= since), time.monotonic()]
-    return max(b - a for a, b in zip(times, times[1:]))
+    return max(b - a for a, b in itertools.pairwise(times))
 
 
-async def test_zookeeper_outages_shorter_than_the_session_never_stop_editing(cluster_factory,
-                                                                             people):
+async def test_zookeeper_outages_shorter_than_the_session_never_stop_editing(
+    cluster_factory, people
+):
     seed = seed_for("zk-outages")
     rng = random.Random(seed)
     zk = start_zookeeper()
@@ -61,9 +64,11 @@ async def test_zookeeper_outages_shorter_than_the_session_never_stop_editing(clu
             await asyncio.sleep(1.5)
             assert all(e.acked_since(down_at + downs[-1]) for e in editors), "editing stopped"
         gaps = [_longest_gap(e, started) for e in editors]
-        print(f"zk outages ({seed=}): ZooKeeper down {', '.join(f'{d:.2f}' for d in downs)} s "
-              f"(session {OUTAGE_SESSION} s); longest wait for an ack {max(gaps):.2f} s; "
-              f"{_errors(editors, 'unavailable')} ops refused for a lapsed lease and resent")
+        print(
+            f"zk outages ({seed=}): ZooKeeper down {', '.join(f'{d:.2f}' for d in downs)} s "
+            f"(session {OUTAGE_SESSION} s); longest wait for an ack {max(gaps):.2f} s; "
+            f"{_errors(editors, 'unavailable')} ops refused for a lapsed lease and resent"
+        )
         for worker in cluster.live():
             assert "stop serving" not in worker.log(), "a worker fenced itself"
             assert "session lost" not in worker.log()
@@ -75,8 +80,7 @@ async def test_zookeeper_outages_shorter_than_the_session_never_stop_editing(clu
         zk.stop()
 
 
-async def test_a_frozen_owner_accepts_nothing_once_another_has_taken_over(cluster_factory,
-                                                                          people):
+async def test_a_frozen_owner_accepts_nothing_once_another_has_taken_over(cluster_factory, people):
     from documents.models import Operation
 
     seed = seed_for("frozen")
@@ -93,10 +97,15 @@ async def test_a_frozen_owner_accepts_nothing_once_another_has_taken_over(cluste
     owner.signal(signal.SIGSTOP)
     paused_at = time.monotonic()
     heir = cluster.owner(doc_id, entries)
-    late = Editor(entries[1].ws_url, doc_id, cookie=people["cookies"]["editor"],
-                  rng=random.Random(rng.random()))
-    await wait_until(lambda: _route_of(entries[0], doc_id, people) == heir.ws_url,
-                     SESSION_TIMEOUT + 10)
+    late = Editor(
+        entries[1].ws_url,
+        doc_id,
+        cookie=people["cookies"]["editor"],
+        rng=random.Random(rng.random()),
+    )
+    await wait_until(
+        lambda: _route_of(entries[0], doc_id, people) == heir.ws_url, SESSION_TIMEOUT + 10
+    )
     await late.start()
     assert late.base == heir.ws_url
     await wait_until(lambda: late.acked_since(paused_at), 10)
@@ -112,7 +121,8 @@ async def test_a_frozen_owner_accepts_nothing_once_another_has_taken_over(cluste
 
     def stored_at() -> dict[str, float]:
         rows = Operation.objects.filter(document__public_id=doc_id).values_list(
-            "op_id", "created_at")
+            "op_id", "created_at"
+        )
         return {op_id: created.timestamp() for op_id, created in rows}
 
     stored = await db(stored_at)
@@ -121,11 +131,19 @@ async def test_a_frozen_owner_accepts_nothing_once_another_has_taken_over(cluste
     took_over, gave_back = by_heir[0], by_heir[-1]
     # Every op the old owner acked was stored before the heir's first commit
     # or after the heir's last (once it had the document back): no overlap.
-    overlapping = [op_id for _, base, op_id in ack_log if base == owner.ws_url
-                   and took_over <= stored[op_id] <= gave_back]
-    old = [stored[op_id] for _, base, op_id in ack_log
-           if base == owner.ws_url and stored[op_id] < took_over]
-    print(f"frozen owner ({seed=}): its last commit {took_over - max(old):.2f} s before the "
-          f"heir's first; heir served {gave_back - took_over:.2f} s; "
-          f"{_errors(everyone, 'unavailable')} ops refused and resent; overlap {len(overlapping)}")
+    overlapping = [
+        op_id
+        for _, base, op_id in ack_log
+        if base == owner.ws_url and took_over <= stored[op_id] <= gave_back
+    ]
+    old = [
+        stored[op_id]
+        for _, base, op_id in ack_log
+        if base == owner.ws_url and stored[op_id] < took_over
+    ]
+    print(
+        f"frozen owner ({seed=}): its last commit {took_over - max(old):.2f} s before the "
+        f"heir's first; heir served {gave_back - took_over:.2f} s; "
+        f"{_errors(everyone, 'unavailable')} ops refused and resent; overlap {len(overlapping)}"
+    )
     assert overlapping == [], f"the old owner stored ops while the heir owned it: {overlapping}"

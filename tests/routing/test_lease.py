@@ -3,9 +3,11 @@
 Pure parts with a fake clock; the heartbeat against the suite's real
 ZooKeeper (renewal with the send time; nothing renews while it is away).
 """
+
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 
 import pytest
@@ -72,7 +74,7 @@ async def test_a_connection_attempt_at_a_silent_server_gives_up_after_a_second()
     try:
         client.start_async()
         await asyncio.sleep(3.5)
-        gaps = [round(b - a, 2) for a, b in zip(accepted, accepted[1:])]
+        gaps = [round(b - a, 2) for a, b in itertools.pairwise(accepted)]
         print(f"silent server: {len(accepted)} attempts in 3.5 s, {gaps} s apart")
         assert len(accepted) >= 3, "an attempt waited longer than its bound"
         assert all(gap >= ATTEMPT_SECONDS * 0.9 for gap in gaps), "attempts not paced"
@@ -110,8 +112,10 @@ async def test_the_heartbeat_renews_the_lease_only_while_zookeeper_answers():
         deadline = time.monotonic() + 10
         while lease.remaining() <= left and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-        print(f"lease: {left:.2f} s left after 1 s without ZooKeeper; renewed "
-              f"{10 - (deadline - time.monotonic()):.2f} s after it was started again")
+        print(
+            f"lease: {left:.2f} s left after 1 s without ZooKeeper; renewed "
+            f"{10 - (deadline - time.monotonic()):.2f} s after it was started again"
+        )
         assert lease.valid(), "not renewed once ZooKeeper was back"
         beat.stop()
     finally:

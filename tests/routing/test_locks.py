@@ -1,4 +1,5 @@
 """Document locks against a real ZooKeeper: the owner's gate and the compactor's guard."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,7 +12,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from routing.exceptions import NotOwner, ZooKeeperUnavailable
+from realtime.exceptions import NotOwner
+from routing.exceptions import ZooKeeperUnavailable
 from routing.locks import DocumentLocks, ZooKeeperGuard
 from routing.ownership import Ownership
 from routing.paths import lock_path
@@ -54,8 +56,9 @@ def clients(zookeeper_server):  # type: ignore[no-untyped-def]
 
 
 def locks_for(client, root: str, name: str, *, wait: float = 10) -> DocumentLocks:  # type: ignore[no-untyped-def]
-    return DocumentLocks(client, root=root, identifier=name, ownership=Everything(),
-                         wait_seconds=wait)
+    return DocumentLocks(
+        client, root=root, identifier=name, ownership=Everything(), wait_seconds=wait
+    )
 
 
 async def test_a_second_worker_waits_until_the_first_lets_go(clients, root):
@@ -72,8 +75,7 @@ async def test_a_second_worker_waits_until_the_first_lets_go(clients, root):
     await asyncio.wait_for(waiting, 5)
     assert time.monotonic() - started < 2
     assert second.held() == {doc} and first.held() == set()
-    contenders = await asyncio.to_thread(
-        second.client.Lock(lock_path(root, doc)).contenders)
+    contenders = await asyncio.to_thread(second.client.Lock(lock_path(root, doc)).contenders)
     assert contenders == ["w2"]
     await second.leave(doc)
 
@@ -123,13 +125,21 @@ def test_the_compactor_skips_a_document_its_owner_holds(clients, root, settings,
     from documents.models import Document, Operation
 
     document = Document.objects.get(public_id=people["doc_id"])
-    Operation.objects.bulk_create([
-        Operation(document=document, revision=rev, op_id=f"{'c' * 20}:{rev}",
-                  delta=[{"insert": "x"}], author=people["users"]["owner"])
-        for rev in (1, 2, 3)
-    ])
+    Operation.objects.bulk_create(
+        [
+            Operation(
+                document=document,
+                revision=rev,
+                op_id=f"{'c' * 20}:{rev}",
+                delta=[{"insert": "x"}],
+                author=people["users"]["owner"],
+            )
+            for rev in (1, 2, 3)
+        ]
+    )
     Document.objects.filter(pk=document.pk).update(
-        head_revision=3, updated_at=timezone.now() - timedelta(days=1))
+        head_revision=3, updated_at=timezone.now() - timedelta(days=1)
+    )
     owner_client = clients()
     guard = ZooKeeperGuard(clients())
 
@@ -147,8 +157,9 @@ def test_the_compactor_skips_a_document_its_owner_holds(clients, root, settings,
     assert compact().startswith("compacted")
 
 
-def test_compact_docs_takes_the_lock_in_cluster_mode(zookeeper_server, root, settings, people,
-                                                      clients):
+def test_compact_docs_takes_the_lock_in_cluster_mode(
+    zookeeper_server, root, settings, people, clients
+):
     settings.ZOOKEEPER_HOSTS = zookeeper_server.extra["hosts"]
     settings.ZOOKEEPER_ROOT = root
     settings.COLLABDOCS = {**settings.COLLABDOCS, "DOCUMENT_GUARD": "routing.locks.ZooKeeperGuard"}

@@ -1,4 +1,5 @@
 """Membership against a real ZooKeeper: registration, the watch, SUSPENDED and LOST."""
+
 from __future__ import annotations
 
 import asyncio
@@ -61,13 +62,21 @@ async def join(zookeeper_server, root) -> AsyncIterator[Callable]:  # type: igno
     """Return ``await join(worker_id, url, hosts=None) -> (membership, recorder)``."""
     started: list[tuple[Membership, KazooClient]] = []
 
-    async def start(worker_id: str, url: str, *, hosts: str | None = None,
-                    register: bool = True) -> tuple[Membership, Recorder]:
-        client = await asyncio.to_thread(start_client, hosts=hosts or zookeeper_server.extra["hosts"],
-                                         timeout=SESSION)
+    async def start(
+        worker_id: str, url: str, *, hosts: str | None = None, register: bool = True
+    ) -> tuple[Membership, Recorder]:
+        client = await asyncio.to_thread(
+            start_client, hosts=hosts or zookeeper_server.extra["hosts"], timeout=SESSION
+        )
         recorder = Recorder()
-        membership = Membership(client, root=root, worker_id=worker_id, url=url,
-                                loop=asyncio.get_running_loop(), listener=recorder)
+        membership = Membership(
+            client,
+            root=root,
+            worker_id=worker_id,
+            url=url,
+            loop=asyncio.get_running_loop(),
+            listener=recorder,
+        )
         started.append((membership, client))
         await asyncio.to_thread(membership.watch)
         if register:
@@ -158,11 +167,17 @@ async def test_an_id_taken_by_another_live_worker_is_refused(join):
 
 async def test_a_stale_znode_of_our_own_is_replaced(join, root, zookeeper_server):
     # A process that died without closing its session left this behind.
-    dead = await asyncio.to_thread(start_client, hosts=zookeeper_server.extra["hosts"],
-                                   timeout=SESSION)
+    dead = await asyncio.to_thread(
+        start_client, hosts=zookeeper_server.extra["hosts"], timeout=SESSION
+    )
     try:
-        await asyncio.to_thread(dead.create, f"{root}/workers/w", b'{"url":"http://127.0.0.1:8001"}',
-                                ephemeral=True, makepath=True)
+        await asyncio.to_thread(
+            dead.create,
+            f"{root}/workers/w",
+            b'{"url":"http://127.0.0.1:8001"}',
+            ephemeral=True,
+            makepath=True,
+        )
         again, _ = await join("w", "http://127.0.0.1:8001")
         _, stat = await asyncio.to_thread(again.client.get, f"{root}/workers/w")
         assert stat.ephemeralOwner == again.client.client_id[0]

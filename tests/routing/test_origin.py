@@ -5,6 +5,7 @@ The workers' own URLs (the ring's members) are trusted origins
 keeps trusting a member's origin after that member left the ring, since the
 pages it served reconnect elsewhere.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -26,8 +27,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.zookeeper, pytest.mark.django_db(tran
 async def first_frame(ws_url: str, doc_id: str, cookie: str, origin: str) -> str | int:
     """Return the first frame's type, or the HTTP status of a refused handshake."""
     try:
-        async with connect(f"{ws_url}/ws/docs/{doc_id}/", origin=origin, open_timeout=20,
-                           additional_headers={"Cookie": cookie}) as ws:
+        async with connect(
+            f"{ws_url}/ws/docs/{doc_id}/",
+            origin=origin,
+            open_timeout=20,
+            additional_headers={"Cookie": cookie},
+        ) as ws:
             return json.loads(await asyncio.wait_for(ws.recv(), 20))["type"]
     except InvalidStatus as exc:
         return exc.response.status_code
@@ -51,7 +56,9 @@ def document_owned_by(people: dict, members: list[str], wanted: str) -> str:
     raise AssertionError("the ring never gave the worker a document")
 
 
-async def test_a_page_from_another_worker_may_open_a_socket_here(cluster_factory: Any, people: dict) -> None:
+async def test_a_page_from_another_worker_may_open_a_socket_here(
+    cluster_factory: Any, people: dict
+) -> None:
     cluster = cluster_factory(2)
     a, b = cluster.live()
     members = [a.worker_id, b.worker_id]
@@ -60,8 +67,9 @@ async def test_a_page_from_another_worker_may_open_a_socket_here(cluster_factory
     cookie = people["cookies"]["editor"]
     # B learns of A through a ZooKeeper watch, a moment after A is ready:
     # wait until B redirects A's documents to A.
-    await until(lambda: first_frame(b.ws_url, on_a, cookie, b.url), "redirect",
-                "B never saw A on the ring")
+    await until(
+        lambda: first_frame(b.ws_url, on_a, cookie, b.url), "redirect", "B never saw A on the ring"
+    )
 
     # The editor page came from worker A; its socket goes to B, the owner.
     assert await first_frame(b.ws_url, on_b, cookie, a.url) == "hello"
@@ -70,6 +78,9 @@ async def test_a_page_from_another_worker_may_open_a_socket_here(cluster_factory
 
     # A leaves; once B owns A's documents too, A's pages still reconnect to B.
     a.terminate()
-    await until(lambda: first_frame(b.ws_url, on_a, cookie, b.url), "hello",
-                "B never took A's documents over")
+    await until(
+        lambda: first_frame(b.ws_url, on_a, cookie, b.url),
+        "hello",
+        "B never took A's documents over",
+    )
     assert await first_frame(b.ws_url, on_a, cookie, a.url) == "hello"

@@ -1,4 +1,5 @@
 """Ownership: who serves a document, as one worker sees the ring."""
+
 from __future__ import annotations
 
 import uuid
@@ -20,7 +21,9 @@ DOCS = [str(uuid.UUID(int=i * 7919 + 17)) for i in range(300)]
 
 
 def cluster(self_id: str = "a", *, serving: bool = True, members=MEMBERS) -> Ownership:  # type: ignore[no-untyped-def]
-    ownership = Ownership(self_id=self_id, self_url=MEMBERS.get(self_id, "http://x:1"), cluster=True)
+    ownership = Ownership(
+        self_id=self_id, self_url=MEMBERS.get(self_id, "http://x:1"), cluster=True
+    )
     ownership.set_members(members)
     ownership.set_serving(serving)
     return ownership
@@ -62,7 +65,9 @@ def test_a_worker_that_does_not_serve_leaves_itself_out() -> None:
 def test_an_empty_ring_has_no_owner() -> None:
     ownership = cluster("a", members={})
     assert ownership.route(DOCS[0]) == Route(local=False)
-    assert cluster("a", serving=False, members={"a": MEMBERS["a"]}).route(DOCS[0]) == Route(local=False)
+    assert cluster("a", serving=False, members={"a": MEMBERS["a"]}).route(DOCS[0]) == Route(
+        local=False
+    )
 
 
 def test_listeners_hear_changes_only() -> None:

@@ -1,4 +1,5 @@
 """The route endpoint's wait for a dead owner to leave the ring (routing/probe.py)."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """The hash ring: stable owners, balance, and minimal movement."""
+
 from __future__ import annotations
 
 import random

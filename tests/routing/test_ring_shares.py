@@ -1,4 +1,5 @@
 """HashRing.shares: each member's part of the key space (the admin page shows it)."""
+
 from __future__ import annotations
 
 import uuid

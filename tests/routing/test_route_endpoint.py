@@ -1,4 +1,5 @@
 """GET /api/docs/<id>/route: the WebSocket URL of a document one may read."""
+
 from __future__ import annotations
 
 import uuid

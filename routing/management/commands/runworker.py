@@ -4,23 +4,29 @@ Thin by design: options are checked here; the worker's life is
 :class:`routing.worker.Worker`'s and the serving is daphne's. It replaces
 Channels' ``runworker`` (a channel-layer consumer runner): ``routing`` comes
 before ``channels`` in ``INSTALLED_APPS`` and Django keeps the earliest
-app's command.
+app's command; the system check ``collabdocs.E001`` fails if that order
+changes.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Coroutine
 from typing import Any
 
 # Installs Twisted's asyncio reactor before anything imports another one.
-import daphne.server  # noqa: F401  isort:skip
+import daphne.server
+from channels.routing import get_default_application
 from daphne.access import AccessLogGenerator
 from daphne.endpoints import build_endpoint_description_strings
 from daphne.server import Server
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from twisted.internet import defer
+from twisted.internet import reactor as installed_reactor
 
 from routing import zk
 from routing.exceptions import WorkerIdTaken, ZooKeeperUnavailable
@@ -28,6 +34,10 @@ from routing.paths import BadAddress, check_worker_id, default_worker_id, normal
 from routing.worker import Worker
 
 logger = logging.getLogger("routing.runworker")
+
+#: Twisted's reactor, the asyncio one daphne.server installed on import
+#: (Twisted's hints describe the module, not the reactor object).
+reactor: Any = installed_reactor
 
 
 class Command(BaseCommand):
@@ -45,27 +55,42 @@ class Command(BaseCommand):
     requires_system_checks = "__all__"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default="127.0.0.1",
-                            help="address to listen on (default 127.0.0.1)")
-        parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
         parser.add_argument(
-            "--advertise", metavar="URL", default=None,
+            "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+        )
+        parser.add_argument(
+            "--port", type=int, default=8000, help="port to listen on (default 8000)"
+        )
+        parser.add_argument(
+            "--advertise",
+            metavar="URL",
+            default=None,
             help="base URL other workers and browsers use to reach this one, e.g. "
-                 "http://127.0.0.1:8001 (default WORKER_URL, else http://HOST:PORT); "
-                 "must receive the site's session cookie (same host, or a subdomain)")
-        parser.add_argument("--id", dest="worker_id", metavar="ID", default=None,
-                            help="worker id on the ring (default the advertised host:port, so a "
-                                 "restarted worker gets its documents back)")
-        parser.add_argument("--single-node", action="store_true",
-                            help="ignore ZOOKEEPER_HOSTS and serve every document here (no "
-                                 "redirects, no failover); for when ZooKeeper is down and one "
-                                 "worker must keep the site up")
+            "http://127.0.0.1:8001 (default WORKER_URL, else http://HOST:PORT); "
+            "must receive the site's session cookie (same host, or a subdomain)",
+        )
+        parser.add_argument(
+            "--id",
+            dest="worker_id",
+            metavar="ID",
+            default=None,
+            help="worker id on the ring (default the advertised host:port, so a "
+            "restarted worker gets its documents back)",
+        )
+        parser.add_argument(
+            "--single-node",
+            action="store_true",
+            help="ignore ZOOKEEPER_HOSTS and serve every document here (no "
+            "redirects, no failover); for when ZooKeeper is down and one "
+            "worker must keep the site up",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         host, port = options["host"], options["port"]
         try:
-            url = normalize_base_url(options["advertise"] or settings.WORKER_URL
-                                     or f"http://{host}:{port}")
+            url = normalize_base_url(
+                options["advertise"] or settings.WORKER_URL or f"http://{host}:{port}"
+            )
             worker_id = check_worker_id(options["worker_id"] or default_worker_id(url))
         except BadAddress as exc:
             raise CommandError(str(exc)) from None
@@ -82,7 +107,7 @@ class Command(BaseCommand):
 
         verbosity = options["verbosity"]
         server = Server(
-            application=_application(),
+            application=get_default_application(),
             endpoints=build_endpoint_description_strings(host=host, port=port),
             signal_handlers=False,  # ours drain first (below)
             action_logger=AccessLogGenerator(sys.stdout) if verbosity >= 2 else None,
@@ -92,29 +117,22 @@ class Command(BaseCommand):
         loop = daphne.server.twisted_loop
         try:
             worker.install(loop)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure: let go of ZooKeeper, say why
             worker.close_now()
             raise CommandError(f"could not watch the workers in ZooKeeper: {exc}") from None
         runner = _Runner(self, server, worker, loop)
-        from twisted.internet import reactor
-
         reactor.callWhenRunning(runner.started)
         server.run()
         if runner.error:
             raise CommandError(runner.error)
 
 
-def _application():  # type: ignore[no-untyped-def]
-    from channels.routing import get_default_application
-
-    return get_default_application()
-
-
 class _Runner:
     """Start-up after daphne listens, and the signal-driven shutdown."""
 
-    def __init__(self, command: Command, server: Server, worker: Worker,
-                 loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, command: Command, server: Server, worker: Worker, loop: asyncio.AbstractEventLoop
+    ) -> None:
         self.command = command
         self.server = server
         self.worker = worker
@@ -124,13 +142,11 @@ class _Runner:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def started(self) -> None:
-        from twisted.internet import defer
-
         for signum in (signal.SIGTERM, signal.SIGINT):
             self.loop.add_signal_handler(signum, self.signalled, signum)
         defer.DeferredList(self.server.listeners).addCallback(lambda _: self._spawn(self._join()))
 
-    def _spawn(self, coro) -> None:  # type: ignore[no-untyped-def]
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = self.loop.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -151,10 +167,14 @@ class _Runner:
             await self._shutdown()
             return
         w = self.worker
-        mode = (f"cluster {settings.ZOOKEEPER_HOSTS}{settings.ZOOKEEPER_ROOT}" if w.cluster
-                else "single node")
-        self.command.stdout.write(f"CollabDocs worker {w.worker_id} serving {w.url} ({mode}); "
-                                  "SIGTERM or Ctrl-C stops it")
+        mode = (
+            f"cluster {settings.ZOOKEEPER_HOSTS}{settings.ZOOKEEPER_ROOT}"
+            if w.cluster
+            else "single node"
+        )
+        self.command.stdout.write(
+            f"CollabDocs worker {w.worker_id} serving {w.url} ({mode}); SIGTERM or Ctrl-C stops it"
+        )
         self.command.stdout.flush()
 
     def signalled(self, signum: int) -> None:
@@ -173,13 +193,11 @@ class _Runner:
         except TimeoutError:
             logger.error("documents not handed over within %d s; exiting anyway", seconds)
             self.worker.close_now()
-        except Exception:  # noqa: BLE001 - exit anyway
+        except Exception:
             logger.exception("draining failed")
             self.worker.close_now()
         self._stop_reactor()
 
     def _stop_reactor(self) -> None:
-        from twisted.internet import reactor
-
         if reactor.running:
             reactor.stop()
