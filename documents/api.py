@@ -191,8 +191,8 @@ def share_state(request: HttpRequest, document: Document, access: DocumentAccess
         "people": people,
         "groups": groups,
         "link": {"mode": document.link_mode, "url": link_url},
-        "roles": [{"value": role.value, "label": role.label} for role in Role],
-        "link_modes": [{"value": mode.value, "label": mode.label} for mode in LinkMode],
+        "roles": [{"value": value, "label": label} for value, label in Role.choices],
+        "link_modes": [{"value": value, "label": label} for value, label in LinkMode.choices],
     }
 
 
@@ -243,7 +243,7 @@ def share(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
     if request.method == "GET":
         return JsonResponse(share_state(request, document, access))
     data = _body(request)
-    role, can_share = _text(data, "role") or Role.VIEWER, _flag(data, "can_share")
+    role, can_share = _text(data, "role") or str(Role.VIEWER), _flag(data, "can_share")
     user = services.share_grant(
         document=document,
         actor=request.user,
@@ -291,7 +291,7 @@ def share_group(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
     """Share with a group: ``{group, role}`` where ``group`` is its name."""
     document, _, token = _document(request, public_id)
     data = _body(request)
-    role = _text(data, "role") or Role.VIEWER
+    role = _text(data, "role") or str(Role.VIEWER)
     group = services.share_with_group(
         document=document,
         actor=request.user,

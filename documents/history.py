@@ -299,8 +299,10 @@ def version_usage(*, document: Document, sizes: bool = True) -> VersionUsage:
             count, size = cursor.fetchone()
         return VersionUsage(count=int(count), bytes=int(size))
     rows = DocumentVersion.objects.filter(document=document, kind__in=kinds)
-    sizes = [_json_size(content) for content in rows.values_list("content", flat=True).iterator()]
-    return VersionUsage(count=len(sizes), bytes=sum(sizes))
+    measured = [
+        _json_size(content) for content in rows.values_list("content", flat=True).iterator()
+    ]
+    return VersionUsage(count=len(measured), bytes=sum(measured))
 
 
 def _version_bytes(version: DocumentVersion) -> int:

@@ -200,7 +200,7 @@ def _list_html(lines: list[Line]) -> str:
     out: list[str] = []
     stack: list[str] = []  # the tags of the open lists, outermost first
     for line in lines:
-        kind = line.attributes.get("list")
+        kind = line.attributes["list"]
         tag = _LIST_TAGS[kind]
         depth = (_small_int(line.attributes.get("indent"), 1, _MAX_INDENT) or 0) + 1
         while len(stack) > depth or (len(stack) == depth and stack[-1] != tag):

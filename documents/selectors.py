@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
@@ -41,7 +41,7 @@ from documents.exceptions import DocumentNotFound
 from documents.models import Document, LinkMode
 from documents.roles import EDIT, SHARE, VIEW, Role, role_from_perms
 
-AnyUser = AbstractBaseUser | AnonymousUser
+AnyUser: TypeAlias = "AbstractBaseUser | AnonymousUser"
 
 SEARCH_MAX_LENGTH = 200
 
@@ -215,7 +215,12 @@ class GroupShare:
 def document_people_shares(*, document: Document) -> list[PersonShare]:
     """Return the direct shares of ``document`` (owner excluded), by name."""
     shares = []
-    users = get_users_with_perms(document, attach_perms=True, with_group_users=False)
+    # With attach_perms, guardian returns {user: [codename, ...]}; its hint
+    # (``Any | list[str]``) does not say so.
+    users = cast(
+        "dict[Any, list[str]]",
+        get_users_with_perms(document, attach_perms=True, with_group_users=False),
+    )
     for user, perms in users.items():
         role, can_share = role_from_perms(perms)
         if role is None or user.pk == document.owner_id:
