@@ -4,17 +4,27 @@ Units of :mod:`realtime.budget` on a fake clock, the bounded work of
 :meth:`DocumentText.apply` (equal to composing, whatever the path taken),
 and the refusals a client sees over the real ASGI application.
 """
+
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import random
 
 import pytest
 
+from realtime import sequencer
 from realtime.budget import CpuBudget, UserBudgets, sniff_op_id
 from realtime.ot import Delta, DocumentText, DocumentTooLarge, InvalidDelta
 from tests.realtime.conftest import create_user, db, session_cookie, share, stored_content
-from tests.realtime.test_authority import env  # noqa: F401 - fixture
+from tests.realtime.test_authority import (
+    FakeSocket,
+    attach,
+    env,  # noqa: F401 - a fixture, requested by name
+    op,
+    settle,
+)
 
 
 class Clock:
@@ -66,14 +76,17 @@ def test_a_users_sockets_share_one_budget_until_the_last_closes() -> None:
     assert book.users() == 1  # user 8 only
 
 
-@pytest.mark.parametrize(("frame", "expected"), [
-    ('{"type":"op","id":"abcdefghijklmnop:12","rev":3,"delta":[]}', "abcdefghijklmnop:12"),
-    ('{"type": "op", "id": "abcdefghijklmnop:1", "delta": []}', "abcdefghijklmnop:1"),
-    ('{"type":"op","rev":1,"delta":[{"insert":"\\"id\\":\\"abcdefghijklmnop:9\\""}]}', None),
-    ('{"type":"op","id":"short:1"}', None),
-    ('{"type":"presence","rev":1,"range":null}', None),
-    (" " * 300 + '{"type":"op","id":"abcdefghijklmnop:1"}', None),  # not near the start
-])
+@pytest.mark.parametrize(
+    ("frame", "expected"),
+    [
+        ('{"type":"op","id":"abcdefghijklmnop:12","rev":3,"delta":[]}', "abcdefghijklmnop:12"),
+        ('{"type": "op", "id": "abcdefghijklmnop:1", "delta": []}', "abcdefghijklmnop:1"),
+        ('{"type":"op","rev":1,"delta":[{"insert":"\\"id\\":\\"abcdefghijklmnop:9\\""}]}', None),
+        ('{"type":"op","id":"short:1"}', None),
+        ('{"type":"presence","rev":1,"range":null}', None),
+        (" " * 300 + '{"type":"op","id":"abcdefghijklmnop:1"}', None),  # not near the start
+    ],
+)
 def test_the_op_id_is_found_without_decoding(frame: str, expected: str | None) -> None:
     assert sniff_op_id(frame) == expected
 
@@ -89,8 +102,9 @@ def _random_document(rng: random.Random, runs: int) -> list[dict]:
             ops.append({"insert": {"image": "/media/x.png"}})
             continue
         text = rng.choice(["ab", "x", "😀", "long text " * rng.randint(1, 200), "\n"])
-        attributes = rng.choice([None, {"bold": True}, {"italic": True},
-                                 {"bold": True, "color": "#ff0000"}])
+        attributes = rng.choice(
+            [None, {"bold": True}, {"italic": True}, {"bold": True, "color": "#ff0000"}]
+        )
         ops.append({"insert": text, **({"attributes": attributes} if attributes else {})})
     ops.append({"insert": "\n"})
     return ops
@@ -112,8 +126,17 @@ def _random_change(rng: random.Random, doc: DocumentText, ops: int) -> Delta:
             break
         kind = rng.random()
         if kind < 0.6:
-            change.retain(step, rng.choice([{"bold": True}, {"bold": None}, {"italic": True},
-                                            {"color": "#00ff00", "bold": None}]))
+            change.retain(
+                step,
+                rng.choice(
+                    [
+                        {"bold": True},
+                        {"bold": None},
+                        {"italic": True},
+                        {"color": "#00ff00", "bold": None},
+                    ]
+                ),
+            )
         elif kind < 0.75:
             change.retain(step)
         elif kind < 0.9:
@@ -147,8 +170,12 @@ def test_apply_of_many_small_formats_equals_compose() -> None:
 
 def test_a_change_touching_too_many_runs_is_refused_and_changes_nothing() -> None:
     doc = DocumentText.from_ops(
-        [{"insert": "ab", "attributes": {"bold": True}} if i % 2 else {"insert": "ab"}
-         for i in range(600)] + [{"insert": "\n"}])
+        [
+            {"insert": "ab", "attributes": {"bold": True}} if i % 2 else {"insert": "ab"}
+            for i in range(600)
+        ]
+        + [{"insert": "\n"}]
+    )
     before = doc.to_ops()
     wide = Delta().retain(1200, {"italic": True})
     # An upper bound: the 600 runs, plus at most the rest of the last block.
@@ -201,9 +228,13 @@ async def test_a_change_with_too_many_ops_is_too_large(ws_connect, people, setti
 async def test_a_change_reformatting_too_many_runs_is_too_large(ws_connect, people, settings):
     _limits(settings, MAX_CHANGE_RUNS=50)
     sock = await ws_connect(people["doc_id"], cookie=people["cookies"]["owner"])
-    runs = [{"insert": "ab", "attributes": {"bold": True}} if i % 2 else {"insert": "ab"}
-            for i in range(100)]
-    assert (await _answer(sock, {"type": "op", "id": f"{OP}:1", "rev": 0, "delta": runs}))["rev"] == 1
+    runs = [
+        {"insert": "ab", "attributes": {"bold": True}} if i % 2 else {"insert": "ab"}
+        for i in range(100)
+    ]
+    assert (await _answer(sock, {"type": "op", "id": f"{OP}:1", "rev": 0, "delta": runs}))[
+        "rev"
+    ] == 1
     wide = [{"retain": 200, "attributes": {"italic": True}}]
     refused = await _answer(sock, {"type": "op", "id": f"{OP}:2", "rev": 1, "delta": wide})
     assert refused["code"] == "too_large" and "formatting runs" in refused["message"], refused
@@ -217,23 +248,26 @@ async def test_a_change_reformatting_too_many_runs_is_too_large(ws_connect, peop
 
 @needs_db
 async def test_a_socket_over_its_cpu_budget_is_rate_limited_with_retry_after(
-        ws_connect, people, settings):
+    ws_connect, people, settings
+):
     # Bursts of 1 ms: one heavy frame (several ms) puts the socket in debt,
     # refilled slowly enough that the next frame still finds it there.
     _limits(settings, SOCKET_CPU_MS_PER_SECOND=20, USER_CPU_MS_PER_SECOND=1000, CPU_BURST_MS=1)
     sock = await ws_connect(people["doc_id"], cookie=people["cookies"]["owner"])
-    heavy = [{"insert": "word " * 2000}, *([{"retain": 3, "attributes": {"bold": True}},
-                                              {"retain": 2}] * 450)]
+    heavy = [
+        {"insert": "word " * 2000},
+        *([{"retain": 3, "attributes": {"bold": True}}, {"retain": 2}] * 450),
+    ]
     await _answer(sock, {"type": "op", "id": f"{OP}:1", "rev": 0, "delta": heavy[:1]})
     first = await _answer(sock, {"type": "op", "id": f"{OP}:2", "rev": 1, "delta": heavy[1:]})
     assert first["type"] == "ack", first
-    limited = await _answer(sock, {"type": "op", "id": f"{OP}:3", "rev": 2,
-                                   "delta": [{"insert": "y"}]})
+    limited = await _answer(
+        sock, {"type": "op", "id": f"{OP}:3", "rev": 2, "delta": [{"insert": "y"}]}
+    )
     assert limited["code"] == "rate_limited", limited
     assert limited["retry_after"] >= 1 and "server time" in limited["message"]
     print(f"retry_after={limited['retry_after']} ms")
     # Resending after retry_after works (same id, same base).
-    import asyncio
 
     await asyncio.sleep(limited["retry_after"] / 1000 + 0.02)
     ack = await _answer(sock, {"type": "op", "id": f"{OP}:3", "rev": 2, "delta": [{"insert": "y"}]})
@@ -252,22 +286,23 @@ async def test_a_users_sockets_share_the_user_budget(ws_connect, people, setting
     heavy = [{"insert": "word " * 2000}]
     await _answer(a, {"type": "op", "id": f"{OP}:1", "rev": 0, "delta": heavy})
     fmt = [{"retain": 3, "attributes": {"bold": True}}, {"retain": 2}] * 450
-    assert (await _answer(a, {"type": "op", "id": f"{OP}:2", "rev": 1, "delta": fmt}))["type"] == "ack"
-    limited = await _answer(b, {"type": "op", "id": "budgetsocketbbbb:1", "rev": 2,
-                                "delta": [{"insert": "b"}]})
+    assert (await _answer(a, {"type": "op", "id": f"{OP}:2", "rev": 1, "delta": fmt}))[
+        "type"
+    ] == "ack"
+    limited = await _answer(
+        b, {"type": "op", "id": "budgetsocketbbbb:1", "rev": 2, "delta": [{"insert": "b"}]}
+    )
     assert limited["code"] == "rate_limited" and limited["retry_after"] >= 1, limited
     # Another person is not affected.
-    ack = await _answer(c, {"type": "op", "id": "budgetsocketcccc:1", "rev": 2,
-                            "delta": [{"insert": "c"}]})
+    ack = await _answer(
+        c, {"type": "op", "id": "budgetsocketcccc:1", "rev": 2, "delta": [{"insert": "c"}]}
+    )
     assert (ack["type"], ack["rev"]) == ("ack", 3), ack
 
 
-async def test_a_change_too_far_behind_large_changes_is_stale(env, monkeypatch):
+async def test_a_change_too_far_behind_large_changes_is_stale(env, monkeypatch):  # noqa: F811 - the fixture
     """Transforming over piled-up large changes is bounded (MAX_TRANSFORM_WORK)."""
-    from realtime import authority as module
-    from tests.realtime.test_authority import attach, op, settle
-
-    monkeypatch.setattr(module, "MAX_TRANSFORM_WORK", 5_000)
+    monkeypatch.setattr(sequencer, "MAX_TRANSFORM_WORK", 5_000)
     store, make = env
     authority = await make(window=100)
     a = attach(authority, "a")
@@ -291,13 +326,10 @@ async def test_a_change_too_far_behind_large_changes_is_stale(env, monkeypatch):
     assert [(m["type"], m["rev"]) for m in a.take()] == [("ack", 30)]
 
 
-async def test_the_window_holds_a_bounded_number_of_ops(env, monkeypatch):
+async def test_the_window_holds_a_bounded_number_of_ops(env, monkeypatch):  # noqa: F811 - the fixture
     """Large changes push old ones out of the window (MAX_WINDOW_OPS)."""
-    from realtime import authority as module
-    from tests.realtime.test_authority import attach, op, settle
-
-    monkeypatch.setattr(module, "MAX_WINDOW_OPS", 1_000)
-    monkeypatch.setattr(module, "MIN_WINDOW_ENTRIES", 2)
+    monkeypatch.setattr(sequencer, "MAX_WINDOW_OPS", 1_000)
+    monkeypatch.setattr(sequencer, "MIN_WINDOW_ENTRIES", 2)
     store, make = env
     authority = await make(window=100)
     a = attach(authority, "a")
@@ -320,10 +352,6 @@ async def test_the_window_holds_a_bounded_number_of_ops(env, monkeypatch):
     await settle(authority)
     assert [(m["type"], m["rev"]) for m in a.take()] == [("ack", 12)]
     # Catch-up from a trimmed revision gets the whole content instead.
-    import json
-
-    from tests.realtime.test_authority import FakeSocket
-
     late = json.loads(authority.attach(FakeSocket("late").sub, since_rev=5))
     assert "content" in late and "ops" not in late and late["rev"] == 12
     recent = json.loads(authority.attach(FakeSocket("recent").sub, since_rev=9))
