@@ -14,8 +14,11 @@ Two entry points:
 * :func:`version_compact` (``manage.py compact_docs``, the admin) replays
   the ops from the database, and skips documents that are open, busy or not
   idle for long enough.
-* :func:`snapshot_save` (the owning worker, ``realtime.registry``) already
+* :func:`snapshot_save` (the owning worker, through its store's
+  ``snapshot_save`` / ``lease_close``, :mod:`documents.store.db`) already
   holds the content at its head in memory and writes it without replaying.
+
+Replaying goes through :func:`documents.replay.replay`, as every reader's does.
 
 Guarantees, and how they are kept:
 
