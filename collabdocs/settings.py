@@ -151,7 +151,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     # First: refuses every sign-in path while its throttle is used up.
-    "collabdocs.throttle.LoginThrottleBackend",
+    "documents.throttle.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -166,7 +166,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LOGIN_URL = "login"
 
-# Throttles (collabdocs/throttle.py, django-ratelimit). Counts live in the
+# Throttles (documents/throttle.py, django-ratelimit). Counts live in the
 # "throttle" cache: Redis when REDIS_URL is set, so a cluster counts as
 # one; this process's memory otherwise (one daphne: ``make run``).
 RATELIMIT_ENABLE = env_bool("COLLABDOCS_THROTTLE", True)
@@ -230,7 +230,7 @@ WORKER_URL = env_str("WORKER_URL", "")
 
 COLLABDOCS = {
     "SIGNUP_ENABLED": env_bool("SIGNUP_ENABLED", True),
-    # Throttles (collabdocs/throttle.py): "count/period", period in s, m, h
+    # Throttles (documents/throttle.py): "count/period", period in s, m, h
     # or d ("10/5m"): failed sign-ins per username and IP, and per IP;
     # accounts created per IP; documents created per user.
     "THROTTLES": {
