@@ -15,11 +15,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "collabdocs.settings")
 # anything that touches models.
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402 - after get_asgi_application()
 
-from collabdocs.origin import OriginValidator  # noqa: E402
-from collabdocs.socket_auth import SocketAuthStack  # noqa: E402
-from realtime.ws_urls import websocket_urlpatterns  # noqa: E402
+from collabdocs.origin import OriginValidator  # noqa: E402 - after get_asgi_application()
+from collabdocs.socket_auth import SocketAuthStack  # noqa: E402 - after get_asgi_application()
+from realtime.ws_urls import websocket_urlpatterns  # noqa: E402 - after get_asgi_application()
 
 application = ProtocolTypeRouter(
     {

@@ -32,7 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from collabdocs.devservers import (  # noqa: E402
+from collabdocs.devservers import (  # noqa: E402 - after the repo is on sys.path
     PostgresServer,
     ServerError,
     free_port,

@@ -35,7 +35,7 @@ def _single_node_after() -> Iterator[None]:
 def cluster_factory(
     test_database_url: str,
     zookeeper_server,
-    redis_server,  # type: ignore[no-untyped-def]
+    redis_server,
     tmp_path: Path,
 ) -> Iterator[Callable[..., Cluster]]:
     """Return ``make(workers=3, zk_hosts=None, **env) -> Cluster``; stop them after.

@@ -18,7 +18,7 @@ URL = "/admin/cluster/"
 
 
 @pytest.fixture
-def staff(client):  # type: ignore[no-untyped-def]
+def staff(client):
     """Sign in staff who may view documents (titles need it, see below)."""
     from django.contrib.auth.models import Permission
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from routing.checks import check_settings
 
 
-def ids(settings) -> list[str]:  # type: ignore[no-untyped-def]
+def ids(settings) -> list[str]:
     return [message.id for message in check_settings()]
 
 

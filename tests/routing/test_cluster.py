@@ -46,7 +46,7 @@ def seed_for(name: str) -> int:
     return seed
 
 
-def documents_by_owner(people, workers: list[WorkerProcess], per_worker: int = 1) -> dict:  # type: ignore[no-untyped-def]
+def documents_by_owner(people, workers: list[WorkerProcess], per_worker: int = 1) -> dict:
     """Create documents (shared with editor and viewer) until each worker owns some."""
     ring = HashRing([w.worker_id for w in workers])
     found: dict[str, list[str]] = {w.worker_id: [] for w in workers}
@@ -67,7 +67,7 @@ async def editors_on(
     cluster: Cluster,
     doc_id: str,
     people,
-    entries: list[WorkerProcess],  # type: ignore[no-untyped-def]
+    entries: list[WorkerProcess],
     rng: random.Random,
     count: int = 3,
 ) -> list[Editor]:
@@ -99,7 +99,7 @@ async def test_every_worker_agrees_and_a_non_owner_redirects_to_the_owner(cluste
     await check_redirect_and_editing(cluster, people)
 
 
-async def check_routes_agree(shared_cluster: Cluster, people) -> None:  # type: ignore[no-untyped-def]
+async def check_routes_agree(shared_cluster: Cluster, people) -> None:
     workers = shared_cluster.live()
     docs = await db(documents_by_owner, people, workers, 2)
     cookie = people["cookies"]["viewer"]
@@ -128,7 +128,7 @@ async def check_routes_agree(shared_cluster: Cluster, people) -> None:  # type: 
         assert status == 404
 
 
-async def check_redirect_and_editing(shared_cluster: Cluster, people) -> None:  # type: ignore[no-untyped-def]
+async def check_redirect_and_editing(shared_cluster: Cluster, people) -> None:
     seed = seed_for("redirect")
     rng = random.Random(seed)
     workers = shared_cluster.live()
@@ -281,7 +281,7 @@ def staff_cookie() -> str:
     return session_cookie(create_user("operator", is_staff=True))
 
 
-def _route_of(worker: WorkerProcess, doc_id: str, people) -> str | None:  # type: ignore[no-untyped-def]
+def _route_of(worker: WorkerProcess, doc_id: str, people) -> str | None:
     status, body = get_json(f"{worker.url}/api/docs/{doc_id}/route", people["cookies"]["owner"])
     if status != 200:
         return None

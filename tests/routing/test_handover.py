@@ -36,12 +36,12 @@ class HeldStore(MemoryDocumentStore):
         self.loading.set()
         self.calls: list[str] = []
 
-    def append(self, *, document_pk, ops):  # type: ignore[no-untyped-def]
+    def append(self, *, document_pk, ops):
         self.calls.append("append")
         self.appending.wait(10)
         super().append(document_pk=document_pk, ops=ops)
 
-    def load(self, **kwargs):  # type: ignore[no-untyped-def]
+    def load(self, **kwargs):
         self.calls.append("load")
         self.loading.wait(10)
         return super().load(**kwargs)
@@ -61,7 +61,7 @@ class RecordingGate:
 
 
 @pytest.fixture
-async def setup():  # type: ignore[no-untyped-def]
+async def setup():
     store = HeldStore()
     registry = Registry(store=store, threads=2, gate=RecordingGate(store))
     yield store, registry

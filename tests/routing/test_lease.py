@@ -64,7 +64,7 @@ async def test_a_connection_attempt_at_a_silent_server_gives_up_after_a_second()
     accepted: list[float] = []
     held = []
 
-    def silent(reader, writer):  # type: ignore[no-untyped-def]
+    def silent(reader, writer):
         accepted.append(time.monotonic())
         held.append(writer)
 

@@ -32,7 +32,7 @@ class Everything(Ownership):
         super().__init__(self_id="a", self_url=MEMBERS["a"], cluster=True)
         self.local = True
 
-    def is_local(self, public_id) -> bool:  # type: ignore[no-untyped-def, override]
+    def is_local(self, public_id) -> bool:
         return self.local
 
 
@@ -42,10 +42,10 @@ def root() -> str:
 
 
 @pytest.fixture
-def clients(zookeeper_server):  # type: ignore[no-untyped-def]
+def clients(zookeeper_server):
     made = []
 
-    def make():  # type: ignore[no-untyped-def]
+    def make():
         client = start_client(hosts=zookeeper_server.extra["hosts"], timeout=2)
         made.append(client)
         return client
@@ -55,7 +55,7 @@ def clients(zookeeper_server):  # type: ignore[no-untyped-def]
         stop_client(client)
 
 
-def locks_for(client, root: str, name: str, *, wait: float = 10) -> DocumentLocks:  # type: ignore[no-untyped-def]
+def locks_for(client, root: str, name: str, *, wait: float = 10) -> DocumentLocks:
     return DocumentLocks(
         client, root=root, identifier=name, ownership=Everything(), wait_seconds=wait
     )

@@ -58,7 +58,7 @@ def root() -> str:
 
 
 @pytest.fixture
-async def join(zookeeper_server, root) -> AsyncIterator[Callable]:  # type: ignore[no-untyped-def]
+async def join(zookeeper_server, root) -> AsyncIterator[Callable]:
     """Return ``await join(worker_id, url, hosts=None) -> (membership, recorder)``."""
     started: list[tuple[Membership, KazooClient]] = []
 

@@ -20,7 +20,7 @@ MEMBERS = {"a": "http://127.0.0.1:8001", "b": "http://127.0.0.1:8002", "c": "htt
 DOCS = [str(uuid.UUID(int=i * 7919 + 17)) for i in range(300)]
 
 
-def cluster(self_id: str = "a", *, serving: bool = True, members=MEMBERS) -> Ownership:  # type: ignore[no-untyped-def]
+def cluster(self_id: str = "a", *, serving: bool = True, members=MEMBERS) -> Ownership:
     ownership = Ownership(
         self_id=self_id, self_url=MEMBERS.get(self_id, "http://x:1"), cluster=True
     )

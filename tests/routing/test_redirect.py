@@ -45,7 +45,7 @@ def serving_as(
     return ownership
 
 
-def document_owned_by(owner_id: str, people) -> str:  # type: ignore[no-untyped-def]
+def document_owned_by(owner_id: str, people) -> str:
     """Return the id of a document of ``people``' owner that ``owner_id`` owns."""
     from guardian.shortcuts import assign_perm
 
@@ -62,7 +62,7 @@ def document_owned_by(owner_id: str, people) -> str:  # type: ignore[no-untyped-
     raise AssertionError("no document landed on " + owner_id)
 
 
-async def first_frame_and_close(sock) -> tuple[dict, int]:  # type: ignore[no-untyped-def]
+async def first_frame_and_close(sock) -> tuple[dict, int]:
     frame = await sock.recv()
     return frame, await sock.closed()
 
@@ -169,7 +169,7 @@ def test_the_page_points_the_editor_at_the_owner(people):
     assert template.render(Context({"doc": remote})) == f"/ws/docs/{remote}/"
 
 
-async def _db(fn, *args):  # type: ignore[no-untyped-def]
+async def _db(fn, *args):
     from tests.realtime.conftest import db
 
     return await db(fn, *args)

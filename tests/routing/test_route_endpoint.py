@@ -12,14 +12,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def doc():  # type: ignore[no-untyped-def]
+def doc():
     owner = create_user("route-owner")
     document = create_document(owner)
     document.owner_user = owner
     return document
 
 
-def url(doc_id) -> str:  # type: ignore[no-untyped-def]
+def url(doc_id) -> str:
     return f"/api/docs/{doc_id}/route"
 
 
