@@ -112,10 +112,10 @@ def _flag(data: dict[str, Any], name: str) -> bool:
 
 def _id(data: dict[str, Any], name: str) -> int:
     value = data.get(name)
-    if isinstance(value, bool):
+    if value is None or isinstance(value, bool):
         raise BadRequest(f"“{name}” must be an id.")
     try:
-        return int(value)  # type: ignore[arg-type]
+        return int(value)
     except (TypeError, ValueError):
         raise BadRequest(f"“{name}” must be an id.") from None
 

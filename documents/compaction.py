@@ -54,6 +54,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
@@ -388,14 +389,14 @@ def version_compact(
     started = time.perf_counter()
     guard = guard or DatabaseGuard()
 
-    def result(status: str, reason: str = "", **values: object) -> CompactionResult:
+    def result(status: str, reason: str = "", **values: Any) -> CompactionResult:
         return CompactionResult(
             public_id=document.public_id,
             title=document.title,
             status=status,
             reason=reason,
             seconds=time.perf_counter() - started,
-            **values,  # type: ignore[arg-type]
+            **values,
         )
 
     with guard.hold(document.public_id) as held:

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from guardian.models import UserObjectPermission
 
@@ -51,8 +53,6 @@ def test_changelist_queries_do_not_grow_with_rows(
     client = login("superuser")
     url = reverse("admin:documents_document_changelist")
     client.get(url)  # warm caches (content types, sessions)
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as one:
         client.get(url)

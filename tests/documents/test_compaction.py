@@ -15,17 +15,20 @@ import textwrap
 import threading
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from documents import compaction, services
 from documents.compaction import DocumentGuard, Status, version_compact
 from documents.content import document_state
+from documents.management.commands import compact_docs
 from documents.models import INITIAL_CONTENT, Document, DocumentVersion, Operation, VersionKind
 from documents.store import DjangoDocumentStore
 from realtime.ot import Delta, DocumentText
@@ -213,9 +216,7 @@ def test_open_recent_and_guarded_documents_are_skipped(doc: Document, people: li
     )
 
     class HeldElsewhere(DocumentGuard):
-        def hold(self, public_id):  # type: ignore[no-untyped-def, override]
-            from contextlib import nullcontext
-
+        def hold(self, public_id: uuid.UUID) -> AbstractContextManager[bool]:
             return nullcontext(False)
 
     assert "held elsewhere" in version_compact(document=doc, guard=HeldElsewhere()).reason
@@ -357,7 +358,6 @@ def test_command_prints_a_line_per_document_and_a_summary(people: list[Any]) -> 
 def test_command_shows_progress_on_long_runs(
     people: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from documents.management.commands import compact_docs
 
     monkeypatch.setattr(compact_docs, "PROGRESS_FROM", 2)
     rng = random.Random(3)
@@ -370,7 +370,6 @@ def test_command_shows_progress_on_long_runs(
 
 
 def test_command_refuses_unknown_documents(db: None) -> None:
-    from django.core.management.base import CommandError
 
     with pytest.raises(CommandError, match="no such document"):
         call_command("compact_docs", "--doc", str(uuid.uuid4()))

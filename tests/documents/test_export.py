@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from documents import compaction
 from documents.export import export_html, export_markdown, export_text
@@ -148,7 +149,6 @@ def test_versions_download_only_where_history_is_visible(
 def test_trashed_document_exports_for_its_owner_only(
     world: World, login: Callable[..., Client]
 ) -> None:
-    from django.utils import timezone
 
     Document.objects.filter(pk=world.doc.pk).update(trashed_at=timezone.now())
     url = reverse("documents:export", args=[world.doc.public_id, "md"])

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from documents import compaction, services
 from documents.content import document_content
@@ -278,9 +280,6 @@ def test_admin_compacts_now_and_reports_skips(world: World, login: Callable[...,
     _write(world.doc, ([{"insert": "x"}], world.editor))
     other = services.document_create(owner=world.owner, title="Open one")
     _write(other, ([{"insert": "y"}], world.owner))
-    from datetime import timedelta
-
-    from django.utils import timezone
 
     Document.objects.filter(pk=other.pk).update(
         lease_holder="w:1:x", lease_expires_at=timezone.now() + timedelta(minutes=1)

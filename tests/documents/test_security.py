@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
@@ -97,7 +98,6 @@ CSRF_CASES = [
 
 
 def world_state(world: World) -> tuple:
-    from django.contrib.auth import get_user_model
 
     return (
         sharing_state(world.doc),

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import get_group_perms, get_user_perms
 
@@ -398,7 +399,6 @@ def test_ownership_transfer_refusals(world: World) -> None:
 def test_nothing_is_sent_when_the_transaction_rolls_back(
     world: World, events: list, django_capture_on_commit_callbacks: Any
 ) -> None:
-    from django.db import transaction
 
     with (
         django_capture_on_commit_callbacks(execute=True) as callbacks,
@@ -415,7 +415,6 @@ def test_one_transaction_notifies_each_document_once_in_order(
     world: World, events: list, django_capture_on_commit_callbacks: Any
 ) -> None:
     """Guardian's own notices join the service's; a later restore is not swallowed."""
-    from django.db import transaction
 
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         services.share_with_group(

@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 from django.urls import reverse
 from guardian.models import GroupObjectPermission, UserObjectPermission
+from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from documents.links import SESSION_KEY
@@ -639,8 +641,6 @@ def test_a_link_turned_off_before_rotation_existed_gets_a_new_token_when_on(
 async def test_an_open_socket_of_the_old_link_is_closed_when_the_link_is_turned_off(
     live_daphne: Any,
 ) -> None:
-    from django.contrib.sessions.backends.db import SessionStore
-    from websockets.asyncio.client import connect
 
     from tests.realtime.conftest import create_document, create_user, db, session_cookie
     from tests.realtime.test_restore_live import http_post

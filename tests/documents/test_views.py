@@ -14,6 +14,7 @@ from django.urls import reverse
 from documents import services
 from documents.links import SESSION_KEY
 from documents.models import Document, LinkMode, Operation
+from documents.templatetags import collabdocs
 from tests.documents.conftest import World
 
 pytestmark = pytest.mark.django_db
@@ -208,7 +209,6 @@ def test_document_page_shows_the_current_content(
 def test_editor_bundle_is_loaded_only_when_built(
     world: World, login: Callable[..., Client], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from documents.templatetags import collabdocs
 
     client = login("owner")
     monkeypatch.setattr(collabdocs.finders, "find", lambda path: None)
