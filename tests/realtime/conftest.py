@@ -5,8 +5,10 @@ ORM fallback so these tests do not depend on the services module's
 presence). Consumer tests talk to the real ASGI application (origin check,
 session auth, routing) through Channels' ``WebsocketCommunicator``.
 """
+
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -71,7 +73,10 @@ def create_document(owner, *, title: str = "Test document"):  # type: ignore[no-
 
         document = Document.objects.create(owner=owner, title=title)
         version = DocumentVersion.objects.create(
-            document=document, revision=0, content=list(INITIAL_CONTENT), kind="initial",
+            document=document,
+            revision=0,
+            content=list(INITIAL_CONTENT),
+            kind="initial",
             author=owner,
         )
         document.snapshot = version
@@ -168,8 +173,14 @@ async def ws_connect() -> AsyncIterator[Callable[..., Any]]:
 
     opened: list[Socket] = []
 
-    async def connect(doc_id, *, cookie: str | None = None, rev: int | None = None,
-                      origin: bytes = ORIGIN, expect_hello: bool = True) -> Socket:
+    async def connect(
+        doc_id,
+        *,
+        cookie: str | None = None,
+        rev: int | None = None,
+        origin: bytes = ORIGIN,
+        expect_hello: bool = True,
+    ) -> Socket:
         path = f"/ws/docs/{doc_id}/" + (f"?rev={rev}" if rev is not None else "")
         headers = [(b"origin", origin), (b"host", b"127.0.0.1")]
         if cookie:
@@ -186,10 +197,9 @@ async def ws_connect() -> AsyncIterator[Callable[..., Any]]:
 
     yield connect
     for socket in opened:
-        try:
+        # Closed by the server already, most of them: anything goes.
+        with contextlib.suppress(BaseException):
             await socket.comm.disconnect(timeout=2)
-        except BaseException:  # noqa: BLE001 - already closed by the server
-            pass
 
 
 async def db(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

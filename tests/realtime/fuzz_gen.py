@@ -16,6 +16,7 @@ Bad frames come with what the server may answer:
 
 Nothing here imports Django or does I/O.
 """
+
 from __future__ import annotations
 
 import json
@@ -59,17 +60,20 @@ def valid_value(name: str, rng: random.Random) -> Any:
     if kind == "enum":
         return rng.choice(spec["values"])
     if kind == "color":
-        return "#%06x" % rng.randrange(1 << 24)
+        return f"#{rng.randrange(1 << 24):06x}"
     if kind == "url":
         scheme = rng.choice(spec["schemes"])
         value = {"mailto": "mailto:someone@example.com", "tel": "tel:+15551234567"}.get(
-            scheme, f"{scheme}://example.com/page/{rng.randrange(1000)}?q=1#x")
+            scheme, f"{scheme}://example.com/page/{rng.randrange(1000)}?q=1#x"
+        )
         assert len(value) <= spec["maxLength"]
         return value
     if kind == "string":
-        candidates = {"alt": ["a picture", "Grafik 😀", "x"],
-                      "width": ["100", "50%", "320px", "1"],
-                      "height": ["20", "75%", "9999px"]}.get(name, ["x"])
+        candidates = {
+            "alt": ["a picture", "Grafik 😀", "x"],
+            "width": ["100", "50%", "320px", "1"],
+            "height": ["20", "75%", "9999px"],
+        }.get(name, ["x"])
         value = rng.choice(candidates)
         pattern = spec.get("pattern")
         assert pattern is None or re.search(pattern, value), (name, value)
@@ -77,12 +81,14 @@ def valid_value(name: str, rng: random.Random) -> Any:
     raise AssertionError(f"schema kind {kind!r} unknown to the fuzz generator")
 
 
-def valid_attributes(names: list[str], rng: random.Random, *, most: int = 2,
-                     nulls: bool = False) -> dict[str, Any]:
+def valid_attributes(
+    names: list[str], rng: random.Random, *, most: int = 2, nulls: bool = False
+) -> dict[str, Any]:
     """Return 1..``most`` of ``names`` with valid values (or null, on a retain)."""
     chosen = rng.sample(names, rng.randint(1, min(most, len(names))))
-    return {name: (None if nulls and rng.random() < 0.25 else valid_value(name, rng))
-            for name in chosen}
+    return {
+        name: (None if nulls and rng.random() < 0.25 else valid_value(name, rng)) for name in chosen
+    }
 
 
 def image_embed(rng: random.Random) -> tuple[dict[str, str], dict[str, Any] | None]:
@@ -260,12 +266,19 @@ class BadFrames:
         return self._op("unknown embed", rev, [{"insert": {name: self.rng.choice([1, "x", True])}}])
 
     def embed_shape(self, doc: DocumentText, rev: int) -> Frame:
-        bad = self.rng.choice([
-            {}, {"image": "/media/a.png", "video": "/media/b.mp4"}, {"image": 1},
-            {"image": {"src": "/media/a.png"}}, {"image": "https://tracker.example/p.gif"},
-            {"image": "javascript:alert(1)"}, {"video": "https://evil.example/x"},
-            {"image": "//evil.example/a.png"}, {"image": "data:text/html;base64,PHNjcmlwdD4="},
-        ])
+        bad = self.rng.choice(
+            [
+                {},
+                {"image": "/media/a.png", "video": "/media/b.mp4"},
+                {"image": 1},
+                {"image": {"src": "/media/a.png"}},
+                {"image": "https://tracker.example/p.gif"},
+                {"image": "javascript:alert(1)"},
+                {"video": "https://evil.example/x"},
+                {"image": "//evil.example/a.png"},
+                {"image": "data:text/html;base64,PHNjcmlwdD4="},
+            ]
+        )
         return self._op("bad embed", rev, [{"insert": bad}])
 
     def wrong_value(self, doc: DocumentText, rev: int) -> Frame:
@@ -275,8 +288,15 @@ class BadFrames:
             "boolean": ["true", 1, 0, "yes", [], {}],
             "enum": [0, 4, 9, "1", 1.5, "h1", True, "Bullet", "left"],
             "color": ["red", "#fff", "#gggggg", "#12345678", 0xFFFFFF, "rgb(0,0,0)"],
-            "url": ["javascript:alert(1)", "data:text/html,x", "ftp://x", "java\nscript:x",
-                    "vbscript:x", 42, "https://" + "a" * 3000],
+            "url": [
+                "javascript:alert(1)",
+                "data:text/html,x",
+                "ftp://x",
+                "java\nscript:x",
+                "vbscript:x",
+                42,
+                "https://" + "a" * 3000,
+            ],
             "string": [5, "x" * 600, "\u0001", "0", "-1px", "12345", None],
         }[kind]
         value = self.rng.choice([v for v in wrong if not _schema_accepts(name, v)])
@@ -291,10 +311,15 @@ class BadFrames:
         depth = self.rng.choice([2, 30, 500, 965, 990, 1100, 5000])
         where = self.rng.choice(["embed", "attribute", "delta"])
         if where == "embed":
-            return self._raw_op(f"deep embed {depth}", rev, f'[{{"insert":{{"image":{deep_value(depth)}}}}}]')
+            return self._raw_op(
+                f"deep embed {depth}", rev, f'[{{"insert":{{"image":{deep_value(depth)}}}}}]'
+            )
         if where == "attribute":
-            return self._raw_op(f"deep attribute {depth}", rev,
-                                f'[{{"insert":"x","attributes":{{"bold":{deep_value(depth)}}}}}]')
+            return self._raw_op(
+                f"deep attribute {depth}",
+                rev,
+                f'[{{"insert":"x","attributes":{{"bold":{deep_value(depth)}}}}}]',
+            )
         return self._raw_op(f"deep delta {depth}", rev, "[" * depth + "]" * depth)
 
     def big_integer(self, doc: DocumentText, rev: int) -> Frame:
@@ -321,22 +346,42 @@ class BadFrames:
         return Frame("huge number", text, named, REFUSED)
 
     def wrong_types(self, doc: DocumentText, rev: int) -> Frame:
-        delta = self.rng.choice([
-            {"insert": "x"}, "insert", 5, None, [None], [[]], [{"insert": ""}],
-            [{"insert": "x", "retain": 1}], [{"retain": 1, "attributes": None}],
-            [{"insert": "x", "attributes": []}], [{"delete": 1, "attributes": {"bold": True}}],
-            [{"insert": "x", "attributes": {"bold": None}}], [{"insert": "\ud800"}],
-            [{"insert": "a\u0000b"}], [{"insert": 5}], [{"retain": "3"}], [{"delete": True}],
-            [{"retain": 1.0}], [{"retain": {"image": "/media/a.png"}}], [{"op": 1}],
-        ])
+        delta = self.rng.choice(
+            [
+                {"insert": "x"},
+                "insert",
+                5,
+                None,
+                [None],
+                [[]],
+                [{"insert": ""}],
+                [{"insert": "x", "retain": 1}],
+                [{"retain": 1, "attributes": None}],
+                [{"insert": "x", "attributes": []}],
+                [{"delete": 1, "attributes": {"bold": True}}],
+                [{"insert": "x", "attributes": {"bold": None}}],
+                [{"insert": "\ud800"}],
+                [{"insert": "a\u0000b"}],
+                [{"insert": 5}],
+                [{"retain": "3"}],
+                [{"delete": True}],
+                [{"retain": 1.0}],
+                [{"retain": {"image": "/media/a.png"}}],
+                [{"op": 1}],
+            ]
+        )
         return self._op("wrong type", rev, delta)
 
     def block_format_on_text(self, doc: DocumentText, rev: int) -> Frame:
         # The schema's scopes say where Quill applies a format; whether the
         # server refuses one out of scope is its choice (schema.json).
         name = self.rng.choice(BLOCK)
-        return self._op("line format on text", rev,
-                        [{"insert": "abc", "attributes": {name: valid_value(name, self.rng)}}], EITHER)
+        return self._op(
+            "line format on text",
+            rev,
+            [{"insert": "abc", "attributes": {name: valid_value(name, self.rng)}}],
+            EITHER,
+        )
 
     def past_the_end(self, doc: DocumentText, rev: int) -> Frame:
         length = doc.length
@@ -344,8 +389,11 @@ class BadFrames:
         if shape == "insert after":
             return self._op("insert past the end", rev, [{"retain": length}, {"insert": "x"}])
         if shape == "format":
-            return self._op("format past the end", rev,
-                            [{"retain": length + self.rng.randint(1, 5), "attributes": {"bold": True}}])
+            return self._op(
+                "format past the end",
+                rev,
+                [{"retain": length + self.rng.randint(1, 5), "attributes": {"bold": True}}],
+            )
         if shape == "delete newline":
             return self._op("delete final newline", rev, [{"retain": length - 1}, {"delete": 1}])
         # A plain trailing retain past the end: refused at the head; at an
@@ -357,7 +405,9 @@ class BadFrames:
         if not inside:
             return self.unknown_attribute(doc, rev)
         pos = self.rng.choice(inside)
-        delta = self.rng.choice([[{"retain": pos}, {"insert": "x"}], [{"retain": pos}, {"delete": 1}]])
+        delta = self.rng.choice(
+            [[{"retain": pos}, {"insert": "x"}], [{"retain": pos}, {"delete": 1}]]
+        )
         # Refused at the base revision; a concurrent delete of that emoji
         # can make the transformed change valid.
         return self._op("surrogate split", rev, delta, EITHER)
@@ -369,20 +419,46 @@ class BadFrames:
         return Frame("bad rev", text, op_id, REFUSED)
 
     def bad_op_id(self, doc: DocumentText, rev: int) -> Frame:
-        value = self.rng.choice([
-            "", "short:1", f"{self.client_id}:0", f"{self.client_id}:-1", f"{self.client_id}:01",
-            f"{self.client_id}", f"{self.client_id}:1:2", "x" * 65 + ":1", f"{self.client_id} :1",
-            7, None, ["id"], f"{self.client_id}:１",
-        ])
+        value = self.rng.choice(
+            [
+                "",
+                "short:1",
+                f"{self.client_id}:0",
+                f"{self.client_id}:-1",
+                f"{self.client_id}:01",
+                f"{self.client_id}",
+                f"{self.client_id}:1:2",
+                "x" * 65 + ":1",
+                f"{self.client_id} :1",
+                7,
+                None,
+                ["id"],
+                f"{self.client_id}:１",
+            ]
+        )
         text = json.dumps({"type": "op", "id": value, "rev": rev, "delta": [{"insert": "x"}]})
         return Frame("bad op id", text, None, REFUSED)
 
     def not_json(self, doc: DocumentText, rev: int) -> Frame:
-        text = self.rng.choice([
-            "{oops", "", "null", "[]", "42", '"op"', "{'type': 'op'}", '{"type":"op"', "\ufeff{}",
-            '{"type":"nope"}', '{"type":null}', '{"type":"presence"}', '{"type":"op","id":1}',
-            '{"type":"hello","rev":0}', "{" * 3000 + "}" * 3000,
-        ])
+        text = self.rng.choice(
+            [
+                "{oops",
+                "",
+                "null",
+                "[]",
+                "42",
+                '"op"',
+                "{'type': 'op'}",
+                '{"type":"op"',
+                "\ufeff{}",
+                '{"type":"nope"}',
+                '{"type":null}',
+                '{"type":"presence"}',
+                '{"type":"op","id":1}',
+                '{"type":"hello","rev":0}',
+                "{" * 3000 + "}" * 3000,
+            ]
+        )
         return Frame("not JSON", text, None, REFUSED)
 
     def binary(self, doc: DocumentText, rev: int) -> Frame:
@@ -396,11 +472,19 @@ class BadFrames:
         return Frame("missing field", json.dumps(data), op_id, REFUSED)
 
     def bad_presence(self, doc: DocumentText, rev: int) -> Frame:
-        rng = self.rng.choice([
-            {"index": doc.length + 1, "length": 0}, {"index": 0, "length": doc.length + 5},
-            {"index": -1, "length": 0}, {"index": 0}, {"index": 1.5, "length": 0}, "0", [0, 1],
-            {"index": True, "length": 0}, {"index": MAX_SAFE + 10, "length": 0},
-        ])
+        rng = self.rng.choice(
+            [
+                {"index": doc.length + 1, "length": 0},
+                {"index": 0, "length": doc.length + 5},
+                {"index": -1, "length": 0},
+                {"index": 0},
+                {"index": 1.5, "length": 0},
+                "0",
+                [0, 1],
+                {"index": True, "length": 0},
+                {"index": MAX_SAFE + 10, "length": 0},
+            ]
+        )
         value = self.rng.choice([rev, rev, -1, rev + 1000, "1"])
         text = json.dumps({"type": "presence", "rev": value, "range": rng})
         return Frame("bad presence", text, None, REFUSED)
@@ -419,16 +503,30 @@ class BadFrames:
     def too_large(self, doc: DocumentText, rev: int) -> Frame:
         # Over the frame limit (512 KiB) and under daphne's 1 MiB.
         op_id = self.next_id()
-        return Frame("too large", op_text(op_id, rev, [{"insert": "y" * (600 * 1024)}]), None,
-                     REFUSED)
+        return Frame(
+            "too large", op_text(op_id, rev, [{"insert": "y" * (600 * 1024)}]), None, REFUSED
+        )
 
 
 _WEIGHTED = {
-    BadFrames.unknown_attribute: 8, BadFrames.unknown_embed: 6, BadFrames.embed_shape: 6,
-    BadFrames.wrong_value: 10, BadFrames.nested_value: 5, BadFrames.deep_nesting: 4,
-    BadFrames.big_integer: 6, BadFrames.huge_number: 5, BadFrames.wrong_types: 10,
-    BadFrames.block_format_on_text: 4, BadFrames.past_the_end: 8, BadFrames.surrogate_split: 5,
-    BadFrames.bad_rev: 6, BadFrames.bad_op_id: 6, BadFrames.not_json: 6, BadFrames.binary: 1,
-    BadFrames.missing_fields: 3, BadFrames.bad_presence: 8, BadFrames.too_many_ops: 1,
+    BadFrames.unknown_attribute: 8,
+    BadFrames.unknown_embed: 6,
+    BadFrames.embed_shape: 6,
+    BadFrames.wrong_value: 10,
+    BadFrames.nested_value: 5,
+    BadFrames.deep_nesting: 4,
+    BadFrames.big_integer: 6,
+    BadFrames.huge_number: 5,
+    BadFrames.wrong_types: 10,
+    BadFrames.block_format_on_text: 4,
+    BadFrames.past_the_end: 8,
+    BadFrames.surrogate_split: 5,
+    BadFrames.bad_rev: 6,
+    BadFrames.bad_op_id: 6,
+    BadFrames.not_json: 6,
+    BadFrames.binary: 1,
+    BadFrames.missing_fields: 3,
+    BadFrames.bad_presence: 8,
+    BadFrames.too_many_ops: 1,
 }
 _MAKERS = [maker for maker, weight in _WEIGHTED.items() for _ in range(weight)]

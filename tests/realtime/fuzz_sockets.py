@@ -9,6 +9,7 @@ its copy is exact at ``mirror_rev`` and close to the head. Frames that need
 the document are built on that copy. (A socket whose ops are acked cannot:
 an ack does not carry the delta as applied.)
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -38,7 +39,9 @@ class CountingClient(WSClient):
 class RawSocket:
     """One socket that sends raw frames and records the answers it gets."""
 
-    def __init__(self, base: str, doc_id: str, cookie: str, name: str, *, mirror: bool = False) -> None:
+    def __init__(
+        self, base: str, doc_id: str, cookie: str, name: str, *, mirror: bool = False
+    ) -> None:
         self.url = f"{base}/ws/docs/{doc_id}/"
         self.cookie = cookie
         self.name = name
@@ -69,8 +72,14 @@ class RawSocket:
         """Connect; return ``hello``."""
         from websockets.asyncio.client import connect
 
-        self.ws = await connect(self.url, origin=ORIGIN, additional_headers={"Cookie": self.cookie},
-                                max_size=None, compression=None, open_timeout=20)
+        self.ws = await connect(
+            self.url,
+            origin=ORIGIN,
+            additional_headers={"Cookie": self.cookie},
+            max_size=None,
+            compression=None,
+            open_timeout=20,
+        )
         self.hello = json.loads(await asyncio.wait_for(self.ws.recv(), 20))
         assert self.hello["type"] == "hello", self.hello
         self.head_seen = self.hello["rev"]
@@ -126,7 +135,7 @@ class RawSocket:
         self.sent += 1
         self.kinds[frame.kind.split(" ")[0] if frame.kind.startswith("deep") else frame.kind] += 1
         self.recent.append(f"{frame.kind}: {frame.text[:160]}")
-        del self.recent[:-2 * 20]
+        del self.recent[: -2 * 20]
         await self.ws.send(frame.text.encode() if frame.binary else frame.text)
 
     def expect_id(self, op_id: str) -> None:
@@ -148,7 +157,9 @@ class RawSocket:
         except TimeoutError:
             raise AssertionError(
                 f"{self.name}: {self.outstanding} frames unanswered after {timeout} s; last sent:\n"
-                + "\n".join(self.recent) + "\nlast errors: " + json.dumps(self.errors[-5:])
+                + "\n".join(self.recent)
+                + "\nlast errors: "
+                + json.dumps(self.errors[-5:])
             ) from None
 
     async def wait_below(self, most: int, timeout: float = 30) -> None:

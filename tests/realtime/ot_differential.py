@@ -16,6 +16,7 @@ Run a million cases on demand::
 Case ``i`` of seed ``s`` depends only on ``(s, i)``, so ``--seed s --first i
 --cases 1`` reproduces it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,9 +48,10 @@ Task = list[Any]
 
 def node_available() -> bool:
     """Return whether node and the installed quill-delta can be used."""
-    return shutil.which("node") is not None and (
-        REPO / "node_modules" / "quill-delta" / "package.json"
-    ).exists()
+    return (
+        shutil.which("node") is not None
+        and (REPO / "node_modules" / "quill-delta" / "package.json").exists()
+    )
 
 
 # Cases ----------------------------------------------------------------------
@@ -192,7 +194,8 @@ def python_answer(
             return [
                 [kind, from_units(text)]
                 for kind, text in fastdiff.diff(
-                    to_units(deltas[x]), to_units(deltas[task[2]])  # type: ignore[arg-type]
+                    to_units(deltas[x]),
+                    to_units(deltas[task[2]]),  # type: ignore[arg-type]
                 )
             ]
         a = delta(x)
@@ -292,9 +295,7 @@ class _NodeRun:
             cwd=REPO,
         )
         self._result: tuple[str, str] = ("", "")
-        self._thread = threading.Thread(
-            target=self._talk, args=(_wire(cases),), daemon=True
-        )
+        self._thread = threading.Thread(target=self._talk, args=(_wire(cases),), daemon=True)
         self._thread.start()
 
     def _talk(self, text: str) -> None:
@@ -411,7 +412,7 @@ def shrink(task: Task, deltas: dict[str, Any], rounds: int = 200) -> dict[str, A
         quill = node_answers(
             {"id": i, "deltas": c, "tasks": [task]} for i, c in enumerate(candidates)
         )
-        for candidate, answer in zip(candidates, quill):
+        for candidate, answer in zip(candidates, quill, strict=True):
             if canonical(python_answer(task, candidate)) != canonical(answer[0]):
                 used = candidate
                 break
@@ -422,27 +423,34 @@ def shrink(task: Task, deltas: dict[str, Any], rounds: int = 200) -> dict[str, A
     return {"task": task, "deltas": used, "python": py, "quill": quill_answer}
 
 
-def check_cases(seed: int, first: int, count: int, *, shrink_failures: bool = True,
-                max_failures: int = 5) -> tuple[int, list[Mismatch]]:
+def check_cases(
+    seed: int, first: int, count: int, *, shrink_failures: bool = True, max_failures: int = 5
+) -> tuple[int, list[Mismatch]]:
     """Run cases ``first .. first + count - 1``; return (tasks checked, mismatches)."""
     cases = [make_case(seed, index) for index in range(first, first + count)]
     node = _NodeRun(cases)
     mine = []
     for case in cases:
         cache: dict[str, Delta] = {}
-        mine.append([canonical(python_answer(task, case["deltas"], cache)) for task in case["tasks"]])
+        mine.append(
+            [canonical(python_answer(task, case["deltas"], cache)) for task in case["tasks"]]
+        )
     answers = node.answers()
     if len(answers) != len(cases):
         raise RuntimeError(f"oracle answered {len(answers)} of {len(cases)} cases")
     checked = 0
     failures: list[Mismatch] = []
-    for case, got_all, quill in zip(cases, mine, answers):
-        for task, got, expected in zip(case["tasks"], got_all, quill):
+    for case, got_all, quill in zip(cases, mine, answers, strict=True):
+        for task, got, expected in zip(case["tasks"], got_all, quill, strict=True):
             checked += 1
             if got != canonical(expected):
                 failure = Mismatch(
-                    seed, case["id"], task, case["deltas"],
-                    python_answer(task, case["deltas"]), expected,
+                    seed,
+                    case["id"],
+                    task,
+                    case["deltas"],
+                    python_answer(task, case["deltas"]),
+                    expected,
                 )
                 if shrink_failures and len(failures) < max_failures:
                     failure.shrunk = shrink(task, case["deltas"])
@@ -483,8 +491,10 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
             done += 1
             if done % 10 == 0 or done == len(chunks):
                 rate = checked / (time.monotonic() - started)
-                out(f"  {done}/{len(chunks)} batches, {checked} tasks, {rate:,.0f} tasks/s, "
-                    f"{len(reports)} mismatches")
+                out(
+                    f"  {done}/{len(chunks)} batches, {checked} tasks, {rate:,.0f} tasks/s, "
+                    f"{len(reports)} mismatches"
+                )
             if len(reports) >= 10:
                 pool.terminate()
                 break

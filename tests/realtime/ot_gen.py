@@ -16,6 +16,7 @@ outside the schema (``true`` beside ``1``, which quill-delta tells apart)
 and its embeds are any one-key objects, to exercise quill-delta's general
 semantics.
 """
+
 from __future__ import annotations
 
 import random
@@ -41,10 +42,41 @@ def _fresh_realtime_state() -> Iterator[None]:
 
 
 TOKENS = [
-    "a", "b", "c", "x", "ab", "abc", "the ", "cat ", "dog", " ", "  ", ".",
-    ",", "!", "\n", "\n", "\n\n", "\t", "\r\n", "é", "e\u0301", "n\u0303",
-    "中", "文字", "\u200b", "ß", "😀", "👍🏽", "𝒜", "👨\u200d👩\u200d👧", "🇫🇷",
-    "a😀", "😀b", "0", "42",
+    "a",
+    "b",
+    "c",
+    "x",
+    "ab",
+    "abc",
+    "the ",
+    "cat ",
+    "dog",
+    " ",
+    "  ",
+    ".",
+    ",",
+    "!",
+    "\n",
+    "\n",
+    "\n\n",
+    "\t",
+    "\r\n",
+    "é",
+    "e\u0301",
+    "n\u0303",
+    "中",
+    "文字",
+    "\u200b",
+    "ß",
+    "😀",
+    "👍🏽",
+    "𝒜",
+    "👨\u200d👩\u200d👧",
+    "🇫🇷",
+    "a😀",
+    "😀b",
+    "0",
+    "42",
 ]
 KEYSTROKE_TOKENS = ["a", "e", " ", "\n", "é", "😀", "x"]
 # Outside the schema, for the algebra only (any_delta).
@@ -69,8 +101,14 @@ LOOSE_EMBEDS: list[dict[str, Any]] = [
 _SCHEMA = load_schema()
 _EXAMPLES: dict[str, list[Any]] = {
     "color": ["#ff0000", "#00FF7f", "#000000"],
-    "url": ["https://example.com/a?b=c", "http://a.example/😀", "mailto:zoë@example.com",
-            "tel:+331234", "/relative/path", "#anchor"],
+    "url": [
+        "https://example.com/a?b=c",
+        "http://a.example/😀",
+        "mailto:zoë@example.com",
+        "tel:+331234",
+        "/relative/path",
+        "#anchor",
+    ],
     "alt": ["a cat", "zoë 😀", ""],
     "width": ["100", "50%", "9999px"],
     "height": ["1", "20px"],
@@ -108,8 +146,9 @@ def text(rng: random.Random, tokens: int = 4) -> str:
     return "".join(rng.choice(TOKENS) for _ in range(rng.randint(1, tokens)))
 
 
-def _pick(rng: random.Random, names: list[str], values: dict[str, list[Any]],
-          nulls: bool) -> dict[str, Any] | None:
+def _pick(
+    rng: random.Random, names: list[str], values: dict[str, list[Any]], nulls: bool
+) -> dict[str, Any] | None:
     """Return 1-3 of ``names`` with random values (some None if ``nulls``)."""
     if rng.random() < 0.45:
         return None
@@ -122,7 +161,9 @@ def _pick(rng: random.Random, names: list[str], values: dict[str, list[Any]],
     return out
 
 
-def attributes(rng: random.Random, *, nulls: bool = False, on: str = "retain") -> dict[str, Any] | None:
+def attributes(
+    rng: random.Random, *, nulls: bool = False, on: str = "retain"
+) -> dict[str, Any] | None:
     """Return random schema-valid attributes (``None`` values only when ``nulls``).
 
     ``on`` is what they sit on: ``retain`` (any format), ``text`` (inline
@@ -142,8 +183,9 @@ def loose_attributes(rng: random.Random, *, nulls: bool = False) -> dict[str, An
     return _pick(rng, sorted(LOOSE_ATTR_VALUES), LOOSE_ATTR_VALUES, nulls)
 
 
-def _insert_op(rng: random.Random, *, nulls: bool = False, tokens: int = 4,
-               loose: bool = False) -> dict[str, Any]:
+def _insert_op(
+    rng: random.Random, *, nulls: bool = False, tokens: int = 4, loose: bool = False
+) -> dict[str, Any]:
     """Return a random insert of text or an embed (schema-valid unless ``loose``)."""
     value: Any
     if rng.random() < 0.12:
@@ -170,8 +212,29 @@ def document(rng: random.Random, max_ops: int = 6) -> Delta:
     return Delta(ops)
 
 
-PROSE = ["the", "cat", "sat", "on", "mat", "a", "an", "😀", "é", "x", "y", "\n",
-         "\n\n", ".", ",", "-", "  ", "ab", "ba", "abc", "cab"]
+PROSE = [
+    "the",
+    "cat",
+    "sat",
+    "on",
+    "mat",
+    "a",
+    "an",
+    "😀",
+    "é",
+    "x",
+    "y",
+    "\n",
+    "\n\n",
+    ".",
+    ",",
+    "-",
+    "  ",
+    "ab",
+    "ba",
+    "abc",
+    "cab",
+]
 
 
 def prose(rng: random.Random, words: int = 40) -> Delta:
@@ -214,9 +277,7 @@ def edit_prose(rng: random.Random, doc: Delta, edits: int = 6) -> Delta:
 def units_of(doc: Delta) -> str:
     """Return a document's text in code-unit form, embeds as U+0000."""
     return to_units(
-        "".join(
-            op["insert"] if isinstance(op["insert"], str) else "\x00" for op in doc.ops
-        )
+        "".join(op["insert"] if isinstance(op["insert"], str) else "\x00" for op in doc.ops)
     )
 
 
@@ -340,10 +401,14 @@ def schema_change(rng: random.Random, *, max_ops: int = 8, budget: int = 2**53 -
     for _ in range(rng.randint(0, max_ops)):
         kind = rng.random()
         if kind < 0.4:
-            ops.append(_insert_op(rng) if rng.random() < 0.5 else {
-                "insert": rng.choice(EMBEDS) if rng.random() < 0.3 else text(rng, 3),
-                **({"attributes": a} if (a := schema_attributes(rng, nulls=False)) else {}),
-            })
+            ops.append(
+                _insert_op(rng)
+                if rng.random() < 0.5
+                else {
+                    "insert": rng.choice(EMBEDS) if rng.random() < 0.3 else text(rng, 3),
+                    **({"attributes": a} if (a := schema_attributes(rng, nulls=False)) else {}),
+                }
+            )
             continue
         count = min(left, rng.choice(EDGE_COUNTS) if rng.random() < 0.3 else rng.randint(1, 9))
         if count <= 0:

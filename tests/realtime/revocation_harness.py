@@ -4,9 +4,11 @@ The test process and daphne share one Redis channel layer, so a change made
 here (an ORM call, an admin page, a logout through the test client) sends
 its ``documents.events`` message the way a request on any worker would.
 """
+
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
 import time
@@ -44,8 +46,12 @@ class LiveSocket:
         from websockets.asyncio.client import connect
 
         ws_url = base.replace("http://", "ws://")
-        ws = await connect(f"{ws_url}/ws/docs/{doc_id}/", origin=base,
-                           additional_headers={"Cookie": cookie}, open_timeout=20)
+        ws = await connect(
+            f"{ws_url}/ws/docs/{doc_id}/",
+            origin=base,
+            additional_headers={"Cookie": cookie},
+            open_timeout=20,
+        )
         hello = json.loads(await asyncio.wait_for(ws.recv(), 20))
         assert hello["type"] == "hello", hello
         return cls(ws, hello)
@@ -54,8 +60,9 @@ class LiveSocket:
         """Send an insert at the start; return its op id."""
         self._n += 1
         op_id = f"{self._client}:{self._n}"
-        await self.ws.send(json.dumps({"type": "op", "id": op_id, "rev": self.rev,
-                                       "delta": [{"insert": text}]}))
+        await self.ws.send(
+            json.dumps({"type": "op", "id": op_id, "rev": self.rev, "delta": [{"insert": text}]})
+        )
         return op_id
 
     async def edit(self, text: str, timeout: float = 10) -> None:
@@ -109,10 +116,8 @@ class LiveSocket:
 
     async def close(self) -> None:
         """Close from the client side (ignore errors)."""
-        try:
+        with contextlib.suppress(Exception):  # already gone
             await self.ws.close()
-        except Exception:  # noqa: BLE001 - already gone
-            pass
 
 
 def _ops_by(public_id: str, user_pk: int) -> int:

@@ -21,7 +21,7 @@ from tests.realtime.conftest import create_user, db, session_cookie, share, stor
 from tests.realtime.test_authority import (
     FakeSocket,
     attach,
-    env,  # noqa: F401 - a fixture, requested by name
+    env_fixture,  # noqa: F401 - registers the fixture "env"
     op,
     settle,
 )
@@ -300,7 +300,7 @@ async def test_a_users_sockets_share_the_user_budget(ws_connect, people, setting
     assert (ack["type"], ack["rev"]) == ("ack", 3), ack
 
 
-async def test_a_change_too_far_behind_large_changes_is_stale(env, monkeypatch):  # noqa: F811 - the fixture
+async def test_a_change_too_far_behind_large_changes_is_stale(env, monkeypatch):
     """Transforming over piled-up large changes is bounded (MAX_TRANSFORM_WORK)."""
     monkeypatch.setattr(sequencer, "MAX_TRANSFORM_WORK", 5_000)
     store, make = env
@@ -326,7 +326,7 @@ async def test_a_change_too_far_behind_large_changes_is_stale(env, monkeypatch):
     assert [(m["type"], m["rev"]) for m in a.take()] == [("ack", 30)]
 
 
-async def test_the_window_holds_a_bounded_number_of_ops(env, monkeypatch):  # noqa: F811 - the fixture
+async def test_the_window_holds_a_bounded_number_of_ops(env, monkeypatch):
     """Large changes push old ones out of the window (MAX_WINDOW_OPS)."""
     monkeypatch.setattr(sequencer, "MAX_WINDOW_OPS", 1_000)
     monkeypatch.setattr(sequencer, "MIN_WINDOW_ENTRIES", 2)

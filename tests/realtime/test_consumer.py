@@ -1,4 +1,5 @@
 """The WebSocket consumer through the real ASGI app (origin check, session auth)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -101,9 +102,14 @@ async def test_an_op_is_stored_then_acked_and_broadcast(people, ws_connect):
     await a.send(op(1, 0, [{"insert": "Hi 😀", "attributes": {"bold": True}}]))
     assert await a.recv() == {"type": "ack", "id": f"{ID}:1", "rev": 1}
     broadcast = await b.recv()
-    assert broadcast == {"type": "op", "rev": 1, "id": f"{ID}:1", "session": a.hello["session"],
-                         "user": people["users"]["owner"].pk,
-                         "delta": [{"insert": "Hi 😀", "attributes": {"bold": True}}]}
+    assert broadcast == {
+        "type": "op",
+        "rev": 1,
+        "id": f"{ID}:1",
+        "session": a.hello["session"],
+        "user": people["users"]["owner"].pk,
+        "delta": [{"insert": "Hi 😀", "attributes": {"bold": True}}],
+    }
     rev, content = await db(stored_content, people["doc_id"])
     assert rev == 1
     assert content == [{"insert": "Hi 😀", "attributes": {"bold": True}}, {"insert": "\n"}]
@@ -113,7 +119,8 @@ async def test_an_op_is_stored_then_acked_and_broadcast(people, ws_connect):
 
 
 async def test_concurrent_ops_transform_and_commit_together_as_one_batch(
-        people, ws_connect, controlled):
+    people, ws_connect, controlled
+):
     a = await ws_connect(people["doc_id"], cookie=people["cookies"]["owner"])
     b = await ws_connect(people["doc_id"], cookie=people["cookies"]["editor"])
     watcher = await ws_connect(people["doc_id"], cookie=people["cookies"]["viewer"])
@@ -158,7 +165,9 @@ async def test_hello_catches_up_from_rev_or_sends_content(people, ws_connect):
     late = await ws_connect(people["doc_id"], cookie=people["cookies"]["editor"], rev=1)
     assert late.hello["rev"] == 3 and "content" not in late.hello
     assert [(i["rev"], i["delta"]) for i in late.hello["ops"]] == [
-        (2, [{"insert": "2"}]), (3, [{"insert": "3"}])]
+        (2, [{"insert": "2"}]),
+        (3, [{"insert": "3"}]),
+    ]
     current = await ws_connect(people["doc_id"], cookie=people["cookies"]["editor"], rev=3)
     assert current.hello["ops"] == []
     ahead = await ws_connect(people["doc_id"], cookie=people["cookies"]["editor"], rev=99)
@@ -177,8 +186,11 @@ async def test_catch_up_older_than_what_is_stored_sends_content(people, ws_conne
     for n in range(1, 31):
         await a.send(op(n, n - 1, [{"insert": "x"}]))
         assert (await a.recv())["rev"] == n
-    await db(lambda: Operation.objects.filter(document__public_id=people["doc_id"],
-                                              revision__lte=5).delete())
+    await db(
+        lambda: Operation.objects.filter(
+            document__public_id=people["doc_id"], revision__lte=5
+        ).delete()
+    )
     old = await ws_connect(people["doc_id"], cookie=people["cookies"]["editor"], rev=1)
     assert old.hello["rev"] == 30 and old.hello["content"] == [{"insert": "x" * 30 + "\n"}]
     await a.send(op(99, 1, [{"insert": "y"}]))
@@ -194,16 +206,22 @@ async def test_presence_join_and_leave(people, ws_connect):
     b = await ws_connect(people["doc_id"], cookie=people["cookies"]["editor"])
     join = await a.recv()
     assert join == {"type": "join", "session": b.hello["session"], "user": b.hello["user"]}
-    assert b.hello["peers"] == [{"session": a.hello["session"], "user": a.hello["user"],
-                                 "range": None}]
+    assert b.hello["peers"] == [
+        {"session": a.hello["session"], "user": a.hello["user"], "range": None}
+    ]
     await a.send(op(1, 0, [{"insert": "abc"}]))
     await a.recv()
     await b.recv()
     # b's selection made at revision 0 moves past a's insert.
     await b.send({"type": "presence", "rev": 0, "range": {"index": 0, "length": 0}})
     presence = await a.recv()
-    assert presence == {"type": "presence", "session": b.hello["session"], "user": b.hello["user"],
-                        "rev": 1, "range": {"index": 3, "length": 0}}
+    assert presence == {
+        "type": "presence",
+        "session": b.hello["session"],
+        "user": b.hello["user"],
+        "rev": 1,
+        "range": {"index": 3, "length": 0},
+    }
     assert await b.nothing()
     await b.send({"type": "presence", "rev": 1, "range": None})
     assert (await a.recv())["range"] is None
@@ -252,17 +270,20 @@ async def test_binary_frames_are_bad_messages(people, ws_connect):
     assert (await sock.recv())["code"] == "bad_message"
 
 
-@pytest.mark.parametrize("delta", [
-    {"insert": "x"},
-    [{"insert": ""}],
-    [{"retain": 1.0}],
-    [{"retain": 5}],
-    [{"delete": 1}],
-    [{"insert": "x", "attributes": None}],
-    [{"insert": "\ud83d"}],
-    [{"insert": "a\u0000"}],
-    [{"retain": 1}, {"insert": "after the final newline"}],
-])
+@pytest.mark.parametrize(
+    "delta",
+    [
+        {"insert": "x"},
+        [{"insert": ""}],
+        [{"retain": 1.0}],
+        [{"retain": 5}],
+        [{"delete": 1}],
+        [{"insert": "x", "attributes": None}],
+        [{"insert": "\ud83d"}],
+        [{"insert": "a\u0000"}],
+        [{"retain": 1}, {"insert": "after the final newline"}],
+    ],
+)
 async def test_invalid_deltas_are_bad_ops(people, ws_connect, delta):
     sock = await ws_connect(people["doc_id"], cookie=people["cookies"]["owner"])
     await sock.send(json.dumps({"type": "op", "id": f"{ID}:1", "rev": 0, "delta": delta}))
@@ -310,7 +331,8 @@ async def test_too_many_ops_are_rate_limited_with_retry_after(people, ws_connect
 
 
 async def test_storage_failure_is_unavailable_and_the_socket_survives(
-        people, ws_connect, controlled):
+    people, ws_connect, controlled
+):
     a = await ws_connect(people["doc_id"], cookie=people["cookies"]["owner"])
     b = await ws_connect(people["doc_id"], cookie=people["cookies"]["editor"])
     await a.recv()
@@ -330,8 +352,9 @@ async def test_storage_failure_is_unavailable_and_the_socket_survives(
 
 
 async def test_a_foreign_origin_is_refused_at_the_handshake(people, ws_connect):
-    sock = await ws_connect(people["doc_id"], cookie=people["cookies"]["owner"],
-                            origin=b"http://evil.example")
+    sock = await ws_connect(
+        people["doc_id"], cookie=people["cookies"]["owner"], origin=b"http://evil.example"
+    )
     assert sock.connected is False
 
 
@@ -347,11 +370,11 @@ async def test_anonymous_sockets_are_closed_4401(people, ws_connect):
 
 
 async def test_documents_one_may_not_see_are_closed_4404(people, ws_connect):
-    stranger = await ws_connect(people["doc_id"], cookie=people["cookies"]["stranger"],
-                                expect_hello=False)
+    stranger = await ws_connect(
+        people["doc_id"], cookie=people["cookies"]["stranger"], expect_hello=False
+    )
     assert await denied(stranger) == 4404
-    missing = await ws_connect(uuid.uuid4(), cookie=people["cookies"]["owner"],
-                               expect_hello=False)
+    missing = await ws_connect(uuid.uuid4(), cookie=people["cookies"]["owner"], expect_hello=False)
     assert await denied(missing) == 4404
 
 
@@ -390,8 +413,7 @@ async def test_too_many_sockets_per_user_are_closed_4429(people, ws_connect, set
 
 async def test_storage_down_at_load_closes_4503(people, ws_connect, controlled):
     controlled.fail_loads = True
-    sock = await ws_connect(people["doc_id"], cookie=people["cookies"]["owner"],
-                            expect_hello=False)
+    sock = await ws_connect(people["doc_id"], cookie=people["cookies"]["owner"], expect_hello=False)
     error = await sock.recv()
     assert error["code"] == "unavailable"
     assert await sock.closed() == 4503
@@ -403,7 +425,6 @@ async def test_storage_down_at_load_closes_4503(people, ws_connect, controlled):
 async def test_revoking_a_share_closes_the_socket_4403(people, ws_connect):
     from guardian.shortcuts import remove_perm
 
-
     viewer = await ws_connect(people["doc_id"], cookie=people["cookies"]["viewer"])
     editor = await ws_connect(people["doc_id"], cookie=people["cookies"]["editor"])
     await db(remove_perm, "documents.view_document", people["users"]["viewer"], people["doc"])
@@ -414,7 +435,6 @@ async def test_revoking_a_share_closes_the_socket_4403(people, ws_connect):
 
 async def test_losing_and_regaining_edit_rights_switches_read_only(people, ws_connect):
     from guardian.shortcuts import assign_perm, remove_perm
-
 
     editor = await ws_connect(people["doc_id"], cookie=people["cookies"]["editor"])
     user, doc = people["users"]["editor"], people["doc"]
@@ -459,8 +479,7 @@ async def test_a_second_user_logged_in_elsewhere(transactional_db, ws_connect):
     alice = await db(create_user, "alice")
     bob = await db(create_user, "bob")
     doc = await db(create_document, alice)
-    sock = await ws_connect(doc.public_id, cookie=await db(session_cookie, bob),
-                            expect_hello=False)
+    sock = await ws_connect(doc.public_id, cookie=await db(session_cookie, bob), expect_hello=False)
     assert await denied(sock) == 4404
 
 

@@ -2,6 +2,7 @@
 
 Randomized tests print their seed; set ``SEED`` to replay one.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -34,8 +35,9 @@ def seed_for(name: str) -> int:
     return seed
 
 
-async def edit_randomly(client: WSClient, rng: random.Random, count: int,
-                        pause: float = 0.02) -> None:
+async def edit_randomly(
+    client: WSClient, rng: random.Random, count: int, pause: float = 0.02
+) -> None:
     for _ in range(count):
         await client.edit(random_change(client.ot.doc, rng))
         await asyncio.sleep(rng.random() * pause)
@@ -49,8 +51,13 @@ async def converge(clients: list[WSClient], head: int, timeout: float = 30) -> N
 async def acked_ids_in_store(doc_id: str) -> set[str]:
     from documents.models import Operation
 
-    return set(await db(lambda: list(Operation.objects.filter(
-        document__public_id=doc_id).values_list("op_id", flat=True))))
+    return set(
+        await db(
+            lambda: list(
+                Operation.objects.filter(document__public_id=doc_id).values_list("op_id", flat=True)
+            )
+        )
+    )
 
 
 async def test_random_concurrent_edits_converge_and_every_ack_is_stored(live_daphne, people):
@@ -58,14 +65,16 @@ async def test_random_concurrent_edits_converge_and_every_ack_is_stored(live_dap
     rng = random.Random(seed)
     cookies = people["cookies"]
     clients = [
-        WSClient(live_daphne.ws_url, people["doc_id"], cookie=cookies[name],
-                 rng=random.Random(seed + i))
+        WSClient(
+            live_daphne.ws_url, people["doc_id"], cookie=cookies[name], rng=random.Random(seed + i)
+        )
         for i, name in enumerate(["owner", "editor", "owner", "editor"])
     ]
     for client in clients:
         await client.connect()
-    await asyncio.gather(*(
-        edit_randomly(client, random.Random(rng.random()), 40) for client in clients))
+    await asyncio.gather(
+        *(edit_randomly(client, random.Random(rng.random()), 40) for client in clients)
+    )
     for client in clients:
         await client.wait_synchronized()
     head, content = await db(stored_content, people["doc_id"])
@@ -133,8 +142,9 @@ async def test_catch_up_after_a_reconnect(live_daphne, people):
 
 
 async def test_error_codes_and_limits_over_real_sockets(daphne_factory, people):
-    server = daphne_factory(COLLABDOCS_MAX_FRAME_BYTES="2048", COLLABDOCS_OPS_PER_SECOND="3",
-                            COLLABDOCS_OP_WINDOW="10")
+    server = daphne_factory(
+        COLLABDOCS_MAX_FRAME_BYTES="2048", COLLABDOCS_OPS_PER_SECOND="3", COLLABDOCS_OP_WINDOW="10"
+    )
     url = f"{server.ws_url}/ws/docs/{people['doc_id']}/"
     cookies = people["cookies"]
 
@@ -167,16 +177,21 @@ async def test_error_codes_and_limits_over_real_sockets(daphne_factory, people):
     assert json.loads(await owner.recv())["type"] == "hello"
     op_id = "e" * 20
     assert (await error_of(owner, "{oops"))["code"] == "bad_message"
-    bad = await error_of(owner, {"type": "op", "id": f"{op_id}:1", "rev": 0,
-                                 "delta": [{"delete": 1}]})
+    bad = await error_of(
+        owner, {"type": "op", "id": f"{op_id}:1", "rev": 0, "delta": [{"delete": 1}]}
+    )
     assert (bad["code"], bad["id"]) == ("bad_op", f"{op_id}:1")
-    large = await error_of(owner, {"type": "op", "id": f"{op_id}:2", "rev": 0,
-                                   "delta": [{"insert": "x" * 3000}]})
+    large = await error_of(
+        owner, {"type": "op", "id": f"{op_id}:2", "rev": 0, "delta": [{"insert": "x" * 3000}]}
+    )
     assert large["code"] == "too_large"
     limited = None
     for n in range(3, 10):
-        await owner.send(json.dumps({"type": "op", "id": f"{op_id}:{n}", "rev": n - 3,
-                                     "delta": [{"insert": "y"}]}))
+        await owner.send(
+            json.dumps(
+                {"type": "op", "id": f"{op_id}:{n}", "rev": n - 3, "delta": [{"insert": "y"}]}
+            )
+        )
         msg = json.loads(await owner.recv())
         if msg["type"] == "error":
             limited = msg
@@ -185,8 +200,10 @@ async def test_error_codes_and_limits_over_real_sockets(daphne_factory, people):
     viewer = await open_(cookies["viewer"])
     hello = json.loads(await viewer.recv())
     assert hello["can_edit"] is False
-    forbidden = await error_of(viewer, {"type": "op", "id": f"{'v' * 20}:1", "rev": hello["rev"],
-                                        "delta": [{"insert": "no"}]})
+    forbidden = await error_of(
+        viewer,
+        {"type": "op", "id": f"{'v' * 20}:1", "rev": hello["rev"], "delta": [{"insert": "no"}]},
+    )
     assert forbidden["code"] == "forbidden"
     # A frame beyond the WebSocket layer's own limit (1 MiB) ends the
     # connection: autobahn fails it with 1009 and drops TCP at once, so the
@@ -200,16 +217,20 @@ async def test_error_codes_and_limits_over_real_sockets(daphne_factory, people):
 
 
 async def test_revoking_a_share_closes_the_socket_across_processes(
-        daphne_factory, redis_server, people, settings):
+    daphne_factory, redis_server, people, settings
+):
     """The daphne worker and this process share Redis, as two workers would."""
     from channels.layers import channel_layers, get_channel_layer
     from guardian.shortcuts import remove_perm
 
-
     redis_url = redis_server.extra["url"]
     server = daphne_factory(REDIS_URL=redis_url)
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                                           "CONFIG": {"hosts": [redis_url]}}}
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [redis_url]},
+        }
+    }
     channel_layers.backends = {}
     viewer = WSClient(server.ws_url, people["doc_id"], cookie=people["cookies"]["viewer"])
     editor = WSClient(server.ws_url, people["doc_id"], cookie=people["cookies"]["editor"])
@@ -243,7 +264,9 @@ async def test_an_idle_socket_on_a_redis_worker_stays_open(daphne_factory, redis
     server = daphne_factory(REDIS_URL=redis_server.extra["url"])
     url = f"{server.ws_url}/ws/docs/{people['doc_id']}/"
     ot = OTClient()
-    ws = await connect(url, origin=ORIGIN, additional_headers={"Cookie": people["cookies"]["owner"]})
+    ws = await connect(
+        url, origin=ORIGIN, additional_headers={"Cookie": people["cookies"]["owner"]}
+    )
     ot.on_hello(json.loads(await ws.recv()))
     await asyncio.sleep(7)  # longer than the channel layer's blocking receive
     (frame,) = ot.edit(Delta().insert("still here"))
@@ -271,10 +294,21 @@ print(json.dumps({"doc": str(doc.public_id),
 
 
 def _run_django(database_url: str, *args: str) -> str:
-    env = dict(os.environ, DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="collabdocs.settings",
-               LOG_LEVEL="WARNING")
-    done = subprocess.run([sys.executable, *args], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=180, check=False)
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url,
+        DJANGO_SETTINGS_MODULE="collabdocs.settings",
+        LOG_LEVEL="WARNING",
+    )
+    done = subprocess.run(
+        [sys.executable, *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
@@ -285,11 +319,14 @@ def _stored(database_url: str, doc_id: str) -> tuple[list[str], list[dict]]:
     with psycopg.connect(database_url) as conn:
         (snapshot,) = conn.execute(
             "SELECT v.content FROM documents_document d JOIN documents_documentversion v "
-            "ON v.id = d.snapshot_id WHERE d.public_id = %s", [doc_id]).fetchone()
+            "ON v.id = d.snapshot_id WHERE d.public_id = %s",
+            [doc_id],
+        ).fetchone()
         rows = conn.execute(
             "SELECT o.op_id, o.delta FROM documents_operation o JOIN documents_document d "
             "ON d.id = o.document_id WHERE d.public_id = %s ORDER BY o.revision",
-            [doc_id]).fetchall()
+            [doc_id],
+        ).fetchall()
     doc = DocumentText.from_ops(snapshot)
     for _, delta in rows:
         doc.apply(Delta(delta))
@@ -319,8 +356,10 @@ async def test_postgres_stopped_mid_edit_loses_nothing_acked(throwaway_postgres,
     made = json.loads(await asyncio.to_thread(_run_django, database_url, "-c", _FIXTURES_SCRIPT))
     server = await asyncio.to_thread(DaphneProcess, database_url, None, tmp_path)
     try:
-        clients = [WSClient(server.ws_url, made["doc"], cookie=cookie, rng=random.Random(seed + i))
-                   for i, cookie in enumerate(made["cookies"] * 2)]
+        clients = [
+            WSClient(server.ws_url, made["doc"], cookie=cookie, rng=random.Random(seed + i))
+            for i, cookie in enumerate(made["cookies"] * 2)
+        ]
         for client in clients:
             await client.connect()
         stop = asyncio.Event()
@@ -347,8 +386,9 @@ async def test_postgres_stopped_mid_edit_loses_nothing_acked(throwaway_postgres,
         await converge(clients, len(stored_ids), timeout=30)
         acked = {op_id for c in clients for op_id in c.ot.acked}
         assert acked_before > 0
-        assert any(e["code"] == "unavailable" for c in clients for e in c.ot.errors), \
+        assert any(e["code"] == "unavailable" for c in clients for e in c.ot.errors), (
             "the outage was not noticed"
+        )
         assert acked == set(stored_ids), f"seed={seed}"
         for client in clients:
             assert client.ot.content() == content, f"seed={seed}"

@@ -5,6 +5,7 @@ join back to the exact frame in Python and in the browser's
 ``PartAssembler`` (run under node), and a malformed sequence must be
 refused. Randomized tests print their seed; set ``SEED`` to replay one.
 """
+
 from __future__ import annotations
 
 import json
@@ -79,8 +80,10 @@ def test_every_part_fits_and_the_parts_join_to_the_frame(name: str) -> None:
     # count is bounded by the escaped size over half a part.
     escaped = utf8_size(protocol.dumps(frame))
     assert len(parts) <= math.ceil(escaped / ((MAX_PART_BYTES - OVERHEAD) / 2)), sizes
-    print(f"{name}: {utf8_size(frame)} bytes -> {len(parts)} parts, "
-          f"smallest full part {min(sizes[:-1])} bytes")
+    print(
+        f"{name}: {utf8_size(frame)} bytes -> {len(parts)} parts, "
+        f"smallest full part {min(sizes[:-1])} bytes"
+    )
 
 
 def test_slices_are_whole_code_points() -> None:
@@ -117,7 +120,7 @@ def test_random_frames_and_limits_split_and_join() -> None:
     """Any text, any limit: parts fit, join back, and are in order."""
     seed = seed_for("framing")
     rng = random.Random(seed)
-    alphabet = ['a', '"', '\\', '\n', '\x00', '\x1f', 'é', '字', '😀', '\u2028', '}', ' ']
+    alphabet = ["a", '"', "\\", "\n", "\x00", "\x1f", "é", "字", "😀", "\u2028", "}", " "]
     for _ in range(200):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 3000)))
         frame = frame_of(text)
@@ -140,8 +143,13 @@ def test_a_limit_too_small_for_one_character_is_refused() -> None:
     ("frames", "message"),
     [
         ([protocol.part_frame(seq=1, last=True, data="{}")], "part 1 arrived where part 0"),
-        ([protocol.part_frame(seq=0, last=False, data="{"), protocol.ack_frame(op_id="x", rev=1)],
-         "between the parts"),
+        (
+            [
+                protocol.part_frame(seq=0, last=False, data="{"),
+                protocol.ack_frame(op_id="x", rev=1),
+            ],
+            "between the parts",
+        ),
         (['{"type":"part","seq":0,"last":"yes","data":"{}"}'], "boolean last"),
         (['{"type":"part","seq":0,"last":true,"data":1}'], "string data"),
         (['{"type":"part",nope'], "not JSON"),
@@ -181,8 +189,13 @@ def test_the_browser_joins_what_the_server_splits() -> None:
     assert len(stream) > 10
     done = subprocess.run(
         [node, "--input-type=module", "-e", NODE_JOIN],
-        input="\n".join(stream) + "\n", cwd=REPO, capture_output=True, text=True,
-        timeout=120, check=False, env={**os.environ, "NODE_OPTIONS": ""},
+        input="\n".join(stream) + "\n",
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "NODE_OPTIONS": ""},
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == [json.loads(frame) for frame in frames]

@@ -7,6 +7,7 @@ socket, catch up with ``?rev=`` through a 3 MB ``hello``, edit it, and
 broadcast large ops, checking that every frame on the wire stays under the part size and
 that the parts join back into the protocol's frames.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -45,8 +46,14 @@ class PartSocket:
     async def open(cls, base: str, doc_id: str, cookie: str, rev: int | None = None) -> PartSocket:
         """Connect (``max_size=None``: the client accepts any size)."""
         url = f"{base}/ws/docs/{doc_id}/" + ("" if rev is None else f"?rev={rev}")
-        ws = await connect(url, origin=ORIGIN, additional_headers={"Cookie": cookie},
-                           max_size=None, compression=None, open_timeout=30)
+        ws = await connect(
+            url,
+            origin=ORIGIN,
+            additional_headers={"Cookie": cookie},
+            max_size=None,
+            compression=None,
+            open_timeout=30,
+        )
         return cls(ws)
 
     async def recv(self, timeout: float = 60) -> dict:
@@ -86,8 +93,15 @@ def _store_wide_document(doc_id: str, author_id: int) -> int:
     ops = []
     for revision in range(document.head_revision + 1, document.head_revision + CHUNKS + 1):
         delta = [{"insert": WIDE * CHUNK}]
-        ops.append(NewOp(revision=revision, op_id=f"{WRITER}:{revision}", delta=delta,
-                         delta_json=json.dumps(delta, ensure_ascii=False), author_id=author_id))
+        ops.append(
+            NewOp(
+                revision=revision,
+                op_id=f"{WRITER}:{revision}",
+                delta=delta,
+                delta_json=json.dumps(delta, ensure_ascii=False),
+                author_id=author_id,
+            )
+        )
     DjangoDocumentStore().append(document_pk=document.pk, ops=ops)
     return ops[-1].revision
 
@@ -110,8 +124,10 @@ async def test_a_document_at_the_limit_of_wide_characters_opens_catches_up_and_e
     assert hello["content"] == [{"insert": text}]
     assert max(reader.raw_sizes) <= MAX_PART_BYTES
     assert reader.parts >= 12
-    print(f"full hello: {sum(reader.raw_sizes)} bytes in {reader.parts} parts, "
-          f"opened in {opened * 1000:.0f} ms (first open loads the document)")
+    print(
+        f"full hello: {sum(reader.raw_sizes)} bytes in {reader.parts} parts, "
+        f"opened in {opened * 1000:.0f} ms (first open loads the document)"
+    )
 
     started = time.perf_counter()
     behind = await PartSocket.open(live_daphne.ws_url, doc_id, cookies["editor"], rev=0)
@@ -121,20 +137,34 @@ async def test_a_document_at_the_limit_of_wide_characters_opens_catches_up_and_e
     assert [op["rev"] for op in catch_up["ops"]] == list(range(1, head + 1))
     assert all(op["delta"] == [{"insert": WIDE * CHUNK}] for op in catch_up["ops"])
     assert max(behind.raw_sizes) <= MAX_PART_BYTES and behind.parts >= 12
-    print(f"catch-up hello: {sum(behind.raw_sizes)} bytes in {behind.parts} parts, "
-          f"{caught_up * 1000:.0f} ms")
+    print(
+        f"catch-up hello: {sum(behind.raw_sizes)} bytes in {behind.parts} parts, "
+        f"{caught_up * 1000:.0f} ms"
+    )
 
     # At the limit, one more character is refused, and said so...
-    await reader.send({"type": "op", "id": "framingreaderframingreader:1", "rev": head,
-                       "delta": [{"retain": CHUNKS * CHUNK}, {"insert": "!"}]})
+    await reader.send(
+        {
+            "type": "op",
+            "id": "framingreaderframingreader:1",
+            "rev": head,
+            "delta": [{"retain": CHUNKS * CHUNK}, {"insert": "!"}],
+        }
+    )
     refused = await reader.recv_type("error")
     assert refused["code"] == "too_large" and refused["id"] == "framingreaderframingreader:1"
     # ...but editing works: replacing the last wide character goes through,
     # and the other socket gets it as a plain frame (small frames are never
     # split).
     op_id = "framingreaderframingreader:2"
-    await reader.send({"type": "op", "id": op_id, "rev": head,
-                       "delta": [{"retain": CHUNKS * CHUNK - 1}, {"insert": "!"}, {"delete": 1}]})
+    await reader.send(
+        {
+            "type": "op",
+            "id": op_id,
+            "rev": head,
+            "delta": [{"retain": CHUNKS * CHUNK - 1}, {"insert": "!"}, {"delete": 1}],
+        }
+    )
     ack = await reader.recv_type("ack")
     assert ack == {"type": "ack", "id": op_id, "rev": head + 1}
     parts_before = behind.parts
@@ -163,10 +193,17 @@ async def test_large_ops_and_batches_reach_other_sockets_in_parts(live_daphne, p
     # Sent together, the two ops may commit together and reach the viewer
     # as one batch of over 1 MiB; either way it must arrive, in parts.
     await asyncio.gather(
-        owner.send({"type": "op", "id": "framingownerframingowner:1", "rev": 0,
-                    "delta": [{"insert": big}]}),
-        editor.send({"type": "op", "id": "framingeditorframingeditor:1", "rev": 0,
-                     "delta": [{"insert": "x" + big}]}),
+        owner.send(
+            {"type": "op", "id": "framingownerframingowner:1", "rev": 0, "delta": [{"insert": big}]}
+        ),
+        editor.send(
+            {
+                "type": "op",
+                "id": "framingeditorframingeditor:1",
+                "rev": 0,
+                "delta": [{"insert": "x" + big}],
+            }
+        ),
     )
     # The viewer: both ops in order, whether as two frames or one batch.
     seen: list[dict] = []
@@ -180,8 +217,10 @@ async def test_large_ops_and_batches_reach_other_sockets_in_parts(live_daphne, p
             seen.append(frame)
     assert [op["rev"] for op in seen] == [1, 2]
     assert max(viewer.raw_sizes) <= MAX_PART_BYTES and viewer.parts >= 4
-    print(f"viewer: {len(viewer.raw_sizes)} wire frames, {viewer.parts} parts, "
-          f"{batches} batch(es), largest {max(viewer.raw_sizes)} bytes")
+    print(
+        f"viewer: {len(viewer.raw_sizes)} wire frames, {viewer.parts} parts, "
+        f"{batches} batch(es), largest {max(viewer.raw_sizes)} bytes"
+    )
     # The authors: an ack each (inside a batch when the other's op came first).
     for sock in (owner, editor):
         assert (await sock.recv_type("ack"))["rev"] in (1, 2)

@@ -31,6 +31,7 @@ per socket would take minutes), a looser CPU budget, a 200-op window so
 revisions older than it are reachable, and compaction off so every revision
 stays in the op table.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -98,7 +99,9 @@ def _editor_cookie(document: Any, username: str) -> str:
 def _stored_ops(doc_id: str) -> dict[str, int]:
     from documents.models import Operation
 
-    return dict(Operation.objects.filter(document__public_id=doc_id).values_list("op_id", "revision"))
+    return dict(
+        Operation.objects.filter(document__public_id=doc_id).values_list("op_id", "revision")
+    )
 
 
 def _head(doc_id: str) -> int:
@@ -109,15 +112,20 @@ def _head(doc_id: str) -> int:
 
 def _get(url: str, cookie: str) -> tuple[int, bytes]:
     request = urllib.request.Request(url, headers={"Cookie": cookie})
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+    with urllib.request.urlopen(request, timeout=30) as response:
         return response.status, response.read()
 
 
 class Fuzz:
     """The shared state of one run: sockets, expectations, the frame count."""
 
-    def __init__(self, seed: int, trackers: list[CountingClient], raws: dict[str, RawSocket],
-                 mirror: RawSocket) -> None:
+    def __init__(
+        self,
+        seed: int,
+        trackers: list[CountingClient],
+        raws: dict[str, RawSocket],
+        mirror: RawSocket,
+    ) -> None:
         self.seed = seed
         self.trackers = trackers
         self.raws = raws
@@ -139,8 +147,11 @@ class Fuzz:
 
     def total(self) -> int:
         """Return the frames sent so far by every socket."""
-        return (sum(t.frames_sent for t in self.trackers) + sum(r.sent for r in self.raws.values())
-                + sum(self.unanswered.values()))
+        return (
+            sum(t.frames_sent for t in self.trackers)
+            + sum(r.sent for r in self.raws.values())
+            + sum(self.unanswered.values())
+        )
 
     def more(self) -> bool:
         """Return whether frames remain to be sent."""
@@ -217,15 +228,21 @@ async def drive_mallory(run: Fuzz, raw: RawSocket, rng: random.Random) -> None:
         elif roll < 0.11 and raw.head_seen > STALE_MARGIN + 10:
             op_id = bad.next_id()
             # At most 300 revisions past the margin: within the transform bound.
-            old = rng.randrange(max(0, raw.head_seen - STALE_MARGIN - 300),
-                                raw.head_seen - STALE_MARGIN)
+            old = rng.randrange(
+                max(0, raw.head_seen - STALE_MARGIN - 300), raw.head_seen - STALE_MARGIN
+            )
             run.valid[op_id] = raw.name
-            await raw.send(Frame("valid far behind", op_text(op_id, old, [{"insert": "s"}]),
-                                 op_id, "valid"))
+            await raw.send(
+                Frame("valid far behind", op_text(op_id, old, [{"insert": "s"}]), op_id, "valid")
+            )
         elif roll < 0.13:
             # Someone else's op id, recent enough to be held: never mallory's.
-            recent = [op_id for t in run.trackers for op_id, at in t.ot.acked.items()
-                      if at >= raw.head_seen - 50]
+            recent = [
+                op_id
+                for t in run.trackers
+                for op_id, at in t.ot.acked.items()
+                if at >= raw.head_seen - 50
+            ]
             if recent:
                 op_id = rng.choice(recent)
                 text = op_text(op_id, rev, [{"insert": "stolen"}])
@@ -236,8 +253,9 @@ async def drive_mallory(run: Fuzz, raw: RawSocket, rng: random.Random) -> None:
             await run.send(raw, bad.make(doc, rev))
 
 
-async def drive_owner_raw(run: Fuzz, raw: RawSocket, owners: list[CountingClient],
-                          rng: random.Random) -> None:
+async def drive_owner_raw(
+    run: Fuzz, raw: RawSocket, owners: list[CountingClient], rng: random.Random
+) -> None:
     """Resend the owner's acked ops (same user: acked again, never applied twice)."""
     bad = BadFrames("ownerraw" + "o" * 16, rng)
     while run.more():
@@ -273,8 +291,20 @@ async def drive_viewer(run: Fuzz, raw: RawSocket, rng: random.Random) -> None:
             await run.send(raw, Frame("viewer's op", text, op_id, REFUSED))
         elif roll < 0.7:
             index = rng.randrange(doc.length)
-            await raw.ws.send(json.dumps({"type": "presence", "rev": rev, "range": rng.choice(
-                [None, {"index": index, "length": rng.randrange(doc.length - index + 1)}])}))
+            await raw.ws.send(
+                json.dumps(
+                    {
+                        "type": "presence",
+                        "rev": rev,
+                        "range": rng.choice(
+                            [
+                                None,
+                                {"index": index, "length": rng.randrange(doc.length - index + 1)},
+                            ]
+                        ),
+                    }
+                )
+            )
             run.unanswered[raw.name] += 1
         else:
             await run.send(raw, bad.bad_presence(doc, rev))
@@ -292,8 +322,10 @@ async def test_twenty_thousand_random_frames_leave_the_document_whole(daphne_fac
     doc_id, cookies = people["doc_id"], people["cookies"]
     mallory = await db(_editor_cookie, people["doc"], "mallory")
     names = ["owner", "editor", "owner", "editor", "owner", "editor"]
-    trackers = [CountingClient(server.ws_url, doc_id, cookie=cookies[name], rng=random.Random(seed + i))
-                for i, name in enumerate(names)]
+    trackers = [
+        CountingClient(server.ws_url, doc_id, cookie=cookies[name], rng=random.Random(seed + i))
+        for i, name in enumerate(names)
+    ]
     for tracker in trackers:
         await tracker.connect()
     raws = {
@@ -310,13 +342,18 @@ async def test_twenty_thousand_random_frames_leave_the_document_whole(daphne_fac
     # A few frames over the frame limit (and under daphne's own 1 MiB).
     big = BadFrames("bigframes" + "b" * 16, rng)
     for _ in range(3):
-        await run.send(raws["mallory1"], big.too_large(DocumentText.from_ops([{"insert": "\n"}]), 0))
+        await run.send(
+            raws["mallory1"], big.too_large(DocumentText.from_ops([{"insert": "\n"}]), 0)
+        )
 
     started = time.perf_counter()
     drivers = [drive_tracker(run, t, random.Random(rng.random())) for t in trackers]
-    drivers += [drive_mallory(run, raws[n], random.Random(rng.random())) for n in ("mallory1", "mallory2")]
-    drivers.append(drive_owner_raw(run, raws["ownerraw"], trackers[0::2],
-                                   random.Random(rng.random())))
+    drivers += [
+        drive_mallory(run, raws[n], random.Random(rng.random())) for n in ("mallory1", "mallory2")
+    ]
+    drivers.append(
+        drive_owner_raw(run, raws["ownerraw"], trackers[0::2], random.Random(rng.random()))
+    )
     drivers.append(drive_viewer(run, raws["viewer"], random.Random(rng.random())))
     await asyncio.wait_for(asyncio.gather(*drivers), SEND_SECONDS)
     sent_in = time.perf_counter() - started
@@ -333,16 +370,23 @@ async def test_twenty_thousand_random_frames_leave_the_document_whole(daphne_fac
 
     total = run.total()
     valid_tracker = sum(len(t.ot.acked) for t in trackers)
-    print(f"fuzz: {total} frames in {sent_in:.1f} s ({total / sent_in:.0f}/s), settled at "
-          f"{settled_in:.1f} s; head r{head}; tracker ops acked {valid_tracker}, "
-          f"tracker frames {sum(t.frames_sent for t in trackers)}, presence {sum(run.unanswered.values())}, "
-          f"drops {dict(run.drops)}; final length {trackers[0].ot.doc.length}; "
-          f"{len(run.refused)} must-refuse ops, {len(run.either)} either-way ops, "
-          f"{len(run.valid)} valid raw ops, {len(run.resent)} resends, {len(run.stolen)} stolen ids")
+    print(
+        f"fuzz: {total} frames in {sent_in:.1f} s ({total / sent_in:.0f}/s), settled at "
+        f"{settled_in:.1f} s; head r{head}; tracker ops acked {valid_tracker}, "
+        f"tracker frames {sum(t.frames_sent for t in trackers)}, "
+        f"presence {sum(run.unanswered.values())}, "
+        f"drops {dict(run.drops)}; final length {trackers[0].ot.doc.length}; "
+        f"{len(run.refused)} must-refuse ops, {len(run.either)} either-way ops, "
+        f"{len(run.valid)} valid raw ops, {len(run.resent)} resends, {len(run.stolen)} stolen ids"
+    )
     for raw in raws.values():
-        print(f"fuzz: {raw.name}: {raw.sent} answered frames, errors {dict(raw.codes)}, "
-              f"acks {sum(len(v) for v in raw.acks.values())}; kinds {dict(raw.kinds)}")
-    either_acked = Counter(kind for op_id, (name, kind) in run.either.items() if op_id in raws[name].acks)
+        print(
+            f"fuzz: {raw.name}: {raw.sent} answered frames, errors {dict(raw.codes)}, "
+            f"acks {sum(len(v) for v in raw.acks.values())}; kinds {dict(raw.kinds)}"
+        )
+    either_acked = Counter(
+        kind for op_id, (name, kind) in run.either.items() if op_id in raws[name].acks
+    )
     print(f"fuzz: either-way ops acked, by kind: {dict(either_acked)}")
     assert total >= FRAMES
 
@@ -369,12 +413,18 @@ async def test_twenty_thousand_random_frames_leave_the_document_whole(daphne_fac
         assert op_id not in raws[name].acks, f"{kind} frame {op_id} was acked (seed={seed})"
         assert op_id not in stored, f"{kind} frame {op_id} was stored (seed={seed})"
     for name, op_id in run.stolen:  # stored, as its author's op: never acked to mallory
-        assert op_id not in raws[name].acks, f"someone else's id {op_id} acked to {name} (seed={seed})"
+        assert op_id not in raws[name].acks, (
+            f"someone else's id {op_id} acked to {name} (seed={seed})"
+        )
     # Valid ops at old revisions were transformed and acked (or refused as busy).
     errors_by_id = {e["id"]: e for raw in raws.values() for e in raw.errors if e.get("id")}
-    for op_id, name in run.valid.items():
+    for op_id in run.valid:
         if op_id not in stored:
-            assert errors_by_id.get(op_id, {}).get("code") in BUSY, (op_id, errors_by_id.get(op_id), seed)
+            assert errors_by_id.get(op_id, {}).get("code") in BUSY, (
+                op_id,
+                errors_by_id.get(op_id),
+                seed,
+            )
     # Resends: acked at their first revision (or refused), never stored twice.
     for op_id, (name, first) in run.resent.items():
         assert set(raws[name].acks.get(op_id, [first])) == {first}, (op_id, seed)
@@ -383,7 +433,9 @@ async def test_twenty_thousand_random_frames_leave_the_document_whole(daphne_fac
     # Every tracker holds the stored content.
     _, content = await db(stored_content, doc_id)
     for tracker in trackers:
-        assert tracker.ot.content() == content, f"tracker {trackers.index(tracker)} diverged (seed={seed})"
+        assert tracker.ot.content() == content, (
+            f"tracker {trackers.index(tracker)} diverged (seed={seed})"
+        )
     mirror = raws["viewer"]
     await mirror.wait(lambda: mirror.mirror_rev == head, 30)
     assert mirror.mirror.to_ops() == content, f"the viewer's mirror diverged (seed={seed})"
@@ -392,20 +444,22 @@ async def test_twenty_thousand_random_frames_leave_the_document_whole(daphne_fac
 
     # A fresh reader, the page and the exports.
     head, content = await db(stored_content, doc_id)
-    reader = CountingClient(server.ws_url, doc_id, cookie=cookies["viewer"], client=OTClient(),
-                            reconnect=False)
+    reader = CountingClient(
+        server.ws_url, doc_id, cookie=cookies["viewer"], client=OTClient(), reconnect=False
+    )
     hello = await reader.connect()
     assert (hello["rev"], hello["content"]) == (head, content)
     for tracker in trackers:
         await tracker.wait_for(lambda t=tracker: t.ot.rev == head, 30)
         assert tracker.ot.content() == content
     urls = [reverse("documents:detail", args=[doc_id])] + [
-        reverse("documents:export", args=[doc_id, fmt]) for fmt in ("txt", "html", "md")]
+        reverse("documents:export", args=[doc_id, fmt]) for fmt in ("txt", "html", "md")
+    ]
     for url in urls:
         status, body = await asyncio.to_thread(_get, server.url + url, cookies["editor"])
         assert status == 200 and body, url
     log = server.log()
-    assert "Traceback" not in log, log[log.index("Traceback") - 200:][:4000]
+    assert "Traceback" not in log, log[log.index("Traceback") - 200 :][:4000]
 
     await reader.close()
     for tracker in trackers:
@@ -427,8 +481,10 @@ async def _quiet_checks(run: Fuzz, tracker: CountingClient, raw: RawSocket, seed
         "quiet: split pair": [{"retain": 1}, {"insert": "x"}],
         "quiet: split delete": [{"retain": 1}, {"delete": 2}],
     }
-    frames = [Frame(kind, op_text(bad.next_id(), rev, delta), None, REFUSED)
-              for kind, delta in deltas.items()]
+    frames = [
+        Frame(kind, op_text(bad.next_id(), rev, delta), None, REFUSED)
+        for kind, delta in deltas.items()
+    ]
     before = len(raw.errors)
     for frame in frames:
         op_id = json.loads(frame.text)["id"]

@@ -10,6 +10,7 @@ ops from storage and the pending edit is rebased and stored exactly once.
 Beyond the horizon (``RETENTION_DAYS=0``) the client gets the content, and
 its pending text is handed back rather than applied blindly.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -24,8 +25,14 @@ from websockets.asyncio.client import connect
 
 from realtime.ot import Delta
 from tests.realtime.client import WSClient, random_change
-from tests.realtime.conftest import create_document, create_user, db, session_cookie, share
-from tests.realtime.conftest import stored_content
+from tests.realtime.conftest import (
+    create_document,
+    create_user,
+    db,
+    session_cookie,
+    share,
+    stored_content,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,15 +59,22 @@ async def _setup(daphne_factory: Any, **env: str) -> tuple[Any, str, str, str]:
     document = await db(create_document, away)
     await db(share, document, other, edit=True)
     server = await asyncio.to_thread(daphne_factory, **{**DAPHNE_ENV, **env})
-    return (server, str(document.public_id), await db(session_cookie, away),
-            await db(session_cookie, other))
+    return (
+        server,
+        str(document.public_id),
+        await db(session_cookie, away),
+        await db(session_cookie, other),
+    )
 
 
 def _op_rows(doc_id: str) -> list[tuple[int, str, Any]]:
     from documents.models import Operation
 
-    return list(Operation.objects.filter(document__public_id=doc_id).order_by("revision")
-                .values_list("revision", "op_id", "delta"))
+    return list(
+        Operation.objects.filter(document__public_id=doc_id)
+        .order_by("revision")
+        .values_list("revision", "op_id", "delta")
+    )
 
 
 def _state(doc_id: str) -> tuple[int, int, str]:
@@ -115,8 +129,10 @@ async def test_offline_past_compaction_and_unload_keeps_the_edit(daphne_factory:
     head, snapshot = await _unloaded(doc_id)
     assert head >= left_at + 1100 and snapshot == head
     kept = await db(_op_rows, doc_id)
-    print(f"stored ops after compaction and unload: {len(kept)} (revisions "
-          f"{kept[0][0]}..{kept[-1][0]}), the client left at r{left_at}")
+    print(
+        f"stored ops after compaction and unload: {len(kept)} (revisions "
+        f"{kept[0][0]}..{kept[-1][0]}), the client left at r{left_at}"
+    )
     assert kept[0][0] <= left_at + 1, "compaction deleted ops inside the retention horizon"
 
     away.stopped = False
@@ -184,7 +200,8 @@ async def test_beyond_the_horizon_the_text_is_handed_back(daphne_factory: Any) -
     seed = seed_for("offline-horizon")
     rng = random.Random(seed)
     server, doc_id, away_cookie, other_cookie = await _setup(
-        daphne_factory, COLLABDOCS_RETENTION_DAYS="0")
+        daphne_factory, COLLABDOCS_RETENTION_DAYS="0"
+    )
     away = WSClient(server.ws_url, doc_id, cookie=away_cookie, reconnect=False)
     other = WSClient(server.ws_url, doc_id, cookie=other_cookie, rng=random.Random(seed + 1))
     await away.connect()
@@ -196,11 +213,13 @@ async def test_beyond_the_horizon_the_text_is_handed_back(daphne_factory: Any) -
     assert (await db(_op_rows, doc_id))[0][0] > left_at + 1  # the ops it needs are gone
 
     # Its resend, based before what is kept: stale, nothing stored.
-    async with connect(f"{server.ws_url}/ws/docs/{doc_id}/",
-                       additional_headers={"Cookie": away_cookie}) as ws:
+    async with connect(
+        f"{server.ws_url}/ws/docs/{doc_id}/", additional_headers={"Cookie": away_cookie}
+    ) as ws:
         assert json.loads(await ws.recv())["type"] == "hello"
-        await ws.send(json.dumps({"type": "op", "id": my_id, "rev": left_at,
-                                  "delta": [{"insert": MINE}]}))
+        await ws.send(
+            json.dumps({"type": "op", "id": my_id, "rev": left_at, "delta": [{"insert": MINE}]})
+        )
         error = json.loads(await asyncio.wait_for(ws.recv(), 20))
     assert error["type"] == "error" and error["code"] == "stale" and error["id"] == my_id, error
     # The client reconnecting gets the content; its pending text is handed back.
@@ -226,8 +245,9 @@ async def memory_env():  # type: ignore[no-untyped-def]
     made: list[Any] = []
 
     async def make(window: int = 10) -> Any:
-        authority = await Authority.load(public_id=store.add_document(), runner=runner,
-                                         window_size=window, max_length=1_000_000)
+        authority = await Authority.load(
+            public_id=store.add_document(), runner=runner, window_size=window, max_length=1_000_000
+        )
         made.append(authority)
         return authority
 
@@ -244,9 +264,14 @@ async def _type_as_other(authority: Any, rng: random.Random, count: int) -> None
 
     for _ in range(count):
         doc = DocumentText.from_ops(authority.content())
-        await authority.submit(None, OpMessage(op_id=f"{'o' * 16}:{authority.head}",
-                                               rev=authority.head,
-                                               delta=random_change(doc, rng).ops))
+        await authority.submit(
+            None,
+            OpMessage(
+                op_id=f"{'o' * 16}:{authority.head}",
+                rev=authority.head,
+                delta=random_change(doc, rng).ops,
+            ),
+        )
         await authority.wait_idle()
 
 
@@ -270,8 +295,9 @@ async def test_a_resend_far_behind_lands_where_the_client_put_it(memory_env: Any
         await _type_as_other(authority, rng, 60)  # far past the window of 10
         assert authority.window_start > client.rev
         sent = json.loads(frame)
-        await authority.submit(sock.sub, OpMessage(op_id=sent["id"], rev=sent["rev"],
-                                                   delta=sent["delta"]))
+        await authority.submit(
+            sock.sub, OpMessage(op_id=sent["id"], rev=sent["rev"], delta=sent["delta"])
+        )
         await settle(authority)
         assert authority.head == 66, f"seed={seed} round={round_}"
         # The client catches up from storage and takes its op's ack.
@@ -282,8 +308,9 @@ async def test_a_resend_far_behind_lands_where_the_client_put_it(memory_env: Any
 
 
 @pytest.mark.django_db(transaction=False)
-async def test_catch_up_from_storage_is_bounded(memory_env: Any,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_catch_up_from_storage_is_bounded(
+    memory_env: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from realtime import authority as authority_module
     from tests.realtime.test_authority import FakeSocket
 
@@ -313,10 +340,13 @@ async def test_ops_far_behind_are_rebased_once_a_second_per_socket(memory_env: A
     authority.attach(sock.sub)
     sock.take()
     for n in (1, 2):
-        await authority.submit(sock.sub, OpMessage(op_id=f"{'a' * 16}:{n}", rev=3,
-                                                   delta=[{"insert": "y"}]))
+        await authority.submit(
+            sock.sub, OpMessage(op_id=f"{'a' * 16}:{n}", rev=3, delta=[{"insert": "y"}])
+        )
         await settle(authority)
     answers = [(m["type"], m.get("code"), m.get("id")) for m in sock.take()]
-    assert answers == [("ack", None, f"{'a' * 16}:1"),
-                       ("error", "rate_limited", f"{'a' * 16}:2")], answers
+    assert answers == [
+        ("ack", None, f"{'a' * 16}:1"),
+        ("error", "rate_limited", f"{'a' * 16}:2"),
+    ], answers
     assert authority.head == 41

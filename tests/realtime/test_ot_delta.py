@@ -3,6 +3,7 @@
 The differential suite checks the same operations on random input against
 the real quill-delta; these cases document the behaviour a reader needs.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,18 @@ BOLD = {"bold": True}
 
 @pytest.mark.parametrize(
     ("text", "length"),
-    [("", 0), ("a", 1), ("é", 1), ("e\u0301", 2), ("中文", 2), ("😀", 2),
-     ("a😀", 3), ("👍🏽", 4), ("👨\u200d👩\u200d👧", 8), ("🇫🇷\n", 5)],
+    [
+        ("", 0),
+        ("a", 1),
+        ("é", 1),
+        ("e\u0301", 2),
+        ("中文", 2),
+        ("😀", 2),
+        ("a😀", 3),
+        ("👍🏽", 4),
+        ("👨\u200d👩\u200d👧", 8),
+        ("🇫🇷\n", 5),
+    ],
 )
 def test_utf16_len_counts_code_units_like_javascript(text: str, length: int) -> None:
     assert utf16_len(text) == length
@@ -77,12 +88,12 @@ def test_push_keeps_different_attributes_apart() -> None:
 
 def test_push_puts_insert_before_delete() -> None:
     assert Delta().retain(1).delete(2).insert("x").ops == [
-        {"retain": 1}, {"insert": "x"}, {"delete": 2}
+        {"retain": 1},
+        {"insert": "x"},
+        {"delete": 2},
     ]
     assert Delta().delete(2).insert("x").ops == [{"insert": "x"}, {"delete": 2}]
-    assert Delta().insert("a").delete(1).insert("b").ops == [
-        {"insert": "ab"}, {"delete": 1}
-    ]
+    assert Delta().insert("a").delete(1).insert("b").ops == [{"insert": "ab"}, {"delete": 1}]
 
 
 def test_push_never_merges_embeds() -> None:
@@ -100,8 +111,13 @@ def test_true_is_not_one_when_merging() -> None:
 
 def test_constructor_normalises_and_drops_empty_ops() -> None:
     delta = Delta(
-        [{"insert": ""}, {"retain": 0}, {"delete": 0}, {"insert": "a", "attributes": {}},
-         {"insert": "b"}]
+        [
+            {"insert": ""},
+            {"retain": 0},
+            {"delete": 0},
+            {"insert": "a", "attributes": {}},
+            {"insert": "b"},
+        ]
     )
     assert delta.ops == [{"insert": "ab"}]
 

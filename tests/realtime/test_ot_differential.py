@@ -7,6 +7,7 @@ transform_position, invert, diff, DocumentText.apply), compared byte for byte
 with quill-delta's answers. Set ``OT_SEED`` to replay a seed and
 ``OT_CASES`` to change the number of cases.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,11 +34,15 @@ def test_node_and_quill_delta_are_installed() -> None:
 
 def test_oracle_answers_like_quill_delta() -> None:
     deltas = {"doc": [{"insert": "a😀\n"}], "a": [{"retain": 3}, {"insert": "x"}]}
-    tasks = [["compose", "doc", "a"], ["tpos", "a", 3, False], ["tpos", "a", 3, True],
-             ["diff", "a", "doc"]]
+    tasks = [
+        ["compose", "doc", "a"],
+        ["tpos", "a", 3, False],
+        ["tpos", "a", 3, True],
+        ["diff", "a", "doc"],
+    ]
     [answers] = ot_differential.node_answers([{"id": 0, "deltas": deltas, "tasks": tasks}])
     assert answers == [[{"insert": "a😀x\n"}], 4, 3, {"error": "diff() called with non-document"}]
-    for task, answer in zip(tasks, answers):
+    for task, answer in zip(tasks, answers, strict=True):
         assert ot_differential.canonical(
             ot_differential.python_answer(task, deltas)
         ) == ot_differential.canonical(answer)
@@ -74,8 +79,19 @@ def test_python_matches_quill_delta() -> None:
     seed = int(os.environ.get("OT_SEED") or random.SystemRandom().randrange(2**32))
     print(f"seed={seed}")
     proc = subprocess.run(
-        [sys.executable, "-m", "tests.realtime.ot_differential", "--cases", str(CASES),
-         "--seed", str(seed), "--jobs", "2", "--batch", str(max(1, CASES // 4))],
+        [
+            sys.executable,
+            "-m",
+            "tests.realtime.ot_differential",
+            "--cases",
+            str(CASES),
+            "--seed",
+            str(seed),
+            "--jobs",
+            "2",
+            "--batch",
+            str(max(1, CASES // 4)),
+        ],
         cwd=ot_differential.REPO,
         capture_output=True,
         text=True,
@@ -98,7 +114,7 @@ def test_fastdiff_port_matches_fast_diff_on_raw_strings() -> None:
     answers = node.answers()
     assert len(answers) == len(cases)
     bad = []
-    for case, got, [expected] in zip(cases, mine, answers):
+    for case, got, [expected] in zip(cases, mine, answers, strict=True):
         if ot_differential.canonical(got) != ot_differential.canonical(expected):
             bad.append({"strings": case["deltas"], "python": got, "fast-diff": expected})
     assert not bad, f"seed={seed}: {len(bad)} mismatches, first: {bad[:3]!r}"

@@ -1,4 +1,5 @@
 """DocumentText: checked, atomic, fast application of changes."""
+
 from __future__ import annotations
 
 import os
@@ -61,8 +62,12 @@ def test_from_ops_refuses_what_is_not_a_document(ops: list) -> None:
 
 
 def test_to_ops_merges_like_quill() -> None:
-    doc = doc_of({"insert": "ab", "attributes": BOLD}, {"insert": "c", "attributes": BOLD},
-                 {"insert": "d"}, {"insert": "\n"})
+    doc = doc_of(
+        {"insert": "ab", "attributes": BOLD},
+        {"insert": "c", "attributes": BOLD},
+        {"insert": "d"},
+        {"insert": "\n"},
+    )
     assert doc.to_ops() == [{"insert": "abc", "attributes": BOLD}, {"insert": "d\n"}]
 
 
@@ -87,8 +92,12 @@ def test_to_ops_is_a_safe_copy() -> None:
 def test_apply_equals_compose() -> None:
     doc = doc_of({"insert": "Hello world\n"})
     change = parse_change(
-        [{"retain": 6, "attributes": {"bold": True}}, {"delete": 5}, {"insert": "😀"},
-         {"retain": 1, "attributes": {"header": 1}}]
+        [
+            {"retain": 6, "attributes": {"bold": True}},
+            {"delete": 5},
+            {"insert": "😀"},
+            {"retain": 1, "attributes": {"header": 1}},
+        ]
     )
     expected = Delta(doc.to_ops()).compose(change)
     doc.apply(change)
@@ -192,7 +201,9 @@ def _big_document(rng: random.Random, runs: int) -> Delta:
     ops = []
     for index in range(runs):
         text = ot_gen.text(rng, 12) * rng.randint(1, 3)
-        ops.append({"insert": text, "attributes": {"bold": True}} if index % 2 else {"insert": text})
+        ops.append(
+            {"insert": text, "attributes": {"bold": True}} if index % 2 else {"insert": text}
+        )
     ops.append({"insert": "x" * 3000 + "\n"})
     return Delta(ops)
 
@@ -226,7 +237,9 @@ def test_random_edits_on_a_large_document_match_compose() -> None:
     doc = DocumentText.from_ops(expected.ops)
     assert len(doc._blocks) > 4  # The edits cross, split and merge blocks.
     for step in range(300):
-        change = _wide_change(rng, expected) if step % 3 == 0 else ot_gen.valid_change(rng, expected)
+        change = (
+            _wide_change(rng, expected) if step % 3 == 0 else ot_gen.valid_change(rng, expected)
+        )
         expected = expected.compose(change)
         doc.apply(change)
         assert doc.length == expected.length(), f"seed={seed} step={step}"

@@ -4,6 +4,7 @@ Conventions are quill-delta's: ``a.transform(b, True)`` rewrites ``b`` to
 follow ``a`` with ``a`` first on ties, so two sites that applied ``a`` and
 ``b`` converge with ``a ∘ a.transform(b, True) == b ∘ b.transform(a, False)``.
 """
+
 from __future__ import annotations
 
 import random
@@ -29,9 +30,7 @@ def _valid_on(doc: Delta, change: Delta) -> bool:
     """Return whether ``change`` is a valid change for document ``doc``."""
     DocumentText.from_ops(doc.ops).check(change)  # Raises InvalidDelta if not.
     return all(
-        check_string(op["insert"]) is None
-        for op in change.ops
-        if isinstance(op.get("insert"), str)
+        check_string(op["insert"]) is None for op in change.ops if isinstance(op.get("insert"), str)
     )
 
 

@@ -17,6 +17,7 @@ server computes ``earlier.transform(op, True)`` and a client with pending op
 Messages on each link arrive in order (as on a WebSocket), but which link
 delivers next, and when clients type, is random.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """parse_change: every way an untrusted change is refused, and what passes."""
+
 from __future__ import annotations
 
 import json
@@ -96,9 +97,7 @@ def test_embed_with_nested_value_is_refused() -> None:
 
 def test_embed_with_non_string_value_is_refused() -> None:
     assert "must be a string, got (1, 2)" in refused([{"insert": {"image": (1, 2)}}])
-    assert "must be a string, got an object" in refused(
-        [{"insert": {"image": {"w": math.nan}}}]
-    )
+    assert "must be a string, got an object" in refused([{"insert": {"image": {"w": math.nan}}}])
 
 
 # Counts ---------------------------------------------------------------------
@@ -162,8 +161,9 @@ def test_null_attribute_value_on_retain_removes_and_passes() -> None:
     assert change.ops == [{"retain": 2, "attributes": {"bold": None}}]
 
 
-@pytest.mark.parametrize(("value", "shown"), [({"a": 1}, "an object"), ([1], "an array"),
-                                             (["red"], "an array")])
+@pytest.mark.parametrize(
+    ("value", "shown"), [({"a": 1}, "an object"), ([1], "an array"), (["red"], "an array")]
+)
 def test_object_or_list_attribute_value_is_refused(value: Any, shown: str) -> None:
     assert refused([{"retain": 1, "attributes": {"color": value}}]) == (
         f"op 0: attribute 'color' must be #rrggbb, got {shown}"
@@ -233,9 +233,7 @@ def test_lone_surrogate_in_embed_is_refused() -> None:
         [{"insert": {"image": "\udc00"}}]
     )
     assert "unknown embed type '\\ud800'" in refused([{"insert": {"\ud800": "x"}}])
-    assert "embed 'image' must be a path" in refused(
-        [{"insert": {"image": "/media/\ud800.png"}}]
-    )
+    assert "embed 'image' must be a path" in refused([{"insert": {"image": "/media/\ud800.png"}}])
 
 
 def test_nul_character_is_refused_everywhere() -> None:

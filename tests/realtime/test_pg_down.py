@@ -6,6 +6,7 @@ every socket handshake is accepted and answered with an ``error``
 "Connecting"); the log has one line about it, no traceback. Once the
 cluster is back, the same client connects and its edit is stored.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -37,10 +38,21 @@ ATTEMPTS = 5
 
 
 def _run_django(database_url: str, *args: str) -> str:
-    env = dict(os.environ, DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="collabdocs.settings",
-               LOG_LEVEL="WARNING")
-    done = subprocess.run([sys.executable, *args], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=180, check=False)
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url,
+        DJANGO_SETTINGS_MODULE="collabdocs.settings",
+        LOG_LEVEL="WARNING",
+    )
+    done = subprocess.run(
+        [sys.executable, *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
@@ -52,7 +64,8 @@ def _stored_op_ids(database_url: str, doc_id: str) -> list[str]:
         rows = conn.execute(
             "SELECT o.op_id FROM documents_operation o JOIN documents_document d "
             "ON d.id = o.document_id WHERE d.public_id = %s ORDER BY o.revision",
-            [doc_id]).fetchall()
+            [doc_id],
+        ).fetchall()
     return [op_id for (op_id,) in rows]
 
 
@@ -114,7 +127,8 @@ async def test_handshake_with_postgres_down_gets_unavailable_then_4503(
 
         await asyncio.to_thread(pg.start_cluster)
         client.stopped = False
-        for attempt in range(40):  # the cluster accepts connections a moment after it starts
+        # The cluster accepts connections a moment after it starts.
+        for attempt in range(40):  # noqa: B007 - printed after the loop
             try:
                 hello = await client.connect()
                 break

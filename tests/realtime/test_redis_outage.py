@@ -8,6 +8,7 @@ made meanwhile does not fail its request. When Redis is back, the sockets
 rejoin their groups and re-check their access once, so that change takes
 effect without any op from the person who lost access. Nothing acked is lost.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -41,8 +42,9 @@ def own_redis() -> Iterator[dict[str, Any]]:
 def _stored_op_ids(public_id: str) -> set[str]:
     from documents.models import Operation
 
-    return set(Operation.objects.filter(document__public_id=public_id)
-               .values_list("op_id", flat=True))
+    return set(
+        Operation.objects.filter(document__public_id=public_id).values_list("op_id", flat=True)
+    )
 
 
 async def _type(sock: LiveSocket, other: LiveSocket, label: str, count: int) -> None:
@@ -54,21 +56,34 @@ async def _type(sock: LiveSocket, other: LiveSocket, label: str, count: int) -> 
 
 
 async def test_editing_goes_on_while_redis_is_down(
-        own_redis: dict[str, Any], daphne_factory: Callable[..., DaphneProcess],
-        settings: Any, transactional_db: None) -> None:
+    own_redis: dict[str, Any],
+    daphne_factory: Callable[..., DaphneProcess],
+    settings: Any,
+    transactional_db: None,
+) -> None:
     from documents.services import share_revoke
 
     use_redis_layer(settings, own_redis["url"])
     live = daphne_factory(REDIS_URL=own_redis["url"])
+
     def setup() -> tuple[Any, ...]:
         owner, editor, viewer = (create_user(name) for name in ("owner", "editor", "viewer"))
         document = create_document(owner)
         share(document, editor, edit=True)
         share(document, viewer)
-        return (owner, viewer, document, session_cookie(owner), session_cookie(editor),
-                session_cookie(viewer), session_cookie(editor))
+        return (
+            owner,
+            viewer,
+            document,
+            session_cookie(owner),
+            session_cookie(editor),
+            session_cookie(viewer),
+            session_cookie(editor),
+        )
 
-    owner, viewer, document, owner_cookie, editor_cookie, viewer_cookie, late_cookie = await db(setup)
+    owner, viewer, document, owner_cookie, editor_cookie, viewer_cookie, late_cookie = await db(
+        setup
+    )
     doc_id = str(document.public_id)
     a = await LiveSocket.open(live.url, doc_id, owner_cookie)
     b = await LiveSocket.open(live.url, doc_id, editor_cookie)

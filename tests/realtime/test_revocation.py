@@ -8,6 +8,7 @@ access) or told ``access`` within a couple of seconds, the op sent after
 the change is not stored, and a bystander's socket is untouched. The time
 from the change to the close is printed.
 """
+
 from __future__ import annotations
 
 import time
@@ -25,16 +26,21 @@ WITHIN = 3.0
 
 
 @pytest.fixture
-def live(daphne_factory: Callable[..., DaphneProcess], redis_server: Any, settings: Any,
-         transactional_db: None) -> DaphneProcess:
+def live(
+    daphne_factory: Callable[..., DaphneProcess],
+    redis_server: Any,
+    settings: Any,
+    transactional_db: None,
+) -> DaphneProcess:
     """Return a daphne whose channel layer is the suite's Redis, as this process's is.
 
     One per test: the database is emptied between tests, and a long-lived
     server would keep content-type ids cached from before.
     """
     use_redis_layer(settings, redis_server.extra["url"])
-    return daphne_factory(REDIS_URL=redis_server.extra["url"],
-                          COLLABDOCS_ACCESS_RECHECK_SECONDS="1")
+    return daphne_factory(
+        REDIS_URL=redis_server.extra["url"], COLLABDOCS_ACCESS_RECHECK_SECONDS="1"
+    )
 
 
 @pytest.fixture
@@ -52,12 +58,25 @@ def team(live: DaphneProcess) -> dict[str, Any]:
     for perm in ("documents.view_document", "documents.change_document"):
         assign_perm(perm, group, document)
     share(document, bystander, edit=True)
-    return {"owner": owner, "member": member, "bystander": bystander, "group": group,
-            "doc": document, "doc_id": str(document.public_id)}
+    return {
+        "owner": owner,
+        "member": member,
+        "bystander": bystander,
+        "group": group,
+        "doc": document,
+        "doc_id": str(document.public_id),
+    }
 
 
-async def _expect_closed(sock: LiveSocket, bystander: LiveSocket, doc_id: str, user_pk: int,
-                         code: int, change: Callable[[], Any], label: str) -> None:
+async def _expect_closed(
+    sock: LiveSocket,
+    bystander: LiveSocket,
+    doc_id: str,
+    user_pk: int,
+    code: int,
+    change: Callable[[], Any],
+    label: str,
+) -> None:
     """Make ``change``; the socket closes ``code``, its next op is not stored."""
     await sock.edit("before ")
     stored = await ops_by(doc_id, user_pk)
@@ -83,8 +102,9 @@ async def _expect_closed(sock: LiveSocket, bystander: LiveSocket, doc_id: str, u
     await bystander.edit("still here ")
 
 
-async def _open(live: DaphneProcess, team: dict[str, Any], who: str,
-                cookie: str | None = None) -> LiveSocket:
+async def _open(
+    live: DaphneProcess, team: dict[str, Any], who: str, cookie: str | None = None
+) -> LiveSocket:
     cookie = cookie or await db(session_cookie, team[who])
     return await LiveSocket.open(live.url, team["doc_id"], cookie)
 
@@ -92,22 +112,43 @@ async def _open(live: DaphneProcess, team: dict[str, Any], who: str,
 async def test_removal_from_a_group_closes_4403(live, team):
     member = await _open(live, team, "member")
     other = await _open(live, team, "bystander")
-    await _expect_closed(member, other, team["doc_id"], team["member"].pk, 4403,
-                         lambda: team["member"].groups.remove(team["group"]), "groups.remove")
+    await _expect_closed(
+        member,
+        other,
+        team["doc_id"],
+        team["member"].pk,
+        4403,
+        lambda: team["member"].groups.remove(team["group"]),
+        "groups.remove",
+    )
 
 
 async def test_clearing_a_groups_members_closes_4403(live, team):
     member = await _open(live, team, "member")
     other = await _open(live, team, "bystander")
-    await _expect_closed(member, other, team["doc_id"], team["member"].pk, 4403,
-                         lambda: team["group"].user_set.clear(), "group.user_set.clear")
+    await _expect_closed(
+        member,
+        other,
+        team["doc_id"],
+        team["member"].pk,
+        4403,
+        lambda: team["group"].user_set.clear(),
+        "group.user_set.clear",
+    )
 
 
 async def test_deleting_the_group_closes_4403(live, team):
     member = await _open(live, team, "member")
     other = await _open(live, team, "bystander")
-    await _expect_closed(member, other, team["doc_id"], team["member"].pk, 4403,
-                         lambda: team["group"].delete(), "group.delete")
+    await _expect_closed(
+        member,
+        other,
+        team["doc_id"],
+        team["member"].pk,
+        4403,
+        lambda: team["group"].delete(),
+        "group.delete",
+    )
 
 
 async def test_bulk_deleting_group_object_permissions_closes_4403(live, team):
@@ -119,8 +160,15 @@ async def test_bulk_deleting_group_object_permissions_closes_4403(live, team):
     def clear() -> None:
         GroupObjectPermission.objects.filter(group=team["group"]).delete()
 
-    await _expect_closed(member, other, team["doc_id"], team["member"].pk, 4403, clear,
-                         "GroupObjectPermission bulk delete")
+    await _expect_closed(
+        member,
+        other,
+        team["doc_id"],
+        team["member"].pk,
+        4403,
+        clear,
+        "GroupObjectPermission bulk delete",
+    )
 
 
 async def test_turning_is_active_off_closes_4401(live, team):
@@ -132,8 +180,9 @@ async def test_turning_is_active_off_closes_4401(live, team):
         user.is_active = False
         user.save()
 
-    await _expect_closed(member, other, team["doc_id"], team["member"].pk, 4401, deactivate,
-                         "is_active off")
+    await _expect_closed(
+        member, other, team["doc_id"], team["member"].pk, 4401, deactivate, "is_active off"
+    )
 
 
 async def test_deleting_the_user_closes_4401(live, team):
@@ -168,8 +217,9 @@ async def test_clearing_permissions_on_the_admin_page_closes_4403(live, team):
         response = client.post(url, {"submit_manage_user": "Save"})
         assert response.status_code == 302, response.status_code
 
-    await _expect_closed(sock, other, team["doc_id"], victim.pk, 4403, clear,
-                         "admin object permissions cleared")
+    await _expect_closed(
+        sock, other, team["doc_id"], victim.pk, 4403, clear, "admin object permissions cleared"
+    )
 
 
 async def test_the_admin_setting_a_password_closes_4401(live, team):
@@ -181,8 +231,9 @@ async def test_the_admin_setting_a_password_closes_4401(live, team):
         user.set_password("a new password 12345")
         user.save()
 
-    await _expect_closed(member, other, team["doc_id"], team["member"].pk, 4401, set_password,
-                         "admin set_password")
+    await _expect_closed(
+        member, other, team["doc_id"], team["member"].pk, 4401, set_password, "admin set_password"
+    )
 
 
 async def test_logging_out_closes_the_sockets_of_that_session_only(live, team):
@@ -199,8 +250,9 @@ async def test_logging_out_closes_the_sockets_of_that_session_only(live, team):
     def log_out() -> None:
         assert client.post("/accounts/logout/").status_code == 302
 
-    await _expect_closed(member, elsewhere, team["doc_id"], team["member"].pk, 4401, log_out,
-                         "logout")
+    await _expect_closed(
+        member, elsewhere, team["doc_id"], team["member"].pk, 4401, log_out, "logout"
+    )
 
 
 async def test_changing_ones_password_signs_out_the_other_devices(live, team):
@@ -221,16 +273,20 @@ async def test_changing_ones_password_signs_out_the_other_devices(live, team):
     other_device = await _open(live, team, "member", other_cookie)
 
     def change() -> None:
-        response = here.post("/accounts/password/", {
-            "old_password": "old password 12345",
-            "new_password1": "brand new password 67890",
-            "new_password2": "brand new password 67890",
-        })
+        response = here.post(
+            "/accounts/password/",
+            {
+                "old_password": "old password 12345",
+                "new_password1": "brand new password 67890",
+                "new_password2": "brand new password 67890",
+            },
+        )
         assert response.status_code == 302, response.content[:500]
 
     bystander = await _open(live, team, "bystander")
-    await _expect_closed(other_device, bystander, team["doc_id"], team["member"].pk, 4401,
-                         change, "password change")
+    await _expect_closed(
+        other_device, bystander, team["doc_id"], team["member"].pk, 4401, change, "password change"
+    )
     # The device that changed it got a new session key (Django cycles it):
     # its old socket's session is gone too, and the new cookie opens a
     # socket that edits. The old cookie of the other device does not.
@@ -249,9 +305,15 @@ async def test_a_session_deleted_server_side_closes_4401(live, team):
     key = cookie.split("=", 1)[1]
     member = await _open(live, team, "member", cookie)
     other = await _open(live, team, "bystander")
-    await _expect_closed(member, other, team["doc_id"], team["member"].pk, 4401,
-                         lambda: Session.objects.filter(session_key=key).delete(),
-                         "session deleted")
+    await _expect_closed(
+        member,
+        other,
+        team["doc_id"],
+        team["member"].pk,
+        4401,
+        lambda: Session.objects.filter(session_key=key).delete(),
+        "session deleted",
+    )
 
 
 async def test_an_expired_session_is_refused_at_the_next_op(live, team):
@@ -266,8 +328,11 @@ async def test_an_expired_session_is_refused_at_the_next_op(live, team):
     member = await _open(live, team, "member", cookie)
     await member.edit("before ")
     stored = await ops_by(team["doc_id"], team["member"].pk)
-    await db(lambda: Session.objects.filter(session_key=key)
-             .update(expire_date=timezone.now() - timezone.timedelta(seconds=1)))
+    await db(
+        lambda: Session.objects.filter(session_key=key).update(
+            expire_date=timezone.now() - timezone.timedelta(seconds=1)
+        )
+    )
     await asyncio.sleep(1.2)  # past ACCESS_RECHECK_SECONDS (1 s on this daphne)
     await member.send_op("after ")
     got, seen = await member.closed()
@@ -284,8 +349,7 @@ async def test_an_inactive_user_by_queryset_update_is_refused_at_the_next_op(liv
     member = await _open(live, team, "member")
     await member.edit("before ")
     stored = await ops_by(team["doc_id"], team["member"].pk)
-    await db(lambda: get_user_model().objects.filter(pk=team["member"].pk)
-             .update(is_active=False))
+    await db(lambda: get_user_model().objects.filter(pk=team["member"].pk).update(is_active=False))
     await asyncio.sleep(1.2)
     await member.send_op("after ")
     got, seen = await member.closed()

@@ -6,6 +6,7 @@ attributes on an image) and on a retain; refusals must name the op and the
 attribute. The tables cover every name in ``schema.json`` (a test checks
 that), so a format added to the schema without rows here fails.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,45 +22,110 @@ from realtime.ot.schema import SCHEMA, embeds, formats
 from .ot_gen import _fresh_realtime_state  # noqa: F401  (no Django here)
 
 MAX = MAX_SAFE_INTEGER
-BUILTINS = ["toString", "constructor", "__proto__", "hasOwnProperty", "valueOf",
-            "isPrototypeOf", "propertyIsEnumerable", "toLocaleString", "__defineGetter__",
-            "prototype", "length"]
+BUILTINS = [
+    "toString",
+    "constructor",
+    "__proto__",
+    "hasOwnProperty",
+    "valueOf",
+    "isPrototypeOf",
+    "propertyIsEnumerable",
+    "toLocaleString",
+    "__defineGetter__",
+    "prototype",
+    "length",
+]
 
 FORMAT_ROWS: list[tuple[str, Any, bool]] = [
     # booleans: true or false, nothing that JavaScript would coerce
-    *[(name, value, ok) for name in ("bold", "italic", "underline", "strike", "code",
-                                     "blockquote", "code-block")
-      for value, ok in ((True, True), (False, True), (1, False), (0, False), ("true", False),
-                        ([True], False), ({"a": True}, False))],
-    ("color", "#ff0000", True), ("color", "#00FF7f", True), ("color", "red", False),
-    ("color", "#f00", False), ("color", "rgb(1,2,3)", False), ("color", "#ff00001", False),
-    ("color", "#ff0000\n", False), ("color", 16711680, False), ("color", "", False),
-    ("background", "#ffff00", True), ("background", "yellow", False),
-    ("link", "https://example.com/a?b=c#d", True), ("link", "http://a.example", True),
-    ("link", "mailto:a@example.com", True), ("link", "tel:+33123", True),
-    ("link", "HTTPS://EXAMPLE.COM", True), ("link", "/relative/path", True),
-    ("link", "example.com/no-scheme", True), ("link", "https://zoë.example/😀", True),
-    ("link", "javascript:alert(1)", False), ("link", "JavaScript:alert(1)", False),
-    ("link", "java\tscript:alert(1)", False), ("link", " javascript:alert(1)", False),
-    ("link", "data:text/html,<b>x</b>", False), ("link", "vbscript:x", False),
-    ("link", "sms:+33123", False), ("link", "https://a/" + "x" * 2048, False),
-    ("link", "", False), ("link", True, False), ("link", {"href": "https://a"}, False),
-    ("header", 1, True), ("header", 2, True), ("header", 3, True), ("header", 4, False),
-    ("header", 0, False), ("header", "1", False), ("header", 1.0, False), ("header", True, False),
-    ("header", MAX + 2, False), ("header", -1, False),
-    ("list", "ordered", True), ("list", "bullet", True), ("list", "checked", True),
-    ("list", "unchecked", True), ("list", "check", False), ("list", "Ordered", False),
+    *[
+        (name, value, ok)
+        for name in ("bold", "italic", "underline", "strike", "code", "blockquote", "code-block")
+        for value, ok in (
+            (True, True),
+            (False, True),
+            (1, False),
+            (0, False),
+            ("true", False),
+            ([True], False),
+            ({"a": True}, False),
+        )
+    ],
+    ("color", "#ff0000", True),
+    ("color", "#00FF7f", True),
+    ("color", "red", False),
+    ("color", "#f00", False),
+    ("color", "rgb(1,2,3)", False),
+    ("color", "#ff00001", False),
+    ("color", "#ff0000\n", False),
+    ("color", 16711680, False),
+    ("color", "", False),
+    ("background", "#ffff00", True),
+    ("background", "yellow", False),
+    ("link", "https://example.com/a?b=c#d", True),
+    ("link", "http://a.example", True),
+    ("link", "mailto:a@example.com", True),
+    ("link", "tel:+33123", True),
+    ("link", "HTTPS://EXAMPLE.COM", True),
+    ("link", "/relative/path", True),
+    ("link", "example.com/no-scheme", True),
+    ("link", "https://zoë.example/😀", True),
+    ("link", "javascript:alert(1)", False),
+    ("link", "JavaScript:alert(1)", False),
+    ("link", "java\tscript:alert(1)", False),
+    ("link", " javascript:alert(1)", False),
+    ("link", "data:text/html,<b>x</b>", False),
+    ("link", "vbscript:x", False),
+    ("link", "sms:+33123", False),
+    ("link", "https://a/" + "x" * 2048, False),
+    ("link", "", False),
+    ("link", True, False),
+    ("link", {"href": "https://a"}, False),
+    ("header", 1, True),
+    ("header", 2, True),
+    ("header", 3, True),
+    ("header", 4, False),
+    ("header", 0, False),
+    ("header", "1", False),
+    ("header", 1.0, False),
+    ("header", True, False),
+    ("header", MAX + 2, False),
+    ("header", -1, False),
+    ("list", "ordered", True),
+    ("list", "bullet", True),
+    ("list", "checked", True),
+    ("list", "unchecked", True),
+    ("list", "check", False),
+    ("list", "Ordered", False),
     ("list", 1, False),
-    ("indent", 1, True), ("indent", 8, True), ("indent", 9, False), ("indent", 0, False),
-    ("indent", "+1", False), ("indent", 2.5, False), ("indent", 2**64, False),
-    ("align", "center", True), ("align", "right", True), ("align", "justify", True),
-    ("align", "left", False), ("align", "", False),
-    ("alt", "a cat on a mat", True), ("alt", "", True), ("alt", "zoë 😀", True),
-    ("alt", "line\nbreak", False), ("alt", "x" * 501, False), ("alt", 5, False),
-    ("width", "100", True), ("width", "50%", True), ("width", "9999px", True),
-    ("width", "0", False), ("width", "10000", False), ("width", "100em", False),
-    ("width", "100\n", False), ("width", 100, False),
-    ("height", "20px", True), ("height", "-1", False),
+    ("indent", 1, True),
+    ("indent", 8, True),
+    ("indent", 9, False),
+    ("indent", 0, False),
+    ("indent", "+1", False),
+    ("indent", 2.5, False),
+    ("indent", 2**64, False),
+    ("align", "center", True),
+    ("align", "right", True),
+    ("align", "justify", True),
+    ("align", "left", False),
+    ("align", "", False),
+    ("alt", "a cat on a mat", True),
+    ("alt", "", True),
+    ("alt", "zoë 😀", True),
+    ("alt", "line\nbreak", False),
+    ("alt", "x" * 501, False),
+    ("alt", 5, False),
+    ("width", "100", True),
+    ("width", "50%", True),
+    ("width", "9999px", True),
+    ("width", "0", False),
+    ("width", "10000", False),
+    ("width", "100em", False),
+    ("width", "100\n", False),
+    ("width", 100, False),
+    ("height", "20px", True),
+    ("height", "-1", False),
 ]
 
 IMAGE = "/media/a.png"
@@ -83,11 +149,14 @@ def test_the_tables_cover_every_format_and_embed_of_the_schema() -> None:
         assert any(not ok for n, _, ok in FORMAT_ROWS if n == name), name
 
 
-@pytest.mark.parametrize(("name", "value", "ok"), FORMAT_ROWS,
-                         ids=[f"{n}={v!r:.30}" for n, v, _ in FORMAT_ROWS])
+@pytest.mark.parametrize(
+    ("name", "value", "ok"), FORMAT_ROWS, ids=[f"{n}={v!r:.30}" for n, v, _ in FORMAT_ROWS]
+)
 def test_format_value(name: str, value: Any, ok: bool) -> None:
-    for op in ({**_where(name), "attributes": {name: value}},
-               {"retain": 1, "attributes": {name: value}}):
+    for op in (
+        {**_where(name), "attributes": {name: value}},
+        {"retain": 1, "attributes": {name: value}},
+    ):
         raw = [{"retain": 2}, op]
         if ok:
             assert parse_change(raw).ops[-1]["attributes"] == {name: value}
@@ -103,11 +172,14 @@ def test_refusal_message_says_what_is_expected() -> None:
     assert str(info.value) == "op 2: attribute 'color' must be #rrggbb, got 'red'"
 
 
-@pytest.mark.parametrize("name", BUILTINS + ["font", "size", "script", "direction", "formula",
-                                             "Bold", "bold ", ""])
+@pytest.mark.parametrize(
+    "name", BUILTINS + ["font", "size", "script", "direction", "formula", "Bold", "bold ", ""]
+)
 def test_unknown_attribute_names_are_refused_by_name(name: str) -> None:
-    for op in ({"insert": "a", "attributes": {name: True}},
-               {"retain": 1, "attributes": {name: None}}):
+    for op in (
+        {"insert": "a", "attributes": {name: True}},
+        {"retain": 1, "attributes": {name: None}},
+    ):
         with pytest.raises(InvalidDelta) as info:
             parse_change([op])
         assert str(info.value) == f"op 0: unknown attribute {name!r}"
@@ -142,38 +214,60 @@ def test_scopes_are_not_enforced_so_composed_changes_stay_valid() -> None:
 
 PNG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
 EMBED_ROWS: list[tuple[str, Any, bool]] = [
-    ("image", "/media/a.png", True), ("image", "/media/2026/12/zo%C3%AB.jpeg", True),
-    ("image", PNG, True), ("image", "data:image/jpeg;base64,/9j/4AAQ", True),
-    ("image", "data:image/gif;base64,R0lGOD==", True), ("image", "data:image/webp;base64,UklG", True),
-    ("image", "https://tracker.example/pixel.gif", False), ("image", "//tracker.example/p.gif", False),
-    ("image", "/static/x.png", False), ("image", "/media/../admin/", False),
-    ("image", "/media//evil.example/x", False), ("image", "/media/a b.png", False),
-    ("image", "/media/a\\b.png", False), ("image", "data:image/svg+xml;base64,PHN2Zz4=", False),
-    ("image", "data:text/html;base64,PGI+", False), ("image", "data:image/png,rawbytes", False),
-    ("image", "data:image/png;base64,%%%", False), ("image", "javascript:alert(1)", False),
+    ("image", "/media/a.png", True),
+    ("image", "/media/2026/12/zo%C3%AB.jpeg", True),
+    ("image", PNG, True),
+    ("image", "data:image/jpeg;base64,/9j/4AAQ", True),
+    ("image", "data:image/gif;base64,R0lGOD==", True),
+    ("image", "data:image/webp;base64,UklG", True),
+    ("image", "https://tracker.example/pixel.gif", False),
+    ("image", "//tracker.example/p.gif", False),
+    ("image", "/static/x.png", False),
+    ("image", "/media/../admin/", False),
+    ("image", "/media//evil.example/x", False),
+    ("image", "/media/a b.png", False),
+    ("image", "/media/a\\b.png", False),
+    ("image", "data:image/svg+xml;base64,PHN2Zz4=", False),
+    ("image", "data:text/html;base64,PGI+", False),
+    ("image", "data:image/png,rawbytes", False),
+    ("image", "data:image/png;base64,%%%", False),
+    ("image", "javascript:alert(1)", False),
     ("image", "data:image/png;base64," + "A" * (256 * 1024), False),
-    ("image", {"src": "/media/a.png"}, False), ("image", ["/media/a.png"], False),
-    ("image", True, False), ("image", None, False), ("image", 1, False),
+    ("image", {"src": "/media/a.png"}, False),
+    ("image", ["/media/a.png"], False),
+    ("image", True, False),
+    ("image", None, False),
+    ("image", 1, False),
     # Percent-encoded dot, slash and backslash, any case: a browser resolves
     # /media/%2e%2e/x as /x. Other escapes, and a literal "%2e" (%252e), stay.
-    ("image", "/media/%2e%2e/admin/x.png", False), ("image", "/media/%2E%2E/x.png", False),
-    ("image", "/media/.%2e/x.png", False), ("image", "/media/a%2e.png", False),
-    ("image", "/media/a%2fb.png", False), ("image", "/media/a%2F..%2Fb.png", False),
-    ("image", "/media/a%5cb.png", False), ("image", "/media/a%5C..%5Cb.png", False),
-    ("image", "/media/a%20b.png", True), ("image", "/media/%252e%252e/x.png", True),
-    ("video", "https://video.example/embed/1?t=3", True), ("video", "https://VIDEO.example/x", True),
+    ("image", "/media/%2e%2e/admin/x.png", False),
+    ("image", "/media/%2E%2E/x.png", False),
+    ("image", "/media/.%2e/x.png", False),
+    ("image", "/media/a%2e.png", False),
+    ("image", "/media/a%2fb.png", False),
+    ("image", "/media/a%2F..%2Fb.png", False),
+    ("image", "/media/a%5cb.png", False),
+    ("image", "/media/a%5C..%5Cb.png", False),
+    ("image", "/media/a%20b.png", True),
+    ("image", "/media/%252e%252e/x.png", True),
+    ("video", "https://video.example/embed/1?t=3", True),
+    ("video", "https://VIDEO.example/x", True),
     ("video", "https://video.example:8443/x", True),
-    ("video", "http://video.example/embed/1", False), ("video", "https://evil.example/x", False),
+    ("video", "http://video.example/embed/1", False),
+    ("video", "https://evil.example/x", False),
     ("video", "https://video.example.evil.example/x", False),
-    ("video", "https://user@video.example/x", False), ("video", "https://evil.example/video.example", False),
-    ("video", "javascript:alert(1)", False), ("video", "https://video.example/a b", False),
+    ("video", "https://user@video.example/x", False),
+    ("video", "https://evil.example/video.example", False),
+    ("video", "javascript:alert(1)", False),
+    ("video", "https://video.example/a b", False),
     ("video", {"src": "https://video.example/"}, False),
 ]
 POLICY = ContentPolicy(video_hosts=frozenset({"video.example"}))
 
 
-@pytest.mark.parametrize(("name", "value", "ok"), EMBED_ROWS,
-                         ids=[f"{n}={v!r:.40}" for n, v, _ in EMBED_ROWS])
+@pytest.mark.parametrize(
+    ("name", "value", "ok"), EMBED_ROWS, ids=[f"{n}={v!r:.40}" for n, v, _ in EMBED_ROWS]
+)
 def test_embed_value(name: str, value: Any, ok: bool) -> None:
     raw = [{"retain": 1}, {"insert": {name: value}}]
     if ok:
@@ -187,7 +281,9 @@ def test_embed_value(name: str, value: Any, ok: bool) -> None:
 def test_no_video_hosts_means_no_videos() -> None:
     with pytest.raises(InvalidDelta) as info:
         parse_change([{"insert": {"video": "https://www.youtube.com/embed/x"}}])
-    assert str(info.value) == "op 0: embed 'video' is not allowed: this server allows no video hosts"
+    assert (
+        str(info.value) == "op 0: embed 'video' is not allowed: this server allows no video hosts"
+    )
 
 
 def test_data_image_limit_follows_the_policy() -> None:
@@ -205,9 +301,19 @@ def test_unsafe_image_prefix_is_refused_at_configuration(prefix: str) -> None:
         ContentPolicy(image_path_prefix=prefix)
 
 
-@pytest.mark.parametrize("embed", [{"foo": 1}, {"formula": "e=mc^2"}, {"cursor": "x"},
-                                   {"scroll": "x"}, {"divider": True}, {"toString": "x"},
-                                   {"__proto__": "x"}, {"Image": IMAGE}])
+@pytest.mark.parametrize(
+    "embed",
+    [
+        {"foo": 1},
+        {"formula": "e=mc^2"},
+        {"cursor": "x"},
+        {"scroll": "x"},
+        {"divider": True},
+        {"toString": "x"},
+        {"__proto__": "x"},
+        {"Image": IMAGE},
+    ],
+)
 def test_unknown_embed_types_are_refused_by_name(embed: dict[str, Any]) -> None:
     (name,) = embed
     with pytest.raises(InvalidDelta) as info:
@@ -217,7 +323,7 @@ def test_unknown_embed_types_are_refused_by_name(embed: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("depth", [1, 10, 100, 965, 1000, 5000])
 def test_nested_embed_values_are_refused_at_any_depth(depth: int) -> None:
-    text = '[{"insert":{"formula":' + '{"a":' * depth + '1' + '}' * depth + '}}]'
+    text = '[{"insert":{"formula":' + '{"a":' * depth + "1" + "}" * depth + "}}]"
     raw = call_deep(json.loads, text)
     for name in ("formula", "image"):
         raw[0]["insert"] = {name: raw[0]["insert"]["formula"]}
@@ -238,7 +344,8 @@ def test_version_size_of_deep_legacy_content_is_measured() -> None:
         value = [value]
     # "[" and "]" per level, the quotes and "é" (two bytes in UTF-8).
     assert _json_size([{"insert": {"formula": value}}]) == (
-        len('[{"insert": {"formula": ') + 2 * depth + 4 + len("}}]"))
+        len('[{"insert": {"formula": ') + 2 * depth + 4 + len("}}]")
+    )
 
 
 # Integers -------------------------------------------------------------------
@@ -259,8 +366,11 @@ def test_counts_that_add_up_past_max_safe_integer_are_refused() -> None:
     with pytest.raises(InvalidDelta, match="add up to more than"):
         parse_change([{"retain": MAX - 1}, {"insert": "a"}, {"delete": 2}])
     # Merged by normalisation into what looks like a keystroke.
-    for raw in ([{"retain": MAX}, {"retain": 2}, {"insert": "a"}],
-                [{"insert": "a"}, {"delete": MAX}, {"delete": 1}], [{"delete": MAX}, {"delete": 1}]):
+    for raw in (
+        [{"retain": MAX}, {"retain": 2}, {"insert": "a"}],
+        [{"insert": "a"}, {"delete": MAX}, {"delete": 1}],
+        [{"delete": MAX}, {"delete": 1}],
+    ):
         with pytest.raises(InvalidDelta, match="add up to more than"):
             parse_change(raw)
     assert parse_change([{"retain": MAX - 1}, {"insert": "a"}, {"delete": 1}])

@@ -3,15 +3,17 @@
 Random changes that ``parse_change`` accepts, over every format name of the
 schema with edge values (counts up to 2^52 and changes adding up to just
 under 2^52, so two together stay under 2^53; 2,000-character links,
-astral text, data: images, nulls on retains), are composed, transformed both ways with both priorities,
-inverted against documents, and positions moved through them, in Python and
-in node with the real quill-delta (``quill_oracle.js``); every answer must
-be the same JSON. Seeded: the seed is printed and ``OT_SEED`` replays it.
+astral text, data: images, nulls on retains), are composed, transformed
+both ways with both priorities, inverted against documents, and positions
+moved through them, in Python and in node with the real quill-delta
+(``quill_oracle.js``); every answer must be the same JSON. Seeded: the
+seed is printed and ``OT_SEED`` replays it.
 
 The general differential suite (``test_ot_differential.py``) runs the same
 comparison on documents and document-bound changes, which its generators
 now draw from the schema too.
 """
+
 from __future__ import annotations
 
 import os
@@ -74,18 +76,28 @@ def test_quill_delta_agrees_on_every_accepted_edge_change() -> None:
     for case in cases:
         cache: dict[str, Delta] = {}
         answer = ot_differential.python_answer
-        mine.append([ot_differential.canonical(answer(task, case["deltas"], cache))
-                     for task in case["tasks"]])
+        mine.append(
+            [
+                ot_differential.canonical(answer(task, case["deltas"], cache))
+                for task in case["tasks"]
+            ]
+        )
     answers = node.answers()
     assert len(answers) == len(cases)
     checked = 0
     bad = []
-    for case, got_all, quill in zip(cases, mine, answers):
-        for task, got, expected in zip(case["tasks"], got_all, quill):
+    for case, got_all, quill in zip(cases, mine, answers, strict=True):
+        for task, got, expected in zip(case["tasks"], got_all, quill, strict=True):
             checked += 1
             if got != ot_differential.canonical(expected):
-                bad.append({"case": case["id"], "task": task, "python": got,
-                            "quill": ot_differential.canonical(expected)})
+                bad.append(
+                    {
+                        "case": case["id"],
+                        "task": task,
+                        "python": got,
+                        "quill": ot_differential.canonical(expected),
+                    }
+                )
     print(f"seed={seed}: {checked} tasks, {len(bad)} mismatches")
     assert not bad, f"seed={seed}: {len(bad)} mismatches, first: {bad[:2]!r}"
     assert checked == CASES * 12

@@ -1,4 +1,5 @@
 """The deployment's embed policy: built from settings, checked at start."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,8 +26,9 @@ def test_default_policy_allows_own_images_and_no_videos() -> None:
 
 
 def test_policy_follows_settings_at_call_time() -> None:
-    with override_settings(COLLABDOCS=collabdocs(VIDEO_HOSTS=["video.example"],
-                                                 IMAGE_PATH_PREFIX="/uploads/")):
+    with override_settings(
+        COLLABDOCS=collabdocs(VIDEO_HOSTS=["video.example"], IMAGE_PATH_PREFIX="/uploads/")
+    ):
         policy = content_policy()
         assert parse_change([{"insert": {"video": "https://video.example/v/1"}}], policy)
         assert parse_change([{"insert": {"image": "/uploads/a.png"}}], policy)
@@ -35,10 +37,16 @@ def test_policy_follows_settings_at_call_time() -> None:
     assert content_policy().video_hosts == frozenset()
 
 
-@pytest.mark.parametrize("changes", [{"IMAGE_PATH_PREFIX": "//"}, {"IMAGE_PATH_PREFIX": ""},
-                                     {"VIDEO_HOSTS": ["https://video.example"]},
-                                     {"VIDEO_HOSTS": ["*.example"]},
-                                     {"IMAGE_DATA_MAX_BYTES": -1}])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"IMAGE_PATH_PREFIX": "//"},
+        {"IMAGE_PATH_PREFIX": ""},
+        {"VIDEO_HOSTS": ["https://video.example"]},
+        {"VIDEO_HOSTS": ["*.example"]},
+        {"IMAGE_DATA_MAX_BYTES": -1},
+    ],
+)
 def test_unsafe_settings_fail_the_system_check(changes: dict[str, Any]) -> None:
     with override_settings(COLLABDOCS=collabdocs(**changes)):
         [error] = check_content_policy()

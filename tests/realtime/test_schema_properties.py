@@ -11,6 +11,7 @@ every format name and edge values (counts near 2^53, 2,000-character links,
 * round-trip through PostgreSQL ``jsonb`` unchanged, both the way the
   authority stores ops (JSON text cast to jsonb) and the ORM's way.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,8 +57,9 @@ def test_accepted_changes_serialise_and_decode_to_themselves() -> None:
     for ops in changes(seed, COUNT):
         text = protocol.dumps(ops)
         assert exact(json.loads(text)) == exact(ops), f"seed={seed}"
-        frame = protocol.op_frame(rev=1, op_id="a" * 16 + ":1", session="s", user_id=None,
-                                  delta_json=text)
+        frame = protocol.op_frame(
+            rev=1, op_id="a" * 16 + ":1", session="s", user_id=None, delta_json=text
+        )
         assert exact(json.loads(frame)["delta"]) == exact(ops), f"seed={seed}"
 
 
@@ -78,14 +80,20 @@ def test_accepted_changes_round_trip_through_postgresql_jsonb() -> None:
             f"INSERT INTO {table} (document_id, revision, op_id, delta, author_id, created_at) "
             "SELECT %s, r.revision, r.op_id, r.delta::jsonb, NULL, now() "
             "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS r(revision, op_id, delta)",
-            [document.pk, list(range(1, len(batch) + 1)),
-             [f"{'p' * 16}:{i}" for i in range(1, len(batch) + 1)],
-             [protocol.dumps(ops) for ops in batch]],
+            [
+                document.pk,
+                list(range(1, len(batch) + 1)),
+                [f"{'p' * 16}:{i}" for i in range(1, len(batch) + 1)],
+                [protocol.dumps(ops) for ops in batch],
+            ],
         )
-    stored = list(Operation.objects.filter(document=document).order_by("revision")
-                  .values_list("delta", flat=True))
+    stored = list(
+        Operation.objects.filter(document=document)
+        .order_by("revision")
+        .values_list("delta", flat=True)
+    )
     assert len(stored) == len(batch)
-    for ops, back in zip(batch, stored):
+    for ops, back in zip(batch, stored, strict=True):
         assert exact(back) == exact(ops), f"seed={seed}"
         # And the read value is itself accepted, unchanged.
         assert parse_change(back).ops == ops, f"seed={seed}"
@@ -95,6 +103,9 @@ def test_accepted_changes_round_trip_through_postgresql_jsonb() -> None:
         Operation(document=document, revision=i, op_id=f"{'q' * 16}:{i}", delta=ops)
         for i, ops in enumerate(batch, start=1)
     )
-    stored = list(Operation.objects.filter(document=document).order_by("revision")
-                  .values_list("delta", flat=True))
+    stored = list(
+        Operation.objects.filter(document=document)
+        .order_by("revision")
+        .values_list("delta", flat=True)
+    )
     assert [exact(v) for v in stored] == [exact(v) for v in batch], f"seed={seed}"

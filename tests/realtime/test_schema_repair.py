@@ -4,6 +4,7 @@ Pure tests (no Django): the repair of every kind of outside content, that
 the repair itself passes ``parse_change`` and applies to the document it was
 made for, and that nothing is touched inside the schema.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,8 +52,13 @@ def test_content_inside_the_schema_is_left_alone() -> None:
 
 
 def test_unknown_embeds_become_placeholders() -> None:
-    content = [{"insert": "a"}, {"insert": {"formula": "e=mc^2"}}, {"insert": {"foo": 1}},
-               {"insert": {"<b>": 1}}, {"insert": "b\n"}]
+    content = [
+        {"insert": "a"},
+        {"insert": {"formula": "e=mc^2"}},
+        {"insert": {"foo": 1}},
+        {"insert": {"<b>": 1}},
+        {"insert": "b\n"},
+    ]
     assert check_repair(content) == [
         {"insert": "a[formula removed][foo removed][embed removed]b\n"}
     ]
@@ -60,15 +66,21 @@ def test_unknown_embeds_become_placeholders() -> None:
 
 @pytest.mark.parametrize("depth", [10, 965, 1000, 5000])
 def test_deeply_nested_embed_is_replaced_without_recursing(depth: int) -> None:
-    content = [{"insert": {"formula": nested(depth)}}, {"insert": {"image": nested(depth)}},
-               {"insert": "\n"}]
+    content = [
+        {"insert": {"formula": nested(depth)}},
+        {"insert": {"image": nested(depth)}},
+        {"insert": "\n"},
+    ]
     assert check_repair(content) == [{"insert": "[formula removed][image removed]\n"}]
 
 
 def test_remote_image_becomes_a_link_and_bad_sources_a_placeholder() -> None:
-    content = [{"insert": {"image": "https://tracker.example/p.gif"}},
-               {"insert": {"image": "javascript:alert(1)"}},
-               {"insert": {"video": "https://evil.example/v"}}, {"insert": "\n"}]
+    content = [
+        {"insert": {"image": "https://tracker.example/p.gif"}},
+        {"insert": {"image": "javascript:alert(1)"}},
+        {"insert": {"video": "https://evil.example/v"}},
+        {"insert": "\n"},
+    ]
     assert check_repair(content) == [
         {"insert": "[image]", "attributes": {"link": "https://tracker.example/p.gif"}},
         {"insert": "[image removed][video removed]\n"},
@@ -76,20 +88,28 @@ def test_remote_image_becomes_a_link_and_bad_sources_a_placeholder() -> None:
 
 
 def test_invalid_values_of_known_formats_are_removed() -> None:
-    content = [{"insert": "red", "attributes": {"color": "red", "bold": True}},
-               {"insert": "\n", "attributes": {"header": 6}}]
+    content = [
+        {"insert": "red", "attributes": {"color": "red", "bold": True}},
+        {"insert": "\n", "attributes": {"header": 6}},
+    ]
     change = repair_change(content)
-    assert change.ops == [{"retain": 3, "attributes": {"color": None}},
-                          {"retain": 1, "attributes": {"header": None}}]
-    assert check_repair(content) == [{"insert": "red", "attributes": {"bold": True}},
-                                     {"insert": "\n"}]
+    assert change.ops == [
+        {"retain": 3, "attributes": {"color": None}},
+        {"retain": 1, "attributes": {"header": None}},
+    ]
+    assert check_repair(content) == [
+        {"insert": "red", "attributes": {"bold": True}},
+        {"insert": "\n"},
+    ]
 
 
 @pytest.mark.parametrize("name", ["font", "toString", "__proto__", "constructor"])
 def test_unknown_attribute_names_are_dropped_by_rewriting_the_run(name: str) -> None:
-    content = [{"insert": "ab", "attributes": {name: "x", "italic": True}},
-               {"insert": {"image": "/media/a.png"}, "attributes": {name: 1, "alt": "cat"}},
-               {"insert": "c\n"}]
+    content = [
+        {"insert": "ab", "attributes": {name: "x", "italic": True}},
+        {"insert": {"image": "/media/a.png"}, "attributes": {name: 1, "alt": "cat"}},
+        {"insert": "c\n"},
+    ]
     assert check_repair(content) == [
         {"insert": "ab", "attributes": {"italic": True}},
         {"insert": {"image": "/media/a.png"}, "attributes": {"alt": "cat"}},
@@ -143,7 +163,9 @@ def test_random_legacy_content_is_repaired_inside_the_schema() -> None:
     rng = random.Random(seed)
     for _ in range(500):
         ops = [ot_gen._insert_op(rng, loose=rng.random() < 0.5) for _ in range(rng.randint(0, 8))]
-        ops.append({"insert": "\n", **({"attributes": {"header": 7}} if rng.random() < 0.2 else {})})
+        ops.append(
+            {"insert": "\n", **({"attributes": {"header": 7}} if rng.random() < 0.2 else {})}
+        )
         content = DocumentText.from_ops(ops).to_ops()
         result = check_repair(content)
         # Text is never lost: every run of the content is in the result, in order.
@@ -156,7 +178,9 @@ def test_random_legacy_content_is_repaired_inside_the_schema() -> None:
                 at += len(op["insert"])
 
 
-@pytest.mark.parametrize(("size", "splits"), [(1, True), (2, True), (3, True), (7, True), (500, False)])
+@pytest.mark.parametrize(
+    ("size", "splits"), [(1, True), (2, True), (3, True), (7, True), (500, False)]
+)
 def test_a_large_repair_splits_into_pieces_that_apply_in_order(size: int, splits: bool) -> None:
     rng = random.Random(size)
     ops: list[dict[str, Any]] = []

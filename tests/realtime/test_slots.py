@@ -8,6 +8,7 @@ user opens exactly ``SOCKETS_PER_USER`` sockets again and the next gets
 4429. The in-process tests also check the count itself and that the
 document's authority let go of the dead sockets.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -46,8 +47,9 @@ def boom(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(DocumentConsumer, "_receive", receive)
 
 
-async def test_consumers_dying_by_exception_give_their_slots_back(people, ws_connect, settings,
-                                                                  boom):
+async def test_consumers_dying_by_exception_give_their_slots_back(
+    people, ws_connect, settings, boom
+):
     settings.COLLABDOCS = {**settings.COLLABDOCS, "SOCKETS_PER_USER": 2}
     owner = people["users"]["owner"]
     for _ in range(ROUNDS):
@@ -63,8 +65,9 @@ async def test_consumers_dying_by_exception_give_their_slots_back(people, ws_con
     assert _held(people["doc_id"], owner.pk) == (2, 2)
 
 
-async def test_consumers_cancelled_by_the_server_give_their_slots_back(people, ws_connect,
-                                                                       settings):
+async def test_consumers_cancelled_by_the_server_give_their_slots_back(
+    people, ws_connect, settings
+):
     settings.COLLABDOCS = {**settings.COLLABDOCS, "SOCKETS_PER_USER": 2}
     owner = people["users"]["owner"]
     for _ in range(ROUNDS):
@@ -76,8 +79,7 @@ async def test_consumers_cancelled_by_the_server_give_their_slots_back(people, w
     assert _held(people["doc_id"], owner.pk) == (0, 0)
     for _ in range(2):
         assert (await ws_connect(people["doc_id"], cookie=people["cookies"]["owner"])).hello
-    over = await ws_connect(people["doc_id"], cookie=people["cookies"]["owner"],
-                            expect_hello=False)
+    over = await ws_connect(people["doc_id"], cookie=people["cookies"]["owner"], expect_hello=False)
     assert (await over.recv())["code"] == "denied"
     assert await over.closed() == 4429
 
@@ -86,16 +88,21 @@ async def _abort_during_handshake(base: str, doc_id: str, cookie: str) -> None:
     """Send the upgrade request and drop the TCP connection without reading."""
     port = int(base.rsplit(":", 1)[1])
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write((f"GET /ws/docs/{doc_id}/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                  f"Origin: {base}\r\nCookie: {cookie}\r\nUpgrade: websocket\r\n"
-                  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                  "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+    writer.write(
+        (
+            f"GET /ws/docs/{doc_id}/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Origin: {base}\r\nCookie: {cookie}\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
     await writer.drain()
     writer.transport.abort()
 
 
 async def test_abrupt_drops_on_a_real_server_leak_no_slot(
-        daphne_factory: Callable[..., DaphneProcess], transactional_db: None) -> None:
+    daphne_factory: Callable[..., DaphneProcess], transactional_db: None
+) -> None:
     limit = 3
     live = daphne_factory(COLLABDOCS_SOCKETS_PER_USER=str(limit))
 
@@ -133,8 +140,9 @@ async def test_abrupt_drops_on_a_real_server_leak_no_slot(
     assert len(opened) == limit
     from websockets.asyncio.client import connect
 
-    ws = await connect(f"{live.ws_url}/ws/docs/{doc_id}/", origin=live.url,
-                       additional_headers={"Cookie": cookie})
+    ws = await connect(
+        f"{live.ws_url}/ws/docs/{doc_id}/", origin=live.url, additional_headers={"Cookie": cookie}
+    )
     assert '"denied"' in await ws.recv()
     await ws.wait_closed()
     assert ws.close_code == 4429

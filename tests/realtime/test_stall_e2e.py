@@ -8,6 +8,7 @@ bound, ``rate_limited`` with ``retry_after``), while another person's ops on
 another document keep being acked. Their latency is printed; it is bounded
 only generously (2 s), since this machine is shared.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -17,7 +18,7 @@ import time
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.realtime.conftest import create_document, db, share, stored_content
+from tests.realtime.conftest import create_document, db, stored_content
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -27,8 +28,10 @@ ATTACK_SECONDS = 4.0
 def formats(count: int, on: bool) -> list[dict]:
     """Return ``count`` one-character formats, bold and italic in turn."""
     value = True if on else None
-    return [{"retain": 1, "attributes": {"bold": value} if i % 2 else {"italic": value}}
-            for i in range(count)]
+    return [
+        {"retain": 1, "attributes": {"bold": value} if i % 2 else {"italic": value}}
+        for i in range(count)
+    ]
 
 
 def compact(message: dict) -> str:
@@ -52,9 +55,12 @@ async def test_heavy_frames_are_refused_and_other_documents_keep_going(daphne_fa
     victim_id = str(victim_doc.public_id)
 
     async def open_(doc_id: str, cookie: str):  # type: ignore[no-untyped-def]
-        ws = await connect(f"{server.ws_url}/ws/docs/{doc_id}/",
-                           additional_headers={"Cookie": cookie}, max_size=None,
-                           compression=None)
+        ws = await connect(
+            f"{server.ws_url}/ws/docs/{doc_id}/",
+            additional_headers={"Cookie": cookie},
+            max_size=None,
+            compression=None,
+        )
         hello = json.loads(await ws.recv())
         assert hello["type"] == "hello"
         return ws, hello
@@ -62,13 +68,22 @@ async def test_heavy_frames_are_refused_and_other_documents_keep_going(daphne_fa
     attackers = [await open_(people["doc_id"], cookies["owner"]) for _ in range(3)]
     victim, _ = await open_(victim_id, cookies["editor"])
     ws0 = attackers[0][0]
-    await ws0.send(compact({"type": "op", "id": "attackerattacker:1", "rev": 0,
-                            "delta": [{"insert": "x" * 24_000}]}))
+    await ws0.send(
+        compact(
+            {
+                "type": "op",
+                "id": "attackerattacker:1",
+                "rev": 0,
+                "delta": [{"insert": "x" * 24_000}],
+            }
+        )
+    )
     assert (await answer_of(ws0, "attackerattacker:1"))["rev"] == 1
 
     # The issue's frame: ~490 KB, 12,000 ops. Refused, naming the bound.
-    issue_frame = compact({"type": "op", "id": "attackerattacker:2", "rev": 1,
-                           "delta": formats(12_000, True)})
+    issue_frame = compact(
+        {"type": "op", "id": "attackerattacker:2", "rev": 1, "delta": formats(12_000, True)}
+    )
     assert 450_000 < len(issue_frame) < 512 * 1024
     await ws0.send(issue_frame)
     refused = await answer_of(ws0, "attackerattacker:2")
@@ -81,7 +96,9 @@ async def test_heavy_frames_are_refused_and_other_documents_keep_going(daphne_fa
 
     async def attack(index: int, ws) -> None:  # type: ignore[no-untyped-def]
         # The largest change the limits allow, as fast as they allow.
-        frames = [compact({"delta": formats(1000, on)})[len('{"delta":'):-1] for on in (True, False)]
+        frames = [
+            compact({"delta": formats(1000, on)})[len('{"delta":') : -1] for on in (True, False)
+        ]
         n = 0
         rev = 1
         while time.monotonic() < stop:
@@ -105,20 +122,22 @@ async def test_heavy_frames_are_refused_and_other_documents_keep_going(daphne_fa
             n += 1
             op_id = f"victimvictimvict:{n}"
             sent = time.perf_counter()
-            await victim.send(compact({"type": "op", "id": op_id, "rev": rev,
-                                       "delta": [{"insert": "v"}]}))
+            await victim.send(
+                compact({"type": "op", "id": op_id, "rev": rev, "delta": [{"insert": "v"}]})
+            )
             msg = await answer_of(victim, op_id)
             assert msg["type"] == "ack", msg
             victim_latency.append(time.perf_counter() - sent)
             rev = msg["rev"]
             await asyncio.sleep(0.02)
 
-    await asyncio.gather(type_elsewhere(),
-                         *(attack(i, ws) for i, (ws, _) in enumerate(attackers)))
+    await asyncio.gather(type_elsewhere(), *(attack(i, ws) for i, (ws, _) in enumerate(attackers)))
     lat = sorted(victim_latency)
     p50, p99 = lat[len(lat) // 2] * 1000, lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
-    print(f"attacker answers: {codes}; other document: {len(lat)} acks, "
-          f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {lat[-1] * 1000:.1f} ms")
+    print(
+        f"attacker answers: {codes}; other document: {len(lat)} acks, "
+        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {lat[-1] * 1000:.1f} ms"
+    )
     assert codes.get("rate_limited", 0) > 0, codes  # the budget did bite
     assert codes.get("ack", 0) > 0, codes  # allowed frames are still accepted
     assert len(lat) > 10 and lat[-1] < 2.0

@@ -1,4 +1,5 @@
 """One contract for every DocumentStore: the Django one (PostgreSQL) and the memory one."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,13 @@ from documents.store import (
 
 def new_op(rev: int, text: str, op_id: str | None = None, author: int | None = None) -> NewOp:
     delta = [{"insert": text}]
-    return NewOp(revision=rev, op_id=op_id or f"{'k' * 16}:{rev}", delta=delta,
-                 delta_json=json.dumps(delta, ensure_ascii=False), author_id=author)
+    return NewOp(
+        revision=rev,
+        op_id=op_id or f"{'k' * 16}:{rev}",
+        delta=delta,
+        delta_json=json.dumps(delta, ensure_ascii=False),
+        author_id=author,
+    )
 
 
 class Backend:
@@ -90,7 +96,9 @@ def test_append_stores_a_batch_and_moves_the_head(backend):
     backend.store.append(document_pk=pk, ops=[new_op(1, "a"), new_op(2, "😀 é", author=author)])
     loaded = backend.store.load(public_id=doc)
     assert [(op.revision, op.delta) for op in loaded.ops] == [
-        (1, [{"insert": "a"}]), (2, [{"insert": "😀 é"}])]
+        (1, [{"insert": "a"}]),
+        (2, [{"insert": "😀 é"}]),
+    ]
     assert loaded.ops[1].author_id == author and loaded.ops[1].op_id == f"{'k' * 16}:2"
     assert loaded.head_revision == 2
     head, last_editor, updated = backend.row(doc)
@@ -103,8 +111,10 @@ def test_a_stored_revision_is_a_conflict_and_nothing_is_stored(backend):
     pk = backend.store.load(public_id=doc).document_pk
     backend.store.append(document_pk=pk, ops=[new_op(1, "a")])
     with pytest.raises(RevisionConflict):
-        backend.store.append(document_pk=pk, ops=[new_op(1, "b", op_id="z" * 16 + ":1"),
-                                                  new_op(2, "c", op_id="z" * 16 + ":2")])
+        backend.store.append(
+            document_pk=pk,
+            ops=[new_op(1, "b", op_id="z" * 16 + ":1"), new_op(2, "c", op_id="z" * 16 + ":2")],
+        )
     loaded = backend.store.load(public_id=doc)
     assert [op.revision for op in loaded.ops] == [1]
     assert backend.row(doc)[0] == 1
@@ -139,8 +149,9 @@ def test_an_op_whose_author_was_deleted_is_stored_unattributed(transactional_db)
         pk = store.load(public_id=doc).document_pk
         gone_id = gone.pk
         gone.delete()
-        store.append(document_pk=pk, ops=[new_op(1, "a", author=owner.pk),
-                                          new_op(2, "b", author=gone_id)])
+        store.append(
+            document_pk=pk, ops=[new_op(1, "a", author=owner.pk), new_op(2, "b", author=gone_id)]
+        )
         loaded = store.load(public_id=doc)
         assert [(op.revision, op.author_id) for op in loaded.ops] == [(1, owner.pk), (2, None)]
         assert Document.objects.get(public_id=doc).head_revision == 2
