@@ -131,7 +131,7 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
 
 def worker_load(public_id: Any) -> Any:
     from documents.store import DjangoDocumentStore
-    from realtime.authority import build_state
+    from realtime.oplog import build_state
 
     loaded = DjangoDocumentStore().load(public_id=public_id, earlier=1000)
     return build_state(loaded, window_size=1000)
