@@ -7,14 +7,23 @@ stay exact. Failures are injected by patching one step to raise for the op
 whose text holds a marker, over the real ASGI application and PostgreSQL,
 and for the conflict-recovery path on the authority itself.
 """
+
 from __future__ import annotations
 
 import pytest
 
+from documents.store import StoredOp
 from realtime import authority as authority_module
+from realtime import protocol
 from realtime.ot import Delta, DocumentText
-from tests.realtime.conftest import db, stored_content
-from tests.realtime.test_authority import attach, env, op, op_id, settle  # noqa: F401 - fixture
+from tests.realtime.conftest import Socket, db, stored_content
+from tests.realtime.test_authority import (  # noqa: F401 - env_fixture: the `env` fixture
+    attach,
+    env_fixture,
+    op,
+    op_id,
+    settle,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,20 +77,19 @@ async def assert_exact(ws_connect, people, expected_head: int, expected_text: st
 
 @pytest.fixture(autouse=True)
 def _socket_helpers(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.realtime.conftest import Socket
-
     monkeypatch.setattr(Socket, "recv_type_any", _recv_type_any, raising=False)
 
 
 async def test_a_serialisation_failure_refuses_that_op_alone(ws_connect, people, monkeypatch):
-    real_dumps = authority_module.protocol.dumps
+    real_dumps = protocol.dumps
 
     def dumps(value, *args, **kwargs):  # type: ignore[no-untyped-def]
         if _has_mark(value):
             raise RecursionError("maximum recursion depth exceeded")
         return real_dumps(value, *args, **kwargs)
 
-    monkeypatch.setattr(authority_module.protocol, "dumps", dumps)
+    # The sequencer serialises an accepted change with protocol.dumps.
+    monkeypatch.setattr(protocol, "dumps", dumps)
     sock = await ws_connect(people["doc_id"], cookie=people["cookies"]["owner"])
     assert (await send_and_answer(sock, frame(1, 0, [{"insert": "a"}])))["rev"] == 1
     refused = await send_and_answer(sock, frame(2, 1, [{"insert": MARK}]))
@@ -137,8 +145,6 @@ async def test_a_failure_inside_apply_rebuilds_the_tip(ws_connect, people, monke
 
 
 async def test_a_failure_while_recovering_from_a_conflict_refuses_that_op_alone(env, monkeypatch):
-    from documents.store import StoredOp
-
     store, make = env
     authority = await make()
     a = attach(authority, "a")
@@ -154,8 +160,10 @@ async def test_a_failure_while_recovering_from_a_conflict_refuses_that_op_alone(
     monkeypatch.setattr(Delta, "transform", transform)
     # Another writer stored revision 1: the commit of op 1 conflicts, the
     # authority reloads and must transform op 1 (which fails) over it.
-    store.insert_foreign(authority.public_id, StoredOp(
-        revision=1, op_id=op_id(1, "f" * 16), delta=[{"insert": "X"}], author_id=9))
+    store.insert_foreign(
+        authority.public_id,
+        StoredOp(revision=1, op_id=op_id(1, "f" * 16), delta=[{"insert": "X"}], author_id=9),
+    )
     await authority.submit(a.sub, op(1, 0, [{"insert": MARK}]))
     await settle(authority)
     codes = [(m["type"], m.get("code"), m.get("id")) for m in a.take()]
@@ -191,8 +199,11 @@ async def test_reach_is_checked_at_the_base_revision(ws_connect, people):
     assert (ack["type"], ack["rev"]) == ("ack", 3)
     head, content = await db(stored_content, people["doc_id"])
     assert head == 3
-    assert content == [{"insert": "abc"}, {"insert": "hello", "attributes": {"bold": True}},
-                       {"insert": "\n"}]
+    assert content == [
+        {"insert": "abc"},
+        {"insert": "hello", "attributes": {"bold": True}},
+        {"insert": "\n"},
+    ]
 
 
 async def test_a_surrogate_pair_split_at_the_base_is_checked_after_transform(ws_connect, people):
@@ -212,16 +223,14 @@ async def test_a_surrogate_pair_split_at_the_base_is_checked_after_transform(ws_
 
 
 async def test_a_failure_inside_parsing_refuses_that_op_alone(ws_connect, people, monkeypatch):
-    from realtime import authority as module
-
-    real_parse = module.parse_change
+    real_parse = authority_module.parse_change
 
     def parse_change(raw, *args, **kwargs):  # type: ignore[no-untyped-def]
         if _has_mark(raw):
             raise KeyError("injected parser bug")
         return real_parse(raw, *args, **kwargs)
 
-    monkeypatch.setattr(module, "parse_change", parse_change)
+    monkeypatch.setattr(authority_module, "parse_change", parse_change)
     sock = await ws_connect(people["doc_id"], cookie=people["cookies"]["owner"])
     refused = await send_and_answer(sock, frame(1, 0, [{"insert": MARK}]))
     assert refused["code"] == "unavailable", refused

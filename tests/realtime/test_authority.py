@@ -1,4 +1,5 @@
 """The document authority on the in-memory store: ordering, group commit, failures."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,20 +8,19 @@ import os
 import random
 import threading
 import uuid
+from collections.abc import Sequence
 
 import pytest
 
-from documents.store import (
-    MemoryDocumentStore,
-    RevisionConflict,
-    StoredOp,
-)
+from collabdocs.devclient import OTClient, random_change
+from documents.store import MemoryDocumentStore, NewOp, RevisionConflict, StoredOp
 from realtime.authority import Authority
+from realtime.exceptions import AuthorityClosed
 from realtime.ot import Delta, DocumentText
-from realtime.protocol import OpMessage, PresenceMessage, user_json
+from realtime.protocol import OpMessage, PresenceMessage, Rejection, user_json
 from realtime.runner import StoreRunner
 from realtime.subscriber import Subscriber
-from collabdocs.devclient import OTClient, random_change
+from tests.documents.faulty_store import FaultyStore
 
 CLIENT = "c" * 20
 
@@ -36,9 +36,12 @@ class FakeSocket:
         self.frames: list[dict] = []
         self.closed_with: int | None = None
         self.sub = Subscriber(
-            session=name, user_id=user_id,
+            session=name,
+            user_id=user_id,
             user_json=user_json(user_id=user_id, name=name, color="#000000"),
-            can_edit=can_edit, send=self._send, close=self._close,
+            can_edit=can_edit,
+            send=self._send,
+            close=self._close,
         )
 
     async def _send(self, text: str) -> None:
@@ -59,31 +62,36 @@ class FakeSocket:
         return msgs
 
 
-class GatedStore(MemoryDocumentStore):
-    """A memory store whose appends can be held, to see what queues behind one."""
+class GatedStore(FaultyStore):
+    """A faulty memory store that also tells when an append starts."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(MemoryDocumentStore())
         self.entered = threading.Event()
         self.gate = threading.Event()
         self.gate.set()
 
-    def append(self, *, document_pk, ops):  # type: ignore[no-untyped-def]
+    def append(self, *, document_pk: int, ops: Sequence[NewOp]) -> None:
         self.entered.set()
         super().append(document_pk=document_pk, ops=ops)
 
 
-@pytest.fixture
-async def env():
+@pytest.fixture(name="env")
+async def env_fixture():
     store = GatedStore()
     runner = StoreRunner(store, max_workers=2)
     made: list[Authority] = []
 
-    async def make(content=None, window: int = 1000, max_length: int = 1_000_000,
-                   public_id: uuid.UUID | None = None) -> Authority:
+    async def make(
+        content=None,
+        window: int = 1000,
+        max_length: int = 1_000_000,
+        public_id: uuid.UUID | None = None,
+    ) -> Authority:
         doc = public_id or store.add_document(content=content)
-        authority = await Authority.load(public_id=doc, runner=runner, window_size=window,
-                                         max_length=max_length)
+        authority = await Authority.load(
+            public_id=doc, runner=runner, window_size=window, max_length=max_length
+        )
         made.append(authority)
         return authority
 
@@ -134,8 +142,16 @@ async def test_ack_and_broadcast_come_only_after_the_store(env):
     store.gate.set()
     await settle(authority)
     assert a.take() == [{"type": "ack", "id": op_id(1), "rev": 1}]
-    assert b.take() == [{"type": "op", "rev": 1, "id": op_id(1), "session": "a", "user": 1,
-                         "delta": [{"insert": "hi"}]}]
+    assert b.take() == [
+        {
+            "type": "op",
+            "rev": 1,
+            "id": op_id(1),
+            "session": "a",
+            "user": 1,
+            "delta": [{"insert": "hi"}],
+        }
+    ]
     row = store.document_row(authority.public_id)
     assert row.head_revision == 1 and row.last_edited_by_id == 1 and row.updated_at
     assert authority.content() == [{"insert": "hi\n"}]
@@ -154,7 +170,9 @@ async def test_ops_queued_behind_a_commit_are_stored_in_one_transaction(env):
     # Nine more ops arrive while the first commit is in flight.
     for n in range(2, 11):
         author = b if n % 2 else a
-        await authority.submit(author.sub, op(n, 0, [{"insert": str(n % 10)}], client="x" * 16 + str(n)))
+        await authority.submit(
+            author.sub, op(n, 0, [{"insert": str(n % 10)}], client="x" * 16 + str(n))
+        )
     store.gate.set()
     await settle(authority)
     # The first op is stored alone; the nine queued behind it share one
@@ -220,7 +238,10 @@ async def test_storage_failure_refuses_every_pending_op_and_rolls_back(env):
     await settle(authority)
     errors = a.take() + b.take()
     assert sorted((m["code"], m["id"]) for m in errors) == [
-        ("unavailable", op_id(1)), ("unavailable", op_id(2)), ("unavailable", op_id(3))]
+        ("unavailable", op_id(1)),
+        ("unavailable", op_id(2)),
+        ("unavailable", op_id(3)),
+    ]
     assert authority.head == 0
     assert authority.content() == [{"insert": "base\n"}]
     assert store.appends == []
@@ -230,8 +251,11 @@ async def test_storage_failure_refuses_every_pending_op_and_rolls_back(env):
     await authority.submit(a.sub, op(3, 0, [{"retain": 4, "attributes": {"bold": True}}]))
     await settle(authority)
     assert authority.head == 3
-    assert authority.content() == [{"insert": "1"}, {"insert": "se", "attributes": {"bold": True}},
-                                   {"insert": "\n"}]
+    assert authority.content() == [
+        {"insert": "1"},
+        {"insert": "se", "attributes": {"bold": True}},
+        {"insert": "\n"},
+    ]
 
 
 async def test_a_revision_conflict_reloads_and_transforms_again(env):
@@ -241,8 +265,10 @@ async def test_a_revision_conflict_reloads_and_transforms_again(env):
     await settle(authority)
     a.take(), b.take()
     # A second writer stores revision 1 behind this authority's back.
-    store.insert_foreign(authority.public_id, StoredOp(
-        revision=1, op_id=op_id(1, "f" * 16), delta=[{"insert": "X"}], author_id=9))
+    store.insert_foreign(
+        authority.public_id,
+        StoredOp(revision=1, op_id=op_id(1, "f" * 16), delta=[{"insert": "X"}], author_id=9),
+    )
     await authority.submit(a.sub, op(1, 0, [{"insert": "A"}]))
     await settle(authority)
     assert authority.head == 2
@@ -258,8 +284,10 @@ async def test_an_op_whose_commit_answer_was_lost_is_acked_after_reload(env):
     a = attach(authority, "a")
     await settle(authority)
     a.take()
-    store.insert_foreign(authority.public_id, StoredOp(
-        revision=1, op_id=op_id(1), delta=[{"insert": "A"}], author_id=1))
+    store.insert_foreign(
+        authority.public_id,
+        StoredOp(revision=1, op_id=op_id(1), delta=[{"insert": "A"}], author_id=1),
+    )
     await authority.submit(a.sub, op(1, 0, [{"insert": "A"}]))
     await settle(authority)
     assert a.take() == [{"type": "ack", "id": op_id(1), "rev": 1}]
@@ -302,8 +330,13 @@ async def test_stale_ahead_bad_and_too_large_ops_are_refused(env):
     await authority.submit(a.sub, op(104, 30, [{"bogus": 1}]))
     await settle(authority)
     codes = [(m["code"], m["id"]) for m in a.take()]
-    assert codes == [("stale", op_id(100)), ("bad_message", op_id(101)), ("bad_op", op_id(102)),
-                     ("too_large", op_id(103)), ("bad_op", op_id(104))]
+    assert codes == [
+        ("stale", op_id(100)),
+        ("bad_message", op_id(101)),
+        ("bad_op", op_id(102)),
+        ("too_large", op_id(103)),
+        ("bad_op", op_id(104)),
+    ]
     assert authority.head == 30
 
 
@@ -319,9 +352,13 @@ async def test_presence_is_moved_through_ops_and_sent_after_them(env):
     await authority.presence(a.sub, PresenceMessage(rev=0, index=0, length=1))
     await settle(authority)
     msgs = b.take()
-    assert msgs[-1] == {"type": "presence", "session": "a", "rev": 1,
-                        "user": {"id": 1, "name": "a", "color": "#000000"},
-                        "range": {"index": 3, "length": 1}}
+    assert msgs[-1] == {
+        "type": "presence",
+        "session": "a",
+        "rev": 1,
+        "user": {"id": 1, "name": "a", "color": "#000000"},
+        "range": {"index": 3, "length": 1},
+    }
     assert [m["type"] for m in msgs] == ["ack", "presence"]
     # Does not fit at its revision: bad_message, nothing broadcast.
     await authority.presence(a.sub, PresenceMessage(rev=0, index=1, length=1))
@@ -348,10 +385,12 @@ async def test_join_leave_and_hello_catch_up(env):
     a = attach(authority, "a")
     b = attach(authority, "b", user_id=2)
     await settle(authority)
-    assert a.take() == [{"type": "join", "session": "b",
-                         "user": {"id": 2, "name": "b", "color": "#000000"}}]
-    assert b.hello["peers"] == [{"session": "a", "user": {"id": 1, "name": "a", "color": "#000000"},
-                                 "range": None}]
+    assert a.take() == [
+        {"type": "join", "session": "b", "user": {"id": 2, "name": "b", "color": "#000000"}}
+    ]
+    assert b.hello["peers"] == [
+        {"session": "a", "user": {"id": 1, "name": "a", "color": "#000000"}, "range": None}
+    ]
     await authority.submit(a.sub, op(1, 0, [{"insert": "x"}]))
     await authority.submit(a.sub, op(2, 0, [{"insert": "y"}]))
     await settle(authority)
@@ -405,8 +444,9 @@ async def test_random_concurrent_clients_converge(env):
         for text in outboxes[i]:
             msg = json.loads(text)
             if msg["type"] == "op":
-                await authority.submit(sock.sub, OpMessage(op_id=msg["id"], rev=msg["rev"],
-                                                           delta=msg["delta"]))
+                await authority.submit(
+                    sock.sub, OpMessage(op_id=msg["id"], rev=msg["rev"], delta=msg["delta"])
+                )
         outboxes[i].clear()
 
     for _ in range(300):
@@ -449,8 +489,10 @@ async def test_ops_kept_before_a_compacted_snapshot_still_serve_catch_up(env):
     authority = await make()
     a = attach(authority, "a")
     for n, char in enumerate("abcd", start=1):
-        await authority.submit(a.sub, op(n, n - 1, [{"retain": n - 1}, {"insert": char}]
-                                         if n > 1 else [{"insert": char}]))
+        await authority.submit(
+            a.sub,
+            op(n, n - 1, [{"retain": n - 1}, {"insert": char}] if n > 1 else [{"insert": char}]),
+        )
         await settle(authority)
     # Compaction folds revisions 1-3 into a snapshot and keeps two of them.
     store.compact(authority.public_id, revision=3, content=[{"insert": "abc\n"}], keep_ops=2)
@@ -506,3 +548,95 @@ async def test_another_users_op_id_is_refused_not_acked(env):
     errors = [m for m in mallory.take() if m["type"] == "error"]
     assert [(m["code"], m["id"]) for m in errors] == [("bad_message", op_id(1))] * 2
     assert authority.content() == [{"insert": "a\n"}]
+
+
+# -- changes the server makes (no socket) ------------------------------------------
+
+
+async def test_a_server_change_returns_its_revision_and_reaches_everyone_as_an_op(env):
+    store, make = env
+    authority = await make(content=[{"insert": "old\n"}])
+    a = attach(authority, "a")
+    await settle(authority)
+    a.take()
+    answer = await authority.submit_change(
+        OpMessage(op_id="s" * 24 + ":1", rev=0, delta=[{"delete": 3}, {"insert": "new"}]),
+        user_id=7,
+    )
+    assert answer == 1
+    await settle(authority)
+    assert a.take() == [
+        {
+            "type": "op",
+            "rev": 1,
+            "id": "s" * 24 + ":1",
+            "session": "",
+            "user": 7,
+            "delta": [{"insert": "new"}, {"delete": 3}],
+        }
+    ]
+    assert authority.content() == [{"insert": "new\n"}]
+    # Sent again (its answer lost): the same revision, nothing applied twice.
+    again = await authority.submit_change(
+        OpMessage(op_id="s" * 24 + ":1", rev=0, delta=[{"delete": 3}, {"insert": "new"}]),
+        user_id=7,
+    )
+    assert again == 1 and store.appends == [1]
+
+
+async def test_a_refused_server_change_returns_the_rejection(env):
+    store, make = env
+    authority = await make()
+    refused = await authority.submit_change(
+        OpMessage(op_id="s" * 24 + ":1", rev=0, delta=[{"retain": 5}]), user_id=None
+    )
+    assert isinstance(refused, Rejection) and refused.code == "bad_op"
+    store.fail_appends = 1
+    unavailable = await authority.submit_change(
+        OpMessage(op_id="s" * 24 + ":2", rev=0, delta=[{"insert": "x"}]), user_id=None
+    )
+    assert isinstance(unavailable, Rejection) and unavailable.code == "unavailable"
+    assert authority.head == 0
+
+
+async def test_a_server_change_pending_when_the_authority_closes_raises(env):
+    store, make = env
+    authority = await make()
+    store.gate.clear()
+    change = asyncio.ensure_future(
+        authority.submit_change(
+            OpMessage(op_id="s" * 24 + ":1", rev=0, delta=[{"insert": "x"}]), user_id=None
+        )
+    )
+    await wait_entered(store)
+    authority.close()
+    with pytest.raises(AuthorityClosed):
+        await change
+    store.gate.set()
+    with pytest.raises(AuthorityClosed):
+        await authority.submit_change(
+            OpMessage(op_id="s" * 24 + ":2", rev=0, delta=[{"insert": "y"}]), user_id=None
+        )
+
+
+async def test_ops_are_refused_while_accepting_says_no(env):
+    store, make = env
+    open_ = [False]
+    authority = await Authority.load(
+        public_id=store.add_document(),
+        runner=StoreRunner(store, max_workers=1),
+        window_size=100,
+        max_length=1000,
+        accepting=lambda: open_[0],
+    )
+    a = attach(authority, "a")
+    await authority.submit(a.sub, op(1, 0, [{"insert": "x"}]))
+    errors = [m for m in a.take() if m["type"] == "error"]
+    assert [(m["code"], m["id"], m["retry_after"]) for m in errors] == [
+        ("unavailable", op_id(1), 500)
+    ]
+    open_[0] = True
+    await authority.submit(a.sub, op(1, 0, [{"insert": "x"}]))
+    await settle(authority)
+    assert authority.head == 1
+    authority.close()

@@ -15,6 +15,7 @@ straight into PostgreSQL, nested up to 5,000 deep) still opens over HTTP
 the server repairs it with one op everyone sees, and in Chromium, where the
 editor shows the repaired content and stays editable.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -23,10 +24,15 @@ import urllib.request
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
 from websockets.asyncio.client import ClientConnection, connect
 
 from documents.deepjson import DeepJSONDecoder
+from documents.models import Document, DocumentVersion, Operation
 from realtime.ot import Delta
+from realtime.repair import repaired
 from tests.realtime.conftest import db, stored_content
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -41,35 +47,70 @@ def deep(depth: int, leaf: str = '"x"') -> str:
 
 # (label, delta as JSON text, what the refusal must name)
 ATTACKS: list[tuple[str, str, str]] = [
-    *[(f"image nested {d} deep", f'[{{"insert":{{"image":{deep(d)}}}}}]', "embed 'image'")
-      for d in (10, 100, 965, 1000, 5000, 9000)],
-    *[(f"formula nested {d} deep", f'[{{"insert":{{"formula":{deep(d)}}}}}]', "'formula'")
-      for d in (10, 965)],
-    ("frame nested past the decoder's bound", "[" * 20_000 + "]" * 20_000,
-     "nested too deeply"),
-    ("link nested 965 deep", f'[{{"retain":1,"attributes":{{"link":{deep(965)}}}}}]',
-     "attribute 'link'"),
-    ("bold as a nested array", '[{"retain":1,"attributes":{"bold":[[[true]]]}}]',
-     "attribute 'bold'"),
-    *[(f"unknown embed {name}", f'[{{"insert":{{"{name}":{value}}}}}]',
-       f"unknown embed type '{name}'")
-      for name, value in (("foo", "1"), ("formula", '"e=mc^2"'), ("cursor", '"x"'),
-                          ("scroll", '"x"'), ("divider", "true"))],
-    *[(f"builtin name {name}", f'[{{"insert":"a","attributes":{{"{name}":true}}}}]',
-       f"unknown attribute '{name}'")
-      for name in ("toString", "constructor", "__proto__", "hasOwnProperty", "valueOf")],
+    *[
+        (f"image nested {d} deep", f'[{{"insert":{{"image":{deep(d)}}}}}]', "embed 'image'")
+        for d in (10, 100, 965, 1000, 5000, 9000)
+    ],
+    *[
+        (f"formula nested {d} deep", f'[{{"insert":{{"formula":{deep(d)}}}}}]', "'formula'")
+        for d in (10, 965)
+    ],
+    ("frame nested past the decoder's bound", "[" * 20_000 + "]" * 20_000, "nested too deeply"),
+    (
+        "link nested 965 deep",
+        f'[{{"retain":1,"attributes":{{"link":{deep(965)}}}}}]',
+        "attribute 'link'",
+    ),
+    (
+        "bold as a nested array",
+        '[{"retain":1,"attributes":{"bold":[[[true]]]}}]',
+        "attribute 'bold'",
+    ),
+    *[
+        (
+            f"unknown embed {name}",
+            f'[{{"insert":{{"{name}":{value}}}}}]',
+            f"unknown embed type '{name}'",
+        )
+        for name, value in (
+            ("foo", "1"),
+            ("formula", '"e=mc^2"'),
+            ("cursor", '"x"'),
+            ("scroll", '"x"'),
+            ("divider", "true"),
+        )
+    ],
+    *[
+        (
+            f"builtin name {name}",
+            f'[{{"insert":"a","attributes":{{"{name}":true}}}}]',
+            f"unknown attribute '{name}'",
+        )
+        for name in ("toString", "constructor", "__proto__", "hasOwnProperty", "valueOf")
+    ],
     ("retain 2^53", '[{"retain":9007199254740992}]', "retain must be at most"),
     ("delete 2^64", '[{"delete":18446744073709551616}]', "delete must be at most"),
-    ("header 2^53+1", '[{"retain":1,"attributes":{"header":9007199254740993}}]',
-     "attribute 'header'"),
-    ("retains adding past 2^53", '[{"retain":9007199254740991},{"retain":9007199254740991}]',
-     "add up to more than"),
-    ("remote image", '[{"insert":{"image":"https://tracker.example/pixel.gif"}}]',
-     "embed 'image'"),
-    ("video with no hosts allowed", '[{"insert":{"video":"https://www.youtube.com/embed/x"}}]',
-     "embed 'video'"),
-    ("javascript link", '[{"insert":"a","attributes":{"link":"javascript:alert(1)"}}]',
-     "attribute 'link'"),
+    (
+        "header 2^53+1",
+        '[{"retain":1,"attributes":{"header":9007199254740993}}]',
+        "attribute 'header'",
+    ),
+    (
+        "retains adding past 2^53",
+        '[{"retain":9007199254740991},{"retain":9007199254740991}]',
+        "add up to more than",
+    ),
+    ("remote image", '[{"insert":{"image":"https://tracker.example/pixel.gif"}}]', "embed 'image'"),
+    (
+        "video with no hosts allowed",
+        '[{"insert":{"video":"https://www.youtube.com/embed/x"}}]',
+        "embed 'video'",
+    ),
+    (
+        "javascript link",
+        '[{"insert":"a","attributes":{"link":"javascript:alert(1)"}}]',
+        "attribute 'link'",
+    ),
 ]
 
 
@@ -84,6 +125,7 @@ class Socket:
 
     async def answer(self, op_id: str, timeout: float = 20) -> dict[str, Any]:
         """Return the ack or error for ``op_id`` (other frames are skipped)."""
+
         async def read() -> dict[str, Any]:
             while True:
                 frame = json.loads(await self.ws.recv())
@@ -120,8 +162,9 @@ async def open_socket(base: str, doc_id: str, cookie: str, rev: int | None = Non
     url = f"{base}/ws/docs/{doc_id}/" + (f"?rev={rev}" if rev is not None else "")
     # The page's origin is the worker's own (collabdocs.origin).
     origin = base.replace("ws://", "http://", 1)
-    ws = await connect(url, origin=origin, additional_headers={"Cookie": cookie},
-                       max_size=None, open_timeout=20)
+    ws = await connect(
+        url, origin=origin, additional_headers={"Cookie": cookie}, max_size=None, open_timeout=20
+    )
     # Catch-up may carry legacy ops nested deeper than this stack decodes.
     hello = json.loads(await asyncio.wait_for(ws.recv(), 20), cls=DeepJSONDecoder)
     assert hello["type"] == "hello", hello
@@ -164,7 +207,9 @@ async def test_every_content_attack_is_refused_and_the_document_keeps_working(
         assert answer["code"] == code, (label, answer)
         assert names in answer["message"], (label, answer)
         # Nothing moved: the next valid op gets the next revision.
-        valid = f'[{{"retain":{len(accepted)}}},{{"insert":"k"}}]' if accepted else '[{"insert":"k"}]'
+        valid = (
+            f'[{{"retain":{len(accepted)}}},{{"insert":"k"}}]' if accepted else '[{"insert":"k"}]'
+        )
         ack = await sock.send_op(head, valid)
         assert ack == {"type": "ack", "id": ack["id"], "rev": head + 1}, (label, ack)
         head += 1
@@ -183,8 +228,10 @@ async def test_every_content_attack_is_refused_and_the_document_keeps_working(
     assert replay.ops == content
     page = await check_pages(live_daphne.url, doc_id, cookie)
     assert "k" * len(accepted) in page
-    print(f"{len(ATTACKS)} attacks refused, {len(accepted)} ops acked, "
-          f"{sock.throttled} rate_limited answers waited out")
+    print(
+        f"{len(ATTACKS)} attacks refused, {len(accepted)} ops acked, "
+        f"{sock.throttled} rate_limited answers waited out"
+    )
     await sock.ws.close()
     await fresh.ws.close()
 
@@ -196,9 +243,6 @@ async def test_every_content_attack_is_refused_and_the_document_keeps_working(
 
 def _store_legacy(document: Any, author: Any, depths: tuple[int, ...]) -> int:
     """Append legacy ops as raw JSON (the ORM could not even encode them here)."""
-    from django.db import connection
-
-    from documents.models import Document, Operation
 
     deltas = ['[{"insert":"legacy "},{"insert":"x","attributes":{"toString":true,"color":"red"}}]']
     for depth in depths:
@@ -218,25 +262,28 @@ def _store_legacy(document: Any, author: Any, depths: tuple[int, ...]) -> int:
 
 def _name_and_restore(document: Any, owner: Any) -> tuple[int, int, str]:
     """Name a version and restore it through the views; return statuses and a body."""
-    from django.test import Client
-    from django.urls import reverse
 
     client = Client()
     client.force_login(owner)
-    named = client.post(reverse("documents:history_name", args=[document.public_id]),
-                        data=json.dumps({"name": "before the schema"}),
-                        content_type="application/json")
+    named = client.post(
+        reverse("documents:history_name", args=[document.public_id]),
+        data=json.dumps({"name": "before the schema"}),
+        content_type="application/json",
+    )
     assert named.status_code == 200, named.content
     version = named.json()["id"]
     preview = client.get(reverse("documents:history_version", args=[document.public_id, version]))
     assert preview.status_code == 200 and "[formula]" in preview.json()["html"], preview.content
     for fmt in ("html", "md", "txt"):
-        exported = client.get(reverse("documents:export_version",
-                                      args=[document.public_id, version, fmt]))
+        exported = client.get(
+            reverse("documents:export_version", args=[document.public_id, version, fmt])
+        )
         assert exported.status_code == 200, (fmt, exported.content[:500])
     restored = client.post(
         reverse("documents:history_restore", args=[document.public_id, named.json()["id"]]),
-        data="{}", content_type="application/json")
+        data="{}",
+        content_type="application/json",
+    )
     return named.status_code, restored.status_code, restored.content.decode()
 
 
@@ -296,26 +343,31 @@ async def test_legacy_document_opened_first_over_the_socket_is_repaired_live(
 
 
 def test_restoring_a_legacy_version_restores_it_repaired(people: dict[str, Any]) -> None:
-    from django.test import Client
-    from django.urls import reverse
-
-    from documents.models import DocumentVersion, Operation
-    from realtime.repair import repaired
 
     document, owner = people["doc"], people["users"]["owner"]
     head = _store_legacy(document, owner, (965,))
     client = Client()
     client.force_login(owner)
-    named = client.post(reverse("documents:history_name", args=[document.public_id]),
-                        data=json.dumps({"name": "legacy"}), content_type="application/json")
+    named = client.post(
+        reverse("documents:history_name", args=[document.public_id]),
+        data=json.dumps({"name": "legacy"}),
+        content_type="application/json",
+    )
     assert named.status_code == 200, named.content
     version = DocumentVersion.objects.get(pk=named.json()["id"])
-    Operation.objects.create(document=document, revision=head + 1, op_id=f"{'n' * 16}:1",
-                             delta=[{"insert": "new "}], author=owner)
+    Operation.objects.create(
+        document=document,
+        revision=head + 1,
+        op_id=f"{'n' * 16}:1",
+        delta=[{"insert": "new "}],
+        author=owner,
+    )
     document.__class__.objects.filter(pk=document.pk).update(head_revision=head + 1)
     restored = client.post(
         reverse("documents:history_restore", args=[document.public_id, version.pk]),
-        data="{}", content_type="application/json")
+        data="{}",
+        content_type="application/json",
+    )
     assert restored.status_code == 200, restored.content
     stored_head, content = stored_content(people["doc_id"])
     # The load repaired the document (one op), then the restore (one op).
@@ -326,15 +378,15 @@ def test_restoring_a_legacy_version_restores_it_repaired(people: dict[str, Any])
 
 def _store_many_legacy_parts(document: Any, author: Any, parts: int) -> int:
     """Store one legacy op with ``parts`` unknown embeds between clean words."""
-    from documents.models import Document, Operation
 
     ops: list[dict[str, Any]] = []
     for i in range(parts):
         ops.append({"insert": {"formula": f"x{i}"}})
         ops.append({"insert": f" w{i} "})
         ops.append({"insert": "t", "attributes": {"font": "serif", "bold": True}})
-    Operation.objects.create(document=document, revision=1, op_id=f"{'legacy' * 3}:1",
-                             delta=ops, author=author)
+    Operation.objects.create(
+        document=document, revision=1, op_id=f"{'legacy' * 3}:1", delta=ops, author=author
+    )
     Document.objects.filter(pk=document.pk).update(head_revision=1)
     return 1
 
@@ -375,7 +427,9 @@ async def test_video_hosts_come_from_the_deployment(
     stored_head, content = await db(stored_content, doc_id)
     assert stored_head == head == 2
     assert [op["insert"] for op in content][:2] == [
-        {"video": "https://player.example/v?id=2"}, {"video": "https://video.example/embed/1"}]
+        {"video": "https://player.example/v?id=2"},
+        {"video": "https://video.example/embed/1"},
+    ]
     await sock.ws.close()
 
 
@@ -412,7 +466,10 @@ def test_legacy_document_opens_and_is_editable_in_chromium(
         page.keyboard.type("fine ")
         page.wait_for_function(
             "(head) => window.collabdocs.client.isSynchronized"
-            " && window.collabdocs.client.revision > head", arg=head, timeout=30_000)
+            " && window.collabdocs.client.revision > head",
+            arg=head,
+            timeout=30_000,
+        )
         head2, content2 = stored_content(doc_id)
         assert head2 > head
         assert page.evaluate("() => window.collabdocs.quill.getContents().ops") == content2

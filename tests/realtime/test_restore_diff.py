@@ -4,15 +4,16 @@ quill-delta's ``diff`` takes the longest common prefix first, so from
 ``"\\nok\\n"`` to ``"\\n"`` it keeps the first newline and deletes the final
 one: a change the protocol refuses. Restores must never produce that.
 """
+
 from __future__ import annotations
 
 import random
 
 import pytest
 
+from collabdocs.devclient import random_change
 from realtime.ot import Delta, DocumentText
 from realtime.restore import restore_change
-from tests.realtime.client import random_change
 
 
 @pytest.mark.parametrize(
@@ -20,10 +21,19 @@ from tests.realtime.client import random_change
     [
         ([{"insert": "\nok\nxyz\n"}], [{"insert": "\n"}]),
         ([{"insert": "\na\n"}], [{"insert": "\n"}]),
-        ([{"insert": "l", "attributes": {"header": 1}}, {"insert": "\n", "attributes": {"italic": True}},
-          {"insert": "\n"}], [{"insert": "\n"}]),
+        (
+            [
+                {"insert": "l", "attributes": {"header": 1}},
+                {"insert": "\n", "attributes": {"italic": True}},
+                {"insert": "\n"},
+            ],
+            [{"insert": "\n"}],
+        ),
         ([{"insert": "a\n"}], [{"insert": "b\n", "attributes": {"bold": True}}]),
-        ([{"insert": "title"}, {"insert": "\n", "attributes": {"header": 1}}], [{"insert": "title\n"}]),
+        (
+            [{"insert": "title"}, {"insert": "\n", "attributes": {"header": 1}}],
+            [{"insert": "title\n"}],
+        ),
         ([{"insert": "same\n"}], [{"insert": "same\n"}]),
     ],
 )

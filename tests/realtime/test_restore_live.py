@@ -3,6 +3,7 @@
 The restore is asked for over HTTP (the history panel's endpoint) and
 reaches both sockets as one ordinary op.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -14,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from collabdocs.devclient import WSClient
 from realtime.ot import Delta
-from tests.realtime.client import WSClient
 from tests.realtime.conftest import db, stored_content
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -52,8 +53,11 @@ def http_get(base: str, path: str, cookie: str) -> dict:
 async def type_text(client: WSClient, text: str, attributes: dict | None = None) -> None:
     for char in text:
         end = client.ot.doc.length - 1
-        await client.edit(Delta().retain(end).insert(char, attributes) if end else
-                          Delta().insert(char, attributes))
+        await client.edit(
+            Delta().retain(end).insert(char, attributes)
+            if end
+            else Delta().insert(char, attributes)
+        )
 
 
 async def synced(clients: list[WSClient], doc_id: str) -> tuple[int, list[dict]]:
@@ -66,7 +70,9 @@ async def synced(clients: list[WSClient], doc_id: str) -> tuple[int, list[dict]]
     return head, content
 
 
-async def test_restore_reaches_both_connected_people_as_one_change(live_daphne: Any, people: dict) -> None:
+async def test_restore_reaches_both_connected_people_as_one_change(
+    live_daphne: Any, people: dict
+) -> None:
     base, doc_id = live_daphne.url, people["doc_id"]
     cookies = people["cookies"]
     alice = WSClient(live_daphne.ws_url, doc_id, cookie=cookies["owner"])
@@ -79,7 +85,8 @@ async def test_restore_reaches_both_connected_people_as_one_change(live_daphne: 
     _, old_content = await synced([alice, bob], doc_id)
 
     status, named = await asyncio.to_thread(
-        http_post, base, f"/api/docs/{doc_id}/history/name", cookies["owner"], {"name": "Agreed"})
+        http_post, base, f"/api/docs/{doc_id}/history/name", cookies["owner"], {"name": "Agreed"}
+    )
     assert status == 200, named
     await synced([alice, bob], doc_id)
     await bob.edit(Delta().retain(7).delete(5).insert("wait", {"italic": True}))
@@ -88,7 +95,8 @@ async def test_restore_reaches_both_connected_people_as_one_change(live_daphne: 
     assert changed != old_content
 
     status, restored = await asyncio.to_thread(
-        http_post, base, f"/api/docs/{doc_id}/history/{named['id']}/restore", cookies["editor"])
+        http_post, base, f"/api/docs/{doc_id}/history/{named['id']}/restore", cookies["editor"]
+    )
     assert status == 200, restored
     assert restored["revision"] == head_before + 1  # one op, nothing else
     head, content = await synced([alice, bob], doc_id)
@@ -98,7 +106,9 @@ async def test_restore_reaches_both_connected_people_as_one_change(live_daphne: 
         assert client.ot.content() == old_content
         assert client.ot.errors == []
         assert client.connects == 1  # a live change, not a reload
-    history = await asyncio.to_thread(http_get, base, f"/api/docs/{doc_id}/history", cookies["owner"])
+    history = await asyncio.to_thread(
+        http_get, base, f"/api/docs/{doc_id}/history", cookies["owner"]
+    )
     top = history["versions"][0]
     assert top["kind"] == "restore" and top["is_current"] and top["revision"] == head
     assert "Agreed" in top["label"]
@@ -107,7 +117,8 @@ async def test_restore_reaches_both_connected_people_as_one_change(live_daphne: 
     assert kinds == ["restore", "named", "initial"]
 
     viewer_status, _ = await asyncio.to_thread(
-        http_post, base, f"/api/docs/{doc_id}/history/{named['id']}/restore", cookies["viewer"])
+        http_post, base, f"/api/docs/{doc_id}/history/{named['id']}/restore", cookies["viewer"]
+    )
     assert viewer_status == 403
     for client in (alice, bob):
         await client.close()
