@@ -46,7 +46,7 @@ def role_from_perms(perms: Iterable[str]) -> tuple[Role | None, bool]:
     """Return ``(role, can_share)`` for a set of codenames; role None if none."""
     held = set(perms)
     if EDIT in held:
-        return Role.EDITOR, SHARE in held  # type: ignore[return-value]  # TextChoices member: mypy sees its (value, label) tuple without django-stubs
+        return Role.EDITOR, SHARE in held  # type: ignore[return-value]  # a tuple to mypy without django-stubs
     if VIEW in held:
-        return Role.VIEWER, SHARE in held  # type: ignore[return-value]  # TextChoices member: mypy sees its (value, label) tuple without django-stubs
+        return Role.VIEWER, SHARE in held  # type: ignore[return-value]  # a tuple to mypy without django-stubs
     return None, False
