@@ -46,7 +46,9 @@ def role_from_perms(perms: Iterable[str]) -> tuple[Role | None, bool]:
     """Return ``(role, can_share)`` for a set of codenames; role None if none."""
     held = set(perms)
     if EDIT in held:
-        return Role.EDITOR, SHARE in held  # type: ignore[return-value]  # a tuple to mypy without django-stubs
+        # Role(member) is the member; without django-stubs mypy types a
+        # bare ``Role.EDITOR`` as its (value, label) tuple.
+        return Role(Role.EDITOR), SHARE in held
     if VIEW in held:
-        return Role.VIEWER, SHARE in held  # type: ignore[return-value]  # a tuple to mypy without django-stubs
+        return Role(Role.VIEWER), SHARE in held
     return None, False

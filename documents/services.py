@@ -478,7 +478,7 @@ def ownership_transfer(
     document.owner = target
     document.save(update_fields=["owner"])
     _set_user_perms(document, target, frozenset(ALL_PERMS))
-    editor: Role = Role.EDITOR  # type: ignore[assignment]  # a tuple to mypy without django-stubs
+    editor = Role(Role.EDITOR)  # the member, typed as a Role (see roles.role_from_perms)
     _set_user_perms(document, previous, perms_for(editor, can_share=True))
     events.access_changed(public_id=document.public_id)
     return target
