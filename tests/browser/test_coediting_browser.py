@@ -6,9 +6,9 @@ made by Django's SessionStore. The page exposes ``window.collabdocs``
 ({quill, client, connection}); the tests read the OT client's state from it
 and compare every editor with the content stored in the database.
 """
+
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,14 +16,9 @@ from typing import Any
 
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.usefixtures("editor_bundle")]
 
 REPO = Path(__file__).resolve().parents[2]
-DIST = REPO / "static" / "dist"
-# What the bundles are built from; the editor's schema.js imports schema.json.
-SOURCES = [REPO / "static" / "src" / "editor.css",
-           *sorted((REPO / "static" / "src" / "editor").glob("*.js")),
-           *sorted((REPO / "static" / "src").glob("*.js")), REPO / "realtime" / "ot" / "schema.json"]
 SCREENSHOTS = Path("/tmp/collabdocs-browser")
 
 SYNCED = """() => {
@@ -36,18 +31,6 @@ STATE = """() => {
           pending: c.client.pendingEdits, enabled: c.quill.isEnabled(),
           contents: c.quill.getContents().ops, text: c.quill.getText()};
 }"""
-
-
-@pytest.fixture(scope="session", autouse=True)
-def editor_bundle() -> None:
-    """Build static/dist when it is missing or older than its sources."""
-    built = [DIST / "editor.js", DIST / "editor.css"]
-    newest = max(p.stat().st_mtime for p in SOURCES if p.exists())
-    if all(p.exists() and p.stat().st_mtime >= newest for p in built):
-        return
-    done = subprocess.run(["npm", "run", "--silent", "build"], cwd=REPO, capture_output=True,
-                          text=True, timeout=300, check=False)
-    assert done.returncode == 0, f"npm run build failed:\n{done.stdout}\n{done.stderr}"
 
 
 def _user(username: str, first_name: str = "") -> Any:
@@ -70,8 +53,14 @@ def _session_key(user: Any) -> str:
     return session.session_key
 
 
-def _person_page(browser: Any, user: Any, server_url: str, *, init_script: str | None = None,
-                 viewport: tuple[int, int] = (1280, 900)) -> tuple[Any, Any]:
+def _person_page(
+    browser: Any,
+    user: Any,
+    server_url: str,
+    *,
+    init_script: str | None = None,
+    viewport: tuple[int, int] = (1280, 900),
+) -> tuple[Any, Any]:
     """Return ``(context, page)``: a new browser context signed in as ``user``.
 
     The page records its uncaught errors in ``page.errors`` and its console
@@ -82,10 +71,10 @@ def _person_page(browser: Any, user: Any, server_url: str, *, init_script: str |
     if init_script is not None:
         context.add_init_script(init_script)
     page = context.new_page()
-    page.errors = []  # type: ignore[attr-defined]
-    page.console = []  # type: ignore[attr-defined]
-    page.on("pageerror", lambda exc: page.errors.append(str(exc)))  # type: ignore[attr-defined]
-    page.on("console", lambda msg: page.console.append(msg.text))  # type: ignore[attr-defined]
+    page.errors = []
+    page.console = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    page.on("console", lambda msg: page.console.append(msg.text))
     return context, page
 
 
@@ -157,7 +146,9 @@ def _wait_converged(pages: list[Any], document: Any, timeout: float = 30) -> tup
     while True:
         states = [_state(p) for p in pages]
         rev, content = _stored(document)
-        if all(s["status"] == "connected" and s["pending"] == 0 and s["rev"] == rev for s in states):
+        if all(
+            s["status"] == "connected" and s["pending"] == 0 and s["rev"] == rev for s in states
+        ):
             return rev, content
         if time.monotonic() > deadline:
             raise AssertionError(f"no convergence: stored r{rev}, pages {states}")
@@ -202,10 +193,12 @@ def test_two_people_typing_at_once_converge(open_page: Callable[..., Any], peopl
     assert any(op.get("attributes", {}).get("bold") for op in content), "Alice's bold was kept"
     assert rev >= 10
     _screenshot(bob, "converged-bob")
-    assert not alice.errors and not bob.errors  # type: ignore[attr-defined]
+    assert not alice.errors and not bob.errors
 
 
-def test_remote_cursor_shows_the_other_persons_name(open_page: Callable[..., Any], people: dict) -> None:
+def test_remote_cursor_shows_the_other_persons_name(
+    open_page: Callable[..., Any], people: dict
+) -> None:
     """Bob sees Alice's caret labelled with her name and colour, and her in the list."""
     alice, bob = open_page("alice"), open_page("bob")
     alice.click(".ql-editor")
@@ -225,10 +218,13 @@ def test_remote_cursor_shows_the_other_persons_name(open_page: Callable[..., Any
     assert "bob (you)" in people_list.text_content()
     # The caret reaches the spot after the first character of Alice's line
     # (presence is throttled, so the Home position may show first).
-    bob.wait_for_function("""() => window.collabdocs.connection.peers
+    bob.wait_for_function(
+        """() => window.collabdocs.connection.peers
         .localRanges(window.collabdocs.client)
-        .some(p => p.user.name === "alice" && p.range && p.range.index === 1 && p.range.length === 0)""",
-        timeout=5_000)
+        .some(p => p.user.name === "alice" && p.range
+                   && p.range.index === 1 && p.range.length === 0)""",
+        timeout=5_000,
+    )
     # ...and is drawn there: right after the "H". quill-cursors redraws on
     # its own schedule, so wait (bounded) for the caret to settle there.
     caret_at_h = """() => {
@@ -279,7 +275,9 @@ def test_viewer_gets_a_read_only_editor(open_page: Callable[..., Any], people: d
     _screenshot(carol, "viewer")
 
 
-def test_dropped_socket_resends_once_and_catches_up(open_page: Callable[..., Any], people: dict) -> None:
+def test_dropped_socket_resends_once_and_catches_up(
+    open_page: Callable[..., Any], people: dict
+) -> None:
     """Typing through a dropped socket is resent with its id and applied once."""
     alice, bob = open_page("alice"), open_page("bob")
     alice.click(".ql-editor")
@@ -336,7 +334,9 @@ def _post_from(page: Any, path: str, body: dict) -> dict:
     )
 
 
-def test_undo_reverts_only_the_persons_own_changes(open_page: Callable[..., Any], people: dict) -> None:
+def test_undo_reverts_only_the_persons_own_changes(
+    open_page: Callable[..., Any], people: dict
+) -> None:
     """Ctrl+Z takes back Alice's typing and leaves Bob's alone."""
     alice, bob = open_page("alice"), open_page("bob")
     bob.click(".ql-editor")
@@ -368,7 +368,9 @@ def test_offline_counts_unsynced_changes_and_warns_before_leaving(
     alice.keyboard.type("online ")
     _wait_converged([alice], people["doc"])
     page_context.set_offline(True)
-    alice.evaluate("() => window.collabdocs.connection.ws && window.collabdocs.connection.ws.close()")
+    alice.evaluate(
+        "() => window.collabdocs.connection.ws && window.collabdocs.connection.ws.close()"
+    )
     alice.keyboard.type("offline")
     status = alice.locator("#connection-status")
     alice.wait_for_function(
@@ -401,8 +403,11 @@ def test_losing_the_edit_right_makes_the_editor_read_only(
     """Bob made a viewer while connected gets a read-only editor at once."""
     alice, bob = open_page("alice"), open_page("bob")
     assert _state(bob)["enabled"] is True
-    answer = _post_from(alice, f"/api/docs/{people['doc'].public_id}/share/role",
-                        {"user": people["bob"].pk, "role": "viewer", "can_share": False})
+    answer = _post_from(
+        alice,
+        f"/api/docs/{people['doc'].public_id}/share/role",
+        {"user": people["bob"].pk, "role": "viewer", "can_share": False},
+    )
     assert answer["status"] == 200, answer
     bob.wait_for_function("() => !window.collabdocs.quill.isEnabled()", timeout=10_000)
     assert bob.locator("#toolbar").is_hidden()
@@ -412,11 +417,14 @@ def test_losing_the_edit_right_makes_the_editor_read_only(
     _wait_converged([alice, bob], people["doc"])
 
 
-def test_revoked_share_closes_the_socket_and_says_so(open_page: Callable[..., Any], people: dict) -> None:
+def test_revoked_share_closes_the_socket_and_says_so(
+    open_page: Callable[..., Any], people: dict
+) -> None:
     """Bob's share removed while connected: the socket closes and he is told."""
     alice, bob = open_page("alice"), open_page("bob")
-    answer = _post_from(alice, f"/api/docs/{people['doc'].public_id}/share/revoke",
-                        {"user": people["bob"].pk})
+    answer = _post_from(
+        alice, f"/api/docs/{people['doc'].public_id}/share/revoke", {"user": people["bob"].pk}
+    )
     assert answer["status"] == 200, answer
     bob.wait_for_function(
         """() => window.collabdocs.connection.stopReason === "forbidden" """, timeout=10_000
@@ -437,12 +445,14 @@ def test_reconnects_through_the_route_endpoint(open_page: Callable[..., Any], pe
         const app = document.getElementById("editor-app");
         return (await (await fetch(app.dataset.routeUrl, {credentials: "same-origin"})).json()).url;
     }""")
-    assert route.startswith("ws://127.0.0.1:") and route.endswith(f"/ws/docs/{people['doc'].public_id}/")
+    assert route.startswith("ws://127.0.0.1:") and route.endswith(
+        f"/ws/docs/{people['doc'].public_id}/"
+    )
     hellos = alice.evaluate("window.collabdocs.connection.hellos")
     alice.evaluate("""() => {
-        const c = window.collabdocs.connection;
-        c._dropSocket();
-        c._scheduleRoute(0);
+        const t = window.collabdocs.connection.transport;
+        t._dropSocket();
+        t._scheduleRoute(0);
     }""")
     alice.wait_for_function(f"() => window.collabdocs.connection.hellos > {hellos}", timeout=10_000)
     alice.wait_for_function(SYNCED, timeout=10_000)
@@ -453,7 +463,9 @@ def test_reconnects_through_the_route_endpoint(open_page: Callable[..., Any], pe
     assert _state(alice)["text"] == "routed again\n"
 
 
-def test_signed_out_person_is_told_to_sign_in_again(open_page: Callable[..., Any], people: dict) -> None:
+def test_signed_out_person_is_told_to_sign_in_again(
+    open_page: Callable[..., Any], people: dict
+) -> None:
     """A reconnect without a valid session stops with a sign-in link and keeps the text."""
     from django.contrib.sessions.models import Session
 
@@ -483,13 +495,16 @@ def test_trashed_document_closes_for_everyone(open_page: Callable[..., Any], peo
     alice, bob = open_page("alice"), open_page("bob")
     answer = _post_from(alice, f"/d/{people['doc'].public_id}/trash/", {})
     assert answer["status"] in (200, 302), answer
-    bob.wait_for_function("""() => window.collabdocs.connection.stopReason === "gone" """,
-                          timeout=10_000)
+    bob.wait_for_function(
+        """() => window.collabdocs.connection.stopReason === "gone" """, timeout=10_000
+    )
     assert "no longer exists" in bob.locator(".cd-notices").inner_text()
     assert _state(bob)["enabled"] is False
 
 
-FUZZ = """([seed, ms, drops]) => { window.fuzzStop = false; window.fuzzDone = new Promise((resolve) => {
+FUZZ = """([seed, ms, drops]) => {
+  window.fuzzStop = false;
+  window.fuzzDone = new Promise((resolve) => {
     // Random edits through Quill's API as the person (source "user"), every
     // few milliseconds, and now and then a dropped socket, until
     // window.fuzzStop is set or ms have passed.
@@ -526,7 +541,8 @@ FUZZ = """([seed, ms, drops]) => { window.fuzzStop = false; window.fuzzDone = ne
             const end = snap(text, Math.min(length - 1, at + 1 + Math.floor(random() * 6)));
             if (end <= at) return;
             if (x < 0.8) q.deleteText(at, end - at, "user");
-            else q.formatText(at, end - at, random() < 0.5 ? "bold" : "italic", random() < 0.7, "user");
+            else q.formatText(at, end - at, random() < 0.5 ? "bold" : "italic", random() < 0.7,
+                              "user");
         } else if (drops && window.collabdocs.connection.ws) {
             window.collabdocs.connection.ws.close();
         }
@@ -570,7 +586,7 @@ def test_random_concurrent_edits_in_three_tabs_converge(
     )
     assert rev > FUZZ_REVISIONS, f"only r{rev} stored in {FUZZ_MAX_S} s of editing"
     assert content[-1]["insert"].endswith("\n")
-    assert not any(p.errors for p in pages)  # type: ignore[attr-defined]
+    assert not any(p.errors for p in pages)
 
 
 def test_typing_emoji_next_to_emoji_is_saved(open_page: Callable[..., Any], people: dict) -> None:
@@ -605,13 +621,19 @@ def test_ime_composition_holds_remote_ops_until_it_ends(
     _wait_converged([alice, bob], people["doc"])
     cdp = alice.context.new_cdp_session(alice)
     cdp.send("Input.imeSetComposition", {"text": "にほ", "selectionStart": 2, "selectionEnd": 2})
-    alice.wait_for_function("() => window.collabdocs.connection.transport.holding === true", timeout=5_000)
+    alice.wait_for_function(
+        "() => window.collabdocs.connection.transport.holding === true", timeout=5_000
+    )
     bob.keyboard.press("Control+Home")
     bob.keyboard.type("Bob ")
-    alice.wait_for_function("() => window.collabdocs.connection.transport.held.length > 0", timeout=10_000)
+    alice.wait_for_function(
+        "() => window.collabdocs.connection.transport.held.length > 0", timeout=10_000
+    )
     assert "Bob" not in _state(alice)["text"], "remote ops wait for the composition"
     cdp.send("Input.insertText", {"text": "日本"})
-    alice.wait_for_function("() => window.collabdocs.connection.transport.holding === false", timeout=5_000)
+    alice.wait_for_function(
+        "() => window.collabdocs.connection.transport.holding === false", timeout=5_000
+    )
     _, content = _wait_converged([alice, bob], people["doc"])
     assert _state(alice)["text"] == "Bob start 日本\n"
     assert _state(bob)["contents"] == _state(alice)["contents"] == content

@@ -7,10 +7,9 @@ block each (the recorder gets nothing, a ``securitypolicyviolation`` is
 reported) while the editor, the document list, the history panel, the
 sign-in page and the admin all work with no violation at all.
 """
+
 from __future__ import annotations
 
-import http.server
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -22,11 +21,15 @@ from tests.browser.test_coediting_browser import (
     SYNCED,
     _session_key,
     _user,
-    editor_bundle,  # noqa: F401 - the session fixture that builds the bundle
 )
-from tests.servers import free_port
+from tests.browser.thirdparty import Recorder
 
-pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("editor_bundle"),
+]
 
 # Installed before any page script (Playwright's init scripts are not subject
 # to the page's CSP): every violation the page reports, in order.
@@ -39,49 +42,6 @@ document.addEventListener("securitypolicyviolation", (e) => {
 """
 VIOLATIONS = "() => window.__violations"
 LOADED = "() => document.getElementById('history-panel').dataset.loaded === 'true'"
-
-
-class Recorder:
-    """A loopback HTTP server that records the paths it is asked for."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.paths: list[str] = []
-        recorder = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                recorder.paths.append(self.path)
-                body = b"window.__pwned = true;" if self.path.endswith(".js") else b"x"
-                self.send_response(200)
-                self.send_header("Content-Type", "application/javascript" if self.path.endswith(".js")
-                                 else "text/html")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def recorder() -> Iterator[Recorder]:
-    """Return a running third-party server on another loopback port."""
-    server = Recorder()
-    yield server
-    server.close()
 
 
 @pytest.fixture
@@ -106,12 +66,19 @@ def browse(chromium_browser: Any, site: dict[str, Any]) -> Iterator[Callable[...
         context = chromium_browser.new_context(viewport={"width": 1280, "height": 900})
         contexts.append(context)
         if name is not None:
-            context.add_cookies([{"name": "sessionid", "value": _session_key(site[name]),
-                                  "url": site["server"].url}])
+            context.add_cookies(
+                [
+                    {
+                        "name": "sessionid",
+                        "value": _session_key(site[name]),
+                        "url": site["server"].url,
+                    }
+                ]
+            )
         context.add_init_script(COLLECT_VIOLATIONS)
         page = context.new_page()
-        page.errors = []  # type: ignore[attr-defined]
-        page.on("pageerror", lambda exc: page.errors.append(str(exc)))  # type: ignore[attr-defined]
+        page.errors = []
+        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
         return page
 
     yield open_
@@ -165,7 +132,8 @@ def test_injected_remote_script_frame_and_image_are_blocked(
           add("script", {textContent: "window.__inline = true;"});
           // What a pasted or stored embed becomes inside the editor.
           document.querySelector(".ql-editor").insertAdjacentHTML("beforeend",
-            `<p><img src="${origin}/in-editor.gif"><iframe class="ql-video" src="${origin}/video"></iframe></p>`);
+            `<p><img src="${origin}/in-editor.gif">`
+            + `<iframe class="ql-video" src="${origin}/video"></iframe></p>`);
         }""",
         recorder.origin,
     )
@@ -183,7 +151,11 @@ def test_injected_remote_script_frame_and_image_are_blocked(
     by_directive = {(v["directive"], v["blocked"].replace(recorder.origin, "")) for v in violations}
     assert ("script-src-elem", "/evil.js") in by_directive
     # Chromium reports a blocked frame by its origin only.
-    frames = [v for v in violations if v["directive"] == "frame-src" and v["blocked"].startswith(recorder.origin)]
+    frames = [
+        v
+        for v in violations
+        if v["directive"] == "frame-src" and v["blocked"].startswith(recorder.origin)
+    ]
     assert len(frames) >= 2, frames  # Quill may move the editor's iframe: reported again
     assert ("img-src", "/pixel.gif") in by_directive
     assert ("img-src", "/in-editor.gif") in by_directive
@@ -197,7 +169,7 @@ def test_injected_remote_script_frame_and_image_are_blocked(
 
 
 def test_pages_work_with_no_violation(browse: Callable[..., Any], site: dict[str, Any]) -> None:
-    """Editor (formatted text, history, share dialog), list, sign-in and admin raise no violation."""
+    """Editor (formatted text, history, share dialog), list, sign-in and admin: no violation."""
     base = site["server"].url
     alice = browse("alice")
     headers = _goto(alice, f"{base}/d/{site['doc'].public_id}/")
@@ -205,7 +177,9 @@ def test_pages_work_with_no_violation(browse: Callable[..., Any], site: dict[str
     alice.wait_for_function(SYNCED, timeout=30_000)
     alice.click(".ql-editor")
     alice.keyboard.type("Red words")
-    alice.evaluate("() => window.collabdocs.quill.formatText(0, 3, {color: '#e60000', bold: true}, 'user')")
+    alice.evaluate(
+        "() => window.collabdocs.quill.formatText(0, 3, {color: '#e60000', bold: true}, 'user')"
+    )
     alice.wait_for_function(SYNCED, timeout=15_000)
     alice.click("[data-history-open]")
     alice.wait_for_function(LOADED, timeout=15_000)
@@ -227,12 +201,17 @@ def test_pages_work_with_no_violation(browse: Callable[..., Any], site: dict[str
     assert anonymous.evaluate(VIOLATIONS) == [], "sign-in page"
 
     root = browse("root")
-    for path in ("/admin/", "/admin/documents/document/", f"/admin/documents/document/{site['doc'].pk}/change/",
-                 "/admin/auth/user/add/", "/admin/cluster/"):
+    for path in (
+        "/admin/",
+        "/admin/documents/document/",
+        f"/admin/documents/document/{site['doc'].pk}/change/",
+        "/admin/auth/user/add/",
+        "/admin/cluster/",
+    ):
         _goto(root, f"{base}{path}")
         assert root.evaluate(VIOLATIONS) == [], path
     for page in (alice, anonymous, root):
-        assert page.errors == []  # type: ignore[attr-defined]
+        assert page.errors == []
 
 
 # -- the header itself (Django's test client, no browser) ----------------------
@@ -241,7 +220,11 @@ def test_pages_work_with_no_violation(browse: Callable[..., Any], site: dict[str
 def _policy(response: Any) -> dict[str, str]:
     """Return the response's policy as {directive: sources}."""
     header = response["Content-Security-Policy"]
-    return dict((part.strip().split(" ", 1) + [""])[:2] for part in header.split(";"))  # type: ignore[misc]
+    policy = {}
+    for part in header.split(";"):
+        directive, _, sources = part.strip().partition(" ")
+        policy[directive] = sources
+    return policy
 
 
 def test_frames_only_from_the_video_allowlist(client: Any, settings: Any) -> None:
@@ -258,8 +241,11 @@ def test_frames_only_from_the_video_allowlist(client: Any, settings: Any) -> Non
     assert policy["object-src"] == "'none'"
     assert policy["frame-ancestors"] == "'none'"
 
-    settings.COLLABDOCS = {**settings.COLLABDOCS, "VIDEO_HOSTS": ["www.youtube.com", "player.vimeo.com"],
-                           "IMAGE_DATA_MAX_BYTES": 1000}
+    settings.COLLABDOCS = {
+        **settings.COLLABDOCS,
+        "VIDEO_HOSTS": ["www.youtube.com", "player.vimeo.com"],
+        "IMAGE_DATA_MAX_BYTES": 1000,
+    }
     page = client.get(f"/d/{document.public_id}/")
     assert _policy(page)["frame-src"] == "https://player.vimeo.com https://www.youtube.com"
     html = page.content.decode()
@@ -270,20 +256,28 @@ def test_frames_only_from_the_video_allowlist(client: Any, settings: Any) -> Non
 
 def test_sockets_allowed_to_every_worker_of_a_cluster(client: Any) -> None:
     """In a cluster the editor may connect to each worker on the ring and any port of its host."""
-    from routing.ownership import Ownership, set_ownership
+    from routing.ownership import Ownership
+    from routing.state import RoutingState, install_routing_state, routing_state
 
     alice = _user("alice")
     client.force_login(alice)
     assert _policy(client.get("/"))["connect-src"] == "'self' ws://testserver"
     ownership = Ownership(self_id="a", self_url="http://127.0.0.1:8001", cluster=True)
     ownership.set_members({"a": "http://127.0.0.1:8001", "b": "https://w2.example:8443"})
-    previous = set_ownership(ownership)
+    previous = routing_state()
+    install_routing_state(RoutingState(ownership=ownership))
     try:
         sources = _policy(client.get("/"))["connect-src"].split()
     finally:
-        set_ownership(previous)
-    for source in ("'self'", "ws://testserver", "ws://127.0.0.1:8001", "https://w2.example:8443",
-                   "wss://w2.example:8443", "ws://testserver:*"):
+        install_routing_state(previous)
+    for source in (
+        "'self'",
+        "ws://testserver",
+        "ws://127.0.0.1:8001",
+        "https://w2.example:8443",
+        "wss://w2.example:8443",
+        "ws://testserver:*",
+    ):
         assert source in sources, (source, sources)
 
 

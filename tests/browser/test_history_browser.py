@@ -6,6 +6,7 @@ horizon at 0 days a client that was away for more than two revisions
 cannot catch up op by op; with the default horizon (7 days) compaction
 keeps the ops and it rebases its unsaved edit.
 """
+
 from __future__ import annotations
 
 import time
@@ -16,20 +17,27 @@ import pytest
 
 from tests.browser.test_coediting_browser import (
     SYNCED,
-    _screenshot,
     _person_page,
+    _screenshot,
     _state,
     _stored,
     _user,
     _wait_converged,
-    editor_bundle,  # noqa: F401 - the session fixture that builds the bundle
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("editor_bundle"),
+]
 
 LOADED = "() => document.getElementById('history-panel').dataset.loaded === 'true'"
-DAPHNE_ENV = {"COLLABDOCS_IDLE_UNLOAD_SECONDS": "1", "COLLABDOCS_COMPACT_KEEP_OPS": "2",
-              "COLLABDOCS_RETENTION_DAYS": "0"}
+DAPHNE_ENV = {
+    "COLLABDOCS_IDLE_UNLOAD_SECONDS": "1",
+    "COLLABDOCS_COMPACT_KEEP_OPS": "2",
+    "COLLABDOCS_RETENTION_DAYS": "0",
+}
 
 
 @pytest.fixture
@@ -58,8 +66,9 @@ def open_page(chromium_browser: Any, world: dict[str, Any]) -> Iterator[Callable
     server = world["server"]
 
     def open_(name: str) -> Any:
-        context, page = _person_page(chromium_browser, world[name], server.url,
-                                     viewport=(1400, 900))
+        context, page = _person_page(
+            chromium_browser, world[name], server.url, viewport=(1400, 900)
+        )
         contexts.append(context)
         page.goto(f"{server.url}/d/{world['doc'].public_id}/")
         page.wait_for_function(SYNCED, timeout=20_000)
@@ -89,7 +98,9 @@ def _away_while_bob_edits(open_page: Callable[..., Any], world: dict[str, Any]) 
     _wait_converged([alice], world["doc"])
     away_at = _state(alice)["rev"]
     alice.context.set_offline(True)
-    alice.evaluate("() => window.collabdocs.connection.ws && window.collabdocs.connection.ws.close()")
+    alice.evaluate(
+        "() => window.collabdocs.connection.ws && window.collabdocs.connection.ws.close()"
+    )
     alice.keyboard.type(" (my notes)")
 
     bob = open_page("bob")
@@ -117,13 +128,13 @@ def test_reconnect_after_compaction_within_the_horizon_saves_the_offline_edit(
     _, content = _wait_converged([alice], world["doc"])
     assert _state(alice)["text"] == "four three two one Agenda (my notes)\n"
     assert alice.locator('.cd-notice[data-kind="unsaved"]').count() == 0
-    assert alice.errors == []  # type: ignore[attr-defined]
+    assert alice.errors == []
 
 
 def test_stale_reconnect_after_compaction_reloads_and_keeps_the_lost_text(
     open_page: Callable[..., Any], world: dict[str, Any]
 ) -> None:
-    """Away beyond the horizon (0 days here) while the log is compacted: reload, say what was lost."""
+    """Away past the horizon (0 days here) while the log is compacted: reload, say what was lost."""
     alice, away_at = _away_while_bob_edits(open_page, world)
     rev, content = _stored(world["doc"])
     assert rev - away_at > 2  # more than the kept ops: no catch-up possible
@@ -143,7 +154,7 @@ def test_stale_reconnect_after_compaction_reloads_and_keeps_the_lost_text(
     alice.keyboard.type(" again")
     _, content = _wait_converged([alice], world["doc"])
     assert _state(alice)["text"] == "four three two one Agenda again\n"
-    assert alice.errors == []  # type: ignore[attr-defined]
+    assert alice.errors == []
 
 
 def test_history_panel_names_previews_and_restores_live(
@@ -186,4 +197,4 @@ def test_history_panel_names_previews_and_restores_live(
     top = panel.locator(".history-item").first
     assert top.get_attribute("data-kind") == "restore" and "First draft" in top.inner_text()
     _screenshot(alice, "history-list")
-    assert alice.errors == [] and bob.errors == []  # type: ignore[attr-defined]
+    assert alice.errors == [] and bob.errors == []

@@ -4,6 +4,7 @@ They import the ES modules of static/src/editor/ directly (a package.json
 there marks them as modules) and the real quill-delta from node_modules, so
 ``make test`` covers the OT client and the connection without a browser.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,11 +25,16 @@ def test_node_unit_tests_pass() -> None:
     assert files, "no node tests found"
     done = subprocess.run(
         [node, "--test", *files],
-        cwd=REPO, capture_output=True, text=True, timeout=600,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
         env={**os.environ, "NODE_OPTIONS": ""},
         check=False,
     )
     summary = "\n".join(line for line in done.stdout.splitlines() if line.startswith("# "))
-    assert done.returncode == 0, f"node --test failed:\n{done.stdout[-20000:]}\n{done.stderr[-5000:]}"
+    assert done.returncode == 0, (
+        f"node --test failed:\n{done.stdout[-20000:]}\n{done.stderr[-5000:]}"
+    )
     assert "# fail 0" in summary, summary
     print(summary)

@@ -10,6 +10,7 @@
 * Typing past the document limit shows the server's ``too_large`` reason
   and the text that could not be saved.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,26 +25,38 @@ from tests.browser.test_coediting_browser import (
     _person_page,
     _stored,
     _user,
-    editor_bundle,  # noqa: F401 - the session fixture that builds the bundle
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("editor_bundle"),
+]
 
 WIDE = "字"
 CHUNKS, CHUNK = 5, 200_000
-EDITABLE = SYNCED.replace("c.client.isSynchronized", "c.client.isSynchronized && c.quill.isEnabled()")
+EDITABLE = SYNCED.replace(
+    "c.client.isSynchronized", "c.client.isSynchronized && c.quill.isEnabled()"
+)
 
 
 def _store_wide_document(document: Any) -> int:
-    """Make ``document`` hold ``WIDE * CHUNKS * CHUNK + "\\n"`` through the store; return its head."""
+    """Store ``WIDE * CHUNKS * CHUNK + "\\n"`` as ``document``'s text; return its head."""
     from documents.store import DjangoDocumentStore, NewOp
 
     ops = []
     for revision in range(1, CHUNKS + 1):
         delta = [{"insert": WIDE * CHUNK}]
-        ops.append(NewOp(revision=revision, op_id=f"widewidewidewidewide:{revision}", delta=delta,
-                         delta_json=json.dumps(delta, ensure_ascii=False),
-                         author_id=document.owner_id))
+        ops.append(
+            NewOp(
+                revision=revision,
+                op_id=f"widewidewidewidewide:{revision}",
+                delta=delta,
+                delta_json=json.dumps(delta, ensure_ascii=False),
+                author_id=document.owner_id,
+            )
+        )
     DjangoDocumentStore().append(document_pk=document.pk, ops=ops)
     return CHUNKS
 
@@ -78,8 +91,10 @@ def _wait_editable(page: Any, server: Any, timeout: int = 60_000) -> None:
         page.wait_for_function(EDITABLE, timeout=timeout)
     except Exception as exc:
         status = page.evaluate("() => document.getElementById('connection-status')?.textContent")
-        raise AssertionError(f"the page did not become editable ({status}); errors: "
-                             f"{page.errors}\nserver log:\n{server.log()[-3000:]}") from exc
+        raise AssertionError(
+            f"the page did not become editable ({status}); errors: "
+            f"{page.errors}\nserver log:\n{server.log()[-3000:]}"
+        ) from exc
 
 
 def test_a_document_of_three_megabytes_opens_takes_an_edit_and_reloads(
@@ -94,15 +109,20 @@ def test_a_document_of_three_megabytes_opens_takes_an_edit_and_reloads(
     opened = time.perf_counter() - started
     assert page.evaluate("() => window.collabdocs.quill.getLength()") == CHUNKS * CHUNK + 1
     assert page.evaluate("() => window.collabdocs.client.revision") == head
-    print(f"opened a document of {CHUNKS * CHUNK:,} 3-byte characters in Chromium in "
-          f"{opened:.2f} s (document load, 3 MB hello in parts, Quill render)")
+    print(
+        f"opened a document of {CHUNKS * CHUNK:,} 3-byte characters in Chromium in "
+        f"{opened:.2f} s (document load, 3 MB hello in parts, Quill render)"
+    )
 
     page.evaluate("() => window.collabdocs.quill.setSelection(0, 0)")
     page.keyboard.type("!")
-    page.wait_for_function(f"""() => {{
+    page.wait_for_function(
+        f"""() => {{
         const c = window.collabdocs;
         return c.client.isSynchronized && c.client.revision === {head + 1};
-    }}""", timeout=30_000)
+    }}""",
+        timeout=30_000,
+    )
     text = "!" + WIDE * (CHUNKS * CHUNK) + "\n"
     assert _stored(alice["doc"]) == (head + 1, [{"insert": text}])
 
@@ -112,7 +132,7 @@ def test_a_document_of_three_megabytes_opens_takes_an_edit_and_reloads(
     print(f"reloaded in {time.perf_counter() - started:.2f} s")
     assert page.evaluate("() => window.collabdocs.quill.getText(0, 3)") == "!" + WIDE * 2
     assert page.evaluate("() => window.collabdocs.quill.getLength()") == CHUNKS * CHUNK + 2
-    assert page.errors == []  # type: ignore[attr-defined]
+    assert page.errors == []
 
 
 def test_typing_faster_than_the_rate_limit_shows_a_calm_notice_that_clears(
@@ -138,8 +158,10 @@ def test_typing_faster_than_the_rate_limit_shows_a_calm_notice_that_clears(
     page.wait_for_function(SYNCED, timeout=30_000)
     notice.wait_for(state="detached", timeout=5_000)
     assert _stored(alice["doc"])[1] == [{"insert": typed}]
-    assert page.evaluate("() => document.getElementById('connection-status').textContent") \
+    assert (
+        page.evaluate("() => document.getElementById('connection-status').textContent")
         == "Connected · All changes saved"
+    )
 
 
 def test_a_change_past_the_document_limit_shows_the_servers_reason_and_the_text(

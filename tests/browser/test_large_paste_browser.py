@@ -16,6 +16,7 @@ under the limit, one per ack (static/src/editor/ot-client.js).
 The page's WebSocket traffic is recorded by an init script (ops sent with
 their size, errors received); the figures are printed.
 """
+
 from __future__ import annotations
 
 import time
@@ -29,11 +30,15 @@ from tests.browser.test_coediting_browser import (
     _person_page,
     _stored,
     _user,
-    editor_bundle,  # noqa: F401 - the session fixture that builds the bundle
 )
 from tests.browser.test_paste_browser import PASTE
 
-pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("editor_bundle"),
+]
 
 RUNS = 3000
 #: Runs per pasted paragraph: a long document, not one endless line.
@@ -91,8 +96,9 @@ def open_page(chromium_browser: Any, alice: dict[str, Any]) -> Iterator[Callable
     contexts: list[Any] = []
 
     def open_(server: Any) -> Any:
-        context, page = _person_page(chromium_browser, alice["user"], server.url,
-                                     init_script=RECORD)
+        context, page = _person_page(
+            chromium_browser, alice["user"], server.url, init_script=RECORD
+        )
         contexts.append(context)
         page.goto(f"{server.url}/d/{alice['doc'].public_id}/")
         page.wait_for_function(SYNCED, timeout=30_000)
@@ -108,8 +114,9 @@ def _paste_and_land(page: Any, server: Any) -> dict[str, Any]:
     started = time.monotonic()
     page.evaluate(PASTE, _runs_html())
     # The paste became local content at once; then it is sent piece by piece.
-    page.wait_for_function(f"() => window.collabdocs.quill.getText().includes('p{RUNS - 1}.')",
-                           timeout=30_000)
+    page.wait_for_function(
+        f"() => window.collabdocs.quill.getText().includes('p{RUNS - 1}.')", timeout=30_000
+    )
     try:
         page.wait_for_function(SYNCED, timeout=LAND_MS)
     except Exception as exc:
@@ -118,14 +125,17 @@ def _paste_and_land(page: Any, server: Any) -> dict[str, Any]:
             f"the paste was not all acked in {LAND_MS} ms: state "
             f"{page.evaluate('() => window.collabdocs.client.stateName')}, "
             f"{len(wire['ops'])} ops sent, errors {wire['errors'][-5:]}\n"
-            f"server log:\n{server.log()[-3000:]}") from exc
+            f"server log:\n{server.log()[-3000:]}"
+        ) from exc
     seconds = time.monotonic() - started
     wire = page.evaluate("() => window.__wire")
     pieces = [op for op in wire["ops"] if op["ops"] > 2]
     sizes = [p["ops"] for p in pieces]
-    print(f"{RUNS} runs: {len(wire['ops'])} op frames sent, {len(set(p['id'] for p in pieces))} "
-          f"pieces of {min(sizes)}-{max(sizes)} ops, {len(wire['errors'])} errors "
-          f"{sorted({e['code'] for e in wire['errors']})}, saved in {seconds:.1f} s")
+    print(
+        f"{RUNS} runs: {len(wire['ops'])} op frames sent, {len(set(p['id'] for p in pieces))} "
+        f"pieces of {min(sizes)}-{max(sizes)} ops, {len(wire['errors'])} errors "
+        f"{sorted({e['code'] for e in wire['errors']})}, saved in {seconds:.1f} s"
+    )
     return {"wire": wire, "pieces": pieces, "seconds": seconds}
 
 
@@ -149,20 +159,24 @@ def test_a_paste_of_3000_formatted_runs_is_sent_in_pieces_and_saved(
 ) -> None:
     """Every piece fits MAX_CHANGE_OPS, is acked, and the document equals Quill's."""
     page = open_page(live_daphne)
-    assert page.evaluate("() => document.getElementById('editor-app').dataset.maxChangeOps") == "1000"
+    assert (
+        page.evaluate("() => document.getElementById('editor-app').dataset.maxChangeOps") == "1000"
+    )
     assert page.evaluate("() => window.collabdocs.client.maxChangeOps") == 1000
     seen = _paste_and_land(page, live_daphne)
     sizes = [p["ops"] for p in seen["pieces"]]
     assert len(sizes) >= 3 and max(sizes) <= 900, sizes
     assert sum(sizes) >= RUNS, "the pieces carry every run"
-    assert not [e for e in seen["wire"]["errors"] if e["code"] != "rate_limited"], seen["wire"]["errors"]
+    assert not [e for e in seen["wire"]["errors"] if e["code"] != "rate_limited"], seen["wire"][
+        "errors"
+    ]
     stored = _assert_landed(page, alice["doc"])
     assert page.locator(".cd-notice").count() == 0, page.locator(".cd-notices").inner_text()
     assert "All changes saved" in page.locator("#connection-status").inner_text()
     page.reload()
     page.wait_for_function(SYNCED, timeout=30_000)
     assert page.evaluate("() => window.collabdocs.quill.getContents().ops") == stored
-    assert page.errors == []  # type: ignore[attr-defined]
+    assert page.errors == []
 
 
 def test_a_paste_refused_for_cpu_still_lands_after_retry_after(
@@ -192,4 +206,4 @@ def test_a_paste_refused_for_cpu_still_lands_after_retry_after(
     assert all(sent.count(op_id) >= 2 for op_id in refused), "a refused piece was not resent"
     _assert_landed(page, alice["doc"])
     page.locator('.cd-notice[data-kind="rate_limited"]').wait_for(state="detached", timeout=5_000)
-    assert page.errors == []  # type: ignore[attr-defined]
+    assert page.errors == []

@@ -5,6 +5,7 @@ Quill's clipboard and our matchers (static/src/editor/paste.js); content
 the server would refuse is turned into links or left out, the person is
 told in a notice, and what the server stores equals what Quill shows.
 """
+
 from __future__ import annotations
 
 import base64
@@ -18,11 +19,15 @@ from tests.browser.test_coediting_browser import (
     _person_page,
     _stored,
     _user,
-    editor_bundle,  # noqa: F401 - the session fixture that builds the bundle
 )
-from tests.browser.test_csp_browser import Recorder, recorder  # noqa: F401 - fixture
+from tests.browser.thirdparty import Recorder
 
-pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("editor_bundle"),
+]
 
 # data: images over this many characters are refused (set on the server too).
 IMAGE_DATA_MAX_BYTES = 2000
@@ -33,14 +38,20 @@ PASTE = """(html) => {
   const quill = window.collabdocs.quill;
   quill.focus();
   quill.setSelection(quill.getLength() - 1, 0, "user");
-  quill.root.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true}));
+  const paste = new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true});
+  quill.root.dispatchEvent(paste);
 }"""
 NOTICE = "[data-kind='content']"
 # A 1×1 PNG: small enough for the limit.
-SMALL_PNG = "data:image/png;base64," + base64.b64encode(
-    bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                  "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
-).decode()
+SMALL_PNG = (
+    "data:image/png;base64,"
+    + base64.b64encode(
+        bytes.fromhex(
+            "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+            "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+        )
+    ).decode()
+)
 
 
 @pytest.fixture
@@ -71,14 +82,19 @@ def test_pasted_remote_image_becomes_a_link_and_the_person_is_told(
     """Remote images and iframes become links, bad formats are mapped; server equals Quill."""
     page, document = editor["page"], editor["doc"]
     remote = f"{recorder.origin}/pixel.gif"
-    page.evaluate(PASTE, (
-        f'<p>Look <img src="{remote}" alt="the chart"> here</p>'
-        "<h5>Deep heading</h5>"
-        '<p><span style="color: rgb(255, 0, 0); font-family: serif; font-size: 30px">red</span> '
-        '<a href="javascript:alert(1)">bad link</a> <a href="https://example.com/">good link</a></p>'
-        f'<iframe src="{recorder.origin}/embed/1"></iframe>'
-        f'<p><img src="{SMALL_PNG}" alt="dot"></p>'
-    ))
+    page.evaluate(
+        PASTE,
+        (
+            f'<p>Look <img src="{remote}" alt="the chart"> here</p>'
+            "<h5>Deep heading</h5>"
+            '<p><span style="color: rgb(255, 0, 0); font-family: serif; font-size: 30px">'
+            "red</span> "
+            '<a href="javascript:alert(1)">bad link</a> '
+            '<a href="https://example.com/">good link</a></p>'
+            f'<iframe src="{recorder.origin}/embed/1"></iframe>'
+            f'<p><img src="{SMALL_PNG}" alt="dot"></p>'
+        ),
+    )
     page.wait_for_selector(NOTICE, timeout=10_000)
     notice = page.inner_text(NOTICE)
     print("notice:", notice)
@@ -90,10 +106,17 @@ def test_pasted_remote_image_becomes_a_link_and_the_person_is_told(
     # The remote image is a link with its alt text; the small data: image stayed.
     assert {"insert": "the chart", "attributes": {"link": remote}} in stored
     assert any(op["insert"] == {"image": SMALL_PNG} for op in stored)
-    assert not any(isinstance(op["insert"], dict) and "image" in op["insert"]
-                   and op["insert"]["image"] != SMALL_PNG for op in stored)
+    assert not any(
+        isinstance(op["insert"], dict)
+        and "image" in op["insert"]
+        and op["insert"]["image"] != SMALL_PNG
+        for op in stored
+    )
     assert not any(isinstance(op["insert"], dict) and "video" in op["insert"] for op in stored)
-    assert {"insert": f"{recorder.origin}/embed/1", "attributes": {"link": f"{recorder.origin}/embed/1"}} in stored
+    assert {
+        "insert": f"{recorder.origin}/embed/1",
+        "attributes": {"link": f"{recorder.origin}/embed/1"},
+    } in stored
     # h5 became the deepest heading the schema has; rgb() became #rrggbb; no font, no size.
     assert {"insert": "\n", "attributes": {"header": 3}} in stored
     assert {"insert": "red", "attributes": {"color": "#ff0000"}} in stored
@@ -101,7 +124,7 @@ def test_pasted_remote_image_becomes_a_link_and_the_person_is_told(
     assert "https://example.com/" in links
     assert not any(str(link).lower().startswith("javascript") for link in links)
     assert recorder.paths == [], "pasting fetched the remote image"
-    assert page.errors == []  # type: ignore[attr-defined]
+    assert page.errors == []
 
 
 def test_image_over_the_size_limit_is_left_out(editor: dict[str, Any]) -> None:
@@ -135,8 +158,10 @@ def test_content_made_another_way_is_cleaned_before_it_is_sent(editor: dict[str,
     quill, stored = _settled(page, document)
     assert stored == quill
     assert stored == [
-        {"insert": "Title"}, {"insert": "\n", "attributes": {"header": 3}},
-        {"insert": "serif", "attributes": {"bold": True}}, {"insert": "\nkeep\n"},
+        {"insert": "Title"},
+        {"insert": "\n", "attributes": {"header": 3}},
+        {"insert": "serif", "attributes": {"bold": True}},
+        {"insert": "\nkeep\n"},
     ]
     # Undo takes back exactly what was stored: the history was told of the correction.
     page.evaluate("() => window.collabdocs.quill.history.undo()")
@@ -157,7 +182,8 @@ PASTE_FILE = """([size]) => {
   const quill = window.collabdocs.quill;
   quill.focus();
   quill.setSelection(0, 0, "user");
-  quill.root.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true}));
+  const paste = new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true});
+  quill.root.dispatchEvent(paste);
 }"""
 
 
@@ -168,8 +194,10 @@ def test_pasted_image_files_over_the_limit_are_left_out(editor: dict[str, Any]) 
     page.wait_for_selector(NOTICE, timeout=10_000)
     assert "left out" in page.inner_text(NOTICE)
     page.evaluate(PASTE_FILE, [100])
-    page.wait_for_function("() => window.collabdocs.quill.getContents().ops.some((op) => op.insert.image)",
-                           timeout=10_000)
+    page.wait_for_function(
+        "() => window.collabdocs.quill.getContents().ops.some((op) => op.insert.image)",
+        timeout=10_000,
+    )
     quill, stored = _settled(page, document)
     assert stored == quill
     images = [op["insert"]["image"] for op in stored if isinstance(op["insert"], dict)]

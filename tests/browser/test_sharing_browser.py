@@ -72,7 +72,9 @@ def sign_in(browser: Any, base_url: str, username: str) -> Any:
     return page
 
 
-def test_share_a_new_document_and_the_other_person_finds_it(live_daphne: Any, chromium_browser: Any) -> None:
+def test_share_a_new_document_and_the_other_person_finds_it(
+    live_daphne: Any, chromium_browser: Any
+) -> None:
     from documents.models import Document
     from documents.selectors import document_access
 
@@ -90,7 +92,9 @@ def test_share_a_new_document_and_the_other_person_finds_it(live_daphne: Any, ch
         title = page.locator("#doc-title")
         title.fill("Launch plan")
         title.press("Enter")
-        page.wait_for_function("() => document.getElementById('title-status').textContent === 'Saved'")
+        page.wait_for_function(
+            "() => document.getElementById('title-status').textContent === 'Saved'"
+        )
 
         page.click(".doc-actions .share-button")
         dialog = page.locator("#share-dialog")
@@ -102,7 +106,9 @@ def test_share_a_new_document_and_the_other_person_finds_it(live_daphne: Any, ch
         status = dialog.locator("[data-share-field=status]")
         status.wait_for(state="visible")
         assert status.text_content() == "Shared with Bob as Editor."
-        assert dialog.locator(".share-row", has_text="Bob").locator("select").input_value() == "editor"
+        assert (
+            dialog.locator(".share-row", has_text="Bob").locator("select").input_value() == "editor"
+        )
         page.screenshot(path=str(SCREENSHOTS / "sharing-owner.png"))
     finally:
         page.context.close()
@@ -132,7 +138,10 @@ def test_share_a_new_document_and_the_other_person_finds_it(live_daphne: Any, ch
         dialog = page.locator("#share-dialog")
         dialog.locator("[data-share-field=readonly]").wait_for(state="visible")
         assert dialog.locator("[data-share-form=grant]").is_hidden()
-        assert dialog.locator(".share-row", has_text="Alice").locator(".share-role").text_content() == "Owner"
+        assert (
+            dialog.locator(".share-row", has_text="Alice").locator(".share-role").text_content()
+            == "Owner"
+        )
         page.screenshot(path=str(SCREENSHOTS / "sharing-recipient.png"))
     finally:
         page.context.close()
