@@ -1,9 +1,8 @@
 """Fixtures for the realtime tests: users, sessions, documents, sockets.
 
-Documents are made through ``documents.services.document_create`` (with an
-ORM fallback so these tests do not depend on the services module's
-presence). Consumer tests talk to the real ASGI application (origin check,
-session auth, routing) through Channels' ``WebsocketCommunicator``.
+Documents are made through ``documents.services.document_create``.
+Consumer tests talk to the real ASGI application (origin check, session
+auth, routing) through Channels' ``WebsocketCommunicator``.
 """
 
 from __future__ import annotations
@@ -14,8 +13,26 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
+import channels.testing.application
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import channel_layers
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.contrib.auth import (
+    BACKEND_SESSION_KEY,
+    HASH_SESSION_KEY,
+    SESSION_KEY,
+    get_user_model,
+)
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import close_old_connections
+from guardian.shortcuts import assign_perm
+
+from documents.models import INITIAL_CONTENT, Document, Operation
+from documents.replay import replay
+from documents.services import document_create
+from realtime.registry import uninstall_registry
 
 ORIGIN = b"http://127.0.0.1"
 
@@ -28,12 +45,6 @@ def _fresh_realtime_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     tests inside one transaction); these tests commit for real, so they get
     the production behaviour back and leave no connection open.
     """
-    import channels.testing.application
-    from channels.layers import channel_layers
-    from django.db import close_old_connections
-
-    from realtime.registry import uninstall_registry
-
     monkeypatch.setattr(channels.testing.application, "no_op", close_old_connections)
     channel_layers.backends = {}
     yield
@@ -45,17 +56,11 @@ def _fresh_realtime_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def create_user(username: str, **extra: Any):  # type: ignore[no-untyped-def]
     """Create an active user (no password: hashing one is slow, sessions suffice)."""
-    from django.contrib.auth import get_user_model
-
     return get_user_model().objects.create_user(username=username, password=None, **extra)
 
 
 def session_cookie(user) -> str:  # type: ignore[no-untyped-def]
     """Return a ``sessionid=...`` cookie of a fresh session logged in as ``user``."""
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
@@ -66,50 +71,27 @@ def session_cookie(user) -> str:  # type: ignore[no-untyped-def]
 
 def create_document(owner, *, title: str = "Test document"):  # type: ignore[no-untyped-def]
     """Create a document at revision 0 (content ``[{"insert": "\\n"}]``)."""
-    try:
-        from documents.services import document_create
-    except ImportError:  # pragma: no cover - before the services landed
-        from documents.models import INITIAL_CONTENT, Document, DocumentVersion
-
-        document = Document.objects.create(owner=owner, title=title)
-        version = DocumentVersion.objects.create(
-            document=document,
-            revision=0,
-            content=list(INITIAL_CONTENT),
-            kind="initial",
-            author=owner,
-        )
-        document.snapshot = version
-        document.save(update_fields=["snapshot"])
-        return document
     return document_create(owner=owner, title=title)
 
 
 def share(document, user, *, edit: bool = False) -> None:  # type: ignore[no-untyped-def]
     """Give ``user`` view (and with ``edit``, change) permission directly."""
-    from guardian.shortcuts import assign_perm
-
     assign_perm("documents.view_document", user, document)
     if edit:
         assign_perm("documents.change_document", user, document)
 
 
 def stored_content(public_id: uuid.UUID | str) -> tuple[int, list[dict]]:
-    """Return ``(head revision, content)`` composed from the database."""
-    from documents.models import INITIAL_CONTENT, Document, Operation
-    from realtime.ot import Delta
-
+    """Return ``(head revision, content)`` replayed from the database."""
     document = Document.objects.select_related("snapshot").get(public_id=public_id)
     rev = document.snapshot.revision if document.snapshot_id else 0
-    content = Delta(list(document.snapshot.content if document.snapshot_id else INITIAL_CONTENT))
-    ops = Operation.objects.filter(document=document, revision__gt=rev).order_by("revision")
-    expected = rev
-    for op in ops:
-        expected += 1
-        assert op.revision == expected, "stored revisions must be consecutive"
-        content = content.compose(Delta(op.delta))
+    snapshot = list(document.snapshot.content if document.snapshot_id else INITIAL_CONTENT)
+    ops = list(Operation.objects.filter(document=document, revision__gt=rev).order_by("revision"))
+    revisions = [op.revision for op in ops]
+    assert revisions == list(range(rev + 1, rev + 1 + len(ops))), "revisions must be consecutive"
+    expected = rev + len(ops)
     assert document.head_revision == expected
-    return expected, content.ops
+    return expected, replay(snapshot, (op.delta for op in ops)).to_ops()
 
 
 class Socket:
@@ -167,8 +149,8 @@ async def ws_connect() -> AsyncIterator[Callable[..., Any]]:
     The socket has received ``hello`` (in ``socket.hello``) unless
     ``expect_hello=False``. Every socket is closed after the test.
     """
-    from channels.testing import WebsocketCommunicator
-
+    # The ASGI application is built for the tests that open sockets only;
+    # importing it builds the whole stack (middleware, URL router).
     from collabdocs.asgi import application
 
     opened: list[Socket] = []

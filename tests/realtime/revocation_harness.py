@@ -14,6 +14,7 @@ import secrets
 import time
 from typing import Any
 
+from documents.models import Operation
 from tests.realtime.conftest import db
 
 REDIS_LAYER = "channels_redis.core.RedisChannelLayer"
@@ -121,8 +122,6 @@ class LiveSocket:
 
 
 def _ops_by(public_id: str, user_pk: int) -> int:
-    from documents.models import Operation
-
     return Operation.objects.filter(document__public_id=public_id, author_id=user_pk).count()
 
 

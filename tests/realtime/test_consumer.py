@@ -10,10 +10,11 @@ import uuid
 import pytest
 
 from documents import events
+from documents.models import Document, LinkMode, Operation
 from documents.store import DjangoDocumentStore, StorageUnavailable
 from realtime.consumers import DocumentConsumer
 from realtime.registry import Registry, install_registry, process_registry
-from tests.realtime.conftest import create_user, db, session_cookie, stored_content
+from tests.realtime.conftest import create_document, create_user, db, session_cookie, stored_content
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -179,7 +180,6 @@ async def test_hello_catches_up_from_rev_or_sends_content(people, ws_connect):
 async def test_catch_up_older_than_what_is_stored_sends_content(people, ws_connect, settings):
     # Older than the window but stored is caught up from storage
     # (test_offline_retention.py); here the ops are gone as past the horizon.
-    from documents.models import Operation
 
     settings.COLLABDOCS = {**settings.COLLABDOCS, "OP_WINDOW": 10}
     a = await ws_connect(people["doc_id"], cookie=people["cookies"]["owner"])
@@ -381,8 +381,6 @@ async def test_documents_one_may_not_see_are_closed_4404(people, ws_connect):
 async def test_a_share_link_in_the_session_opens_the_document(people, ws_connect):
     from django.contrib.sessions.backends.db import SessionStore
 
-    from documents.models import Document, LinkMode
-
     doc = people["doc"]
     await db(Document.objects.filter(pk=doc.pk).update, link_mode=LinkMode.EDIT)
     cookie = people["cookies"]["stranger"]
@@ -474,8 +472,6 @@ async def test_idle_documents_leave_memory(people, ws_connect, settings):
 
 async def test_a_second_user_logged_in_elsewhere(transactional_db, ws_connect):
     """Sessions of other users never see documents they were not given."""
-    from tests.realtime.conftest import create_document
-
     alice = await db(create_user, "alice")
     bob = await db(create_user, "bob")
     doc = await db(create_document, alice)

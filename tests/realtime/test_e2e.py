@@ -19,10 +19,12 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from documents import events
+from documents.models import Operation
 from realtime.ot import Delta, DocumentText
 from tests.conftest import REPO, DaphneProcess
 from tests.realtime.client import OTClient, WSClient, random_change
 from tests.realtime.conftest import db, stored_content
+from tests.servers import start_postgres
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -49,8 +51,6 @@ async def converge(clients: list[WSClient], head: int, timeout: float = 30) -> N
 
 
 async def acked_ids_in_store(doc_id: str) -> set[str]:
-    from documents.models import Operation
-
     return set(
         await db(
             lambda: list(
@@ -336,8 +336,6 @@ def _stored(database_url: str, doc_id: str) -> tuple[list[str], list[dict]]:
 @pytest.fixture
 def throwaway_postgres():  # type: ignore[no-untyped-def]
     """A PostgreSQL cluster of its own: stopping it never touches the suite's."""
-    from tests.servers import start_postgres
-
     server = start_postgres()
     yield server
     server.stop()

@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import connect
 
+from documents.models import Document
+from documents.store import DjangoDocumentStore, NewOp
 from realtime.framing import MAX_PART_BYTES, Reassembler, utf8_size
 from tests.realtime.conftest import db, stored_content
 
@@ -86,9 +88,6 @@ class PartSocket:
 
 def _store_wide_document(doc_id: str, author_id: int) -> int:
     """Append ops that make the document ``WIDE * CHUNKS * CHUNK + "\\n"``; return its head."""
-    from documents.models import Document
-    from documents.store import DjangoDocumentStore, NewOp
-
     document = Document.objects.get(public_id=doc_id)
     ops = []
     for revision in range(document.head_revision + 1, document.head_revision + CHUNKS + 1):

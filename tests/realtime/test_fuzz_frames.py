@@ -46,6 +46,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
+from documents.models import Document, Operation
 from realtime.ot import Delta, DocumentText
 from tests.realtime.client import OTClient
 from tests.realtime.conftest import create_user, db, session_cookie, share, stored_content
@@ -97,16 +98,12 @@ def _editor_cookie(document: Any, username: str) -> str:
 
 
 def _stored_ops(doc_id: str) -> dict[str, int]:
-    from documents.models import Operation
-
     return dict(
         Operation.objects.filter(document__public_id=doc_id).values_list("op_id", "revision")
     )
 
 
 def _head(doc_id: str) -> int:
-    from documents.models import Document
-
     return Document.objects.get(public_id=doc_id).head_revision
 
 

@@ -23,8 +23,14 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import connect
 
-from realtime.ot import Delta
-from tests.realtime.client import WSClient, random_change
+from documents.models import Document, Operation
+from documents.store import MemoryDocumentStore
+from realtime import authority as authority_module
+from realtime.authority import Authority
+from realtime.ot import Delta, DocumentText
+from realtime.protocol import OpMessage
+from realtime.runner import StoreRunner
+from tests.realtime.client import OTClient, WSClient, random_change
 from tests.realtime.conftest import (
     create_document,
     create_user,
@@ -33,6 +39,7 @@ from tests.realtime.conftest import (
     share,
     stored_content,
 )
+from tests.realtime.test_authority import FakeSocket, settle
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,8 +75,6 @@ async def _setup(daphne_factory: Any, **env: str) -> tuple[Any, str, str, str]:
 
 
 def _op_rows(doc_id: str) -> list[tuple[int, str, Any]]:
-    from documents.models import Operation
-
     return list(
         Operation.objects.filter(document__public_id=doc_id)
         .order_by("revision")
@@ -78,8 +83,6 @@ def _op_rows(doc_id: str) -> list[tuple[int, str, Any]]:
 
 
 def _state(doc_id: str) -> tuple[int, int, str]:
-    from documents.models import Document
-
     row = Document.objects.select_related("snapshot").get(public_id=doc_id)
     return row.head_revision, row.snapshot.revision, row.lease_holder
 
@@ -236,10 +239,6 @@ async def test_beyond_the_horizon_the_text_is_handed_back(daphne_factory: Any) -
 
 @pytest.fixture
 async def memory_env():  # type: ignore[no-untyped-def]
-    from documents.store import MemoryDocumentStore
-    from realtime.authority import Authority
-    from realtime.runner import StoreRunner
-
     store = MemoryDocumentStore()
     runner = StoreRunner(store, max_workers=2)
     made: list[Any] = []
@@ -259,9 +258,6 @@ async def memory_env():  # type: ignore[no-untyped-def]
 
 async def _type_as_other(authority: Any, rng: random.Random, count: int) -> None:
     """Commit ``count`` random changes of another user, one by one."""
-    from realtime.ot import DocumentText
-    from realtime.protocol import OpMessage
-
     for _ in range(count):
         doc = DocumentText.from_ops(authority.content())
         await authority.submit(
@@ -278,10 +274,6 @@ async def _type_as_other(authority: Any, rng: random.Random, count: int) -> None
 @pytest.mark.django_db(transaction=False)
 async def test_a_resend_far_behind_lands_where_the_client_put_it(memory_env: Any) -> None:
     """The server's rebase over stored ops matches the client's own rebase."""
-    from realtime.protocol import OpMessage
-    from tests.realtime.client import OTClient
-    from tests.realtime.test_authority import FakeSocket, settle
-
     seed = seed_for("offline-rebase")
     rng = random.Random(seed)
     store, make = memory_env
@@ -311,9 +303,6 @@ async def test_a_resend_far_behind_lands_where_the_client_put_it(memory_env: Any
 async def test_catch_up_from_storage_is_bounded(
     memory_env: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from realtime import authority as authority_module
-    from tests.realtime.test_authority import FakeSocket
-
     store, make = memory_env
     authority = await make()
     await _type_as_other(authority, random.Random(seed_for("offline-bounds")), 100)
@@ -330,9 +319,6 @@ async def test_catch_up_from_storage_is_bounded(
 @pytest.mark.django_db(transaction=False)
 async def test_ops_far_behind_are_rebased_once_a_second_per_socket(memory_env: Any) -> None:
     """Each costs a storage read: a burst of them is refused rate_limited."""
-    from realtime.protocol import OpMessage
-    from tests.realtime.test_authority import FakeSocket, settle
-
     store, make = memory_env
     authority = await make()
     await _type_as_other(authority, random.Random(seed_for("offline-rate")), 40)

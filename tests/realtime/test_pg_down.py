@@ -24,6 +24,7 @@ from websockets.exceptions import ConnectionClosed
 from realtime.ot import Delta
 from tests.conftest import REPO, DaphneProcess
 from tests.realtime.client import WSClient
+from tests.servers import start_postgres
 
 _FIXTURES_SCRIPT = """
 import json, django
@@ -72,8 +73,6 @@ def _stored_op_ids(database_url: str, doc_id: str) -> list[str]:
 @pytest.fixture
 def own_postgres():  # type: ignore[no-untyped-def]
     """A PostgreSQL cluster of its own: stopping it never touches the suite's."""
-    from tests.servers import start_postgres
-
     server = start_postgres()
     yield server
     server.stop()

@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 
 from documents import events
+from documents.models import Operation
+from documents.services import share_revoke
 from tests.conftest import DaphneProcess
 from tests.realtime.conftest import create_document, create_user, db, session_cookie, share
 from tests.realtime.revocation_harness import LiveSocket, use_redis_layer
@@ -40,8 +42,6 @@ def own_redis() -> Iterator[dict[str, Any]]:
 
 
 def _stored_op_ids(public_id: str) -> set[str]:
-    from documents.models import Operation
-
     return set(
         Operation.objects.filter(document__public_id=public_id).values_list("op_id", flat=True)
     )
@@ -61,8 +61,6 @@ async def test_editing_goes_on_while_redis_is_down(
     settings: Any,
     transactional_db: None,
 ) -> None:
-    from documents.services import share_revoke
-
     use_redis_layer(settings, own_redis["url"])
     live = daphne_factory(REDIS_URL=own_redis["url"])
 

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from documents.deepjson import call_deep
+from documents.history import _json_size
 from realtime.ot import MAX_SAFE_INTEGER, ContentPolicy, InvalidDelta, parse_change
 from realtime.ot.schema import SCHEMA, embeds, formats
 
@@ -336,7 +337,6 @@ def test_nested_embed_values_are_refused_at_any_depth(depth: int) -> None:
 def test_version_size_of_deep_legacy_content_is_measured() -> None:
     # Content stored before the schema may nest deeper than plain json.dumps
     # recurses; the version quota still measures it (SQLite's path).
-    from documents.history import _json_size
 
     depth = 5000
     value: Any = ["é"]

@@ -21,8 +21,10 @@ from typing import Any
 
 import pytest
 
+from documents.models import Operation
 from realtime import protocol
 from realtime.ot import parse_change
+from tests.realtime.conftest import create_document, create_user
 
 from . import ot_gen
 
@@ -66,9 +68,6 @@ def test_accepted_changes_serialise_and_decode_to_themselves() -> None:
 @pytest.mark.django_db
 def test_accepted_changes_round_trip_through_postgresql_jsonb() -> None:
     from django.db import connection
-
-    from documents.models import Operation
-    from tests.realtime.conftest import create_document, create_user
 
     seed = seed_for("jsonb")
     document = create_document(create_user("writer"))

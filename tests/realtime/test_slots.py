@@ -20,6 +20,7 @@ import pytest
 
 from realtime.consumers import DocumentConsumer
 from realtime.registry import process_registry
+from realtime.subscriber import Subscriber
 from tests.conftest import DaphneProcess
 from tests.realtime.conftest import create_document, create_user, db, session_cookie
 from tests.realtime.revocation_harness import LiveSocket
@@ -154,8 +155,6 @@ async def test_abrupt_drops_on_a_real_server_leak_no_slot(
 async def test_a_send_to_an_aborted_socket_logs_one_line_and_drops_it(caplog):
     """An aborted socket fails every send: one debug line, no traceback, no retries."""
     import logging
-
-    from realtime.subscriber import Subscriber
 
     attempts: list[str] = []
 

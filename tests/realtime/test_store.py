@@ -8,6 +8,7 @@ import uuid
 import pytest
 from django.utils import timezone
 
+from documents.models import Document
 from documents.store import (
     DjangoDocumentStore,
     DocumentMissing,
@@ -18,6 +19,8 @@ from documents.store import (
     RevisionConflict,
     StorageUnavailable,
 )
+from tests.realtime.conftest import create_document, create_user
+from tests.servers import free_port
 
 
 def new_op(rev: int, text: str, op_id: str | None = None, author: int | None = None) -> NewOp:
@@ -55,8 +58,6 @@ def backend(request):  # type: ignore[no-untyped-def]
         yield Backend(store, make, row)
         return
     request.getfixturevalue("transactional_db")
-    from documents.models import Document
-    from tests.realtime.conftest import create_document, create_user
 
     owner = create_user("storeowner")
     store = DjangoDocumentStore()
@@ -139,9 +140,6 @@ def test_missing_documents(backend):
 
 def test_an_op_whose_author_was_deleted_is_stored_unattributed(transactional_db):
     """A user deleted while their accepted op waits is no missing document."""
-    from documents.models import Document
-    from tests.realtime.conftest import create_document, create_user
-
     owner, gone = create_user("stayowner"), create_user("goneauthor")
     doc = create_document(owner).public_id
     store = DjangoDocumentStore()
@@ -165,8 +163,6 @@ def test_unreachable_database_is_storage_unavailable(transactional_db, settings)
     """A dead server raises StorageUnavailable; the next call reconnects."""
     from django.db import connection
 
-    from tests.servers import free_port
-
     store = DjangoDocumentStore()
     real_port = connection.settings_dict["PORT"]
     connection.close()
@@ -184,8 +180,6 @@ def test_a_batch_is_one_statement_on_postgresql(transactional_db):
     """Group commit pays one round trip per batch, however many ops it holds."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
-
-    from tests.realtime.conftest import create_document, create_user
 
     assert connection.vendor == "postgresql"
     doc = create_document(create_user("batcher")).public_id
