@@ -24,10 +24,10 @@ def static_exists(path: str) -> bool:
 
 @register.simple_tag
 def script_path(name: str) -> str:
-    """Return the static path of a plain script: the bundle, else its source.
+    """Return the static path of a page script: the bundle, else its source.
 
-    ``app.js`` is plain browser JavaScript without imports, so its source
-    runs as is when ``static/dist`` has not been built.
+    ``app.js`` and ``history.js`` are ES modules; their sources run as
+    module scripts when ``static/dist`` has not been built.
     """
     built = f"dist/{name}"
     return built if finders.find(built) else f"src/{name}"

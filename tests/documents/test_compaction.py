@@ -358,7 +358,6 @@ def test_command_prints_a_line_per_document_and_a_summary(people: list[Any]) -> 
 def test_command_shows_progress_on_long_runs(
     people: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-
     monkeypatch.setattr(compact_docs, "PROGRESS_FROM", 2)
     rng = random.Random(3)
     for _ in range(3):
@@ -370,7 +369,6 @@ def test_command_shows_progress_on_long_runs(
 
 
 def test_command_refuses_unknown_documents(db: None) -> None:
-
     with pytest.raises(CommandError, match="no such document"):
         call_command("compact_docs", "--doc", str(uuid.uuid4()))
     with pytest.raises(CommandError, match="not a document id"):

@@ -149,7 +149,6 @@ def test_versions_download_only_where_history_is_visible(
 def test_trashed_document_exports_for_its_owner_only(
     world: World, login: Callable[..., Client]
 ) -> None:
-
     Document.objects.filter(pk=world.doc.pk).update(trashed_at=timezone.now())
     url = reverse("documents:export", args=[world.doc.public_id, "md"])
     assert login("owner").get(url).status_code == 200

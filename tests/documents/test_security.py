@@ -98,7 +98,6 @@ CSRF_CASES = [
 
 
 def world_state(world: World) -> tuple:
-
     return (
         sharing_state(world.doc),
         sorted(Document.objects.values_list("public_id", "title", "trashed_at")),

@@ -399,7 +399,6 @@ def test_ownership_transfer_refusals(world: World) -> None:
 def test_nothing_is_sent_when_the_transaction_rolls_back(
     world: World, events: list, django_capture_on_commit_callbacks: Any
 ) -> None:
-
     with (
         django_capture_on_commit_callbacks(execute=True) as callbacks,
         pytest.raises(RuntimeError),

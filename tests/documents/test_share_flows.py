@@ -641,7 +641,6 @@ def test_a_link_turned_off_before_rotation_existed_gets_a_new_token_when_on(
 async def test_an_open_socket_of_the_old_link_is_closed_when_the_link_is_turned_off(
     live_daphne: Any,
 ) -> None:
-
     from tests.realtime.conftest import create_document, create_user, db, session_cookie
     from tests.realtime.test_restore_live import http_post
 

@@ -21,6 +21,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from collabdocs.devservers import free_port
 from documents import services
 from documents.models import Document
 from documents.store import (
@@ -33,7 +34,6 @@ from documents.store import (
     RevisionConflict,
     StorageUnavailable,
 )
-from tests.servers import free_port
 
 
 def new_op(rev: int, text: str, op_id: str | None = None, author: int | None = None) -> NewOp:

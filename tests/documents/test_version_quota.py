@@ -23,7 +23,6 @@ from django.urls import reverse
 from documents import history, services
 from documents.content import document_content
 from documents.models import Document, DocumentVersion, Operation, VersionKind
-from tests.browser.conftest import editor_bundle  # noqa: F401 - a fixture, requested by name
 from tests.browser.test_coediting_browser import SYNCED, _screenshot, _session_key, _user
 from tests.documents.conftest import World, client_as
 
@@ -234,7 +233,6 @@ def test_two_people_naming_the_last_place_at_once_store_one(
 
 @pytest.mark.browser
 @pytest.mark.e2e
-@pytest.mark.usefixtures("editor_bundle")
 @live
 def test_the_panel_shows_why_a_version_was_not_saved(
     chromium_browser: Any, daphne_factory: Callable[..., Any]

@@ -209,12 +209,11 @@ def test_document_page_shows_the_current_content(
 def test_editor_bundle_is_loaded_only_when_built(
     world: World, login: Callable[..., Client], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-
     client = login("owner")
     monkeypatch.setattr(collabdocs.finders, "find", lambda path: None)
     body = client.get(detail_url(world.doc)).content.decode()
     assert "dist/editor.js" not in body and "dist/editor.css" not in body
-    assert "/static/src/app.js" in body  # the import-free source stands in for the bundle
+    assert "/static/src/app.js" in body  # the module source stands in for the bundle
     monkeypatch.setattr(collabdocs.finders, "find", lambda path: f"/fake/{path}")
     body = client.get(detail_url(world.doc)).content.decode()
     assert '<script src="/static/dist/editor.js" defer></script>' in body
