@@ -66,8 +66,8 @@ def op_length(op: Op) -> int:
             return len(value) if value.isascii() else utf16_len(value)
         return 1
     if "retain" in op:
-        return op["retain"]  # type: ignore[no-any-return]
-    return op["delete"]  # type: ignore[no-any-return]
+        return op["retain"]  # type: ignore[no-any-return]  # validated ops: an int
+    return op["delete"]  # type: ignore[no-any-return]  # validated ops: an int
 
 
 class _OpIterator:
@@ -358,7 +358,7 @@ class Delta:
             return NotImplemented
         return len(self.ops) == len(other.ops) and all(map(js_equal, self.ops, other.ops))
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # mutable, so unhashable (as a list)
 
     def __repr__(self) -> str:
         """Return ``Delta([...ops...])``."""
@@ -534,7 +534,7 @@ class Delta:
                 else:
                     a_op, a_kind, a_left = None, _RETAIN, _INF
             elif b_kind == _INSERT:
-                _push(ops, b_op)  # type: ignore[arg-type]
+                _push(ops, b_op)  # type: ignore[arg-type]  # an insert kind has an op
                 b_index += 1
                 if b_index < b_count:
                     b_op = b_ops[b_index]

@@ -335,7 +335,7 @@ class DocumentText:
             other.to_ops()
         )
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # mutable, so unhashable (as a list)
 
     # Reading ---------------------------------------------------------------
 

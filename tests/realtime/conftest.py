@@ -54,12 +54,12 @@ def _fresh_realtime_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     channel_layers.backends = {}
 
 
-def create_user(username: str, **extra: Any):  # type: ignore[no-untyped-def]
+def create_user(username: str, **extra: Any):
     """Create an active user (no password: hashing one is slow, sessions suffice)."""
     return get_user_model().objects.create_user(username=username, password=None, **extra)
 
 
-def session_cookie(user) -> str:  # type: ignore[no-untyped-def]
+def session_cookie(user) -> str:
     """Return a ``sessionid=...`` cookie of a fresh session logged in as ``user``."""
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
@@ -69,12 +69,12 @@ def session_cookie(user) -> str:  # type: ignore[no-untyped-def]
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
 
-def create_document(owner, *, title: str = "Test document"):  # type: ignore[no-untyped-def]
+def create_document(owner, *, title: str = "Test document"):
     """Create a document at revision 0 (content ``[{"insert": "\\n"}]``)."""
     return document_create(owner=owner, title=title)
 
 
-def share(document, user, *, edit: bool = False) -> None:  # type: ignore[no-untyped-def]
+def share(document, user, *, edit: bool = False) -> None:
     """Give ``user`` view (and with ``edit``, change) permission directly."""
     assign_perm("documents.view_document", user, document)
     if edit:
@@ -97,7 +97,7 @@ def stored_content(public_id: uuid.UUID | str) -> tuple[int, list[dict]]:
 class Socket:
     """A ``WebsocketCommunicator`` that speaks JSON frames."""
 
-    def __init__(self, communicator) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, communicator) -> None:
         self.comm = communicator
         self.hello: dict | None = None
 

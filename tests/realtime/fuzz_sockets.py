@@ -17,8 +17,8 @@ import json
 from collections import Counter
 from typing import Any
 
+from collabdocs.devclient import ProtocolViolation, WSClient
 from realtime.ot import Delta, DocumentText
-from tests.realtime.client import ProtocolViolation, WSClient
 from tests.realtime.fuzz_gen import Frame
 
 ORIGIN = None  # no Origin header: a non-browser client (collabdocs/origin.py)

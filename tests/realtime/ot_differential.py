@@ -195,7 +195,7 @@ def python_answer(
                 [kind, from_units(text)]
                 for kind, text in fastdiff.diff(
                     to_units(deltas[x]),
-                    to_units(deltas[task[2]]),  # type: ignore[arg-type]
+                    to_units(deltas[task[2]]),
                 )
             ]
         a = delta(x)

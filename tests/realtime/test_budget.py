@@ -196,11 +196,11 @@ def test_a_change_touching_too_many_runs_is_refused_and_changes_nothing() -> Non
 needs_db = pytest.mark.django_db(transaction=True)
 
 
-def _limits(settings, **values) -> None:  # type: ignore[no-untyped-def]
+def _limits(settings, **values) -> None:
     settings.COLLABDOCS = {**settings.COLLABDOCS, **values}
 
 
-async def _answer(sock, message: dict) -> dict:  # type: ignore[no-untyped-def]
+async def _answer(sock, message: dict) -> dict:
     await sock.send(message)
     while True:
         frame = await sock.recv()

@@ -36,12 +36,12 @@ class ControlledStore(DjangoDocumentStore):
         self.entered = threading.Event()
         self.batches: list[int] = []
 
-    def load(self, *, public_id, earlier=0):  # type: ignore[no-untyped-def]
+    def load(self, *, public_id, earlier=0):
         if self.fail_loads:
             raise StorageUnavailable("down")
         return super().load(public_id=public_id, earlier=earlier)
 
-    def append(self, *, document_pk, ops):  # type: ignore[no-untyped-def]
+    def append(self, *, document_pk, ops):
         self.entered.set()
         self.gate.wait(10)
         if self.fail_appends:
@@ -358,7 +358,7 @@ async def test_a_foreign_origin_is_refused_at_the_handshake(people, ws_connect):
     assert sock.connected is False
 
 
-async def denied(sock) -> int:  # type: ignore[no-untyped-def]
+async def denied(sock) -> int:
     error = await sock.recv_type("error")
     assert (error["type"], error["code"]) == ("error", "denied"), error
     return await sock.closed()
@@ -484,7 +484,7 @@ async def test_a_group_message_naming_a_private_method_calls_nothing(kind, monke
     """Channels' rule: a type with a leading underscore is refused (ValueError)."""
     called: list[object] = []
 
-    async def spy(self, *args):  # type: ignore[no-untyped-def]
+    async def spy(self, *args):
         called.append(args)
 
     monkeypatch.setattr(DocumentConsumer, "_send_text", spy)

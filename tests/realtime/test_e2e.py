@@ -18,13 +18,13 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from collabdocs.devclient import OTClient, WSClient, random_change
+from collabdocs.devservers import start_postgres
 from documents import events
 from documents.models import Operation
 from realtime.ot import Delta, DocumentText
 from tests.conftest import REPO, DaphneProcess
-from tests.realtime.client import OTClient, WSClient, random_change
 from tests.realtime.conftest import db, stored_content
-from tests.servers import start_postgres
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -148,11 +148,11 @@ async def test_error_codes_and_limits_over_real_sockets(daphne_factory, people):
     url = f"{server.ws_url}/ws/docs/{people['doc_id']}/"
     cookies = people["cookies"]
 
-    async def open_(cookie: str | None, origin: str = ORIGIN):  # type: ignore[no-untyped-def]
+    async def open_(cookie: str | None, origin: str = ORIGIN):
         headers = {"Cookie": cookie} if cookie else {}
         return await connect(url, origin=origin, additional_headers=headers, max_size=None)
 
-    async def error_of(ws, frame) -> dict:  # type: ignore[no-untyped-def]
+    async def error_of(ws, frame) -> dict:
         await ws.send(frame if isinstance(frame, str) else json.dumps(frame))
         while True:
             msg = json.loads(await ws.recv())
@@ -334,7 +334,7 @@ def _stored(database_url: str, doc_id: str) -> tuple[list[str], list[dict]]:
 
 
 @pytest.fixture
-def throwaway_postgres():  # type: ignore[no-untyped-def]
+def throwaway_postgres():
     """A PostgreSQL cluster of its own: stopping it never touches the suite's."""
     server = start_postgres()
     yield server

@@ -4,7 +4,7 @@ Sockets, all at once:
 
 * six *trackers* (owner and editor, three each) send valid changes built
   from ``realtime/ot/schema.json`` and valid presence through the project's
-  OT client (:class:`tests.realtime.client.OTClient`), so each knows what the
+  OT client (:class:`collabdocs.devclient.OTClient`), so each knows what the
   document must be; now and then one loses its connection and resends;
 * two sockets of a third editor (mallory) send bad frames
   (:mod:`tests.realtime.fuzz_gen`), ops older than the window (rebased from
@@ -46,9 +46,9 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
+from collabdocs.devclient import OTClient
 from documents.models import Document, Operation
 from realtime.ot import Delta, DocumentText
-from tests.realtime.client import OTClient
 from tests.realtime.conftest import create_user, db, session_cookie, share, stored_content
 from tests.realtime.fuzz_gen import EITHER, REFUSED, BadFrames, Frame, op_text, valid_change
 from tests.realtime.fuzz_sockets import CountingClient, RawSocket

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import connect
 
+from collabdocs.devclient import OTClient, WSClient, random_change
 from documents.models import Document, Operation
 from documents.store import MemoryDocumentStore
 from realtime import authority as authority_module
@@ -30,7 +31,6 @@ from realtime.authority import Authority
 from realtime.ot import Delta, DocumentText
 from realtime.protocol import OpMessage
 from realtime.runner import StoreRunner
-from tests.realtime.client import OTClient, WSClient, random_change
 from tests.realtime.conftest import (
     create_document,
     create_user,
@@ -238,7 +238,7 @@ async def test_beyond_the_horizon_the_text_is_handed_back(daphne_factory: Any) -
 
 
 @pytest.fixture
-async def memory_env():  # type: ignore[no-untyped-def]
+async def memory_env():
     store = MemoryDocumentStore()
     runner = StoreRunner(store, max_workers=2)
     made: list[Any] = []

@@ -21,10 +21,10 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from collabdocs.devclient import WSClient
+from collabdocs.devservers import start_postgres
 from realtime.ot import Delta
 from tests.conftest import REPO, DaphneProcess
-from tests.realtime.client import WSClient
-from tests.servers import start_postgres
 
 _FIXTURES_SCRIPT = """
 import json, django
@@ -71,7 +71,7 @@ def _stored_op_ids(database_url: str, doc_id: str) -> list[str]:
 
 
 @pytest.fixture
-def own_postgres():  # type: ignore[no-untyped-def]
+def own_postgres():
     """A PostgreSQL cluster of its own: stopping it never touches the suite's."""
     server = start_postgres()
     yield server

@@ -18,13 +18,13 @@ from typing import Any
 
 import pytest
 
+from collabdocs.devservers import Server, start_redis
 from documents import events
 from documents.models import Operation
 from documents.services import share_revoke
 from tests.conftest import DaphneProcess
 from tests.realtime.conftest import create_document, create_user, db, session_cookie, share
 from tests.realtime.revocation_harness import LiveSocket, use_redis_layer
-from tests.servers import Server, start_redis
 
 OUTAGE_SECONDS = 5.0
 

@@ -40,7 +40,7 @@ def boom(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make a ``boom`` frame raise inside the consumer (a bug, as it were)."""
     real = DocumentConsumer._receive
 
-    async def receive(self, sub, text_data):  # type: ignore[no-untyped-def]
+    async def receive(self, sub, text_data):
         if text_data == BOOM:
             raise RuntimeError("a bug in the consumer")
         return await real(self, sub, text_data)

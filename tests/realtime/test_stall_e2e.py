@@ -38,7 +38,7 @@ def compact(message: dict) -> str:
     return json.dumps(message, separators=(",", ":"))
 
 
-async def answer_of(ws, op_id: str, timeout: float = 30) -> dict:  # type: ignore[no-untyped-def]
+async def answer_of(ws, op_id: str, timeout: float = 30) -> dict:
     """Return the ack or error about ``op_id``."""
     deadline = time.monotonic() + timeout
     while True:
@@ -54,7 +54,7 @@ async def test_heavy_frames_are_refused_and_other_documents_keep_going(daphne_fa
     victim_doc = await db(create_document, people["users"]["editor"], title="victim")
     victim_id = str(victim_doc.public_id)
 
-    async def open_(doc_id: str, cookie: str):  # type: ignore[no-untyped-def]
+    async def open_(doc_id: str, cookie: str):
         ws = await connect(
             f"{server.ws_url}/ws/docs/{doc_id}/",
             additional_headers={"Cookie": cookie},
@@ -94,7 +94,7 @@ async def test_heavy_frames_are_refused_and_other_documents_keep_going(daphne_fa
     victim_latency: list[float] = []
     stop = time.monotonic() + ATTACK_SECONDS
 
-    async def attack(index: int, ws) -> None:  # type: ignore[no-untyped-def]
+    async def attack(index: int, ws) -> None:
         # The largest change the limits allow, as fast as they allow.
         frames = [
             compact({"delta": formats(1000, on)})[len('{"delta":') : -1] for on in (True, False)
