@@ -50,7 +50,7 @@ export class ApiError extends Error {
  * Return the CSRF token: Django's cookie, else the page's form field.
  * @param {Document} [doc]
  */
-export function csrfToken(doc = document) {
+function csrfToken(doc = document) {
   const match = doc.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
   if (match) return decodeURIComponent(match[1]);
   const input = doc.querySelector("input[name=csrfmiddlewaretoken]");

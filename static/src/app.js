@@ -101,6 +101,7 @@ import { api } from "./api.js";
   }
 
   async function saveTitle() {
+    if (!titleInput) return;
     const title = titleInput.value.trim();
     if (title === savedTitle) {
       titleInput.value = savedTitle;
@@ -110,7 +111,8 @@ import { api } from "./api.js";
     }
     setTitleStatus("Saving…");
     try {
-      const data = await api(titleInput.dataset.renameUrl, { method: "POST", body: { title } });
+      const url = /** @type {string} */ (titleInput.dataset.renameUrl); // set: see below
+      const data = await api(url, { method: "POST", body: { title } });
       titleInput.removeAttribute("aria-invalid");
       titleInput.value = data.title;
       showTitle(data.title);
@@ -146,8 +148,9 @@ import { api } from "./api.js";
 
   // --- Share dialog ---------------------------------------------------
 
-  const dialog = /** @type {HTMLDialogElement|null} */ (document.getElementById("share-dialog"));
-  if (!dialog) return;
+  const dialogOrNull = /** @type {HTMLDialogElement|null} */ (document.getElementById("share-dialog"));
+  if (!dialogOrNull) return;
+  const dialog = dialogOrNull;
 
   /** @param {string} name */
   const field = (name) =>

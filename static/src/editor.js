@@ -242,8 +242,9 @@ function main() {
     inkOn: readableOn,
   });
   const connection = new Connection({
-    url: socketUrl(data.wsPath),
-    routeUrl: data.routeUrl,
+    // The template always sets both.
+    url: socketUrl(/** @type {string} */ (data.wsPath)),
+    routeUrl: /** @type {string} */ (data.routeUrl),
     client,
     adapter: binding.adapter,
     canEdit,

@@ -20,14 +20,23 @@ import { api } from "./api.js";
 (() => {
   "use strict";
 
-  const panel = document.getElementById("history-panel");
-  const openButton = document.querySelector("[data-history-open]");
-  if (!panel || !openButton) return;
+  const panelOrNull = document.getElementById("history-panel");
+  const openButtonOrNull = document.querySelector("[data-history-open]");
+  if (!panelOrNull || !openButtonOrNull) return;
+  const panel = panelOrNull;
+  const openButton = openButtonOrNull;
+  // The panel's endpoints: the template always sets these data-* attributes.
+  const urls = {
+    history: /** @type {string} */ (panel.dataset.historyUrl),
+    name: /** @type {string} */ (panel.dataset.nameUrl),
+    settings: /** @type {string} */ (panel.dataset.settingsUrl),
+  };
 
   /** @param {string} selector  an element of the panel */
   const part = (selector) => /** @type {HTMLElement} */ (panel.querySelector(selector));
   /** @param {string} name */
   const field = (name) => part(`[data-history-field="${name}"]`);
+  const visibilityBox = /** @type {HTMLInputElement} */ (field("visibility").querySelector("input"));
   const KIND_LABELS = {
     current: "Current",
     initial: "Created",
@@ -86,7 +95,7 @@ import { api } from "./api.js";
     part('[data-history-form="name"]').hidden = !permissions.can_name;
     const visibility = field("visibility");
     visibility.hidden = !permissions.can_configure;
-    visibility.querySelector("input").checked = Boolean(state.visible_to_viewers);
+    visibilityBox.checked = Boolean(state.visible_to_viewers);
     const message = field("message");
     message.textContent = state.message || "";
     message.hidden = !state.message;
@@ -134,7 +143,7 @@ import { api } from "./api.js";
     setStatus("");
     let data;
     try {
-      data = await api(`${panel.dataset.historyUrl}/${version.id}`);
+      data = await api(`${urls.history}/${version.id}`);
     } catch (error) {
       setStatus(error.message, "error");
       return;
@@ -160,7 +169,7 @@ import { api } from "./api.js";
     panel.dataset.loaded = "false";
     loading = (async () => {
       try {
-        state = await api(panel.dataset.historyUrl);
+        state = await api(urls.history);
       } catch (error) {
         setStatus(error.message, "error");
         return;
@@ -182,7 +191,7 @@ import { api } from "./api.js";
     setStatus("Restoring…", "info");
     let data;
     try {
-      data = await api(`${panel.dataset.historyUrl}/${selected.id}/restore`, { method: "POST" });
+      data = await api(`${urls.history}/${selected.id}/restore`, { method: "POST" });
     } catch (error) {
       setStatus(error.message, "error");
       return;
@@ -200,7 +209,7 @@ import { api } from "./api.js";
     const input = form.elements.namedItem("name");
     let data;
     try {
-      data = await api(panel.dataset.nameUrl, { method: "POST", body: { name: input.value } });
+      data = await api(urls.name, { method: "POST", body: { name: input.value } });
     } catch (error) {
       setStatus(error.message, "error");
       return;
@@ -214,7 +223,7 @@ import { api } from "./api.js";
     const checkbox = event.currentTarget;
     let data;
     try {
-      data = await api(panel.dataset.settingsUrl, {
+      data = await api(urls.settings, {
         method: "POST",
         body: { visible_to_viewers: checkbox.checked },
       });
@@ -249,7 +258,7 @@ import { api } from "./api.js";
   part("[data-history-back]").addEventListener("click", showList);
   part("[data-history-restore]").addEventListener("click", restoreSelected);
   part('[data-history-form="name"]').addEventListener("submit", nameCurrent);
-  field("visibility").querySelector("input").addEventListener("change", setVisibility);
+  visibilityBox.addEventListener("change", setVisibility);
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && !panel.hidden) close();
   });

@@ -16,9 +16,14 @@ export class Emitter {
    * @param {Function} handler
    */
   on(event, handler) {
-    if (!this._handlers.has(event)) this._handlers.set(event, new Set());
-    this._handlers.get(event).add(handler);
-    return () => this._handlers.get(event).delete(handler);
+    let handlers = this._handlers.get(event);
+    if (!handlers) {
+      handlers = new Set();
+      this._handlers.set(event, handlers);
+    }
+    handlers.add(handler);
+    const added = handlers;
+    return () => added.delete(handler);
   }
 
   /**

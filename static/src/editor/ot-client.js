@@ -389,7 +389,17 @@ export class OTClient {
   outgoing() {
     const inflight = this.inflight;
     if (!inflight) return null;
-    return { id: inflight.id, rev: this.revision, delta: inflight.delta };
+    return { id: inflight.id, rev: this._head(), delta: inflight.delta };
+  }
+
+  /**
+   * Return the revision, which every server message and outgoing op needs.
+   * @returns {number}
+   * @throws {Error} before the first ``hello`` set it
+   */
+  _head() {
+    if (this.revision === null) throw new Error("no revision yet: wait for hello");
+    return this.revision;
   }
 
   /**
@@ -399,11 +409,11 @@ export class OTClient {
    * @returns {Outgoing|null} the op to send now (only when it was synchronized)
    */
   applyClient(delta) {
-    if (this.revision === null) throw new Error("no revision yet: wait for hello");
+    const head = this._head();
     if (!delta.ops.length) return null;
     const [state, send] = this.state.applyClient(this, delta);
     this.state = state;
-    return send ? { id: send.id, rev: this.revision, delta: send.delta } : null;
+    return send ? { id: send.id, rev: head, delta: send.delta } : null;
   }
 
   /**
@@ -420,9 +430,10 @@ export class OTClient {
   serverAck(id, rev) {
     const inflight = this.inflight;
     if (!inflight || inflight.id !== id) return { status: "ignored" };
-    if (rev !== this.revision + 1) {
-      if (rev <= this.revision) return { status: "ignored" };
-      throw new RevisionGap(this.revision + 1, rev);
+    const head = this._head();
+    if (rev !== head + 1) {
+      if (rev <= head) return { status: "ignored" };
+      throw new RevisionGap(head + 1, rev);
     }
     this.remember(rev, inflight.delta);
     this.revision = rev;
@@ -430,7 +441,7 @@ export class OTClient {
     this.state = state;
     return {
       status: "acked",
-      send: send ? { id: send.id, rev: this.revision, delta: send.delta } : null,
+      send: send ? { id: send.id, rev, delta: send.delta } : null,
       synchronized: this.isSynchronized,
     };
   }
@@ -448,8 +459,9 @@ export class OTClient {
    * @throws {RevisionGap} when ``rev`` skips a revision
    */
   serverOp({ rev, id, delta }) {
-    if (rev <= this.revision) return { status: "duplicate" };
-    if (rev !== this.revision + 1) throw new RevisionGap(this.revision + 1, rev);
+    const head = this._head();
+    if (rev <= head) return { status: "duplicate" };
+    if (rev !== head + 1) throw new RevisionGap(head + 1, rev);
     const inflight = this.inflight;
     if (inflight && inflight.id === id) {
       // The id is in flight and rev is the next revision: always "acked".

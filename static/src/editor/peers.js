@@ -92,7 +92,7 @@ export class Peers {
       let range = null;
       if (peer.range && peer.rev !== null) {
         const current = client.rebaseRange(peer.range, peer.rev);
-        if (!current && peer.rev < client.revision) {
+        if (!current && client.revision !== null && peer.rev < client.revision) {
           peer.range = null; // older than the ops still remembered: forget it
           peer.rev = null;
         } else if (current) {

@@ -26,10 +26,10 @@
 export const OP_RETRY = Object.freeze({ initial: 250, max: 10_000 });
 
 /** Backoff of reconnects after a lost socket. */
-export const RECONNECT = Object.freeze({ initial: 500, max: 15_000 });
+const RECONNECT = Object.freeze({ initial: 500, max: 15_000 });
 
 /** Immediate reconnects allowed per window (ms) before backing off. */
-export const QUICK_RECONNECTS = Object.freeze({ count: 3, window: 10_000 });
+const QUICK_RECONNECTS = Object.freeze({ count: 3, window: 10_000 });
 
 /** Attempts failed before ``hello`` after which the route endpoint is asked. */
 export const ROUTE_AFTER_FAILURES = 2;

@@ -23,8 +23,6 @@ import Delta from "quill-delta";
 
 import SCHEMA from "../../../realtime/ot/schema.json" with { type: "json" };
 
-export { SCHEMA };
-
 const FORMATS = SCHEMA.formats;
 const EMBEDS = SCHEMA.embeds;
 
@@ -35,7 +33,7 @@ const has = (object, name) => Object.prototype.hasOwnProperty.call(object, name)
 const PATTERNS = Object.fromEntries(
   Object.entries(/** @type {Record<string, {kind: string, pattern?: string}>} */ (FORMATS))
     .filter(([, spec]) => spec.kind === "string" && spec.pattern)
-    .map(([name, spec]) => [name, new RegExp(spec.pattern)]),
+    .map(([name, spec]) => [name, new RegExp(/** @type {string} */ (spec.pattern))]),
 );
 
 /**
@@ -210,7 +208,7 @@ export function imageAllowed(src, policy = DEFAULT_POLICY) {
 export function videoAllowed(src, policy = DEFAULT_POLICY) {
   if (typeof src !== "string" || src.length > MAX_SOURCE) return false;
   const match = HTTPS.exec(src);
-  return Boolean(match) && policy.videoHosts.includes(match[1].toLowerCase());
+  return match !== null && policy.videoHosts.includes(match[1].toLowerCase());
 }
 
 // -- mapping values to the schema -------------------------------------------
@@ -228,7 +226,7 @@ const NAMED_COLORS = {
  * full alpha, a basic named colour), or null.
  * @param {unknown} value
  */
-export function toHexColor(value) {
+function toHexColor(value) {
   if (typeof value !== "string") return null;
   const v = value.trim().toLowerCase();
   if (/^#[0-9a-f]{6}$/.test(v)) return v;
@@ -296,8 +294,8 @@ function mapValue(name, value) {
  */
 function cleanAttributes(attributes, where, embed, removed) {
   if (!attributes) return [undefined, false];
+  /** @type {Record<string, unknown>|undefined} the cleaned copy, made at the first change */
   let out;
-  let changed = false;
   for (const name of Object.keys(attributes)) {
     const value = attributes[name];
     const spec = has(FORMATS, name) ? FORMATS[name] : null;
@@ -321,8 +319,7 @@ function cleanAttributes(attributes, where, embed, removed) {
       if (out) out[name] = value;
       continue;
     }
-    if (!changed) {
-      changed = true;
+    if (!out) {
       out = {};
       for (const earlier of Object.keys(attributes)) {
         if (earlier === name) break;
@@ -333,7 +330,7 @@ function cleanAttributes(attributes, where, embed, removed) {
     if (name === "link" && !keep) removed.links += 1;
     else if (!removed.attributes.includes(name)) removed.attributes.push(name);
   }
-  if (!changed) return [attributes, false];
+  if (!out) return [attributes, false];
   return [Object.keys(out).length ? out : undefined, true];
 }
 
@@ -386,10 +383,11 @@ export function sanitizeChange(change, policy = DEFAULT_POLICY) {
         else removed.embeds += 1;
         continue;
       }
-      const [type] = Object.keys(op.insert);
+      const embed = /** @type {Record<string, unknown>} */ (op.insert); // checkEmbed passed
+      const [type] = Object.keys(embed);
       const [attributes, changed] = cleanAttributes(op.attributes, "embed", EMBEDS[type], removed);
       altered ||= changed;
-      out.insert(op.insert, attributes);
+      out.insert(embed, attributes);
     }
   }
   return { change: altered ? out.chop() : change, altered, removed };

@@ -142,7 +142,7 @@ export class Notices {
    * @param {string} notice.kind
    * @param {string} notice.message
    * @param {string} [notice.text]  text the person may want to copy back
-   * @param {{href: string, label: string}} [notice.link]
+   * @param {{href: string, label: string}|null} [notice.link]
    * @param {"info"|"warning"|"error"} [notice.tone]
    * @returns {HTMLElement|null}  the notice, or null when withdrawn
    */
