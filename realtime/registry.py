@@ -13,8 +13,10 @@ from module globals):
 
 * ``store``: the document store (default
   :class:`documents.store.DjangoDocumentStore`): the op log, and also the
-  leases and owner snapshots, so whatever store is passed, leases and
-  compaction stay on;
+  leases and owner snapshots (:mod:`realtime.keeper`), so whatever store
+  is passed, leases and compaction stay on;
+* ``compact_after`` and ``renew_every``: when the keeper stores a snapshot
+  and renews the leases (default: the settings);
 * ``gate``: entered before a load, left after an unload (default: none;
   in a cluster, routing's document locks);
 * ``accepting``: whether ops may be accepted right now, handed to every
@@ -22,19 +24,11 @@ from module globals):
 * ``placement``: where documents are served (default
   :data:`realtime.placement.SINGLE_NODE`), which the consumer asks.
 
-Leases and compaction (docs/history.md):
-
-* ``acquire`` takes the document's lease before loading it, after any
-  unload of the same document still storing its last snapshot;
-* the leases of open documents are renewed every third of their length;
-* after a commit that leaves ``COMPACT_THRESHOLD_OPS`` ops after the
-  snapshot, the authority's content at its head is stored as the new
-  snapshot, off the event loop, one at a time per document;
-* unloading stores a last snapshot and releases the lease in one
-  transaction; so does :meth:`Registry.close`.
-
-Compaction and lease errors are logged and never reach a socket: a failed
-snapshot is tried again after the next commit past the threshold.
+Leases and compaction go through the :class:`realtime.keeper.Keeper`: the
+lease is taken before a load (after any unload of the same document still
+storing its last snapshot), renewed while the document is open, and
+released with a last snapshot on unload; a snapshot follows every
+``compact_after`` ops. Their errors are logged and never reach a socket.
 
 Scale-out (docs/scaleout.md): the :class:`DocumentGate` is entered before a
 document is loaded and left once it is unloaded, after its last snapshot
@@ -65,6 +59,7 @@ from documents.store import DjangoDocumentStore, DocumentStore
 from realtime.authority import Authority
 from realtime.budget import UserBudgets
 from realtime.content_policy import content_policy
+from realtime.keeper import Keeper
 from realtime.placement import SINGLE_NODE, Placement
 from realtime.repair import repair_loaded
 from realtime.runner import StoreRunner
@@ -101,6 +96,8 @@ class Registry:
         gate: DocumentGate | None = None,
         accepting: Callable[[], bool] = always_accepting,
         placement: Placement = SINGLE_NODE,
+        compact_after: int | None = None,
+        renew_every: float | None = None,
         threads: int = STORE_THREADS,
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
@@ -127,9 +124,15 @@ class Registry:
         self._tasks: set[asyncio.Task[None]] = set()
         #: Unloads still storing their last snapshot, by document.
         self._closing: dict[uuid.UUID, asyncio.Future[None]] = {}
-        #: Snapshots being stored, by document.
-        self._compacting: dict[uuid.UUID, asyncio.Task[None]] = {}
-        self._renewal: asyncio.TimerHandle | None = None
+        #: Leases and owner snapshots of the documents held here.
+        self.keeper = Keeper(
+            self.runner,
+            loop=self.loop,
+            held=self._authorities.keys,
+            spawn=self._spawn,
+            compact_after=compact_after,
+            renew_every=renew_every,
+        )
         #: Socket slots per user, released on every exit path of a consumer.
         self.sockets = SocketSlots()
         #: The CPU budget each user shares between their sockets here.
@@ -182,7 +185,7 @@ class Registry:
                     if self.gate is not None:
                         await self.gate.enter(public_id)
                         entered = True
-                    await self._open_lease(public_id)
+                    await self.keeper.open(public_id)
                     authority = await Authority.load(
                         public_id=public_id,
                         runner=self.runner,
@@ -205,7 +208,7 @@ class Registry:
                     raise
                 del self._loading[public_id]
                 self._authorities[public_id] = authority
-                authority.on_commit = self._committed
+                authority.on_commit = self.keeper.committed
                 loading.set_result(authority)
                 self._hold(public_id)
                 try:
@@ -299,9 +302,7 @@ class Registry:
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
-        if self._renewal is not None:
-            self._renewal.cancel()
-            self._renewal = None
+        self.keeper.stop()
         for authority in list(self._authorities.values()):
             try:
                 await asyncio.wait_for(authority.wait_idle(), timeout=10)
@@ -318,70 +319,6 @@ class Registry:
             await asyncio.wait(pending, timeout=30)
         await asyncio.get_running_loop().run_in_executor(None, self.runner.shutdown)
 
-    # -- leases and compaction (the store; docs/history.md) --------------------
-
-    async def _open_lease(self, public_id: uuid.UUID) -> None:
-        try:
-            await self.runner.run(self.store.lease_open, public_id=public_id)
-        except Exception as exc:  # noqa: BLE001 - the load says whether storage is up
-            logger.warning("could not take the lease of %s: %s", public_id, exc)
-        if self._renewal is None:
-            self._schedule_renewal()
-
-    def _schedule_renewal(self) -> None:
-        seconds = max(1.0, settings.COLLABDOCS["LEASE_SECONDS"] / 3)
-        self._renewal = self.loop.call_later(seconds, self._renew)
-
-    def _renew(self) -> None:
-        self._renewal = None
-        public_ids = list(self._authorities)
-        if public_ids:
-            self._spawn(self._renew_leases(public_ids))
-        self._schedule_renewal()
-
-    async def _renew_leases(self, public_ids: list[uuid.UUID]) -> None:
-        try:
-            await self.runner.run(self.store.lease_renew, public_ids=public_ids)
-        except Exception as exc:  # noqa: BLE001 - tried again on the next tick
-            logger.warning("renewing %d leases failed: %s", len(public_ids), exc)
-
-    def _committed(self, authority: Authority) -> None:
-        """After a commit: start a snapshot once enough ops follow the last one."""
-        public_id = authority.public_id
-        threshold = settings.COLLABDOCS["COMPACT_THRESHOLD_OPS"]
-        if (
-            authority.closed
-            or public_id in self._compacting
-            or authority.head - authority.snapshot_revision < threshold
-        ):
-            return
-        task = self.loop.create_task(self._snapshot(authority))
-        self._compacting[public_id] = task
-        task.add_done_callback(lambda _: self._compacting.pop(public_id, None))
-
-    async def _snapshot(self, authority: Authority) -> None:
-        """Store the authority's content at its head as the snapshot."""
-        revision, content = authority.head, authority.content()
-        try:
-            result = await self.runner.run(
-                self.store.snapshot_save,
-                document_pk=authority.document_pk,
-                revision=revision,
-                content=content,
-            )
-        except Exception as exc:  # noqa: BLE001 - tried again after the next commit
-            logger.warning("storing a snapshot of %s failed: %s", authority.public_id, exc)
-            return
-        authority.snapshot_revision = max(authority.snapshot_revision, revision)
-        if result is not None:
-            logger.info(
-                "compacted %s at r%d: %d ops folded, %d deleted",
-                authority.public_id,
-                revision,
-                result.ops_folded,
-                result.ops_deleted,
-            )
-
     async def _let_go(self, authority: Authority) -> None:
         """Store a last snapshot of an unloaded authority, release its lease, leave the gate."""
         public_id = authority.public_id
@@ -391,18 +328,7 @@ class Registry:
         try:
             if previous is not None:
                 await asyncio.shield(previous)
-            running = self._compacting.get(public_id)
-            if running is not None:
-                await asyncio.shield(running)
-            fresh = authority.head > authority.snapshot_revision
-            await self.runner.run(
-                self.store.lease_close,
-                document_pk=authority.document_pk,
-                revision=authority.head if fresh else None,
-                content=authority.content() if fresh else None,
-            )
-        except Exception as exc:  # noqa: BLE001 - the lease expires on its own
-            logger.warning("letting go of %s failed: %s", public_id, exc)
+            await self.keeper.close(authority)
         finally:
             # The gate last: the next owner may load as soon as it is left.
             await self._leave_gate(public_id)

@@ -79,19 +79,15 @@ async def until(condition: Callable[[], bool]) -> None:
 
 
 @pytest.fixture
-def quick(settings: Any) -> None:
-    """Unload at once; snapshot after every 2 ops past the last one."""
-    settings.COLLABDOCS = {
-        **settings.COLLABDOCS,
-        "IDLE_UNLOAD_SECONDS": 0,
-        "COMPACT_THRESHOLD_OPS": 2,
-    }
+def unload_at_once(settings: Any) -> None:
+    """Unload a document as soon as its last holder lets go."""
+    settings.COLLABDOCS = {**settings.COLLABDOCS, "IDLE_UNLOAD_SECONDS": 0}
 
 
-async def test_a_custom_store_keeps_leases_and_compaction(quick: None) -> None:
+async def test_a_custom_store_keeps_leases_and_compaction(unload_at_once: None) -> None:
     store = MemoryDocumentStore(holder="worker-a")
     doc = store.add_document()
-    registry = Registry(store=store, threads=2)
+    registry = Registry(store=store, threads=2, compact_after=2)
     try:
         authority = await registry.acquire(doc)
         assert store.document_row(doc).lease_holder == "worker-a"
@@ -144,6 +140,19 @@ class RefusingGate:
 
     async def leave(self, public_id: uuid.UUID) -> None:
         self.left.append(public_id)
+
+
+async def test_open_leases_are_renewed_while_the_document_stays_open() -> None:
+    store = MemoryDocumentStore(holder="worker-a")
+    doc = store.add_document()
+    registry = Registry(store=store, threads=2, renew_every=0.05)
+    try:
+        authority = await registry.acquire(doc)
+        store.document_row(doc).lease_holder = ""  # as if it had expired and been cleared
+        await until(lambda: store.document_row(doc).lease_holder == "worker-a")
+        registry.release(authority)
+    finally:
+        await registry.close()
 
 
 async def test_a_refusing_gate_leaves_nothing_loaded_and_nothing_to_leave() -> None:
