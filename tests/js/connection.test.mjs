@@ -580,6 +580,31 @@ describe("extensions", () => {
   });
 });
 
+describe("editing port", () => {
+  it("is all the editor binding needs: submit, selection, hold and release, peer ranges", () => {
+    const { ws, conn, editor } = setup();
+    const port = conn.port;
+    assert.equal(port.loaded(), false, "nothing loaded before hello");
+    ws().deliver(hello({ rev: 2, content: [{ insert: "abc\n" }], peers: [
+      { session: "b1", user: { id: 4, name: "bob", color: "#3cb44b" }, range: { index: 1, length: 1 } },
+    ] }));
+    assert.equal(port.loaded(), true);
+    editor.doc = editor.doc.compose(ins(0, "x"));
+    port.submit(ins(0, "x"));
+    assert.deepEqual(ws().frames.at(-1), { type: "op", id: `${CID}:1`, rev: 2, delta: [{ insert: "x" }] });
+    // Bob's range is shown over the person's pending "x".
+    assert.deepEqual(port.peerRanges().map((p) => p.range), [{ index: 2, length: 1 }]);
+    port.hold();
+    ws().deliver({ type: "ack", id: `${CID}:1`, rev: 3 });
+    assert.equal(conn.pending, 1, "held while composing");
+    port.release();
+    assert.equal(conn.pending, 0);
+    editor.range = { index: 1, length: 0 };
+    port.selectionChanged();
+    assert.deepEqual(ws().frames.at(-1), { type: "presence", rev: 3, range: { index: 1, length: 0 } });
+  });
+});
+
 /**
  * Several connections and the in-memory server, with frames delivered in
  * random order, dropped sockets, rate limiting, outages and truncated

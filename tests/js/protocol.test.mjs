@@ -1,13 +1,12 @@
 /**
- * The small pure pieces: protocol helpers, backoff, the sanitizing fix of
- * pasted text, and the colour contrast of name tags.
+ * The small pure pieces: protocol helpers and the colour contrast of name
+ * tags.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import Delta from "quill-delta";
 
-import { Backoff } from "../../static/src/editor/retry.js";
 import {
   CloseCode,
   ErrorCode,
@@ -49,22 +48,6 @@ describe("protocol", () => {
   it("collects inserted text", () => {
     assert.equal(insertedText(new Delta().retain(2).insert("ab").delete(1).insert({ image: "x" }).insert("c")), "abc");
     assert.equal(insertedText(null), "");
-  });
-});
-
-describe("backoff", () => {
-  it("doubles from the initial delay up to the cap, with jitter", () => {
-    const middle = new Backoff({ initial: 250, max: 10_000, random: () => 0.5 });
-    assert.deepEqual(Array.from({ length: 8 }, () => middle.next()), [250, 500, 1000, 2000, 4000, 8000, 10000, 10000]);
-    const low = new Backoff({ initial: 250, max: 10_000, random: () => 0 });
-    const high = new Backoff({ initial: 250, max: 10_000, random: () => 0.999 });
-    for (let i = 0; i < 10; i += 1) {
-      const [a, b] = [low.next(), high.next()];
-      assert.ok(a < b || b === 10_000);
-      assert.ok(b <= 10_000);
-    }
-    middle.reset();
-    assert.equal(middle.next(), 250);
   });
 });
 

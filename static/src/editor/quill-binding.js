@@ -71,7 +71,7 @@ export class QuillBinding {
     this.onUserChange = this.onUserChange.bind(this);
   }
 
-  /** The adapter the connection calls (see ``EditorAdapter``). */
+  /** The adapter the connection calls (dispatch.js ``EditorAdapter``). */
   get adapter() {
     const quill = this.quill;
     return {
