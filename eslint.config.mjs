@@ -14,6 +14,24 @@ export default [
     },
   },
   {
+    // The Quill binding reaches the connection only through its EditingPort
+    // (handed to attach()); editor.js wires the UI to it.
+    files: ["static/src/editor/quill-binding.js"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["./connection.js", "./transport.js", "./dispatch.js", "./ui.js"],
+              message: "The binding talks to the connection through its port; editor.js wires the UI.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["tests/js/**/*.mjs", "eslint.config.mjs"],
     languageOptions: {
       ecmaVersion: 2025,
