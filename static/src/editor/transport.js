@@ -22,9 +22,10 @@
  * - ``redirect`` + 4301: follow it at once, at most 3 in a row; then wait
  *   with backoff and ``GET`` the route URL (401: signed out, 404: gone,
  *   anything else or no URL: ask again after the backoff).
- * - 4503: ask the route endpoint (after the hint given by
- *   {@link Transport#hintRoute}, if any: no server serves the document
- *   right now; at once after a first failure, else after the backoff).
+ * - 4503: ask the route endpoint: after the hint given by
+ *   {@link Transport#hintRoute}, if any (no server serves the document
+ *   right now); else at once, or after the backoff when two attempts in a
+ *   row failed before ``hello``.
  * - 4401: reconnect once at once if this socket had a ``hello`` (a
  *   password change in this browser ends the socket's session only), else
  *   stop: signed out. 4403: stop, access lost. 4404: stop, gone.
