@@ -287,7 +287,7 @@ class Authority:
         """Take a socket's op; its ack, broadcast or error follows later.
 
         A rejection is sent to ``sub`` right away; an accepted op is queued
-        for the next commit.
+        for the next commit. ``sub`` None: nobody hears the answers.
 
         :raises AuthorityClosed: the authority is closed or handing over.
         """
