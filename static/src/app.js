@@ -16,8 +16,6 @@
 import { api } from "./api.js";
 
 (() => {
-  "use strict";
-
   /** Build an element: el("li", {className: "x"}, "text", child). Strings become text. */
   function el(tag, props = {}, ...children) {
     const node = document.createElement(tag);

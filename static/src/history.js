@@ -18,8 +18,6 @@
 import { api } from "./api.js";
 
 (() => {
-  "use strict";
-
   const panelOrNull = document.getElementById("history-panel");
   const openButtonOrNull = document.querySelector("[data-history-open]");
   if (!panelOrNull || !openButtonOrNull) return;
