@@ -10,10 +10,10 @@ here; everything about the document is the authority's.
 Channel-layer groups ``doc.<id>`` and ``user.<id>`` carry only
 ``documents.events`` (sharing changed, access changed, signed out, document
 removed, title changed), never ops. Editing never waits for the layer: the
-groups are joined in the background and joined again after the layer fails
-(Redis down), and then access is re-checked once, to catch up on what the
-outage hid. A failure to join, send or receive on the layer never closes the
-socket nor fails an op.
+groups are joined in the background (:mod:`realtime.groups`) and joined
+again after the layer fails (Redis down), and then access is re-checked
+once, to catch up on what the outage hid. A failure to join, send or
+receive on the layer never closes the socket nor fails an op.
 
 Revocation (docs/protocol.md "Access"): on ``doc.access_changed`` and
 ``user.access_changed``, and on an op when the last check is older than
@@ -38,19 +38,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import random
 import secrets
 import time
 import uuid
-import weakref
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.layers import BaseChannelLayer, get_channel_layer
+from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.db import DatabaseError
@@ -65,6 +63,7 @@ from realtime.authority import Authority
 from realtime.budget import CpuBudget, freeze_startup_heap, sniff_op_id
 from realtime.exceptions import AuthorityClosed, BadMessage, NotOwner
 from realtime.framing import split_frame
+from realtime.groups import GroupMembership
 from realtime.placement import NO_OWNER_RETRY_MS, Location
 from realtime.presence import user_color
 from realtime.protocol import CloseCode, ErrorCode, OpMessage
@@ -76,22 +75,6 @@ logger = logging.getLogger(__name__)
 
 #: Longest wait for the layer groups before the access check (layer slow).
 JOIN_WAIT = 0.5
-#: Seconds a layer call may take before it counts as failed.
-LAYER_TIMEOUT = 5.0
-#: Background tasks (leaving groups) kept alive until they finish.
-_background: set[asyncio.Task[None]] = set()
-#: Consumers on a channel layer in this process. channels_redis pops for all
-#: of them on one connection, so a Redis failure may surface in one
-#: consumer only: that one tells them all to rejoin (a restarted Redis has
-#: forgotten every group).
-_on_layer: weakref.WeakSet[DocumentConsumer] = weakref.WeakSet()
-
-
-def _spawn(coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-    task = asyncio.ensure_future(coro)
-    _background.add(task)
-    task.add_done_callback(_background.discard)
-    return task
 
 
 def _since_rev(query_string: bytes) -> int | None:
@@ -109,11 +92,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):
     registry: Registry | None = None
     _counted_user: int | None = None
     _budget_user: int | None = None
-    _groups: tuple[str, ...] = ()
-    #: Set while the groups are joined (made in ``__call__``).
-    _joined: asyncio.Event
-    _joining: asyncio.Task[None] | None = None
-    _joined_at: float | None = None
+    #: The channel's groups; None without a channel layer.
+    membership: GroupMembership | None = None
     _check_started: float | None = None
     _checked_at: float = 0.0
     _rechecking: asyncio.Task[bool] | None = None
@@ -130,19 +110,20 @@ class DocumentConsumer(AsyncWebsocketConsumer):
 
         Channels' own ``__call__`` awaits ``channel_layer.receive`` directly,
         so one Redis error kills the consumer (close 1011). Here channel
-        messages come through :meth:`_channel_receive`, which never raises;
+        messages come through :meth:`GroupMembership.receive`, which never raises;
         and whatever ends the consumer (disconnect, exception, cancellation
         by daphne after close), ``_release`` gives back what it held.
         """
         self.scope = scope
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         self.base_send = send
-        self._joined = asyncio.Event()
         try:
             if self.channel_layer is not None:
                 self.channel_name = await self.channel_layer.new_channel()
-                _on_layer.add(self)
-                await await_many_dispatch([receive, self._channel_receive], self.dispatch)
+                self.membership = GroupMembership(
+                    self.channel_layer, self.channel_name, on_joined=self._groups_joined
+                )
+                await await_many_dispatch([receive, self.membership.receive], self.dispatch)
             else:
                 await await_many_dispatch([receive], self.dispatch)
         except StopConsumer:
@@ -179,15 +160,14 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         session = self.scope.get("session")
         self._session_key = getattr(session, "session_key", None)
         self.registry = registry = process_registry()
-        if self.channel_layer is not None:
+        if self.membership is not None:
             # Join before the check so a revocation racing it is not missed;
             # never wait long: editing does not need the layer. A join that
             # ends after the check started triggers one more check.
-            self._groups = (doc_group(self.doc_id), user_group(user.pk))
-            self._start_joining()
-            if self._joining is not None:
+            joining = self.membership.join((doc_group(self.doc_id), user_group(user.pk)))
+            if joining is not None:
                 # Waits without cancelling: the join goes on in the background.
-                await asyncio.wait([self._joining], timeout=JOIN_WAIT)
+                await asyncio.wait([joining], timeout=JOIN_WAIT)
         self._check_started = started = time.monotonic()
         try:
             _, access = await registry.runner.read(
@@ -262,7 +242,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             await self._deny(CloseCode.GOING_AWAY, "the document was closed here; reconnect")
             return
         await self.sub.send_frames([hello])
-        if self._joined_at is not None and self._joined_at > started:
+        joined_at = self.membership.joined_at if self.membership is not None else None
+        if joined_at is not None and joined_at > started:
             self._recheck_soon()  # joined while the check ran: it may have missed an event
 
     async def disconnect(self, code: int) -> None:
@@ -273,16 +254,15 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         """Give back the slot, the authority hold, the budget and the groups; idempotent.
 
         Synchronous so that it also runs in a ``finally`` after cancellation;
-        leaving the groups is sent off in the background (best effort: the
-        layer drops a dead channel's group entries at its group expiry).
+        leaving the groups is sent off in the background (realtime.groups).
         """
         if self._released:
             return
         self._released = True
-        _on_layer.discard(self)
-        for task in (self._joining, self._rechecking):
-            if task is not None and not task.done():
-                task.cancel()
+        if self._rechecking is not None and not self._rechecking.done():
+            self._rechecking.cancel()
+        if self.membership is not None:
+            self.membership.close()
         self._leave()
         if self._budget_user is not None and self.registry is not None:
             self.registry.budgets.release(self._budget_user)
@@ -290,81 +270,14 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         if self._counted_user is not None and self.registry is not None:
             self.registry.sockets.release(self._counted_user, self)
             self._counted_user = None
-        if self._groups and self._joined_at is not None:
-            _spawn(self._discard_groups(self.channel_layer, self._groups, self.channel_name))
-        self._groups = ()
 
-    @staticmethod
-    async def _discard_groups(
-        layer: BaseChannelLayer, groups: tuple[str, ...], channel: str
-    ) -> None:
-        try:
-            for group in groups:
-                await asyncio.wait_for(layer.group_discard(group, channel), LAYER_TIMEOUT)
-        except Exception as exc:  # noqa: BLE001 - the layer is down; entries expire
-            logger.debug("could not leave groups of %s: %s: %s", channel, type(exc).__name__, exc)
+    def _groups_joined(self, at: float) -> None:
+        """Re-check once if the groups were joined after a check began.
 
-    # -- channel layer: joined in the background, never fatal ------------------
-
-    def _start_joining(self) -> None:
-        if self._released or (self._joining is not None and not self._joining.done()):
-            return
-        self._joined.clear()
-        self._joining = asyncio.ensure_future(self._join_groups())
-
-    async def _join_groups(self) -> None:
-        """Join the groups, retrying with backoff until the layer answers."""
-        delay = 0.2
-        while True:
-            try:
-                for group in self._groups:
-                    await asyncio.wait_for(
-                        self.channel_layer.group_add(group, self.channel_name), LAYER_TIMEOUT
-                    )
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - Redis down: editing goes on
-                logger.debug(
-                    "joining groups failed (%s: %s); retry in %.1f s",
-                    type(exc).__name__,
-                    exc,
-                    delay,
-                )
-                await asyncio.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 2.0)
-                continue
-            self._joined_at = done = time.monotonic()
-            self._joined.set()
-            # Events sent before the join completed never reached this
-            # socket: if a check began before it, check once more.
-            if (
-                self.sub is not None
-                and self._check_started is not None
-                and self._check_started < done
-            ):
-                self._recheck_soon()
-            return
-
-    async def _channel_receive(self) -> dict:
-        """Return the next channel-layer message; wait out layer failures."""
-        while True:
-            await self._joined.wait()
-            try:
-                return await self.channel_layer.receive(self.channel_name)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - Redis down: editing goes on
-                # The layer may come back empty (a restarted Redis): join
-                # again, which waits for it and re-checks access after.
-                logger.info(
-                    "channel layer failed (%s: %s); rejoining in the background",
-                    type(exc).__name__,
-                    exc,
-                )
-                for consumer in list(_on_layer):
-                    if consumer._groups and consumer._joined_at is not None:
-                        consumer._start_joining()
-                self._start_joining()
+        Events sent before the join completed never reached this socket.
+        """
+        if self.sub is not None and self._check_started is not None and self._check_started < at:
+            self._recheck_soon()
 
     def _leave(self) -> None:
         if self.sub is not None and self.authority is not None:
