@@ -10,6 +10,8 @@ and for the conflict-recovery path on the authority itself.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from documents.store import StoredOp
@@ -42,7 +44,7 @@ def frame(n: int, rev: int, delta: list, client: str = CLIENT) -> dict:
     return {"type": "op", "id": f"{client}:{n}", "rev": rev, "delta": delta}
 
 
-async def send_and_answer(sock, message: dict) -> dict:  # type: ignore[no-untyped-def]
+async def send_and_answer(sock: Socket, message: dict[str, Any]) -> dict[str, Any]:
     """Send an op and return its ack or error (skipping other messages)."""
     await sock.send(message)
     while True:
@@ -51,7 +53,9 @@ async def send_and_answer(sock, message: dict) -> dict:  # type: ignore[no-untyp
             return msg
 
 
-async def _recv_type_any(self, kinds, timeout: float = 5) -> dict:  # type: ignore[no-untyped-def]
+async def _recv_type_any(
+    self: Socket, kinds: tuple[str, ...], timeout: float = 5
+) -> dict[str, Any]:
     while True:
         frame_ = await self.recv(timeout)
         for msg in frame_["messages"] if frame_["type"] == "batch" else [frame_]:
@@ -59,7 +63,9 @@ async def _recv_type_any(self, kinds, timeout: float = 5) -> dict:  # type: igno
                 return msg
 
 
-async def assert_exact(ws_connect, people, expected_head: int, expected_text: str) -> None:  # type: ignore[no-untyped-def]
+async def assert_exact(
+    ws_connect: Any, people: dict[str, Any], expected_head: int, expected_text: str
+) -> None:
     """Storage, a fresh ``hello`` and ``?rev=0`` catch-up all agree, contiguously."""
     head, content = await db(stored_content, people["doc_id"])  # asserts contiguity
     assert head == expected_head
@@ -83,7 +89,7 @@ def _socket_helpers(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_a_serialisation_failure_refuses_that_op_alone(ws_connect, people, monkeypatch):
     real_dumps = protocol.dumps
 
-    def dumps(value, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def dumps(value: Any, *args: Any, **kwargs: Any) -> str:
         if _has_mark(value):
             raise RecursionError("maximum recursion depth exceeded")
         return real_dumps(value, *args, **kwargs)
@@ -104,7 +110,7 @@ async def test_a_serialisation_failure_refuses_that_op_alone(ws_connect, people,
 async def test_a_transform_failure_refuses_that_op_alone(ws_connect, people, monkeypatch):
     real_transform = Delta.transform
 
-    def transform(self, other, priority=False):  # type: ignore[no-untyped-def]
+    def transform(self: Delta, other: Delta, priority: bool = False) -> Delta:
         if _has_mark(other.ops):
             raise RuntimeError("injected transform failure")
         return real_transform(self, other, priority)
@@ -126,7 +132,7 @@ async def test_a_failure_inside_apply_rebuilds_the_tip(ws_connect, people, monke
     real_apply = DocumentText.apply_checked
     failed = []
 
-    def apply_checked(self, change):  # type: ignore[no-untyped-def]
+    def apply_checked(self: DocumentText, change: Delta) -> None:
         real_apply(self, change)  # the tip is changed, then it fails
         if _has_mark(change.ops) and not failed:
             failed.append(True)
@@ -152,7 +158,7 @@ async def test_a_failure_while_recovering_from_a_conflict_refuses_that_op_alone(
     a.take()
     real_transform = Delta.transform
 
-    def transform(self, other, priority=False):  # type: ignore[no-untyped-def]
+    def transform(self: Delta, other: Delta, priority: bool = False) -> Delta:
         if _has_mark(other.ops):
             raise RuntimeError("injected transform failure")
         return real_transform(self, other, priority)
@@ -225,7 +231,7 @@ async def test_a_surrogate_pair_split_at_the_base_is_checked_after_transform(ws_
 async def test_a_failure_inside_parsing_refuses_that_op_alone(ws_connect, people, monkeypatch):
     real_parse = authority_module.parse_change
 
-    def parse_change(raw, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def parse_change(raw: Any, *args: Any, **kwargs: Any) -> Delta:
         if _has_mark(raw):
             raise KeyError("injected parser bug")
         return real_parse(raw, *args, **kwargs)

@@ -9,6 +9,7 @@ import random
 import threading
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
@@ -35,6 +36,8 @@ class FakeSocket:
     def __init__(self, name: str, user_id: int = 1, can_edit: bool = True) -> None:
         self.frames: list[dict] = []
         self.closed_with: int | None = None
+        #: The hello this socket got from ``attach`` (the helper below).
+        self.hello: dict[str, Any] = {}
         self.sub = Subscriber(
             session=name,
             user_id=user_id,
@@ -109,7 +112,7 @@ async def settle(authority: Authority) -> None:
         await asyncio.sleep(0.005)
 
 
-def attach(authority: Authority, name: str, **kwargs) -> FakeSocket:  # type: ignore[no-untyped-def]
+def attach(authority: Authority, name: str, **kwargs: Any) -> FakeSocket:
     sock = FakeSocket(name, **kwargs)
     sock.hello = json.loads(authority.attach(sock.sub))
     return sock
@@ -301,7 +304,7 @@ async def test_endless_conflicts_end_in_unavailable(env, monkeypatch):
     await settle(authority)
     a.take()
 
-    def conflict(**kwargs):  # type: ignore[no-untyped-def]
+    def conflict(**kwargs: Any) -> None:
         raise RevisionConflict("always")
 
     monkeypatch.setattr(store, "append", conflict)
