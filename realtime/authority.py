@@ -42,9 +42,9 @@ Failure modes:
   another worker may own the document by now): ops are refused with
   ``unavailable`` and a retry hint; a rebase after a conflict included.
 
-Group commit waits a little for stragglers: before a commit the writer
-gives the last commit's authors a fraction of a commit's duration to send
-their next op (``_gather``), so closed-loop writers share one transaction.
+The writer (:mod:`realtime.writer`) stores the queue batch after batch, one
+transaction each, waiting a little for the last commit's authors so that
+closed-loop writers share one transaction.
 """
 
 from __future__ import annotations
@@ -61,7 +61,6 @@ from documents.store import (
     DocumentMissing,
     DocumentStore,
     DuplicateOpIds,
-    NewOp,
     RevisionConflict,
     StoredOp,
 )
@@ -76,15 +75,12 @@ from realtime.protocol import CloseCode, ErrorCode, Rejection
 from realtime.runner import StoreRunner
 from realtime.sequencer import Sequencer
 from realtime.subscriber import Subscriber
+from realtime.writer import Writer
 
 logger = logging.getLogger(__name__)
 
-#: Most ops stored by one transaction.
-MAX_BATCH_OPS = 500
 #: Consecutive revision conflicts before pending ops get ``unavailable``.
 MAX_CONFLICT_RETRIES = 5
-#: Longest a commit waits for the previous commit's authors to send again.
-GATHER_MAX_SECONDS = 0.003
 #: Most stored ops (older than the window) a catch-up ``hello`` or a resend's
 #: rebase reads from storage; more, or more bytes, and the client reloads.
 MAX_STORED_CATCHUP_OPS = 20_000
@@ -110,16 +106,6 @@ Answer = int | Rejection
 
 def _always() -> bool:
     return True
-
-
-def _new_op(entry: Entry[Subscriber]) -> NewOp:
-    return NewOp(
-        revision=entry.rev,
-        op_id=entry.op_id,
-        delta=entry.delta.ops,
-        delta_json=entry.delta_json,
-        author_id=entry.user_id,
-    )
 
 
 class Authority:
@@ -152,7 +138,17 @@ class Authority:
         self._fanout = Fanout(self._seq, doc=self._doc, loop=self._loop)
         #: The revision of the stored snapshot (compaction moves it forward).
         self.snapshot_revision = state.snapshot_revision
-        self._writer: asyncio.Task[None] | None = None
+        self._writer = Writer(
+            seq=self._seq,
+            fanout=self._fanout,
+            runner=runner,
+            loop=self._loop,
+            closed=lambda: self.closed,
+            on_stored=self._commit,
+            on_error=self._store_failed,
+            on_bug=lambda: self._fail_pending("internal error; resend later"),
+            name=self._doc,
+        )
         self._rebasing = False
         self._deferred: list[Submission[Subscriber]] = []
         self._stored_elsewhere: dict[str, int] = {}
@@ -160,11 +156,6 @@ class Authority:
         self._conflicts = 0
         #: Server-made changes waiting for their answer, by op id.
         self._changes: dict[str, asyncio.Future[Answer]] = {}
-        #: Authors of the last commit, when it was made, the mean store time.
-        self._last_authors: set[Subscriber] = set()
-        self._last_commit_at = 0.0
-        self._store_seconds = 0.0
-        self._arrival: asyncio.Future[None] | None = None
         #: Called with the authority after every commit (the registry's
         #: compaction trigger); must not block.
         self.on_commit: Callable[[Authority], None] | None = None
@@ -220,7 +211,7 @@ class Authority:
     @property
     def busy(self) -> bool:
         """Return whether ops are pending or being stored."""
-        return self._writer is not None or self._seq.pending
+        return self._writer.running or self._seq.pending
 
     def content(self) -> list[dict[str, Any]]:
         """Return the committed content (at ``head``)."""
@@ -365,10 +356,7 @@ class Authority:
         if isinstance(result, Rejection):
             await self._refuse(submission.author, result)
             return
-        if self._arrival is not None and not self._arrival.done():
-            self._arrival.set_result(None)
-        if self._writer is None:
-            self._writer = self._loop.create_task(self._write_loop())
+        self._writer.kick()
 
     async def _submit_from_storage(self, submission: Submission[Subscriber]) -> None:
         """Take an op based on a revision older than the window (realtime.catchup)."""
@@ -417,87 +405,12 @@ class Authority:
             return
         await self._fanout.ack_stored(author, op_id, rev)
 
-    # -- the writer ------------------------------------------------------------
-
-    async def _write_loop(self) -> None:
-        """Store queued ops batch after batch, delivering what each commit owes."""
-        try:
-            while True:
-                if self._seq.queued and not self.closed:
-                    await self._commit_next()
-                elif self._fanout.owed and not self.closed:
-                    await self._fanout.deliver_owed()
-                else:
-                    break
-        except Exception:  # pragma: no cover - a bug; never leave ops hanging
-            logger.exception("authority of %s failed", self._doc)
-            await self._fail_pending("internal error; resend later")
-        finally:
-            self._writer = None
-
-    async def _commit_next(self) -> None:
-        if self._fanout.owed:
-            # Acks first: their authors may be about to send again.
-            await self._fanout.deliver_owed()
-        await self._gather()
-        batch = self._seq.take_batch(MAX_BATCH_OPS)
-        started = self._loop.time()
-        try:
-            await self._runner.run(
-                self._store.append,
-                document_pk=self.document_pk,
-                ops=[_new_op(entry) for entry in batch],
-            )
-        except (RevisionConflict, DuplicateOpIds) as exc:
-            await self._recover(exc)
-            return
-        except DocumentMissing:
-            await self._fail_pending("the document no longer exists")
-            await self._close_all(CloseCode.NOT_FOUND, "the document no longer exists")
-            return
-        except Exception as exc:  # noqa: BLE001 - StorageUnavailable, or anything unexpected
-            logger.warning("storing ops of %s failed: %s", self._doc, exc)
-            await self._fail_pending(_UNAVAILABLE)
-            return
-        self._conflicts = 0
-        now = self._loop.time()
-        self._store_seconds = 0.8 * self._store_seconds + 0.2 * (now - started)
-        self._last_commit_at = now
-        self._commit(batch)
-
-    async def _gather(self) -> None:
-        """Hold the next commit briefly for the last commit's authors.
-
-        Group commit alone splits closed-loop writers into two alternating
-        halves: the authors of commit N send their next op while commit N+1
-        (holding only the others' ops) is already in the database, so each
-        op waits two commits. Waiting a fraction of a commit's duration for
-        them (at most ``GATHER_MAX_SECONDS``) lets one commit carry
-        everyone's op. A lone writer never waits: its op is already queued.
-        """
-        waiting = {sub for sub in self._last_authors if not sub.closed}
-        self._last_authors = set()
-        budget = min(GATHER_MAX_SECONDS, self._store_seconds / 2)
-        now = self._loop.time()
-        if not waiting or budget < 0.0002 or now - self._last_commit_at > 2 * budget:
-            return
-        deadline = now + budget
-        while not waiting <= {entry.author for entry in self._seq.queued}:
-            remaining = deadline - self._loop.time()
-            if remaining <= 0:
-                return
-            self._arrival = self._loop.create_future()
-            try:
-                await asyncio.wait_for(self._arrival, remaining)
-            except TimeoutError:
-                return
-            finally:
-                self._arrival = None
+    # -- after the store answered ------------------------------------------------
 
     def _commit(self, batch: list[Entry[Subscriber]]) -> None:
         """Make a stored batch the committed state and owe its authors frames."""
+        self._conflicts = 0
         self._seq.commit(batch)
-        self._last_authors = {entry.author for entry in batch if entry.author is not None}
         self._fanout.committed(batch)
         if self._changes:
             for entry in batch:
@@ -507,6 +420,17 @@ class Authority:
                 self.on_commit(self)
             except Exception:
                 logger.exception("on_commit hook of %s failed", self._doc)
+
+    async def _store_failed(self, exc: Exception) -> None:
+        """Answer a batch the store refused: recover, or roll back and refuse."""
+        if isinstance(exc, RevisionConflict | DuplicateOpIds):
+            await self._recover(exc)
+        elif isinstance(exc, DocumentMissing):
+            await self._fail_pending("the document no longer exists")
+            await self._close_all(CloseCode.NOT_FOUND, "the document no longer exists")
+        else:  # StorageUnavailable, or anything unexpected
+            logger.warning("storing ops of %s failed: %s", self._doc, exc)
+            await self._fail_pending(_UNAVAILABLE)
 
     async def _fail_pending(self, message: str) -> None:
         """Refuse every pending op with ``unavailable`` and roll the tip back."""
@@ -613,8 +537,7 @@ class Authority:
 
     async def wait_idle(self) -> None:
         """Return once nothing is pending or being stored."""
-        while self._writer is not None:
-            await asyncio.shield(self._writer)
+        await self._writer.wait_idle()
 
     def _close(self) -> None:
         self.closed = True
