@@ -65,7 +65,7 @@ from documents.store import (
     StoredOp,
 )
 from realtime import protocol
-from realtime.catchup import RebaseRate, rebase_submission
+from realtime.catchup import RebaseRate, read_stored, rebase_submission
 from realtime.content_policy import content_policy
 from realtime.exceptions import AuthorityClosed
 from realtime.fanout import Fanout, reject
@@ -236,20 +236,15 @@ class Authority:
         if since_rev is None or not 0 <= since_rev < self.window_start:
             return self.attach(sub, since_rev=since_rev)
         up_to = self.window_start
-        try:
-            stored = await self._runner.run(
-                self._store.history,
-                document_pk=self.document_pk,
-                after=since_rev,
-                up_to=up_to,
-                max_ops=MAX_STORED_CATCHUP_OPS,
-                max_bytes=MAX_STORED_CATCHUP_BYTES,
-            )
-        except Exception as exc:  # noqa: BLE001 - storage trouble: the full content will do
-            logger.warning(
-                "reading the history of %s after r%d failed: %s", self._doc, since_rev, exc
-            )
-            stored = None
+        stored = await read_stored(
+            self._runner,
+            document_pk=self.document_pk,
+            after=since_rev,
+            up_to=up_to,
+            max_ops=MAX_STORED_CATCHUP_OPS,
+            max_bytes=MAX_STORED_CATCHUP_BYTES,
+            name=self._doc,
+        )
         if self.closed or self.draining:
             raise AuthorityClosed("the document's authority was closed")
         if stored is None or up_to < self.window_start:

@@ -85,6 +85,35 @@ class RebaseRate:
         self._last.clear()
 
 
+async def read_stored(
+    runner: StoreRunner,
+    *,
+    document_pk: int,
+    after: int,
+    up_to: int,
+    max_ops: int,
+    max_bytes: int,
+    name: str,
+) -> list[StoredOp] | None:
+    """Return the stored ops after ``after`` up to ``up_to``, for a ``hello``.
+
+    None when they are no longer all stored, more than ``max_ops`` (or
+    ``max_bytes``), or storage is down: the full content will do.
+    """
+    try:
+        return await runner.run(
+            runner.store.history,
+            document_pk=document_pk,
+            after=after,
+            up_to=up_to,
+            max_ops=max_ops,
+            max_bytes=max_bytes,
+        )
+    except Exception as exc:  # noqa: BLE001 - storage trouble: the full content will do
+        logger.warning("reading the history of %s after r%d failed: %s", name, after, exc)
+        return None
+
+
 async def rebase_submission(
     submission: Submission[A],
     *,
