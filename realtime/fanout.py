@@ -111,6 +111,8 @@ class Fanout:
                     session=other.session, user_json=other.user_json, index=index, length=length
                 )
             )
+        items: list[str] | None = None
+        content_json: str | None = None
         if since_rev is not None and seq.window_start <= since_rev <= head:
             items = [
                 protocol.op_item(
@@ -127,25 +129,18 @@ class Fanout:
             items.extend(
                 protocol.op_item(text) for text in self._texts[since_rev - seq.window_start :]
             )
-            hello = protocol.hello_frame(
-                doc=self._doc,
-                rev=head,
-                session=sub.session,
-                user_json=sub.user_json,
-                can_edit=sub.can_edit,
-                peers_json=peers,
-                op_items=items,
-            )
         else:
-            hello = protocol.hello_frame(
-                doc=self._doc,
-                rev=head,
-                session=sub.session,
-                user_json=sub.user_json,
-                can_edit=sub.can_edit,
-                peers_json=peers,
-                content_json=self._content_json(),
-            )
+            content_json = self._content_json()
+        hello = protocol.hello_frame(
+            doc=self._doc,
+            rev=head,
+            session=sub.session,
+            user_json=sub.user_json,
+            can_edit=sub.can_edit,
+            peers_json=peers,
+            content_json=content_json,
+            op_items=items,
+        )
         sub.sent_rev = head
         sub.authored_rev = 0
         join = protocol.join_frame(session=sub.session, user_json=sub.user_json)
