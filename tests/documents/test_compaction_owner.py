@@ -88,7 +88,7 @@ async def test_owner_snapshots_past_the_threshold_and_when_it_lets_go(settings: 
 
 
 async def _idle(registry: Registry) -> bool:
-    return not registry._compacting
+    return not registry.keeper.busy
 
 
 async def _let_go(public_id: Any) -> bool:
