@@ -2,7 +2,7 @@
 #   make run    set up and serve http://127.0.0.1:8000 (SQLite, in-memory layer)
 #   make test   install what the tests need and run the whole suite
 # and, while working (docs/development.md):
-#   make check      ruff (lint + format), mypy, eslint and tsc: seconds
+#   make check      ruff (lint + format), mypy, eslint, tsc, the layer contract: seconds
 #   make test-fast  the suite without the browser and cluster tests
 #   make test-js    the browser client's node unit tests (tests/js)
 SHELL := /bin/bash
@@ -42,6 +42,8 @@ check: test-venv node_modules/.installed
 	run $(VENV)/bin/mypy --no-error-summary; \
 	run npm run --silent lint; \
 	run npm run --silent typecheck; \
+	run $(PY) -m pytest -q --no-header -p no:django -W ignore::pytest.PytestConfigWarning \
+	    tests/test_architecture.py tests/test_suppressions.py; \
 	if [ -n "$$failed" ]; then printf "make check failed:$$failed\n"; exit 1; fi
 
 $(VENV)/bin/activate:
