@@ -22,7 +22,8 @@ so the contract holds for code no test runs. Checked here:
 * no import of a project module inside a function, unless
   :data:`FUNCTION_LEVEL_ALLOWED` names it with the reason (an import that
   only dodges a cycle is the cycle, hidden);
-* the product never imports ``tests`` or ``bench``;
+* the product never imports ``tests`` or ``bench``, nor the dev harness
+  (``collabdocs/dev*.py``);
 * ``realtime.ot`` imports only the standard library.
 """
 
@@ -266,6 +267,26 @@ def test_the_product_never_imports_tests_or_bench() -> None:
         for module in module_paths()
         for name, _, _, _ in raw_imports(module)
         if name.split(".", 1)[0] in ("tests", "bench")
+    ]
+    assert not found, found
+
+
+DEV_HARNESS = (
+    "collabdocs.devclient",
+    "collabdocs.devcluster",
+    "collabdocs.devediting",
+    "collabdocs.devservers",
+)
+
+
+def test_the_product_never_imports_the_dev_harness() -> None:
+    """The harness (``collabdocs/dev*.py``) serves tests, bench and ``make cluster`` only."""
+    found = [
+        f"{module}: {name}"
+        for module in module_paths()
+        if module not in DEV_HARNESS
+        for name, _, _, _ in raw_imports(module)
+        if any(name == dev or name.startswith(dev + ".") for dev in DEV_HARNESS)
     ]
     assert not found, found
 
