@@ -33,7 +33,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -170,25 +169,7 @@ def main() -> int:
 
     pg = start_postgres(durable=not args.no_fsync)
     try:
-        subprocess.run(
-            [
-                "psql",
-                "-q",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(pg.port),
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-                "-c",
-                "CREATE DATABASE collabdocs_bench",
-            ],
-            check=True,
-            timeout=60,
-            capture_output=True,
-        )
+        pg.create_database("collabdocs_bench")
         os.environ.update(
             DATABASE_URL=pg.url("collabdocs_bench"),
             DEBUG="0",

@@ -474,25 +474,7 @@ def start_stack(args: argparse.Namespace, workdir: Path) -> tuple[list, str, sub
     if not db_url:
         pg = start_postgres(durable=not args.no_fsync)
         stoppers.append(pg.stop)
-        subprocess.run(
-            [
-                "psql",
-                "-q",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(pg.port),
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-                "-c",
-                "CREATE DATABASE collabdocs_bench",
-            ],
-            check=True,
-            timeout=60,
-            capture_output=True,
-        )
+        pg.create_database("collabdocs_bench")
         db_url = pg.url("collabdocs_bench")
     env = dict(
         os.environ,
