@@ -44,10 +44,11 @@ import secrets
 from typing import Any
 
 from realtime import protocol
-from realtime.authority import Answer, Authority
+from realtime.authority import Authority
 from realtime.ot import Delta, utf16_len
 from realtime.ot.schema import DEFAULT_POLICY, ContentPolicy, embed_problem, embeds, formats
-from realtime.protocol import ErrorCode, Rejection
+from realtime.protocol import Rejection
+from realtime.server_change import submit_until_answered
 
 __all__ = ["repair_change", "repair_loaded", "repaired", "split_change"]
 
@@ -195,37 +196,6 @@ def split_change(change: Delta, size: int = PIECE_OPS) -> list[Delta]:
     return pieces
 
 
-async def _submit(
-    authority: Authority, ops: list[dict[str, Any]], deadline: float
-) -> Answer | None:
-    """Submit one server op until stored or refused; return the answer, None on timeout.
-
-    ``rate_limited`` and ``unavailable`` are waited out and the same op id
-    resent, as clients do; a resend of a stored op is answered with its
-    revision, not applied again.
-    """
-    loop = asyncio.get_running_loop()
-    op_id = f"{secrets.token_hex(12)}:1"
-    message = protocol.OpMessage(op_id=op_id, rev=authority.head, delta=ops)
-    delay = 0.25
-    while True:
-        try:
-            answer = await asyncio.wait_for(
-                authority.submit_change(message, user_id=None), max(deadline - loop.time(), 0.01)
-            )
-        except TimeoutError:
-            return None
-        if isinstance(answer, int):
-            return answer
-        if answer.code not in (ErrorCode.RATE_LIMITED, ErrorCode.UNAVAILABLE):
-            return answer
-        if loop.time() + delay > deadline:
-            return answer
-        wait = answer.retry_after
-        await asyncio.sleep(min(wait / 1000, 5.0) if wait is not None else delay)
-        delay = min(delay * 2, 5.0)
-
-
 async def repair_loaded(authority: Authority, policy: ContentPolicy) -> int | None:
     """Submit the repair of a just-loaded document; return its last revision.
 
@@ -242,7 +212,10 @@ async def repair_loaded(authority: Authority, policy: ContentPolicy) -> int | No
     deadline = loop.time() + REPAIR_TIMEOUT
     revision = None
     for piece in split_change(change):
-        answer = await _submit(authority, piece.ops, deadline)
+        message = protocol.OpMessage(
+            op_id=f"{secrets.token_hex(12)}:1", rev=authority.head, delta=piece.ops
+        )
+        answer = await submit_until_answered(authority, message, user_id=None, deadline=deadline)
         if answer is None:
             logger.warning("repair of %s was not stored in time", authority.public_id)
             return None

@@ -55,6 +55,7 @@ from realtime.ot import Delta, DocumentText, InvalidDelta, attributes
 from realtime.protocol import ErrorCode
 from realtime.registry import Registry, process_registry
 from realtime.repair import repaired
+from realtime.server_change import submit_until_answered
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +129,6 @@ async def apply_server_change(
     deadline = loop.time() + timeout
     authority = await registry.acquire(public_id)
     try:
-        delay = 0.25
         while True:
             base = authority.head
             current = authority.content()
@@ -138,25 +138,18 @@ async def apply_server_change(
             op_id = f"{secrets.token_hex(12)}:1"
             message = protocol.OpMessage(op_id=op_id, rev=base, delta=delta.ops)
             logger.info("changing %s for %s (user %s) at r%d", public_id, user_name, user_id, base)
-            while True:
-                remaining = deadline - loop.time()
-                try:
-                    answer = await asyncio.wait_for(
-                        authority.submit_change(message, user_id=user_id), max(remaining, 0.01)
-                    )
-                except TimeoutError:
-                    raise ServerChangeFailed("the change was not stored in time") from None
-                if isinstance(answer, int):
-                    return AppliedChange(revision=answer, op_id=op_id, delta=delta.ops)
-                if answer.code in (ErrorCode.UNAVAILABLE, ErrorCode.RATE_LIMITED):
-                    if loop.time() + delay > deadline:
-                        raise ServerChangeFailed(answer.message or "storage is unavailable")
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 5.0)
-                    continue
-                if answer.code == ErrorCode.STALE:
-                    break  # diff again from the current content
-                raise ServerChangeFailed(answer.message or answer.code or "refused")
+            answer = await submit_until_answered(
+                authority, message, user_id=user_id, deadline=deadline
+            )
+            if answer is None:
+                raise ServerChangeFailed("the change was not stored in time")
+            if isinstance(answer, int):
+                return AppliedChange(revision=answer, op_id=op_id, delta=delta.ops)
+            if answer.code == ErrorCode.STALE:
+                continue  # diff again from the current content
+            if answer.code in (ErrorCode.UNAVAILABLE, ErrorCode.RATE_LIMITED):
+                raise ServerChangeFailed(answer.message or "storage is unavailable")
+            raise ServerChangeFailed(answer.message or answer.code or "refused")
     finally:
         registry.release(authority)
 
