@@ -86,6 +86,8 @@ INSTALLED_APPS = [
     # collabdocs.E001 (collabdocs/checks.py) fails if this order changes.
     "routing",
     "documents",
+    "notifications",
+    "review",
     "realtime",
     "django.contrib.admin",
     "django.contrib.auth",

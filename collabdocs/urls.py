@@ -19,5 +19,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("documents.accounts")),
     path("", include("documents.urls")),
+    path("", include("review.urls")),
+    path("", include("notifications.urls")),
     path("", include("routing.urls")),
 ]

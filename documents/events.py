@@ -137,6 +137,25 @@ def title_changed(*, public_id: uuid.UUID | str, title: str) -> None:
     transaction.on_commit(partial(_send_doc, public_id, {"type": "doc.title", "title": title}))
 
 
+def review_changed(*, public_id: uuid.UUID | str, payload: dict) -> None:
+    """Tell open sockets a comment thread changed, after commit.
+
+    Each socket sends its client ``{"type": "review", **payload}``; the
+    payload (a JSON object) is the review app's to define.
+    """
+    transaction.on_commit(partial(_send_doc, public_id, {"type": "doc.review", "payload": payload}))
+
+
+def notify_user(*, user_id: int, payload: dict) -> None:
+    """Tell a user's open sockets about a new notification, after commit.
+
+    Each socket sends its client ``{"type": "notify", **payload}``; the
+    payload (a JSON object) is the notifications app's to define.
+    """
+    message = {"type": "user.notify", "payload": payload}
+    transaction.on_commit(partial(_send_groups, [user_group(user_id)], message))
+
+
 # --------------------------------------------------------------------------
 # After commit, once per document
 # --------------------------------------------------------------------------

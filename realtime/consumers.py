@@ -492,3 +492,15 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         """Tell the client the document's new title."""
         if self.sub is not None and not self.sub.closed:
             await self.sub.send_frames([protocol.title_frame(title=str(event.get("title", "")))])
+
+    async def doc_review(self, event: dict) -> None:
+        """Pass a comment thread's change on to the client (``review``)."""
+        payload = event.get("payload")
+        if self.sub is not None and not self.sub.closed and isinstance(payload, dict):
+            await self.sub.send_frames([protocol.review_frame(payload)])
+
+    async def user_notify(self, event: dict) -> None:
+        """Pass a notification for this socket's user on to the client (``notify``)."""
+        payload = event.get("payload")
+        if self.sub is not None and not self.sub.closed and isinstance(payload, dict):
+            await self.sub.send_frames([protocol.notify_frame(payload)])

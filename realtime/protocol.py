@@ -60,6 +60,10 @@ class MessageType:
     # Extensions (docs/protocol.md "Extensions").
     ACCESS = "access"
     TITLE = "title"
+    #: A comment thread changed (review app): ``{"type":"review", ...payload}``.
+    REVIEW = "review"
+    #: A notification for this socket's user: ``{"type":"notify", ...payload}``.
+    NOTIFY = "notify"
     #: Transport: one slice of a frame too large to send whole (realtime/framing.py).
     PART = "part"
 
@@ -302,6 +306,16 @@ def access_frame(*, can_edit: bool) -> str:
 def title_frame(*, title: str) -> str:
     """Return the ``title`` extension: the document was renamed."""
     return dumps({"type": MessageType.TITLE, "title": title})
+
+
+def review_frame(payload: dict[str, Any]) -> str:
+    """Return the ``review`` extension: a comment thread on the document changed."""
+    return dumps({**payload, "type": MessageType.REVIEW})
+
+
+def notify_frame(payload: dict[str, Any]) -> str:
+    """Return the ``notify`` extension: a notification for the socket's user."""
+    return dumps({**payload, "type": MessageType.NOTIFY})
 
 
 def part_frame(*, seq: int, last: bool, data: str) -> str:

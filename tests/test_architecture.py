@@ -2,9 +2,14 @@
 
 The project's packages are layers, lowest first::
 
-    realtime.ot  ->  documents  ->  realtime  ->  routing  ->  collabdocs
-    (pure OT)        (storage,      (the live     (scale-out)  (composition:
-                      pages)         authority)                 settings, asgi)
+    realtime.ot -> documents -> notifications -> review -> realtime -> routing -> collabdocs
+
+* ``realtime.ot``: pure OT, the content schema and the review marks' rules;
+* ``documents``: storage, pages, sharing;
+* ``notifications``: in-app and email notices to people;
+* ``review``: comment threads, their messages, deciding suggestions;
+* ``realtime``: the live authority and sockets;
+* ``routing``: scale-out; ``collabdocs``: composition (settings, asgi).
 
 A module may import from its own layer or a lower one, never a higher one:
 the OT core knows nothing of storage, storage nothing of sockets, sockets
@@ -36,10 +41,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-PACKAGES = ("realtime", "documents", "routing", "collabdocs")
+PACKAGES = ("realtime", "documents", "notifications", "review", "routing", "collabdocs")
 
 #: Layer names, lowest first; see :func:`layer_of`.
-LAYERS = ("realtime.ot", "documents", "realtime", "routing", "collabdocs")
+LAYERS = (
+    "realtime.ot",
+    "documents",
+    "notifications",
+    "review",
+    "realtime",
+    "routing",
+    "collabdocs",
+)
 
 #: ``(importing module, imported module)`` -> why the import has to run
 #: inside a function. Only a reason other than dodging an import cycle

@@ -36,6 +36,7 @@ import { Connection } from "./editor/connection.js";
 import { DEFAULT_MAX_CHANGE_OPS, OTClient } from "./editor/ot-client.js";
 import { describeReport, installPasteGuard } from "./editor/paste.js";
 import { QuillBinding } from "./editor/quill-binding.js";
+import { installComments } from "./editor/review/comments.js";
 import {
   HEADER_LEVELS,
   LINK_SCHEMES,
@@ -320,7 +321,19 @@ function main() {
   window.addEventListener("online", () => connection.setOnline(true));
   window.addEventListener("offline", () => connection.setOnline(false));
 
-  window.collabdocs = { quill, client, connection, binding, notices };
+  const comments = installComments({
+    quill,
+    app,
+    margin: /** @type {HTMLElement} */ (document.getElementById("review-margin")),
+    connection,
+    binding,
+    notices,
+    me: pageUser,
+    docId: data.docId || "",
+    access: () => ({ canEdit, canComment: canEdit || data.canComment === "true" }),
+  });
+
+  window.collabdocs = { quill, client, connection, binding, notices, comments };
   connection.start();
 }
 

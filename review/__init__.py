@@ -1,0 +1,1 @@
+"""Reviewing a document together: comment threads, their messages, deciding suggestions."""
