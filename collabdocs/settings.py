@@ -310,6 +310,40 @@ COLLABDOCS = {
     "VIDEO_HOSTS": [host.lower() for host in env_list("COLLABDOCS_VIDEO_HOSTS", [])],
 }
 
+# Email and notifications (docs/notifications.md). Mail goes through
+# django.core.mail: printed to the console unless EMAIL_HOST names an SMTP
+# server (then EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD and
+# EMAIL_USE_TLS or EMAIL_USE_SSL apply). EMAIL_BACKEND overrides the choice,
+# e.g. django.core.mail.backends.filebased.EmailBackend with EMAIL_FILE_PATH
+# (the browser tests read a separate daphne's mail that way). A server that
+# does not answer within EMAIL_TIMEOUT seconds costs that email, never the
+# change that caused it. SITE_URL (COLLABDOCS_SITE_URL) is how mail readers
+# reach this site: the links in notification emails start with it.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    (
+        "django.core.mail.backends.smtp.EmailBackend"
+        if EMAIL_HOST
+        else "django.core.mail.backends.console.EmailBackend"
+    ),
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS or EMAIL_USE_SSL, not both.")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "sent-mail"))
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "CollabDocs <collabdocs@localhost>")
+SITE_URL = env_str("COLLABDOCS_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+if not re.fullmatch(r"https?://[^/\s]+(/[^\s]*)?", SITE_URL):
+    raise ImproperlyConfigured(
+        f"COLLABDOCS_SITE_URL={SITE_URL!r} is not a site address such as https://docs.example.com."
+    )
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
