@@ -1,7 +1,17 @@
 /**
  * Comment threads in the margin beside their anchors (issue 12).
  *
- * Entry point called once by editor.js after the connection is made.
+ * Entry point called once by editor.js after the connection is made. It
+ * makes the review margin (margin.js), which suggestion cards share, and
+ * returns ``{margin}``.
+ *
+ * @module editor/review/comments
+ */
+import "./comments.css";
+
+import { Margin } from "./margin.js";
+
+/**
  * @param {{
  *   quill: any,
  *   app: HTMLElement,
@@ -15,5 +25,6 @@
  * }} context
  */
 export function installComments(context) {
-  return context;
+  const margin = new Margin(context.quill, context.margin);
+  return { margin };
 }

@@ -1,0 +1,346 @@
+/**
+ * The review margin: cards (comment threads, suggestions) beside the text
+ * they are about, in ``<aside id="review-margin">`` next to ``.doc-paper``.
+ *
+ * Contract (issue 12, §7): ``new Margin(quill, element)``; ``put(key,
+ * card, anchor)`` shows ``card`` beside ``anchor()`` (``{index, length}``
+ * in the text, or null: detached, listed after the anchored cards);
+ * ``remove(key)``; ``activate(key)`` highlights the card, scrolls it into
+ * view and emits ``"activate"`` (key, {source}); ``layout()`` places the
+ * cards by anchor without overlap (margin-layout.js). Keys are
+ * ``thread:<id>`` and ``suggestion:<mark>``. A card with ``hidden`` set
+ * takes no place.
+ *
+ * Layout. On a wide screen the margin is a column beside the paper
+ * (comments.css); each card is absolutely placed at its anchor's height in
+ * the margin's own coordinates (the difference of two client rectangles,
+ * so scrolling does not matter). Narrower than ``NARROW_QUERY`` the margin
+ * is a panel the person opens with a toggle in the toolbar row: a sheet at
+ * the bottom of the window, the canvas padded by its height so every line
+ * of the text can still be scrolled above it; the cards are a list in
+ * anchor order.
+ *
+ * Relayout happens at most once per animation frame, after a text change
+ * (anchors move because they are content), a resize of the window, of the
+ * text or of any card (a reply box opening). All measuring is done before
+ * any card moves, so a relayout forces one browser layout, not one per card.
+ *
+ * Activation from the text: sources of cards register
+ * ``findWith(index => key | null)``; when the person's cursor moves, the
+ * first key found is activated (source ``"text"``); a cursor outside every
+ * card's text deactivates. Clicking or focusing inside a card activates it
+ * (source ``"card"``).
+ *
+ * @module editor/review/margin
+ */
+import { Emitter } from "../emitter.js";
+import { marginOrder, placeCards } from "./margin-layout.js";
+
+/** Below this width the margin is a panel behind a toggle. */
+export const NARROW_QUERY = "(max-width: 899px)";
+
+/** Space kept between two cards, in CSS pixels. */
+const GAP = 8;
+
+/**
+ * @typedef {{index: number, length: number}} Anchor
+ * @typedef {{card: HTMLElement, anchor: () => (Anchor|null)}} Entry
+ */
+
+export class Margin extends Emitter {
+  /**
+   * @param {any} quill  the editor (Quill 2)
+   * @param {HTMLElement} element  ``#review-margin``
+   */
+  constructor(quill, element) {
+    super();
+    this.quill = quill;
+    this.element = element;
+    /** @type {Map<string, Entry>} */
+    this._entries = new Map();
+    /** @type {string|null} */
+    this._active = null;
+    /** @type {Array<(index: number) => (string|null)>} */
+    this._finders = [];
+    this._frame = 0;
+    this._narrow = window.matchMedia(NARROW_QUERY);
+
+    element.classList.add("review-margin");
+    this.head = document.createElement("div");
+    this.head.className = "review-margin-head";
+    const title = document.createElement("h2");
+    title.className = "review-margin-title";
+    title.textContent = "Comments";
+    /** Controls other modules add to the head (filters, "Accept all"). */
+    this.tools = document.createElement("div");
+    this.tools.className = "review-margin-tools";
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "review-margin-close";
+    close.setAttribute("aria-label", "Close comments");
+    close.textContent = "×";
+    close.addEventListener("click", () => this.setOpen(false));
+    this.head.append(title, this.tools, close);
+    this.cards = document.createElement("div");
+    this.cards.className = "review-margin-cards";
+    element.replaceChildren(this.head, this.cards);
+    if (!element.id) element.id = "review-margin";
+
+    this.toggle = this._makeToggle();
+    this.canvas = element.closest(".doc-canvas");
+
+    this._resize = new ResizeObserver(() => this.scheduleLayout());
+    this._resize.observe(quill.root);
+    quill.on("text-change", () => this.scheduleLayout());
+    quill.on("selection-change", (/** @type {Anchor|null} */ range, _old, source) => {
+      // A blur (null) is often a click into a card: keep the card active.
+      if (range && source === "user") this._activateAt(range.index);
+    });
+    window.addEventListener("resize", () => this.scheduleLayout());
+    this._narrow.addEventListener("change", () => {
+      this.setOpen(false);
+      this.layout();
+    });
+    const fromCard = (/** @type {Event} */ event) => {
+      const target = event.target;
+      const card = target instanceof Element ? target.closest("[data-margin-key]") : null;
+      const key = card instanceof HTMLElement ? card.dataset.marginKey : undefined;
+      if (key && key !== this._active && this._entries.has(key)) this.activate(key, { source: "card" });
+    };
+    this.cards.addEventListener("click", fromCard);
+    this.cards.addEventListener("focusin", fromCard);
+    this._refreshCount();
+  }
+
+  /** The key of the active card, or null. */
+  get active() {
+    return this._active;
+  }
+
+  /** Whether the margin is shown as a panel behind a toggle (narrow window). */
+  get narrow() {
+    return this._narrow.matches;
+  }
+
+  /**
+   * Show ``card`` under ``key`` beside ``anchor()``; a second put of the
+   * same key updates its anchor (and swaps the card if it is another
+   * element: update cards in place to keep focus in them).
+   * @param {string} key
+   * @param {HTMLElement} card
+   * @param {() => (Anchor|null)} anchor
+   */
+  put(key, card, anchor) {
+    const known = this._entries.get(key);
+    card.dataset.marginKey = key;
+    card.classList.add("review-card");
+    card.classList.toggle("is-active", key === this._active);
+    if (known && known.card !== card) {
+      this._resize.unobserve(known.card);
+      known.card.replaceWith(card);
+    } else if (!known) {
+      this.cards.append(card);
+    }
+    if (!known || known.card !== card) this._resize.observe(card);
+    this._entries.set(key, { card, anchor });
+    this._refreshCount();
+    this.scheduleLayout();
+  }
+
+  /** @param {string} key */
+  has(key) {
+    return this._entries.has(key);
+  }
+
+  /**
+   * Return the card shown under ``key``, if any.
+   * @param {string} key
+   */
+  card(key) {
+    return this._entries.get(key)?.card ?? null;
+  }
+
+  /**
+   * Take the card of ``key`` out of the margin (no-op when absent).
+   * @param {string} key
+   */
+  remove(key) {
+    const entry = this._entries.get(key);
+    if (!entry) return;
+    this._entries.delete(key);
+    this._resize.unobserve(entry.card);
+    entry.card.remove();
+    if (this._active === key) {
+      this._active = null;
+      this.emit("activate", null, { source: "removed" });
+    }
+    this._refreshCount();
+    this.scheduleLayout();
+  }
+
+  /**
+   * Make ``key``'s card the active one (null: none), move it beside its
+   * anchor, scroll it into view and emit ``"activate"``. In a narrow window
+   * an activation from the text opens the panel.
+   * @param {string|null} key
+   * @param {{source?: string}} [options]  who asked: "card", "text", or
+   *   the caller's word (default "api")
+   */
+  activate(key, { source = "api" } = {}) {
+    const next = key !== null && this._entries.has(key) ? key : null;
+    if (this._active && this._active !== next) this.card(this._active)?.classList.remove("is-active");
+    this._active = next;
+    const card = next ? this.card(next) : null;
+    if (card) {
+      card.classList.add("is-active");
+      if (this.narrow && source !== "card") this.setOpen(true);
+      this.layout();
+      if (!this.narrow || this.isOpen()) card.scrollIntoView({ block: "nearest" });
+    } else {
+      this.scheduleLayout();
+    }
+    this.emit("activate", next, { source });
+  }
+
+  /**
+   * Let the text activate cards: ``finder(index)`` returns the key of the
+   * card whose text holds ``index``, or null.
+   * @param {(index: number) => (string|null)} finder
+   */
+  findWith(finder) {
+    this._finders.push(finder);
+  }
+
+  /** @param {number} index */
+  _activateAt(index) {
+    for (const finder of this._finders) {
+      const key = finder(index);
+      if (key && this._entries.has(key) && !this.card(key)?.hidden) {
+        if (key !== this._active) this.activate(key, { source: "text" });
+        return;
+      }
+    }
+    if (this._active) this.activate(null, { source: "text" });
+  }
+
+  /** Whether the narrow panel is open. */
+  isOpen() {
+    return this.element.dataset.open === "true";
+  }
+
+  /**
+   * Open or close the panel (narrow windows; wide ones always show it).
+   * @param {boolean} open
+   */
+  setOpen(open) {
+    this.element.dataset.open = String(open);
+    this.toggle.setAttribute("aria-expanded", String(open));
+    document.body.classList.toggle("review-panel-open", open && this.narrow);
+  }
+
+  /** Relayout at the next animation frame (at most once per frame). */
+  scheduleLayout() {
+    if (this._frame) return;
+    this._frame = requestAnimationFrame(() => {
+      this._frame = 0;
+      this.layout();
+    });
+  }
+
+  /** Place every visible card now (see the module's layout rules). */
+  layout() {
+    if (this._frame) {
+      cancelAnimationFrame(this._frame);
+      this._frame = 0;
+    }
+    const visible = [...this._entries].filter(([, entry]) => !entry.card.hidden);
+    if (this.canvas instanceof HTMLElement) this.canvas.dataset.reviewMargin = visible.length ? "filled" : "empty";
+    const narrow = this.narrow;
+    // Every read before the first write.
+    const length = this.quill.getLength();
+    const origin = narrow ? 0 : this.quill.container.getBoundingClientRect().top - this.cards.getBoundingClientRect().top;
+    const boxes = visible.map(([key, entry]) => {
+      const anchor = safeAnchor(entry.anchor);
+      let want = 0;
+      if (anchor && !narrow) {
+        const bounds = this.quill.getBounds(Math.min(anchor.index, length - 1), 0);
+        want = bounds ? origin + bounds.top : 0;
+      }
+      return {
+        key,
+        index: anchor ? anchor.index : null,
+        want,
+        height: narrow ? 0 : entry.card.offsetHeight,
+      };
+    });
+    if (narrow) {
+      marginOrder(boxes).forEach((box, i) => {
+        const card = /** @type {Entry} */ (this._entries.get(box.key)).card;
+        card.style.top = "";
+        card.style.order = String(i);
+        card.classList.toggle("is-detached", box.index === null);
+      });
+      this.cards.style.minHeight = "";
+      return;
+    }
+    const { placements, height } = placeCards(boxes, { active: this._active, gap: GAP });
+    placements.forEach((place, i) => {
+      const card = /** @type {Entry} */ (this._entries.get(place.key)).card;
+      card.style.top = `${Math.round(place.top)}px`;
+      card.style.order = String(i);
+      card.classList.toggle("is-detached", place.detached);
+    });
+    this.cards.style.minHeight = `${Math.ceil(height)}px`;
+  }
+
+  /** The toolbar-row button that opens the panel in a narrow window. */
+  _makeToggle() {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "review-margin-toggle";
+    button.setAttribute("aria-controls", this.element.id || "review-margin");
+    button.setAttribute("aria-expanded", "false");
+    button.title = "Show comments and suggestions";
+    const label = document.createElement("span");
+    label.textContent = "Comments";
+    const count = document.createElement("span");
+    count.className = "review-margin-count";
+    button.append(label, count);
+    button.addEventListener("click", () => this.setOpen(!this.isOpen()));
+    const row = this.element.ownerDocument.querySelector(".doc-toolbar-row");
+    if (row) row.append(button);
+    else this.element.before(button);
+    return button;
+  }
+
+  _refreshCount() {
+    const shown = [...this._entries.values()].filter((entry) => !entry.card.hidden).length;
+    const count = this.toggle.querySelector(".review-margin-count");
+    if (count) count.textContent = shown ? String(shown) : "";
+  }
+
+  /**
+   * Recount and relayout after cards were hidden or shown (``hidden`` is
+   * the card owner's to set).
+   */
+  refresh() {
+    this._refreshCount();
+    this.scheduleLayout();
+  }
+}
+
+/**
+ * Return ``anchor()``, or null when it throws or answers nonsense (one bad
+ * source of cards must not stop the margin).
+ * @param {() => (Anchor|null)} anchor
+ * @returns {Anchor|null}
+ */
+function safeAnchor(anchor) {
+  try {
+    const value = anchor();
+    if (value && Number.isInteger(value.index) && value.index >= 0) return value;
+  } catch (err) {
+    console.error("collabdocs: a margin anchor failed", err);
+  }
+  return null;
+}
