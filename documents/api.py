@@ -147,7 +147,7 @@ def share_state(request: HttpRequest, document: Document, access: DocumentAccess
     Email addresses go only to people who manage sharing. The link (which
     carries the token) goes to people who manage sharing, and to others only
     when it grants nothing they do not already have, so a viewer cannot pick
-    up an edit link.
+    up a comment or edit link, nor a commenter an edit link.
     """
     manage = access.can_share
     people = [
@@ -163,9 +163,15 @@ def share_state(request: HttpRequest, document: Document, access: DocumentAccess
         {"id": share.group.pk, "name": share.group.name, "role": share.role.value}
         for share in document_group_shares(document=document)
     ]
-    link_grants_edit = document.link_mode == LinkMode.EDIT
+    # What the link lets anyone do, against what this user may do already.
+    link_allows = {
+        LinkMode.OFF: False,
+        LinkMode.VIEW: True,
+        LinkMode.COMMENT: access.can_comment,
+        LinkMode.EDIT: access.can_edit,
+    }
     show_link = document.link_mode != LinkMode.OFF and (
-        manage or access.can_edit or not link_grants_edit
+        manage or link_allows.get(document.link_mode, False)
     )
     link_url = None
     if show_link:
@@ -317,7 +323,7 @@ def share_group_revoke(request: HttpRequest, public_id: uuid.UUID) -> JsonRespon
 
 @json_endpoint("POST")
 def share_link(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
-    """Set link sharing: ``{mode: "off"|"view"|"edit", regenerate}``."""
+    """Set link sharing: ``{mode: "off"|"view"|"comment"|"edit", regenerate}``."""
     document, _, token = _document(request, public_id)
     data = _body(request)
     regenerate = _flag(data, "regenerate")

@@ -41,6 +41,7 @@ class LinkMode(models.TextChoices):
 
     OFF = "off", "Off"
     VIEW = "view", "Anyone with the link can view"
+    COMMENT = "comment", "Anyone with the link can comment"
     EDIT = "edit", "Anyone with the link can edit"
 
 
@@ -84,7 +85,10 @@ class Document(models.Model):
 
     class Meta:
         ordering = ["-updated_at"]
-        permissions = [("share_document", "Can share document")]
+        permissions = [
+            ("share_document", "Can share document"),
+            ("comment_document", "Can comment on and suggest changes to document"),
+        ]
 
     def __str__(self) -> str:
         return self.title

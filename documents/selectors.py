@@ -7,12 +7,14 @@ document". Every page, JSON endpoint and (through
 * The owner may do everything. A trashed document is visible to its owner
   alone, read-only, from the trash.
 * Object permissions from django-guardian (``documents.view_document``,
-  ``documents.change_document``, ``documents.share_document``), held directly
-  or through a group, give viewer, editor and share rights (see
-  :mod:`documents.roles`).
-* Link sharing: while ``Document.link_mode`` is ``view`` or ``edit``, any
-  logged-in user presenting the document's current ``link_token`` may view,
-  or view and edit. Links never grant the right to share.
+  ``documents.comment_document``, ``documents.change_document``,
+  ``documents.share_document``), held directly or through a group, give
+  viewer, commenter, editor and share rights (see :mod:`documents.roles`).
+  Editing implies commenting, whether or not the row for it exists.
+* Link sharing: while ``Document.link_mode`` is ``view``, ``comment`` or
+  ``edit``, any logged-in user presenting the document's current
+  ``link_token`` may view, comment or edit. A link only ever adds rights to a
+  share, and never grants the right to share.
 * Staff and superusers get nothing special here: they act on documents in
   the Django admin, where every change is deliberate and visible. Model-level
   (global) permissions are ignored for the same reason.
@@ -31,15 +33,17 @@ from typing import Any, TypeAlias, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.crypto import constant_time_compare
 from guardian.core import ObjectPermissionChecker
+from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import get_groups_with_perms, get_objects_for_user, get_users_with_perms
 
 from documents.exceptions import DocumentNotFound
 from documents.models import Document, LinkMode
-from documents.roles import EDIT, SHARE, VIEW, Role, role_from_perms
+from documents.roles import COMMENT, EDIT, SHARE, VIEW, Role, role_from_perms
 
 AnyUser: TypeAlias = "AbstractBaseUser | AnonymousUser"
 
@@ -51,25 +55,32 @@ class DocumentAccess:
     """What one user may do with one document."""
 
     can_view: bool = False
+    #: Add comments and make suggestions (editors may too).
+    can_comment: bool = False
     can_edit: bool = False
     can_share: bool = False
     is_owner: bool = False
-    #: ``"owner"``, ``"editor"``, ``"viewer"`` or ``"none"``.
+    #: ``"owner"``, ``"editor"``, ``"commenter"``, ``"viewer"`` or ``"none"``.
     role: str = "none"
     #: True when the rights come from the share link rather than a share.
     via_link: bool = False
 
     @property
     def role_label(self) -> str:
-        """Return the role as people read it ("Owner", "Editor"...)."""
-        labels = {"owner": "Owner", "editor": "Editor", "viewer": "Viewer"}
+        """Return the role as people read it ("Owner", "Commenter (via link)"...)."""
+        labels = {
+            "owner": "Owner",
+            "editor": "Editor",
+            "commenter": "Commenter",
+            "viewer": "Viewer",
+        }
         label = labels.get(self.role, "No access")
         return f"{label} (via link)" if self.via_link else label
 
 
 NO_ACCESS = DocumentAccess()
 OWNER_ACCESS = DocumentAccess(
-    can_view=True, can_edit=True, can_share=True, is_owner=True, role="owner"
+    can_view=True, can_comment=True, can_edit=True, can_share=True, is_owner=True, role="owner"
 )
 #: The owner looking at their document in the trash: read-only.
 OWNER_TRASHED_ACCESS = DocumentAccess(can_view=True, is_owner=True, role="owner")
@@ -80,6 +91,14 @@ def link_token_matches(*, document: Document, link_token: str | None) -> bool:
     if not link_token or document.link_mode == LinkMode.OFF:
         return False
     return constant_time_compare(str(link_token), document.link_token)
+
+
+#: How far each link mode opens a document (0: not at all); ranks grow with
+#: rights: 1 view, 2 comment, 3 edit.
+#: Keys are the LinkMode values (plain strings: mypy reads bare members as
+#: their (value, label) tuples without django-stubs).
+_LINK_RANK: dict[str, int] = {"off": 0, "view": 1, "comment": 2, "edit": 3}
+_RANK_ROLE = {1: "viewer", 2: "commenter", 3: "editor"}
 
 
 def _object_perms(user: AbstractBaseUser, document: Document) -> set[str]:
@@ -101,23 +120,20 @@ def document_access(
         return NO_ACCESS
 
     perms = _object_perms(user, document)
-    can_edit = EDIT in perms
-    can_view = can_edit or VIEW in perms
-    can_share = can_view and SHARE in perms
-    via_link = False
+    # Rights only ever widen down this list: edit > comment > view.
+    rank = 3 if EDIT in perms else 2 if COMMENT in perms else 1 if VIEW in perms else 0
+    share_rank = rank
     if link_token_matches(document=document, link_token=link_token):
-        link_edit = document.link_mode == LinkMode.EDIT
-        via_link = not can_view or (link_edit and not can_edit)
-        can_view = True
-        can_edit = can_edit or link_edit
-    if not can_view:
+        rank = max(rank, _LINK_RANK.get(document.link_mode, 0))
+    if rank == 0:
         return NO_ACCESS
     return DocumentAccess(
         can_view=True,
-        can_edit=can_edit,
-        can_share=can_share,
-        role="editor" if can_edit else "viewer",
-        via_link=via_link,
+        can_comment=rank >= 2,
+        can_edit=rank >= 3,
+        can_share=SHARE in perms and share_rank > 0,
+        role=_RANK_ROLE[rank],
+        via_link=rank > share_rank,
     )
 
 
@@ -237,6 +253,32 @@ def document_group_shares(*, document: Document) -> list[GroupShare]:
         if role is not None:
             shares.append(GroupShare(group=group, role=role))
     return sorted(shares, key=lambda share: share.group.name.lower())
+
+
+def document_viewers(*, document: Document) -> QuerySet[Any]:
+    """Return the active users who can view ``document`` through a share.
+
+    That is its owner and everyone holding a view, comment or edit
+    permission on it directly or through a group. People who only opened
+    its share link are not included: a link is not a share, and listing
+    them would tell strangers who else visited. A trashed document is
+    visible to its owner alone. Used for the mention picker and to decide
+    who may be notified.
+    """
+    users = get_user_model()._default_manager.filter(is_active=True)
+    if document.is_trashed:
+        return users.filter(pk=document.owner_id)
+    where = {
+        "content_type": ContentType.objects.get_for_model(Document),
+        "object_pk": str(document.pk),
+        "permission__codename__in": (VIEW, COMMENT, EDIT),
+    }
+    direct = UserObjectPermission.objects.filter(**where).values("user_id")
+    groups = GroupObjectPermission.objects.filter(**where).values("group_id")
+    members = get_user_model().groups.through.objects.filter(group_id__in=groups)
+    return users.filter(
+        Q(pk=document.owner_id) | Q(pk__in=direct) | Q(pk__in=members.values("user_id"))
+    )
 
 
 def user_find_for_sharing(*, identifier: str) -> AbstractBaseUser:

@@ -31,7 +31,7 @@ from django.utils import timezone
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import assign_perm, remove_perm
 
-from documents import events
+from documents import events, signals
 from documents.exceptions import ActionNotAllowed, DocumentNotFound
 from documents.models import (
     INITIAL_CONTENT,
@@ -43,7 +43,7 @@ from documents.models import (
     new_link_token,
 )
 from documents.people import display_name
-from documents.roles import ALL_PERMS, Role, perms_for
+from documents.roles import ALL_PERMS, Role, perms_for, role_from_perms
 from documents.selectors import DocumentAccess, document_access, user_find_for_sharing
 
 DEFAULT_TITLE = "Untitled document"
@@ -79,7 +79,9 @@ def _role(role: Any) -> Role:
     try:
         return Role(role)
     except ValueError:
-        raise ValidationError("Choose a role: Viewer or Editor.", code="invalid_role") from None
+        raise ValidationError(
+            "Choose a role: Viewer, Commenter or Editor.", code="invalid_role"
+        ) from None
 
 
 def _check_can_share(role: Role, can_share: bool) -> None:
@@ -132,22 +134,39 @@ def _group_codenames(document: Document, group: Group) -> set[str]:
     return set(rows.values_list("permission__codename", flat=True))
 
 
-def _set_user_perms(document: Document, user: AbstractBaseUser, perms: frozenset[str]) -> None:
+def _set_user_perms(document: Document, user: AbstractBaseUser, perms: frozenset[str]) -> bool:
+    """Make the user's direct permissions exactly ``perms``; return whether the role changed."""
     held = _user_codenames(document, user)
     for perm in ALL_PERMS:
         if perm in perms and perm not in held:
             assign_perm(perm, user, document)
         elif perm not in perms and perm in held:
             remove_perm(perm, user, document)
+    return role_from_perms(held)[0] != role_from_perms(perms)[0]
 
 
-def _set_group_perms(document: Document, group: Group, perms: frozenset[str]) -> None:
+def _set_group_perms(document: Document, group: Group, perms: frozenset[str]) -> bool:
+    """Make the group's permissions exactly ``perms``; return whether the role changed."""
     held = _group_codenames(document, group)
     for perm in ALL_PERMS:
         if perm in perms and perm not in held:
             assign_perm(perm, group, document)
         elif perm not in perms and perm in held:
             remove_perm(perm, group, document)
+    return role_from_perms(held)[0] != role_from_perms(perms)[0]
+
+
+def _announce_share(document: Document, actor: AbstractBaseUser, users: Any, role: Role) -> None:
+    """Send ``documents.signals.document_shared`` for each of ``users`` after commit."""
+    for user in users:
+        signals.send_on_commit(
+            signals.document_shared,
+            sender=Document,
+            document=document,
+            actor=actor,
+            user=user,
+            role=role,
+        )
 
 
 # Documents -------------------------------------------------------------
@@ -311,7 +330,8 @@ def share_grant(
     target = user_find_for_sharing(identifier=identifier)
     _check_target(document, actor, target)
     document = _locked(document)
-    _set_user_perms(document, target, perms_for(role, can_share=can_share))
+    if _set_user_perms(document, target, perms_for(role, can_share=can_share)):
+        _announce_share(document, actor, [target], role)
     events.access_changed(public_id=document.public_id)
     return target
 
@@ -343,7 +363,8 @@ def share_change_role(
             code="not_shared",
             params={"name": display_name(user)},
         )
-    _set_user_perms(document, user, perms_for(role, can_share=can_share))
+    if _set_user_perms(document, user, perms_for(role, can_share=can_share)):
+        _announce_share(document, actor, [user], role)
     events.access_changed(public_id=document.public_id)
 
 
@@ -401,7 +422,8 @@ def share_with_group(
             params={"name": group_name},
         ) from None
     document = _locked(document)
-    _set_group_perms(document, group, perms_for(role))
+    if _set_group_perms(document, group, perms_for(role)):
+        _announce_share(document, actor, group.user_set.filter(is_active=True), role)
     events.access_changed(public_id=document.public_id)
     return group
 
@@ -437,14 +459,14 @@ def link_set_mode(
     Turning the link off, or on again, also makes a new token: a link that
     was turned off stays dead for everyone who had opened it (their sessions
     remember the old token), instead of coming back with the next "on".
-    Switching between view and edit keeps the token.
+    Switching between view, comment and edit keeps the token.
     """
     _sharer(document, actor, link_token)
     try:
         mode = LinkMode(mode)
     except ValueError:
         raise ValidationError(
-            "Link sharing must be off, view or edit.", code="invalid_link_mode"
+            "Link sharing must be off, view, comment or edit.", code="invalid_link_mode"
         ) from None
     document = _locked(document)
     fields = []

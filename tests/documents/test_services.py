@@ -43,7 +43,12 @@ def test_create_starts_at_revision_zero_with_an_initial_version(make_user: Any) 
         [{"insert": "\n"}],
         owner,
     )
-    assert perms(owner, doc) == {"view_document", "change_document", "share_document"}
+    assert perms(owner, doc) == {
+        "view_document",
+        "comment_document",
+        "change_document",
+        "share_document",
+    }
     assert doc.last_edited_by == owner
 
 
@@ -213,7 +218,11 @@ def test_share_grant_by_username_and_email(
             role=Role.EDITOR,
         )
     assert user == world.newcomer
-    assert perms(world.newcomer, world.doc) == {"view_document", "change_document"}
+    assert perms(world.newcomer, world.doc) == {
+        "view_document",
+        "comment_document",
+        "change_document",
+    }
     assert events == [("access_changed", {"public_id": world.doc.public_id})]
 
 
@@ -228,6 +237,7 @@ def test_a_sharer_may_share_and_grant_share(world: World) -> None:
     )
     assert perms(world.newcomer, world.doc) == {
         "view_document",
+        "comment_document",
         "change_document",
         "share_document",
     }
@@ -260,7 +270,11 @@ def test_share_change_role(
         services.share_change_role(
             document=world.doc, actor=world.owner, user=world.target, role="editor"
         )
-    assert perms(world.target, world.doc) == {"view_document", "change_document"}
+    assert perms(world.target, world.doc) == {
+        "view_document",
+        "comment_document",
+        "change_document",
+    }
     assert events == [("access_changed", {"public_id": world.doc.public_id})]
 
 
@@ -359,7 +373,7 @@ def test_link_set_mode_and_regenerate(
 
 
 def test_link_set_mode_refusals(world: World) -> None:
-    with pytest.raises(ValidationError, match="off, view or edit"):
+    with pytest.raises(ValidationError, match="off, view, comment or edit"):
         services.link_set_mode(document=world.doc, actor=world.owner, mode="public")
     with pytest.raises(ActionNotAllowed):
         services.link_set_mode(document=world.doc, actor=world.editor, mode="edit")

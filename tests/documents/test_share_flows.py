@@ -93,8 +93,8 @@ def test_state_for_the_owner(world: World, login: Callable[..., Client]) -> None
     ]
     assert state["groups"] == [{"id": world.group.pk, "name": "team", "role": "editor"}]
     assert state["link"] == {"mode": "off", "url": None}
-    assert [r["value"] for r in state["roles"]] == ["viewer", "editor"]
-    assert [m["value"] for m in state["link_modes"]] == ["off", "view", "edit"]
+    assert [r["value"] for r in state["roles"]] == ["viewer", "commenter", "editor"]
+    assert [m["value"] for m in state["link_modes"]] == ["off", "view", "comment", "edit"]
 
 
 def test_state_for_a_viewer_is_read_only_without_emails(
@@ -280,7 +280,7 @@ REFUSALS = [
         "share",
         lambda w: {"identifier": "newcomer", "role": "owner"},
         400,
-        "Choose a role: Viewer or Editor.",
+        "Choose a role: Viewer, Commenter or Editor.",
     ),
     (
         "viewer_who_can_share",
@@ -464,7 +464,7 @@ REFUSALS = [
         "share_link",
         lambda w: {"mode": "public"},
         400,
-        "Link sharing must be off, view or edit.",
+        "Link sharing must be off, view, comment or edit.",
     ),
     (
         "editor_sets_the_link",
