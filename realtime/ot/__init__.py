@@ -9,7 +9,9 @@ Standard library only: no Django, no asyncio, no I/O. See ``docs/ot.md``.
   (``schema.json``; :class:`ContentPolicy` for where embeds may come from);
 * :class:`DocumentText` -- a document that applies changes in O(log n + k),
   checking them first (:class:`DocumentTooLarge` for the size limit);
-* :func:`utf16_len` -- lengths as JavaScript counts them.
+* :func:`utf16_len` -- lengths as JavaScript counts them;
+* :mod:`.review` -- suggestion marks and comment anchors: the commenter
+  policy, deciding suggestions, exports without review marks.
 """
 
 from __future__ import annotations

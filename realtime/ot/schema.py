@@ -233,7 +233,8 @@ class Format:
 
     name: str
     #: ``inline`` (runs of text, inline embeds), ``block`` (a line: only on
-    #: newlines) or ``embed`` (only on the embeds that list it).
+    #: newlines), ``embed`` (only on the embeds that list it) or ``any``
+    #: (everywhere: the review marks of :mod:`realtime.ot.review`).
     scope: str
     kind: str
     check: Checker
@@ -320,7 +321,7 @@ def _build() -> tuple[dict[str, Format], dict[str, Embed]]:
     for name, spec in SCHEMA["formats"].items():
         if spec["kind"] not in _KINDS:
             raise ValueError(f"schema.json: format {name!r} has unknown kind {spec['kind']!r}")
-        if spec["scope"] not in ("inline", "block", "embed"):
+        if spec["scope"] not in ("inline", "block", "embed", "any"):
             raise ValueError(f"schema.json: format {name!r} has unknown scope {spec['scope']!r}")
         built_formats[name] = Format(
             name=name, scope=spec["scope"], kind=spec["kind"], check=_KINDS[spec["kind"]](spec)

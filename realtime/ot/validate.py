@@ -18,7 +18,9 @@ A valid change is a list, possibly empty, of ops, each holding exactly one of
 * ``attributes``: only on insert and retain; an object whose names are
   formats of the schema and whose values are of the format's kind, or
   ``null`` on a retain (to remove the attribute); ``{}`` means none;
-  ``"attributes": null`` is refused. A format's scope (inline, line, embed)
+  ``"attributes": null`` is refused; the review marks (``suggest-format``'s
+  JSON object, ``comment``'s thread ids) are checked further by
+  :func:`realtime.ot.review.value_problem`. A format's scope (inline, line, embed)
   is not enforced: a retain's scope depends on the document, and
   ``compose`` of two accepted changes must stay acceptable (a client
   composes its pending edits), so an insert may not be held to more;
@@ -35,6 +37,7 @@ from typing import Any
 
 from .delta import Delta, Op
 from .exceptions import InvalidDelta
+from .review import value_problem
 from .schema import (
     DEFAULT_POLICY,
     MAX_SAFE_INTEGER,
@@ -84,7 +87,7 @@ def _attributes(value: Any, action: str, where: str) -> dict[str, Any] | None:
             if action != "retain":
                 raise InvalidDelta(f"{where}: attribute {key!r} is null on an insert")
             continue
-        problem = spec.check(item)
+        problem = spec.check(item) or value_problem(key, item)
         if problem:
             raise InvalidDelta(f"{where}: attribute {key!r} {problem}")
     return value or None

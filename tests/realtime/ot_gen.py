@@ -112,6 +112,11 @@ _EXAMPLES: dict[str, list[Any]] = {
     "alt": ["a cat", "zoë 😀", ""],
     "width": ["100", "50%", "9999px"],
     "height": ["1", "20px"],
+    # Review marks (realtime/ot/review.py): authors 7 and 42.
+    "suggest-insert": ["7:lx3k9a1:ab12", "42:m0:zzzz9"],
+    "suggest-delete": ["7:lx3k9a1:ab12", "42:lx3k9b2:0a0a0a0a0a0a"],
+    "suggest-format": ['7:lx3k9a1:ab12|{"bold":true}', '42:m1:q1w2|{"header":2,"italic":null}'],
+    "comment": ["abcdefghij0123", "abcdefghij0123 zz00zz00zz00zz00"],
 }
 
 

@@ -127,6 +127,54 @@ FORMAT_ROWS: list[tuple[str, Any, bool]] = [
     ("width", 100, False),
     ("height", "20px", True),
     ("height", "-1", False),
+    # Review marks (realtime/ot/review.py, docs/schema.md "Review marks").
+    *[
+        (name, value, ok)
+        for name in ("suggest-insert", "suggest-delete")
+        for value, ok in (
+            ("42:lx3k9a1:ab12", True),
+            ("1:0:0000", True),
+            ("999999999999:zzzzzzzzzz:zzzzzzzzzzzz", True),
+            ("0:lx3k9a1:ab12", False),  # no user 0, no leading zero
+            ("042:lx3k9a1:ab12", False),
+            ("1000000000000:lx3k9a1:ab12", False),  # 13 digits
+            ("42:LX3K:ab12", False),  # base 36 is lower case
+            ("42:lx3k9a1:ab1", False),  # random part too short
+            ("42:lx3k9a1:ab12\n", False),
+            ("42:lx3k9a1", False),
+            (42, False),
+            ("", False),
+        )
+    ],
+    ("suggest-format", '42:lx3k9a1:ab12|{"bold":true,"header":2}', True),
+    ("suggest-format", '42:lx3k9a1:ab12|{"bold":null}', True),
+    ("suggest-format", '42:lx3k9a1:ab12|{"link":"https://a.example"}', True),
+    ("suggest-format", '42:lx3k9a1:ab12|{"bold":1}', False),  # not a bold value
+    ("suggest-format", '42:lx3k9a1:ab12|{"link":"javascript:x"}', False),
+    ("suggest-format", '42:lx3k9a1:ab12|{"header":2.0}', False),  # as header 1.0 above
+    ("suggest-format", "42:lx3k9a1:ab12|{}", False),  # proposes nothing
+    ("suggest-format", '42:lx3k9a1:ab12|{"comment":"abcdefghij"}', False),
+    ("suggest-format", '42:lx3k9a1:ab12|{"suggest-insert":null}', False),
+    ("suggest-format", '42:lx3k9a1:ab12|{"nope":true}', False),
+    ("suggest-format", '42:lx3k9a1:ab12|{"bold":true,"bold":false}', False),
+    ("suggest-format", '42:lx3k9a1:ab12|{"bold":NaN}', False),
+    ("suggest-format", '42:lx3k9a1:ab12|{"bold":true', False),
+    ("suggest-format", '42:lx3k9a1:ab12|{"bold":\ntrue}', False),
+    ("suggest-format", '42:lx3k9a1:ab12|["bold"]', False),
+    ("suggest-format", '42:lx3k9a1:ab12|{"alt":"' + "x" * 1000 + '"}', False),  # > 1024
+    ("suggest-format", '0:lx3k9a1:ab12|{"bold":true}', False),
+    ("suggest-format", "42:lx3k9a1:ab12", False),
+    ("comment", "abcdefghij", True),
+    ("comment", "0123456789abcdef 0123456789abcdeg", True),
+    ("comment", " ".join(f"{i:016d}" for i in range(10)), True),
+    ("comment", " ".join(f"{i:016d}" for i in range(11)), False),  # 11 threads
+    ("comment", "0123456789abcdef 0123456789abcdef", False),  # twice
+    ("comment", "abcdefghi", False),  # 9 characters
+    ("comment", "ABCDEFGHIJ", False),
+    ("comment", "abcdefghij  abcdefghik", False),
+    ("comment", "abcdefghij ", False),
+    ("comment", "", False),
+    ("comment", ["abcdefghij"], False),
 ]
 
 IMAGE = "/media/a.png"
