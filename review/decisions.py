@@ -1,0 +1,171 @@
+"""Accepting and rejecting suggestions: one server-made change through the authority.
+
+A suggestion lives in the content as a mark (``realtime.ot.review``); to
+decide it is to change the content, so :func:`suggestions_decide` asks the
+document's authority for a ``decide`` edit (:mod:`review.edits`). The
+authority computes the change from its tip, so every selected suggestion
+present at that moment is decided at once, atomically, and the change is
+broadcast and undoable like any edit.
+
+Who may decide: editors anything (one, several, all, all by one person);
+commenters only ``accept: false`` on their own suggestions (withdrawing
+them). Each affected author is notified once per decision.
+
+The number decided and their authors come from the content just before the
+change (the stored revision before it), read back after it is applied: the
+authority, not this process, chose what the change covered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from documents.content import document_content
+from documents.exceptions import ActionNotAllowed
+from documents.history import content_at
+from documents.models import Document
+from documents.selectors import DocumentAccess
+from realtime.ot.review import Mark, parse_mark, suggestions
+from review import notices
+from review.edits import apply_review_edit, decide_edit
+
+#: At most this many suggestion ids in one request ("all" has no limit).
+MAX_IDS = 1000
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which suggestions a decision covers: ids, one author's, or all (both None)."""
+
+    ids: frozenset[str] | None = None
+    author: int | None = None
+
+    def __call__(self, mark: Mark) -> bool:
+        """Return whether the suggestion with ``mark`` is selected."""
+        if self.ids is not None:
+            return mark.raw in self.ids
+        if self.author is not None:
+            return mark.author == self.author
+        return True
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a decision changed: the stored change (None: nothing matched) and a count."""
+
+    revision: int | None
+    op_id: str | None
+    delta: list[dict[str, Any]] = field(default_factory=list)
+    decided: int = 0
+
+
+def parse_selection(*, ids: Any, all_: Any, author: Any) -> Selection:
+    """Return the selection a request names, or raise ``ValidationError`` saying why not.
+
+    Exactly one of ``ids`` (a non-empty list of marks), ``all_`` (true) and
+    ``author`` (a user id) must be given.
+    """
+    given = [name for name, value in (("ids", ids), ("all", all_), ("author", author)) if value]
+    if len(given) != 1:
+        raise ValidationError(
+            "Say which suggestions: “ids” (a list), “all”: true, or “author” (a person’s id).",
+            code="selection",
+        )
+    if given == ["all"] and all_ is not True:
+        raise ValidationError("“all” must be true.", code="selection")
+    if ids:
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise ValidationError("“ids” must be a list of suggestion ids.", code="ids")
+        if len(ids) > MAX_IDS:
+            raise ValidationError(
+                f"Decide at most {MAX_IDS} suggestions at once, or use “all”.", code="ids"
+            )
+        bad = next((i for i in ids if parse_mark(i) is None), None)
+        if bad is not None:
+            raise ValidationError(f"“{bad[:60]}” is not a suggestion id.", code="ids")
+        return Selection(ids=frozenset(ids))
+    if author:
+        if isinstance(author, bool) or not isinstance(author, int) or author < 1:
+            raise ValidationError("“author” must be a person’s id.", code="author")
+        return Selection(author=author)
+    return Selection()
+
+
+def _check_may_decide(
+    access: DocumentAccess, document: Document, actor: Any, *, accept: bool, selection: Selection
+) -> None:
+    if document.is_trashed:
+        raise ValidationError("Restore the document from the trash first.", code="trashed")
+    if access.can_edit:
+        return
+    if not access.can_comment:
+        raise ActionNotAllowed("You can view this document but not decide suggestions.")
+    own = (selection.author == actor.pk) or (
+        selection.ids is not None
+        and all(
+            (mark := parse_mark(raw)) is not None and mark.author == actor.pk
+            for raw in selection.ids
+        )
+    )
+    if accept or not own:
+        raise ActionNotAllowed("Only editors can decide suggestions; you can reject your own.")
+
+
+def _decided_by_author(content: list[dict[str, Any]], select: Callable[[Mark], bool]) -> dict:
+    """Return ``{author id: [mark, ...]}`` of the selected suggestions in ``content``."""
+    by_author: dict[int, list[str]] = {}
+    for suggestion in suggestions(content):
+        mark = parse_mark(suggestion.id)
+        if mark is None or not select(mark):
+            continue
+        marks = by_author.setdefault(suggestion.author, [])
+        if suggestion.id not in marks:
+            marks.append(suggestion.id)
+    return by_author
+
+
+def suggestions_decide(
+    *,
+    document: Document,
+    access: DocumentAccess,
+    actor: Any,
+    accept: Any,
+    selection: Selection,
+) -> Decision:
+    """Accept (or reject) the selected suggestions with one live change.
+
+    Call outside a transaction.
+
+    :raises ActionNotAllowed: see the module docstring.
+    :raises ValidationError: bad input.
+    :raises review.exceptions.ReviewChangeFailed: the authority could not apply it now.
+    """
+    if not isinstance(accept, bool):
+        raise ValidationError("“accept” must be true or false.", code="accept")
+    _check_may_decide(access, document, actor, accept=accept, selection=selection)
+    # Read before, in case the revision before the change can no longer be
+    # rebuilt afterwards (compacted away in between: rare).
+    before = document_content(document)
+    ids = sorted(selection.ids) if selection.ids is not None else None
+    applied = apply_review_edit(
+        document=document,
+        edit=decide_edit(accept=accept, ids=ids, author=selection.author),
+        actor=actor,
+    )
+    if applied is None:
+        return Decision(revision=None, op_id=None)
+    exact = content_at(document=document, revision=applied.revision - 1)
+    by_author = _decided_by_author(exact if exact is not None else before, selection)
+    notices.suggestions_decided(
+        document=document, actor=actor, accept=accept, marks_by_author=by_author
+    )
+    return Decision(
+        revision=applied.revision,
+        op_id=applied.op_id,
+        delta=applied.delta,
+        decided=sum(len(marks) for marks in by_author.values()),
+    )
