@@ -37,6 +37,7 @@ import { DEFAULT_MAX_CHANGE_OPS, OTClient } from "./editor/ot-client.js";
 import { describeReport, installPasteGuard } from "./editor/paste.js";
 import { QuillBinding } from "./editor/quill-binding.js";
 import { installComments } from "./editor/review/comments.js";
+import { registerReviewMarks } from "./editor/review/suggest-blots.js";
 import {
   HEADER_LEVELS,
   LINK_SCHEMES,
@@ -48,6 +49,7 @@ import {
 import { Notices, announceTitle, readableOn, renderPeople, statusIndicator } from "./editor/ui.js";
 
 Quill.register("modules/cursors", QuillCursors);
+registerReviewMarks();
 
 /**
  * Register Quill's blots as the schema and ``policy`` allow them. A value
@@ -249,6 +251,7 @@ function main() {
     client,
     adapter: binding.adapter,
     canEdit,
+    canComment: canEdit || data.canComment === "true",
     online: navigator.onLine !== false,
   });
   binding.attach(connection.port);
@@ -292,6 +295,11 @@ function main() {
   const showPeople = () => renderPeople(peopleEl, connection.user || pageUser, connection.peers.list());
   connection.on("peers", showPeople);
   connection.on("title", announceTitle);
+  // The bell in the header (notifications, templates/_usermenu.html) is on
+  // every page; on this one its news comes over the document's socket.
+  connection.on("notify", (payload) => {
+    window.dispatchEvent(new CustomEvent("collabdocs:notify", { detail: payload }));
+  });
   connection.on("notice", ({ kind, message, text }) => {
     /** @type {Parameters<Notices["show"]>[0]} */
     const notice = { kind, message, text, tone: "warning" };

@@ -66,7 +66,7 @@ function setup({ fetchImpl, canEdit = true } = {}) {
   const timers = new FakeTimers();
   const editor = new FakeEditor();
   const client = new OTClient({ clientId: CID });
-  const events = { status: [], notice: [], access: [], title: [], peers: [] };
+  const events = { status: [], notice: [], access: [], title: [], peers: [], review: [], notify: [] };
   const conn = new Connection({
     url: URL0,
     routeUrl: ROUTE,
@@ -103,14 +103,31 @@ describe("hello", () => {
     assert.equal(conn.client.revision, 4);
     assert.deepEqual(editor.doc.ops, [{ insert: "Hi\n" }]);
     assert.equal(events.notice.length, 0);
-    assert.deepEqual(events.access.at(-1), { canEdit: true, ready: true });
+    assert.deepEqual(events.access.at(-1), { canEdit: true, canComment: true, ready: true });
   });
 
   it("makes a viewer read-only", () => {
     const { ws, events, conn } = setup();
-    ws().deliver(hello({ can_edit: false }));
+    ws().deliver(hello({ can_edit: false, can_comment: false }));
     assert.equal(conn.canEdit, false);
-    assert.deepEqual(events.access.at(-1), { canEdit: false, ready: true });
+    assert.equal(conn.canComment, false);
+    assert.deepEqual(events.access.at(-1), { canEdit: false, canComment: false, ready: true });
+  });
+
+  it("lets a commenter comment but not edit", () => {
+    const { ws, events, conn } = setup();
+    ws().deliver(hello({ can_edit: false, can_comment: true }));
+    assert.equal(conn.canEdit, false);
+    assert.equal(conn.canComment, true);
+    assert.deepEqual(events.access.at(-1), { canEdit: false, canComment: true, ready: true });
+  });
+
+  it("lets an editor comment whatever can_comment says, and an old server's editor too", () => {
+    const { ws, events } = setup();
+    ws().deliver(hello({ can_edit: true, can_comment: false }));
+    assert.deepEqual(events.access.at(-1), { canEdit: true, canComment: true, ready: true });
+    ws().deliver({ type: "access", can_edit: false });
+    assert.deepEqual(events.access.at(-1), { canEdit: false, canComment: false, ready: true });
   });
 
   it("stops on an unknown protocol version", () => {
@@ -389,7 +406,7 @@ describe("redirects and the route endpoint", () => {
       await settle();
       assert.equal(conn.status, Status.STOPPED);
       assert.equal(events.notice.at(-1).kind, kind);
-      assert.deepEqual(events.access.at(-1), { canEdit: false, ready: true });
+      assert.deepEqual(events.access.at(-1), { canEdit: false, canComment: false, ready: true });
       assert.equal(timers.delays().length, 0);
     });
   }
@@ -538,11 +555,25 @@ describe("errors", () => {
     ws().deliver(hello({ rev: 0 }));
     editor.type(ins(0, "x"));
     ws().deliver({ type: "error", code: "forbidden", message: "read only", id: `${CID}:1` });
-    assert.deepEqual(events.access.at(-1), { canEdit: false, ready: true });
+    assert.deepEqual(events.access.at(-1), { canEdit: false, canComment: false, ready: true });
     timers.runNext();
     ws().deliver(hello({ rev: 0, can_edit: false }));
     assert.deepEqual(editor.doc.ops, [{ insert: "\n" }]);
     assert.equal(events.notice.at(-1).text, "x");
+  });
+
+  it("a commenter's refused plain edit reloads, names the reason, and leaves commenting on", () => {
+    const { ws, timers, editor, events } = setup();
+    ws().deliver(hello({ rev: 0, can_edit: false, can_comment: true }));
+    editor.type(ins(0, "x"));
+    const reason = "a commenter may only insert text marked as their own suggestion";
+    ws().deliver({ type: "error", code: "forbidden", message: reason, id: `${CID}:1` });
+    timers.runNext();
+    ws().deliver(hello({ rev: 0, can_edit: false, can_comment: true }));
+    assert.deepEqual(editor.doc.ops, [{ insert: "\n" }]);
+    assert.equal(events.notice.at(-1).kind, "unsaved");
+    assert.match(events.notice.at(-1).message, /refused a change you may not make.*The server said: a commenter may only/);
+    assert.deepEqual(events.access.at(-1), { canEdit: false, canComment: true, ready: true });
   });
 
   it("ignores an error about an op no longer in flight", () => {
@@ -562,10 +593,24 @@ describe("extensions", () => {
     const { ws, events } = setup();
     ws().deliver(hello({ rev: 0 }));
     ws().deliver({ type: "title", title: "Plans" });
-    ws().deliver({ type: "access", can_edit: false });
+    ws().deliver({ type: "access", can_edit: false, can_comment: true });
     ws().deliver({ type: "something-new" });
     assert.deepEqual(events.title, ["Plans"]);
-    assert.deepEqual(events.access.at(-1), { canEdit: false, ready: true });
+    assert.deepEqual(events.access.at(-1), { canEdit: false, canComment: true, ready: true });
+  });
+
+  it("passes review and notify frames on with their payload", () => {
+    const { ws, events } = setup();
+    ws().deliver(hello({ rev: 0 }));
+    const thread = { id: "abcdefghij012345", quote: "hi", messages: [] };
+    ws().deliver({ type: "review", event: "thread", thread });
+    ws().deliver({ type: "batch", messages: [{ type: "review", event: "thread_removed", id: "abcdefghij012345" }] });
+    ws().deliver({ type: "notify", notification: { id: 3, kind: "mention" }, unread: 2 });
+    assert.deepEqual(events.review, [
+      { event: "thread", thread },
+      { event: "thread_removed", id: "abcdefghij012345" },
+    ]);
+    assert.deepEqual(events.notify, [{ notification: { id: 3, kind: "mention" }, unread: 2 }]);
   });
 
   it("holds frames during a composition", () => {

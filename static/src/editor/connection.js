@@ -16,9 +16,11 @@
  * the pending ops for the person to copy back.
  *
  * Events (``connection.on(name, handler)``): ``status`` ({status, pending,
- * retrying}), ``access`` ({canEdit, ready}), ``peers`` (list), ``cursors``,
- * ``presence`` (session), ``notice`` ({kind, message, text}), ``title``
- * (string), ``hello`` (frame).
+ * retrying}), ``access`` ({canEdit, canComment, ready}), ``peers`` (list),
+ * ``cursors``, ``presence`` (session), ``notice`` ({kind, message, text}),
+ * ``title`` (string), ``hello`` (frame), ``review`` (a review frame's
+ * payload: a comment thread changed), ``notify`` (a notify frame's payload:
+ * a notification for the person).
  *
  * @module editor/connection
  */
@@ -53,6 +55,7 @@ export class Connection extends Emitter {
    * @param {import("./ot-client.js").OTClient} options.client
    * @param {import("./dispatch.js").EditorAdapter} options.adapter
    * @param {boolean} [options.canEdit]  what the page said, until ``hello``
+   * @param {boolean} [options.canComment]  what the page said, until ``hello``
    * @param {boolean} [options.online]  whether the browser is online
    * @param {typeof WebSocket} [options.WebSocketImpl]
    * @param {typeof fetch} [options.fetchImpl]
@@ -67,6 +70,7 @@ export class Connection extends Emitter {
     client,
     adapter,
     canEdit = true,
+    canComment = canEdit,
     online = true,
     WebSocketImpl,
     fetchImpl,
@@ -78,6 +82,7 @@ export class Connection extends Emitter {
     super();
     this.client = client;
     this.canEdit = canEdit;
+    this.canComment = canEdit || canComment;
     this.peers = new Peers();
     /** @type {string} one of {@link Status} */
     this.status = Status.CONNECTING;
@@ -137,7 +142,7 @@ export class Connection extends Emitter {
         stop: (reason) => this._stop(reason),
         setStatus: (status) => this._setStatus(status),
         emitStatus: () => this._emitStatus(),
-        setCanEdit: (allowed) => this._setCanEdit(allowed),
+        setAccess: (canEdit, canComment) => this._setAccess(canEdit, canComment),
       },
     });
   }
@@ -237,10 +242,14 @@ export class Connection extends Emitter {
 
   // ---------------------------------------------------------- state changes
 
-  /** @param {boolean} canEdit */
-  _setCanEdit(canEdit) {
+  /**
+   * @param {boolean} canEdit
+   * @param {boolean} canComment
+   */
+  _setAccess(canEdit, canComment) {
     this.canEdit = canEdit;
-    this.emit("access", { canEdit, ready: this.ready || this.hellos > 0 });
+    this.canComment = canComment;
+    this.emit("access", { canEdit, canComment, ready: this.ready || this.hellos > 0 });
   }
 
   /** @param {string} reason one of {@link StopReason} */
@@ -253,7 +262,7 @@ export class Connection extends Emitter {
     this.emit("peers", this.peers.list());
     this.emit("cursors");
     this._setStatus(Status.STOPPED);
-    this.emit("access", { canEdit: false, ready: this.hellos > 0 });
+    this.emit("access", { canEdit: false, canComment: false, ready: this.hellos > 0 });
     this.emit("notice", {
       kind: reason,
       message: STOP_MESSAGES[reason],

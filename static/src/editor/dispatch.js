@@ -25,6 +25,9 @@
  *   the server's own message for ``bad_op`` / ``bad_message`` /
  *   ``too_large``. An error about an op no longer in flight changes
  *   nothing; ``denied`` waits for the close code that follows.
+ * - ``hello`` and ``access`` carry the edit and comment rights
+ *   (``accessOf``); ``review`` and ``notify`` frames are passed on as
+ *   events with the frame's payload.
  * - Frames of a socket that is no longer current (the rest of a batch
  *   after a gap) and unknown frame types are ignored.
  *
@@ -68,8 +71,32 @@ import { Status } from "./transport.js";
  * @property {(reason: string) => void} stop
  * @property {(status: string) => void} setStatus
  * @property {() => void} emitStatus
- * @property {(canEdit: boolean) => void} setCanEdit
+ * @property {(canEdit: boolean, canComment: boolean) => void} setAccess
  */
+
+/**
+ * Return ``[canEdit, canComment]`` of a ``hello`` or ``access`` frame. A
+ * frame without ``can_comment`` (a server before issue 12) grants it with
+ * the edit right; an editor can always comment.
+ * @param {{can_edit?: unknown, can_comment?: unknown}} frame
+ * @returns {[boolean, boolean]}
+ */
+export function accessOf(frame) {
+  const canEdit = frame.can_edit !== false;
+  const canComment = canEdit || (frame.can_comment === undefined ? canEdit : frame.can_comment === true);
+  return [canEdit, canComment];
+}
+
+/**
+ * Return a ``review`` / ``notify`` frame's payload: the frame without its type.
+ * @param {Object} frame
+ * @returns {Object}
+ */
+function payloadOf(frame) {
+  const payload = { ...frame };
+  delete payload.type;
+  return payload;
+}
 
 export class Dispatcher {
   /**
@@ -202,7 +229,13 @@ export class Dispatcher {
         if (typeof message.title === "string") this.host.emit("title", message.title);
         break;
       case MessageType.ACCESS:
-        this.host.setCanEdit(Boolean(message.can_edit));
+        this.host.setAccess(...accessOf(message));
+        break;
+      case MessageType.REVIEW:
+        this.host.emit("review", payloadOf(message));
+        break;
+      case MessageType.NOTIFY:
+        this.host.emit("notify", payloadOf(message));
         break;
       default:
         // Unknown types are left alone: a newer server may send more.
@@ -247,7 +280,7 @@ export class Dispatcher {
     this._sent = null;
     this.transport.established();
     this.peers.reset(hello.peers, hello.rev);
-    this.host.setCanEdit(hello.can_edit !== false);
+    this.host.setAccess(...accessOf(hello));
     this.host.setStatus(this.transport.online ? Status.CONNECTED : Status.OFFLINE);
     this.host.emit("hello", hello);
     this.host.emit("peers", this.peers.list());
@@ -347,7 +380,9 @@ export class Dispatcher {
     // changes nothing.
     if (error.id && !aboutInflight) return;
     console.warn(`collabdocs: ${error.code}: ${error.message || ""}`);
-    if (error.code === ErrorCode.FORBIDDEN) this.host.setCanEdit(false);
+    // Nothing more is taken until the reload's hello says what is allowed
+    // (a viewer's edit, or a change outside the review policy).
+    if (error.code === ErrorCode.FORBIDDEN) this.host.setAccess(false, false);
     this._reload(reloadMessage(error));
   }
 

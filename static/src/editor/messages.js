@@ -27,7 +27,7 @@ export const STOP_MESSAGES = {
 const RELOAD_MESSAGES = {
   [ErrorCode.BAD_OP]: "The server refused a change, so the document was reloaded.",
   [ErrorCode.BAD_MESSAGE]: "The server could not read a message, so the document was reloaded.",
-  [ErrorCode.FORBIDDEN]: "You can no longer edit this document.",
+  [ErrorCode.FORBIDDEN]: "The server refused a change you may not make, so the document was reloaded.",
   [ErrorCode.STALE]: "You were away too long to merge your changes, so the document was reloaded.",
   [ErrorCode.TOO_LARGE]: "That change is too large to save.",
 };
@@ -47,7 +47,12 @@ export const TOO_MANY_MESSAGE =
  * Errors whose ``message`` names what was wrong: shown to the person.
  * @type {ReadonlySet<string>}
  */
-const EXPLAINED_ERRORS = new Set([ErrorCode.BAD_OP, ErrorCode.BAD_MESSAGE, ErrorCode.TOO_LARGE]);
+const EXPLAINED_ERRORS = new Set([
+  ErrorCode.BAD_OP,
+  ErrorCode.BAD_MESSAGE,
+  ErrorCode.FORBIDDEN,
+  ErrorCode.TOO_LARGE,
+]);
 
 /** Longest part of a server message shown in a notice. */
 const MAX_REASON_LENGTH = 300;

@@ -26,6 +26,10 @@ export const MessageType = Object.freeze({
   // server extensions (docs/protocol.md)
   TITLE: "title",
   ACCESS: "access",
+  /** A comment thread changed (issue 12): ``{"type":"review", ...payload}``. */
+  REVIEW: "review",
+  /** A notification for the socket's user: ``{"type":"notify", ...payload}``. */
+  NOTIFY: "notify",
   // transport: one slice of a frame too large to send whole
   PART: "part",
   // client to server: OP and PRESENCE

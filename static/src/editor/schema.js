@@ -6,7 +6,8 @@
  * Three uses:
  *
  * - {@link quillFormats}: Quill 2's ``formats`` whitelist, so the editor
- *   registers exactly the schema's formats and embeds.
+ *   registers exactly the schema's formats and embeds; {@link ANY_SCOPE_FORMATS}
+ *   names the review marks, which go on text, embeds and line ends alike.
  * - {@link checkAttribute} / {@link checkEmbed}: the verdict on one value,
  *   as the server gives it (null when accepted, else why not).
  * - {@link sanitizeChange}: the outgoing guard. A change Quill or a paste
@@ -48,6 +49,16 @@ export function quillFormats() {
     .map(([name]) => name);
   return [...formats, ...Object.keys(EMBEDS)];
 }
+
+/**
+ * The formats of scope ``any``: the review marks (suggest-insert,
+ * suggest-delete, suggest-format, comment), carried by text, embeds and
+ * line ends alike. Quill needs them registered specially (review/suggest-blots.js).
+ * @type {string[]}
+ */
+export const ANY_SCOPE_FORMATS = Object.entries(FORMATS)
+  .filter(([, spec]) => spec.scope === "any")
+  .map(([name]) => name);
 
 /** The header levels the schema allows, ascending (Quill's tag names follow). */
 export const HEADER_LEVELS = [...(FORMATS.header?.values ?? [])].sort((a, b) => a - b);
@@ -304,7 +315,9 @@ function cleanAttributes(attributes, where, embed, removed) {
       // As the server's scopes, and as Quill's document holds them: block
       // formats on line ends, inline ones on text (not on line ends, where
       // Quill keeps none) and inline embeds, an embed's own attributes on it.
-      if (where === "embed") {
+      // Scope "any" (the review marks) goes on text, embeds and line ends alike.
+      if (spec.scope === "any") keep = true;
+      else if (where === "embed") {
         keep = embed.attributes.includes(name) || (embed.scope !== "block" && spec.scope === "inline");
       } else if (spec.scope === "block") keep = where === "newline";
       else if (spec.scope === "inline") keep = where === "text";
