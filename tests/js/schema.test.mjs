@@ -136,6 +136,16 @@ const ATTRIBUTE_CASES = {
   alt: ["a picture", "", "x".repeat(500), "x".repeat(501), "line\nbreak", "\u0000", 5],
   width: ["100", "100px", "50%", "0", "10000", "1e3", "100em", 100, "100\n"],
   height: ["1", "9999px", "-1", "auto"],
+  // The review marks (issue 12): "<uid>:<t base 36>:<random>". The server
+  // checks a format proposal's JSON and a thread list's duplicates further
+  // (realtime/ot/review.py); those cases are in tests/js/suggest_*.test.mjs.
+  "suggest-insert": ["42:lx3k9a1:ab12", "1:0:abcd", "042:a:abcd", "42:LX:abcd", "42:a:abc",
+    "1234567890123:a:abcd", 42, "", "42:a:abcd "],
+  "suggest-delete": ["7:z:0000", "0:a:abcd", "7:a:abcdefghijklm", null],
+  "suggest-format": ['42:lx3k9a1:ab12|{"bold":true}', '42:lx3k9a1:ab12|{"bold":true,"header":2}',
+    "42:lx3k9a1:ab12", "42:lx3k9a1:ab12|", '42:a:abcd|{"bold":true}\u0000'],
+  comment: ["abcdefghij", "abcdefghij0123456789abcd", "abcdefghij abcdefghik", "abcdefghi",
+    "ABCDEFGHIJ", "abcdefghij  abcdefghik", "abcdefghij0123456789abcde"],
 };
 
 /** Names that are not formats, several of them JavaScript builtins. */
