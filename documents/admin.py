@@ -23,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from guardian.admin import GuardedModelAdmin
 
 from documents import events
@@ -31,7 +31,9 @@ from documents.compaction import Status, get_guard, version_compact
 from documents.content import document_content
 from documents.history import RestoreFailed, version_label, version_restore
 from documents.models import Document, DocumentVersion, Operation
+from documents.people import display_name
 from documents.render import render_text
+from documents.selectors import document_group_shares, document_people_shares
 from documents.services import clean_title, delete_documents
 
 PREVIEW_CHARS = 2000
@@ -139,6 +141,7 @@ class DocumentAdmin(GuardedModelAdmin):
         "lease_expires_at",
         "closed_at",
         "op_count",
+        "shares",
         "content_preview",
     )
     # Everything but EDITABLE_FIELDS is shown read-only: revisions, snapshots
@@ -186,6 +189,24 @@ class DocumentAdmin(GuardedModelAdmin):
     def is_in_trash(self, document: Document) -> bool:
         """Return whether the document is in the trash."""
         return document.is_trashed
+
+    @admin.display(description="shared with")
+    def shares(self, document: Document) -> str:
+        """Return who has which role: people, then groups (change them under Object permissions)."""
+        people = [
+            (
+                display_name(share.user),
+                share.role.label + (", can share" if share.can_share else ""),
+            )
+            for share in document_people_shares(document=document)
+        ]
+        groups = [
+            (f"group {share.group.name}", share.role.label)
+            for share in document_group_shares(document=document)
+        ]
+        if not people and not groups:
+            return "nobody"
+        return format_html_join(", ", "{} ({})", people + groups)
 
     @admin.display(description="content (plain text)")
     def content_preview(self, document: Document) -> str:

@@ -28,6 +28,7 @@ revoked a second ago.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeAlias, cast
 
@@ -209,6 +210,36 @@ def document_list_trashed(*, user: AbstractBaseUser, search: str = "") -> QueryS
     return _listing(Document.objects.filter(owner=user, trashed_at__isnull=False), search).order_by(
         "-trashed_at", "-id"
     )
+
+
+def document_roles_for_user(
+    *, user: AbstractBaseUser, documents: Iterable[Document]
+) -> dict[int, Role]:
+    """Return the role each document is shared with ``user`` in, by document pk.
+
+    Direct and group shares count (the stronger wins, as in
+    :func:`document_access`); links and ownership do not. Two queries
+    whatever the number of documents: for the lists, not for access checks.
+    """
+    object_pks = [str(document.pk) for document in documents]
+    where = {
+        "content_type": ContentType.objects.get_for_model(Document),
+        "object_pk__in": object_pks,
+    }
+    held: dict[str, set[str]] = {}
+    rows = [
+        UserObjectPermission.objects.filter(user=user, **where),
+        GroupObjectPermission.objects.filter(group__user=user, **where),
+    ]
+    for queryset in rows:
+        for object_pk, codename in queryset.values_list("object_pk", "permission__codename"):
+            held.setdefault(object_pk, set()).add(codename)
+    roles = {}
+    for object_pk, perms in held.items():
+        role, _ = role_from_perms(perms)
+        if role is not None:
+            roles[int(object_pk)] = role
+    return roles
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from documents.selectors import (
     document_list_owned,
     document_list_shared_with,
     document_list_trashed,
+    document_roles_for_user,
     link_token_matches,
 )
 
@@ -76,6 +77,13 @@ def document_list(request: HttpRequest, section: str = "mine") -> HttpResponse:
     page = Paginator(selector(user=request.user, search=query), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    documents = list(page.object_list)
+    if section == "shared":
+        # The role each document was shared in, shown as a label per row.
+        roles = document_roles_for_user(user=request.user, documents=documents)
+        for document in documents:
+            role = roles.get(document.pk)
+            document.shared_role_label = role.label if role is not None else ""
     return render(
         request,
         "documents/list.html",
@@ -84,7 +92,7 @@ def document_list(request: HttpRequest, section: str = "mine") -> HttpResponse:
             "heading": heading,
             "query": query,
             "page": page,
-            "documents": page.object_list,
+            "documents": documents,
         },
     )
 

@@ -211,9 +211,12 @@ import { api } from "./api.js";
     return role === "editor" && canShare ? "editor+share" : role;
   }
 
+  /** What each role is called; commenters may comment and suggest, not edit. */
+  const ROLE_LABELS = { viewer: "Viewer", commenter: "Commenter", editor: "Editor" };
+
   function roleSelect(current, onChange, { allowShare = true, label }) {
     const select = el("select", { "aria-label": label });
-    const options = [["viewer", "Viewer"], ["editor", "Editor"]];
+    const options = Object.entries(ROLE_LABELS);
     if (allowShare) options.push(["editor+share", "Editor, can share"]);
     for (const [value, text] of options) {
       select.append(el("option", { value, selected: value === current }, text));
@@ -224,7 +227,7 @@ import { api } from "./api.js";
 
   function roleText(role, canShare) {
     if (role === "owner") return "Owner";
-    const label = role === "editor" ? "Editor" : "Viewer";
+    const label = ROLE_LABELS[role] || "Viewer";
     return canShare ? `${label}, can share` : label;
   }
 

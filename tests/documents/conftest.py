@@ -32,6 +32,9 @@ PERSONAS = (
     "link_viewer",
     "link_editor",
     "group_member",
+    "commenter",
+    "link_commenter",
+    "group_commenter",
     "staff",
     "superuser",
 )
@@ -48,12 +51,15 @@ class World:
     stranger: Any
     linker: Any
     member: Any
+    commenter: Any  # a commenter by a direct share
+    team_commenter: Any  # a commenter through the group "reviewers"
     staff: Any
     superuser: Any
     target: Any  # a viewer the matrix changes and removes
     newcomer: Any  # someone with no access, to share with
     group: Group  # "team": editors, with ``member`` in it
     other_group: Group  # "outsiders": not shared yet
+    reviewers: Group  # "reviewers": commenters, with ``team_commenter`` in it
     doc: Document
 
     def refresh(self) -> Document:
@@ -97,15 +103,19 @@ def world(db: None, make_user: Callable[..., Any]) -> World:
         stranger=make_user("stranger"),
         linker=make_user("linker"),
         member=make_user("member"),
+        commenter=make_user("commenter"),
+        team_commenter=make_user("reviewer"),
         staff=staff,
         superuser=make_user("root", is_staff=True, is_superuser=True),
         target=make_user("target"),
         newcomer=make_user("newcomer"),
         group=Group.objects.create(name="team"),
         other_group=Group.objects.create(name="outsiders"),
+        reviewers=Group.objects.create(name="reviewers"),
         doc=services.document_create(owner=owner, title="Quarterly plan"),
     )
     world.member.groups.add(world.group)
+    world.team_commenter.groups.add(world.reviewers)
     doc = world.doc
     services.share_grant(document=doc, actor=owner, identifier="viewer", role=Role.VIEWER)
     services.share_grant(document=doc, actor=owner, identifier="editor", role=Role.EDITOR)
@@ -113,7 +123,11 @@ def world(db: None, make_user: Callable[..., Any]) -> World:
         document=doc, actor=owner, identifier="sharer", role=Role.EDITOR, can_share=True
     )
     services.share_grant(document=doc, actor=owner, identifier="target", role=Role.VIEWER)
+    services.share_grant(document=doc, actor=owner, identifier="commenter", role=Role.COMMENTER)
     services.share_with_group(document=doc, actor=owner, group_name="team", role=Role.EDITOR)
+    services.share_with_group(
+        document=doc, actor=owner, group_name="reviewers", role=Role.COMMENTER
+    )
     world.refresh()
     return world
 
@@ -130,14 +144,21 @@ def client_as(world: World, persona: str, *, client: Client | None = None) -> Cl
     client = client or Client()
     if persona == "anonymous":
         return client
-    if persona in ("link_viewer", "link_editor"):
-        mode = LinkMode.VIEW if persona == "link_viewer" else LinkMode.EDIT
+    link_modes = {
+        "link_viewer": LinkMode.VIEW,
+        "link_commenter": LinkMode.COMMENT,
+        "link_editor": LinkMode.EDIT,
+    }
+    if persona in link_modes:
+        mode = link_modes[persona]
         Document.objects.filter(pk=world.doc.pk).update(link_mode=mode)
         world.refresh()
         client.force_login(world.linker)
         open_link(client, world.doc)
         return client
-    user = {"group_member": world.member}.get(persona) or getattr(world, persona)
+    user = {"group_member": world.member, "group_commenter": world.team_commenter}.get(
+        persona
+    ) or getattr(world, persona)
     client.force_login(user)
     return client
 

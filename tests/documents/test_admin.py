@@ -120,6 +120,46 @@ def test_object_permissions_page_lists_shares(world: World, login: Callable[...,
         assert name in body
 
 
+def test_change_page_names_every_role_and_the_comment_link_mode(
+    world: World, login: Callable[..., Client]
+) -> None:
+    client = login("superuser")
+    url = reverse("admin:documents_document_change", args=[world.doc.pk])
+    body = client.get(url).content.decode()
+    for share in (
+        "commenter (Commenter)",
+        "editor (Editor)",
+        "sharer (Editor, can share)",
+        "viewer (Viewer)",
+        "group reviewers (Commenter)",
+        "group team (Editor)",
+    ):
+        assert share in body
+    assert '<option value="comment">Anyone with the link can comment</option>' in body
+    manage = reverse(
+        "admin:documents_document_permissions_manage_user", args=[world.doc.pk, world.commenter.pk]
+    )
+    page = client.get(manage).content.decode()
+    assert "Can comment on and suggest changes to document" in page
+
+
+def test_the_admin_sets_a_comment_link_and_sockets_hear(
+    world: World,
+    login: Callable[..., Client],
+    events: list,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    url = reverse("admin:documents_document_change", args=[world.doc.pk])
+    data = {"title": world.doc.title, "link_mode": "comment", "versions-TOTAL_FORMS": "0"}
+    data |= {"versions-INITIAL_FORMS": "0", "versions-MIN_NUM_FORMS": "0"}
+    data |= {"versions-MAX_NUM_FORMS": "1000"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login("superuser").post(url, data)
+    assert response.status_code == 302, response.content[:2000]
+    assert world.refresh().link_mode == "comment"
+    assert ("access_changed", {"public_id": world.doc.public_id}) in events
+
+
 def test_versions_and_operations_are_read_only(world: World, login: Callable[..., Client]) -> None:
     Operation.objects.create(document=world.doc, revision=1, op_id="c:1", delta=[{"insert": "x"}])
     client = login("superuser")

@@ -4,10 +4,12 @@ Outcomes: an HTTP status, ``"login"`` (redirect to the sign-in page),
 ``"admin_login"`` (redirect to the admin's sign-in page) or ``"redirect"``
 (any other redirect: the action worked and moved on).
 
-Personas (tests/documents/conftest.py): ``viewer``/``editor``/``sharer`` hold
-direct shares (the sharer is an editor who can share), ``group_member`` is
-an editor through the group "team", ``link_viewer``/``link_editor`` opened
-the share link while it granted view/edit, ``staff`` is staff with global
+Personas (tests/documents/conftest.py): ``viewer``/``commenter``/``editor``/
+``sharer`` hold direct shares (the sharer is an editor who can share),
+``group_member`` is an editor through the group "team", ``group_commenter``
+a commenter through the group "reviewers", ``link_viewer``/
+``link_commenter``/``link_editor`` opened the share link while it granted
+view/comment/edit, ``staff`` is staff with global
 document permissions and ``superuser`` is a superuser: neither gets anything
 in the pages, only in the admin.
 """
@@ -26,8 +28,10 @@ from django.urls import reverse
 from documents import services
 from tests.documents.conftest import PERSONAS, World, client_as
 
-VIEWERS = {"viewer", "editor", "sharer", "owner", "link_viewer", "link_editor", "group_member"}
 EDITORS = {"editor", "sharer", "owner", "link_editor", "group_member"}
+#: Commenters by a direct share, a link and a group, and everyone who edits.
+COMMENTERS = EDITORS | {"commenter", "link_commenter", "group_commenter"}
+VIEWERS = COMMENTERS | {"viewer", "link_viewer"}
 SHARERS = {"sharer", "owner"}
 SIGNED_IN = set(PERSONAS) - {"anonymous"}
 ADMINS = {"staff", "superuser"}

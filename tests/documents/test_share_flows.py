@@ -86,12 +86,16 @@ def test_state_for_the_owner(world: World, login: Callable[..., Client]) -> None
         "is_you": True,
     }
     assert [(p["username"], p["role"], p["can_share"]) for p in state["people"]] == [
+        ("commenter", "commenter", False),
         ("editor", "editor", False),
         ("sharer", "editor", True),
         ("target", "viewer", False),
         ("viewer", "viewer", False),
     ]
-    assert state["groups"] == [{"id": world.group.pk, "name": "team", "role": "editor"}]
+    assert state["groups"] == [
+        {"id": world.reviewers.pk, "name": "reviewers", "role": "commenter"},
+        {"id": world.group.pk, "name": "team", "role": "editor"},
+    ]
     assert state["link"] == {"mode": "off", "url": None}
     assert [r["value"] for r in state["roles"]] == ["viewer", "commenter", "editor"]
     assert [m["value"] for m in state["link_modes"]] == ["off", "view", "comment", "edit"]
@@ -112,6 +116,12 @@ def test_state_for_a_viewer_is_read_only_without_emails(
     [
         ("view", "viewer", True),
         ("edit", "viewer", False),  # an edit link would raise a viewer to editor
+        ("comment", "viewer", False),  # a comment link would let a viewer comment
+        ("comment", "commenter", True),
+        ("comment", "group_commenter", True),
+        ("view", "commenter", True),
+        ("edit", "commenter", False),  # an edit link would raise a commenter to editor
+        ("comment", "editor", True),
         ("edit", "editor", True),
         ("edit", "sharer", True),
         ("edit", "group_member", True),
@@ -210,6 +220,48 @@ def test_link_sharing_off_view_edit_and_reset(world: World, login: Callable[...,
     assert response.json()["share"]["link"] == {"mode": "off", "url": None}
 
 
+def test_share_with_a_person_as_commenter(world: World, login: Callable[..., Client]) -> None:
+    response = post(
+        login("sharer"), world.doc, "share", {"identifier": "newcomer", "role": "commenter"}
+    )
+    assert response.status_code == 200
+    assert response.json()["message"] == "Shared with newcomer as Commenter."
+    assert ("newcomer", "commenter", False) in [
+        (p["username"], p["role"], p["can_share"]) for p in response.json()["share"]["people"]
+    ]
+    state = share_state(login("newcomer"), world.doc)
+    assert state["you"] == {
+        "id": world.newcomer.pk,
+        "role": "commenter",
+        "role_label": "Commenter",
+        "can_manage": False,
+        "is_owner": False,
+    }
+
+
+def test_a_commenter_and_a_group_of_commenters_change_role(
+    world: World, login: Callable[..., Client]
+) -> None:
+    client = login("owner")
+    response = post(client, world.doc, "share_role", {"user": world.editor.pk, "role": "commenter"})
+    assert response.json()["message"] == "editor is now Commenter."
+    response = post(client, world.doc, "share_group", {"group": "team", "role": "commenter"})
+    assert response.json()["message"] == "Shared with the group team as Commenter."
+    groups = {g["name"]: g["role"] for g in response.json()["share"]["groups"]}
+    assert groups == {"team": "commenter", "reviewers": "commenter"}
+    editor_state = share_state(login("editor"), world.doc)
+    assert editor_state["you"]["role"] == "commenter"
+
+
+def test_link_sharing_for_commenters(world: World, login: Callable[..., Client]) -> None:
+    response = post(login("owner"), world.doc, "share_link", {"mode": "comment"})
+    assert response.status_code == 200
+    assert response.json()["message"] == "Anyone with the link can comment."
+    assert response.json()["share"]["link"]["mode"] == "comment"
+    state = share_state(login("link_commenter"), world.refresh())
+    assert state["you"]["role_label"] == "Commenter (via link)"
+
+
 def test_transfer_ownership(world: World, login: Callable[..., Client]) -> None:
     response = post(
         login("owner"), world.doc, "share_transfer", {"identifier": "editor@example.com"}
@@ -226,6 +278,38 @@ def test_transfer_ownership(world: World, login: Callable[..., Client]) -> None:
 
 
 REFUSALS = [
+    (
+        "commenter_who_can_share",
+        "owner",
+        "share",
+        lambda w: {"identifier": "newcomer", "role": "commenter", "can_share": True},
+        400,
+        "Only editors can be allowed to share.",
+    ),
+    (
+        "commenter_shares",
+        "commenter",
+        "share",
+        lambda w: {"identifier": "newcomer", "role": "viewer"},
+        403,
+        NOT_ALLOWED_TO_SHARE,
+    ),
+    (
+        "link_commenter_sets_the_link",
+        "link_commenter",
+        "share_link",
+        lambda w: {"mode": "edit"},
+        403,
+        NOT_ALLOWED_TO_SHARE,
+    ),
+    (
+        "group_commenter_changes_a_role",
+        "group_commenter",
+        "share_role",
+        lambda w: {"user": w.viewer.pk, "role": "editor"},
+        403,
+        NOT_ALLOWED_TO_SHARE,
+    ),
     (
         "unknown_username",
         "owner",

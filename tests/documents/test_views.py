@@ -8,7 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from documents import services
@@ -51,6 +53,39 @@ def test_shared_with_me_lists_what_others_shared(
     assert titles(response) == ["Quarterly plan"]
     assert "Olivia Owner" in response.content.decode()
     assert titles(login("stranger").get(reverse("documents:shared"))) == []
+
+
+@pytest.mark.parametrize(
+    ("persona", "label"),
+    [
+        ("commenter", "Commenter"),
+        ("group_commenter", "Commenter"),
+        ("viewer", "Viewer"),
+        ("group_member", "Editor"),
+    ],
+)
+def test_shared_with_me_says_each_role(
+    world: World, login: Callable[..., Client], persona: str, label: str
+) -> None:
+    body = login(persona).get(reverse("documents:shared")).content.decode()
+    assert (
+        f'<span class="badge badge-role" data-role-label title="Your role">{label}</span>' in body
+    )
+
+
+def test_role_labels_cost_the_same_queries_for_many_documents(
+    world: World, login: Callable[..., Client]
+) -> None:
+    client = login("commenter")
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("documents:shared"))
+    for n in range(5):
+        doc = services.document_create(owner=world.owner, title=f"More {n}")
+        services.share_grant(document=doc, actor=world.owner, identifier="commenter", role="viewer")
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(reverse("documents:shared"))
+    assert response.content.decode().count("data-role-label") == 6
+    assert len(many.captured_queries) == len(one.captured_queries)
 
 
 def test_search_by_title(world: World, login: Callable[..., Client]) -> None:
@@ -137,6 +172,7 @@ def test_document_page_carries_the_editor_contract(
         "data-doc-id": uid,
         "data-ws-path": f"/ws/docs/{uid}/",
         "data-can-edit": "true",
+        "data-can-comment": "true",
         "data-can-share": "false",
         "data-rename-url": f"/api/docs/{uid}/rename",
         "data-route-url": f"/api/docs/{uid}/route",
@@ -164,19 +200,34 @@ def test_document_page_carries_the_editor_contract(
 
 
 @pytest.mark.parametrize(
-    ("persona", "can_edit", "can_share"),
+    ("persona", "can_edit", "can_comment", "can_share", "role"),
     [
-        ("viewer", "false", "false"),
-        ("sharer", "true", "true"),
-        ("owner", "true", "true"),
-        ("link_viewer", "false", "false"),
+        ("viewer", "false", "false", "false", "Viewer"),
+        ("commenter", "false", "true", "false", "Commenter"),
+        ("group_commenter", "false", "true", "false", "Commenter"),
+        ("link_commenter", "false", "true", "false", "Commenter (via link)"),
+        ("sharer", "true", "true", "true", "Editor"),
+        ("owner", "true", "true", "true", "Owner"),
+        ("link_viewer", "false", "false", "false", "Viewer (via link)"),
     ],
 )
 def test_document_page_flags(
-    world: World, login: Callable[..., Client], persona: str, can_edit: str, can_share: str
+    world: World,
+    login: Callable[..., Client],
+    persona: str,
+    can_edit: str,
+    can_comment: str,
+    can_share: str,
+    role: str,
 ) -> None:
-    attrs = editor_app(login(persona).get(detail_url(world.doc)))
-    assert (attrs["data-can-edit"], attrs["data-can-share"]) == (can_edit, can_share)
+    response = login(persona).get(detail_url(world.doc))
+    attrs = editor_app(response)
+    assert (attrs["data-can-edit"], attrs["data-can-comment"], attrs["data-can-share"]) == (
+        can_edit,
+        can_comment,
+        can_share,
+    )
+    assert f'<span class="role-pill">{role}</span>' in response.content.decode()
 
 
 def test_viewers_get_a_plain_title_editors_an_input(
