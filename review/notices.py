@@ -29,6 +29,11 @@ from notifications.models import Kind
 from notifications.services import notify
 from review.models import Message, Thread
 
+# Kind(member) is the member; without django-stubs mypy types a bare
+# ``Kind.MENTION`` as its (value, label) tuple.
+MENTION, REPLY = Kind(Kind.MENTION), Kind(Kind.REPLY)
+ACCEPTED, REJECTED = Kind(Kind.SUGGESTION_ACCEPTED), Kind(Kind.SUGGESTION_REJECTED)
+
 #: Characters of a message quoted in a notice.
 EXCERPT_LENGTH = 120
 
@@ -70,7 +75,7 @@ def message_posted(
         told.add(person.pk)
         notify(
             recipient=person,
-            kind=Kind.MENTION,
+            kind=MENTION,
             document=document,
             actor=actor,
             text=f"{who} mentioned you in “{title}”: {excerpt}",
@@ -82,7 +87,7 @@ def message_posted(
         if pk in people:
             notify(
                 recipient=people[pk],
-                kind=Kind.REPLY,
+                kind=REPLY,
                 document=document,
                 actor=actor,
                 text=f"{who} replied in a thread on “{title}”: {excerpt}",
@@ -96,7 +101,7 @@ def suggestions_decided(
     """Tell each author that ``actor`` accepted (or rejected) their suggestions."""
     who, title = display_name(actor), document.title
     verb = "accepted" if accept else "rejected"
-    kind = Kind.SUGGESTION_ACCEPTED if accept else Kind.SUGGESTION_REJECTED
+    kind = ACCEPTED if accept else REJECTED
     people = get_user_model()._default_manager.in_bulk(list(marks_by_author))
     for author_id, marks in marks_by_author.items():
         person = people.get(author_id)
