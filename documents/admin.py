@@ -142,6 +142,7 @@ class DocumentAdmin(GuardedModelAdmin):
         "closed_at",
         "op_count",
         "shares",
+        "comment_threads",
         "content_preview",
     )
     # Everything but EDITABLE_FIELDS is shown read-only: revisions, snapshots
@@ -207,6 +208,18 @@ class DocumentAdmin(GuardedModelAdmin):
         if not people and not groups:
             return "nobody"
         return format_html_join(", ", "{} ({})", people + groups)
+
+    @admin.display(description="comment threads")
+    def comment_threads(self, document: Document) -> str:
+        """Return a link to the document's comment threads in the review admin.
+
+        ``review_threads`` is the reverse name of ``review.Thread.document``:
+        the review app sits above documents, so it is reached by name, never
+        imported.
+        """
+        count = document.review_threads.count()
+        url = reverse("admin:review_thread_changelist") + f"?document__id__exact={document.pk}"
+        return format_html('<a href="{}">Comment threads ({})</a>', url, count)
 
     @admin.display(description="content (plain text)")
     def content_preview(self, document: Document) -> str:

@@ -143,6 +143,20 @@ def test_change_page_names_every_role_and_the_comment_link_mode(
     assert "Can comment on and suggest changes to document" in page
 
 
+def test_change_page_links_to_the_documents_comment_threads(
+    world: World, login: Callable[..., Client]
+) -> None:
+    client = login("superuser")
+    url = reverse("admin:documents_document_change", args=[world.doc.pk])
+    threads = reverse("admin:review_thread_changelist") + f"?document__id__exact={world.doc.pk}"
+    body = client.get(url).content.decode()
+    assert f'<a href="{threads}">Comment threads (0)</a>' in body
+    world.doc.review_threads.create(public_id="a" * 16, quote="Quarterly", created_by=world.owner)
+    body = client.get(url).content.decode()
+    assert "Comment threads (1)" in body
+    assert client.get(threads).status_code == 200
+
+
 def test_the_admin_sets_a_comment_link_and_sockets_hear(
     world: World,
     login: Callable[..., Client],
