@@ -179,8 +179,14 @@ def message_add(
 
 def _locked(document: Document, thread_id: str) -> Thread:
     """Return the thread, its row locked until the transaction ends (ThreadNotFound)."""
+    # Lock first, then read: the participants and messages read next are
+    # the ones no concurrent reply or resolve can change until commit.
+    list(
+        Thread.objects.select_for_update()
+        .filter(document=document, public_id=str(thread_id))
+        .values_list("pk", flat=True)
+    )
     thread = thread_get(document=document, thread_id=thread_id)
-    Thread.objects.select_for_update().filter(pk=thread.pk).first()
     thread.document = document
     return thread
 

@@ -320,3 +320,21 @@ def test_the_mention_picker_lists_people_who_can_see_the_document(
     ]
     assert send(as_user("viewer"), "GET", review_world.url("people"))[0] == 403
     assert send(as_user("stranger"), "GET", review_world.url("people"))[0] == 404
+
+
+def test_posting_past_the_comment_throttle_is_refused_with_a_wait(
+    review_world: ReviewWorld, as_user: Callable[[str], Client], settings: Any
+) -> None:
+    throttles = {**settings.COLLABDOCS["THROTTLES"], "comment": "2/h"}
+    settings.COLLABDOCS = {**settings.COLLABDOCS, "THROTTLES": throttles}
+    client = as_user("commenter")
+    assert start(client, review_world)[0] == 201
+    path = review_world.url(f"threads/{TID}/messages")
+    assert send(client, "POST", path, {"body": "second"})[0] == 201
+    response = client.post(path, data={"body": "third"}, content_type="application/json")
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert "many comments" in response.json()["error"]
+    assert Message.objects.count() == 2
+    # Others are counted on their own.
+    assert send(as_user("editor"), "POST", path, {"body": "mine"})[0] == 201
