@@ -240,6 +240,8 @@ COLLABDOCS = {
         "login_ip": _env_rate("COLLABDOCS_THROTTLE_LOGIN_IP", "50/5m"),
         "signup": _env_rate("COLLABDOCS_THROTTLE_SIGNUP", "10/h"),
         "document": _env_rate("COLLABDOCS_THROTTLE_DOCUMENT", "60/10m"),
+        # New comment threads and replies per person (review/throttle.py).
+        "comment": _env_rate("COLLABDOCS_THROTTLE_COMMENT", "120/10m"),
     },
     "TITLE_MAX_LENGTH": 200,
     # Realtime limits (protocol.md): client frame size, document size in UTF-16

@@ -62,6 +62,10 @@ FUNCTION_LEVEL_ALLOWED: dict[tuple[str, str], str] = {
         "AppConfig.ready(): revocation imports models (guardian's, sessions', documents'), "
         "which Django allows only once every app is loaded"
     ),
+    ("notifications.apps", "notifications.receivers"): (
+        "AppConfig.ready(): receivers import models (notifications', documents'), "
+        "which Django allows only once every app is loaded"
+    ),
     ("collabdocs.apps", "routing.live"): (
         "AppConfig.ready(): routing.live imports realtime.restore and so the models; "
         "the app registry is not ready when apps.py is imported"
