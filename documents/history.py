@@ -54,7 +54,7 @@ from django.db.models import Max
 from documents.content import document_state, lock_for_read
 from documents.deepjson import DeepJSONEncoder
 from documents.exceptions import ActionNotAllowed, DocumentNotFound
-from documents.live import ServerChangeFailed, live_documents
+from documents.live import ServerChangeFailed, content_edit, live_documents
 from documents.models import Document, DocumentVersion, Operation, VersionKind
 from documents.people import display_name
 from documents.replay import replay
@@ -462,9 +462,9 @@ def version_restore(
             usage=version_usage(document=document), adding=_version_bytes(source), what=refused
         )
         try:
-            applied = live_documents().apply_content(
+            applied = live_documents().apply_edit(
                 public_id=document.public_id,
-                target=list(source.content),
+                edit=content_edit(list(source.content)),
                 user_id=actor.pk,
                 user_name=name,
             )

@@ -19,9 +19,12 @@ stores them and recovers::
     acks and broadcasts, one frame per socket per delivery (``batch``)
 
 A socket's refusals are sent to it at once, its ack comes with the
-delivery after the commit. A change the server makes (a restore, a repair)
-has no socket: :meth:`Authority.submit_change` returns its stored revision
-or why it was refused, and its op goes out with ``session: ""``.
+delivery after the commit. A socket's op is held to the review policy (a
+socket that may not edit may only suggest and comment:
+:func:`realtime.ot.review.policy_problem`). A change the server makes (a
+restore, a repair, a decision on suggestions) has no socket and is
+trusted: :meth:`Authority.submit_change` returns its stored revision or
+why it was refused, and its op goes out with ``session: ""``.
 
 Failure modes:
 
@@ -279,7 +282,12 @@ class Authority:
         """
         if self.closed or self.draining:
             raise AuthorityClosed("the document's authority was closed")
-        await self._take(sub, sub.user_id if sub is not None else None, msg)
+        if sub is None:
+            await self._take(None, None, msg, may_edit=None)
+        else:
+            # A socket that may not edit may only suggest and comment (the
+            # consumer refuses viewers before this).
+            await self._take(sub, sub.user_id, msg, may_edit=sub.can_edit)
 
     async def submit_change(self, msg: protocol.OpMessage, *, user_id: int | None) -> Answer:
         """Take a change the server makes, as ``user_id``; return once it is answered.
@@ -296,14 +304,19 @@ class Authority:
         answer: asyncio.Future[Answer] = self._loop.create_future()
         self._changes[msg.op_id] = answer
         try:
-            await self._take(None, user_id, msg)
+            await self._take(None, user_id, msg, may_edit=None)
             return await answer
         finally:
             if self._changes.get(msg.op_id) is answer:
                 del self._changes[msg.op_id]
 
     async def _take(
-        self, author: Subscriber | None, user_id: int | None, msg: protocol.OpMessage
+        self,
+        author: Subscriber | None,
+        user_id: int | None,
+        msg: protocol.OpMessage,
+        *,
+        may_edit: bool | None,
     ) -> None:
         op_id = msg.op_id
         seen = self._seq.seen(op_id, user_id, author)
@@ -330,7 +343,12 @@ class Authority:
             )
             return
         submission = Submission(
-            op_id=op_id, base_rev=msg.rev, change=change, author=author, user_id=user_id
+            op_id=op_id,
+            base_rev=msg.rev,
+            change=change,
+            author=author,
+            user_id=user_id,
+            may_edit=may_edit,
         )
         if 0 <= msg.rev < self.window_start:
             await self._submit_from_storage(submission)
@@ -371,9 +389,13 @@ class Authority:
         )
         if isinstance(outcome, int):
             await self._ack_stored(author, submission.op_id, outcome)
-        elif isinstance(outcome, Rejection):
+            return
+        if isinstance(outcome, Rejection):
             await self._refuse(author, outcome)
-        elif self._rebasing:
+            return
+        # The rebased submission is new: it keeps the author's rights.
+        outcome.may_edit = submission.may_edit
+        if self._rebasing:
             self._deferred.append(outcome)
         else:
             await self._accept(outcome)

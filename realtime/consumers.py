@@ -1,7 +1,8 @@
 """The WebSocket consumer: one per socket, thin by design.
 
 It authenticates (session cookie, via ``AuthMiddlewareStack`` in asgi.py),
-asks the one selector ``document_get_for_user`` what the user may do,
+asks the one selector ``document_get_for_user`` what the user may do
+(view; comment and suggest; edit),
 attaches a :class:`~realtime.subscriber.Subscriber` to the document's
 authority and translates frames to calls. Limits that belong to the socket
 (frame size, ops per second, ops per change, CPU time, edit right) are checked
@@ -19,7 +20,9 @@ Revocation (docs/protocol.md "Access"): on ``doc.access_changed`` and
 ``user.access_changed``, and on an op when the last check is older than
 ``ACCESS_RECHECK_SECONDS``, the socket re-checks its session (it still logs
 its user in) and its access (realtime.access); it closes 4401 or 4403, or
-sends ``access`` when the edit right changed.
+sends ``access`` when the edit or comment right changed. A commenter's ops
+go to the authority like an editor's; the authority holds them to the
+review policy (docs/ot.md "Review policy").
 
 Slots: the user's socket slot (``SOCKETS_PER_USER``), the authority hold and
 the CPU budget are released on every way out of the consumer: disconnect,
@@ -228,6 +231,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
                 user_id=user.pk, name=display_name(user), color=user_color(user.pk)
             ),
             can_edit=access.can_edit,
+            can_comment=access.can_comment,
             send=self._send_text,
             close=self._close_with,
         )
@@ -241,7 +245,14 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         except AuthorityClosed:
             await self._deny(CloseCode.GOING_AWAY, "the document was closed here; reconnect")
             return
-        await self.sub.send_frames([hello])
+        frames = [hello]
+        if self.sub.can_comment != self.sub.can_edit:
+            # A commenter: until the fan-out's hello carries can_comment
+            # itself, an ``access`` frame right after it says so.
+            frames.append(
+                protocol.access_frame(can_edit=self.sub.can_edit, can_comment=self.sub.can_comment)
+            )
+        await self.sub.send_frames(frames)
         joined_at = self.membership.joined_at if self.membership is not None else None
         if joined_at is not None and joined_at > started:
             self._recheck_soon()  # joined while the check ran: it may have missed an event
@@ -395,7 +406,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):
                     and not await self._recheck(on_op=True)
                 ):
                     return
-                if not sub.can_edit:
+                if not sub.can_edit and not sub.can_comment:
+                    # Commenters may submit: the authority holds their ops
+                    # to the review policy (suggestions and comments only).
                     await self._send_error(
                         ErrorCode.FORBIDDEN, "you may only view this document", op_id=msg.op_id
                     )
@@ -446,7 +459,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         """Re-check session and access from storage; return whether the socket goes on.
 
         Closes 4401 (signed out), 4403 (no access), or sends ``access`` when
-        the edit right changed. Storage down: an event's re-check makes the
+        the edit or comment right changed. Storage down: an event's re-check makes the
         client reconnect (4503), which checks again; an op's re-check keeps
         the last verdict and tries again a second later.
         """
@@ -474,9 +487,12 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         if result.verdict is Verdict.NO_ACCESS or result.access is None:
             await self._deny(CloseCode.FORBIDDEN, "your access to this document was removed")
             return False
-        if result.access.can_edit != sub.can_edit:
-            sub.can_edit = result.access.can_edit
-            await sub.send_frames([protocol.access_frame(can_edit=result.access.can_edit)])
+        access = result.access
+        if access.can_edit != sub.can_edit or access.can_comment != sub.can_comment:
+            sub.can_edit, sub.can_comment = access.can_edit, access.can_comment
+            await sub.send_frames(
+                [protocol.access_frame(can_edit=access.can_edit, can_comment=access.can_comment)]
+            )
         return True
 
     @staticmethod

@@ -35,13 +35,21 @@ A = TypeVar("A", bound=Hashable)
 
 @dataclass(slots=True)
 class Submission(Generic[A]):
-    """An op as its author sent it: kept to transform it again after a conflict."""
+    """An op as its author sent it: kept to transform it again after a conflict.
+
+    ``may_edit`` is what the review policy (:func:`realtime.ot.review.policy_problem`)
+    holds the op to: True for an editor's op, False for a commenter's,
+    None for a change the server makes (a restore, a repair, a decision on
+    suggestions), which is trusted. False by default: a submission nobody
+    marked gets a commenter's rules, never the server's trust.
+    """
 
     op_id: str
     base_rev: int
     change: Delta
     author: A | None
     user_id: int | None
+    may_edit: bool | None = False
 
 
 class Entry(Generic[A]):

@@ -236,15 +236,22 @@ def hello_frame(
     peers_json: list[str],
     content_json: str | None = None,
     op_items: list[str] | None = None,
+    can_comment: bool | None = None,
 ) -> str:
-    """Return ``hello`` with either ``content`` or catch-up ``ops``."""
+    """Return ``hello`` with either ``content`` or catch-up ``ops``.
+
+    ``can_comment`` None means the same as ``can_edit`` (whoever may edit
+    may comment).
+    """
     if op_items is not None:
         body = '"ops":[' + ",".join(op_items) + "]"
     else:
         body = f'"content":{content_json}'
+    comment = can_edit if can_comment is None else can_comment
     return (
         f'{{"type":"hello","protocol":{PROTOCOL_VERSION},"doc":"{doc}","rev":{rev},{body},'
         f'"session":"{session}","user":{user_json},"can_edit":{"true" if can_edit else "false"},'
+        f'"can_comment":{"true" if comment else "false"},'
         f'"peers":[{",".join(peers_json)}]}}'
     )
 
@@ -298,9 +305,9 @@ def error_frame(
     return dumps(data)
 
 
-def access_frame(*, can_edit: bool) -> str:
-    """Return the ``access`` extension: the socket's edit right changed."""
-    return dumps({"type": MessageType.ACCESS, "can_edit": can_edit})
+def access_frame(*, can_edit: bool, can_comment: bool) -> str:
+    """Return the ``access`` extension: the socket's edit or comment right changed."""
+    return dumps({"type": MessageType.ACCESS, "can_edit": can_edit, "can_comment": can_comment})
 
 
 def title_frame(*, title: str) -> str:

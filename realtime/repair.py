@@ -46,6 +46,7 @@ from typing import Any
 from realtime import protocol
 from realtime.authority import Authority
 from realtime.ot import Delta, utf16_len
+from realtime.ot.review import value_problem
 from realtime.ot.schema import DEFAULT_POLICY, ContentPolicy, embed_problem, embeds, formats
 from realtime.protocol import Rejection
 from realtime.server_change import submit_until_answered
@@ -91,7 +92,11 @@ def _split(
         pair = (key, (type(value), value)) if type(value) in _SCALARS else None
         valid = memo.get(pair) if pair is not None else None
         if valid is None:
-            valid = value is not None and spec.check(value) is None
+            valid = (
+                value is not None
+                and spec.check(value) is None
+                and value_problem(key, value) is None  # review marks: parse_change's checks
+            )
             if pair is not None:
                 memo[pair] = valid
         if valid:

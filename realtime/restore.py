@@ -1,12 +1,27 @@
-"""Changes the server makes itself (restoring a version), through the authority.
+"""Changes the server makes itself (edits), through the authority.
 
-A restore must reach everyone connected live and be undoable like any
-edit, so it is not written to the database directly: it becomes an op, the
-diff from the current content to the version's, submitted to the
+A restore, a decision on suggestions or the removal of a thread's anchors
+must reach everyone connected live and be undoable like any edit, so it is
+not written to the database directly: it becomes an op submitted to the
 document's authority with :meth:`~realtime.authority.Authority.submit_change`
-(no socket: the answer is returned). The authority transforms it over
-anything in flight, stores it and broadcasts it; the restore is then one
-revision in the log, authored by the person who asked for it.
+(no socket: the answer is returned; trusted: no review policy). The
+authority transforms it over anything in flight, stores it and broadcasts
+it; the edit is then one revision in the log, authored by the person who
+asked for it.
+
+The edit (:mod:`documents.live`) is turned into its op from the content the
+authority holds:
+
+* ``content`` (a restore): the diff from the current content to the
+  target (:func:`restore_change`), computed off the loop;
+* ``decide`` and ``uncomment``: :func:`realtime.edits.edit_change`, computed
+  on the loop (it is one pass over the runs) from the committed content at
+  ``head``.
+
+Either way the op is based on the revision of the content it was computed
+from, so ops accepted meanwhile (pending or committed since) are
+transformed under it as under a person's op: text typed concurrently into
+a suggestion being accepted stays, still marked, for the next decision.
 
 Failure modes:
 
@@ -17,6 +32,8 @@ Failure modes:
   diffed again from the current content with a new op id.
 * Any other refusal (the version is larger than the size limit...):
   :class:`~documents.live.ServerChangeFailed` with the server's message.
+* A malformed edit: :class:`~documents.live.InvalidEdit`, before the
+  document is even opened.
 * The authority closed or began handing over meanwhile:
   :class:`~realtime.exceptions.AuthorityClosed`.
 
@@ -48,9 +65,10 @@ from typing import Any, TypeVar
 
 from asgiref.sync import SyncToAsync
 
-from documents.live import AppliedChange, ServerChangeFailed
+from documents.live import AppliedChange, ServerChangeFailed, check_edit
 from realtime import protocol
 from realtime.content_policy import content_policy
+from realtime.edits import edit_change
 from realtime.ot import Delta, DocumentText, InvalidDelta, attributes
 from realtime.protocol import ErrorCode
 from realtime.registry import Registry, process_registry
@@ -101,52 +119,70 @@ def restore_change(current: list[dict[str, Any]], target: list[dict[str, Any]]) 
     return change
 
 
-async def apply_server_change(
+async def apply_edit(
     *,
     public_id: uuid.UUID,
-    target: list[dict[str, Any]],
+    edit: dict[str, Any],
     user_id: int | None,
     user_name: str,
     registry: Registry | None = None,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> AppliedChange | None:
-    """Change the document's content to ``target`` with one op, live, as ``user_id``.
+    """Apply ``edit`` (:mod:`documents.live`) with one op, live, as ``user_id``.
 
-    Return the stored change, or None when the content already equals
-    ``target`` (nothing to do). ``user_name`` names the person in the log
-    (a server change has no connection, so nobody sees it join).
+    Return the stored change, or None when there is nothing to do (the
+    content already equals the target; no suggestion or anchor selected).
+    ``user_name`` names the person in the log (a server change has no
+    connection, so nobody sees it join).
 
+    :raises InvalidEdit: a malformed edit.
     :raises ServerChangeFailed: see the module docstring.
     :raises AuthorityClosed: the authority closed or began handing over.
     :raises documents.store.DocumentMissing: no such document.
     """
+    check_edit(edit)
     if registry is None:
         registry = process_registry()
     loop = asyncio.get_running_loop()
-    # A version stored before the content schema may hold what the
-    # authority now refuses: restore it as the load would repair it.
-    target = await loop.run_in_executor(None, repaired, target, content_policy())
+    target: list[dict[str, Any]] | None = None
+    if edit["kind"] == "content":
+        # A version stored before the content schema may hold what the
+        # authority now refuses: restore it as the load would repair it.
+        target = await loop.run_in_executor(None, repaired, edit["target"], content_policy())
     deadline = loop.time() + timeout
     authority = await registry.acquire(public_id)
     try:
         while True:
-            base = authority.head
-            current = authority.content()
-            delta = await loop.run_in_executor(None, restore_change, current, target)
+            decided: list[dict[str, Any]] = []
+            if target is not None:
+                base = authority.head
+                delta = await loop.run_in_executor(
+                    None, restore_change, authority.content(), target
+                )
+            else:
+                base = authority.head
+                delta, decided = edit_change(edit, authority.content())
             if not delta.ops:
                 return None
             op_id = f"{secrets.token_hex(12)}:1"
             message = protocol.OpMessage(op_id=op_id, rev=base, delta=delta.ops)
-            logger.info("changing %s for %s (user %s) at r%d", public_id, user_name, user_id, base)
+            logger.info(
+                "%s edit on %s for %s (user %s) at r%d",
+                edit["kind"],
+                public_id,
+                user_name,
+                user_id,
+                base,
+            )
             answer = await submit_until_answered(
                 authority, message, user_id=user_id, deadline=deadline
             )
             if answer is None:
                 raise ServerChangeFailed("the change was not stored in time")
             if isinstance(answer, int):
-                return AppliedChange(revision=answer, op_id=op_id, delta=delta.ops)
+                return AppliedChange(revision=answer, op_id=op_id, delta=delta.ops, decided=decided)
             if answer.code == ErrorCode.STALE:
-                continue  # diff again from the current content
+                continue  # compute again from the current content
             if answer.code in (ErrorCode.UNAVAILABLE, ErrorCode.RATE_LIMITED):
                 raise ServerChangeFailed(answer.message or "storage is unavailable")
             raise ServerChangeFailed(answer.message or answer.code or "refused")
@@ -213,21 +249,21 @@ def run_with_registry(
 def apply_here(
     *,
     public_id: uuid.UUID,
-    target: list[dict[str, Any]],
+    edit: dict[str, Any],
     user_id: int | None,
     user_name: str,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> AppliedChange | None:
-    """Call :func:`apply_server_change` on this process from sync code; block until stored.
+    """Call :func:`apply_edit` on this process from sync code; block until stored.
 
-    Applies the change here whoever owns the document: deciding that is
-    the caller's job (the live-documents port).
+    Applies the edit here whoever owns the document: deciding that is the
+    caller's job (the live-documents port).
     """
 
     def work(registry: Registry) -> Awaitable[AppliedChange | None]:
-        return apply_server_change(
+        return apply_edit(
             public_id=public_id,
-            target=target,
+            edit=edit,
             user_id=user_id,
             user_name=user_name,
             registry=registry,

@@ -12,7 +12,8 @@ in (a socket's ``Subscriber``; ``None`` for a change the server makes)::
         v
     accept(): check r, bound the work, check reach at r's length,
         |     transform over every op after r (committed window, then
-        |     pending), serialise, check against the tip text, apply
+        |     pending), serialise, check against the tip text, hold it
+        |     to the review policy (who may change what), apply
         v
     queued with revision tip + 1
         |  take_batch(): the next batch is in flight
@@ -45,6 +46,10 @@ refused op leaves every part of the state as it was):
   older than the window from storage first);
 * a change that does not fit its base revision or the tip: ``bad_op``;
   past the size limit: ``too_large``;
+* a change its author may not make (a commenter's op that is not a
+  suggestion, a suggestion mark in someone else's name):
+  ``forbidden`` naming why (:func:`realtime.ot.review.policy_problem`;
+  server-made changes, ``may_edit`` None, are trusted);
 * a change that cannot be transformed or written as JSON: ``bad_op``;
 * a bug in a check or in applying: ``unavailable`` for that op alone (the
   tip is rebuilt from the committed text if applying failed half-way).
@@ -60,6 +65,7 @@ from realtime import protocol
 from realtime.oplog import A, Entry, LoadedState, Submission
 from realtime.ot import Delta, DocumentText, DocumentTooLarge, InvalidDelta
 from realtime.ot.document import check_reach
+from realtime.ot.review import policy_problem
 from realtime.presence import transform_range
 from realtime.protocol import ErrorCode, Rejection
 
@@ -232,6 +238,14 @@ class Sequencer(Generic[A]):
                 change = delta.transform(change, True)
             delta_json = protocol.dumps(change.ops)
             self._text.check(change, max_length=self._max_length, max_runs=self._max_runs)
+            if sub.may_edit is not None:
+                # The review policy, against the tip the op will apply to:
+                # after the check, so every range it reads exists.
+                problem = policy_problem(
+                    self._text, change, user_id=sub.user_id or 0, may_edit=sub.may_edit
+                )
+                if problem is not None:
+                    return Rejection(ErrorCode.FORBIDDEN, problem, sub.op_id)
         except DocumentTooLarge as exc:
             return Rejection(
                 ErrorCode.TOO_LARGE, str(exc) or "the document would be too large", sub.op_id

@@ -27,6 +27,8 @@ CloseSocket = Callable[[int], Awaitable[None]]
 class Subscriber:
     """A socket attached to a document authority.
 
+    ``can_edit`` / ``can_comment`` are the socket's rights as last checked
+    (an op from a socket with neither is refused by the consumer).
     ``sent_rev`` is the last revision whose op (or ack) was handed to the
     socket; ``outbox`` holds ``presence``/``join``/``leave`` frames waiting
     for the next delivery, after the ops. ``presence_*`` is this socket's
@@ -39,6 +41,7 @@ class Subscriber:
         "user_id",
         "user_json",
         "can_edit",
+        "can_comment",
         "sent_rev",
         "authored_rev",
         "outbox",
@@ -62,11 +65,16 @@ class Subscriber:
         can_edit: bool,
         send: SendText,
         close: CloseSocket | None = None,
+        can_comment: bool | None = None,
     ) -> None:
         self.session = session
         self.user_id = user_id
         self.user_json = user_json
+        #: May change the text; else its ops are held to the commenter's
+        #: rules (realtime.ot.review.policy_problem).
         self.can_edit = can_edit
+        #: May comment and suggest (None: as ``can_edit``; editors may).
+        self.can_comment = can_edit if can_comment is None else can_comment
         self.sent_rev = 0
         #: Highest committed revision this socket must be acked for.
         self.authored_rev = 0

@@ -4,14 +4,16 @@
 :Status: used by :mod:`routing.live` (asking) and :class:`routing.worker.Worker`
     (answering)
 
-A restore must go through the document's authority so that everyone
-connected sees it live, and the authority lives on the document's owner.
-Anywhere else (another worker, ``manage.py shell``, a command)
-:func:`apply_on_owner` sends the request over the channel layer (Redis in a
-cluster) to the owner's request channel; the owner runs
-:func:`realtime.restore.apply_server_change` on its registry and answers on
-a reply channel. Which worker owns the document is :mod:`routing.live`'s
-question; this module is only the transport.
+An edit (a restore, a decision on suggestions, removing a thread's
+anchors: :mod:`documents.live`) must go through the document's authority so
+that everyone connected sees it live, and the authority lives on the
+document's owner. Anywhere else (another worker, ``manage.py shell``, a
+command) :func:`apply_on_owner` sends the edit, a JSON-ready dict, over the
+channel layer (Redis in a cluster) to the owner's request channel; the
+owner runs :func:`realtime.restore.apply_edit` on its registry, computing
+the change from the content it holds then, and answers on a reply
+channel. Which worker owns the document is :mod:`routing.live`'s question;
+this module is only the transport.
 
 Each worker listens on ``routing.worker.<hash of its id>`` while it is
 registered (:func:`serve_requests`, started by :class:`routing.worker.Worker`
@@ -37,11 +39,11 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from documents.live import AppliedChange, ServerChangeFailed
+from documents.live import AppliedChange, InvalidEdit, ServerChangeFailed
 from documents.store import DocumentMissing, StoreError
 from realtime.exceptions import AuthorityClosed, NotOwner
 from realtime.registry import Registry
-from realtime.restore import apply_server_change
+from realtime.restore import apply_edit
 from routing import zk
 
 logger = logging.getLogger(__name__)
@@ -59,21 +61,21 @@ def apply_on_owner(
     *,
     owner_id: str,
     public_id: uuid.UUID,
-    target: list[dict[str, Any]],
+    edit: dict[str, Any],
     user_id: int | None,
     user_name: str,
     timeout: float,
 ) -> AppliedChange | None:
-    """Ask worker ``owner_id`` to apply a server change (blocks; sync code only).
+    """Ask worker ``owner_id`` to apply an edit (blocks; sync code only).
 
-    :returns: the :class:`documents.live.AppliedChange`, or None when the
-        content already equals ``target``.
+    :returns: the :class:`documents.live.AppliedChange`, or None when there
+        was nothing to do.
     :raises documents.live.ServerChangeFailed: see the module docstring.
     """
     return async_to_sync(_request)(
         owner_id=owner_id,
         public_id=public_id,
-        target=target,
+        edit=edit,
         user_id=user_id,
         user_name=user_name,
         timeout=timeout,
@@ -84,7 +86,7 @@ async def _request(
     *,
     owner_id: str,
     public_id: uuid.UUID,
-    target: list[dict[str, Any]],
+    edit: dict[str, Any],
     user_id: int | None,
     user_name: str,
     timeout: float,
@@ -99,7 +101,7 @@ async def _request(
             "type": REQUEST,
             "reply_to": reply_to,
             "doc": str(public_id),
-            "target": target,
+            "edit": edit,
             "user_id": user_id,
             "user_name": user_name,
             "timeout": timeout,
@@ -149,9 +151,9 @@ async def serve_requests(worker_id: str, registry: Registry) -> None:
 async def _answer(layer: Any, message: dict[str, Any], registry: Registry) -> None:
     answer: dict[str, Any]
     try:
-        applied = await apply_server_change(
+        applied = await apply_edit(
             public_id=uuid.UUID(message["doc"]),
-            target=message["target"],
+            edit=message["edit"],
             user_id=message.get("user_id"),
             user_name=message.get("user_name") or "",
             registry=registry,
@@ -162,7 +164,7 @@ async def _answer(layer: Any, message: dict[str, Any], registry: Registry) -> No
         answer = {"ok": False, "error": "the document just moved to another server; try again"}
     except DocumentMissing:
         answer = {"ok": False, "error": "the document no longer exists"}
-    except (ServerChangeFailed, StoreError) as exc:
+    except (ServerChangeFailed, StoreError, InvalidEdit) as exc:
         answer = {"ok": False, "error": str(exc)}
     except Exception:
         logger.exception("applying a forwarded change to %s failed", message.get("doc"))

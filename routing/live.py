@@ -1,15 +1,16 @@
-"""The live-documents port, routed: apply a change on the document's owner.
+"""The live-documents port, routed: apply an edit on the document's owner.
 
 :Maintainer: the routing app
 :Status: installed by the composition root (``collabdocs.apps``) with
-    :func:`documents.live.install_live`; used by ``version_restore``
+    :func:`documents.live.install_live`; used by ``version_restore`` and
+    the review app (decisions on suggestions, removing threads)
 
 :class:`OwnerLiveDocuments` implements :class:`documents.live.LiveDocuments`.
-A change must go through the document's authority, which lives on the
+An edit must go through the document's authority, which lives on the
 document's owner:
 
 * this process owns it (single node, or the owning worker itself): the
-  change is applied here (:func:`realtime.restore.apply_here`, on the
+  edit is applied here (:func:`realtime.restore.apply_here`, on the
   worker's registry, or on a one-off registry outside a worker);
 * another worker owns it: the request is forwarded to that worker over the
   channel layer (:func:`routing.forward.apply_on_owner`).
@@ -29,7 +30,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from documents.live import AppliedChange, ServerChangeFailed
+from documents.live import AppliedChange, ServerChangeFailed, check_edit
 from realtime.restore import DEFAULT_TIMEOUT, apply_here
 from routing import zk
 from routing.forward import apply_on_owner
@@ -67,35 +68,37 @@ class OwnerLiveDocuments:
         #: How long one change may take, waits for storage included.
         self.timeout = timeout
 
-    def apply_content(
+    def apply_edit(
         self,
         *,
         public_id: uuid.UUID,
-        target: list[dict[str, Any]],
+        edit: dict[str, Any],
         user_id: int | None,
         user_name: str,
     ) -> AppliedChange | None:
-        """Make the document's content ``target`` with one change, on its owner.
+        """Apply ``edit`` (:mod:`documents.live`) with one change, on the owner.
 
-        Block until stored; return the change, or None when the document
-        already matches.
+        Block until stored; return the change, or None when there was
+        nothing to do.
 
+        :raises InvalidEdit: a malformed edit (before anything is sent).
         :raises ServerChangeFailed: see the module docstring.
         :raises documents.store.DocumentMissing: no such document.
         """
+        check_edit(edit)
         owner = owner_elsewhere(public_id)
         if owner is not None:
             return apply_on_owner(
                 owner_id=owner,
                 public_id=public_id,
-                target=target,
+                edit=edit,
                 user_id=user_id,
                 user_name=user_name,
                 timeout=self.timeout,
             )
         return apply_here(
             public_id=public_id,
-            target=target,
+            edit=edit,
             user_id=user_id,
             user_name=user_name,
             timeout=self.timeout,

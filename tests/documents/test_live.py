@@ -23,15 +23,15 @@ class Recorder:
     def __init__(self) -> None:
         self.asked: list[dict[str, Any]] = []
 
-    def apply_content(
+    def apply_edit(
         self,
         *,
         public_id: uuid.UUID,
-        target: list[dict[str, Any]],
+        edit: dict[str, Any],
         user_id: int | None,
         user_name: str,
     ) -> AppliedChange | None:
-        self.asked.append({"public_id": public_id, "target": target, "user_name": user_name})
+        self.asked.append({"public_id": public_id, "edit": edit, "user_name": user_name})
         return AppliedChange(revision=1, op_id="x:1", delta=[{"insert": "a"}])
 
 
@@ -53,8 +53,35 @@ def test_the_installed_port_is_the_one_asked(installed: None) -> None:
     port = Recorder()
     install_live(port)
     doc = uuid.uuid4()
-    applied = live_documents().apply_content(
-        public_id=doc, target=[{"insert": "a\n"}], user_id=None, user_name="Ada"
-    )
+    edit = live.content_edit([{"insert": "a\n"}])
+    applied = live_documents().apply_edit(public_id=doc, edit=edit, user_id=None, user_name="Ada")
     assert applied == AppliedChange(revision=1, op_id="x:1", delta=[{"insert": "a"}])
-    assert port.asked == [{"public_id": doc, "target": [{"insert": "a\n"}], "user_name": "Ada"}]
+    assert port.asked == [
+        {
+            "public_id": doc,
+            "edit": {"kind": "content", "target": [{"insert": "a\n"}]},
+            "user_name": "Ada",
+        }
+    ]
+
+
+def test_edit_builders_make_checked_edits() -> None:
+    assert live.decide_edit(accept=True) == {
+        "kind": "decide",
+        "accept": True,
+        "ids": None,
+        "author": None,
+    }
+    assert live.decide_edit(accept=False, ids=["7:lx3k9a1:ab12"], author=7)["ids"] == [
+        "7:lx3k9a1:ab12"
+    ]
+    assert live.uncomment_edit(["abcdefghij0123"]) == {
+        "kind": "uncomment",
+        "threads": ["abcdefghij0123"],
+    }
+    with pytest.raises(live.InvalidEdit, match="not an id"):
+        live.decide_edit(accept=True, ids=["7:LX:ab12"])
+    with pytest.raises(live.InvalidEdit, match="not an id"):
+        live.uncomment_edit(["short"])
+    with pytest.raises(live.InvalidEdit, match="unknown edit kind"):
+        live.check_edit({"kind": "rewrite"})

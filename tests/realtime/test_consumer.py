@@ -438,12 +438,12 @@ async def test_losing_and_regaining_edit_rights_switches_read_only(people, ws_co
     user, doc = people["users"]["editor"], people["doc"]
     await db(remove_perm, "documents.change_document", user, doc)
     await db(events.access_changed, public_id=people["doc_id"])
-    assert await editor.recv() == {"type": "access", "can_edit": False}
+    assert await editor.recv() == {"type": "access", "can_edit": False, "can_comment": False}
     await editor.send(op(1, 0, [{"insert": "x"}]))
     assert (await editor.recv())["code"] == "forbidden"
     await db(assign_perm, "documents.change_document", user, doc)
     await db(events.access_changed, public_id=people["doc_id"])
-    assert await editor.recv() == {"type": "access", "can_edit": True}
+    assert await editor.recv() == {"type": "access", "can_edit": True, "can_comment": True}
     await editor.send(op(1, 0, [{"insert": "x"}]))
     assert (await editor.recv())["type"] == "ack"
 

@@ -76,6 +76,7 @@ def commit(seq: Sequencer[Subscriber], fanout: Fanout, *ops: tuple[Socket, str])
                 change=Delta([{"insert": text}]),
                 author=sub,
                 user_id=sub.user_id,
+                may_edit=True,
             )
         )
         assert not isinstance(result, Rejection), result

@@ -45,6 +45,7 @@ def sub(
     ops: list[dict[str, Any]],
     author: str | None = ALICE,
     user_id: int | None = 1,
+    may_edit: bool | None = True,
 ) -> Submission[str]:
     return Submission(
         op_id=f"{author or 'server'}{'x' * 16}:{n}",
@@ -52,6 +53,7 @@ def sub(
         change=Delta(ops),
         author=author,
         user_id=user_id,
+        may_edit=may_edit,
     )
 
 

@@ -427,9 +427,9 @@ async def test_a_restore_asked_of_any_worker_goes_through_the_owner(
     channel_layers.backends = {}
     target = [{"insert": "Restored from the shell\n"}]
     applied = await asyncio.to_thread(
-        live_documents().apply_content,
+        live_documents().apply_edit,
         public_id=uuid.UUID(doc_id),
-        target=target,
+        edit={"kind": "content", "target": target},
         user_id=None,
         user_name="operator",
     )

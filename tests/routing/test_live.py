@@ -1,10 +1,10 @@
-"""The routed live-documents port: a change goes to the document's owner.
+"""The routed live-documents port: an edit goes to the document's owner.
 
 Without processes: the routing state is installed by hand, and the two
 ways a change can go (applied here, forwarded to the owner) are replaced
-by recorders. Failure mode covered: no worker on the ring refuses the
+by recorders. Failure modes covered: no worker on the ring refuses the
 change with a message for people instead of applying it on a worker that
-does not own the document.
+does not own the document; a malformed edit is refused before it is sent.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from routing.state import RoutingState, install_routing_state
 
 MEMBERS = {"a": "http://127.0.0.1:8001", "b": "http://127.0.0.1:8002"}
 TARGET = [{"insert": "restored\n"}]
+EDIT = {"kind": "content", "target": TARGET}
 
 
 @pytest.fixture
@@ -59,8 +60,8 @@ def document_owned_by(owner: str) -> uuid.UUID:
 
 
 def apply(public_id: uuid.UUID) -> AppliedChange | None:
-    return live.OwnerLiveDocuments(timeout=3).apply_content(
-        public_id=public_id, target=TARGET, user_id=1, user_name="Ann"
+    return live.OwnerLiveDocuments(timeout=3).apply_edit(
+        public_id=public_id, edit=EDIT, user_id=1, user_name="Ann"
     )
 
 
@@ -73,7 +74,7 @@ def test_a_single_node_applies_the_change_here(calls, settings) -> None:
             "here",
             {
                 "public_id": public_id,
-                "target": TARGET,
+                "edit": EDIT,
                 "user_id": 1,
                 "user_name": "Ann",
                 "timeout": 3,
@@ -98,4 +99,23 @@ def test_no_worker_on_the_ring_refuses_the_change(calls) -> None:
     as_worker("a", {})
     with pytest.raises(ServerChangeFailed, match="no server is serving documents"):
         apply(uuid.uuid4())
+    assert calls == []
+
+
+def test_a_malformed_edit_is_refused_before_it_goes_anywhere(calls, settings) -> None:
+    from documents.live import InvalidEdit
+
+    settings.ZOOKEEPER_HOSTS = ""
+    for edit in (
+        {"kind": "restore", "target": TARGET},
+        {"kind": "decide", "accept": "yes"},
+        {"kind": "decide", "accept": True, "ids": ["not a mark"]},
+        {"kind": "decide", "accept": True, "author": 0},
+        {"kind": "uncomment", "threads": []},
+        {"kind": "content"},
+    ):
+        with pytest.raises(InvalidEdit):
+            live.OwnerLiveDocuments(timeout=3).apply_edit(
+                public_id=uuid.uuid4(), edit=edit, user_id=1, user_name="Ann"
+            )
     assert calls == []
