@@ -1,18 +1,55 @@
 /**
- * Comment threads in the margin beside their anchors (issue 12).
+ * Comment threads in the margin beside their anchors (issue 12, contract
+ * §5 and §7).
  *
- * Entry point called once by editor.js after the connection is made. It
- * makes the review margin (margin.js), which suggestion cards share, and
- * returns ``{margin}``.
+ * Entry point called once by editor.js after the connection is made:
+ * {@link installComments} makes the review margin (margin.js) and the
+ * comments, and returns the {@link Comments}; the suggestion cards share its
+ * ``margin``.
+ *
+ * How a comment is made. The person selects text and presses "Comment"
+ * (toolbar row) or Ctrl+Alt+M; a composer card opens beside the text. On
+ * submit a new 16-character thread id is appended to the ``comment`` mark
+ * of every run of the selection (one change, source "user": it is sent
+ * like typing and is in the person's undo stack), the browser waits until
+ * the server has acknowledged that change (so nobody sees the thread
+ * before its anchor), then ``POST threads``. If the POST fails the mark
+ * is taken out again and the error shown; the text typed stays in the
+ * composer.
+ *
+ * What is shown. Threads load with ``GET threads`` after every ``hello``
+ * (a reconnect catches up) and follow the ``review`` frames
+ * (thread-book.js orders the two). Open threads have cards beside their
+ * anchors; resolved ones only in the "Resolved (n)" view, and their text is
+ * not highlighted. A thread whose id no text carries any more is detached:
+ * listed after the others with its quote and "Original text deleted".
+ * The anchored text is highlighted through one constructed style sheet
+ * (``[data-comment~="<id>"]``; the CSP allows no ``<style>`` element), the
+ * active thread's more strongly. Clicking highlighted text activates its
+ * card (the margin's finder); clicking a card scrolls its text into view.
+ * A link to ``#thread-<id>`` (notifications) opens that thread.
+ *
+ * Rights come from ``access()`` and the ``access`` event: viewers read;
+ * commenters and editors comment, reply, resolve; see threads.js.
  *
  * @module editor/review/comments
  */
 import "./comments.css";
 
+import Delta from "quill-delta";
+
+import { api } from "../../api.js";
+import { newThreadId, idsAt, markChange, scanAnchors, unmarkChange } from "./anchors.js";
 import { Margin } from "./margin.js";
+import { quoteOf, timeAgo } from "./text.js";
+import { ThreadBook, asThread, changeOf } from "./thread-book.js";
+import { ThreadCard, draftCard } from "./threads.js";
+
+/** How long a new comment waits for its mark to be acknowledged. */
+const SYNC_WAIT_MS = 8000;
 
 /**
- * @param {{
+ * @typedef {{
  *   quill: any,
  *   app: HTMLElement,
  *   margin: HTMLElement,
@@ -22,9 +59,511 @@ import { Margin } from "./margin.js";
  *   me: {id: number, name: string},
  *   docId: string,
  *   access: () => {canEdit: boolean, canComment: boolean},
- * }} context
+ * }} Context
+ * @typedef {import("./thread-book.js").Thread} Thread
+ * @typedef {{index: number, length: number}} Range
+ */
+
+/**
+ * Make the margin and the comments (see the module's description).
+ * @param {Context} context
+ * @returns {Comments}  its ``margin`` is the review margin
  */
 export function installComments(context) {
-  const margin = new Margin(context.quill, context.margin);
-  return { margin };
+  return new Comments(context, new Margin(context.quill, context.margin));
+}
+
+/** Return the margin key of thread ``id``. */
+const keyOf = (/** @type {string} */ id) => `thread:${id}`;
+
+/** Return the thread id of a margin key, or null for other cards. */
+const idOf = (/** @type {string|null} */ key) => (key && key.startsWith("thread:") ? key.slice(7) : null);
+
+export class Comments {
+  /**
+   * @param {Context} context
+   * @param {Margin} margin
+   */
+  constructor(context, margin) {
+    this.quill = context.quill;
+    this.connection = context.connection;
+    this.notices = context.notices;
+    this.me = context.me;
+    this.access = context.access;
+    this.margin = margin;
+    this.base = `/api/docs/${context.docId}`;
+    this.book = new ThreadBook();
+    /** @type {Map<string, ThreadCard>} */
+    this.cards = new Map();
+    this.showResolved = false;
+    /** @type {{id: string, range: Range, area: HTMLTextAreaElement, busy: boolean}|null} */
+    this.draft = null;
+    /** @type {import("./anchors.js").Anchors|null} the marks, rescanned after a change */
+    this._anchors = null;
+    this._checkFrame = 0;
+    this._loads = 0;
+    /** @type {string|null} a ``#thread-<id>`` to open once threads are loaded */
+    this._wanted = threadInHash(window.location.hash);
+
+    this.sheet = new CSSStyleSheet();
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, this.sheet];
+    const { comment, resolved } = this._makeActions();
+    this.commentButton = comment;
+    this.resolvedButton = resolved;
+    this._countResolved();
+
+    this.quill.on("text-change", (/** @type {Delta} */ delta) => this._changed(delta));
+    margin.findWith((index) => {
+      const ids = idsAt(this.anchors(), index).filter((id) => this._shown(id));
+      if (!ids.length) return null;
+      const active = idOf(margin.active);
+      return keyOf(active && ids.includes(active) ? active : ids[ids.length - 1]);
+    });
+    margin.on("activate", (/** @type {string|null} */ key, /** @type {{source: string}} */ { source }) => {
+      this._paint();
+      const id = idOf(key);
+      if (id && source === "card") this._reveal(id);
+    });
+    this.connection.on("hello", () => this.load());
+    this.connection.on("review", (/** @type {any} */ payload) => this._frame(payload));
+    this.connection.on("access", () => this._rightsChanged());
+    window.addEventListener("hashchange", () => {
+      this._wanted = threadInHash(window.location.hash);
+      this._openWanted();
+    });
+    document.addEventListener("keydown", (event) => {
+      if ((event.ctrlKey || event.metaKey) && event.altKey && event.code === "KeyM") {
+        event.preventDefault();
+        this.compose();
+      }
+    });
+    // Relative times stay true while the page is open.
+    window.setInterval(() => refreshTimes(margin.element), 60_000);
+  }
+
+  /** The rights of this person now. */
+  rights() {
+    const { canEdit, canComment } = this.access();
+    return { canEdit, canComment: canEdit || canComment };
+  }
+
+  /** Return every thread's anchor span (one scan per change of the text). */
+  anchors() {
+    if (!this._anchors) this._anchors = scanAnchors(this.quill.getContents().ops);
+    return this._anchors;
+  }
+
+  /**
+   * Load every thread (after each hello: a reconnect may have missed
+   * frames). Frames arriving meanwhile are replayed over the answer.
+   */
+  async load() {
+    const load = ++this._loads;
+    this.book.beginLoad();
+    let answer;
+    try {
+      answer = await api(`${this.base}/threads`);
+    } catch (err) {
+      if (load === this._loads) this.book.abandonLoad();
+      this.notices.show({
+        kind: "comments",
+        message: `Comments could not be loaded: ${err instanceof Error ? err.message : err}`,
+        tone: "warning",
+      });
+      return;
+    }
+    if (load !== this._loads) return; // a later hello's load supersedes this one
+    this.notices.show({ kind: "comments", message: "" });
+    const touched = this.book.finishLoad(Array.isArray(answer.threads) ? answer.threads : []);
+    for (const id of touched) this._render(id);
+    // Ids no longer known (deleted while away) and threads unchanged but
+    // never drawn (first load) alike.
+    for (const id of this.book.threads.keys()) if (!this.cards.has(id)) this._render(id);
+    this._afterChange();
+    this._openWanted();
+  }
+
+  /**
+   * Apply a ``review`` frame about threads (suggestion frames are C2's).
+   * @param {any} payload
+   */
+  _frame(payload) {
+    const change = changeOf(payload);
+    if (!change) return;
+    this._render(this.book.applyFrame(change));
+    this._afterChange();
+  }
+
+  /**
+   * Apply the answer to this person's request (a thread) unless a frame
+   * about it came in between.
+   * @param {any} answer
+   * @param {number} version
+   */
+  _answered(answer, version) {
+    const thread = asThread(answer);
+    if (thread && this.book.applyAnswer(thread, version)) {
+      this._render(thread.id);
+      this._afterChange();
+    }
+  }
+
+  /**
+   * Show thread ``id`` as the book has it now: add, update or remove its card.
+   * @param {string} id
+   */
+  _render(id) {
+    const thread = this.book.get(id);
+    const key = keyOf(id);
+    if (!thread) {
+      this.cards.delete(id);
+      if (this.draft?.id !== id) this.margin.remove(key);
+      return;
+    }
+    if (this.draft?.id === id) this._closeDraft({ keepCard: true });
+    let card = this.cards.get(id);
+    if (!card) {
+      card = new ThreadCard({ me: this.me, rights: () => this.rights(), actions: this._actionsFor(id) });
+      this.cards.set(id, card);
+    }
+    card.update(thread, { detached: !this.anchors().spans.has(id) });
+    card.element.hidden = thread.resolved && !this.showResolved;
+    this.margin.put(key, card.element, () => this.anchors().spans.get(id) ?? null);
+  }
+
+  /** After threads changed: the highlight, the counts, the margin. */
+  _afterChange() {
+    this._paint();
+    this._countResolved();
+    this.margin.refresh();
+  }
+
+  /**
+   * Whether thread ``id``'s card is showing (its text can activate it).
+   * @param {string} id
+   */
+  _shown(id) {
+    const thread = this.book.get(id);
+    return Boolean(thread) && (!thread?.resolved || this.showResolved);
+  }
+
+  /**
+   * The requests behind one thread card's buttons.
+   * @param {string} id
+   * @returns {import("./threads.js").Actions}
+   */
+  _actionsFor(id) {
+    const url = `${this.base}/threads/${id}`;
+    /**
+     * Send a request about the thread; apply the answer.
+     * @param {string} path
+     * @param {string} method
+     * @param {Object} [body]
+     */
+    const send = async (path, method, body) => {
+      const version = this.book.version(id);
+      const answer = await api(url + path, { method, body });
+      if (answer && answer.deleted === id) {
+        this.book.apply({ kind: "removed", id });
+        this._render(id);
+        this._afterChange();
+      } else {
+        this._answered(answer, version);
+      }
+    };
+    return {
+      reply: (body) => send("/messages", "POST", { body }),
+      edit: (messageId, body) => send(`/messages/${messageId}`, "PATCH", { body }),
+      removeMessage: (messageId) => send(`/messages/${messageId}`, "DELETE"),
+      resolve: () => send("/resolve", "POST"),
+      reopen: () => send("/reopen", "POST"),
+      removeThread: () => send("", "DELETE"),
+      people: (query) => this.people(query),
+    };
+  }
+
+  /**
+   * Ask who can be mentioned (the picker's search).
+   * @param {string} query
+   * @returns {Promise<import("./mentions.js").Person[]>}
+   */
+  async people(query) {
+    const answer = await api(`${this.base}/people?q=${encodeURIComponent(query)}`);
+    return Array.isArray(answer.people) ? answer.people : [];
+  }
+
+  /**
+   * Text changed (typing, a remote op, undo): anchors move with it.
+   * @param {Delta} delta
+   */
+  _changed(delta) {
+    this._anchors = null;
+    if (this.draft) {
+      const { index, length } = this.draft.range;
+      const start = delta.transformPosition(index);
+      const end = delta.transformPosition(index + length);
+      this.draft.range = { index: start, length: Math.max(0, end - start) };
+    }
+    if (!this.cards.size || this._checkFrame) return;
+    // Which threads lost (or regained) all their text: once per frame.
+    this._checkFrame = requestAnimationFrame(() => {
+      this._checkFrame = 0;
+      const { spans } = this.anchors();
+      for (const [id, card] of this.cards) {
+        const thread = this.book.get(id);
+        if (thread && card.detached === spans.has(id)) card.update(thread, { detached: !spans.has(id) });
+      }
+    });
+  }
+
+  /** Redraw the highlight of open threads' text and the active one. */
+  _paint() {
+    const open = [...this.book.threads.values()].filter((t) => !t.resolved).map((t) => t.id);
+    const active = idOf(this.margin.active);
+    const rules = [];
+    const sel = (/** @type {string} */ id) => `.ql-editor [data-comment~="${id}"]`;
+    if (open.length) rules.push(`${open.map(sel).join(",\n")} { background-color: var(--comment-mark); border-bottom-color: var(--comment-line); }`);
+    if (active && this.book.get(active) && this._shown(active)) {
+      rules.push(`${sel(active)} { background-color: var(--comment-mark-active); border-bottom-color: var(--comment-line-active); }`);
+    }
+    this.sheet.replaceSync(rules.join("\n"));
+  }
+
+  /**
+   * Scroll thread ``id``'s text into view (its card follows it).
+   * @param {string} id
+   */
+  _reveal(id) {
+    const span = this.anchors().spans.get(id);
+    if (!span) return;
+    const bounds = this.quill.getBounds(span.index, 0);
+    if (!bounds) return;
+    const top = this.quill.container.getBoundingClientRect().top + bounds.top;
+    if (top < 80 || top > window.innerHeight - 40) {
+      window.scrollBy({ top: top - window.innerHeight / 3 });
+    }
+  }
+
+  /** Open the ``#thread-<id>`` the page was opened with, once loaded. */
+  _openWanted() {
+    const id = this._wanted;
+    if (!id || !this.book.loaded) return;
+    this._wanted = null;
+    const thread = this.book.get(id);
+    if (!thread) {
+      this.notices.show({ kind: "comments", message: "That comment thread no longer exists.", tone: "info" });
+      return;
+    }
+    if (thread.resolved && !this.showResolved) this.setShowResolved(true);
+    this.margin.activate(keyOf(id));
+    this._reveal(id);
+  }
+
+  /** The access changed: redraw every card's buttons and the actions. */
+  _rightsChanged() {
+    for (const id of this.cards.keys()) this._render(id);
+    this.commentButton.hidden = !this.rights().canComment;
+    if (this.draft && !this.rights().canComment) this._closeDraft();
+  }
+
+  /* The toolbar row: "Comment" and "Resolved (n)" ------------------------ */
+
+  _makeActions() {
+    const row = document.querySelector(".doc-toolbar-row");
+    const bar = document.createElement("div");
+    bar.className = "review-actions";
+    const comment = document.createElement("button");
+    comment.type = "button";
+    comment.className = "review-action review-comment-button";
+    comment.title = "Comment on the selected text (Ctrl+Alt+M)";
+    comment.setAttribute("aria-label", "Add a comment (Ctrl+Alt+M)");
+    comment.textContent = "Comment";
+    // Keep the editor's selection: the button must not take the focus.
+    comment.addEventListener("mousedown", (event) => event.preventDefault());
+    comment.addEventListener("click", () => this.compose());
+    comment.hidden = !this.rights().canComment;
+    const resolved = document.createElement("button");
+    resolved.type = "button";
+    resolved.className = "review-action review-resolved-button";
+    resolved.setAttribute("aria-pressed", "false");
+    resolved.title = "Show resolved comment threads";
+    resolved.addEventListener("click", () => this.setShowResolved(!this.showResolved));
+    bar.append(comment, resolved);
+    if (row) row.insertBefore(bar, this.margin.toggle.parentElement === row ? this.margin.toggle : null);
+    else this.margin.element.before(bar);
+    return { comment, resolved };
+  }
+
+  _countResolved() {
+    const n = this.book.resolvedCount();
+    this.resolvedButton.textContent = `Resolved (${n})`;
+    this.resolvedButton.hidden = n === 0 && !this.showResolved;
+  }
+
+  /**
+   * Show or hide resolved threads' cards.
+   * @param {boolean} show
+   */
+  setShowResolved(show) {
+    this.showResolved = show;
+    this.resolvedButton.setAttribute("aria-pressed", String(show));
+    for (const [id, card] of this.cards) {
+      const thread = this.book.get(id);
+      card.element.hidden = Boolean(thread?.resolved) && !show;
+    }
+    const active = idOf(this.margin.active);
+    if (active && !this._shown(active)) this.margin.activate(null);
+    this._afterChange();
+  }
+
+  /* A new comment --------------------------------------------------------- */
+
+  /**
+   * Open the composer for the selected text (the "Comment" button,
+   * Ctrl+Alt+M). Tells the person why not when they cannot.
+   */
+  compose() {
+    if (!this.rights().canComment) {
+      this.notices.show({ kind: "comments", message: "You can view this document but not comment on it.", tone: "info" });
+      return;
+    }
+    const range = this.quill.getSelection() || this.quill.selection?.lastRange || null;
+    if (!range || range.length === 0) {
+      this.notices.show({ kind: "comments", message: "Select the text you want to comment on, then press Comment.", tone: "info" });
+      return;
+    }
+    if (this.draft) {
+      if (this.draft.area.value.trim() || this.draft.busy) {
+        this.margin.activate(keyOf(this.draft.id));
+        this.draft.area.focus();
+        return;
+      }
+      this._closeDraft();
+    }
+    this.notices.show({ kind: "comments", message: "" });
+    const id = newThreadId();
+    const quote = quoteOf(this.quill.getText(range.index, range.length));
+    const { element, area } = draftCard({
+      quote,
+      people: (query) => this.people(query),
+      onSubmit: (body) => this._create(id, body),
+      onCancel: () => this._closeDraft(),
+    });
+    this.draft = { id, range: { index: range.index, length: range.length }, area, busy: false };
+    const draft = this.draft;
+    this.margin.put(keyOf(id), element, () => (draft.range.length ? draft.range : null));
+    this.margin.activate(keyOf(id));
+    area.focus({ preventScroll: true });
+  }
+
+  /**
+   * @param {{keepCard?: boolean}} [options]  keepCard: the thread's own
+   *   card takes the draft's place under the same key
+   */
+  _closeDraft({ keepCard = false } = {}) {
+    const draft = this.draft;
+    if (!draft) return;
+    this.draft = null;
+    if (!keepCard) this.margin.remove(keyOf(draft.id));
+  }
+
+  /**
+   * Anchor and create thread ``id`` with its first message (see the
+   * module's description). Rejects with a message for people; the mark is
+   * then gone again.
+   * @param {string} id
+   * @param {string} body
+   */
+  async _create(id, body) {
+    const draft = this.draft;
+    if (!draft || draft.id !== id) throw new Error("This comment was closed.");
+    const { index, length } = draft.range;
+    if (!length) throw new Error("The text you selected was deleted. Select some text and comment again.");
+    draft.busy = true;
+    try {
+      const quote = quoteOf(this.quill.getText(index, length));
+      const ops = markChange(this.quill.getContents(index, length).ops, index, id);
+      this._edit(new Delta(ops));
+      if (!this.anchors().spans.has(id)) throw new Error("The comment could not be attached to the text.");
+      try {
+        await this._synced();
+        if (!this.anchors().spans.has(id)) {
+          throw new Error("The text was changed by someone else before the comment was attached. Try again.");
+        }
+        const version = this.book.version(id);
+        const answer = await api(`${this.base}/threads`, { method: "POST", body: { id, quote, body } });
+        this._answered(answer, version);
+        if (this.draft?.id === id) this._closeDraft({ keepCard: Boolean(this.book.get(id)) });
+        this.margin.activate(keyOf(id));
+      } catch (err) {
+        this._unmark(id);
+        throw err;
+      }
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.notices.show({ kind: "comments", message: `Your comment was not saved: ${message}`, tone: "error" });
+      throw err;
+    } finally {
+      draft.busy = false;
+    }
+  }
+
+  /**
+   * Take thread ``id`` out of every comment mark (a failed creation).
+   * @param {string} id
+   */
+  _unmark(id) {
+    const ops = unmarkChange(this.quill.getContents().ops, [id]);
+    if (ops.length) this._edit(new Delta(ops));
+  }
+
+  /**
+   * Apply a change of comment marks as the person's own (sent like typing;
+   * in their undo stack). Works in a read-only editor too: marking is not
+   * editing.
+   * @param {Delta} change
+   */
+  _edit(change) {
+    this.quill.editReadOnly(() => this.quill.updateContents(change, "user"));
+  }
+
+  /**
+   * Resolve once the server has acknowledged every change sent so far, or
+   * after ``SYNC_WAIT_MS`` (then the POST goes anyway; the mark follows
+   * as soon as the connection allows).
+   * @returns {Promise<void>}
+   */
+  _synced() {
+    if (!this.connection.pending) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = window.setTimeout(done, SYNC_WAIT_MS);
+      const off = this.connection.on("status", (/** @type {{pending: number}} */ { pending }) => {
+        if (!pending) done();
+      });
+      function done() {
+        clearTimeout(timer);
+        off();
+        resolve();
+      }
+    });
+  }
+}
+
+/**
+ * Return the thread id in a ``#thread-<id>`` fragment, or null.
+ * @param {string} hash
+ */
+function threadInHash(hash) {
+  const match = /^#thread-([0-9a-z]{10,24})$/.exec(hash || "");
+  return match ? match[1] : null;
+}
+
+/**
+ * Rewrite every relative time under ``root``.
+ * @param {HTMLElement} root
+ */
+function refreshTimes(root) {
+  for (const node of root.querySelectorAll("time[data-ago]")) {
+    if (node instanceof HTMLTimeElement) node.textContent = timeAgo(node.dateTime);
+  }
 }

@@ -26,9 +26,10 @@
  * any card moves, so a relayout forces one browser layout, not one per card.
  *
  * Activation from the text: sources of cards register
- * ``findWith(index => key | null)``; when the person's cursor moves, the
- * first key found is activated (source ``"text"``); a cursor outside every
- * card's text deactivates. Clicking or focusing inside a card activates it
+ * ``findWith(index => key | null)``; when the person's cursor moves (or,
+ * in a read-only editor, they click the text), the first key found is
+ * activated (source ``"text"``); a cursor outside every card's text
+ * deactivates. Clicking or focusing inside a card activates it
  * (source ``"card"``).
  *
  * @module editor/review/margin
@@ -94,7 +95,13 @@ export class Margin extends Emitter {
     quill.on("text-change", () => this.scheduleLayout());
     quill.on("selection-change", (/** @type {Anchor|null} */ range, _old, source) => {
       // A blur (null) is often a click into a card: keep the card active.
-      if (range && source === "user") this._activateAt(range.index);
+      if (range && source === "user") this.activateAt(range.index);
+    });
+    // A read-only editor may not report clicks as selection changes.
+    quill.root.addEventListener("click", (/** @type {MouseEvent} */ event) => {
+      if (quill.isEnabled()) return;
+      const index = this._indexOf(event.target);
+      if (index !== null) this.activateAt(index);
     });
     window.addEventListener("resize", () => this.scheduleLayout());
     this._narrow.addEventListener("change", () => {
@@ -211,8 +218,12 @@ export class Margin extends Emitter {
     this._finders.push(finder);
   }
 
-  /** @param {number} index */
-  _activateAt(index) {
+  /**
+   * Activate the card whose text holds ``index`` (the finders decide), or
+   * none.
+   * @param {number} index
+   */
+  activateAt(index) {
     for (const finder of this._finders) {
       const key = finder(index);
       if (key && this._entries.has(key) && !this.card(key)?.hidden) {
@@ -221,6 +232,18 @@ export class Margin extends Emitter {
       }
     }
     if (this._active) this.activate(null, { source: "text" });
+  }
+
+  /**
+   * Return the index in the text where ``node`` starts, or null.
+   * @param {EventTarget|null} node
+   * @returns {number|null}
+   */
+  _indexOf(node) {
+    if (!(node instanceof Node)) return null;
+    const blot = this.quill.constructor.find(node, true);
+    if (!blot || blot === this.quill.scroll || typeof blot.offset !== "function") return null;
+    return blot.offset(this.quill.scroll);
   }
 
   /** Whether the narrow panel is open. */

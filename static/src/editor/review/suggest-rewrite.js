@@ -158,7 +158,14 @@ export function rewriteSuggesting(old, raw, { userId, mark }) {
     }
     let remaining = typeof op.retain === "number" ? op.retain : (op.delete ?? 1);
     while (remaining > 0) {
+      if (doc.peekLength() === Infinity) {
+        // Past the document's end (a malformed change): the server refuses
+        // it as it stands; nothing here can make it meaningful.
+        change.push(op.delete !== undefined ? { delete: remaining } : { retain: remaining });
+        break;
+      }
       const piece = doc.next(remaining);
+      if (piece.insert === undefined) break;
       const length = typeof piece.insert === "string" ? piece.insert.length : 1;
       remaining -= length;
       const current = piece.attributes || {};

@@ -1,0 +1,427 @@
+/**
+ * The card of one comment thread in the margin, and the composer of a new
+ * one. DOM only: what a button does is the ``actions`` object's (comments.js
+ * calls the API); the card shows it busy, and an error inline with the
+ * person's text kept.
+ *
+ * A card is updated in place (``update(thread)``): messages are kept by id
+ * and only rebuilt when they changed, and the reply box and any message
+ * being edited are never rebuilt, so live changes from others do not take
+ * the focus or the half-typed text away.
+ *
+ * What a person sees depends on their rights (``rights()``, read on every
+ * update): viewers read; commenters and editors reply, resolve and re-open;
+ * the author of a message edits and deletes it; the author of the thread
+ * and editors delete the thread.
+ *
+ * @module editor/review/threads
+ */
+import { MentionPicker } from "./mentions.js";
+import { bodyParts, timeAgo } from "./text.js";
+
+/** The longest message body the API takes. */
+export const BODY_MAX = 10000;
+
+/**
+ * @typedef {import("./thread-book.js").Thread} Thread
+ * @typedef {import("./thread-book.js").Message} Message
+ * @typedef {import("./mentions.js").Person} Person
+ * @typedef {{canComment: boolean, canEdit: boolean}} Rights
+ * @typedef {{
+ *   reply: (body: string) => Promise<void>,
+ *   edit: (messageId: number, body: string) => Promise<void>,
+ *   removeMessage: (messageId: number) => Promise<void>,
+ *   resolve: () => Promise<void>,
+ *   reopen: () => Promise<void>,
+ *   removeThread: () => Promise<void>,
+ *   people: (query: string) => Promise<Person[]>,
+ * }} Actions
+ */
+
+/**
+ * Return an element with a class and text.
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {string} className
+ * @param {string} [text]
+ * @returns {HTMLElementTagNameMap[K]}
+ */
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/**
+ * Return a button.
+ * @param {string} label
+ * @param {string} className
+ * @param {() => void} onClick
+ */
+function button(label, className, onClick) {
+  const node = el("button", className, label);
+  node.type = "button";
+  node.addEventListener("click", (event) => {
+    event.stopPropagation();
+    onClick();
+  });
+  return node;
+}
+
+/**
+ * Return a ``<time>`` showing how long ago ``iso`` was (comments.js keeps
+ * every ``time[data-ago]`` current).
+ * @param {string|null} iso
+ */
+function ago(iso) {
+  const node = el("time", "thread-time", timeAgo(iso));
+  if (iso) {
+    node.dateTime = iso;
+    node.dataset.ago = "";
+    node.title = new Date(iso).toLocaleString();
+  }
+  return node;
+}
+
+/**
+ * Fill ``node`` with a body, mentions drawn as such (text only: a body is
+ * never HTML).
+ * @param {HTMLElement} node
+ * @param {string} body
+ */
+function drawBody(node, body) {
+  node.replaceChildren(
+    ...bodyParts(body).map((part) => (part.mention ? el("span", "thread-mention", part.text) : part.text)),
+  );
+}
+
+/**
+ * A growing textarea with a mention picker, and the buttons under it.
+ * @param {Object} options
+ * @param {string} options.placeholder
+ * @param {string} options.submitLabel
+ * @param {string} [options.value]
+ * @param {(query: string) => Promise<Person[]>} options.people
+ * @param {(body: string) => Promise<void>} options.onSubmit  rejects with an
+ *   Error whose message is for people; the text stays
+ * @param {() => void} options.onCancel
+ * @param {boolean} [options.buttonsAlways]  show the buttons while empty
+ */
+function composer({ placeholder, submitLabel, value = "", people, onSubmit, onCancel, buttonsAlways = false }) {
+  const form = el("form", "thread-compose");
+  form.noValidate = true;
+  const area = el("textarea", "thread-input");
+  area.rows = 1;
+  area.maxLength = BODY_MAX;
+  area.placeholder = placeholder;
+  area.setAttribute("aria-label", placeholder);
+  area.value = value;
+  const error = el("p", "thread-error");
+  error.setAttribute("role", "alert");
+  error.hidden = true;
+  const row = el("div", "thread-compose-buttons");
+  const submit = el("button", "button button-primary button-small thread-submit", submitLabel);
+  submit.type = "submit";
+  const cancel = button("Cancel", "button button-quiet button-small thread-cancel", () => {
+    area.value = "";
+    refresh();
+    error.hidden = true;
+    onCancel();
+  });
+  row.append(cancel, submit);
+  form.append(area, error, row);
+  const picker = new MentionPicker(area, people);
+  const refresh = () => {
+    area.style.height = "auto";
+    area.style.height = `${Math.min(area.scrollHeight, 240)}px`;
+    const empty = !area.value.trim();
+    submit.disabled = empty;
+    row.hidden = empty && !buttonsAlways && document.activeElement !== area;
+  };
+  area.addEventListener("input", refresh);
+  area.addEventListener("focus", refresh);
+  area.addEventListener("blur", () => setTimeout(refresh, 150));
+  area.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      form.requestSubmit();
+    } else if (event.key === "Escape" && !picker.isOpen) {
+      event.preventDefault();
+      cancel.click();
+    }
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = area.value.trim();
+    if (!body || form.dataset.busy) return;
+    form.dataset.busy = "true";
+    area.readOnly = true;
+    submit.disabled = true;
+    error.hidden = true;
+    try {
+      await onSubmit(body);
+      area.value = "";
+    } catch (err) {
+      error.textContent = err instanceof Error ? err.message : String(err);
+      error.hidden = false;
+    } finally {
+      delete form.dataset.busy;
+      area.readOnly = false;
+      refresh();
+    }
+  });
+  refresh();
+  return { form, area, refresh };
+}
+
+/** A thread's card: quote when detached, messages, actions, reply box. */
+export class ThreadCard {
+  /**
+   * @param {Object} options
+   * @param {{id: number, name: string}} options.me
+   * @param {() => Rights} options.rights
+   * @param {Actions} options.actions
+   */
+  constructor({ me, rights, actions }) {
+    this.me = me;
+    this.rights = rights;
+    this.actions = actions;
+    /** @type {Thread|null} */
+    this.thread = null;
+    this.detached = false;
+    /** @type {Map<number, {node: HTMLElement, sig: string, editing: boolean}>} */
+    this._messages = new Map();
+
+    this.element = el("article", "thread-card");
+    this.element.setAttribute("aria-label", "Comment thread");
+    this.head = el("div", "thread-head");
+    this.quote = el("blockquote", "thread-quote");
+    this.note = el("p", "thread-detached-note", "Original text deleted");
+    this.list = el("ol", "thread-messages");
+    this.error = el("p", "thread-error");
+    this.error.setAttribute("role", "alert");
+    this.error.hidden = true;
+    const reply = composer({
+      placeholder: "Reply… (@ to mention)",
+      submitLabel: "Reply",
+      people: actions.people,
+      onSubmit: (body) => actions.reply(body),
+      onCancel: () => {},
+    });
+    this.reply = reply;
+    this.element.append(this.head, this.note, this.quote, this.list, this.error, reply.form);
+  }
+
+  /**
+   * Show ``thread`` (and whether no text carries it any more).
+   * @param {Thread} thread
+   * @param {{detached: boolean}} state
+   */
+  update(thread, { detached }) {
+    this.thread = thread;
+    this.detached = detached;
+    const rights = this.rights();
+    this.element.id = `thread-${thread.id}`;
+    this.element.dataset.threadId = thread.id;
+    this.element.classList.toggle("is-resolved", thread.resolved);
+    this.note.hidden = !detached;
+    this.quote.hidden = !detached || !thread.quote;
+    this.quote.textContent = thread.quote;
+    this._drawHead(thread, rights);
+    this._drawMessages(thread, rights);
+    this.reply.form.hidden = !rights.canComment || thread.resolved;
+  }
+
+  /**
+   * Show an error inline (an action failed), or clear it with "".
+   * @param {string} message
+   */
+  showError(message) {
+    this.error.textContent = message;
+    this.error.hidden = !message;
+  }
+
+  /**
+   * Run ``action`` with the card's buttons disabled; show its error.
+   * @param {() => Promise<void>} action
+   */
+  async _run(action) {
+    this.showError("");
+    this.element.dataset.busy = "true";
+    try {
+      await action();
+    } catch (err) {
+      this.showError(err instanceof Error ? err.message : String(err));
+    } finally {
+      delete this.element.dataset.busy;
+    }
+  }
+
+  /**
+   * @param {Thread} thread
+   * @param {Rights} rights
+   */
+  _drawHead(thread, rights) {
+    const parts = [];
+    if (thread.resolved) {
+      const who = thread.resolved_by?.name || "someone";
+      const status = el("p", "thread-status", `Resolved by ${who} `);
+      status.append(ago(thread.resolved_at));
+      parts.push(status);
+    }
+    const tools = el("div", "thread-tools");
+    if (rights.canComment) {
+      tools.append(
+        thread.resolved
+          ? button("Re-open", "button button-quiet button-small thread-reopen", () => this._run(this.actions.reopen))
+          : button("Resolve", "button button-quiet button-small thread-resolve", () => this._run(this.actions.resolve)),
+      );
+    }
+    const mine = thread.created_by !== null && thread.created_by.id === this.me.id;
+    if (rights.canComment && (mine || rights.canEdit)) {
+      tools.append(this._confirming("Delete thread", "Delete this thread for everyone?", this.actions.removeThread));
+    }
+    parts.push(tools);
+    this.head.replaceChildren(...parts);
+  }
+
+  /**
+   * A button that asks again inline before ``action`` (no blocking dialog).
+   * @param {string} label
+   * @param {string} question
+   * @param {() => Promise<void>} action
+   */
+  _confirming(label, question, action) {
+    const wrap = el("span", "thread-confirm");
+    const start = button(label, "button button-quiet button-small thread-delete", () => {
+      const ask = el("span", "thread-confirm-ask", question);
+      const yes = button("Delete", "button button-danger button-small thread-confirm-yes", () => this._run(action));
+      const no = button("Keep", "button button-quiet button-small thread-confirm-no", () => wrap.replaceChildren(start));
+      wrap.replaceChildren(ask, yes, no);
+      no.focus();
+    });
+    wrap.append(start);
+    return wrap;
+  }
+
+  /**
+   * @param {Thread} thread
+   * @param {Rights} rights
+   */
+  _drawMessages(thread, rights) {
+    const seen = new Set();
+    thread.messages.forEach((message, i) => {
+      seen.add(message.id);
+      const sig = JSON.stringify([message, rights, i === 0]);
+      let entry = this._messages.get(message.id);
+      if (!entry) {
+        entry = { node: el("li", "thread-message"), sig: "", editing: false };
+        entry.node.id = `message-${message.id}`;
+        this._messages.set(message.id, entry);
+      }
+      if (entry.sig !== sig && !entry.editing) {
+        entry.sig = sig;
+        this._drawMessage(entry, message, i === 0, rights);
+      }
+      if (this.list.children[i] !== entry.node) this.list.insertBefore(entry.node, this.list.children[i] || null);
+    });
+    for (const [id, entry] of this._messages) {
+      if (!seen.has(id)) {
+        entry.node.remove();
+        this._messages.delete(id);
+      }
+    }
+  }
+
+  /**
+   * @param {{node: HTMLElement, sig: string, editing: boolean}} entry
+   * @param {Message} message
+   * @param {boolean} first
+   * @param {Rights} rights
+   */
+  _drawMessage(entry, message, first, rights) {
+    const head = el("div", "thread-message-head");
+    head.append(el("span", "thread-author", message.author?.name || "Deleted account"), " ", ago(message.created_at));
+    if (message.edited_at && !message.removed) head.append(" ", el("span", "thread-edited", "(edited)"));
+    const body = el("p", "thread-body");
+    if (message.removed) {
+      body.classList.add("is-removed");
+      body.textContent = "Message removed";
+    } else {
+      drawBody(body, message.body);
+    }
+    const own = message.author !== null && message.author.id === this.me.id;
+    const parts = [head, body];
+    if (own && !message.removed && rights.canComment) {
+      const tools = el("div", "thread-message-tools");
+      tools.append(
+        button("Edit", "linklike thread-edit", () => this._edit(entry, message)),
+        this._confirming(
+          "Delete",
+          first ? "Deleting the first message deletes the thread." : "Delete this message?",
+          () => this.actions.removeMessage(message.id),
+        ),
+      );
+      parts.push(tools);
+    }
+    entry.node.replaceChildren(...parts);
+  }
+
+  /**
+   * Swap a message's body for an edit box until saved or cancelled.
+   * @param {{node: HTMLElement, sig: string, editing: boolean}} entry
+   * @param {Message} message
+   */
+  _edit(entry, message) {
+    entry.editing = true;
+    const done = () => {
+      entry.editing = false;
+      entry.sig = "";
+      if (this.thread) this.update(this.thread, { detached: this.detached });
+    };
+    const box = composer({
+      placeholder: "Edit your message",
+      submitLabel: "Save",
+      value: message.body,
+      people: this.actions.people,
+      buttonsAlways: true,
+      onSubmit: async (body) => {
+        await this.actions.edit(message.id, body);
+        done();
+      },
+      onCancel: done,
+    });
+    const body = entry.node.querySelector(".thread-body");
+    const tools = entry.node.querySelector(".thread-message-tools");
+    tools?.remove();
+    if (body) body.replaceWith(box.form);
+    box.area.focus();
+    box.refresh();
+  }
+}
+
+/**
+ * The card of a thread being written: the quoted text and a first message.
+ * @param {Object} options
+ * @param {string} options.quote
+ * @param {(query: string) => Promise<Person[]>} options.people
+ * @param {(body: string) => Promise<void>} options.onSubmit
+ * @param {() => void} options.onCancel
+ */
+export function draftCard({ quote, people, onSubmit, onCancel }) {
+  const element = el("article", "thread-card thread-draft");
+  element.setAttribute("aria-label", "New comment");
+  const shown = el("blockquote", "thread-quote", quote);
+  shown.hidden = !quote;
+  const box = composer({
+    placeholder: "Comment… (@ to mention)",
+    submitLabel: "Comment",
+    people,
+    buttonsAlways: true,
+    onSubmit,
+    onCancel,
+  });
+  element.append(shown, box.form);
+  return { element, area: box.area };
+}

@@ -1,0 +1,429 @@
+"""Comments in a real browser: Debian's Chromium driving the built editor
+against a real daphne on the test database.
+
+Alice owns a document, Bob may edit it and Carol may only view it. The
+tests cover what people rely on and how it fails:
+
+- a comment made on a selection is anchored in the content (the stored
+  document carries the thread id on exactly that text), stored, and shown
+  live to everyone; a reply with ``@carol`` from the picker notifies Carol
+  (bell badge, live) and emails her (Django's file backend in the daphne);
+- anchors move with text typed before them by someone else, survive a
+  reload, and a thread whose text is deleted stays, detached, with its
+  quote;
+- resolving hides the thread and its highlight, the "Resolved (n)" view
+  shows it again, re-open brings it back; a person edits and deletes only
+  their own messages;
+- a failed creation takes the mark out again and says why;
+- a viewer reads threads and can open them from the text but has no way
+  to comment, and the server refuses her if she tries anyway;
+- below 900 px the margin is a panel behind a toggle that never covers
+  the text.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.test_coediting_browser import (
+    SYNCED,
+    _person_page,
+    _stored,
+    _user,
+    _wait_converged,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.usefixtures("editor_bundle")]
+
+TEXT = "Intro line.\nThe budget needs review before Friday.\n"
+CARD = ".review-margin .thread-card:not(.thread-draft)"
+
+
+@pytest.fixture
+def mail_dir(tmp_path: Path) -> Path:
+    """Where the daphne's file-based email backend writes its messages."""
+    path = tmp_path / "mail"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def team(daphne_factory: Callable[..., Any], transactional_db: None, mail_dir: Path) -> dict:
+    """Alice owns "Plans" holding ``TEXT``; Bob edits it; Carol views it."""
+    from guardian.shortcuts import assign_perm
+
+    from documents import services
+    from documents.roles import Role, perms_for
+
+    server = daphne_factory(
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(mail_dir),
+    )
+    alice, bob, carol = _user("alice", "Alice"), _user("bob", "Bob"), _user("carol", "Carol")
+    for user in (alice, bob, carol):
+        user.email = f"{user.username}@example.com"
+        user.save(update_fields=["email"])
+    document = services.document_create(owner=alice, title="Plans")
+    # Grant directly (services.share_grant would notify sockets through
+    # async_to_sync, which cannot run beside Playwright's loop).
+    for user, role in ((bob, Role.EDITOR), (carol, Role.VIEWER)):
+        for perm in perms_for(role):
+            assign_perm(perm, user, document)
+    return {"alice": alice, "bob": bob, "carol": carol, "doc": document, "server": server}
+
+
+@pytest.fixture
+def open_page(chromium_browser: Any, team: dict) -> Iterator[Callable[..., Any]]:
+    """Return ``open_page(name, viewport=...)``: that person's connected page."""
+    contexts: list[Any] = []
+    server = team["server"]
+    url = f"{server.url}/d/{team['doc'].public_id}/"
+
+    def open_(name: str, *, viewport: tuple[int, int] = (1400, 900), hash_: str = "") -> Any:
+        context, page = _person_page(chromium_browser, team[name], server.url, viewport=viewport)
+        contexts.append(context)
+        page.goto(url + hash_)
+        try:
+            page.wait_for_function(SYNCED, timeout=30_000)
+            # Threads load after the hello.
+            page.wait_for_function("() => window.collabdocs.comments.book.loaded", timeout=15_000)
+        except Exception as exc:
+            raise AssertionError(
+                f"{name}'s page did not load: {page.errors}\n{page.console[-20:]}\n"
+                f"server log:\n{server.log()[-4000:]}"
+            ) from exc
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def _write(page: Any, text: str) -> None:
+    """Put ``text`` into the (empty) document as the person's own typing."""
+    page.evaluate(
+        """(text) => {
+            const q = window.collabdocs.quill;
+            q.insertText(0, text.replace(/\\n$/, ""), "user");
+        }""",
+        text,
+    )
+
+
+def _select(page: Any, word: str) -> None:
+    """Select the first ``word`` in the editor, as a person would."""
+    page.evaluate(
+        """(word) => {
+            const q = window.collabdocs.quill;
+            const at = q.getText().indexOf(word);
+            if (at < 0) throw new Error("no " + word);
+            q.focus();
+            q.setSelection(at, word.length, "user");
+        }""",
+        word,
+    )
+
+
+def _comment(page: Any, word: str, body: str) -> str:
+    """Comment ``body`` on ``word`` through the Comment button; return the id."""
+    _select(page, word)
+    page.click(".review-comment-button")
+    draft = page.locator(".thread-draft textarea")
+    draft.wait_for(state="visible", timeout=5_000)
+    draft.fill(body)
+    page.click(".thread-draft .thread-submit")
+    card = page.locator(CARD, has_text=body)
+    card.wait_for(state="visible", timeout=15_000)
+    thread_id = card.get_attribute("data-thread-id")
+    assert thread_id and re.fullmatch(r"[0-9a-z]{16}", thread_id)
+    return thread_id
+
+
+def _marked_text(content: list[dict], thread_id: str) -> str:
+    """Return the text of ``content`` whose comment mark holds ``thread_id``."""
+    return "".join(
+        op["insert"]
+        for op in content
+        if isinstance(op.get("insert"), str)
+        and thread_id in (op.get("attributes") or {}).get("comment", "").split()
+    )
+
+
+def _anchor(page: Any, thread_id: str) -> Any:
+    return page.evaluate(
+        "(id) => window.collabdocs.comments.anchors().spans.get(id) || null", thread_id
+    )
+
+
+def _mails(mail_dir: Path) -> str:
+    return "\n".join(p.read_text(errors="replace") for p in sorted(mail_dir.glob("*.log")))
+
+
+def _highlight(page: Any, thread_id: str) -> str:
+    """Return the background colour drawn on the thread's text."""
+    return page.evaluate(
+        """(id) => {
+            const el = document.querySelector(`.ql-editor [data-comment~="${id}"]`);
+            return el ? getComputedStyle(el).backgroundColor : "none";
+        }""",
+        thread_id,
+    )
+
+
+def test_comment_reply_with_mention_notifies_and_emails(
+    open_page: Callable[..., Any], team: dict, mail_dir: Path
+) -> None:
+    """Alice comments; Bob sees it live and replies @carol; Carol is notified and emailed."""
+    from review.models import Thread
+
+    alice, bob, carol = open_page("alice"), open_page("bob"), open_page("carol")
+    _write(alice, TEXT)
+    _wait_converged([alice, bob, carol], team["doc"])
+    thread_id = _comment(alice, "budget", "Is this number right?")
+
+    # Stored: the thread with its quote, and the mark on exactly the word.
+    _, content = _wait_converged([alice, bob, carol], team["doc"])
+    assert _marked_text(content, thread_id) == "budget"
+    thread = Thread.objects.get(public_id=thread_id)
+    assert thread.quote == "budget" and thread.created_by == team["alice"]
+
+    # Bob sees it live, beside the highlighted word.
+    bob_card = bob.locator(CARD, has_text="Is this number right?")
+    bob_card.wait_for(state="visible", timeout=10_000)
+    assert _highlight(bob, thread_id) not in ("none", "rgba(0, 0, 0, 0)")
+    word_top = bob.evaluate(
+        """(id) => document.querySelector(`.ql-editor [data-comment~="${id}"]`)
+            .getBoundingClientRect().top""",
+        thread_id,
+    )
+    assert abs(bob_card.bounding_box()["y"] - word_top) < 40, "the card sits beside its text"
+
+    # Bob replies, picking Carol from the mention picker with the keyboard.
+    bob_card.click()
+    reply = bob_card.locator(".thread-compose textarea")
+    reply.click()
+    reply.type("Checked with @car", delay=10)
+    option = bob.locator(".mention-option", has_text="@carol")
+    option.wait_for(state="visible", timeout=5_000)
+    assert reply.get_attribute("aria-expanded") == "true"
+    reply.press("Enter")
+    assert reply.input_value() == "Checked with @carol "
+    reply.type("please confirm")
+    reply.press("Control+Enter")
+    alice_reply = alice.locator(CARD + " .thread-message", has_text="please confirm")
+    alice_reply.wait_for(state="visible", timeout=10_000)
+    assert alice_reply.locator(".thread-mention").inner_text() == "@carol"
+
+    # Carol: the bell counts it live, and an email names the document.
+    badge = carol.locator("[data-notif-badge]")
+    carol.wait_for_function(
+        "() => { const b = document.querySelector('[data-notif-badge]');"
+        " return b && !b.hidden && b.textContent.trim() === '1'; }",
+        timeout=10_000,
+    )
+    assert badge.is_visible()
+    deadline = time.monotonic() + 10
+    while "carol@example.com" not in _mails(mail_dir) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    mail = _mails(mail_dir)
+    assert "To: carol@example.com" in mail
+    assert f"/d/{team['doc'].public_id}/#thread-{thread_id}" in mail
+    assert not alice.errors and not bob.errors and not carol.errors
+
+
+def test_anchor_moves_survives_reload_and_detaches(
+    open_page: Callable[..., Any], team: dict
+) -> None:
+    """Typing before the anchor moves it; a reload keeps it; deleting its text detaches it."""
+    alice, bob = open_page("alice"), open_page("bob")
+    _write(alice, TEXT)
+    _wait_converged([alice, bob], team["doc"])
+    thread_id = _comment(alice, "review", "Who reviews?")
+    bob.locator(CARD, has_text="Who reviews?").wait_for(state="visible", timeout=10_000)
+    before = _anchor(alice, thread_id)
+
+    # Bob types at the very start: Alice's anchor moves with the word.
+    bob.evaluate("() => window.collabdocs.quill.insertText(0, 'Hello there. ', 'user')")
+    _, content = _wait_converged([alice, bob], team["doc"])
+    moved = _anchor(alice, thread_id)
+    assert moved == {"index": before["index"] + 13, "length": 6}
+    assert _marked_text(content, thread_id) == "review"
+    alice_text = alice.evaluate("() => window.collabdocs.quill.getText()")
+    assert alice_text[moved["index"] : moved["index"] + 6] == "review"
+
+    # A reload shows the thread anchored to the same word.
+    alice.reload()
+    alice.wait_for_function(SYNCED, timeout=20_000)
+    card = alice.locator(CARD, has_text="Who reviews?")
+    card.wait_for(state="visible", timeout=10_000)
+    assert _anchor(alice, thread_id) == moved
+    assert card.locator(".thread-detached-note").is_hidden()
+
+    # Bob deletes the word: the thread stays, detached, with its quote.
+    bob.evaluate(
+        """() => {
+            const q = window.collabdocs.quill;
+            const at = q.getText().indexOf("review");
+            q.deleteText(at, 6, "user");
+        }"""
+    )
+    _, content = _wait_converged([alice, bob], team["doc"])
+    assert _marked_text(content, thread_id) == ""
+    note = card.locator(".thread-detached-note")
+    note.wait_for(state="visible", timeout=5_000)
+    assert note.inner_text() == "Original text deleted"
+    assert card.locator(".thread-quote").inner_text() == "review"
+    assert "is-detached" in (card.get_attribute("class") or "")
+    assert not alice.errors and not bob.errors
+
+
+def test_resolve_reopen_and_own_messages(open_page: Callable[..., Any], team: dict) -> None:
+    """Resolve hides a thread and its highlight; the resolved view and re-open bring it back."""
+    alice, bob = open_page("alice"), open_page("bob")
+    _write(alice, TEXT)
+    _wait_converged([alice, bob], team["doc"])
+    thread_id = _comment(alice, "Friday", "Too soon?")
+    bob_card = bob.locator(CARD, has_text="Too soon?")
+    bob_card.wait_for(state="visible", timeout=10_000)
+
+    # Only the author may edit or delete a message.
+    assert bob_card.locator(".thread-edit").count() == 0
+    alice_card = alice.locator(f"#thread-{thread_id}")
+    alice_card.click()
+    alice_card.locator(".thread-edit").click()
+    box = alice_card.locator(".thread-message textarea")
+    box.fill("Too soon? Maybe Monday.")
+    alice_card.locator(".thread-message .thread-submit").click()
+    bob.locator(CARD, has_text="Maybe Monday.").locator(".thread-edited").wait_for(
+        state="visible", timeout=10_000
+    )
+
+    # Bob resolves: the card and the highlight go away for both.
+    bob_card.click()
+    bob_card.locator(".thread-resolve").click()
+    alice.wait_for_function(
+        """(id) => { const c = document.querySelector(`#thread-${id}`); return c && c.hidden; }""",
+        arg=thread_id,
+        timeout=10_000,
+    )
+    assert _highlight(alice, thread_id) == "rgba(0, 0, 0, 0)"
+    resolved = alice.locator(".review-resolved-button")
+    assert resolved.inner_text() == "Resolved (1)"
+
+    # The resolved view shows it, marked resolved by Bob; re-open restores it.
+    resolved.click()
+    card = alice.locator(f"#thread-{thread_id}")
+    card.wait_for(state="visible", timeout=5_000)
+    assert "Resolved by Bob" in card.locator(".thread-status").inner_text()
+    card.click()
+    card.locator(".thread-reopen").click()
+    bob.locator(f"#thread-{thread_id}:not(.is-resolved)").wait_for(state="visible", timeout=10_000)
+    assert _highlight(bob, thread_id) not in ("none", "rgba(0, 0, 0, 0)")
+    assert not alice.errors and not bob.errors
+
+
+def test_failed_creation_removes_the_mark(open_page: Callable[..., Any], team: dict) -> None:
+    """When the server refuses the thread, its mark is taken out and the person told why."""
+    from review.models import Thread
+
+    alice = open_page("alice")
+    _write(alice, TEXT)
+    _wait_converged([alice], team["doc"])
+    alice.route(
+        re.compile(r".*/threads$"),
+        lambda route: (
+            route.fulfill(
+                status=400, content_type="application/json", body='{"error": "Nope, not today."}'
+            )
+            if route.request.method == "POST"
+            else route.continue_()
+        ),
+    )
+    _select(alice, "budget")
+    alice.keyboard.press("Control+Alt+m")
+    draft = alice.locator(".thread-draft textarea")
+    draft.wait_for(state="visible", timeout=5_000)
+    draft.fill("Will fail")
+    alice.click(".thread-draft .thread-submit")
+    error = alice.locator(".thread-draft .thread-error")
+    error.wait_for(state="visible", timeout=10_000)
+    assert "Nope, not today." in error.inner_text()
+    assert "Nope, not today." in alice.locator(".cd-notice").inner_text()
+    assert draft.input_value() == "Will fail", "the text typed is kept"
+    _, content = _wait_converged([alice], team["doc"])
+    assert not any("comment" in (op.get("attributes") or {}) for op in content)
+    assert Thread.objects.count() == 0
+
+
+def test_viewer_reads_threads_but_cannot_comment(open_page: Callable[..., Any], team: dict) -> None:
+    """Carol sees threads, opens one from its text, and has no way to comment."""
+    alice, carol = open_page("alice"), open_page("carol")
+    _write(alice, TEXT)
+    _wait_converged([alice, carol], team["doc"])
+    thread_id = _comment(alice, "budget", "Numbers please")
+    card = carol.locator(CARD, has_text="Numbers please")
+    card.wait_for(state="visible", timeout=10_000)
+    assert carol.locator(".review-comment-button").is_hidden()
+    assert card.locator(".thread-compose").count() == 1
+    assert card.locator(".thread-compose").is_hidden()
+    assert card.locator(".thread-resolve").count() == 0
+
+    # Clicking the highlighted text in her read-only editor opens the thread.
+    carol.click(f'.ql-editor [data-comment~="{thread_id}"]')
+    carol.wait_for_function(
+        "(id) => window.collabdocs.comments.margin.active === `thread:${id}`",
+        arg=thread_id,
+        timeout=5_000,
+    )
+    assert "is-active" in (card.get_attribute("class") or "")
+    assert card.locator(".thread-compose").is_hidden()
+
+    # The shortcut explains; a forced request is refused by the server.
+    _select(carol, "needs")
+    carol.keyboard.press("Control+Alt+m")
+    assert "not comment" in carol.locator(".cd-notice").inner_text()
+    status = carol.evaluate(
+        """async () => {
+            const token = document.cookie.match(/csrftoken=([^;]+)/)?.[1] || "";
+            const doc = document.getElementById("editor-app").dataset.docId;
+            const r = await fetch(`/api/docs/${doc}/threads`, {method: "POST",
+                headers: {"Content-Type": "application/json", "X-CSRFToken": token},
+                body: JSON.stringify({id: "abcdefghij123456", quote: "x", body: "sneaky"})});
+            return r.status;
+        }"""
+    )
+    assert status == 403
+    assert not carol.errors
+
+
+def test_narrow_window_opens_the_margin_as_a_panel(
+    open_page: Callable[..., Any], team: dict
+) -> None:
+    """Below 900 px the threads are behind a toggle; open, they never cover the text."""
+    alice = open_page("alice")
+    _write(alice, TEXT)
+    _wait_converged([alice], team["doc"])
+    _comment(alice, "budget", "Narrow check")
+    narrow = open_page("bob", viewport=(700, 800))
+    margin = narrow.locator("#review-margin")
+    toggle = narrow.locator(".review-margin-toggle")
+    assert margin.is_hidden()
+    assert toggle.is_visible() and "1" in toggle.inner_text()
+    toggle.click()
+    card = narrow.locator(CARD, has_text="Narrow check")
+    card.wait_for(state="visible", timeout=5_000)
+    # The canvas is padded by the panel's height: the last line can be
+    # scrolled above it.
+    narrow.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
+    paper = narrow.locator(".doc-paper").bounding_box()
+    panel = margin.bounding_box()
+    assert paper["y"] + paper["height"] <= panel["y"] + 1
+    narrow.locator(".review-margin-close").click()
+    assert margin.is_hidden()
+    assert not narrow.errors
