@@ -34,7 +34,6 @@ import pytest
 from tests.browser.test_coediting_browser import (
     SYNCED,
     _person_page,
-    _stored,
     _user,
     _wait_converged,
 )
