@@ -139,6 +139,16 @@ def open_link(client: Client, document: Document) -> None:
     assert response.status_code == 302, response.content[:500]
 
 
+def persona_user(world: World, persona: str) -> Any:
+    """Return the user a persona signs in as (None for ``anonymous``)."""
+    if persona == "anonymous":
+        return None
+    if persona.startswith("link_"):
+        return world.linker
+    named = {"group_member": world.member, "group_commenter": world.team_commenter}
+    return named.get(persona) or getattr(world, persona)
+
+
 def client_as(world: World, persona: str, *, client: Client | None = None) -> Client:
     """Return a client signed in as ``persona`` (link personas open the link)."""
     client = client or Client()
@@ -156,10 +166,7 @@ def client_as(world: World, persona: str, *, client: Client | None = None) -> Cl
         client.force_login(world.linker)
         open_link(client, world.doc)
         return client
-    user = {"group_member": world.member, "group_commenter": world.team_commenter}.get(
-        persona
-    ) or getattr(world, persona)
-    client.force_login(user)
+    client.force_login(persona_user(world, persona))
     return client
 
 

@@ -17,7 +17,7 @@ in the pages, only in the admin.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,8 +25,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from documents import services
-from tests.documents.conftest import PERSONAS, World, client_as
+from documents import live, services
+from documents.live import AppliedChange
+from documents.models import Document, DocumentVersion, Operation
+from review.models import Message, Thread
+from tests.documents.conftest import PERSONAS, World, client_as, persona_user
 
 EDITORS = {"editor", "sharer", "owner", "link_editor", "group_member"}
 #: Commenters by a direct share, a link and a group, and everyone who edits.
@@ -69,8 +72,47 @@ def admin_page() -> dict[str, Any]:
     return {persona: 200 if persona in ADMINS else "admin_login" for persona in PERSONAS}
 
 
-def trash(world: World) -> None:
+def trash(world: World, user: Any) -> None:
     services.document_trash(document=world.doc, actor=world.owner)
+
+
+#: The comment thread the review endpoints act on: started by the owner.
+THREAD = "matrixthread0001"
+
+
+def thread(world: World, user: Any) -> None:
+    """Start the owner's thread, with a reply by the acting persona (if signed in).
+
+    The reply is made in the database directly (as if the persona wrote it
+    while it could), so "own message" rules can be checked for everyone.
+    """
+    started = Thread.objects.create(
+        document=world.doc, public_id=THREAD, quote="plan", created_by=world.owner
+    )
+    Message.objects.create(thread=started, author=world.owner, body="What about Q3?")
+    if user is not None:
+        Message.objects.create(thread=started, author=user, body="My reply")
+
+
+def first_message(world: World) -> int:
+    return (
+        Message.objects.filter(thread__public_id=THREAD)
+        .order_by("pk")
+        .values_list("pk", flat=True)[0]
+    )
+
+
+def last_message(world: World) -> int:
+    return (
+        Message.objects.filter(thread__public_id=THREAD)
+        .order_by("-pk")
+        .values_list("pk", flat=True)[0]
+    )
+
+
+def own_mark(user: Any) -> str:
+    """Return a suggestion mark made by ``user`` (any signed-in user id works)."""
+    return f"{user.pk if user is not None else 1}:lx3k9a1:ab12"
 
 
 @dataclass
@@ -81,17 +123,20 @@ class Endpoint:
     method: str
     url: Callable[[World], str]
     expected: dict[str, Any]
-    data: Callable[[World], dict] | None = None
+    #: The body, from the world and the acting user (None: anonymous).
+    data: Callable[[World, Any], dict] | None = None
     json: bool = False
-    setup: Callable[[World], None] = field(default=lambda world: None)
+    setup: Callable[[World, Any], None] = field(default=lambda world, user: None)
+    #: Whether the endpoint changes a live document through the live port.
+    live: bool = False
 
-    def call(self, client: Client, world: World) -> Any:
+    def call(self, client: Client, world: World, user: Any) -> Any:
         url = self.url(world)
         if self.method == "GET":
             return client.get(url)
-        data = self.data(world) if self.data else {}
+        data = self.data(world, user) if self.data else {}
         if self.json:
-            return client.post(url, json.dumps(data), content_type="application/json")
+            return client.generic(self.method, url, json.dumps(data), "application/json")
         return client.post(url, data)
 
 
@@ -100,7 +145,7 @@ def doc_url(name: str) -> Callable[[World], str]:
 
 
 def api(
-    name: str, data: Callable[[World], dict], allowed: set[str], *, url_name: str = ""
+    name: str, data: Callable[[World, Any], dict], allowed: set[str], *, url_name: str = ""
 ) -> Endpoint:
     return Endpoint(
         name,
@@ -110,6 +155,61 @@ def api(
         data=data,
         json=True,
     )
+
+
+def review_url(tail: str) -> Callable[[World], str]:
+    """Return the URL of a review endpoint (``{thread}`` and ``{first}``/``{last}`` filled)."""
+
+    def url(world: World) -> str:
+        path = tail.format(
+            thread=THREAD,
+            first=first_message(world) if "{first}" in tail else "",
+            last=last_message(world) if "{last}" in tail else "",
+        )
+        return f"/api/docs/{world.doc.public_id}/{path}"
+
+    return url
+
+
+def review(
+    name: str,
+    method: str,
+    tail: str,
+    allowed: set[str],
+    *,
+    ok: int = 200,
+    data: Callable[[World, Any], dict] | None = None,
+    live: bool = False,
+) -> Endpoint:
+    """A review endpoint acting on the owner's thread (set up first)."""
+    return Endpoint(
+        name,
+        method,
+        review_url(tail),
+        by_access(allowed=allowed, ok=ok, visible=403, anonymous=401),
+        data=data,
+        json=method != "GET",
+        setup=thread,
+        live=live,
+    )
+
+
+def version_url(name: str, tail: str = "") -> Callable[[World], str]:
+    """Return the URL of a history endpoint about the document's first version."""
+
+    def url(world: World) -> str:
+        version = DocumentVersion.objects.filter(document=world.doc).order_by("pk").first()
+        assert version is not None
+        args: list[Any] = [world.doc.public_id, version.pk]
+        return reverse(f"documents:{name}", args=args + ([tail] if tail else []))
+
+    return url
+
+
+def first_version_changed(world: World, user: Any) -> None:
+    """Give the document a second revision, so restoring the first changes something."""
+    Operation.objects.create(document=world.doc, revision=1, op_id="m:1", delta=[{"insert": "x"}])
+    Document.objects.filter(pk=world.doc.pk).update(head_revision=1)
 
 
 ENDPOINTS = [
@@ -136,7 +236,7 @@ ENDPOINTS = [
         "POST",
         doc_url("rename"),
         by_access(allowed=EDITORS, ok=200, visible=403, anonymous=401),
-        data=lambda w: {"title": "Renamed"},
+        data=lambda w, u: {"title": "Renamed"},
         json=True,
     ),
     Endpoint(
@@ -165,19 +265,127 @@ ENDPOINTS = [
         doc_url("share"),
         by_access(allowed=VIEWERS, ok=200, visible=200, anonymous=401),
     ),
-    api("share", lambda w: {"identifier": "newcomer", "role": "viewer"}, SHARERS),
-    api("share_role", lambda w: {"user": w.target.pk, "role": "editor"}, SHARERS),
-    api("share_revoke", lambda w: {"user": w.target.pk}, SHARERS),
-    api("share_group", lambda w: {"group": "outsiders", "role": "viewer"}, SHARERS),
-    api("share_group_revoke", lambda w: {"group": w.group.pk}, SHARERS),
-    api("share_link", lambda w: {"mode": "edit"}, SHARERS),
+    api("share", lambda w, u: {"identifier": "newcomer", "role": "viewer"}, SHARERS),
+    api("share_role", lambda w, u: {"user": w.target.pk, "role": "editor"}, SHARERS),
+    api("share_revoke", lambda w, u: {"user": w.target.pk}, SHARERS),
+    api("share_group", lambda w, u: {"group": "outsiders", "role": "viewer"}, SHARERS),
+    api("share_group_revoke", lambda w, u: {"group": w.group.pk}, SHARERS),
+    api("share_link", lambda w, u: {"mode": "edit"}, SHARERS),
     api(
         "share_link_regenerate",
-        lambda w: {"mode": "view", "regenerate": True},
+        lambda w, u: {"mode": "view", "regenerate": True},
         SHARERS,
         url_name="share_link",
     ),
-    api("share_transfer", lambda w: {"identifier": "newcomer"}, {"owner"}),
+    api("share_transfer", lambda w, u: {"identifier": "newcomer"}, {"owner"}),
+    # Exports and the history ------------------------------------------------
+    Endpoint(
+        "export",
+        "GET",
+        lambda w: reverse("documents:export", args=[w.doc.public_id, "md"]),
+        by_access(allowed=VIEWERS, ok=200, visible=200, anonymous="login"),
+    ),
+    Endpoint(
+        "export_markup",
+        "GET",
+        lambda w: (
+            reverse("documents:export", args=[w.doc.public_id, "html"]) + "?suggestions=markup"
+        ),
+        by_access(allowed=VIEWERS, ok=200, visible=200, anonymous="login"),
+    ),
+    Endpoint(
+        "history",
+        "GET",
+        doc_url("history"),
+        by_access(allowed=VIEWERS, ok=200, visible=200, anonymous=401),
+    ),
+    # Browsing versions is for editors (and everyone once the owner allows
+    # viewers): commenters are viewers here.
+    Endpoint(
+        "history_version",
+        "GET",
+        version_url("history_version"),
+        by_access(allowed=EDITORS, ok=200, visible=403, anonymous=401),
+    ),
+    Endpoint(
+        "export_version",
+        "GET",
+        version_url("export_version", "txt"),
+        by_access(allowed=EDITORS, ok=200, visible=403, anonymous="login"),
+    ),
+    api("history_name", lambda w, u: {"name": "Draft"}, EDITORS),
+    api("history_settings", lambda w, u: {"visible_to_viewers": True}, {"owner"}),
+    Endpoint(
+        "history_restore",
+        "POST",
+        version_url("history_restore"),
+        by_access(allowed=EDITORS, ok=200, visible=403, anonymous=401),
+        json=True,
+        setup=first_version_changed,
+        live=True,
+    ),
+    # Review (the review app's endpoints, owned by it) -----------------------
+    review("threads_get", "GET", "threads", VIEWERS),
+    review(
+        "thread_create",
+        "POST",
+        "threads",
+        COMMENTERS,
+        ok=201,
+        data=lambda w, u: {"id": "newthread0000001", "quote": "plan", "body": "Why?"},
+    ),
+    review(
+        "thread_reply",
+        "POST",
+        "threads/{thread}/messages",
+        COMMENTERS,
+        ok=201,
+        data=lambda w, u: {"body": "Agreed"},
+    ),
+    review(
+        "message_edit_own",
+        "PATCH",
+        "threads/{thread}/messages/{last}",
+        COMMENTERS,
+        data=lambda w, u: {"body": "Edited"},
+    ),
+    review(
+        "message_edit_others",
+        "PATCH",
+        "threads/{thread}/messages/{first}",
+        {"owner"},
+        data=lambda w, u: {"body": "Edited"},
+    ),
+    review("message_delete_own", "DELETE", "threads/{thread}/messages/{last}", COMMENTERS),
+    review("thread_resolve", "POST", "threads/{thread}/resolve", COMMENTERS),
+    review("thread_reopen", "POST", "threads/{thread}/reopen", COMMENTERS),
+    # The owner started the thread: deleting it is theirs or an editor's.
+    review("thread_delete", "DELETE", "threads/{thread}", EDITORS, live=True),
+    review("people", "GET", "people?q=e", COMMENTERS),
+    review(
+        "reject_own_suggestion",
+        "POST",
+        "suggestions/decide",
+        COMMENTERS,
+        data=lambda w, u: {"accept": False, "ids": [own_mark(u)]},
+        live=True,
+    ),
+    review(
+        "accept_all_suggestions",
+        "POST",
+        "suggestions/decide",
+        EDITORS,
+        data=lambda w, u: {"accept": True, "all": True},
+        live=True,
+    ),
+    review(
+        "reject_others_suggestion",
+        "POST",
+        "suggestions/decide",
+        EDITORS,
+        data=lambda w, u: {"accept": False, "ids": [f"{w.owner.pk}:lx3k9a1:ab12"]},
+        live=True,
+    ),
     Endpoint("password_change", "GET", lambda w: reverse("password_change"), page(200)),
     Endpoint("admin_index", "GET", lambda w: reverse("admin:index"), admin_page()),
     Endpoint(
@@ -215,6 +423,40 @@ ENDPOINTS = [
 CASES = [(endpoint, persona) for endpoint in ENDPOINTS for persona in PERSONAS]
 
 
+class RecordingLivePort:
+    """A live port that records each change asked of it and changes nothing.
+
+    Deciding and uncommenting answer None ("nothing matched"); restoring
+    answers the document's current revision (the version records it).
+    """
+
+    def __init__(self, calls: list) -> None:
+        self.calls = calls
+
+    def apply_content(self, *, public_id: Any, target: Any, user_id: Any, user_name: str) -> Any:
+        self.calls.append(("content", user_id))
+        revision = Document.objects.get(public_id=public_id).head_revision
+        return AppliedChange(revision=revision, op_id="matrix", delta=[])
+
+    def apply_edit(self, *, public_id: Any, edit: dict, user_id: Any, user_name: str) -> Any:
+        self.calls.append((edit["kind"], user_id))
+        if edit["kind"] == "content":
+            return self.apply_content(
+                public_id=public_id, target=edit["target"], user_id=user_id, user_name=user_name
+            )
+        return None
+
+
+@pytest.fixture
+def live_port() -> Iterator[list]:
+    """Install a recording live port for one test; return its calls."""
+    calls: list = []
+    previous = live._port
+    live.install_live(RecordingLivePort(calls))
+    yield calls
+    live.install_live(previous)
+
+
 def outcome(response: Any) -> Any:
     """Return the response as the matrix spells outcomes."""
     if response.status_code != 302:
@@ -238,12 +480,17 @@ def test_matrix_covers_every_persona() -> None:
     CASES,
     ids=[f"{endpoint.name}-{persona}" for endpoint, persona in CASES],
 )
-def test_permission_matrix(endpoint: Endpoint, persona: str, world: World) -> None:
+def test_permission_matrix(endpoint: Endpoint, persona: str, world: World, live_port: list) -> None:
     client = client_as(world, persona)
-    endpoint.setup(world)
-    response = endpoint.call(client, world)
+    user = persona_user(world, persona)
+    endpoint.setup(world, user)
+    response = endpoint.call(client, world, user)
     expected = endpoint.expected[persona]
     assert outcome(response) == expected, response.content[:300]
+    # Refusals are answered before the document is touched: only people
+    # allowed through reach the live port.
+    allowed = isinstance(expected, int) and expected < 300
+    assert bool(live_port) == (endpoint.live and allowed), live_port
     if (
         isinstance(expected, int)
         and 400 <= expected < 500
