@@ -245,14 +245,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         except AuthorityClosed:
             await self._deny(CloseCode.GOING_AWAY, "the document was closed here; reconnect")
             return
-        frames = [hello]
-        if self.sub.can_comment != self.sub.can_edit:
-            # A commenter: until the fan-out's hello carries can_comment
-            # itself, an ``access`` frame right after it says so.
-            frames.append(
-                protocol.access_frame(can_edit=self.sub.can_edit, can_comment=self.sub.can_comment)
-            )
-        await self.sub.send_frames(frames)
+        await self.sub.send_frames([hello])
         joined_at = self.membership.joined_at if self.membership is not None else None
         if joined_at is not None and joined_at > started:
             self._recheck_soon()  # joined while the check ran: it may have missed an event

@@ -137,6 +137,7 @@ class Fanout:
             session=sub.session,
             user_json=sub.user_json,
             can_edit=sub.can_edit,
+            can_comment=sub.can_comment,
             peers_json=peers,
             content_json=content_json,
             op_items=items,

@@ -233,25 +233,20 @@ def hello_frame(
     session: str,
     user_json: str,
     can_edit: bool,
+    can_comment: bool,
     peers_json: list[str],
     content_json: str | None = None,
     op_items: list[str] | None = None,
-    can_comment: bool | None = None,
 ) -> str:
-    """Return ``hello`` with either ``content`` or catch-up ``ops``.
-
-    ``can_comment`` None means the same as ``can_edit`` (whoever may edit
-    may comment).
-    """
+    """Return ``hello`` with either ``content`` or catch-up ``ops``."""
     if op_items is not None:
         body = '"ops":[' + ",".join(op_items) + "]"
     else:
         body = f'"content":{content_json}'
-    comment = can_edit if can_comment is None else can_comment
     return (
         f'{{"type":"hello","protocol":{PROTOCOL_VERSION},"doc":"{doc}","rev":{rev},{body},'
         f'"session":"{session}","user":{user_json},"can_edit":{"true" if can_edit else "false"},'
-        f'"can_comment":{"true" if comment else "false"},'
+        f'"can_comment":{"true" if can_comment else "false"},'
         f'"peers":[{",".join(peers_json)}]}}'
     )
 

@@ -39,17 +39,8 @@ def room(people: dict[str, Any]) -> dict[str, Any]:
 
 
 async def rights(sock: Any) -> tuple[bool, bool]:
-    """Return (can_edit, can_comment) as the socket learnt them on connecting.
-
-    ``hello`` carries both; a commenter may also get an ``access`` frame
-    right after it saying the same.
-    """
-    hello = sock.hello
-    if hello["can_comment"] == hello["can_edit"] and not await sock.nothing(0.3):
-        frame = await sock.recv()
-        assert frame["type"] == "access", frame
-        return frame["can_edit"], frame["can_comment"]
-    return hello["can_edit"], hello["can_comment"]
+    """Return (can_edit, can_comment) as the socket's ``hello`` said them."""
+    return sock.hello["can_edit"], sock.hello["can_comment"]
 
 
 async def test_hello_tells_each_role_what_it_may_do(room, ws_connect) -> None:
