@@ -116,7 +116,8 @@ export function idsAt({ runs }, index) {
 /**
  * Return the change (ops) that anchors thread ``id`` over ``[index, index +
  * length)``, given ``slice``: the document's ops over exactly that range.
- * Each run keeps its ids and gets ``id`` appended. Throws a RangeError
+ * Each run keeps its ids (in their order) and gets ``id`` appended unless
+ * it has it already. Throws a RangeError
  * with a sentence for people when a character already has the most
  * threads allowed, and a TypeError for a bad id or an empty range.
  * @param {Op[]} slice
@@ -132,11 +133,14 @@ export function markChange(slice, index, id) {
   for (const op of slice) {
     if (op.insert === undefined) continue;
     const length = insertLength(op);
-    const ids = commentIds(op.attributes?.comment).filter((known) => known !== id);
-    if (ids.length >= MAX_THREADS_PER_CHARACTER) {
-      throw new RangeError(`Part of that text already has ${MAX_THREADS_PER_CHARACTER} comments.`);
+    const ids = commentIds(op.attributes?.comment);
+    if (!ids.includes(id)) {
+      if (ids.length >= MAX_THREADS_PER_CHARACTER) {
+        throw new RangeError(`Part of that text already has ${MAX_THREADS_PER_CHARACTER} comments.`);
+      }
+      ids.push(id);
     }
-    pushRetain(ops, length, [...ids, id].join(" "));
+    pushRetain(ops, length, ids.join(" "));
     total += length;
   }
   if (!total) throw new TypeError("nothing to comment on");
