@@ -37,7 +37,11 @@ import { DEFAULT_MAX_CHANGE_OPS, OTClient } from "./editor/ot-client.js";
 import { describeReport, installPasteGuard } from "./editor/paste.js";
 import { QuillBinding } from "./editor/quill-binding.js";
 import { installComments } from "./editor/review/comments.js";
+import { ModeSwitch, rewriterFor } from "./editor/review/modes.js";
 import { registerReviewMarks } from "./editor/review/suggest-blots.js";
+import { SuggestionCards } from "./editor/review/suggest-cards.js";
+import { AuthorColors } from "./editor/review/suggest-colors.js";
+import "./editor/review/suggestions.css";
 import {
   HEADER_LEVELS,
   LINK_SCHEMES,
@@ -264,13 +268,29 @@ function main() {
   // Renaming in place is app.js's; it shows titles announced here.
   const titleEl = document.getElementById("doc-title");
 
+  let canComment = canEdit || data.canComment === "true";
+  /** @type {SuggestionCards|null} made once the margin exists (below) */
+  let cards = null;
+  // Editing / Suggesting / Viewing: what the person's typing does.
+  const modes = new ModeSwitch({
+    element: document.getElementById("mode-switch"),
+    docId: data.docId || "",
+    onChange: (mode) => {
+      binding.rewrite = rewriterFor(mode, pageUser.id);
+      app.dataset.mode = mode;
+      applyAccess();
+    },
+  });
+
   const applyAccess = () => {
     const ready = connection.hellos > 0 && !connection.stopReason;
-    const editable = canEdit && ready;
+    const mode = modes.mode;
+    const allowed = mode === "editing" ? canEdit : mode === "suggesting" && canComment;
+    const editable = allowed && ready;
     quill.enable(editable);
     quill.root.dataset.placeholder = editable ? "Start typing…" : "";
     app.dataset.readOnly = String(!editable);
-    toolbarEl.hidden = !canEdit || Boolean(connection.stopReason);
+    toolbarEl.hidden = !allowed || Boolean(connection.stopReason);
     if (titleEl instanceof HTMLInputElement) titleEl.readOnly = !canEdit;
   };
 
@@ -282,14 +302,23 @@ function main() {
     notices.dismiss("too_many");
     applyAccess();
   });
-  connection.on("access", ({ canEdit: allowed }) => {
-    const was = canEdit;
+  connection.on("access", ({ canEdit: allowed, canComment: mayComment }) => {
+    const was = { canEdit, canComment };
     canEdit = allowed;
+    canComment = allowed || mayComment;
+    modes.setAccess({ canEdit, canComment });
     applyAccess();
-    if (was && !allowed && !connection.stopReason) {
-      notices.show({ kind: "access", message: "You can now only view this document.", tone: "info" });
-    } else if (!was && allowed && connection.hellos > 0) {
+    cards?.schedule();
+    if (connection.stopReason || connection.hellos === 0) return;
+    if (was.canEdit && !canEdit) {
+      const message = canComment
+        ? "You can now only comment on and suggest changes to this document."
+        : "You can now only view this document.";
+      notices.show({ kind: "access", message, tone: "info" });
+    } else if (!was.canEdit && canEdit) {
       notices.show({ kind: "access", message: "You can edit this document now.", tone: "info" });
+    } else if (!was.canComment && canComment) {
+      notices.show({ kind: "access", message: "You can comment on and suggest changes to this document now.", tone: "info" });
     }
   });
   const showPeople = () => renderPeople(peopleEl, connection.user || pageUser, connection.peers.list());
@@ -318,6 +347,7 @@ function main() {
 
   showPeople();
   showStatus({ status: connection.status, pending: 0, retrying: false });
+  modes.setAccess({ canEdit, canComment });
   applyAccess();
 
   window.addEventListener("beforeunload", (event) => {
@@ -338,10 +368,38 @@ function main() {
     notices,
     me: pageUser,
     docId: data.docId || "",
-    access: () => ({ canEdit, canComment: canEdit || data.canComment === "true" }),
+    access: () => ({ canEdit, canComment }),
   });
 
-  window.collabdocs = { quill, client, connection, binding, notices, comments };
+  // Names of the people whose suggestions are shown: those here now, the
+  // person, and whoever the threads name; else "Someone".
+  /** @type {Map<number, string>} */
+  const names = new Map([[pageUser.id, pageUser.name]]);
+  const learnNames = () => {
+    for (const peer of connection.peers.list()) if (peer.user?.id) names.set(peer.user.id, peer.user.name);
+  };
+  connection.on("peers", () => {
+    learnNames();
+    cards?.schedule();
+  });
+  connection.on("review", (payload) => {
+    const by = payload?.thread?.created_by;
+    if (by && typeof by.id === "number") names.set(by.id, by.name);
+  });
+  const colors = new AuthorColors(document);
+  cards = new SuggestionCards({
+    quill,
+    margin: comments?.margin ?? null,
+    docId: data.docId || "",
+    me: pageUser,
+    access: () => ({ canEdit, canComment }),
+    nameOf: (id) => names.get(id) || "Someone",
+    onAuthors: (authors) => colors.ensure(authors),
+    tell: (message, tone = "info") =>
+      notices.show({ kind: "suggestions", message, tone: /** @type {any} */ (tone) }),
+  });
+
+  window.collabdocs = { quill, client, connection, binding, notices, comments, modes, cards };
   connection.start();
 }
 

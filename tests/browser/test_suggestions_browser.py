@@ -24,7 +24,6 @@ from tests.browser.test_coediting_browser import (
     SYNCED,
     _person_page,
     _state,
-    _stored,
     _user,
     _wait_converged,
 )
@@ -140,3 +139,71 @@ def test_marks_on_text_embeds_and_line_ends_equal_the_server(
     carol.wait_for_function(SYNCED, timeout=20_000)
     assert _state(carol)["contents"] == content, "an editor that loaded the content"
     assert not bob.errors and not carol.errors
+
+
+def _suggestions(content: list[dict]) -> dict[str, tuple[str, str]]:
+    """Return ``{mark: (kind, text)}`` of the suggestions in ``content``."""
+    found: dict[str, tuple[str, str]] = {}
+    for ch, attrs in _characters(content):
+        for name in ("suggest-insert", "suggest-delete", "suggest-format"):
+            if name in attrs:
+                mark = attrs[name].split("|", 1)[0]
+                kind, text = found.get(mark, (name, ""))
+                found[mark] = (kind, text + (ch if isinstance(ch, str) else "▣"))
+    return found
+
+
+def test_commenter_suggests_editor_decides_viewer_sees_it_live(
+    open_page: Callable[..., Any], people: dict
+) -> None:
+    """Alice suggests an insertion and a deletion; Bob accepts one, rejects the other.
+
+    Alice types as a commenter: her keystrokes must reach the server as
+    suggestions (a plain insert is refused), show in her editor exactly as
+    stored, and group into one suggestion per run. Carol watches.
+    """
+    bob = open_page("bob")
+    bob.click(".ql-editor")
+    bob.keyboard.type("Hello world")
+    alice, carol = open_page("alice"), open_page("carol")
+    assert alice.evaluate("() => window.collabdocs.modes.mode") == "suggesting"
+    assert alice.locator("#mode-switch button").all_inner_texts() == ["Suggesting", "Viewing"]
+    assert carol.locator("#mode-switch").is_hidden()
+    alice.click(".ql-editor")
+    alice.keyboard.press("Control+End")
+    alice.keyboard.type(" again")
+    alice.keyboard.press("Control+Home")
+    for _ in range(6):
+        alice.keyboard.press("Delete")
+    _, content = _wait_converged([alice, bob, carol], people["doc"])
+    assert _state(alice)["contents"] == _state(bob)["contents"] == content
+    found = _suggestions(content)
+    assert sorted(found.values()) == [
+        ("suggest-delete", "Hello "),
+        ("suggest-insert", " again"),
+    ], content
+    assert all(mark.startswith(f"{people['alice'].pk}:") for mark in found)
+    assert _state(alice)["text"] == "Hello world again\n", "struck text stays on the page"
+    # The caret moved past each struck character (forward Delete).
+    assert alice.evaluate("() => window.collabdocs.quill.getSelection().index") == 6
+    insert_mark = next(m for m, (k, _) in found.items() if k == "suggest-insert")
+    delete_mark = next(m for m, (k, _) in found.items() if k == "suggest-delete")
+    # Bob sees two cards, with Accept and Reject; Alice only Withdraw.
+    cards = bob.locator(".suggestion-card")
+    cards.first.wait_for(timeout=10_000)
+    assert cards.count() == 2
+    assert alice.locator(".suggestion-card [data-decide=accept]").count() == 0
+    assert alice.locator(".suggestion-card [data-decide=reject]").count() == 2
+    bob.locator(f'.suggestion-card[data-suggestion="{insert_mark}"] [data-decide=accept]').click()
+    bob.locator(f'.suggestion-card[data-suggestion="{delete_mark}"] [data-decide=reject]').click()
+    carol.wait_for_function(
+        """() => { const ops = window.collabdocs.quill.getContents().ops;
+        return ops.length === 1 && ops[0].insert === "Hello world again\\n"; }""",
+        timeout=15_000,
+    )
+    _, content = _wait_converged([alice, bob, carol], people["doc"])
+    assert content == [{"insert": "Hello world again\n"}]
+    assert _state(alice)["contents"] == _state(carol)["contents"] == content
+    bob.locator(".suggestion-card").first.wait_for(state="detached", timeout=5_000)
+    for page in (alice, bob, carol):
+        assert not page.errors, page.errors

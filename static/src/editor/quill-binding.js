@@ -28,6 +28,11 @@
  *   them.
  * - While an IME composition is open, server frames are held (Quill batches
  *   the DOM during composition) and handled right after it ends.
+ * - The mode's rewrite ({@link QuillBinding#rewrite}) runs after the schema
+ *   guard: Suggesting turns the change into a suggestion; the editor is
+ *   corrected to it as part of the same undo entry (source ``user``, not
+ *   sent again). An undo or redo replays Quill's history and is sent as
+ *   its minimal effect.
  * - Undo/redo is Quill's history with ``userOnly: true``: remote ``api``
  *   changes are not recorded; the history transforms its stacks over them.
  *   Loading content clears it.
@@ -38,6 +43,14 @@ import Delta from "quill-delta";
 
 import { normalizeChange } from "./normalize.js";
 import { DEFAULT_POLICY, nothingRemoved, sanitizeChange } from "./schema.js";
+
+/**
+ * A rewrite of the person's change before it is sent (review/modes.js).
+ * ``correction`` turns the editor's document into ``old.compose(change)``;
+ * ``caret`` / ``caretAfter`` (after a forward Delete) place the caret.
+ * @typedef {(old: Delta, change: Delta, context: {fromHistory: boolean}) =>
+ *   ({change: Delta, correction: Delta|null, caret: number|null, caretAfter?: number|null}|null)} Rewriter
+ */
 
 export class QuillBinding {
   /**
@@ -68,6 +81,16 @@ export class QuillBinding {
     this._redrawScheduled = false;
     this._flagTimers = new Map();
     this._flash = new Set();
+    /**
+     * The editing mode's rewrite of the person's change (review/modes.js):
+     * Suggesting turns it into a suggestion, Editing strips others' marks.
+     * @type {Rewriter|null}
+     */
+    this.rewrite = null;
+    /** A correction of the editor is being applied (not sent again). */
+    this._correcting = false;
+    /** The last key pressed in the editor (Backspace or Delete decides the caret). */
+    this._lastKey = "";
     this.onUserChange = this.onUserChange.bind(this);
   }
 
@@ -96,8 +119,17 @@ export class QuillBinding {
   attach(port) {
     const quill = this.quill;
     this.port = port;
+    // On the container, capturing: before Quill's keyboard handles the key
+    // (and makes the change) on the editor's root.
+    quill.container.addEventListener(
+      "keydown",
+      (event) => {
+        this._lastKey = event.key;
+      },
+      true,
+    );
     quill.on("text-change", (delta, old, source) => {
-      if (source === "user") this.onUserChange(delta, old);
+      if (source === "user" && !this._correcting) this.onUserChange(delta, old);
       this.scheduleRedraw();
     });
     quill.on("selection-change", (range, _old, source) => {
@@ -153,9 +185,43 @@ export class QuillBinding {
       if (!nothingRemoved(guarded.removed)) this.onRemoved(guarded.removed);
     }
     if (!guarded.change.ops.length) return;
-    const { change, fix } = normalizeChange(old, guarded.change);
+    let meant = guarded.change;
+    if (this.rewrite) {
+      // history.ignoreChange is true exactly while Quill replays an undo or redo.
+      const fromHistory = Boolean(/** @type {any} */ (this.quill).history?.ignoreChange);
+      const out = this.rewrite(old, meant, { fromHistory });
+      if (out) {
+        meant = out.change;
+        if (out.correction && out.correction.ops.length) this._correct(out.correction);
+        const caret = this._lastKey === "Delete" && out.caretAfter != null ? out.caretAfter : out.caret;
+        // After Quill's own handling of this DOM update, which puts back the
+        // native range it saved before it (quill/core/selection.js).
+        if (caret != null && this.quill.hasFocus()) {
+          queueMicrotask(() => this.quill.setSelection(caret, 0, "silent"));
+        }
+        if (!meant.ops.length) return;
+      }
+    }
+    const { change, fix } = normalizeChange(old, meant);
     if (fix) this.quill.updateContents(fix, "silent");
     this.port.submit(change);
+  }
+
+  /**
+   * Show the rewritten change: apply ``correction`` as part of the person's
+   * own edit, so one undo takes back the change as shown (the history merges
+   * it into the entry it just recorded; ``lastRecorded`` makes sure of it).
+   * @param {Delta} correction
+   */
+  _correct(correction) {
+    const history = /** @type {any} */ (this.quill).history;
+    if (history && history.stack.undo.length) history.lastRecorded = Date.now();
+    this._correcting = true;
+    try {
+      this.quill.updateContents(correction, "user");
+    } finally {
+      this._correcting = false;
+    }
   }
 
   /**

@@ -1,0 +1,147 @@
+/**
+ * The mode switch beside the toolbar (``#mode-switch``): Editing /
+ * Suggesting / Viewing, and the rewrite each mode puts on the binding.
+ *
+ * Editors have all three, commenters Suggesting and Viewing, viewers none
+ * (the switch is hidden and the editor read-only). The choice is
+ * remembered per document in localStorage; when the access changes (an
+ * ``access`` frame) the mode falls back to the best one still allowed,
+ * without forgetting the choice for when it is allowed again.
+ *
+ * @module editor/review/modes
+ */
+import { minimalChange, newMark, rewriteSuggesting, stripForeignMarks } from "./suggest-rewrite.js";
+
+/** @typedef {"editing"|"suggesting"|"viewing"} Mode */
+
+/** @type {Record<Mode, string>} */
+const LABELS = { editing: "Editing", suggesting: "Suggesting", viewing: "Viewing" };
+/** @type {Record<Mode, string>} */
+const HINTS = {
+  editing: "Edit the document directly",
+  suggesting: "Edits become suggestions the editors accept or reject",
+  viewing: "Read the document without changing it",
+};
+
+/**
+ * Return the modes ``access`` allows, the default first.
+ * @param {{canEdit: boolean, canComment: boolean}} access
+ * @returns {Mode[]}
+ */
+export function allowedModes({ canEdit, canComment }) {
+  if (canEdit) return ["editing", "suggesting", "viewing"];
+  if (canComment) return ["suggesting", "viewing"];
+  return [];
+}
+
+/**
+ * Return the rewrite of the binding in ``mode`` for ``userId``.
+ * @param {Mode} mode
+ * @param {number} userId
+ * @returns {import("../quill-binding.js").Rewriter|null}
+ */
+export function rewriterFor(mode, userId) {
+  if (mode === "suggesting") {
+    return (old, change, { fromHistory }) => {
+      if (fromHistory) return { change: minimalChange(old, change), correction: null, caret: null };
+      return rewriteSuggesting(old, change, { userId, mark: () => newMark(userId) });
+    };
+  }
+  if (mode === "editing") {
+    return (_old, change, { fromHistory }) => {
+      if (fromHistory) return null;
+      const out = stripForeignMarks(change, userId);
+      return out && { ...out, caret: null };
+    };
+  }
+  return null;
+}
+
+export class ModeSwitch {
+  /**
+   * @param {Object} options
+   * @param {HTMLElement|null} options.element  ``#mode-switch``
+   * @param {string} options.docId
+   * @param {(mode: Mode) => void} options.onChange  told the effective mode
+   * @param {Storage|null} [options.storage]
+   */
+  constructor({ element, docId, onChange, storage = safeStorage() }) {
+    this.element = element;
+    this.key = `collabdocs:mode:${docId}`;
+    this.onChange = onChange;
+    this.storage = storage;
+    /** @type {Mode[]} */
+    this.allowed = [];
+    /** @type {Mode} */
+    this.mode = "viewing";
+  }
+
+  /** @returns {Mode|null} the person's remembered choice */
+  get chosen() {
+    const value = this.storage?.getItem(this.key);
+    return value === "editing" || value === "suggesting" || value === "viewing" ? value : null;
+  }
+
+  /**
+   * Apply the person's rights (page load, ``access`` frames).
+   * @param {{canEdit: boolean, canComment: boolean}} access
+   */
+  setAccess(access) {
+    this.allowed = allowedModes(access);
+    const chosen = this.chosen;
+    this._set(chosen && this.allowed.includes(chosen) ? chosen : (this.allowed[0] ?? "viewing"));
+  }
+
+  /**
+   * The person picked ``mode``: remember it and apply it.
+   * @param {Mode} mode
+   */
+  choose(mode) {
+    if (!this.allowed.includes(mode)) return;
+    try {
+      this.storage?.setItem(this.key, mode);
+    } catch {
+      // Storage full or disabled: the choice lasts for this page.
+    }
+    this._set(mode);
+  }
+
+  /** @param {Mode} mode */
+  _set(mode) {
+    const changed = mode !== this.mode;
+    this.mode = mode;
+    this.render();
+    if (changed) this.onChange(mode);
+  }
+
+  /** Draw the switch: one pressed button per allowed mode. */
+  render() {
+    const element = this.element;
+    if (!element) return;
+    element.hidden = this.allowed.length === 0;
+    element.setAttribute("role", "group");
+    element.setAttribute("aria-label", "Mode");
+    element.dataset.mode = this.mode;
+    const buttons = this.allowed.map((mode) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "mode-button";
+      button.dataset.mode = mode;
+      button.textContent = LABELS[mode];
+      button.title = HINTS[mode];
+      button.setAttribute("aria-pressed", String(mode === this.mode));
+      button.addEventListener("click", () => this.choose(mode));
+      return button;
+    });
+    element.replaceChildren(...buttons);
+  }
+}
+
+/** Return localStorage, or null where the browser refuses it. */
+function safeStorage() {
+  try {
+    return globalThis.localStorage ?? null;
+  } catch {
+    return null;
+  }
+}

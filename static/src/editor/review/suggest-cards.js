@@ -1,0 +1,277 @@
+/**
+ * Suggestion cards in the review margin (C1's Margin, keys
+ * ``suggestion:<mark>``): who, when, what; Accept and Reject for editors,
+ * Withdraw for the author; "Accept all / Reject all" and per person in the
+ * margin's tools. Deciding calls ``POST /api/docs/<id>/suggestions/decide``
+ * (contract §5): the server makes the one change and broadcasts it; this
+ * page sees it arrive like any op and the cards follow the content.
+ *
+ * The list is recomputed from the editor's content after text changes (at
+ * most once per animation frame); {@link collectSuggestions} is pure.
+ *
+ * @module editor/review/suggest-cards
+ */
+import { ApiError, api } from "../../api.js";
+import { userColor } from "./suggest-colors.js";
+import { parseFormatSuggestion, parseMark } from "./suggest-rewrite.js";
+
+/**
+ * One suggestion found in the content.
+ * @typedef {Object} Suggestion
+ * @property {string} id  its mark
+ * @property {"insert"|"delete"|"format"} kind
+ * @property {number} author
+ * @property {number} atMs
+ * @property {number} index  where it starts
+ * @property {number} length  how far it reaches (to its last character)
+ * @property {string} text  what it covers (≤ 200 characters; embeds as "▣")
+ * @property {Record<string, unknown>|null} formats  proposed formats (format)
+ */
+
+const KINDS = /** @type {const} */ ([
+  ["suggest-insert", "insert"],
+  ["suggest-delete", "delete"],
+  ["suggest-format", "format"],
+]);
+
+/**
+ * Return the suggestions in ``ops`` (a document), in document order.
+ * @param {Array<{insert: any, attributes?: Record<string, any>}>} ops
+ * @returns {Suggestion[]}
+ */
+export function collectSuggestions(ops) {
+  /** @type {Map<string, Suggestion>} */
+  const found = new Map();
+  let index = 0;
+  for (const op of ops) {
+    const length = typeof op.insert === "string" ? op.insert.length : 1;
+    const attributes = op.attributes || {};
+    for (const [name, kind] of KINDS) {
+      const value = attributes[name];
+      const mark = parseMark(value);
+      if (!mark) continue;
+      let entry = found.get(mark.raw);
+      if (!entry) {
+        entry = {
+          id: mark.raw,
+          kind,
+          author: mark.author,
+          atMs: mark.atMs,
+          index,
+          length: 0,
+          text: "",
+          formats: kind === "format" ? (parseFormatSuggestion(value)?.formats ?? {}) : null,
+        };
+        found.set(mark.raw, entry);
+      }
+      entry.length = index + length - entry.index;
+      if (entry.text.length < 200) {
+        const piece = typeof op.insert === "string" ? op.insert : "▣";
+        entry.text = (entry.text + piece).slice(0, 200);
+      }
+    }
+    index += length;
+  }
+  return [...found.values()];
+}
+
+/**
+ * Return what a suggestion does, in words: inserted "…", deleted "…",
+ * format: bold, heading 2.
+ * @param {Suggestion} suggestion
+ */
+export function describeSuggestion(suggestion) {
+  const quote = (text) => {
+    const shown = text.replace(/\n/g, "¶").trim() || "¶";
+    return `“${shown.length > 80 ? `${shown.slice(0, 80)}…` : shown}”`;
+  };
+  if (suggestion.kind === "insert") return `Add ${quote(suggestion.text)}`;
+  if (suggestion.kind === "delete") return `Delete ${quote(suggestion.text)}`;
+  const parts = Object.entries(suggestion.formats || {}).map(([name, value]) => {
+    if (value === null || value === false) return `not ${name}`;
+    if (value === true) return name;
+    if (name === "header") return `heading ${value}`;
+    return `${name} ${value}`;
+  });
+  return `Format ${quote(suggestion.text)}: ${parts.join(", ") || "plain"}`;
+}
+
+/** Return "5 min ago"-style text for ``atMs``. */
+function ago(atMs, now = Date.now()) {
+  const seconds = Math.max(0, Math.round((now - atMs) / 1000));
+  if (seconds < 60) return "just now";
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)} h ago`;
+  return new Date(atMs).toLocaleDateString();
+}
+
+export class SuggestionCards {
+  /**
+   * @param {Object} options
+   * @param {any} options.quill
+   * @param {any} options.margin  C1's Margin
+   * @param {string} options.docId
+   * @param {{id: number, name: string}} options.me
+   * @param {() => {canEdit: boolean, canComment: boolean}} options.access
+   * @param {(id: number) => string} options.nameOf  a person's name
+   * @param {(authors: Iterable<number>) => void} options.onAuthors  told the authors shown
+   * @param {(message: string, tone?: string) => void} options.tell
+   */
+  constructor({ quill, margin, docId, me, access, nameOf, onAuthors, tell }) {
+    this.quill = quill;
+    this.margin = margin;
+    this.docId = docId;
+    this.me = me;
+    this.access = access;
+    this.nameOf = nameOf;
+    this.onAuthors = onAuthors;
+    this.tell = tell;
+    /** @type {Map<string, Suggestion>} */
+    this.shown = new Map();
+    this._scheduled = false;
+    this.tools = document.createElement("div");
+    this.tools.className = "suggestion-tools";
+    if (margin?.tools) margin.tools.append(this.tools);
+    quill.on("text-change", () => this.schedule());
+    margin?.findWith?.((index) => {
+      for (const s of this.shown.values()) {
+        if (index >= s.index && index <= s.index + s.length) return `suggestion:${s.id}`;
+      }
+      return null;
+    });
+    this.schedule();
+  }
+
+  /** Recompute the cards on the next frame. */
+  schedule() {
+    if (this._scheduled) return;
+    this._scheduled = true;
+    const run = () => {
+      this._scheduled = false;
+      this.refresh();
+    };
+    if (typeof requestAnimationFrame === "function") requestAnimationFrame(run);
+    else setTimeout(run, 0);
+  }
+
+  /** Rebuild the cards from the editor's content. */
+  refresh() {
+    const list = collectSuggestions(this.quill.getContents().ops);
+    const seen = new Set();
+    for (const suggestion of list) {
+      seen.add(suggestion.id);
+      this.shown.set(suggestion.id, suggestion);
+      const key = `suggestion:${suggestion.id}`;
+      const card = this._card(suggestion);
+      this.margin?.put(key, card, () => {
+        const current = this.shown.get(suggestion.id);
+        return current ? { index: current.index, length: current.length } : null;
+      });
+    }
+    for (const id of [...this.shown.keys()]) {
+      if (seen.has(id)) continue;
+      this.shown.delete(id);
+      this.margin?.remove(`suggestion:${id}`);
+    }
+    this.onAuthors(new Set(list.map((s) => s.author)));
+    this._renderTools(list);
+  }
+
+  /** @param {Suggestion} suggestion */
+  _card(suggestion) {
+    const card = document.createElement("article");
+    card.className = "suggestion-card";
+    card.dataset.suggestion = suggestion.id;
+    card.dataset.kind = suggestion.kind;
+    card.style.setProperty("--suggest-color", userColor(suggestion.author));
+    const head = document.createElement("div");
+    head.className = "suggestion-head";
+    const author = document.createElement("span");
+    author.className = "suggestion-author";
+    author.textContent = suggestion.author === this.me.id ? `${this.me.name} (you)` : this.nameOf(suggestion.author);
+    const time = document.createElement("time");
+    time.className = "suggestion-time";
+    time.dateTime = new Date(suggestion.atMs).toISOString();
+    time.textContent = ago(suggestion.atMs);
+    head.append(author, time);
+    const what = document.createElement("p");
+    what.className = "suggestion-what";
+    what.textContent = describeSuggestion(suggestion);
+    const actions = document.createElement("div");
+    actions.className = "suggestion-actions";
+    const { canEdit } = this.access();
+    const button = (label, accept, title) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = label;
+      b.title = title;
+      b.dataset.decide = accept ? "accept" : "reject";
+      b.addEventListener("click", (event) => {
+        event.stopPropagation();
+        void this.decide({ accept, ids: [suggestion.id] });
+      });
+      return b;
+    };
+    if (canEdit) {
+      actions.append(button("Accept", true, "Accept this suggestion"), button("Reject", false, "Reject this suggestion"));
+    } else if (suggestion.author === this.me.id) {
+      actions.append(button("Withdraw", false, "Withdraw your suggestion"));
+    }
+    card.append(head, what, actions);
+    return card;
+  }
+
+  /** @param {Suggestion[]} list */
+  _renderTools(list) {
+    const { canEdit } = this.access();
+    if (!canEdit || !list.length) {
+      this.tools.replaceChildren();
+      return;
+    }
+    const all = (label, accept) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "button button-quiet button-small";
+      b.textContent = label;
+      b.dataset.decideAll = accept ? "accept" : "reject";
+      b.addEventListener("click", () => void this.decide({ accept, all: true }));
+      return b;
+    };
+    const select = document.createElement("select");
+    select.setAttribute("aria-label", "Decide all suggestions of one person");
+    select.append(new Option("By person…", ""));
+    for (const author of new Set(list.map((s) => s.author))) {
+      const name = author === this.me.id ? "you" : this.nameOf(author);
+      select.append(new Option(`Accept all by ${name}`, `accept:${author}`));
+      select.append(new Option(`Reject all by ${name}`, `reject:${author}`));
+    }
+    select.addEventListener("change", () => {
+      const [verb, author] = select.value.split(":");
+      select.value = "";
+      if (author) void this.decide({ accept: verb === "accept", author: Number(author) });
+    });
+    this.tools.replaceChildren(all("Accept all", true), all("Reject all", false), select);
+  }
+
+  /**
+   * Ask the server to decide: ``{accept, ids}`` | ``{accept, all: true}`` |
+   * ``{accept, author}``. The change arrives over the socket.
+   * @param {{accept: boolean, ids?: string[], all?: boolean, author?: number}} body
+   * @returns {Promise<any>}
+   */
+  async decide(body) {
+    try {
+      const result = await api(`/api/docs/${encodeURIComponent(this.docId)}/suggestions/decide`, {
+        method: "POST",
+        body,
+      });
+      const n = result.decided || 0;
+      const verb = body.accept ? "Accepted" : "Rejected";
+      this.tell(n ? `${verb} ${n} suggestion${n === 1 ? "" : "s"}.` : "Nothing left to decide.", "info");
+      return result;
+    } catch (err) {
+      this.tell(err instanceof ApiError ? err.message : "Could not reach the server.", "error");
+      return null;
+    }
+  }
+}
