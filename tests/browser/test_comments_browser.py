@@ -34,6 +34,7 @@ import pytest
 from tests.browser.test_coediting_browser import (
     SYNCED,
     _person_page,
+    _screenshot,
     _user,
     _wait_converged,
 )
@@ -211,6 +212,7 @@ def test_comment_reply_with_mention_notifies_and_emails(
     option = bob.locator(".mention-option", has_text="@carol")
     option.wait_for(state="visible", timeout=5_000)
     assert reply.get_attribute("aria-expanded") == "true"
+    _screenshot(bob, "comments-mention-picker")
     reply.press("Enter")
     assert reply.input_value() == "Checked with @carol "
     reply.type("please confirm")
@@ -218,6 +220,7 @@ def test_comment_reply_with_mention_notifies_and_emails(
     alice_reply = alice.locator(CARD + " .thread-message", has_text="please confirm")
     alice_reply.wait_for(state="visible", timeout=10_000)
     assert alice_reply.locator(".thread-mention").inner_text() == "@carol"
+    _screenshot(alice, "comments-thread")
 
     # Carol: the bell counts it live, and an email names the document.
     badge = carol.locator("[data-notif-badge]")
@@ -279,6 +282,7 @@ def test_anchor_moves_survives_reload_and_detaches(
     assert note.inner_text() == "Original text deleted"
     assert card.locator(".thread-quote").inner_text() == "review"
     assert "is-detached" in (card.get_attribute("class") or "")
+    _screenshot(alice, "comments-detached")
     assert not alice.errors and not bob.errors
 
 
@@ -419,6 +423,7 @@ def test_narrow_window_opens_the_margin_as_a_panel(
     card.wait_for(state="visible", timeout=5_000)
     # The canvas is padded by the panel's height: the last line can be
     # scrolled above it.
+    _screenshot(narrow, "comments-narrow-panel")
     narrow.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
     paper = narrow.locator(".doc-paper").bounding_box()
     panel = margin.bounding_box()

@@ -69,6 +69,37 @@ function button(label, className, onClick) {
   return node;
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+
+/** Icon paths (24 x 24, Material-style) of the thread's tool buttons. */
+const ICONS = {
+  resolve: "M9 16.17 4.83 12l-1.42 1.41L9 19 21 7l-1.41-1.41z",
+  reopen: "M12 5V1L7 6l5 5V7a6 6 0 1 1-6 6H4a8 8 0 1 0 8-8z",
+  remove: "M6 19a2 2 0 0 0 2 2h8a2 2 0 0 0 2-2V7H6v12zM19 4h-3.5l-1-1h-5l-1 1H5v2h14V4z",
+};
+
+/**
+ * Return an icon button labelled for people and screen readers.
+ * @param {keyof typeof ICONS} icon
+ * @param {string} label
+ * @param {string} className
+ * @param {() => void} onClick
+ */
+function iconButton(icon, label, className, onClick) {
+  const node = button("", `thread-icon ${className}`, onClick);
+  node.title = label;
+  node.setAttribute("aria-label", label);
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS(SVG, "path");
+  path.setAttribute("d", ICONS[icon]);
+  path.setAttribute("fill", "currentColor");
+  svg.append(path);
+  node.append(svg);
+  return node;
+}
+
 /**
  * Return a ``<time>`` showing how long ago ``iso`` was (comments.js keeps
  * every ``time[data-ago]`` current).
@@ -274,13 +305,19 @@ export class ThreadCard {
     if (rights.canComment) {
       tools.append(
         thread.resolved
-          ? button("Re-open", "button button-quiet button-small thread-reopen", () => this._run(this.actions.reopen))
-          : button("Resolve", "button button-quiet button-small thread-resolve", () => this._run(this.actions.resolve)),
+          ? iconButton("reopen", "Re-open", "thread-reopen", () => this._run(this.actions.reopen))
+          : iconButton("resolve", "Resolve", "thread-resolve", () => this._run(this.actions.resolve)),
       );
     }
     const mine = thread.created_by !== null && thread.created_by.id === this.me.id;
     if (rights.canComment && (mine || rights.canEdit)) {
-      tools.append(this._confirming("Delete thread", "Delete this thread for everyone?", this.actions.removeThread));
+      tools.append(
+        this._confirming(
+          () => iconButton("remove", "Delete thread", "thread-delete", () => {}),
+          "Delete this thread for everyone?",
+          this.actions.removeThread,
+        ),
+      );
     }
     parts.push(tools);
     this.head.replaceChildren(...parts);
@@ -288,13 +325,14 @@ export class ThreadCard {
 
   /**
    * A button that asks again inline before ``action`` (no blocking dialog).
-   * @param {string} label
+   * @param {(() => HTMLButtonElement)|string} make  the button, or its label
    * @param {string} question
    * @param {() => Promise<void>} action
    */
-  _confirming(label, question, action) {
+  _confirming(make, question, action) {
     const wrap = el("span", "thread-confirm");
-    const start = button(label, "button button-quiet button-small thread-delete", () => {
+    const start = typeof make === "string" ? button(make, "linklike thread-message-delete", () => {}) : make();
+    start.addEventListener("click", () => {
       const ask = el("span", "thread-confirm-ask", question);
       const yes = button("Delete", "button button-danger button-small thread-confirm-yes", () => this._run(action));
       const no = button("Keep", "button button-quiet button-small thread-confirm-no", () => wrap.replaceChildren(start));
