@@ -395,8 +395,9 @@ function main() {
     access: () => ({ canEdit, canComment }),
     nameOf: (id) => names.get(id) || "Someone",
     onAuthors: (authors) => colors.ensure(authors),
-    tell: (message, tone = "info") =>
-      notices.show({ kind: "suggestions", message, tone: /** @type {any} */ (tone) }),
+    tell: (message, tone = "info", action = null) =>
+      notices.show({ kind: "suggestions", message, tone: /** @type {any} */ (tone), action }),
+    client,
   });
 
   window.collabdocs = { quill, client, connection, binding, notices, comments, modes, cards };

@@ -24,6 +24,7 @@ from tests.browser.test_coediting_browser import (
     SYNCED,
     _person_page,
     _state,
+    _stored,
     _user,
     _wait_converged,
 )
@@ -31,7 +32,10 @@ from tests.browser.test_coediting_browser import (
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.usefixtures("editor_bundle")]
 
 #: A mark of the page's own user (contract §2): "<uid>:<t base 36>:<r>".
-MARK = """(r) => `${document.getElementById("editor-app").dataset.userId}:${Date.now().toString(36)}:${r}`"""
+MARK = """(r) => {
+    const uid = document.getElementById("editor-app").dataset.userId;
+    return `${uid}:${Date.now().toString(36)}:${r}`;
+}"""
 #: A 1x1 PNG the schema accepts as an image embed.
 PIXEL = (
     "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4"
@@ -206,4 +210,133 @@ def test_commenter_suggests_editor_decides_viewer_sees_it_live(
     assert _state(alice)["contents"] == _state(carol)["contents"] == content
     bob.locator(".suggestion-card").first.wait_for(state="detached", timeout=5_000)
     for page in (alice, bob, carol):
+        assert not page.errors, page.errors
+
+
+def test_accept_can_be_undone_right_after(open_page: Callable[..., Any], people: dict) -> None:
+    """Bob accepts Alice's insertion, then Ctrl+Z: the text is pending again.
+
+    The server refuses marks set in another person's name, so the restored
+    suggestion carries Bob's mark; the text and its place are as before.
+    """
+    bob = open_page("bob")
+    bob.click(".ql-editor")
+    bob.keyboard.type("Start")
+    alice = open_page("alice")
+    alice.click(".ql-editor")
+    alice.keyboard.press("Control+End")
+    alice.keyboard.type(" added")
+    _, content = _wait_converged([alice, bob], people["doc"])
+    (mark,) = _suggestions(content)
+    bob.locator(f'.suggestion-card[data-suggestion="{mark}"] [data-decide=accept]').click()
+    undo = bob.locator(".cd-notice .cd-notice-action", has_text="Undo")
+    undo.wait_for(timeout=10_000)
+    _, content = _wait_converged([alice, bob], people["doc"])
+    assert content == [{"insert": "Start added\n"}]
+    bob.click(".ql-editor")
+    bob.keyboard.press("Control+z")
+    _, content = _wait_converged([alice, bob], people["doc"])
+    found = _suggestions(content)
+    assert list(found.values()) == [("suggest-insert", " added")], content
+    assert all(m.startswith(f"{people['bob'].pk}:") for m in found)
+    assert _state(alice)["contents"] == _state(bob)["contents"] == content
+    assert not alice.errors and not bob.errors
+
+
+def test_commenter_forcing_a_plain_edit_is_refused(
+    open_page: Callable[..., Any], people: dict
+) -> None:
+    """A commenter's edit that bypasses the rewrite gets ``forbidden``; nothing changes.
+
+    Both roads from devtools: Quill's API with the rewrite switched off,
+    and a raw op over the socket.
+    """
+    bob = open_page("bob")
+    bob.click(".ql-editor")
+    bob.keyboard.type("Keep me")
+    alice = open_page("alice")
+    rev, before = _wait_converged([alice, bob], people["doc"])
+    alice.evaluate(
+        """() => {
+        const c = window.collabdocs;
+        c.binding.rewrite = null;
+        c.quill.insertText(0, "forced ", "user");
+    }"""
+    )
+    notice = alice.locator('.cd-notice[data-kind="unsaved"]')
+    notice.wait_for(timeout=15_000)
+    assert "refused a change you may not make" in notice.inner_text()
+    alice.wait_for_function(SYNCED, timeout=15_000)
+    rev_after, content = _wait_converged([alice, bob], people["doc"])
+    assert (rev_after, content) == (rev, before), "the document is unchanged"
+    assert _state(alice)["contents"] == before
+    # A raw op on the socket, as a script would send it.
+    alice.evaluate(
+        """(rev) => {
+        const c = window.collabdocs;
+        window.refusals = [];
+        c.connection.ws.addEventListener("message", (e) => {
+            const frame = JSON.parse(e.data);
+            if (frame.type === "error") window.refusals.push(frame);
+        });
+        c.connection.ws.send(JSON.stringify({type: "op", id: "devtoolsdevtools0001:1", rev,
+            delta: [{retain: 4}, {delete: 3}]}));
+    }""",
+        rev,
+    )
+    alice.wait_for_function("() => window.refusals.length > 0", timeout=10_000)
+    frames = alice.evaluate("() => window.refusals")
+    assert frames[0]["code"] == "forbidden", frames
+    assert _stored(people["doc"]) == (rev, before)
+    assert not alice.errors
+
+
+def test_several_people_suggesting_in_one_paragraph_converge(
+    open_page: Callable[..., Any], people: dict
+) -> None:
+    """Alice and Bob (both suggesting) and Carol's view end identical.
+
+    Keystrokes cross on the wire; each person's suggestions keep their own
+    marks (no mark is ever set in another's name, or the server refuses).
+    """
+    from guardian.shortcuts import assign_perm
+
+    from documents.roles import Role, perms_for
+
+    for perm in perms_for(Role.COMMENTER):
+        assign_perm(perm, people["carol"], people["doc"])
+    bob = open_page("bob")
+    bob.click(".ql-editor")
+    bob.keyboard.type("one two three four five")
+    alice, carol = open_page("alice"), open_page("carol")
+    bob.click("#mode-switch [data-mode=suggesting]")
+    assert bob.evaluate("() => window.collabdocs.modes.mode") == "suggesting"
+    pages = {"alice": alice, "bob": bob, "carol": carol}
+    for page in pages.values():
+        page.click(".ql-editor")
+    steps = [
+        ("alice", "Home", "A1 "),
+        ("bob", "End", " B1"),
+        ("carol", "Home", "C1 "),
+        ("alice", "Backspace", ""),
+        ("bob", "Backspace", ""),
+        ("carol", "Delete", ""),
+        ("alice", None, "xy"),
+        ("bob", None, "zz"),
+    ]
+    for name, key, text in steps:
+        page = pages[name]
+        if key:
+            page.keyboard.press(key)
+        if text:
+            page.keyboard.type(text, delay=5)
+    _, content = _wait_converged(list(pages.values()), people["doc"], timeout=40)
+    states = [_state(p)["contents"] for p in pages.values()]
+    assert states[0] == states[1] == states[2] == content
+    authors = {mark.split(":", 1)[0] for mark in _suggestions(content)}
+    assert authors == {str(people[n].pk) for n in pages}, content
+    assert "one two three four five" in "".join(
+        ch for ch, _ in _characters(content) if isinstance(ch, str)
+    ), "nobody's suggestion removed the original text"
+    for page in pages.values():
         assert not page.errors, page.errors

@@ -17,7 +17,8 @@ import {
   parseFormatSuggestion,
   parseMark,
   rewriteSuggesting,
-  stripForeignMarks,
+  dropForeignMarks,
+  reauthor,
 } from "../../static/src/editor/review/suggest-rewrite.js";
 import { rng, seeds } from "./helpers.mjs";
 
@@ -164,13 +165,39 @@ describe("rewriteSuggesting", () => {
   });
 });
 
-describe("stripForeignMarks", () => {
+describe("dropForeignMarks", () => {
   it("takes other people's marks off inserted text, keeps one's own", () => {
+    const old = new Delta().insert("abcd\n");
     const raw = new Delta().retain(2).insert("ab", { "suggest-insert": THEIRS, bold: true }).insert("c", { "suggest-insert": B });
-    const result = stripForeignMarks(raw, ME);
+    const result = dropForeignMarks(old, raw, ME);
     assert.deepEqual(result.change.ops, [{ retain: 2 }, { insert: "ab", attributes: { bold: true } }, { insert: "c", attributes: { "suggest-insert": B } }]);
     assert.deepEqual(result.correction.ops, [{ retain: 2 }, { retain: 2, attributes: { "suggest-insert": null } }]);
-    assert.equal(stripForeignMarks(new Delta().insert("x", { "suggest-insert": B }), ME), null);
+    check(old, raw, result);
+    assert.equal(dropForeignMarks(old, new Delta().insert("x", { "suggest-insert": B }), ME), null);
+  });
+
+  it("leaves a retain's text as it was instead of setting someone else's mark (an undo)", () => {
+    const old = new Delta().insert("ab").insert("cd", { "suggest-delete": A }).insert("\n");
+    const raw = new Delta().retain(1).retain(3, { "suggest-delete": THEIRS, italic: true }).delete(1);
+    const result = dropForeignMarks(old, raw, ME);
+    assert.deepEqual(result.change.ops, [{ retain: 1 }, { retain: 3, attributes: { italic: true } }, { delete: 1 }]);
+    check(old, raw, result);
+  });
+});
+
+describe("reauthor", () => {
+  it("replaces each foreign mark by one new own mark, keeping format proposals", () => {
+    const delta = new Delta()
+      .retain(2, { "suggest-insert": THEIRS })
+      .insert("x", { "suggest-delete": THEIRS })
+      .retain(1, { "suggest-format": `${THEIRS}|{"bold":true}`, "suggest-delete": A });
+    let n = 0;
+    const out = reauthor(delta, ME, () => `7:n:new${++n}`);
+    assert.deepEqual(out.ops, [
+      { retain: 2, attributes: { "suggest-insert": "7:n:new1" } },
+      { insert: "x", attributes: { "suggest-delete": "7:n:new1" } },
+      { retain: 1, attributes: { "suggest-format": '7:n:new1|{"bold":true}', "suggest-delete": A } },
+    ]);
   });
 });
 

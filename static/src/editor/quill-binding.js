@@ -89,6 +89,8 @@ export class QuillBinding {
     this.rewrite = null;
     /** A correction of the editor is being applied (not sent again). */
     this._correcting = false;
+    /** A change of the page's own is being applied ({@link applyOwn}): no rewrite. */
+    this._verbatim = false;
     /** The last key pressed in the editor (Backspace or Delete decides the caret). */
     this._lastKey = "";
     this.onUserChange = this.onUserChange.bind(this);
@@ -186,7 +188,7 @@ export class QuillBinding {
     }
     if (!guarded.change.ops.length) return;
     let meant = guarded.change;
-    if (this.rewrite) {
+    if (this.rewrite && !this._verbatim) {
       // history.ignoreChange is true exactly while Quill replays an undo or redo.
       const fromHistory = Boolean(/** @type {any} */ (this.quill).history?.ignoreChange);
       const out = this.rewrite(old, meant, { fromHistory });
@@ -205,6 +207,22 @@ export class QuillBinding {
     const { change, fix } = normalizeChange(old, meant);
     if (fix) this.quill.updateContents(fix, "silent");
     this.port.submit(change);
+  }
+
+  /**
+   * Make ``delta`` the person's own change exactly as it is: applied to
+   * the editor (and its undo history) and sent, past the mode's rewrite.
+   * For changes the page composes (undoing a decision on suggestions).
+   * Works in a read-only editor too (Viewing mode).
+   * @param {Delta} delta
+   */
+  applyOwn(delta) {
+    this._verbatim = true;
+    try {
+      /** @type {any} */ (this.quill).editReadOnly(() => this.quill.updateContents(delta, "user"));
+    } finally {
+      this._verbatim = false;
+    }
   }
 
   /**

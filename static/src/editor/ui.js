@@ -144,9 +144,11 @@ export class Notices {
    * @param {string} [notice.text]  text the person may want to copy back
    * @param {{href: string, label: string}|null} [notice.link]
    * @param {"info"|"warning"|"error"} [notice.tone]
+   * @param {{label: string, run: () => void}|null} [notice.action]  a button
+   *   (e.g. "Undo"); the notice goes once it is pressed
    * @returns {HTMLElement|null}  the notice, or null when withdrawn
    */
-  show({ kind, message, text = "", link = null, tone = "warning" }) {
+  show({ kind, message, text = "", link = null, tone = "warning", action = null }) {
     this.element.querySelector(`[data-kind="${kind}"]`)?.remove();
     if (!message) return null;
     if (CALM_KINDS.has(kind)) tone = "info";
@@ -165,6 +167,17 @@ export class Notices {
       a.textContent = link.label;
       a.className = "cd-notice-link";
       p.append(" ", a);
+    }
+    if (action) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "cd-notice-button cd-notice-action";
+      button.textContent = action.label;
+      button.addEventListener("click", () => {
+        box.remove();
+        action.run();
+      });
+      p.append(" ", button);
     }
     if (text && text.trim()) {
       const label = document.createElement("p");

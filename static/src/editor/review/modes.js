@@ -10,7 +10,7 @@
  *
  * @module editor/review/modes
  */
-import { minimalChange, newMark, rewriteSuggesting, stripForeignMarks } from "./suggest-rewrite.js";
+import { dropForeignMarks, minimalChange, newMark, rewriteSuggesting } from "./suggest-rewrite.js";
 
 /** @typedef {"editing"|"suggesting"|"viewing"} Mode */
 
@@ -43,15 +43,17 @@ export function allowedModes({ canEdit, canComment }) {
 export function rewriterFor(mode, userId) {
   if (mode === "suggesting") {
     return (old, change, { fromHistory }) => {
-      if (fromHistory) return { change: minimalChange(old, change), correction: null, caret: null };
-      return rewriteSuggesting(old, change, { userId, mark: () => newMark(userId) });
+      if (!fromHistory) return rewriteSuggesting(old, change, { userId, mark: () => newMark(userId) });
+      // An undo or redo: its effect, without marks in someone else's name.
+      const minimal = minimalChange(old, change);
+      const dropped = dropForeignMarks(old, minimal, userId);
+      return dropped ? { ...dropped, caret: null } : { change: minimal, correction: null, caret: null };
     };
   }
   if (mode === "editing") {
-    return (_old, change, { fromHistory }) => {
-      if (fromHistory) return null;
-      const out = stripForeignMarks(change, userId);
-      return out && { ...out, caret: null };
+    return (old, change) => {
+      const dropped = dropForeignMarks(old, change, userId);
+      return dropped && { ...dropped, caret: null };
     };
   }
   return null;

@@ -9,11 +9,24 @@
  * The list is recomputed from the editor's content after text changes (at
  * most once per animation frame); {@link collectSuggestions} is pure.
  *
+ * Undoing a decision: when the decision's change arrives and nothing else
+ * happened in between (no other op, none of the person's pending), its
+ * inverse goes on top of the person's undo stack (so Ctrl+Z right after
+ * undoes it, and remote changes transform it like any entry) and the notice
+ * offers "Undo". The server refuses marks set in another person's name,
+ * so the suggestions come back as pending suggestions of the person who
+ * undid the decision (reauthor; requests.md asks for a server-made undo).
+ *
  * @module editor/review/suggest-cards
  */
 import { ApiError, api } from "../../api.js";
 import { userColor } from "./suggest-colors.js";
-import { parseFormatSuggestion, parseMark } from "./suggest-rewrite.js";
+import Delta from "quill-delta";
+
+import { newMark, parseFormatSuggestion, parseMark, reauthor } from "./suggest-rewrite.js";
+
+/** How long to wait for a decision's change to arrive over the socket. */
+const ARRIVAL_TIMEOUT_MS = 5000;
 
 /**
  * One suggestion found in the content.
@@ -115,9 +128,11 @@ export class SuggestionCards {
    * @param {() => {canEdit: boolean, canComment: boolean}} options.access
    * @param {(id: number) => string} options.nameOf  a person's name
    * @param {(authors: Iterable<number>) => void} options.onAuthors  told the authors shown
-   * @param {(message: string, tone?: string) => void} options.tell
+   * @param {(message: string, tone?: string, action?: {label: string, run: () => void}|null) => void} options.tell
+   * @param {{revision: number|null, pendingEdits: number}} options.client  the OT client
    */
-  constructor({ quill, margin, docId, me, access, nameOf, onAuthors, tell }) {
+  constructor({ quill, margin, docId, me, access, nameOf, onAuthors, tell, client }) {
+    this.client = client;
     this.quill = quill;
     this.margin = margin;
     this.docId = docId;
@@ -260,18 +275,67 @@ export class SuggestionCards {
    * @returns {Promise<any>}
    */
   async decide(body) {
+    const before = this.quill.getContents();
+    const rev0 = this.client.revision;
+    const clean = this.client.pendingEdits === 0;
+    let result;
     try {
-      const result = await api(`/api/docs/${encodeURIComponent(this.docId)}/suggestions/decide`, {
+      result = await api(`/api/docs/${encodeURIComponent(this.docId)}/suggestions/decide`, {
         method: "POST",
         body,
       });
-      const n = result.decided || 0;
-      const verb = body.accept ? "Accepted" : "Rejected";
-      this.tell(n ? `${verb} ${n} suggestion${n === 1 ? "" : "s"}.` : "Nothing left to decide.", "info");
-      return result;
     } catch (err) {
       this.tell(err instanceof ApiError ? err.message : "Could not reach the server.", "error");
       return null;
     }
+    const n = result.decided || 0;
+    const verb = body.accept ? "Accepted" : "Rejected";
+    const message = n ? `${verb} ${n} suggestion${n === 1 ? "" : "s"}.` : "Nothing left to decide.";
+    const undoable = n > 0 && clean && rev0 !== null && result.revision === rev0 + 1 && Array.isArray(result.delta);
+    if (!undoable || !(await this._arrived(result.revision))) {
+      this.tell(message, "info");
+      return result;
+    }
+    const entry = this._pushUndo(new Delta(result.delta).invert(before));
+    this.tell(message, "info", {
+      label: "Undo",
+      run: () => {
+        const history = this.quill.history;
+        if (history.stack.undo.at(-1) === entry) history.undo();
+        else this.tell("The document changed since; undo the decision by hand.", "warning");
+      },
+    });
+    return result;
+  }
+
+  /**
+   * Resolve true once the client is at ``revision`` with nothing pending
+   * (the decision's change applied, nothing after it), false if it moved
+   * past it or the change does not arrive in time.
+   * @param {number} revision
+   */
+  async _arrived(revision) {
+    const deadline = Date.now() + ARRIVAL_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      const rev = this.client.revision;
+      if (rev !== null && rev > revision) return false;
+      if (rev === revision) return this.client.pendingEdits === 0;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    return false;
+  }
+
+  /**
+   * Put ``inverse`` on top of the person's undo stack; return the entry.
+   * @param {Delta} inverse  undoes the decision in the current document
+   */
+  _pushUndo(inverse) {
+    const history = this.quill.history;
+    const own = reauthor(inverse, this.me.id, () => newMark(this.me.id));
+    const entry = { delta: own, range: null };
+    history.stack.undo.push(entry);
+    history.stack.redo = [];
+    history.lastRecorded = 0; // the next edit starts an entry of its own
+    return entry;
   }
 }

@@ -266,39 +266,84 @@ function formatChange(current, requested, userId, mark) {
 }
 
 /**
- * Return ``raw`` with the suggestion marks of other people taken off its
- * inserts (Editing mode: typing inside someone's suggestion, pasting
- * suggested text) and the correction for the editor, or null when there
- * was none.
+ * Return ``raw`` without the suggestion marks it would set in someone
+ * else's name, and the correction for the editor; null when there were
+ * none. The server refuses such a change from anyone ("suggestion marks
+ * must be your own"): typing inside someone's suggestion in Editing mode,
+ * pasting suggested text, an undo bringing back deleted suggested text.
+ * An insert loses the mark; a retain leaves the text's mark as it was.
+ * @param {Delta} old  the document before the change
  * @param {Delta} raw
  * @param {number} userId
  * @returns {{change: Delta, correction: Delta}|null}
  */
-export function stripForeignMarks(raw, userId) {
-  let found = false;
+export function dropForeignMarks(old, raw, userId) {
+  const foreign = (attributes) =>
+    SUGGESTION_ATTRIBUTES.filter((name) => attributes?.[name] != null && !isOwn(attributes[name], userId));
+  if (!raw.ops.some((op) => op.delete === undefined && foreign(op.attributes).length)) return null;
   const change = new Delta();
   const correction = new Delta();
+  const doc = new OpIterator(old.ops);
   for (const op of raw.ops) {
-    if (op.insert === undefined || !op.attributes) {
-      change.push(op);
-      if (op.delete === undefined) correction.retain(typeof op.retain === "number" ? op.retain : 1);
+    const names = op.delete === undefined ? foreign(op.attributes) : [];
+    if (op.insert !== undefined) {
+      const attributes = { ...(op.attributes || {}) };
+      for (const name of names) delete attributes[name];
+      const length = typeof op.insert === "string" ? op.insert.length : 1;
+      change.insert(op.insert, Object.keys(attributes).length ? attributes : undefined);
+      correction.retain(length, names.length ? Object.fromEntries(names.map((n) => [n, null])) : undefined);
       continue;
     }
-    const attributes = { ...op.attributes };
-    /** @type {Record<string, null>} */
-    const removed = {};
-    for (const name of SUGGESTION_ATTRIBUTES) {
-      if (attributes[name] !== undefined && !isOwn(attributes[name], userId)) {
-        delete attributes[name];
-        removed[name] = null;
-        found = true;
+    let remaining = typeof op.retain === "number" ? op.retain : (op.delete ?? 1);
+    while (remaining > 0 && doc.peekLength() < Infinity) {
+      const piece = doc.next(remaining);
+      const length = typeof piece.insert === "string" ? piece.insert.length : 1;
+      remaining -= length;
+      if (op.delete !== undefined) {
+        change.delete(length);
+        continue;
       }
+      const attributes = op.attributes ? { ...op.attributes } : undefined;
+      /** @type {Record<string, unknown>} */
+      const back = {};
+      for (const name of names) {
+        delete attributes?.[name];
+        back[name] = piece.attributes?.[name] ?? null;
+      }
+      change.retain(length, attributes && Object.keys(attributes).length ? attributes : undefined);
+      correction.retain(length, names.length ? back : undefined);
     }
-    const length = typeof op.insert === "string" ? op.insert.length : 1;
-    change.insert(op.insert, Object.keys(attributes).length ? attributes : undefined);
-    correction.retain(length, Object.keys(removed).length ? removed : undefined);
+    if (remaining > 0) change.push(op.delete !== undefined ? { delete: remaining } : { retain: remaining });
   }
-  return found ? { change: change.chop(), correction: correction.chop() } : null;
+  return { change: change.chop(), correction: correction.chop() };
+}
+
+/**
+ * Return ``delta`` with every suggestion mark of someone else replaced by
+ * a mark of ``userId`` (one new mark per foreign mark, a format proposal
+ * keeping its formats): how the person who accepted a suggestion brings
+ * it back as pending when they undo the decision.
+ * @param {Delta} delta
+ * @param {number} userId
+ * @param {() => string} mark
+ * @returns {Delta}
+ */
+export function reauthor(delta, userId, mark) {
+  /** @type {Map<string, string>} */
+  const renamed = new Map();
+  const ops = delta.ops.map((op) => {
+    if (!op.attributes) return op;
+    const attributes = { ...op.attributes };
+    for (const name of SUGGESTION_ATTRIBUTES) {
+      const value = attributes[name];
+      const parsed = parseMark(value);
+      if (!parsed || parsed.author === userId) continue;
+      if (!renamed.has(parsed.raw)) renamed.set(parsed.raw, mark());
+      attributes[name] = `${renamed.get(parsed.raw)}${String(value).slice(parsed.raw.length)}`;
+    }
+    return { ...op, attributes };
+  });
+  return new Delta(ops);
 }
 
 /**
