@@ -11,27 +11,25 @@ Who may decide: editors anything (one, several, all, all by one person);
 commenters only ``accept: false`` on their own suggestions (withdrawing
 them). Each affected author is notified once per decision.
 
-The number decided and their authors come from the content just before the
-change (the stored revision before it), read back after it is applied: the
-authority, not this process, chose what the change covered.
+The number decided and their authors come from the authority's answer
+(``AppliedChange.decided``): it, not this process, chose what the change
+covered, from the content at its tip.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from documents.content import document_content
 from documents.exceptions import ActionNotAllowed
-from documents.history import content_at
+from documents.live import decide_edit
 from documents.models import Document
 from documents.selectors import DocumentAccess
-from realtime.ot.review import Mark, parse_mark, suggestions
+from realtime.ot.review import parse_mark
 from review import notices
-from review.edits import apply_review_edit, decide_edit
+from review.edits import apply_review_edit
 
 #: At most this many suggestion ids in one request ("all" has no limit).
 MAX_IDS = 1000
@@ -43,14 +41,6 @@ class Selection:
 
     ids: frozenset[str] | None = None
     author: int | None = None
-
-    def __call__(self, mark: Mark) -> bool:
-        """Return whether the suggestion with ``mark`` is selected."""
-        if self.ids is not None:
-            return mark.raw in self.ids
-        if self.author is not None:
-            return mark.author == self.author
-        return True
 
 
 @dataclass(frozen=True)
@@ -115,16 +105,13 @@ def _check_may_decide(
         raise ActionNotAllowed("Only editors can decide suggestions; you can reject your own.")
 
 
-def _decided_by_author(content: list[dict[str, Any]], select: Callable[[Mark], bool]) -> dict:
-    """Return ``{author id: [mark, ...]}`` of the selected suggestions in ``content``."""
+def _by_author(decided: list[dict[str, Any]]) -> dict[int, list[str]]:
+    """Return ``{author id: [mark, ...]}`` of the suggestions a change decided."""
     by_author: dict[int, list[str]] = {}
-    for suggestion in suggestions(content):
-        mark = parse_mark(suggestion.id)
-        if mark is None or not select(mark):
-            continue
-        marks = by_author.setdefault(suggestion.author, [])
-        if suggestion.id not in marks:
-            marks.append(suggestion.id)
+    for suggestion in decided:
+        marks = by_author.setdefault(int(suggestion["author"]), [])
+        if suggestion["id"] not in marks:
+            marks.append(suggestion["id"])
     return by_author
 
 
@@ -147,19 +134,20 @@ def suggestions_decide(
     if not isinstance(accept, bool):
         raise ValidationError("“accept” must be true or false.", code="accept")
     _check_may_decide(access, document, actor, accept=accept, selection=selection)
-    # Read before, in case the revision before the change can no longer be
-    # rebuilt afterwards (compacted away in between: rare).
-    before = document_content(document)
     ids = sorted(selection.ids) if selection.ids is not None else None
+    author = selection.author
+    if not access.can_edit:
+        # A commenter's own only: the authority filters by author too, so a
+        # mark that changed hands could never be decided in her name.
+        author = actor.pk
     applied = apply_review_edit(
         document=document,
-        edit=decide_edit(accept=accept, ids=ids, author=selection.author),
+        edit=decide_edit(accept=accept, ids=ids, author=author),
         actor=actor,
     )
     if applied is None:
         return Decision(revision=None, op_id=None)
-    exact = content_at(document=document, revision=applied.revision - 1)
-    by_author = _decided_by_author(exact if exact is not None else before, selection)
+    by_author = _by_author(applied.decided)
     notices.suggestions_decided(
         document=document, actor=actor, accept=accept, marks_by_author=by_author
     )

@@ -8,6 +8,9 @@ server-made change that reaches every socket and is undoable like any edit.
 The authority computes the change from its tip, so concurrent typing is
 never overwritten.
 
+Edits are built with :func:`documents.live.decide_edit` and
+:func:`documents.live.uncomment_edit`, which check their shape.
+
 Failure modes: the authority refused or storage stayed down
 (:class:`ReviewChangeFailed`, nothing changed); the document is gone
 (:class:`documents.exceptions.DocumentNotFound`). Call outside a
@@ -45,13 +48,3 @@ def apply_review_edit(
         raise DocumentNotFound(document.public_id) from None
     except (ServerChangeFailed, StoreError) as exc:
         raise ReviewChangeFailed(str(exc) or "storage is unavailable") from exc
-
-
-def uncomment_edit(thread_ids: list[str]) -> dict[str, Any]:
-    """Return the edit that removes these thread ids from the content's comment marks."""
-    return {"kind": "uncomment", "threads": list(thread_ids)}
-
-
-def decide_edit(*, accept: bool, ids: list[str] | None, author: int | None) -> dict[str, Any]:
-    """Return the edit that decides suggestions (ids and author None: all of them)."""
-    return {"kind": "decide", "accept": accept, "ids": ids, "author": author}

@@ -29,10 +29,11 @@ from django.utils import timezone
 
 from documents import events
 from documents.exceptions import ActionNotAllowed
+from documents.live import uncomment_edit
 from documents.models import Document
 from documents.selectors import DocumentAccess, document_viewers
 from review import notices
-from review.edits import apply_review_edit, uncomment_edit
+from review.edits import apply_review_edit
 from review.mentions import candidates, mentioned
 from review.models import BODY_MAX_LENGTH, QUOTE_MAX_LENGTH, Message, Thread
 from review.presenters import thread_json
