@@ -11,6 +11,16 @@ and check lists (nested by ``indent``), code blocks fenced with backticks
 longer than any run inside; inline bold, italic, strike, code and links.
 Formats Markdown has no syntax for (underline, colours, alignment) are
 dropped; embeds become images (``![image](url)``) or ``[name]``.
+
+Suggestions (:mod:`documents.proposals`): every export shows the document
+as accepted so far unless asked for ``suggestions="markup"``. Then HTML
+draws them as :func:`documents.render.render_html` does (with a small
+stylesheet), plain text as ``[+inserted+]``/``[-deleted-]``, and Markdown in
+CriticMarkup: ``{++inserted++}``, ``{--deleted--}``, ``{==text==}`` for a
+format proposal, each followed by ``{>>who suggested what · when<<}``.
+Braces in text are escaped there, so no text can close a mark early; code
+is shown as typed.
+Authors' names are read once per export (:func:`documents.selectors.user_display_names`).
 """
 
 from __future__ import annotations
@@ -20,7 +30,23 @@ from collections.abc import Iterable, Mapping
 from html import escape
 from typing import Any
 
+from documents.proposals import (
+    ACCEPTED,
+    MARKUP,
+    SUGGESTION_MODES,
+    Names,
+    Proposal,
+    SuggestionMode,
+    authors,
+    describe,
+    group_pieces,
+    proposals_of,
+    readable,
+)
 from documents.render import Line, render_html, render_text, safe_link, split_lines
+from documents.selectors import user_display_names
+
+__all__ = ["FORMATS", "SUGGESTION_MODES", "export", "export_html", "export_markdown"]
 
 #: ``format name -> (file extension, MIME type)``.
 FORMATS: dict[str, tuple[str, str]] = {
@@ -36,16 +62,35 @@ _MAX_INDENT = 8
 Attributes = Mapping[str, Any]
 
 
-def export_text(ops: Iterable[Mapping[str, Any]]) -> str:
+#: How an HTML export with suggestions marked up shows them.
+_MARKUP_STYLE = (
+    "<style>\n"
+    "ins { background: #e6f4ea; color: #137333; text-decoration: underline; }\n"
+    "del { background: #fce8e6; color: #a50e0e; }\n"
+    ".suggested-format { outline: 1px dashed #1a73e8; }\n"
+    ".suggestion-note { color: #5f6368; font-size: .8em; margin-left: .25em; }\n"
+    "</style>\n"
+)
+
+
+def export_text(ops: Iterable[Mapping[str, Any]], *, suggestions: SuggestionMode = ACCEPTED) -> str:
     """Return the content as plain text (embeds left out, as Quill's getText)."""
-    return render_text(ops)
+    return render_text(ops, suggestions=suggestions)
 
 
-def export_html(ops: Iterable[Mapping[str, Any]], *, title: str) -> str:
+def export_html(
+    ops: Iterable[Mapping[str, Any]],
+    *,
+    title: str,
+    suggestions: SuggestionMode = ACCEPTED,
+    names: Names | None = None,
+) -> str:
     """Return the content as a standalone, sanitised HTML page."""
+    body = render_html(ops, suggestions=suggestions, names=names)
+    style = _MARKUP_STYLE if suggestions == MARKUP else ""
     return (
         '<!doctype html>\n<html>\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{escape(title)}</title>\n</head>\n<body>\n{render_html(ops)}\n</body>\n</html>\n"
+        f"<title>{escape(title)}</title>\n{style}</head>\n<body>\n{body}\n</body>\n</html>\n"
     )
 
 
@@ -74,10 +119,11 @@ def _embed_md(embed: Mapping[str, Any]) -> str:
 
 
 def _md_url(url: str) -> str:
-    return url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+    url = url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+    return url.replace("{", "%7B").replace("}", "%7D")
 
 
-def _inline_md(piece: str | dict, attributes: Attributes) -> str:
+def _inline_md(piece: str | dict, attributes: Attributes, *, critic: bool = False) -> str:
     if isinstance(piece, dict):
         return _embed_md(piece)
     # Emphasis markers must touch the text: keep edge spaces outside them.
@@ -87,7 +133,11 @@ def _inline_md(piece: str | dict, attributes: Attributes) -> str:
     lead = piece[: len(piece) - len(piece.lstrip(" \t"))]
     trail = piece[len(piece.rstrip(" \t")) :]
     code = attributes.get("code") is True
-    text = _code_span(stripped) if code else _md_escape(stripped)
+    if code:
+        text = _code_span(stripped)
+    else:
+        text = _md_escape(stripped)
+        text = _critic_escape(text) if critic else text
     if attributes.get("strike") is True:
         text = f"~~{text}~~"
     if attributes.get("italic") is True:
@@ -100,10 +150,46 @@ def _inline_md(piece: str | dict, attributes: Attributes) -> str:
     return f"{lead}{text}{trail}"
 
 
-def _line_md(line: Line) -> str:
-    text = "".join(_inline_md(piece, attrs) for piece, attrs in line.pieces)
+def _critic_escape(text: str) -> str:
+    """Escape braces, so no text can open or close a CriticMarkup mark."""
+    return text.replace("{", "\\{").replace("}", "\\}")
+
+
+def _critic(inner: str, proposals: tuple[Proposal, ...], names: Names) -> str:
+    """Wrap one suggestion's Markdown in CriticMarkup, with a note per proposal."""
+    for proposal in reversed(proposals):
+        note = _critic_escape(describe(proposal, names))
+        if proposal.kind == "insert":
+            inner = f"{{++{inner}++}}"
+        elif proposal.kind == "delete":
+            inner = f"{{--{inner}--}}"
+        else:
+            inner = f"{{=={inner}==}}"
+        inner = f"{inner}{{>>{note}<<}}"
+    return inner
+
+
+def _critic_line_end(line: Line, names: Names) -> str:
+    """Return the marks of suggestions on the line break itself."""
+    out = []
+    for proposal in proposals_of(line.attributes):
+        note = _critic_escape(describe(proposal, names, line=True))
+        mark = {"insert": "{++¶++}", "delete": "{--¶--}"}.get(proposal.kind, "")
+        out.append(f"{mark}{{>>{note}<<}}")
+    return (" " + "".join(out)) if out else ""
+
+
+def _line_md(line: Line, names: Names | None = None) -> str:
+    if names is None:
+        text = "".join(_inline_md(piece, attrs) for piece, attrs in line.pieces)
+    else:
+        text = "".join(
+            _critic("".join(_inline_md(p, a, critic=True) for p, a in pieces), proposals, names)
+            for proposals, pieces in group_pieces(line.pieces)
+        )
     # A line that would read as a heading, quote or list item is not one.
-    return _MD_LINE_START.sub(_escape_marker, text, count=1)
+    text = _MD_LINE_START.sub(_escape_marker, text, count=1)
+    return text + _critic_line_end(line, names) if names is not None else text
 
 
 def _escape_marker(match: re.Match[str]) -> str:
@@ -129,8 +215,15 @@ def _list_marker(kind: str, number: int) -> str:
     }[kind]
 
 
-def export_markdown(ops: Iterable[Mapping[str, Any]]) -> str:
+def export_markdown(
+    ops: Iterable[Mapping[str, Any]],
+    *,
+    suggestions: SuggestionMode = ACCEPTED,
+    names: Names | None = None,
+) -> str:
     """Return the content as Markdown (see the module docstring)."""
+    people: Names | None = (names or {}) if suggestions == MARKUP else None
+    content = readable(ops, suggestions=suggestions)
     blocks: list[str] = []
     code: list[str] = []
     items: list[str] = []
@@ -150,11 +243,11 @@ def export_markdown(ops: Iterable[Mapping[str, Any]]) -> str:
             items.clear()
             counters.clear()
 
-    for line in split_lines(ops):
+    for line in split_lines(content):
         attributes = line.attributes
         if attributes.get("code-block"):
             flush_items()
-            code.append("".join(p for p, _ in line.pieces if isinstance(p, str)))
+            code.append(_code_md(line, people))
             continue
         flush_code()
         kind = attributes.get("list")
@@ -164,10 +257,10 @@ def export_markdown(ops: Iterable[Mapping[str, Any]]) -> str:
                 del counters[deeper]
             counters[depth] = counters.get(depth, 0) + 1 if kind == "ordered" else 0
             marker = _list_marker(kind, counters[depth])
-            items.append(f"{'    ' * depth}{marker} {_line_md(line)}".rstrip())
+            items.append(f"{'    ' * depth}{marker} {_line_md(line, people)}".rstrip())
             continue
         flush_items()
-        text = _line_md(line)
+        text = _line_md(line, people)
         header = attributes.get("header")
         if header in (1, 2, 3, 4, 5, 6) and not isinstance(header, bool):
             blocks.append(f"{'#' * header} {text}".rstrip())
@@ -180,12 +273,37 @@ def export_markdown(ops: Iterable[Mapping[str, Any]]) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
-def export(ops: list[dict], *, fmt: str, title: str) -> str:
-    """Return ``ops`` exported as ``fmt`` (a key of :data:`FORMATS`)."""
+def _code_md(line: Line, names: Names | None) -> str:
+    """Return a code line: as typed, with CriticMarkup when marking up."""
+    if names is None:
+        return "".join(p for p, _ in line.pieces if isinstance(p, str))
+    return "".join(
+        _critic("".join(p for p, _ in pieces if isinstance(p, str)), proposals, names)
+        for proposals, pieces in group_pieces(line.pieces)
+    ) + _critic_line_end(line, names)
+
+
+def export(
+    ops: list[dict], *, fmt: str, title: str, suggestions: SuggestionMode | str = ACCEPTED
+) -> str:
+    """Return ``ops`` exported as ``fmt`` (a key of :data:`FORMATS`).
+
+    ``suggestions`` is ``"accepted"`` (the document as accepted so far) or
+    ``"markup"`` (suggestions shown, with their authors' names, read here).
+
+    :raises ValueError: an unknown format or suggestions mode.
+    """
+    if suggestions == ACCEPTED:
+        mode: SuggestionMode = ACCEPTED
+    elif suggestions == MARKUP:
+        mode = MARKUP
+    else:
+        raise ValueError(f"unknown suggestions mode {suggestions!r}")
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}")
+    names = user_display_names(ids=authors(ops)) if mode == MARKUP else None
     if fmt == "txt":
-        return export_text(ops)
+        return export_text(ops, suggestions=mode)
     if fmt == "html":
-        return export_html(ops, title=title)
-    if fmt == "md":
-        return export_markdown(ops)
-    raise ValueError(f"unknown export format {fmt!r}")
+        return export_html(ops, title=title, suggestions=mode, names=names)
+    return export_markdown(ops, suggestions=mode, names=names)

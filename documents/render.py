@@ -16,6 +16,15 @@ Content is written by people, so nothing in it is trusted:
   a tag that loads anything;
 * the result passes through nh3 (ammonia) with an allow-list matching the
   above, so a bug here cannot produce a script.
+
+Review state (:mod:`documents.proposals`): by default the content is shown
+as accepted so far (pending suggestions rejected, comment anchors never
+shown). With ``suggestions="markup"`` suggestions are drawn: proposed text
+in ``<ins>``, text proposed for deletion in ``<del>`` (both with the
+author and time in ``title`` and the time in ``datetime``), proposed
+formats as a ``suggested-format`` span followed by a note; a suggestion on
+a line break adds a ``¶`` (inserted or deleted) or a note at the line's end.
+Plain text marks them ``[+inserted+]`` and ``[-deleted-]``.
 """
 
 from __future__ import annotations
@@ -29,6 +38,18 @@ from urllib.parse import urlsplit
 
 import nh3
 
+from documents.proposals import (
+    ACCEPTED,
+    MARKUP,
+    Names,
+    Proposal,
+    SuggestionMode,
+    describe,
+    group_pieces,
+    proposals_of,
+    readable,
+)
+
 _HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
 _RGB_COLOR = re.compile(
     r"rgba?\(\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*(?:,\s*(0|1|0?\.\d+)\s*)?\)"
@@ -40,15 +61,24 @@ _MAX_INDENT = 8
 
 _BLOCK_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "ol", "ul", "li"}
 _INLINE_TAGS = {"strong", "em", "u", "s", "code", "sub", "sup", "a", "span", "br"}
+_REVIEW_TAGS = {"ins", "del", "small"}
 _ALLOWED_CLASSES = {
     *(f"ql-align-{align}" for align in _ALIGNS),
     *(f"ql-indent-{n}" for n in range(1, _MAX_INDENT + 1)),
     "ql-embed",
+    "suggested-format",
+    "suggestion-note",
 }
 _CLEANER = nh3.Cleaner(
-    tags=_BLOCK_TAGS | _INLINE_TAGS,
-    attributes={"a": {"href"}, "span": {"style", "data-embed"}, "li": {"data-list"}},
-    allowed_classes={tag: _ALLOWED_CLASSES for tag in _BLOCK_TAGS | {"span"}},
+    tags=_BLOCK_TAGS | _INLINE_TAGS | _REVIEW_TAGS,
+    attributes={
+        "a": {"href"},
+        "span": {"style", "data-embed", "title"},
+        "li": {"data-list"},
+        "ins": {"title", "datetime"},
+        "del": {"title", "datetime"},
+    },
+    allowed_classes={tag: _ALLOWED_CLASSES for tag in _BLOCK_TAGS | {"span", "small"}},
     filter_style_properties={"color", "background-color"},
     url_schemes=_LINK_SCHEMES,
     url_relative="deny",
@@ -165,9 +195,55 @@ def _inline_html(piece: str | dict, attributes: Attributes) -> str:
     return html
 
 
-def _line_inner(line: Line) -> str:
-    inner = "".join(_inline_html(piece, attrs) for piece, attrs in line.pieces)
-    return inner or "<br>"
+def _datetime_attr(proposal: Proposal) -> str:
+    at = proposal.at
+    return f' datetime="{at.strftime("%Y-%m-%dT%H:%M:%SZ")}"' if at is not None else ""
+
+
+def _note_html(proposal: Proposal, names: Names, *, line: bool = False) -> str:
+    return (
+        f'<small class="suggestion-note">({escape(describe(proposal, names, line=line))})</small>'
+    )
+
+
+def _marked_up_html(inner: str, proposals: tuple[Proposal, ...], names: Names) -> str:
+    """Wrap one suggestion's HTML: the outermost proposal wraps last."""
+    for proposal in reversed(proposals):
+        title = escape(describe(proposal, names))
+        if proposal.kind == "format":
+            inner = (
+                f'<span class="suggested-format" title="{title}">{inner}</span>'
+                f"{_note_html(proposal, names)}"
+            )
+        else:
+            tag = "ins" if proposal.kind == "insert" else "del"
+            inner = f'<{tag} title="{title}"{_datetime_attr(proposal)}>{inner}</{tag}>'
+    return inner
+
+
+def _line_end_html(line: Line, names: Names) -> str:
+    """Return the marks of suggestions on the line break itself."""
+    out = []
+    for proposal in proposals_of(line.attributes):
+        if proposal.kind == "format":
+            out.append(_note_html(proposal, names, line=True))
+        else:
+            tag = "ins" if proposal.kind == "insert" else "del"
+            title = escape(describe(proposal, names, line=True))
+            out.append(f'<{tag} title="{title}"{_datetime_attr(proposal)}>¶</{tag}>')
+    return "".join(out)
+
+
+def _line_inner(line: Line, names: Names | None = None) -> str:
+    """Return a line's inline HTML; ``names`` given: suggestions marked up."""
+    if names is None:
+        inner = "".join(_inline_html(piece, attrs) for piece, attrs in line.pieces)
+        return inner or "<br>"
+    inner = "".join(
+        _marked_up_html("".join(_inline_html(p, a) for p, a in pieces), proposals, names)
+        for proposals, pieces in group_pieces(line.pieces)
+    )
+    return (inner + _line_end_html(line, names)) or "<br>"
 
 
 def _classes(attributes: Attributes, *, indent: bool) -> str:
@@ -181,21 +257,31 @@ def _classes(attributes: Attributes, *, indent: bool) -> str:
     return f' class="{" ".join(classes)}"' if classes else ""
 
 
-def _block_html(line: Line) -> str:
+def _block_html(line: Line, names: Names | None) -> str:
     attributes = line.attributes
     header = _small_int(attributes.get("header"), 1, 6)
     tag = f"h{header}" if header else "blockquote" if attributes.get("blockquote") is True else "p"
-    return f"<{tag}{_classes(attributes, indent=True)}>{_line_inner(line)}</{tag}>"
+    return f"<{tag}{_classes(attributes, indent=True)}>{_line_inner(line, names)}</{tag}>"
 
 
-def _code_html(lines: list[Line]) -> str:
-    text = "\n".join(
-        "".join(piece for piece, _ in line.pieces if isinstance(piece, str)) for line in lines
-    )
-    return f"<pre>{escape(text)}</pre>"
+def _code_line(line: Line, names: Names | None) -> str:
+    if names is None:
+        return escape("".join(piece for piece, _ in line.pieces if isinstance(piece, str)))
+    # Only the suggestion marks, no inline formats: code is shown as typed.
+    return "".join(
+        _marked_up_html(
+            escape("".join(p for p, _ in pieces if isinstance(p, str))), proposals, names
+        )
+        for proposals, pieces in group_pieces(line.pieces)
+    ) + _line_end_html(line, names)
 
 
-def _list_html(lines: list[Line]) -> str:
+def _code_html(lines: list[Line], names: Names | None) -> str:
+    body = "\n".join(_code_line(line, names) for line in lines)
+    return f"<pre>{body}</pre>"
+
+
+def _list_html(lines: list[Line], names: Names | None) -> str:
     """Return consecutive list lines as nested lists, as Quill nests them."""
     out: list[str] = []
     stack: list[str] = []  # the tags of the open lists, outermost first
@@ -213,7 +299,7 @@ def _list_html(lines: list[Line]) -> str:
             if len(stack) < depth:
                 out.append("<li>")
         data = f' data-list="{kind}"' if kind in ("checked", "unchecked") else ""
-        out.append(f"<li{data}{_classes(line.attributes, indent=False)}>{_line_inner(line)}")
+        out.append(f"<li{data}{_classes(line.attributes, indent=False)}>{_line_inner(line, names)}")
     while stack:
         out.append(f"</li></{stack.pop()}>")
     return "".join(out)
@@ -227,28 +313,62 @@ def _kind(line: Line) -> str:
     return "block"
 
 
-def render_html(ops: Iterable[Mapping[str, Any]]) -> str:
-    """Return Delta content as sanitised semantic HTML."""
+def render_html(
+    ops: Iterable[Mapping[str, Any]],
+    *,
+    suggestions: SuggestionMode = ACCEPTED,
+    names: Names | None = None,
+) -> str:
+    """Return Delta content as sanitised semantic HTML.
+
+    ``suggestions="markup"`` draws the suggestions (see the module
+    docstring), naming their authors from ``names`` (user id -> name).
+    """
+    marked = suggestions == MARKUP
+    people: Names | None = (names or {}) if marked else None
+    content = readable(ops, suggestions=suggestions)
+
+    def run_html(lines: list[Line], kind: str) -> str:
+        return _list_html(lines, people) if kind == "list" else _code_html(lines, people)
+
     parts: list[str] = []
     run: list[Line] = []
     run_kind = ""
-    for line in split_lines(ops):
+    for line in split_lines(content):
         kind = _kind(line)
         if run and kind != run_kind:
-            parts.append(_list_html(run) if run_kind == "list" else _code_html(run))
+            parts.append(run_html(run, run_kind))
             run = []
         if kind == "block":
-            parts.append(_block_html(line))
+            parts.append(_block_html(line, people))
         else:
             run.append(line)
             run_kind = kind
     if run:
-        parts.append(_list_html(run) if run_kind == "list" else _code_html(run))
+        parts.append(run_html(run, run_kind))
     return _CLEANER.clean("".join(parts))
 
 
-def render_text(ops: Iterable[Mapping[str, Any]]) -> str:
-    """Return Delta content as plain text; embeds are left out, as Quill's getText does."""
-    return "".join(
-        op["insert"] for op in ops if isinstance(op, Mapping) and isinstance(op.get("insert"), str)
-    )
+def render_text(ops: Iterable[Mapping[str, Any]], *, suggestions: SuggestionMode = ACCEPTED) -> str:
+    """Return Delta content as plain text; embeds are left out, as Quill's getText does.
+
+    ``suggestions="markup"`` marks proposed text ``[+...+]`` and text
+    proposed for deletion ``[-...-]`` (format proposals have no plain form).
+    """
+    content = readable(ops, suggestions=suggestions)
+    if suggestions != MARKUP:
+        return "".join(op["insert"] for op in content if isinstance(op["insert"], str))
+    out: list[str] = []
+    for proposals, pieces in group_pieces(
+        [(op["insert"], op.get("attributes") or {}) for op in content]
+    ):
+        text = "".join(piece for piece, _ in pieces if isinstance(piece, str))
+        if not text:
+            continue
+        for proposal in reversed(proposals):
+            if proposal.kind == "insert":
+                text = f"[+{text}+]"
+            elif proposal.kind == "delete":
+                text = f"[-{text}-]"
+        out.append(text)
+    return "".join(out)

@@ -44,6 +44,7 @@ from guardian.shortcuts import get_groups_with_perms, get_objects_for_user, get_
 
 from documents.exceptions import DocumentNotFound
 from documents.models import Document, LinkMode
+from documents.people import display_name
 from documents.roles import COMMENT, EDIT, SHARE, VIEW, Role, role_from_perms
 
 AnyUser: TypeAlias = "AbstractBaseUser | AnonymousUser"
@@ -310,6 +311,15 @@ def document_viewers(*, document: Document) -> QuerySet[Any]:
     return users.filter(
         Q(pk=document.owner_id) | Q(pk__in=direct) | Q(pk__in=members.values("user_id"))
     )
+
+
+def user_display_names(*, ids: Iterable[int]) -> dict[int, str]:
+    """Return ``{user id: display name}`` for the users that exist among ``ids``."""
+    wanted = {int(pk) for pk in ids}
+    if not wanted:
+        return {}
+    users = get_user_model()._default_manager.filter(pk__in=wanted)
+    return {user.pk: display_name(user) for user in users}
 
 
 def user_find_for_sharing(*, identifier: str) -> AbstractBaseUser:

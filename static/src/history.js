@@ -71,15 +71,31 @@ import { api } from "./api.js";
     return `${list.slice(0, 2).join(", ")} and ${list.length - 2} others`;
   }
 
+  /**
+   * Fill ``container`` with a download link per format, then the same links
+   * with pending suggestions marked up (``?suggestions=markup``).
+   * @param {HTMLElement} container
+   * @param {Object<string, string>} urls
+   */
   function downloadLinks(container, urls) {
     container.replaceChildren();
-    for (const [fmt, url] of Object.entries(urls || {})) {
-      const link = document.createElement("a");
-      link.href = url;
-      link.download = "";
-      link.dataset.export = fmt;
-      link.textContent = FORMAT_LABELS[fmt] || fmt;
-      container.append(link);
+    const entries = Object.entries(urls || {});
+    for (const markup of [false, true]) {
+      if (markup && entries.length) {
+        const label = document.createElement("span");
+        label.className = "muted";
+        label.textContent = "With suggestions:";
+        container.append(label);
+      }
+      for (const [fmt, url] of entries) {
+        const link = document.createElement("a");
+        link.href = markup ? `${url}?suggestions=markup` : url;
+        link.download = "";
+        link.dataset.export = fmt;
+        if (markup) link.dataset.suggestions = "markup";
+        link.textContent = FORMAT_LABELS[fmt] || fmt;
+        container.append(link);
+      }
     }
   }
 
