@@ -340,3 +340,40 @@ def test_several_people_suggesting_in_one_paragraph_converge(
     ), "nobody's suggestion removed the original text"
     for page in pages.values():
         assert not page.errors, page.errors
+
+
+def test_backspace_strikes_to_the_left_and_undo_takes_it_back(
+    open_page: Callable[..., Any], people: dict
+) -> None:
+    """Backspace in Suggesting strikes the character and moves left of it; Ctrl+Z undoes.
+
+    Typing then goes before the struck text, and one Ctrl+Z per step takes
+    back what the person saw, sent as changes the server accepts from a
+    commenter (its effect, not a re-insert of the struck text).
+    """
+    bob = open_page("bob")
+    bob.click(".ql-editor")
+    bob.keyboard.type("abc")
+    alice = open_page("alice")
+    alice.click(".ql-editor")
+    alice.keyboard.press("Control+End")
+    alice.keyboard.press("Backspace")
+    alice.keyboard.press("Backspace")
+    assert alice.evaluate("() => window.collabdocs.quill.getSelection().index") == 1
+    _, content = _wait_converged([alice, bob], people["doc"])
+    assert list(_suggestions(content).values()) == [("suggest-delete", "bc")], content
+    assert _state(alice)["text"] == "abc\n"
+    alice.wait_for_timeout(1100)  # a new undo entry for what follows
+    alice.keyboard.type("X")
+    _, content = _wait_converged([alice, bob], people["doc"])
+    assert _state(alice)["text"] == "aXbc\n", (
+        "typed text goes where the caret is: left of the struck"
+    )
+    alice.keyboard.press("Control+z")
+    _, content = _wait_converged([alice, bob], people["doc"])
+    assert list(_suggestions(content).values()) == [("suggest-delete", "bc")], content
+    alice.keyboard.press("Control+z")
+    _, content = _wait_converged([alice, bob], people["doc"])
+    assert content == [{"insert": "abc\n"}], "the strike is undone, the text plain again"
+    assert _state(alice)["contents"] == _state(bob)["contents"] == content
+    assert not alice.errors and not bob.errors
