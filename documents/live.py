@@ -20,7 +20,11 @@ from the content it holds at that moment:
   | None}``: accept or reject suggestions (by mark; None = any; both given:
   the marks among ``ids`` by ``author``); :func:`decide_edit`;
 * ``{"kind": "uncomment", "threads": [...]}``: remove these comment
-  threads' anchors; :func:`uncomment_edit`.
+  threads' anchors; :func:`uncomment_edit`;
+* ``{"kind": "revert", "revision": r}``: undo the change stored at
+  revision ``r``, which the same user made (a decision, say): its inverse,
+  transformed over everything after it; :func:`revert_edit`. The caller
+  decides who may undo what; the port refuses a change by someone else.
 
 Failure modes:
 
@@ -96,6 +100,11 @@ def uncomment_edit(threads: list[str]) -> dict[str, Any]:
     return check_edit({"kind": "uncomment", "threads": threads})
 
 
+def revert_edit(revision: int) -> dict[str, Any]:
+    """Return the edit that undoes the change stored at ``revision``."""
+    return check_edit({"kind": "revert", "revision": revision})
+
+
 def _ids(value: Any, name: str, pattern: re.Pattern[str]) -> None:
     if type(value) is not list or len(value) > MAX_EDIT_IDS:
         raise InvalidEdit(f"{name} must be a list of at most {MAX_EDIT_IDS} ids")
@@ -127,6 +136,10 @@ def check_edit(edit: Any) -> dict[str, Any]:
         _ids(edit.get("threads"), "threads", _THREAD)
         if not edit["threads"]:
             raise InvalidEdit("an uncomment edit needs at least one thread id")
+    elif kind == "revert":
+        revision = edit.get("revision")
+        if type(revision) is not int or revision <= 0:
+            raise InvalidEdit("a revert edit needs the revision of the change to undo")
     else:
         raise InvalidEdit(f"unknown edit kind {kind!r:.40}")
     return edit

@@ -16,7 +16,9 @@ authority holds:
   target (:func:`restore_change`), computed off the loop;
 * ``decide`` and ``uncomment``: :func:`realtime.edits.edit_change`, computed
   on the loop (it is one pass over the runs) from the committed content at
-  ``head``.
+  ``head``;
+* ``revert``: the inverse of a stored change by the same user
+  (:mod:`realtime.revert`), based on that change's revision.
 
 Either way the op is based on the revision of the content it was computed
 from, so ops accepted meanwhile (pending or committed since) are
@@ -73,6 +75,7 @@ from realtime.ot import Delta, DocumentText, InvalidDelta, attributes
 from realtime.protocol import ErrorCode
 from realtime.registry import Registry, process_registry
 from realtime.repair import repaired
+from realtime.revert import load_change, revert_change
 from realtime.server_change import submit_until_answered
 
 logger = logging.getLogger(__name__)
@@ -145,16 +148,26 @@ async def apply_edit(
         registry = process_registry()
     loop = asyncio.get_running_loop()
     target: list[dict[str, Any]] | None = None
+    inverse: Delta | None = None
     if edit["kind"] == "content":
         # A version stored before the content schema may hold what the
         # authority now refuses: restore it as the load would repair it.
         target = await loop.run_in_executor(None, repaired, edit["target"], content_policy())
+    elif edit["kind"] == "revert":
+        stored = await registry.runner.read(
+            load_change, public_id=public_id, revision=edit["revision"]
+        )
+        inverse = revert_change(stored, user_id=user_id)
     deadline = loop.time() + timeout
     authority = await registry.acquire(public_id)
     try:
         while True:
             decided: list[dict[str, Any]] = []
-            if target is not None:
+            if inverse is not None:
+                # Based on the change's own revision: the authority moves
+                # it over everything after (from storage if need be).
+                base, delta = edit["revision"], inverse
+            elif target is not None:
                 base = authority.head
                 delta = await loop.run_in_executor(
                     None, restore_change, authority.content(), target
@@ -181,6 +194,8 @@ async def apply_edit(
                 raise ServerChangeFailed("the change was not stored in time")
             if isinstance(answer, int):
                 return AppliedChange(revision=answer, op_id=op_id, delta=delta.ops, decided=decided)
+            if answer.code == ErrorCode.STALE and inverse is not None:
+                raise ServerChangeFailed("too much has changed since to undo that change")
             if answer.code == ErrorCode.STALE:
                 continue  # compute again from the current content
             if answer.code in (ErrorCode.UNAVAILABLE, ErrorCode.RATE_LIMITED):

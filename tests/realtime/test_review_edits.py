@@ -9,7 +9,9 @@ selected changes nothing (no op, no revision); a decision by author leaves
 other people's suggestions alone; a malformed edit is refused before the
 document is touched; text typed concurrently into a suggestion being
 accepted is kept (transformed, not lost); accepting 500 suggestions in a
-document with 200 comment threads is one change in under a second.
+document with 200 comment threads is one change in under a second; a
+decision is undone by its maker only (``revert``), with the suggestions
+back and later typing kept.
 """
 
 from __future__ import annotations
@@ -20,7 +22,14 @@ from typing import Any
 
 import pytest
 
-from documents.live import InvalidEdit, decide_edit, uncomment_edit
+from documents.live import (
+    InvalidEdit,
+    ServerChangeFailed,
+    decide_edit,
+    revert_edit,
+    uncomment_edit,
+)
+from realtime.ot import Delta
 from realtime.registry import process_registry
 from realtime.restore import apply_edit
 
@@ -195,3 +204,37 @@ async def test_accepting_500_suggestions_among_200_threads_takes_under_a_second(
         or "suggest-delete" in (o.get("attributes") or {})
         for o in content
     )
+
+
+async def test_undoing_a_decision_brings_the_suggestions_back_live(people, ws_connect) -> None:
+    owner, editor, _, theirs = await _open(people, ws_connect)
+    suggested = [
+        {"insert": "keep "},
+        {"insert": "new ", "attributes": {"suggest-insert": theirs}},
+        {"insert": "old", "attributes": {"suggest-delete": theirs}},
+    ]
+    await editor.send(op("e", 1, 0, suggested))
+    await editor.recv_type("ack")
+    await owner.recv_type("op")
+    _, before = await db(stored_content, people["doc_id"])
+    owner_id = people["users"]["owner"].pk
+    decision = await _edit(people["doc_id"], decide_edit(accept=True), owner_id)
+    assert decision is not None and decision.revision == 2
+    # Someone types at the start after the decision, before the undo.
+    await editor.send(op("e", 2, 1, [{"insert": "> "}]))
+    assert (await editor.recv_type("ack"))["rev"] == 3
+    # Only the person who decided may undo it.
+    with pytest.raises(ServerChangeFailed, match="only the person who made that change"):
+        await _edit(people["doc_id"], revert_edit(2), people["users"]["editor"].pk)
+    undone = await _edit(people["doc_id"], revert_edit(2), owner_id)
+    assert undone is not None and undone.revision == 4
+    head, content = await db(stored_content, people["doc_id"])
+    assert head == 4
+    assert content == Delta([{"insert": "> "}, *before]).ops  # marks back, typing kept
+    for sock in (owner, editor):
+        while (frame := await sock.recv_type("op"))["rev"] < 4:
+            pass
+        assert frame["session"] == "" and frame["user"] == owner_id
+    # A change no longer stored (or never made) cannot be undone.
+    with pytest.raises(ServerChangeFailed, match="can no longer be undone"):
+        await _edit(people["doc_id"], revert_edit(99), owner_id)
