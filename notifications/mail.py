@@ -16,6 +16,11 @@ Failure modes:
   message: the error is logged with the notification's id and swallowed.
   The notification itself is committed already and stays in the list, so
   nothing the person relies on is lost; the email is not retried;
+* the server is unreachable (connection refused, timed out, dropped):
+  besides that email, the emails due in the next ``PAUSE_SECONDS`` are
+  skipped (logged), so that a share with a group of 200 does not wait
+  200 timeouts. A refused message (a bad recipient or sender, a rejected
+  body) is about that message only and pauses nothing;
 * the notification was deleted before the callback ran (its document was
   deleted in the same breath): nothing is sent.
 """
@@ -23,6 +28,8 @@ Failure modes:
 from __future__ import annotations
 
 import logging
+import smtplib
+import time
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -36,6 +43,42 @@ logger = logging.getLogger(__name__)
 
 #: Longest subject line (the notification text is cut to fit).
 SUBJECT_MAX_LENGTH = 150
+#: Seconds emails are skipped after the mail server could not be reached.
+PAUSE_SECONDS = 30.0
+
+#: Errors about one message, not about the server: they pause nothing.
+_MESSAGE_ERRORS = (
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPDataError,
+    smtplib.SMTPNotSupportedError,
+    ValueError,  # e.g. a header Django refuses to encode
+)
+
+
+class MailPause:
+    """When emails may be tried again after the server was unreachable.
+
+    Process-wide and only ever moved forward; a float assignment is atomic,
+    so request threads need no lock to read or set it.
+    """
+
+    until = 0.0
+
+    @classmethod
+    def active(cls) -> bool:
+        """Return whether emails are being skipped now."""
+        return time.monotonic() < cls.until
+
+    @classmethod
+    def start(cls) -> None:
+        """Skip emails for the next ``PAUSE_SECONDS``."""
+        cls.until = time.monotonic() + PAUSE_SECONDS
+
+    @classmethod
+    def clear(cls) -> None:
+        """Try the next email again (tests; an operator fixing the server may wait)."""
+        cls.until = 0.0
 
 
 def wants_email(*, choice: EmailChoice, kind: str) -> bool:
@@ -94,6 +137,15 @@ def send_notification_email(notification_id: int) -> bool:
         return False
     if not wants_email(choice=email_choice(user=recipient), kind=notification.kind):
         return False
+    if MailPause.active():
+        logger.warning(
+            "skipped emailing notification %s (%s): the mail server was unreachable "
+            "less than %d s ago",
+            notification_id,
+            notification.kind,
+            PAUSE_SECONDS,
+        )
+        return False
     try:
         send_mail(
             subject=_subject(notification.text),
@@ -102,6 +154,8 @@ def send_notification_email(notification_id: int) -> bool:
             recipient_list=[address],
         )
     except Exception as exc:  # noqa: BLE001 - a mail failure must never fail the change that caused it
+        if not isinstance(exc, _MESSAGE_ERRORS):
+            MailPause.start()
         logger.warning(
             "could not email notification %s (%s): %s: %s",
             notification_id,

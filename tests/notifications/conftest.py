@@ -9,7 +9,7 @@ opened that link, Ina an inactive user who once had a share.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,15 @@ from documents import events
 from documents import services as documents_services
 from documents.models import Document, LinkMode
 from documents.roles import Role, perms_for
+from notifications.mail import MailPause
+
+
+@pytest.fixture(autouse=True)
+def _mail_not_paused() -> Iterator[None]:
+    """Start and end every test with the mail server considered reachable."""
+    MailPause.clear()
+    yield
+    MailPause.clear()
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""An email backend whose server is down: every send raises, as smtplib does."""
+"""Email backends whose server fails: down, or refusing recipients, as smtplib does."""
 
 from __future__ import annotations
 
@@ -18,3 +18,17 @@ class EmailBackend(BaseEmailBackend):
         """Raise ``SMTPServerDisconnected`` (and count the attempt)."""
         EmailBackend.attempts += 1
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+class RefusingBackend(BaseEmailBackend):
+    """A server that is up but refuses the recipient of every message."""
+
+    attempts = 0
+
+    def send_messages(self, email_messages: Sequence[Any]) -> int:
+        """Raise ``SMTPRecipientsRefused`` (and count the attempt)."""
+        RefusingBackend.attempts += 1
+        recipients = [address for message in email_messages for address in message.to]
+        raise smtplib.SMTPRecipientsRefused(
+            {address: (550, b"No such mailbox") for address in recipients}
+        )

@@ -19,7 +19,8 @@ from django.core import mail
 from django.test import Client, TestCase
 from django.urls import reverse
 
-from notifications.mail import send_notification_email
+from notifications import mail as notification_mail
+from notifications.mail import MailPause, send_notification_email
 from notifications.models import EmailChoice, Kind, Notification
 from notifications.services import notification_setting_set, notify
 from tests.notifications import failing_mail
@@ -141,3 +142,36 @@ def test_a_failing_mail_server_costs_the_email_only(
     assert kept.kind == "shared" and kept.read_at is None
     assert f"could not email notification {kept.pk} (shared)" in caplog.text
     assert "SMTPServerDisconnected" in caplog.text
+
+
+def test_an_unreachable_server_pauses_emails_for_a_while(
+    cast: Cast, settings: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A group share must not wait one timeout per member while the server is away."""
+    settings.EMAIL_BACKEND = "tests.notifications.failing_mail.EmailBackend"
+    failing_mail.EmailBackend.attempts = 0
+    with caplog.at_level(logging.WARNING):
+        for person in (cast.viewer, cast.owner, cast.commenter):
+            assert tell(cast, person) is not None, "the bell hears of it all the same"
+    assert failing_mail.EmailBackend.attempts == 1
+    assert caplog.text.count("skipped emailing notification") == 2
+    # Once the pause is over the next email is tried again.
+    now = notification_mail.time.monotonic()
+    monkeypatch.setattr(
+        notification_mail.time, "monotonic", lambda: now + notification_mail.PAUSE_SECONDS + 1
+    )
+    tell(cast, cast.member)
+    assert failing_mail.EmailBackend.attempts == 2
+
+
+def test_a_refused_recipient_pauses_nothing(
+    cast: Cast, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings.EMAIL_BACKEND = "tests.notifications.failing_mail.RefusingBackend"
+    failing_mail.RefusingBackend.attempts = 0
+    with caplog.at_level(logging.WARNING):
+        tell(cast, cast.viewer)
+        tell(cast, cast.owner)
+    assert failing_mail.RefusingBackend.attempts == 2
+    assert "SMTPRecipientsRefused" in caplog.text and "skipped" not in caplog.text
+    assert not MailPause.active()
