@@ -308,7 +308,7 @@ function main() {
     canComment = allowed || mayComment;
     modes.setAccess({ canEdit, canComment });
     applyAccess();
-    cards?.schedule();
+    cards?.redraw();
     if (connection.stopReason || connection.hellos === 0) return;
     if (was.canEdit && !canEdit) {
       const message = canComment

@@ -23,6 +23,7 @@ import pytest
 from tests.browser.test_coediting_browser import (
     SYNCED,
     _person_page,
+    _screenshot,
     _state,
     _stored,
     _user,
@@ -198,6 +199,8 @@ def test_commenter_suggests_editor_decides_viewer_sees_it_live(
     assert cards.count() == 2
     assert alice.locator(".suggestion-card [data-decide=accept]").count() == 0
     assert alice.locator(".suggestion-card [data-decide=reject]").count() == 2
+    _screenshot(bob, "suggestions-bob")
+    _screenshot(alice, "suggestions-alice")
     bob.locator(f'.suggestion-card[data-suggestion="{insert_mark}"] [data-decide=accept]').click()
     bob.locator(f'.suggestion-card[data-suggestion="{delete_mark}"] [data-decide=reject]').click()
     carol.wait_for_function(

@@ -143,6 +143,10 @@ export class SuggestionCards {
     this.tell = tell;
     /** @type {Map<string, Suggestion>} */
     this.shown = new Map();
+    /** What each card was drawn from: a card is rebuilt only when it changes. */
+    /** @type {Map<string, string>} */
+    this._drawn = new Map();
+    this._toolsDrawn = "";
     this._scheduled = false;
     this.tools = document.createElement("div");
     this.tools.className = "suggestion-tools";
@@ -169,16 +173,31 @@ export class SuggestionCards {
     else setTimeout(run, 0);
   }
 
-  /** Rebuild the cards from the editor's content. */
+  /** Draw every card again (the person's rights changed). */
+  redraw() {
+    this._drawn.clear();
+    this._toolsDrawn = "";
+    this.schedule();
+  }
+
+  /**
+   * Bring the cards up to the editor's content. Runs at most once per
+   * frame while typing: only cards whose suggestion changed are rebuilt;
+   * the others keep their element and read their moved anchor from
+   * ``shown`` (so 500 suggestions cost a scan of the content, not 500 cards).
+   */
   refresh() {
     const list = collectSuggestions(this.quill.getContents().ops);
+    const { canEdit } = this.access();
     const seen = new Set();
     for (const suggestion of list) {
       seen.add(suggestion.id);
       this.shown.set(suggestion.id, suggestion);
-      const key = `suggestion:${suggestion.id}`;
-      const card = this._card(suggestion);
-      this.margin?.put(key, card, () => {
+      const { kind, author, atMs, text, formats } = suggestion;
+      const signature = JSON.stringify([kind, author, atMs, text, formats, canEdit, this.nameOf(author)]);
+      if (this._drawn.get(suggestion.id) === signature) continue;
+      this._drawn.set(suggestion.id, signature);
+      this.margin?.put(`suggestion:${suggestion.id}`, this._card(suggestion), () => {
         const current = this.shown.get(suggestion.id);
         return current ? { index: current.index, length: current.length } : null;
       });
@@ -186,6 +205,7 @@ export class SuggestionCards {
     for (const id of [...this.shown.keys()]) {
       if (seen.has(id)) continue;
       this.shown.delete(id);
+      this._drawn.delete(id);
       this.margin?.remove(`suggestion:${id}`);
     }
     this.onAuthors(new Set(list.map((s) => s.author)));
@@ -223,7 +243,10 @@ export class SuggestionCards {
       b.dataset.decide = accept ? "accept" : "reject";
       b.addEventListener("click", (event) => {
         event.stopPropagation();
-        void this.decide({ accept, ids: [suggestion.id] });
+        for (const other of actions.querySelectorAll("button")) other.disabled = true;
+        void this.decide({ accept, ids: [suggestion.id] }).finally(() => {
+          for (const other of actions.querySelectorAll("button")) other.disabled = false;
+        });
       });
       return b;
     };
@@ -239,6 +262,10 @@ export class SuggestionCards {
   /** @param {Suggestion[]} list */
   _renderTools(list) {
     const { canEdit } = this.access();
+    const authors = [...new Set(list.map((s) => s.author))];
+    const drawn = JSON.stringify([canEdit, authors, authors.map((a) => this.nameOf(a))]);
+    if (drawn === this._toolsDrawn) return;
+    this._toolsDrawn = drawn;
     if (!canEdit || !list.length) {
       this.tools.replaceChildren();
       return;
@@ -255,7 +282,7 @@ export class SuggestionCards {
     const select = document.createElement("select");
     select.setAttribute("aria-label", "Decide all suggestions of one person");
     select.append(new Option("By person…", ""));
-    for (const author of new Set(list.map((s) => s.author))) {
+    for (const author of authors) {
       const name = author === this.me.id ? "you" : this.nameOf(author);
       select.append(new Option(`Accept all by ${name}`, `accept:${author}`));
       select.append(new Option(`Reject all by ${name}`, `reject:${author}`));

@@ -37,14 +37,16 @@ export function authorRules(authorId) {
 }
 
 /**
- * Keeps one ``<style>`` with a rule per author seen in the editor.
+ * Keeps one stylesheet with a rule per author seen in the editor. The page's
+ * Content-Security-Policy refuses inline ``<style>`` text, so the sheet is
+ * a constructed one (CSSOM, which the policy does not govern), adopted by
+ * the document.
  */
 export class AuthorColors {
   /** @param {Document} doc */
   constructor(doc = document) {
-    this.style = doc.createElement("style");
-    this.style.dataset.review = "authors";
-    doc.head.append(this.style);
+    this.sheet = new CSSStyleSheet();
+    doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, this.sheet];
     /** @type {Set<number>} */
     this.known = new Set();
   }
@@ -54,12 +56,10 @@ export class AuthorColors {
    * @param {Iterable<number>} authors
    */
   ensure(authors) {
-    let added = false;
     for (const id of authors) {
-      if (this.known.has(id)) continue;
+      if (this.known.has(id) || !Number.isSafeInteger(id)) continue;
       this.known.add(id);
-      added = true;
+      this.sheet.insertRule(authorRules(id), this.sheet.cssRules.length);
     }
-    if (added) this.style.textContent = [...this.known].map(authorRules).join("\n");
   }
 }
