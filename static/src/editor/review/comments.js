@@ -122,6 +122,7 @@ export class Comments {
     margin.on("activate", (/** @type {string|null} */ key, /** @type {{source: string}} */ { source }) => {
       this._paint();
       const id = idOf(key);
+      if (id) this.cards.get(id)?.openReply();
       if (id && source === "card") this._reveal(id);
     });
     this.connection.on("hello", () => this.load());
@@ -229,6 +230,7 @@ export class Comments {
     card.update(thread, { detached: !this.anchors().spans.has(id) });
     card.element.hidden = thread.resolved && !this.showResolved;
     this.margin.put(key, card.element, () => this.anchors().spans.get(id) ?? null);
+    if (this.margin.active === key) card.openReply();
   }
 
   /** After threads changed: the highlight, the counts, the margin. */

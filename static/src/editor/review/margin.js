@@ -23,7 +23,8 @@
  * Relayout happens at most once per animation frame, after a text change
  * (anchors move because they are content), a resize of the window, of the
  * text or of any card (a reply box opening). All measuring is done before
- * any card moves, so a relayout forces one browser layout, not one per card.
+ * any card moves, so a relayout forces one browser layout, not one per
+ * card; anchors are found in one walk over the lines (see ``_measure``).
  *
  * Activation from the text: sources of cards register
  * ``findWith(index => key | null)``; when the person's cursor moves (or,
@@ -42,6 +43,9 @@ export const NARROW_QUERY = "(max-width: 899px)";
 
 /** Space kept between two cards, in CSS pixels. */
 const GAP = 8;
+
+/** A line taller than this (px) wraps: place a card at its anchor's own spot. */
+const WRAPPED_LINE = 48;
 
 /**
  * @typedef {{index: number, length: number}} Anchor
@@ -116,7 +120,7 @@ export class Margin extends Emitter {
     };
     this.cards.addEventListener("click", fromCard);
     this.cards.addEventListener("focusin", fromCard);
-    this._refreshCount();
+    this._refreshCount(0);
   }
 
   /** The key of the active card, or null. */
@@ -150,7 +154,6 @@ export class Margin extends Emitter {
     }
     if (!known || known.card !== card) this._resize.observe(card);
     this._entries.set(key, { card, anchor });
-    this._refreshCount();
     this.scheduleLayout();
   }
 
@@ -181,7 +184,6 @@ export class Margin extends Emitter {
       this._active = null;
       this.emit("activate", null, { source: "removed" });
     }
-    this._refreshCount();
     this.scheduleLayout();
   }
 
@@ -278,23 +280,12 @@ export class Margin extends Emitter {
     }
     const visible = [...this._entries].filter(([, entry]) => !entry.card.hidden);
     if (this.canvas instanceof HTMLElement) this.canvas.dataset.reviewMargin = visible.length ? "filled" : "empty";
+    this._refreshCount(visible.length);
     const narrow = this.narrow;
-    // Every read before the first write.
-    const length = this.quill.getLength();
-    const origin = narrow ? 0 : this.quill.container.getBoundingClientRect().top - this.cards.getBoundingClientRect().top;
+    /** @type {import("./margin-layout.js").CardBox[]} */
     const boxes = visible.map(([key, entry]) => {
       const anchor = safeAnchor(entry.anchor);
-      let want = 0;
-      if (anchor && !narrow) {
-        const bounds = this.quill.getBounds(Math.min(anchor.index, length - 1), 0);
-        want = bounds ? origin + bounds.top : 0;
-      }
-      return {
-        key,
-        index: anchor ? anchor.index : null,
-        want,
-        height: narrow ? 0 : entry.card.offsetHeight,
-      };
+      return { key, index: anchor ? anchor.index : null, want: 0, height: 0 };
     });
     if (narrow) {
       marginOrder(boxes).forEach((box, i) => {
@@ -306,6 +297,9 @@ export class Margin extends Emitter {
       this.cards.style.minHeight = "";
       return;
     }
+    // Every read before the first write: one browser layout in all.
+    this._measure(boxes);
+    for (const box of boxes) box.height = /** @type {Entry} */ (this._entries.get(box.key)).card.offsetHeight;
     const { placements, height } = placeCards(boxes, { active: this._active, gap: GAP });
     placements.forEach((place, i) => {
       const card = /** @type {Entry} */ (this._entries.get(place.key)).card;
@@ -314,6 +308,44 @@ export class Margin extends Emitter {
       card.classList.toggle("is-detached", place.detached);
     });
     this.cards.style.minHeight = `${Math.ceil(height)}px`;
+  }
+
+  /**
+   * Set each anchored box's ``want``: the height of its anchor in the
+   * margin's coordinates. One walk over the lines in text order (not
+   * ``quill.getBounds`` per card, which costs a pass over the whole
+   * document each): the top of the anchor's line, or the exact spot when
+   * the anchor is inside a line that wraps.
+   * @param {import("./margin-layout.js").CardBox[]} boxes
+   */
+  _measure(boxes) {
+    const anchored = boxes.filter((box) => box.index !== null);
+    if (!anchored.length) return;
+    anchored.sort((a, b) => /** @type {number} */ (a.index) - /** @type {number} */ (b.index));
+    const origin = this.cards.getBoundingClientRect().top;
+    const container = this.quill.container.getBoundingClientRect().top;
+    const lines = this.quill.getLines();
+    let line = 0;
+    let start = 0;
+    /** @type {DOMRect|null} */
+    let rect = null;
+    for (const box of anchored) {
+      const index = /** @type {number} */ (box.index);
+      while (line < lines.length - 1 && start + lines[line].length() <= index) {
+        start += lines[line].length();
+        line += 1;
+        rect = null;
+      }
+      if (!lines.length) break;
+      rect = rect || lines[line].domNode.getBoundingClientRect();
+      const current = /** @type {DOMRect} */ (rect);
+      if (index > start && current.height > WRAPPED_LINE) {
+        const bounds = this.quill.getBounds(index, 0);
+        box.want = bounds ? container + bounds.top - origin : current.top - origin;
+      } else {
+        box.want = current.top - origin;
+      }
+    }
   }
 
   /** The toolbar-row button that opens the panel in a narrow window. */
@@ -336,8 +368,8 @@ export class Margin extends Emitter {
     return button;
   }
 
-  _refreshCount() {
-    const shown = [...this._entries.values()].filter((entry) => !entry.card.hidden).length;
+  /** @param {number} shown  the cards showing */
+  _refreshCount(shown) {
     const count = this.toggle.querySelector(".review-margin-count");
     if (count) count.textContent = shown ? String(shown) : "";
   }
@@ -347,7 +379,6 @@ export class Margin extends Emitter {
    * the card owner's to set).
    */
   refresh() {
-    this._refreshCount();
     this.scheduleLayout();
   }
 }

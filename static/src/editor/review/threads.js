@@ -71,6 +71,9 @@ function button(label, className, onClick) {
 
 const SVG = "http://www.w3.org/2000/svg";
 
+/** One formatter for every card (making one per call is slow: 500 threads). */
+const FULL_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
 /** Icon paths (24 x 24, Material-style) of the thread's tool buttons. */
 const ICONS = {
   resolve: "M9 16.17 4.83 12l-1.42 1.41L9 19 21 7l-1.41-1.41z",
@@ -89,16 +92,23 @@ function iconButton(icon, label, className, onClick) {
   const node = button("", `thread-icon ${className}`, onClick);
   node.title = label;
   node.setAttribute("aria-label", label);
-  const svg = document.createElementNS(SVG, "svg");
-  svg.setAttribute("viewBox", "0 0 24 24");
-  svg.setAttribute("aria-hidden", "true");
-  const path = document.createElementNS(SVG, "path");
-  path.setAttribute("d", ICONS[icon]);
-  path.setAttribute("fill", "currentColor");
-  svg.append(path);
-  node.append(svg);
+  let svg = icons.get(icon);
+  if (!svg) {
+    svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    const path = document.createElementNS(SVG, "path");
+    path.setAttribute("d", ICONS[icon]);
+    path.setAttribute("fill", "currentColor");
+    svg.append(path);
+    icons.set(icon, svg);
+  }
+  node.append(svg.cloneNode(true));
   return node;
 }
+
+/** @type {Map<string, SVGElement>} each icon made once, then cloned */
+const icons = new Map();
 
 /**
  * Return a ``<time>`` showing how long ago ``iso`` was (comments.js keeps
@@ -110,7 +120,7 @@ function ago(iso) {
   if (iso) {
     node.dateTime = iso;
     node.dataset.ago = "";
-    node.title = new Date(iso).toLocaleString();
+    node.title = FULL_TIME.format(new Date(iso));
   }
   return node;
 }
@@ -164,8 +174,14 @@ function composer({ placeholder, submitLabel, value = "", people, onSubmit, onCa
   form.append(area, error, row);
   const picker = new MentionPicker(area, people);
   const refresh = () => {
-    area.style.height = "auto";
-    area.style.height = `${Math.min(area.scrollHeight, 240)}px`;
+    // Measuring forces a layout: only for a box with text (never while
+    // hundreds of cards are being built; an empty box is one row).
+    if (area.value) {
+      area.style.height = "auto";
+      area.style.height = `${Math.min(area.scrollHeight, 240)}px`;
+    } else {
+      area.style.height = "";
+    }
     const empty = !area.value.trim();
     submit.disabled = empty;
     row.hidden = empty && !buttonsAlways && document.activeElement !== area;
@@ -233,15 +249,37 @@ export class ThreadCard {
     this.error = el("p", "thread-error");
     this.error.setAttribute("role", "alert");
     this.error.hidden = true;
-    const reply = composer({
-      placeholder: "Reply… (@ to mention)",
-      submitLabel: "Reply",
-      people: actions.people,
-      onSubmit: (body) => actions.reply(body),
-      onCancel: () => {},
-    });
-    this.reply = reply;
-    this.element.append(this.head, this.note, this.quote, this.list, this.error, reply.form);
+    /** @type {ReturnType<typeof composer>|null} made when first needed */
+    this.reply = null;
+    this.element.append(this.head, this.note, this.quote, this.list, this.error);
+  }
+
+  /**
+   * Whether this person may reply now (commenters and editors, open threads).
+   */
+  _mayReply() {
+    return Boolean(this.thread && !this.thread.resolved && this.rights().canComment);
+  }
+
+  /**
+   * Show the reply box (made on first use: a document may hold hundreds of
+   * threads, and a box per card would slow its opening). Return it, or
+   * null when this person may not reply.
+   */
+  openReply() {
+    if (!this._mayReply()) return null;
+    if (!this.reply) {
+      this.reply = composer({
+        placeholder: "Reply… (@ to mention)",
+        submitLabel: "Reply",
+        people: this.actions.people,
+        onSubmit: (body) => this.actions.reply(body),
+        onCancel: () => {},
+      });
+      this.element.append(this.reply.form);
+    }
+    this.reply.form.hidden = false;
+    return this.reply;
   }
 
   /**
@@ -261,7 +299,7 @@ export class ThreadCard {
     this.quote.textContent = thread.quote;
     this._drawHead(thread, rights);
     this._drawMessages(thread, rights);
-    this.reply.form.hidden = !rights.canComment || thread.resolved;
+    if (this.reply) this.reply.form.hidden = !this._mayReply();
   }
 
   /**
