@@ -380,3 +380,44 @@ def test_backspace_strikes_to_the_left_and_undo_takes_it_back(
     assert content == [{"insert": "abc\n"}], "the strike is undone, the text plain again"
     assert _state(alice)["contents"] == _state(bob)["contents"] == content
     assert not alice.errors and not bob.errors
+
+
+def test_mode_switch_follows_access_changes_live(
+    open_page: Callable[..., Any], people: dict
+) -> None:
+    """Alice's modes change with her role while she is connected.
+
+    Commenter → editor: Editing appears (and is her default); editor →
+    commenter: back to Suggesting with a notice; → viewer: no switch, a
+    read-only editor. Her typing after each change is what the role allows.
+    """
+    from tests.browser.test_coediting_browser import _post_from
+
+    bob, alice = open_page("bob"), open_page("alice")
+    role_url = f"/api/docs/{people['doc'].public_id}/share/role"
+    modes = "() => [...document.querySelectorAll('#mode-switch button')].map(b => b.dataset.mode)"
+
+    def make(role: str) -> None:
+        answer = _post_from(bob, role_url, {"user": people["alice"].pk, "role": role})
+        assert answer["status"] == 200, answer
+
+    make("editor")
+    alice.wait_for_function(f"() => ({modes})().length === 3", timeout=10_000)
+    assert alice.evaluate("() => window.collabdocs.modes.mode") == "editing"
+    alice.click(".ql-editor")
+    alice.keyboard.type("plain")
+    _, content = _wait_converged([alice, bob], people["doc"])
+    assert content == [{"insert": "plain\n"}]
+    make("commenter")
+    alice.wait_for_function(f"() => ({modes})().length === 2", timeout=10_000)
+    assert alice.evaluate("() => window.collabdocs.modes.mode") == "suggesting"
+    assert "suggest changes" in alice.locator(".cd-notices").inner_text()
+    alice.click(".ql-editor")
+    alice.keyboard.press("Control+End")
+    alice.keyboard.type("!")
+    _, content = _wait_converged([alice, bob], people["doc"])
+    assert list(_suggestions(content).values()) == [("suggest-insert", "!")], content
+    make("viewer")
+    alice.wait_for_function("() => !window.collabdocs.quill.isEnabled()", timeout=10_000)
+    assert alice.locator("#mode-switch").is_hidden()
+    assert not alice.errors and not bob.errors
