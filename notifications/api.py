@@ -31,7 +31,8 @@ MAX_BODY_BYTES = 16 * 1024
 
 
 def _positive_int(raw: str, name: str) -> int:
-    if not raw.isdigit() or int(raw) < 1:
+    # isdigit alone admits "²", which int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         raise BadRequest(f"“{name}” must be a positive whole number.")
     return int(raw)
 

@@ -68,7 +68,8 @@ def test_limit_and_before_page_through_the_list(cast: Cast) -> None:
 
 
 @pytest.mark.parametrize(
-    "query", [{"limit": "0"}, {"limit": "-3"}, {"limit": "x"}, {"before": "1e3"}]
+    "query",
+    [{"limit": "0"}, {"limit": "-3"}, {"limit": "x"}, {"limit": "²"}, {"before": "1e3"}],
 )
 def test_bad_query_values_are_refused(cast: Cast, query: dict[str, str]) -> None:
     response = signed_in(cast.viewer).get(LIST, query)
@@ -136,3 +137,12 @@ def test_signed_out_wrong_method_and_missing_csrf(cast: Cast) -> None:
     strict = signed_in(cast.viewer, enforce_csrf_checks=True)
     assert post(strict, {"all": True}).status_code == 403
     assert Notification.objects.filter(read_at__isnull=False).count() == 0
+
+
+def test_ids_past_the_databases_range_match_nothing(cast: Cast) -> None:
+    make(cast, cast.viewer, 1)
+    client = signed_in(cast.viewer)
+    huge = 10**20
+    assert client.get(LIST, {"before": str(huge)}).json()["notifications"] != []
+    assert post(client, {"ids": [huge]}).json() == {"marked": 0, "unread": 1}
+    assert client.get(reverse("notifications:open", args=[huge])).status_code == 404
