@@ -17,6 +17,7 @@ SRC = REPO / "static" / "src"
 SOURCES = [
     SRC / "editor.css",
     *sorted((SRC / "editor").glob("*.js")),
+    *sorted((SRC / "editor" / "review").glob("*")),
     *sorted(SRC.glob("*.js")),
     REPO / "realtime" / "ot" / "schema.json",
 ]
