@@ -5,8 +5,9 @@ answers JSON. The rules are documents/api.py's (its ``json_endpoint``):
 sign-in, CSRF, the session's share-link token, ``{"error": ...}`` with 400
 (bad input), 401, 403 (may see but not do this), 404 (no such document,
 thread or message, or a document the user may not see: a stranger cannot
-tell which), 405; plus 429 past the comment throttle and 503 when the
-document's authority cannot apply a content change now (nothing changed).
+tell which), 405; plus 409 when a decision can no longer be undone, 429
+past the comment throttle and 503 when the document's authority cannot
+apply a content change now (nothing changed).
 Bodies are JSON objects of at most ``MAX_BODY_BYTES``.
 """
 
@@ -27,7 +28,12 @@ from documents.models import Document
 from documents.people import display_name
 from documents.selectors import DocumentAccess, document_get_for_user, document_viewers
 from review import decisions, services, throttle
-from review.exceptions import MessageNotFound, ReviewChangeFailed, ThreadNotFound
+from review.exceptions import (
+    DecisionNotFound,
+    MessageNotFound,
+    ReviewChangeFailed,
+    ThreadNotFound,
+)
 from review.presenters import thread_json
 from review.selectors import thread_list
 
@@ -48,6 +54,8 @@ def review_endpoint(*methods: str) -> Any:
                 return error("That comment thread doesn’t exist (it may have been deleted).", 404)
             except MessageNotFound:
                 return error("That message doesn’t exist (it may have been deleted).", 404)
+            except DecisionNotFound:
+                return error("No decision on suggestions was made at that revision.", 404)
             except ReviewChangeFailed as exc:
                 return error(f"The document couldn’t be changed right now ({exc}). Try again.", 503)
             except throttle.Throttled as exc:
@@ -216,6 +224,10 @@ def decide(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
         accept=data.get("accept"),
         selection=selection,
     )
+    return _decision_json(decision)
+
+
+def _decision_json(decision: decisions.Decision) -> JsonResponse:
     return JsonResponse(
         {
             "revision": decision.revision,
@@ -224,3 +236,17 @@ def decide(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
             "decided": decision.decided,
         }
     )
+
+
+@review_endpoint("POST")
+def undo(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
+    """Undo one's decision: ``{revision}`` (the decision's) → the same shape as decide."""
+    document, access = _document(request, public_id)
+    data = _payload(request)
+    try:
+        decision = decisions.decision_undo(
+            document=document, access=access, actor=request.user, revision=data.get("revision")
+        )
+    except ReviewChangeFailed as exc:
+        return error(f"That decision can’t be undone ({exc}).", 409)
+    return _decision_json(decision)

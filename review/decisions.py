@@ -22,14 +22,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
 
 from documents.exceptions import ActionNotAllowed
-from documents.live import decide_edit
+from documents.live import decide_edit, revert_edit
 from documents.models import Document
 from documents.selectors import DocumentAccess
 from realtime.ot.review import parse_mark
 from review import notices
 from review.edits import apply_review_edit
+from review.exceptions import DecisionNotFound
+from review.models import Decision as DecisionRecord
 
 #: At most this many suggestion ids in one request ("all" has no limit).
 MAX_IDS = 1000
@@ -148,12 +152,71 @@ def suggestions_decide(
     if applied is None:
         return Decision(revision=None, op_id=None)
     by_author = _by_author(applied.decided)
-    notices.suggestions_decided(
-        document=document, actor=actor, accept=accept, marks_by_author=by_author
+    decided = sum(len(marks) for marks in by_author.values())
+    with transaction.atomic():
+        DecisionRecord.objects.create(
+            document=document,
+            revision=applied.revision,
+            op_id=applied.op_id,
+            actor=actor,
+            accept=accept,
+            decided=decided,
+        )
+        notices.suggestions_decided(
+            document=document, actor=actor, accept=accept, marks_by_author=by_author
+        )
+    return Decision(
+        revision=applied.revision, op_id=applied.op_id, delta=applied.delta, decided=decided
     )
+
+
+def decision_undo(
+    *, document: Document, access: DocumentAccess, actor: Any, revision: Any
+) -> Decision:
+    """Undo one's own decision (stored at ``revision``) with one live change.
+
+    The document's authority applies the inverse of that change, moved over
+    everything typed since, as a trusted change (the policy would refuse a
+    browser re-setting other people's marks). Once per decision; only by
+    its maker while they may still decide so. ``decided`` in the answer is
+    how many suggestions the undone decision had covered. Call outside a
+    transaction.
+
+    :raises DecisionNotFound: no decision at that revision.
+    :raises ActionNotAllowed: not the maker, or no longer allowed.
+    :raises ValidationError: a bad revision, or undone already.
+    :raises review.exceptions.ReviewChangeFailed: the authority cannot
+        revert it (too much changed, compacted away, storage down).
+    """
+    if isinstance(revision, bool) or not isinstance(revision, int) or revision < 1:
+        raise ValidationError("“revision” must be the revision of a decision.", code="revision")
+    if document.is_trashed:
+        raise ValidationError("Restore the document from the trash first.", code="trashed")
+    record = DecisionRecord.objects.filter(document=document, revision=revision).first()
+    if record is None:
+        raise DecisionNotFound(revision)
+    if record.actor_id != actor.pk:
+        raise ActionNotAllowed("Only the person who made that decision can undo it.")
+    if not (access.can_edit or (access.can_comment and not record.accept)):
+        raise ActionNotAllowed("You may no longer decide suggestions on this document.")
+    # Claimed before the change, so two undos of one decision cannot both
+    # apply its inverse; released again if the authority refuses.
+    claimed = DecisionRecord.objects.filter(pk=record.pk, undone_at__isnull=True).update(
+        undone_at=timezone.now()
+    )
+    if not claimed:
+        raise ValidationError("That decision was undone already.", code="undone")
+    try:
+        applied = apply_review_edit(document=document, edit=revert_edit(revision), actor=actor)
+    except BaseException:
+        DecisionRecord.objects.filter(pk=record.pk).update(undone_at=None)
+        raise
+    if applied is None:
+        return Decision(revision=None, op_id=None, decided=record.decided)
+    DecisionRecord.objects.filter(pk=record.pk).update(undone_revision=applied.revision)
     return Decision(
         revision=applied.revision,
         op_id=applied.op_id,
         delta=applied.delta,
-        decided=sum(len(marks) for marks in by_author.values()),
+        decided=record.decided,
     )

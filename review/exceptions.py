@@ -13,3 +13,7 @@ class MessageNotFound(Exception):
 
 class ReviewChangeFailed(Exception):
     """The document's authority could not apply the change now; nothing changed."""
+
+
+class DecisionNotFound(Exception):
+    """No decision on suggestions was stored at that revision of this document."""

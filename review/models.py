@@ -108,3 +108,36 @@ class Message(models.Model):
     def is_removed(self) -> bool:
         """Return whether a moderator removed the message."""
         return self.removed_at is not None
+
+
+class Decision(models.Model):
+    """One applied decision on suggestions, so that its maker can undo it.
+
+    The change itself is in the document's op log at ``revision``; this row
+    says who made it and whether it was undone (once: ``undone_at``).
+    """
+
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="review_decisions"
+    )
+    revision = models.PositiveBigIntegerField()
+    op_id = models.CharField(max_length=96)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    accept = models.BooleanField()
+    decided = models.PositiveIntegerField(help_text="How many suggestions it decided.")
+    created_at = models.DateTimeField(default=timezone.now)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_revision = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "revision"], name="review_decision_unique_revision"
+            )
+        ]
+
+    def __str__(self) -> str:
+        verb = "Accepted" if self.accept else "Rejected"
+        return f"{verb} {self.decided} at revision {self.revision}"

@@ -18,4 +18,5 @@ urlpatterns = [
     path(_THREAD + "/reopen", api.reopen, name="reopen"),
     path(_DOC + "people", api.people, name="people"),
     path(_DOC + "suggestions/decide", api.decide, name="decide"),
+    path(_DOC + "suggestions/undo", api.undo, name="undo"),
 ]

@@ -19,7 +19,7 @@ from documents import live
 from documents.live import AppliedChange, ServerChangeFailed
 from documents.store import DocumentMissing
 from notifications.models import Notification
-from review.models import Message, Thread
+from review.models import Decision, Message, Thread
 from tests.review.conftest import ReviewWorld, send
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +103,57 @@ def test_a_document_gone_meanwhile_is_404(
         {"accept": False, "all": True},
     )
     assert code == 404 and answer == {"error": "Document not found."}
+
+
+def test_an_undo_the_authority_refuses_can_be_tried_again(
+    review_world: ReviewWorld, as_user: Callable[[str], Client], install_port: Any
+) -> None:
+    port = RefusingPort(ServerChangeFailed("too much has changed since to undo that change"))
+    install_port(port)
+    record = Decision.objects.create(
+        document=review_world.doc,
+        revision=7,
+        op_id="srv-7",
+        actor=review_world.editor,
+        accept=True,
+        decided=2,
+    )
+    path = review_world.url("suggestions/undo")
+    code, answer = send(as_user("editor"), "POST", path, {"revision": 7})
+    assert code == 409 and "too much has changed" in answer["error"]
+    assert port.edits == [{"kind": "revert", "revision": 7}]
+    record.refresh_from_db()
+    assert record.undone_at is None  # released: the next try is not "undone already"
+    code, answer = send(as_user("editor"), "POST", path, {"revision": 7})
+    assert code == 409
+
+
+def test_who_may_undo_a_decision(
+    review_world: ReviewWorld, as_user: Callable[[str], Client], install_port: Any
+) -> None:
+    port = RefusingPort(ServerChangeFailed("not reached"))
+    install_port(port)
+    Decision.objects.create(
+        document=review_world.doc,
+        revision=3,
+        op_id="a",
+        actor=review_world.commenter,
+        accept=False,
+        decided=1,
+    )
+    Decision.objects.create(
+        document=review_world.doc,
+        revision=4,
+        op_id="b",
+        actor=review_world.viewer,  # an editor then, a viewer now
+        accept=True,
+        decided=1,
+    )
+    path = review_world.url("suggestions/undo")
+    assert send(as_user("editor"), "POST", path, {"revision": 3})[0] == 403
+    assert send(as_user("viewer"), "POST", path, {"revision": 4})[0] == 403
+    assert send(as_user("stranger"), "POST", path, {"revision": 3})[0] == 404
+    assert port.edits == []
+    # The commenter may undo her own rejection (it puts her own marks back).
+    assert send(as_user("commenter"), "POST", path, {"revision": 3})[0] == 409
+    assert port.edits == [{"kind": "revert", "revision": 3}]

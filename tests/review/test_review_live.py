@@ -319,3 +319,52 @@ async def test_a_commenter_withdraws_her_own_suggestion(live_daphne: Any, team: 
     decided = Notification.objects.filter(kind__startswith="suggestion")
     assert await db(decided.count) == 0
     await alice.client.close()
+
+
+async def test_the_maker_of_a_decision_undoes_it_once(live_daphne: Any, team: dict) -> None:
+    doc_id, cookies, users = team["doc_id"], team["cookies"], team["users"]
+    editor = Listener(live_daphne, doc_id, cookies["editor"])
+    alice = Listener(live_daphne, doc_id, cookies["alice"])
+    await editor.client.connect()
+    await alice.client.connect()
+    await editor.client.edit(Delta().insert("Ship it."))
+    await synced([editor.client, alice.client], doc_id)
+    a1 = mark(users["alice"], "undo")
+    await alice.client.edit(Delta().retain(5).insert("soon ", {"suggest-insert": a1}))
+    suggested = await synced([editor.client, alice.client], doc_id)
+
+    async def post(who: str, path: str, body: dict) -> tuple[int, dict]:
+        return await asyncio.to_thread(
+            http,
+            live_daphne.url,
+            "POST",
+            f"/api/docs/{doc_id}/suggestions/{path}",
+            cookies[who],
+            body,
+        )
+
+    status, decided = await post("editor", "decide", {"accept": False, "ids": [a1]})
+    assert status == 200 and decided["decided"] == 1
+    assert await synced([editor.client, alice.client], doc_id) == [{"insert": "Ship it.\n"}]
+
+    # Only its maker may undo it; a revision that holds no decision is unknown.
+    status, answer = await post("alice", "undo", {"revision": decided["revision"]})
+    assert status == 403 and "Only the person" in answer["error"]
+    status, answer = await post("editor", "undo", {"revision": decided["revision"] - 1})
+    assert status == 404
+    status, answer = await post("editor", "undo", {"revision": "x"})
+    assert status == 400
+
+    # Typing after the decision is kept; the suggestion comes back, alice's again.
+    await editor.client.edit(Delta().insert("Now: "))
+    await synced([editor.client, alice.client], doc_id)
+    status, undone = await post("editor", "undo", {"revision": decided["revision"]})
+    assert status == 200, undone
+    assert undone["decided"] == 1 and undone["revision"] > decided["revision"]
+    content = await synced([editor.client, alice.client], doc_id)
+    assert suggested[1] == {"insert": "soon ", "attributes": {"suggest-insert": a1}}
+    assert content == [{"insert": "Now: Ship "}, suggested[1], {"insert": "it.\n"}]
+    status, answer = await post("editor", "undo", {"revision": decided["revision"]})
+    assert status == 400 and "undone already" in answer["error"]
+    for listener in (editor, alice):
+        await listener.client.close()
