@@ -23,7 +23,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from review.models import Message, Thread
+from review.models import Decision, Message, Thread
 from review.services import message_remove
 
 BODY_PREVIEW = 80
@@ -170,3 +170,29 @@ class MessageAdmin(admin.ModelAdmin):
             message_remove(message=message, moderator=request.user)
             count += 1
         self.message_user(request, f"Removed {count} message{'s' if count != 1 else ''}.")
+
+
+@admin.register(Decision)
+class DecisionAdmin(admin.ModelAdmin):
+    """Decisions on suggestions, for the record: who accepted or rejected what, when."""
+
+    list_display = ("document", "revision", "actor", "accept", "decided", "created_at", "undone_at")
+    list_filter = ("accept", "document")
+    list_select_related = ("document", "actor")
+    readonly_fields = (
+        "document",
+        "revision",
+        "op_id",
+        "actor",
+        "accept",
+        "decided",
+        "created_at",
+        "undone_at",
+        "undone_revision",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
