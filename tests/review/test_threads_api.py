@@ -338,3 +338,17 @@ def test_posting_past_the_comment_throttle_is_refused_with_a_wait(
     assert Message.objects.count() == 2
     # Others are counted on their own.
     assert send(as_user("editor"), "POST", path, {"body": "mine"})[0] == 201
+
+
+def test_a_mention_is_emailed_after_commit_with_a_link_back(
+    review_world: ReviewWorld,
+    as_user: Callable[[str], Client],
+    mailoutbox: list,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        start(as_user("commenter"), review_world, body="@victor can you check the figures?")
+    mails = [mail for mail in mailoutbox if mail.to == ["victor@example.com"]]
+    assert len(mails) == 1
+    assert "Carla mentioned you in “Plan”" in mails[0].subject
+    assert f"/d/{review_world.doc.public_id}/#thread-{TID}" in mails[0].body
