@@ -189,6 +189,8 @@ function main() {
         container: toolbarEl,
         handlers: {
           undo() {
+            // Right after deciding on suggestions, undo takes the decision back.
+            if (cards?.undoDecision()) return;
             this.quill.history.undo();
           },
           redo() {
@@ -397,8 +399,8 @@ function main() {
     onAuthors: (authors) => colors.ensure(authors),
     tell: (message, tone = "info", action = null) =>
       notices.show({ kind: "suggestions", message, tone: /** @type {any} */ (tone), action }),
-    client,
   });
+  cards.installUndoKey(document);
 
   window.collabdocs = { quill, client, connection, binding, notices, comments, modes, cards };
   connection.start();

@@ -18,7 +18,6 @@ import {
   parseMark,
   rewriteSuggesting,
   dropForeignMarks,
-  reauthor,
 } from "../../static/src/editor/review/suggest-rewrite.js";
 import { rng, seeds } from "./helpers.mjs";
 
@@ -182,22 +181,6 @@ describe("dropForeignMarks", () => {
     const result = dropForeignMarks(old, raw, ME);
     assert.deepEqual(result.change.ops, [{ retain: 1 }, { retain: 3, attributes: { italic: true } }, { delete: 1 }]);
     check(old, raw, result);
-  });
-});
-
-describe("reauthor", () => {
-  it("replaces each foreign mark by one new own mark, keeping format proposals", () => {
-    const delta = new Delta()
-      .retain(2, { "suggest-insert": THEIRS })
-      .insert("x", { "suggest-delete": THEIRS })
-      .retain(1, { "suggest-format": `${THEIRS}|{"bold":true}`, "suggest-delete": A });
-    let n = 0;
-    const out = reauthor(delta, ME, () => `7:n:new${++n}`);
-    assert.deepEqual(out.ops, [
-      { retain: 2, attributes: { "suggest-insert": "7:n:new1" } },
-      { insert: "x", attributes: { "suggest-delete": "7:n:new1" } },
-      { retain: 1, attributes: { "suggest-format": '7:n:new1|{"bold":true}', "suggest-delete": A } },
-    ]);
   });
 });
 

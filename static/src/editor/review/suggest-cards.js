@@ -9,24 +9,18 @@
  * The list is recomputed from the editor's content after text changes (at
  * most once per animation frame); {@link collectSuggestions} is pure.
  *
- * Undoing a decision: when the decision's change arrives and nothing else
- * happened in between (no other op, none of the person's pending), its
- * inverse goes on top of the person's undo stack (so Ctrl+Z right after
- * undoes it, and remote changes transform it like any entry) and the notice
- * offers "Undo". The server refuses marks set in another person's name,
- * so the suggestions come back as pending suggestions of the person who
- * undid the decision (reauthor; requests.md asks for a server-made undo).
+ * Undoing a decision: the server makes it (``POST suggestions/undo
+ * {revision}``: the inverse of the decision's change, transformed to the
+ * tip, so the suggestions come back with their authors' marks). The notice
+ * after a decision offers "Undo", and Ctrl+Z (or the toolbar's undo) right
+ * after it undoes the decision instead of the person's last edit, until
+ * they edit again.
  *
  * @module editor/review/suggest-cards
  */
 import { ApiError, api } from "../../api.js";
 import { userColor } from "./suggest-colors.js";
-import Delta from "quill-delta";
-
-import { newMark, parseFormatSuggestion, parseMark, reauthor } from "./suggest-rewrite.js";
-
-/** How long to wait for a decision's change to arrive over the socket. */
-const ARRIVAL_TIMEOUT_MS = 5000;
+import { parseFormatSuggestion, parseMark } from "./suggest-rewrite.js";
 
 /**
  * One suggestion found in the content.
@@ -129,10 +123,10 @@ export class SuggestionCards {
    * @param {(id: number) => string} options.nameOf  a person's name
    * @param {(authors: Iterable<number>) => void} options.onAuthors  told the authors shown
    * @param {(message: string, tone?: string, action?: {label: string, run: () => void}|null) => void} options.tell
-   * @param {{revision: number|null, pendingEdits: number}} options.client  the OT client
    */
-  constructor({ quill, margin, docId, me, access, nameOf, onAuthors, tell, client }) {
-    this.client = client;
+  constructor({ quill, margin, docId, me, access, nameOf, onAuthors, tell }) {
+    /** @type {number|null} the revision of the person's last decision, while undoable */
+    this.lastDecision = null;
     this.quill = quill;
     this.margin = margin;
     this.docId = docId;
@@ -151,7 +145,11 @@ export class SuggestionCards {
     this.tools = document.createElement("div");
     this.tools.className = "suggestion-tools";
     if (margin?.tools) margin.tools.append(this.tools);
-    quill.on("text-change", () => this.schedule());
+    quill.on("text-change", (_delta, _old, source) => {
+      // An edit of the person's own: Ctrl+Z is theirs again.
+      if (source === "user") this.lastDecision = null;
+      this.schedule();
+    });
     margin?.findWith?.((index) => {
       for (const s of this.shown.values()) {
         if (index >= s.index && index <= s.index + s.length) return `suggestion:${s.id}`;
@@ -302,12 +300,69 @@ export class SuggestionCards {
    * @returns {Promise<any>}
    */
   async decide(body) {
-    const before = this.quill.getContents();
-    const rev0 = this.client.revision;
-    const clean = this.client.pendingEdits === 0;
-    let result;
+    const result = await this._post("decide", body);
+    if (!result) return null;
+    const n = result.decided || 0;
+    const verb = body.accept ? "Accepted" : "Rejected";
+    if (!n || typeof result.revision !== "number") {
+      this.tell("Nothing left to decide.", "info");
+      return result;
+    }
+    this.lastDecision = result.revision;
+    this.tell(`${verb} ${n} suggestion${n === 1 ? "" : "s"}.`, "info", {
+      label: "Undo",
+      run: () => void this.undoDecision(),
+    });
+    return result;
+  }
+
+  /**
+   * Undo the person's last decision, if it is still theirs to undo (no
+   * edit of theirs since); return whether there was one. The server makes
+   * the change; it arrives over the socket.
+   * @returns {boolean}
+   */
+  undoDecision() {
+    const revision = this.lastDecision;
+    if (revision === null) return false;
+    this.lastDecision = null;
+    void this._post("undo", { revision }).then((result) => {
+      if (result) this.tell("Decision undone: the suggestions are back.", "info");
+    });
+    return true;
+  }
+
+  /**
+   * Let Ctrl+Z (Cmd+Z) right after a decision undo it, wherever the focus
+   * is except another text field (a reply box, the title).
+   * @param {Document} doc
+   */
+  installUndoKey(doc = document) {
+    doc.addEventListener(
+      "keydown",
+      (event) => {
+        if (this.lastDecision === null || event.shiftKey || event.altKey) return;
+        if (!(event.ctrlKey || event.metaKey) || event.key.toLowerCase() !== "z") return;
+        const target = event.target instanceof HTMLElement ? event.target : null;
+        const typing = target?.closest("input, textarea, [contenteditable=true]");
+        if (typing && !this.quill.root.contains(target)) return;
+        event.preventDefault();
+        event.stopPropagation();
+        this.undoDecision();
+      },
+      true, // before Quill's keyboard, which would undo the person's last edit
+    );
+  }
+
+  /**
+   * POST ``suggestions/<action>``; resolve with the answer, or null after
+   * telling the person why not.
+   * @param {"decide"|"undo"} action
+   * @param {Object} body
+   */
+  async _post(action, body) {
     try {
-      result = await api(`/api/docs/${encodeURIComponent(this.docId)}/suggestions/decide`, {
+      return await api(`/api/docs/${encodeURIComponent(this.docId)}/suggestions/${action}`, {
         method: "POST",
         body,
       });
@@ -315,54 +370,5 @@ export class SuggestionCards {
       this.tell(err instanceof ApiError ? err.message : "Could not reach the server.", "error");
       return null;
     }
-    const n = result.decided || 0;
-    const verb = body.accept ? "Accepted" : "Rejected";
-    const message = n ? `${verb} ${n} suggestion${n === 1 ? "" : "s"}.` : "Nothing left to decide.";
-    const undoable = n > 0 && clean && rev0 !== null && result.revision === rev0 + 1 && Array.isArray(result.delta);
-    if (!undoable || !(await this._arrived(result.revision))) {
-      this.tell(message, "info");
-      return result;
-    }
-    const entry = this._pushUndo(new Delta(result.delta).invert(before));
-    this.tell(message, "info", {
-      label: "Undo",
-      run: () => {
-        const history = this.quill.history;
-        if (history.stack.undo.at(-1) === entry) history.undo();
-        else this.tell("The document changed since; undo the decision by hand.", "warning");
-      },
-    });
-    return result;
-  }
-
-  /**
-   * Resolve true once the client is at ``revision`` with nothing pending
-   * (the decision's change applied, nothing after it), false if it moved
-   * past it or the change does not arrive in time.
-   * @param {number} revision
-   */
-  async _arrived(revision) {
-    const deadline = Date.now() + ARRIVAL_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      const rev = this.client.revision;
-      if (rev !== null && rev > revision) return false;
-      if (rev === revision) return this.client.pendingEdits === 0;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    return false;
-  }
-
-  /**
-   * Put ``inverse`` on top of the person's undo stack; return the entry.
-   * @param {Delta} inverse  undoes the decision in the current document
-   */
-  _pushUndo(inverse) {
-    const history = this.quill.history;
-    const own = reauthor(inverse, this.me.id, () => newMark(this.me.id));
-    const entry = { delta: own, range: null };
-    history.stack.undo.push(entry);
-    history.stack.redo = [];
-    history.lastRecorded = 0; // the next edit starts an entry of its own
-    return entry;
   }
 }

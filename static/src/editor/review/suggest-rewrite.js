@@ -319,34 +319,6 @@ export function dropForeignMarks(old, raw, userId) {
 }
 
 /**
- * Return ``delta`` with every suggestion mark of someone else replaced by
- * a mark of ``userId`` (one new mark per foreign mark, a format proposal
- * keeping its formats): how the person who accepted a suggestion brings
- * it back as pending when they undo the decision.
- * @param {Delta} delta
- * @param {number} userId
- * @param {() => string} mark
- * @returns {Delta}
- */
-export function reauthor(delta, userId, mark) {
-  /** @type {Map<string, string>} */
-  const renamed = new Map();
-  const ops = delta.ops.map((op) => {
-    if (!op.attributes) return op;
-    const attributes = { ...op.attributes };
-    for (const name of SUGGESTION_ATTRIBUTES) {
-      const value = attributes[name];
-      const parsed = parseMark(value);
-      if (!parsed || parsed.author === userId) continue;
-      if (!renamed.has(parsed.raw)) renamed.set(parsed.raw, mark());
-      attributes[name] = `${renamed.get(parsed.raw)}${String(value).slice(parsed.raw.length)}`;
-    }
-    return { ...op, attributes };
-  });
-  return new Delta(ops);
-}
-
-/**
  * Return the smallest change with the effect of ``raw`` on ``old``: an undo
  * or redo in Suggesting mode replays "insert the struck text, delete the
  * struck text" where it means "drop the deletion mark"; the server's policy
