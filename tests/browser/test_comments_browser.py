@@ -1,8 +1,8 @@
 """Comments in a real browser: Debian's Chromium driving the built editor
 against a real daphne on the test database.
 
-Alice owns a document, Bob may edit it and Carol may only view it. The
-tests cover what people rely on and how it fails:
+Alice owns a document, Bob may edit it, Carol may only view it and Dave
+may comment on it. The tests cover what people rely on and how it fails:
 
 - a comment made on a selection is anchored in the content (the stored
   document carries the thread id on exactly that text), stored, and shown
@@ -15,6 +15,9 @@ tests cover what people rely on and how it fails:
   shows it again, re-open brings it back; a person edits and deletes only
   their own messages;
 - a failed creation takes the mark out again and says why;
+- a commenter comments (the server's policy lets a comment mark through),
+  an editor comments from Viewing mode, a ``#thread-<id>`` link opens the
+  thread, and deleting a thread takes its marks out of the content;
 - a viewer reads threads and can open them from the text but has no way
   to comment, and the server refuses her if she tries anyway;
 - below 900 px the margin is a panel behind a toggle that never covers
@@ -55,7 +58,7 @@ def mail_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def team(daphne_factory: Callable[..., Any], transactional_db: None, mail_dir: Path) -> dict:
-    """Alice owns "Plans" holding ``TEXT``; Bob edits it; Carol views it."""
+    """Alice owns "Plans"; Bob edits it, Carol views it, Dave comments on it."""
     from guardian.shortcuts import assign_perm
 
     from documents import services
@@ -66,16 +69,24 @@ def team(daphne_factory: Callable[..., Any], transactional_db: None, mail_dir: P
         EMAIL_FILE_PATH=str(mail_dir),
     )
     alice, bob, carol = _user("alice", "Alice"), _user("bob", "Bob"), _user("carol", "Carol")
-    for user in (alice, bob, carol):
+    dave = _user("dave", "Dave")
+    for user in (alice, bob, carol, dave):
         user.email = f"{user.username}@example.com"
         user.save(update_fields=["email"])
     document = services.document_create(owner=alice, title="Plans")
     # Grant directly (services.share_grant would notify sockets through
     # async_to_sync, which cannot run beside Playwright's loop).
-    for user, role in ((bob, Role.EDITOR), (carol, Role.VIEWER)):
+    for user, role in ((bob, Role.EDITOR), (carol, Role.VIEWER), (dave, Role.COMMENTER)):
         for perm in perms_for(role):
             assign_perm(perm, user, document)
-    return {"alice": alice, "bob": bob, "carol": carol, "doc": document, "server": server}
+    return {
+        "alice": alice,
+        "bob": bob,
+        "carol": carol,
+        "dave": dave,
+        "doc": document,
+        "server": server,
+    }
 
 
 @pytest.fixture
@@ -362,6 +373,59 @@ def test_failed_creation_removes_the_mark(open_page: Callable[..., Any], team: d
     _, content = _wait_converged([alice], team["doc"])
     assert not any("comment" in (op.get("attributes") or {}) for op in content)
     assert Thread.objects.count() == 0
+
+
+def test_commenter_and_viewing_editor_comment_and_links_open_threads(
+    open_page: Callable[..., Any], team: dict
+) -> None:
+    """Dave (commenter) and Alice in Viewing mode comment; a link opens Dave's thread."""
+    alice, dave = open_page("alice"), open_page("dave")
+    _write(alice, TEXT)
+    _wait_converged([alice, dave], team["doc"])
+    daves = _comment(dave, "Intro", "Shorter intro?")
+    alice.locator(f"#thread-{daves}").wait_for(state="visible", timeout=10_000)
+
+    # Alice switches to Viewing: her editor is read-only, she still comments.
+    alice.locator("#mode-switch button", has_text="Viewing").click()
+    alice.wait_for_function("() => !window.collabdocs.quill.isEnabled()", timeout=5_000)
+    alices = _comment(alice, "Friday", "Or Monday?")
+    _, content = _wait_converged([alice, dave], team["doc"])
+    assert _marked_text(content, daves) == "Intro"
+    assert _marked_text(content, alices) == "Friday"
+    assert alice.evaluate("() => window.collabdocs.quill.getText()") == TEXT
+
+    # A notification's link opens the thread beside its text.
+    bob = open_page("bob", hash_=f"#thread-{daves}")
+    bob.wait_for_function(
+        "(id) => window.collabdocs.comments.margin.active === `thread:${id}`",
+        arg=daves,
+        timeout=10_000,
+    )
+    assert bob.locator(f"#thread-{daves}").is_visible()
+    assert not alice.errors and not dave.errors and not bob.errors
+
+
+def test_deleting_a_thread_removes_its_marks(open_page: Callable[..., Any], team: dict) -> None:
+    """The thread's author deletes it: gone for everyone, its marks out of the content."""
+    from review.models import Thread
+
+    alice, bob = open_page("alice"), open_page("bob")
+    _write(alice, TEXT)
+    _wait_converged([alice, bob], team["doc"])
+    kept = _comment(alice, "budget", "Keep me")
+    doomed = _comment(alice, "needs", "Delete me")
+    bob.locator(f"#thread-{doomed}").wait_for(state="visible", timeout=10_000)
+    card = alice.locator(f"#thread-{doomed}")
+    card.click()
+    card.locator(".thread-delete").click()
+    card.locator(".thread-confirm-yes").click()
+    bob.locator(f"#thread-{doomed}").wait_for(state="detached", timeout=10_000)
+    _, content = _wait_converged([alice, bob], team["doc"])
+    assert _marked_text(content, doomed) == ""
+    assert _marked_text(content, kept) == "budget"
+    assert list(Thread.objects.values_list("public_id", flat=True)) == [kept]
+    assert alice.locator(f"#thread-{doomed}").count() == 0
+    assert not alice.errors and not bob.errors
 
 
 def test_viewer_reads_threads_but_cannot_comment(open_page: Callable[..., Any], team: dict) -> None:

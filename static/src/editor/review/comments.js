@@ -14,8 +14,8 @@
  * like typing and is in the person's undo stack), the browser waits until
  * the server has acknowledged that change (so nobody sees the thread
  * before its anchor), then ``POST threads``. If the POST fails the mark
- * is taken out again and the error shown; the text typed stays in the
- * composer.
+ * is taken out again (by editors; see ``_unmark``) and the error shown;
+ * the text typed stays in the composer.
  *
  * What is shown. Threads load with ``GET threads`` after every ``hello``
  * (a reconnect catches up) and follow the ``review`` frames
@@ -86,6 +86,7 @@ export class Comments {
    */
   constructor(context, margin) {
     this.quill = context.quill;
+    this.binding = context.binding;
     this.connection = context.connection;
     this.notices = context.notices;
     this.me = context.me;
@@ -512,21 +513,29 @@ export class Comments {
 
   /**
    * Take thread ``id`` out of every comment mark (a failed creation).
+   *
+   * Only editors: the server lets commenters add thread ids to text, never
+   * take one out (contract §3), so a commenter's change removing it would
+   * be refused. Their mark stays, naming no thread: nothing draws it, and
+   * it is inert content.
    * @param {string} id
    */
   _unmark(id) {
+    if (!this.rights().canEdit) return;
     const ops = unmarkChange(this.quill.getContents().ops, [id]);
     if (ops.length) this._edit(new Delta(ops));
   }
 
   /**
    * Apply a change of comment marks as the person's own (sent like typing;
-   * in their undo stack). Works in a read-only editor too: marking is not
-   * editing.
+   * in their undo stack), exactly as it is: past the mode's rewrite (in
+   * Suggesting mode a mark is still a comment, not a format suggestion),
+   * and in a read-only editor too (Viewing mode: marking is not editing).
    * @param {Delta} change
    */
   _edit(change) {
-    this.quill.editReadOnly(() => this.quill.updateContents(change, "user"));
+    if (typeof this.binding?.applyOwn === "function") this.binding.applyOwn(change);
+    else this.quill.editReadOnly(() => this.quill.updateContents(change, "user"));
   }
 
   /**

@@ -44,6 +44,9 @@ export const NARROW_QUERY = "(max-width: 899px)";
 /** Space kept between two cards, in CSS pixels. */
 const GAP = 8;
 
+/** A caret move this soon after a pointer press on the text is a click. */
+const POINTER_MS = 800;
+
 /** A line taller than this (px) wraps: place a card at its anchor's own spot. */
 const WRAPPED_LINE = 48;
 
@@ -100,6 +103,12 @@ export class Margin extends Emitter {
     quill.on("selection-change", (/** @type {Anchor|null} */ range, _old, source) => {
       // A blur (null) is often a click into a card: keep the card active.
       if (range && source === "user") this.activateAt(range.index);
+    });
+    // Whether the person is pointing at the text (not moving the caret with
+    // keys): only then does activating from the text open the narrow panel.
+    this._pointedAt = -Infinity;
+    quill.root.addEventListener("pointerdown", () => {
+      this._pointedAt = performance.now();
     });
     // A read-only editor may not report clicks as selection changes.
     quill.root.addEventListener("click", (/** @type {MouseEvent} */ event) => {
@@ -190,7 +199,8 @@ export class Margin extends Emitter {
   /**
    * Make ``key``'s card the active one (null: none), move it beside its
    * anchor, scroll it into view and emit ``"activate"``. In a narrow window
-   * an activation from the text opens the panel.
+   * the panel opens when asked by the page (``"api"``) or by a click on
+   * the text; a caret moved by keys into commented text does not pop it up.
    * @param {string|null} key
    * @param {{source?: string}} [options]  who asked: "card", "text", or
    *   the caller's word (default "api")
@@ -202,7 +212,8 @@ export class Margin extends Emitter {
     const card = next ? this.card(next) : null;
     if (card) {
       card.classList.add("is-active");
-      if (this.narrow && source !== "card") this.setOpen(true);
+      const pointed = performance.now() - this._pointedAt < POINTER_MS;
+      if (this.narrow && (source === "api" || (source === "text" && pointed))) this.setOpen(true);
       this.layout();
       if (!this.narrow || this.isOpen()) card.scrollIntoView({ block: "nearest" });
     } else {
