@@ -7,7 +7,8 @@ happens only once that transaction commits:
 
 * the live push to the recipient's open sockets
   (:func:`documents.events.notify_user`, frame ``{"type": "notify",
-  "notification": {...}, "unread": n}``);
+  "notification": {...}, "unread": n}``; marking read pushes
+  ``{"type": "notify", "read": [ids] | "all", "unread": n}``);
 * the email, if the recipient's choice asks for it
   (:mod:`notifications.mail`).
 
@@ -108,12 +109,20 @@ def notification_mark_read(*, user: AbstractBaseUser, ids: Iterable[int] | None)
 
     Ids that are not the user's unread notifications are ignored (already
     read, someone else's, or gone with their document). Return how many
-    changed.
+    changed. When some did, the user's other open pages hear it after
+    commit (``{"read": [ids] | "all", "unread": n}`` on their sockets), so
+    a bell read in one tab does not stay lit in another.
     """
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    read: list[int] | str = "all"
     if ids is not None:
-        unread = unread.filter(pk__in=list(ids))
-    return unread.update(read_at=timezone.now())
+        read = list(unread.filter(pk__in=list(ids)).values_list("pk", flat=True))
+        unread = unread.filter(pk__in=read)
+    marked = unread.update(read_at=timezone.now())
+    if marked:
+        payload = {"read": read, "unread": notification_unread_count(user=user)}
+        events.notify_user(user_id=user.pk, payload=payload)
+    return marked
 
 
 def notification_setting_set(*, user: AbstractBaseUser, email: EmailChoice | str) -> EmailChoice:

@@ -12,9 +12,11 @@
  *     time it opens, and the count is refreshed when the tab comes back
  *     into view;
  *   - the socket, on the editor page only: editor.js dispatches the window
- *     event `collabdocs:notify` whose detail is the notify frame's payload,
- *     `{notification, unread}` (contract §6); the item is prepended and the
- *     badge set to `unread`.
+ *     event `collabdocs:notify` whose detail is the notify frame's payload:
+ *     `{notification, unread}` for a new one (contract §6: the item is
+ *     prepended, the badge set to `unread`, screen readers told), or
+ *     `{read: [ids] | "all", unread}` when the person marked some read on
+ *     another page (those items lose their dot).
  *
  * Opening an item goes through /notifications/<id>/, which marks it read
  * and redirects to its place; an item about the page already open is
@@ -93,6 +95,8 @@ class Bell {
     this.list = /** @type {HTMLElement} */ (root.querySelector("[data-notif-list]"));
     this.status = /** @type {HTMLElement} */ (root.querySelector("[data-notif-status]"));
     this.readAll = /** @type {HTMLButtonElement} */ (root.querySelector("[data-notif-read-all]"));
+    /** A polite live region beside the bell (outside it: a closed details hides its content). */
+    this.announcer = root.parentElement?.querySelector("[data-notif-announce]") ?? null;
     this.apiUrl = root.dataset.apiUrl || "/api/notifications";
     this.readUrl = root.dataset.readUrl || "/api/notifications/read";
     this.openUrl = root.dataset.openUrl || "/notifications/0/";
@@ -179,7 +183,8 @@ class Bell {
   }
 
   /**
-   * Take a notify payload from the socket: `{notification, unread}`.
+   * Take a notify payload from the socket: `{notification, unread}` or
+   * `{read, unread}` (see the module comment).
    * @param {any} payload
    */
   receive(payload) {
@@ -191,8 +196,20 @@ class Bell {
       this.summary.classList.remove("notif-pulse");
       void this.summary.offsetWidth; // restart the animation
       this.summary.classList.add("notif-pulse");
+      if (this.announcer) this.announcer.textContent = `New notification: ${item.text}`;
+    }
+    if (payload.read === "all" || Array.isArray(payload.read)) {
+      this.markedElsewhere(payload.read);
     }
     if (typeof payload.unread === "number") this.setUnread(payload.unread);
+  }
+
+  /** @param {"all"|number[]} read  what was marked read on another page */
+  markedElsewhere(read) {
+    for (const item of this.items) {
+      if (read === "all" || read.includes(item.id)) item.read = true;
+    }
+    if (this.loaded) this.render();
   }
 
   render() {

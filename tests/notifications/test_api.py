@@ -2,12 +2,14 @@
 
 Failure modes covered: signed out (401), wrong method (405), a missing CSRF
 token (403), bad query values and bad bodies (400, nothing changed),
-someone else's notification ids (ignored: never read, never marked).
+someone else's notification ids (ignored: never read, never marked), a
+bell left lit on the person's other pages (they are told what was read).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,7 +17,7 @@ from django.test import Client
 from django.urls import reverse
 
 from notifications.models import Kind, Notification
-from tests.notifications.conftest import Cast
+from tests.notifications.conftest import Cast, UserLayer
 
 LIST = reverse("notifications:api_list")
 READ = reverse("notifications:api_read")
@@ -146,3 +148,21 @@ def test_ids_past_the_databases_range_match_nothing(cast: Cast) -> None:
     assert client.get(LIST, {"before": str(huge)}).json()["notifications"] != []
     assert post(client, {"ids": [huge]}).json() == {"marked": 0, "unread": 1}
     assert client.get(reverse("notifications:open", args=[huge])).status_code == 404
+
+
+def test_marking_read_tells_the_persons_other_pages_after_commit(
+    cast: Cast, layer: UserLayer, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    mine = make(cast, cast.viewer, 3)
+    client = signed_in(cast.viewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, {"ids": [mine[1].pk, 987654]})
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, {"ids": [mine[1].pk]})  # nothing changes: nothing to tell
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, {"all": True})
+    assert layer.notified(cast.viewer) == [
+        {"read": [mine[1].pk], "unread": 2},
+        {"read": "all", "unread": 0},
+    ]
+    assert layer.notified(cast.editor) == []

@@ -6,8 +6,9 @@
   read.
 * On the editor page the bell is live: Alice shares another document with
   Bob while he is editing, and his badge and list update without a reload
-  (socket -> editor.js -> ``collabdocs:notify`` -> notifications.js); the
-  daphne mails him too (file backend, read back here).
+  (socket -> editor.js -> ``collabdocs:notify`` -> notifications.js), and
+  screen readers are told; marking it read on another page darkens the
+  editor's bell too; the daphne mails him (file backend, read back here).
 
 Failure modes covered: a page error in the bell's script (each page's
 errors are asserted empty); a stale badge after marking read (reload).
@@ -169,8 +170,19 @@ def test_on_the_editor_page_the_bell_is_live(
     item.wait_for()
     assert item.inner_text().startswith("Alice gave you comment access to “Budget”.")
     _screenshot(bob, "notifications-live-on-editor")
+    assert bob.locator("[data-notif-announce]").inner_text() == (
+        "New notification: Alice gave you comment access to “Budget”."
+    )
     # The page did not reload: the editor is still the same, connected one.
     assert bob.evaluate("() => window.collabdocs.connection.status") == "connected"
+    # Read on another page, the editor's bell goes dark too.
+    elsewhere = pages(cast["bob"], "/notifications/")
+    elsewhere.click("#notifications-read-all")
+    elsewhere.wait_for_url("**/notifications/")
+    bob.wait_for_function(
+        "() => document.querySelector('[data-notif-badge]').hidden", timeout=10_000
+    )
+    assert bob.locator("[data-notif-list] .notif-unread").count() == 0
     # The same daphne mailed Bob, with a link back to the document.
     [mail_file] = list(mailbox.iterdir())
     message = mail_file.read_text()
