@@ -188,3 +188,20 @@ def test_on_the_editor_page_the_bell_is_live(
     message = mail_file.read_text()
     assert "To: bob@example.com" in message
     assert f"/d/{cast['budget'].public_id}/" in message
+
+
+def test_an_item_about_the_open_document_moves_there_without_a_reload(
+    cast: dict[str, Any], pages: Any
+) -> None:
+    notification = _mention(cast, "Alice mentioned you in “Plans”: this paragraph")
+    bob = pages(cast["bob"], f"/d/{cast['plans'].public_id}/")
+    bob.wait_for_function(SYNCED, timeout=30_000)
+    bob.evaluate("() => { window.sameEditor = true; }")
+    bob.click(".notif-button")
+    bob.click("[data-notif-list] .notif-item a")
+    bob.wait_for_function("() => location.hash === '#thread-abcdefghij123456'")
+    bob.wait_for_function("() => document.querySelector('[data-notif-badge]').hidden")
+    assert bob.evaluate("() => window.sameEditor") is True, "the editor was reloaded"
+    assert bob.locator(".notif-panel").is_hidden()
+    notification.refresh_from_db()
+    assert notification.read_at is not None
