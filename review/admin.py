@@ -7,8 +7,9 @@ mouth). "Remove message" (an action on messages, and a link per message in
 its thread's page) hides the body everywhere, records who removed it and
 when, and tells every open socket on the document at once
 (:func:`review.services.message_remove`). Deleting a thread here deletes its
-rows only; its anchors stay in the content, inert (a mark naming no thread
-shows nothing).
+rows and tells open sockets (the card goes); its anchors stay in the
+content, inert (a mark naming no thread shows nothing): the admin does not
+edit documents people are typing in.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from review.models import Decision, Message, Thread
-from review.services import message_remove
+from review.services import message_remove, thread_removed_by_staff
 
 BODY_PREVIEW = 80
 
@@ -98,6 +99,16 @@ class ThreadAdmin(admin.ModelAdmin):
     @admin.display(description="state")
     def state(self, thread: Thread) -> str:
         return "resolved" if thread.is_resolved else "open"
+
+    def delete_model(self, request: HttpRequest, obj: Thread) -> None:
+        """Delete the thread and tell the document's sockets after commit."""
+        thread_removed_by_staff([obj])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Thread]) -> None:
+        """Delete the threads and tell their documents' sockets after commit."""
+        thread_removed_by_staff(list(queryset.select_related("document")))
+        super().delete_queryset(request, queryset)
 
     def get_urls(self) -> list:
         remove = self.admin_site.admin_view(self.remove_message_view)

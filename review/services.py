@@ -320,6 +320,15 @@ def _remove_thread(*, document: Document, thread: Thread, actor: Any) -> None:
         )
 
 
+def thread_removed_by_staff(threads: list[Thread]) -> None:
+    """Tell each thread's document that staff deleted it (admin), after commit."""
+    for thread in threads:
+        events.review_changed(
+            public_id=thread.document.public_id,
+            payload={"event": "thread_removed", "id": thread.public_id},
+        )
+
+
 def message_remove(*, message: Message, moderator: Any) -> None:
     """Hide a message as a moderator (admin): its body is never shown again.
 

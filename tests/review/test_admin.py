@@ -119,3 +119,25 @@ def test_the_bulk_action_removes_selected_messages(
     )
     assert response.status_code == 302
     assert [m.is_removed for m in Message.objects.order_by("id")] == [True, False]
+
+
+def test_staff_deleting_a_thread_tells_the_open_sockets(
+    review_world: ReviewWorld,
+    as_user: Callable[[str], Client],
+    django_user_model: Any,
+    review_events: list[tuple[str, dict]],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    _thread(review_world, as_user("commenter"))
+    root = django_user_model.objects.create_superuser(username="root", password=None)
+    client = Client()
+    client.force_login(root)
+    thread = Thread.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:review_thread_delete", args=[thread.pk]), {"post": "yes"}
+        )
+    assert response.status_code == 302
+    assert not Thread.objects.exists() and not Message.objects.exists()
+    payloads = [m["payload"] for _, m in review_events if m["type"] == "doc.review"]
+    assert payloads == [{"event": "thread_removed", "id": TID}]
