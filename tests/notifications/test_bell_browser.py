@@ -140,6 +140,7 @@ def test_opening_an_item_goes_there_and_marks_it_read(cast: dict[str, Any], page
     notification = _mention(cast, "Alice mentioned you in “Plans”: look here")
     bob = pages(cast["bob"], "/notifications/")
     assert _badge(bob) == "1"
+    _screenshot(bob, "notifications-page")
     bob.click(".notif-button")
     bob.click("[data-notif-list] .notif-item a")
     bob.wait_for_url(f"**/d/{cast['plans'].public_id}/#thread-abcdefghij123456")
@@ -205,3 +206,21 @@ def test_an_item_about_the_open_document_moves_there_without_a_reload(
     assert bob.locator(".notif-panel").is_hidden()
     notification.refresh_from_db()
     assert notification.read_at is not None
+
+
+def test_choosing_fewer_emails_from_the_user_menu(cast: dict[str, Any], pages: Any) -> None:
+    from notifications.models import EmailChoice
+    from notifications.selectors import email_choice
+
+    bob = pages(cast["bob"], "/")
+    bob.click(".usermenu summary")
+    bob.click(".usermenu-panel >> text=Notification settings")
+    bob.wait_for_url("**/settings/notifications/")
+    assert bob.locator("input[name=email][value=all]").is_checked()
+    bob.check("input[name=email][value=mentions]")
+    bob.click("form.notif-settings button[type=submit]")
+    bob.wait_for_selector(".message-success")
+    assert "saved" in bob.locator(".message-success").inner_text()
+    assert bob.locator("input[name=email][value=mentions]").is_checked()
+    _screenshot(bob, "notifications-settings")
+    assert email_choice(user=cast["bob"]) == EmailChoice.MENTIONS
