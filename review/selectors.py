@@ -16,7 +16,7 @@ from review.exceptions import MessageNotFound, ThreadNotFound
 from review.models import Message, Thread
 
 #: A thread id as the browser makes it and comment marks carry it.
-THREAD_ID = re.compile(r"^[0-9a-z]{10,24}$")
+THREAD_ID = re.compile(r"[0-9a-z]{10,24}")
 
 
 def _messages() -> QuerySet[Message]:
@@ -38,7 +38,7 @@ def thread_get(*, document: Document, thread_id: str) -> Thread:
 
     :raises ThreadNotFound: no such thread on this document (or a malformed id).
     """
-    if not isinstance(thread_id, str) or not THREAD_ID.match(thread_id):
+    if not isinstance(thread_id, str) or not THREAD_ID.fullmatch(thread_id):
         raise ThreadNotFound(thread_id)
     thread = (
         Thread.objects.filter(document=document, public_id=thread_id)

@@ -115,7 +115,7 @@ def thread_create(
     ``thread_id`` is the id the browser chose and marks the text with.
     """
     _may_comment(access, document)
-    if not isinstance(thread_id, str) or not THREAD_ID.match(thread_id):
+    if not isinstance(thread_id, str) or not THREAD_ID.fullmatch(thread_id):
         raise ValidationError(
             "A thread id is 10 to 24 lowercase letters and digits.", code="invalid_id"
         )

@@ -100,6 +100,7 @@ def test_a_link_grants_commenting_only_in_comment_and_edit_modes(
     [
         ({"id": "SHOUTING12345", "body": "x"}, "thread id"),
         ({"id": "short", "body": "x"}, "thread id"),
+        ({"id": TID + "\n", "body": "x"}, "thread id"),
         ({"id": TID}, "message must be text"),
         ({"id": TID, "body": "   "}, "Write something"),
         ({"id": TID, "body": "x" * 10_001}, "at most 10000"),
