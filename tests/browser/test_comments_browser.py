@@ -153,6 +153,7 @@ def _comment(page: Any, word: str, body: str) -> str:
     card.wait_for(state="visible", timeout=15_000)
     thread_id = card.get_attribute("data-thread-id")
     assert thread_id and re.fullmatch(r"[0-9a-z]{16}", thread_id)
+    assert page.evaluate("() => !CSS.highlights.has('comment-draft')"), "draft highlight gone"
     return thread_id
 
 
@@ -363,6 +364,11 @@ def test_failed_creation_removes_the_mark(open_page: Callable[..., Any], team: d
     alice.keyboard.press("Control+Alt+m")
     draft = alice.locator(".thread-draft textarea")
     draft.wait_for(state="visible", timeout=5_000)
+    # The text being commented on stays shown while the composer has the focus.
+    drawn = (
+        "() => { const h = CSS.highlights.get('comment-draft'); return h && [...h][0].toString(); }"
+    )
+    assert alice.evaluate(drawn) == "budget"
     draft.fill("Will fail")
     alice.click(".thread-draft .thread-submit")
     error = alice.locator(".thread-draft .thread-error")

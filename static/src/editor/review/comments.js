@@ -45,6 +45,9 @@ import { quoteOf, timeAgo } from "./text.js";
 import { ThreadBook, asThread, changeOf } from "./thread-book.js";
 import { ThreadCard, draftCard } from "./threads.js";
 
+/** The CSS highlight (comments.css ``::highlight``) of the text being commented on. */
+const DRAFT_HIGHLIGHT = "comment-draft";
+
 /** How long a new comment waits for its mark to be acknowledged. */
 const SYNC_WAIT_MS = 8000;
 
@@ -306,6 +309,7 @@ export class Comments {
       const start = delta.transformPosition(index);
       const end = delta.transformPosition(index + length);
       this.draft.range = { index: start, length: Math.max(0, end - start) };
+      this._markDraft();
     }
     if (!this.cards.size || this._checkFrame) return;
     // Which threads lost (or regained) all their text: once per frame.
@@ -456,7 +460,32 @@ export class Comments {
     const draft = this.draft;
     this.margin.put(keyOf(id), element, () => (draft.range.length ? draft.range : null));
     this.margin.activate(keyOf(id));
+    this._markDraft();
     area.focus({ preventScroll: true });
+  }
+
+  /**
+   * Show the text being commented on while the composer has the focus
+   * (the selection went with it): a CSS custom highlight, which touches
+   * neither the content nor the DOM. Redrawn after every change of the
+   * text (Quill may replace the nodes); skipped where unsupported.
+   */
+  _markDraft() {
+    if (typeof Highlight === "undefined" || !CSS.highlights) return;
+    CSS.highlights.delete(DRAFT_HIGHLIGHT);
+    const range = this.draft?.range;
+    if (!range || !range.length) return;
+    const [first, firstOffset] = this.quill.getLeaf(range.index);
+    const [last, lastOffset] = this.quill.getLeaf(range.index + range.length);
+    if (!(first?.domNode instanceof Text) || !(last?.domNode instanceof Text)) return;
+    const dom = document.createRange();
+    try {
+      dom.setStart(first.domNode, firstOffset);
+      dom.setEnd(last.domNode, lastOffset);
+    } catch {
+      return; // offsets outside the nodes: nothing drawn, nothing lost
+    }
+    CSS.highlights.set(DRAFT_HIGHLIGHT, new Highlight(dom));
   }
 
   /**
@@ -467,6 +496,7 @@ export class Comments {
     const draft = this.draft;
     if (!draft) return;
     this.draft = null;
+    this._markDraft();
     if (!keepCard) this.margin.remove(keyOf(draft.id));
   }
 
