@@ -368,3 +368,52 @@ async def test_the_maker_of_a_decision_undoes_it_once(live_daphne: Any, team: di
     assert status == 400 and "undone already" in answer["error"]
     for listener in (editor, alice):
         await listener.client.close()
+
+
+async def test_accepting_500_suggestions_over_http_is_one_change_under_a_second(
+    live_daphne: Any, team: dict
+) -> None:
+    doc_id, cookies, users = team["doc_id"], team["cookies"], team["users"]
+    authors = ["owner", "editor", "alice", "carol"]
+    listeners = {who: Listener(live_daphne, doc_id, cookies[who]) for who in authors}
+    for listener in listeners.values():
+        await listener.client.connect()
+    for number, who in enumerate(authors):
+        # 125 suggested insertions by one person, in one op at the end.
+        delta = Delta().retain(listeners[who].client.ot.doc.length - 1)
+        for n in range(125):
+            delta.insert(
+                f"w{number}.{n} ", {"suggest-insert": mark(users[who], f"{number}{n:04d}")}
+            )
+        await listeners[who].client.edit(delta)
+        await synced([listener.client for listener in listeners.values()], doc_id)
+    head_before, _ = await db(stored_content, doc_id)
+
+    started = asyncio.get_running_loop().time()
+    status, answer = await asyncio.to_thread(
+        http,
+        live_daphne.url,
+        "POST",
+        f"/api/docs/{doc_id}/suggestions/decide",
+        cookies["editor"],
+        {"accept": True, "all": True},
+    )
+    elapsed = asyncio.get_running_loop().time() - started
+    print(f"POST decide all (500 suggestions, 4 authors): {elapsed * 1000:.0f} ms")
+    assert status == 200, answer
+    assert answer["decided"] == 500 and answer["revision"] == head_before + 1
+    assert elapsed < 1.0
+    content = await synced([listener.client for listener in listeners.values()], doc_id)
+    assert all("attributes" not in op for op in content)
+    # One notice per author (the decider told nothing), not one per suggestion.
+    told = await db(
+        lambda: sorted(
+            Notification.objects.filter(kind="suggestion_accepted").values_list(
+                "recipient__username", "text"
+            )
+        )
+    )
+    assert [name for name, _ in told] == ["alice", "carol", "olivia"]
+    assert all("125 of your suggestions" in text for _, text in told)
+    for listener in listeners.values():
+        await listener.client.close()
