@@ -51,4 +51,5 @@ def test_500_threads_list_in_a_bounded_number_of_queries_well_under_a_second(
     assert len(answer["threads"]) == THREADS
     assert all(len(thread["messages"]) == 3 for thread in answer["threads"])
     assert answer["threads"][0]["messages"][0]["body"] == "message 0 of 0"
+    print(f"GET threads (500 threads, 1500 messages): {elapsed * 1000:.0f} ms")
     assert elapsed < 1.0, f"listing took {elapsed:.2f}s"
