@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Q
@@ -42,7 +43,7 @@ PEOPLE_LIMIT = 10
 PEOPLE_QUERY_MAX = 100
 
 
-def review_endpoint(*methods: str) -> Any:
+def review_endpoint(*methods: str) -> Callable[[View], View]:
     """Wrap a view as ``json_endpoint`` does, answering review's own refusals too."""
 
     def decorate(view: View) -> View:
