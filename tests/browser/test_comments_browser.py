@@ -259,8 +259,19 @@ def test_anchor_moves_survives_reload_and_detaches(
     _write(alice, TEXT)
     _wait_converged([alice, bob], team["doc"])
     thread_id = _comment(alice, "review", "Who reviews?")
-    bob.locator(CARD, has_text="Who reviews?").wait_for(state="visible", timeout=10_000)
+    bob_card = bob.locator(CARD, has_text="Who reviews?")
+    bob_card.wait_for(state="visible", timeout=10_000)
     before = _anchor(alice, thread_id)
+
+    # Clicking the highlighted word in his editor opens Bob's card.
+    assert "is-active" not in (bob_card.get_attribute("class") or "")
+    bob.click(f'.ql-editor [data-comment~="{thread_id}"]')
+    bob.wait_for_function(
+        "(id) => window.collabdocs.comments.margin.active === `thread:${id}`",
+        arg=thread_id,
+        timeout=5_000,
+    )
+    bob.locator(CARD + ".is-active .thread-compose textarea").wait_for(timeout=5_000)
 
     # Bob types at the very start: Alice's anchor moves with the word.
     bob.evaluate("() => window.collabdocs.quill.insertText(0, 'Hello there. ', 'user')")

@@ -294,6 +294,14 @@ export class ThreadCard {
     this.element.id = `thread-${thread.id}`;
     this.element.dataset.threadId = thread.id;
     this.element.classList.toggle("is-resolved", thread.resolved);
+    const quote = thread.quote.length > 60 ? `${thread.quote.slice(0, 60)}…` : thread.quote;
+    this.element.setAttribute(
+      "aria-label",
+      `Comment thread by ${thread.created_by?.name || "a deleted account"}` +
+        (quote ? ` on “${quote}”` : "") +
+        (thread.resolved ? ", resolved" : "") +
+        (detached ? ", original text deleted" : ""),
+    );
     this.note.hidden = !detached;
     this.quote.hidden = !detached || !thread.quote;
     this.quote.textContent = thread.quote;
