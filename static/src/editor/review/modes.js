@@ -135,7 +135,12 @@ export class ModeSwitch {
       button.addEventListener("click", () => this.choose(mode));
       return button;
     });
+    // Keep the keyboard focus on the switch when the pressed button is redrawn.
+    const focused = element.contains(document.activeElement)
+      ? /** @type {HTMLElement} */ (document.activeElement).dataset.mode
+      : null;
     element.replaceChildren(...buttons);
+    if (focused) buttons.find((b) => b.dataset.mode === focused)?.focus();
   }
 }
 
