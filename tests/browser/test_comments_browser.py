@@ -310,7 +310,7 @@ def test_anchor_moves_survives_reload_and_detaches(
 
 
 def test_resolve_reopen_and_own_messages(open_page: Callable[..., Any], team: dict) -> None:
-    """Resolve hides a thread and its highlight; the resolved view and re-open bring it back."""
+    """Own messages are edited and deleted; resolve hides a thread, re-open brings it back."""
     alice, bob = open_page("alice"), open_page("bob")
     _write(alice, TEXT)
     _wait_converged([alice, bob], team["doc"])
@@ -330,8 +330,21 @@ def test_resolve_reopen_and_own_messages(open_page: Callable[..., Any], team: di
         state="visible", timeout=10_000
     )
 
-    # Bob resolves: the card and the highlight go away for both.
+    # Bob replies, then deletes his reply: gone for Alice too.
     bob_card.click()
+    reply = bob_card.locator(".thread-compose textarea")
+    reply.fill("Temporary thought")
+    reply.press("Control+Enter")
+    bobs = bob_card.locator(".thread-message", has_text="Temporary thought")
+    bobs.wait_for(state="visible", timeout=10_000)
+    alice.locator(".thread-message", has_text="Temporary thought").wait_for(timeout=10_000)
+    bobs.locator(".thread-message-delete").click()
+    bobs.locator(".thread-confirm-yes").click()
+    alice.locator(".thread-message", has_text="Temporary thought").wait_for(
+        state="detached", timeout=10_000
+    )
+
+    # Bob resolves: the card and the highlight go away for both.
     bob_card.locator(".thread-resolve").click()
     alice.wait_for_function(
         """(id) => { const c = document.querySelector(`#thread-${id}`); return c && c.hidden; }""",
