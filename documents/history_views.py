@@ -15,6 +15,12 @@ URL                                                   Method  What
 ``/d/<id>/export/<txt|html|md>``                      GET     the current document
 ``/d/<id>/history/<version>/export/<txt|html|md>``    GET     a version
 ====================================================  ======  ==============================
+
+Downloads and previews show the document as accepted so far (pending
+suggestions left out, comment anchors never shown); a download with
+``?suggestions=markup`` shows the suggestions marked up, with who and when
+(:mod:`documents.export`). Any other value of the option is a 404, like an
+unknown format.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from documents.history import HistoryAccess, VersionEntry, history_access
 from documents.links import session_link_token
 from documents.models import Document
 from documents.people import display_name
+from documents.proposals import ACCEPTED, MARKUP, SUGGESTION_MODES
 from documents.render import render_html
 from documents.views import get_document, not_found
 
@@ -181,12 +188,24 @@ def history_settings(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse
 # --------------------------------------------------------------------------
 
 
-def _download(document: Document, content: list[dict], fmt: str, suffix: str = "") -> HttpResponse:
+def _suggestions(request: HttpRequest) -> str:
+    """Return the download's suggestions option; 404 for a value that is not one."""
+    suggestions = request.GET.get("suggestions", ACCEPTED)
+    if suggestions not in SUGGESTION_MODES:
+        raise Http404("unknown suggestions option")
+    return suggestions
+
+
+def _download(
+    document: Document, content: list[dict], fmt: str, *, suggestions: str, suffix: str = ""
+) -> HttpResponse:
     if fmt not in FORMATS:
         raise Http404("unknown format")
     extension, mime = FORMATS[fmt]
-    body = export(content, fmt=fmt, title=document.title)
+    body = export(content, fmt=fmt, title=document.title, suggestions=suggestions)
     stem = slugify(document.title)[:80] or "document"
+    if suggestions == MARKUP:
+        suffix += "-suggestions"
     response = HttpResponse(body, content_type=mime)
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=f"{stem}{suffix}.{extension}"
@@ -203,7 +222,7 @@ def export_current(request: HttpRequest, public_id: uuid.UUID, fmt: str) -> Http
         document, _ = get_document(request, public_id, include_trashed=True)
     except DocumentNotFound:
         return not_found(request)
-    return _download(document, document_content(document), fmt)
+    return _download(document, document_content(document), fmt, suggestions=_suggestions(request))
 
 
 @login_required
@@ -226,4 +245,10 @@ def export_version(
         return HttpResponse(str(exc), status=403, content_type="text/plain; charset=utf-8")
     except ValidationError:
         return not_found(request, message="That version doesn’t exist.")
-    return _download(document, list(version.content), fmt, suffix=f"-r{version.revision}")
+    return _download(
+        document,
+        list(version.content),
+        fmt,
+        suggestions=_suggestions(request),
+        suffix=f"-r{version.revision}",
+    )

@@ -17,6 +17,7 @@ suggestions as if accepted.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -254,3 +255,53 @@ def test_the_history_panel_offers_marked_up_downloads(
     for fmt in ("txt", "html", "md"):
         url = reverse("documents:export", args=[world.doc.public_id, fmt])
         assert f'href="{url}?suggestions=markup"' in body
+
+
+@pytest.mark.parametrize(
+    ("fmt", "needle"),
+    [
+        ("txt", "Keep [-the -]plan[+ simple now\nAdded line+]\n"),
+        ("md", "{--the --}{>>{bob} suggested deleting"),
+        ("html", '<ins title="{alice} suggested inserting'),
+    ],
+)
+def test_downloads_with_suggestions_marked_up(
+    world: World, login: Callable[..., Client], make_user: Any, fmt: str, needle: str
+) -> None:
+    alice = make_user("alice-r", first_name="Alice")
+    bob = make_user("bob-r", first_name="Bob")
+    content = json.loads(
+        json.dumps(CONTENT).replace(f"{ALICE}:", f"{alice.pk}:").replace(f"{BOB}:", f"{bob.pk}:")
+    )
+    _set_content(world.doc, content)
+    url = reverse("documents:export", args=[world.doc.public_id, fmt])
+    response = login("viewer").get(url, {"suggestions": "markup"})
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="quarterly-plan-suggestions.{fmt}"'
+    )
+    assert needle in response.content.decode()
+
+
+def test_a_version_downloads_with_suggestions_marked_up(
+    world: World, login: Callable[..., Client]
+) -> None:
+    version = DocumentVersion.objects.create(
+        document=world.doc, revision=0, content=CONTENT, kind="named", name="Draft"
+    )
+    url = reverse("documents:export_version", args=[world.doc.public_id, version.pk, "txt"])
+    client = login("editor")
+    assert client.get(url).content.decode() == "Keep the plan\n"
+    marked = client.get(url, {"suggestions": "markup"})
+    assert marked.content.decode() == "Keep [-the -]plan[+ simple now\nAdded line+]\n"
+    assert marked["Content-Disposition"] == (
+        'attachment; filename="quarterly-plan-r0-suggestions.txt"'
+    )
+
+
+@pytest.mark.parametrize("option", ["all", "MARKUP", ""])
+def test_an_unknown_suggestions_option_is_a_404(
+    world: World, login: Callable[..., Client], option: str
+) -> None:
+    url = reverse("documents:export", args=[world.doc.public_id, "txt"])
+    assert login("owner").get(url, {"suggestions": option}).status_code == 404
