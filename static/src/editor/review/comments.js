@@ -137,7 +137,9 @@ export class Comments {
       this._openWanted();
     });
     document.addEventListener("keydown", (event) => {
-      if ((event.ctrlKey || event.metaKey) && event.altKey && event.code === "KeyM") {
+      // AltGr is Ctrl+Alt on some systems: AltGr+M types a character there.
+      const altGr = event.getModifierState && event.getModifierState("AltGraph");
+      if ((event.ctrlKey || event.metaKey) && event.altKey && !altGr && event.code === "KeyM") {
         event.preventDefault();
         this.compose();
       }
@@ -181,8 +183,8 @@ export class Comments {
     this.notices.show({ kind: "comments", message: "" });
     const touched = this.book.finishLoad(Array.isArray(answer.threads) ? answer.threads : []);
     for (const id of touched) this._render(id);
-    // Ids no longer known (deleted while away) and threads unchanged but
-    // never drawn (first load) alike.
+    // Threads this load did not change but that have no card yet (the
+    // first load after frames drew none of them).
     for (const id of this.book.threads.keys()) if (!this.cards.has(id)) this._render(id);
     this._afterChange();
     this._openWanted();
