@@ -261,8 +261,8 @@ def test_the_history_panel_offers_marked_up_downloads(
     ("fmt", "needle"),
     [
         ("txt", "Keep [-the -]plan[+ simple now\nAdded line+]\n"),
-        ("md", "{--the --}{>>{bob} suggested deleting"),
-        ("html", '<ins title="{alice} suggested inserting'),
+        ("md", "{--the --}{>>Bob suggested deleting"),
+        ("html", '<ins title="Alice suggested inserting'),
     ],
 )
 def test_downloads_with_suggestions_marked_up(
