@@ -452,21 +452,26 @@ def _store_content(document: Any, delta: list[dict]) -> None:
 
 
 #: Type ``n`` characters as the person would (source "user", through the
-#: rewrite), each followed by the frame in which the cards catch up; return
-#: the mean milliseconds per keystroke, and per frame alone (the floor).
-TYPE_AND_TIME = """async (n) => {
-    const q = window.collabdocs.quill;
-    const frame = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
-    await frame();
-    let start = performance.now();
-    for (let i = 0; i < n; i += 1) await frame();
-    const frames = (performance.now() - start) / n;
-    start = performance.now();
+#: rewrite), each followed by what the next frame does for it (the cards
+#: brought up to date, the margin laid out); return the mean milliseconds
+#: of each part per keystroke. Frames themselves are not waited for: their
+#: timing on a shared machine says nothing about this code.
+TYPE_AND_TIME = """(n) => {
+    const c = window.collabdocs;
+    const parts = {edit: 0, cards: 0, layout: 0};
     for (let i = 0; i < n; i += 1) {
-        q.insertText(8, "x", "user"); // inside "plain text", beside no suggestion
-        await frame();
+        let t = performance.now();
+        c.quill.insertText(8, "x", "user"); // inside "plain text", beside no suggestion
+        parts.edit += performance.now() - t;
+        t = performance.now();
+        c.cards.refresh();
+        parts.cards += performance.now() - t;
+        t = performance.now();
+        c.comments.margin.layout();
+        parts.layout += performance.now() - t;
     }
-    return [(performance.now() - start) / n, frames];
+    for (const key of Object.keys(parts)) parts[key] /= n;
+    return parts;
 }"""
 
 
@@ -494,14 +499,16 @@ def test_typing_beside_500_suggestions_stays_responsive(
         "() => document.querySelectorAll('.suggestion-card').length === 500", timeout=20_000
     )
     alice.click(".ql-editor")
-    typing, frame = alice.evaluate(TYPE_AND_TIME, 40)
+    parts = alice.evaluate(TYPE_AND_TIME, 40)
     _, content = _wait_converged([alice], people["doc"])
     typed = [m for m, (kind, text) in _suggestions(content).items() if text == "x" * 40]
     assert len(typed) == 1, "the 40 keystrokes are one suggestion"
+    total = sum(parts.values())
     print(
-        f"\nkeystroke beside 500 suggestions: {typing - frame:.1f} ms over a {frame:.1f} ms frame"
+        f"\nkeystroke beside 500 suggestions: {total:.1f} ms",
+        {k: round(v, 2) for k, v in parts.items()},
     )
-    # Rebuilding every card per keystroke costs several times this; the
-    # bound leaves room for a machine shared with other test runs.
-    assert typing - frame < 50, f"{typing - frame:.1f} ms per keystroke"
+    # Rebuilding every card costs ~150 ms here (measured once); the
+    # incremental refresh ~3 ms and the edit with its rewrite ~6 ms.
+    assert parts["edit"] + parts["cards"] < 30, parts
     assert not alice.errors
