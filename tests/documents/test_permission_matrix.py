@@ -28,7 +28,7 @@ from django.urls import reverse
 from documents import live, services
 from documents.live import AppliedChange
 from documents.models import Document, DocumentVersion, Operation
-from review.models import Message, Thread
+from review.models import Decision, Message, Thread
 from tests.documents.conftest import PERSONAS, World, client_as, persona_user
 
 EDITORS = {"editor", "sharer", "owner", "link_editor", "group_member"}
@@ -108,6 +108,22 @@ def last_message(world: World) -> int:
         .order_by("-pk")
         .values_list("pk", flat=True)[0]
     )
+
+
+def decision_by(*, accept: bool, owners: bool = False) -> Callable[[World, Any], None]:
+    """Return a setup storing a decision at revision 1, by the persona or the owner."""
+
+    def setup(world: World, user: Any) -> None:
+        Decision.objects.create(
+            document=world.doc,
+            revision=1,
+            op_id="matrix:decision",
+            actor=world.owner if owners else user,
+            accept=accept,
+            decided=1,
+        )
+
+    return setup
 
 
 def own_mark(user: Any) -> str:
@@ -384,6 +400,37 @@ ENDPOINTS = [
         "suggestions/decide",
         EDITORS,
         data=lambda w, u: {"accept": False, "ids": [f"{w.owner.pk}:lx3k9a1:ab12"]},
+        live=True,
+    ),
+    # Undoing a decision: only its maker, commenters only their rejections.
+    Endpoint(
+        "undo_own_rejection",
+        "POST",
+        review_url("suggestions/undo"),
+        by_access(allowed=COMMENTERS, ok=200, visible=403, anonymous=401),
+        data=lambda w, u: {"revision": 1},
+        json=True,
+        setup=decision_by(accept=False),
+        live=True,
+    ),
+    Endpoint(
+        "undo_own_acceptance",
+        "POST",
+        review_url("suggestions/undo"),
+        by_access(allowed=EDITORS, ok=200, visible=403, anonymous=401),
+        data=lambda w, u: {"revision": 1},
+        json=True,
+        setup=decision_by(accept=True),
+        live=True,
+    ),
+    Endpoint(
+        "undo_others_decision",
+        "POST",
+        review_url("suggestions/undo"),
+        by_access(allowed={"owner"}, ok=200, visible=403, anonymous=401),
+        data=lambda w, u: {"revision": 1},
+        json=True,
+        setup=decision_by(accept=False, owners=True),
         live=True,
     ),
     Endpoint("password_change", "GET", lambda w: reverse("password_change"), page(200)),
