@@ -199,6 +199,14 @@ def test_commenter_suggests_editor_decides_viewer_sees_it_live(
     assert cards.count() == 2
     assert alice.locator(".suggestion-card [data-decide=accept]").count() == 0
     assert alice.locator(".suggestion-card [data-decide=reject]").count() == 2
+    # Clicking a card highlights its text (and only its text).
+    bob.locator(f'.suggestion-card[data-suggestion="{insert_mark}"] .suggestion-what').click()
+    background = f"""() => getComputedStyle(document.querySelector(
+        '.ql-editor [data-suggest-insert="{insert_mark}"]')).backgroundColor"""
+    bob.wait_for_function(f"() => ({background})() !== 'rgba(0, 0, 0, 0)'", timeout=5_000)
+    struck = f"""() => getComputedStyle(document.querySelector(
+        '.ql-editor [data-suggest-delete="{delete_mark}"]')).backgroundColor"""
+    assert bob.evaluate(struck) == "rgba(0, 0, 0, 0)"
     _screenshot(bob, "suggestions-bob")
     _screenshot(alice, "suggestions-alice")
     bob.locator(f'.suggestion-card[data-suggestion="{insert_mark}"] [data-decide=accept]').click()

@@ -150,6 +150,14 @@ export class SuggestionCards {
       if (source === "user") this.lastDecision = null;
       this.schedule();
     });
+    /** The active card's text is highlighted through this sheet (see AuthorColors on CSP). */
+    this._activeSheet = new CSSStyleSheet();
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, this._activeSheet];
+    margin?.on?.("activate", (/** @type {string|null} */ key, /** @type {{source: string}} */ { source }) => {
+      const id = key?.startsWith("suggestion:") ? key.slice("suggestion:".length) : null;
+      this._highlight(id);
+      if (id && source === "card") this._reveal(id);
+    });
     margin?.findWith?.((index) => {
       for (const s of this.shown.values()) {
         if (index >= s.index && index <= s.index + s.length) return `suggestion:${s.id}`;
@@ -208,6 +216,36 @@ export class SuggestionCards {
     }
     this.onAuthors(new Set(list.map((s) => s.author)));
     this._renderTools(list);
+  }
+
+  /**
+   * Highlight the text of suggestion ``id`` (null: none).
+   * @param {string|null} id
+   */
+  _highlight(id) {
+    const sheet = this._activeSheet;
+    while (sheet.cssRules.length) sheet.deleteRule(0);
+    if (!id || !/^[0-9a-z:]+$/.test(id)) return;
+    const selectors = [];
+    for (const name of ["suggest-insert", "suggest-delete"]) {
+      selectors.push(`[data-${name}="${id}"]`, `[data-line-${name}="${id}"]`);
+    }
+    selectors.push(`[data-suggest-format^="${id}|"]`, `[data-line-suggest-format^="${id}|"]`);
+    sheet.insertRule(
+      `.doc-content .ql-editor :is(${selectors.join(", ")}) { background-color: color-mix(in srgb, var(--suggest-color) 18%, transparent); }`,
+    );
+  }
+
+  /**
+   * Scroll the text of suggestion ``id`` into view when it is off screen.
+   * @param {string} id
+   */
+  _reveal(id) {
+    const suggestion = this.shown.get(id);
+    const bounds = suggestion ? this.quill.getBounds(suggestion.index, 0) : null;
+    if (!bounds) return;
+    const top = this.quill.container.getBoundingClientRect().top + bounds.top;
+    if (top < 80 || top > window.innerHeight - 40) window.scrollBy({ top: top - window.innerHeight / 3 });
   }
 
   /** @param {Suggestion} suggestion */
