@@ -197,7 +197,7 @@ def document_list_shared_with(*, user: AbstractBaseUser, search: str = "") -> Qu
     candidates = Document.objects.filter(trashed_at__isnull=True).exclude(owner=user)
     shared = get_objects_for_user(
         user,
-        [f"documents.{VIEW}", f"documents.{EDIT}"],
+        [f"documents.{VIEW}", f"documents.{COMMENT}", f"documents.{EDIT}"],
         klass=candidates,
         any_perm=True,
         with_superuser=False,

@@ -10,37 +10,39 @@ from django.db import migrations, models
 
 
 def _comment_permission(apps, *, create):
+    """Return (content type id, comment permission id or None).
+
+    Ids, not instances: the guardian models of a migration state may be
+    rendered against another copy of auth's Permission.
+    """
     Permission = apps.get_model("auth", "Permission")
     ContentType = apps.get_model("contenttypes", "ContentType")
     content_type, _ = ContentType.objects.get_or_create(app_label="documents", model="document")
-    lookup = {"content_type": content_type, "codename": "comment_document"}
+    lookup = {"content_type_id": content_type.pk, "codename": "comment_document"}
     if create:
         permission, _ = Permission.objects.get_or_create(
             **lookup, defaults={"name": "Can comment on and suggest changes to document"}
         )
-        return content_type, permission
-    return content_type, Permission.objects.filter(**lookup).first()
+        return content_type.pk, permission.pk
+    return content_type.pk, Permission.objects.filter(**lookup).values_list("pk", flat=True).first()
 
 
 def backfill_editors(apps, schema_editor):
     """Give every holder of change_document on a document comment_document."""
-    content_type, comment = _comment_permission(apps, create=True)
+    content_type_id, comment_id = _comment_permission(apps, create=True)
     for model_name, holder in (
         ("UserObjectPermission", "user_id"),
         ("GroupObjectPermission", "group_id"),
     ):
         rows = apps.get_model("guardian", model_name).objects
-        editors = rows.filter(content_type=content_type, permission__codename="change_document")
-        have = set(
-            rows.filter(content_type=content_type, permission=comment).values_list(
-                holder, "object_pk"
-            )
-        )
+        of_documents = rows.filter(content_type_id=content_type_id)
+        editors = of_documents.filter(permission__codename="change_document")
+        have = set(of_documents.filter(permission_id=comment_id).values_list(holder, "object_pk"))
         rows.bulk_create(
             [
                 rows.model(
-                    content_type=content_type,
-                    permission=comment,
+                    content_type_id=content_type_id,
+                    permission_id=comment_id,
                     object_pk=object_pk,
                     **{holder: holder_id},
                 )
@@ -52,11 +54,11 @@ def backfill_editors(apps, schema_editor):
 
 def drop_comment_rows(apps, schema_editor):
     """Remove comment_document rows (the role does not exist before this)."""
-    content_type, comment = _comment_permission(apps, create=False)
-    if comment is None:
+    _, comment_id = _comment_permission(apps, create=False)
+    if comment_id is None:
         return
     for model_name in ("UserObjectPermission", "GroupObjectPermission"):
-        apps.get_model("guardian", model_name).objects.filter(permission=comment).delete()
+        apps.get_model("guardian", model_name).objects.filter(permission_id=comment_id).delete()
 
 
 class Migration(migrations.Migration):
