@@ -5,14 +5,18 @@ Through the real ASGI application: a commenter's ``hello`` says they may
 comment but not edit; a suggestion is acked and broadcast; typing directly,
 deleting others' text and forging marks are refused with ``forbidden``
 naming why, and nothing is stored; a viewer still may not submit at all;
-losing or gaining a right mid-session sends ``access`` with both rights.
+losing or gaining a right mid-session sends ``access`` with both rights; an
+op older than the window, rebased from storage, keeps its author's rights
+(a commenter's plain typing is still refused, an editor's still taken).
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
+from django.db import transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
 from documents import events
@@ -143,6 +147,7 @@ async def test_rights_changing_mid_session_send_access(room, ws_connect) -> None
     await commenter.send(op(1, 0, [{"insert": "typed"}]))
     assert (await commenter.recv_type("ack"))["rev"] == 1
 
+    @transaction.atomic  # one commit: no re-check may see only half of it
     def make_viewer() -> None:
         remove_perm("documents.change_document", user, doc)
         remove_perm("documents.comment_document", user, doc)
@@ -153,3 +158,31 @@ async def test_rights_changing_mid_session_send_access(room, ws_connect) -> None
     mark = f"{user.pk}:m0:abcd"
     await commenter.send(op(2, 1, [{"insert": "x", "attributes": {"suggest-insert": mark}}]))
     assert (await commenter.recv())["code"] == "forbidden"
+
+
+async def test_ops_older_than_the_window_keep_their_authors_rights(
+    room, ws_connect, settings
+) -> None:
+    # Rebased from storage (realtime.catchup): the rebased op is a new
+    # submission, and must be held to the same rules as the original.
+    settings.COLLABDOCS = {**settings.COLLABDOCS, "OP_WINDOW": 10}
+    editor = await ws_connect(room["doc_id"], cookie=room["cookies"]["editor"])
+    commenter = await ws_connect(room["doc_id"], cookie=room["cookies"]["commenter"])
+    await editor.recv_type("join")
+    for n in range(1, 31):
+        await editor.send(op(n, n - 1, [{"insert": "x"}], who="e"))
+        assert (await editor.recv_type("ack"))["rev"] == n
+    await commenter.send(op(1, 1, [{"insert": "typed"}]))
+    error = await commenter.recv_type("error")
+    assert (error["code"], error["id"]) == ("forbidden", f"{'k' * 16}:1")
+    mark = f"{room['users']['commenter'].pk}:m0:abcd"
+    suggestion = op(2, 1, [{"insert": "s", "attributes": {"suggest-insert": mark}}])
+    await commenter.send(suggestion)
+    answer = await commenter.recv()
+    if answer.get("code") == "rate_limited":  # one rebase from storage per second
+        await asyncio.sleep(answer["retry_after"] / 1000)
+        await commenter.send(suggestion)
+        answer = await commenter.recv_type("ack")
+    assert (answer["type"], answer["rev"]) == ("ack", 31), answer
+    await editor.send(op(31, 1, [{"insert": "E"}], who="e"))
+    assert (await editor.recv_type("ack"))["rev"] == 32
