@@ -4,7 +4,7 @@ Through the real ASGI application and the real services: a commenter
 anchors a comment and suggests text while an editor edits the same words
 concurrently (from an older revision); the marks move with the text. Then
 the document is unloaded (its last snapshot), or its worker dies and the
-log is compacted (``version_compact``, as ``compact_docs`` does), and it is
+log is compacted by ``compact_docs`` once its lease ran out, and it is
 opened again: the marks are still there, exactly. Then a named version
 is restored live after the anchored text was deleted and the suggestion
 accepted: the anchor and the suggestion come back with the version's
@@ -14,16 +14,16 @@ failover: tests/routing/test_review_failover.py.)
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+import io
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.core.management import call_command
 from guardian.shortcuts import assign_perm
 
-from documents.compaction import Status, version_compact
 from documents.history import version_name, version_restore
-from documents.models import Document
+from documents.models import Document, DocumentVersion
 from realtime.ot.review import suggestions
 from realtime.registry import uninstall_registry
 
@@ -116,25 +116,37 @@ async def test_marks_survive_the_unload_snapshot(room, ws_connect) -> None:
     await _reopened(room, ws_connect, before, mark)
 
 
-async def test_marks_survive_compaction_of_the_log(room, ws_connect) -> None:
+async def test_marks_survive_compact_docs_after_a_crash(room, ws_connect, settings) -> None:
+    settings.COLLABDOCS = {**settings.COLLABDOCS, "LEASE_SECONDS": 1}
     editor, commenter, mark = await _write_review(room, ws_connect)
     _, before = await db(stored_content, room["doc_id"])
     await editor.close()
     await commenter.close()
     # The worker goes away without its last snapshot (a crash): the ops are
-    # in the log, and compaction folds them once the lease has run out.
+    # in the log, and compact_docs folds them once the lease has run out.
     registry = uninstall_registry()
     assert registry is not None
     registry.runner.shutdown()
+    await asyncio.sleep(1.5)
+    out = io.StringIO()
+    await db(
+        call_command,
+        "compact_docs",
+        "--doc",
+        room["doc_id"],
+        "--idle-minutes",
+        "0",
+        "--keep-ops",
+        "0",
+        stdout=out,
+    )
+    assert "compacted 1 of 1 documents" in out.getvalue(), out.getvalue()
 
-    def compact() -> Any:
+    def folded() -> int:
         document = Document.objects.get(public_id=room["doc_id"])
-        return version_compact(
-            document=document, keep_ops=0, now=timezone.now() + timedelta(days=1)
-        )
+        return DocumentVersion.objects.get(pk=document.snapshot_id).revision
 
-    result = await db(compact)
-    assert result.status == Status.COMPACTED and result.ops_folded == 3, result
+    assert await db(folded) == 3
     await _reopened(room, ws_connect, before, mark)
 
 
