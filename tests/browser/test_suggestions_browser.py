@@ -520,3 +520,47 @@ def test_typing_beside_500_suggestions_stays_responsive(
     # incremental refresh ~3 ms and the edit with its rewrite ~6 ms.
     assert parts["edit"] + parts["cards"] < 30, parts
     assert not alice.errors
+
+
+def test_format_suggestion_and_typing_inside_anothers_suggestion(
+    open_page: Callable[..., Any], people: dict
+) -> None:
+    """Alice's Ctrl+B proposes bold; Bob typing inside her insertion types plain text.
+
+    The proposal leaves the text's formats alone until accepted (outlined,
+    not bold, in every editor). Bob in Editing mode typing inside Alice's
+    suggested words would otherwise send her mark in his name (refused).
+    """
+    bob = open_page("bob")
+    bob.click(".ql-editor")
+    bob.keyboard.type("Hello world")
+    alice = open_page("alice")
+    alice.click(".ql-editor")
+    alice.keyboard.press("Control+End")
+    alice.keyboard.type(" news")
+    alice.evaluate("() => window.collabdocs.quill.setSelection(6, 5, 'user')")  # "world"
+    alice.keyboard.press("Control+b")
+    _, content = _wait_converged([alice, bob], people["doc"])
+    found = _suggestions(content)
+    assert sorted(found.values()) == [("suggest-format", "world"), ("suggest-insert", " news")]
+    assert not any(attrs.get("bold") for _, attrs in _characters(content)), "not applied yet"
+    fmt = next(m for m, (kind, _) in found.items() if kind == "suggest-format")
+    card = bob.locator(f'.suggestion-card[data-suggestion="{fmt}"]')
+    card.wait_for(timeout=10_000)
+    assert "Format “world”: bold" in card.inner_text()
+    # Bob types inside " news" (Alice's): plain text of his, accepted by the server.
+    bob.evaluate("() => window.collabdocs.quill.setSelection(14, 0, 'user')")
+    bob.keyboard.type("Z")
+    _, content = _wait_converged([alice, bob], people["doc"])
+    z = [attrs for ch, attrs in _characters(content) if ch == "Z"]
+    assert z == [{}], content
+    card.locator("[data-decide=accept]").click()
+    bob.wait_for_function(
+        f"() => !document.querySelector('.suggestion-card[data-suggestion=\"{fmt}\"]')",
+        timeout=10_000,
+    )
+    _, content = _wait_converged([alice, bob], people["doc"])
+    bold = "".join(ch for ch, attrs in _characters(content) if attrs.get("bold"))
+    assert bold == "world", content
+    assert _state(alice)["contents"] == _state(bob)["contents"] == content
+    assert not alice.errors and not bob.errors

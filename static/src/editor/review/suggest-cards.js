@@ -277,6 +277,10 @@ export class SuggestionCards {
       b.textContent = label;
       b.title = title;
       b.dataset.decide = accept ? "accept" : "reject";
+      // A press must not focus the button: focusing a card activates it and
+      // the margin moves the active card to its anchor before the release,
+      // which then misses the button. The click activates it instead.
+      b.addEventListener("mousedown", (event) => event.preventDefault());
       b.addEventListener("click", (event) => {
         event.stopPropagation();
         for (const other of actions.querySelectorAll("button")) other.disabled = true;
