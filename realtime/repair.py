@@ -46,7 +46,7 @@ from typing import Any
 from realtime import protocol
 from realtime.authority import Authority
 from realtime.ot import Delta, utf16_len
-from realtime.ot.review import value_problem
+from realtime.ot.marks import value_problem
 from realtime.ot.schema import DEFAULT_POLICY, ContentPolicy, embed_problem, embeds, formats
 from realtime.protocol import Rejection
 from realtime.server_change import submit_until_answered

@@ -65,7 +65,7 @@ from realtime import protocol
 from realtime.oplog import A, Entry, LoadedState, Submission
 from realtime.ot import Delta, DocumentText, DocumentTooLarge, InvalidDelta
 from realtime.ot.document import check_reach
-from realtime.ot.review import policy_problem
+from realtime.ot.review_policy import policy_problem
 from realtime.presence import transform_range
 from realtime.protocol import ErrorCode, Rejection
 

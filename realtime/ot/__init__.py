@@ -10,8 +10,9 @@ Standard library only: no Django, no asyncio, no I/O. See ``docs/ot.md``.
 * :class:`DocumentText` -- a document that applies changes in O(log n + k),
   checking them first (:class:`DocumentTooLarge` for the size limit);
 * :func:`utf16_len` -- lengths as JavaScript counts them;
-* :mod:`.review` -- suggestion marks and comment anchors: the commenter
-  policy, deciding suggestions, exports without review marks.
+* :mod:`.review` -- suggestion marks and comment anchors (:mod:`.marks`),
+  the commenter policy (:mod:`.review_policy`), deciding suggestions,
+  exports without review marks.
 """
 
 from __future__ import annotations

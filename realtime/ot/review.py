@@ -18,15 +18,18 @@ and a random tag. The mark is the suggestion's id; adjacent edits by one
 person reuse it, so one suggestion may span several runs, and even several
 kinds (a replacement: a deletion and an insertion under one mark).
 
-This module holds the pure parts, standard library only:
+The pure parts, standard library only, in three modules; this one is
+the place to import them from:
 
-* value checks beyond the schema's patterns (:func:`value_problem`, used by
+* :mod:`.marks`: the attribute names, :func:`parse_mark`,
+  :func:`parse_format_suggestion`, and the value checks beyond the
+  schema's patterns (:func:`value_problem`, used by
   :func:`realtime.ot.validate.parse_change`);
-* the policy the authority enforces on ops from sockets
-  (:func:`policy_problem`, docs/ot.md "Review policy");
-* the server-made changes that decide suggestions (:func:`decide`) and
-  remove comment anchors (:func:`uncomment`);
-* read-outs: :func:`suggestions`, :func:`without_review` (for exports).
+* :mod:`.review_policy`: :func:`policy_problem`, the policy the authority
+  enforces on ops from sockets (docs/ot.md "Review policy");
+* here: the server-made changes that decide suggestions (:func:`decide`)
+  and remove comment anchors (:func:`uncomment`), and the read-outs
+  :func:`suggestions` and :func:`without_review` (for exports).
 
 Every function takes a document's content (a :class:`Delta` or a list of
 insert ops) as it is at one revision, and returns a change against exactly
@@ -36,15 +39,24 @@ inside its loop, so no concurrent op falls in between).
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from .delta import Delta, Op, op_length
-from .document import DocumentText
-from .schema import describe, formats
+from .marks import (
+    COMMENT,
+    REVIEW_ATTRIBUTES,
+    SUGGEST_DELETE,
+    SUGGEST_FORMAT,
+    SUGGEST_INSERT,
+    SUGGESTION_ATTRIBUTES,
+    Mark,
+    parse_format_suggestion,
+    parse_mark,
+    value_problem,
+)
+from .review_policy import policy_problem
 from .utf16 import utf16_slice
 
 __all__ = [
@@ -65,125 +77,9 @@ __all__ = [
     "without_review",
 ]
 
-SUGGEST_INSERT: Final = "suggest-insert"
-SUGGEST_DELETE: Final = "suggest-delete"
-SUGGEST_FORMAT: Final = "suggest-format"
-COMMENT: Final = "comment"
-
-#: The attributes that carry review state (not formatting).
-REVIEW_ATTRIBUTES: Final = (SUGGEST_INSERT, SUGGEST_DELETE, SUGGEST_FORMAT, COMMENT)
-_SUGGEST: Final = frozenset((SUGGEST_INSERT, SUGGEST_DELETE, SUGGEST_FORMAT))
 _REVIEW: Final = frozenset(REVIEW_ATTRIBUTES)
-
-_MARK: Final = re.compile(r"([1-9][0-9]{0,11}):([0-9a-z]{1,10}):[0-9a-z]{4,12}")
-_MAX_FORMAT_VALUE: Final = 1024
 _PREVIEW: Final = 200  # Characters of text a Suggestion quotes.
 _OBJECT_REPLACEMENT: Final = "\ufffc"  # An embed in a preview.
-
-
-@dataclass(frozen=True)
-class Mark:
-    """One suggestion mark: its raw value (the suggestion's id), its author
-    and the time its author's browser stated."""
-
-    raw: str
-    author: int
-    at_ms: int
-
-
-def parse_mark(value: object) -> Mark | None:
-    """Return the :class:`Mark` a value spells, or None if it is not one."""
-    if type(value) is not str:
-        return None
-    match = _MARK.fullmatch(value)
-    if match is None:
-        return None
-    return Mark(raw=value, author=int(match.group(1)), at_ms=int(match.group(2), 36))
-
-
-class _Refused(ValueError):
-    """A JSON text holds what a format suggestion may not (internal)."""
-
-
-def _no_constant(name: str) -> Any:
-    """Refuse NaN and Infinity, which Python's json accepts and JSON lacks."""
-    raise _Refused(f"{name} is not JSON")
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """Build an object, refusing a key given twice (JSON.parse keeps the
-    last, other parsers the first: the two ends must not disagree)."""
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _Refused(f"key {describe(key)} appears twice")
-        out[key] = value
-    return out
-
-
-def _format_problem(value: str) -> tuple[Mark | None, dict[str, Any], str | None]:
-    """Split and check a ``suggest-format`` value: (mark, formats, problem)."""
-    if type(value) is not str or len(value) > _MAX_FORMAT_VALUE:
-        return None, {}, f"must be a string of at most {_MAX_FORMAT_VALUE} characters"
-    head, bar, body = value.partition("|")
-    mark = parse_mark(head)
-    if mark is None or not bar:
-        return None, {}, "must be a suggestion mark, '|' and a JSON object"
-    try:
-        proposed = json.loads(body, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
-    except (ValueError, RecursionError) as error:
-        reason = str(error) if isinstance(error, _Refused) else "is not valid JSON"
-        return mark, {}, f"proposes formats that are not a valid JSON object: {reason}"
-    if type(proposed) is not dict or not proposed:
-        return mark, {}, "must propose a non-empty JSON object of formats"
-    for name, item in proposed.items():
-        spec = formats.get(name)
-        if spec is None or name in _REVIEW:
-            return mark, {}, f"proposes {describe(name)}, which is not a format"
-        if item is not None:
-            problem = spec.check(item)
-            if problem:
-                return mark, {}, f"proposes {name!r} that {problem}"
-    return mark, proposed, None
-
-
-def parse_format_suggestion(value: object) -> tuple[Mark, dict[str, Any]] | None:
-    """Return the mark and proposed formats of a ``suggest-format`` value.
-
-    The formats map schema format names (not review attributes) to a valid
-    value or None (remove the format). Return None for a malformed value.
-    """
-    if type(value) is not str:
-        return None
-    mark, proposed, problem = _format_problem(value)
-    if mark is None or problem is not None:
-        return None
-    return mark, proposed
-
-
-def _comment_problem(value: str) -> str | None:
-    """Return what is wrong with a ``comment`` value beyond its pattern."""
-    ids = value.split(" ")
-    if len(set(ids)) != len(ids):
-        return "must not list a comment thread twice"
-    return None
-
-
-def value_problem(name: str, value: object) -> str | None:
-    """Return what is wrong with a review attribute's value, or None.
-
-    For the checks the schema's pattern cannot make: the JSON object of a
-    ``suggest-format`` and duplicate thread ids in a ``comment``. ``value``
-    has already passed the schema's check; other names are always fine.
-    The phrase follows "attribute 'name' ...".
-    """
-    if type(value) is not str:
-        return None
-    if name == SUGGEST_FORMAT:
-        return _format_problem(value)[2]
-    if name == COMMENT:
-        return _comment_problem(value)
-    return None
 
 
 # ---------------------------------------------------------------------------
@@ -263,7 +159,7 @@ def decide(content: Delta | Iterable[Op], *, accept: bool, select: Callable[[Mar
     change = Delta()
     for index, length, op in _runs(ops):
         attributes = op.get("attributes")
-        if not attributes or _SUGGEST.isdisjoint(attributes):
+        if not attributes or SUGGESTION_ATTRIBUTES.isdisjoint(attributes):
             change.retain(length)
             continue
         remove, keep = _decision(attributes, accept=accept, select=select)
@@ -359,7 +255,7 @@ def suggestions(content: Delta | Iterable[Op]) -> list[Suggestion]:
     found: dict[tuple[str, str], Suggestion] = {}
     for index, length, op in _runs(content):
         attributes = op.get("attributes")
-        if not attributes or _SUGGEST.isdisjoint(attributes):
+        if not attributes or SUGGESTION_ATTRIBUTES.isdisjoint(attributes):
             continue
         for name, kind in _KINDS:
             value = attributes.get(name)
@@ -424,109 +320,3 @@ def without_review(
             attributes = {k: v for k, v in attributes.items() if k not in strip}
         out.insert(insert, attributes or None)
     return out.to_json()
-
-
-# ---------------------------------------------------------------------------
-# The policy on ops from sockets
-# ---------------------------------------------------------------------------
-
-_NOT_OWN: Final = "suggestion marks must be your own"
-
-
-def _mark_author(name: str, value: object) -> int | None:
-    """Return the author of a suggestion attribute's value (None if none)."""
-    if name == SUGGEST_FORMAT:
-        parsed = parse_format_suggestion(value)
-        return parsed[0].author if parsed is not None else None
-    mark = parse_mark(value)
-    return mark.author if mark is not None else None
-
-
-def _foreign_mark(change: Delta, user_id: int) -> str | None:
-    """Return the reason if the change sets a suggestion mark not by
-    ``user_id``, else None (the fast path: no review attribute at all)."""
-    for op in change.ops:
-        attributes = op.get("attributes")
-        if not attributes or _SUGGEST.isdisjoint(attributes):
-            continue
-        for name in _SUGGEST.intersection(attributes):
-            value = attributes[name]
-            if value is not None and _mark_author(name, value) != user_id:
-                return _NOT_OWN
-    return None
-
-
-def _own(name: str, value: object, user_id: int) -> bool:
-    """Return whether a run's suggestion value is by ``user_id``."""
-    return value is not None and _mark_author(name, value) == user_id
-
-
-def _retain_problem(changes: dict[str, Any], current: dict[str, Any], user_id: int) -> str | None:
-    """Return why a commenter may not apply ``changes`` to a run holding
-    ``current`` attributes, or None."""
-    for name, value in changes.items():
-        had = current.get(name)
-        if name == SUGGEST_INSERT:
-            return "commenters may not change what is suggested for insertion"
-        if name in (SUGGEST_DELETE, SUGGEST_FORMAT):
-            # A value is own (checked before); null withdraws one's own.
-            if value is None and had is not None and not _own(name, had, user_id):
-                return "commenters may only withdraw their own suggestions"
-        elif name == COMMENT:
-            if value is None:
-                if had is not None:
-                    return "commenters may not remove comment anchors"
-            elif type(had) is str and not set(had.split(" ")) <= set(value.split(" ")):
-                return "commenters may not remove comment anchors"
-        elif not _own(SUGGEST_INSERT, current.get(SUGGEST_INSERT), user_id):
-            return "commenters may only format text they suggested; suggest a format change instead"
-    return None
-
-
-def _commenter_problem(text: DocumentText, change: Delta, user_id: int) -> str | None:
-    """Return why a commenter may not submit ``change`` to ``text``, or None."""
-    pos = 0
-    for op in change.ops:
-        attributes = op.get("attributes") or {}
-        if "insert" in op:
-            if not _own(SUGGEST_INSERT, attributes.get(SUGGEST_INSERT), user_id):
-                return "commenters may only insert text marked as their own suggestion"
-            if attributes.get(SUGGEST_DELETE) is not None or (
-                attributes.get(SUGGEST_FORMAT) is not None
-            ):
-                return "inserted text cannot also be suggested for deletion or formatting"
-            continue
-        length: int = op["delete"] if "delete" in op else op["retain"]
-        if "delete" in op:
-            for run in text.slice(pos, pos + length):
-                current = run.get("attributes") or {}
-                if not _own(SUGGEST_INSERT, current.get(SUGGEST_INSERT), user_id):
-                    return (
-                        "commenters may only delete text they suggested; suggest a deletion instead"
-                    )
-        elif attributes:
-            for run in text.slice(pos, pos + length):
-                problem = _retain_problem(attributes, run.get("attributes") or {}, user_id)
-                if problem:
-                    return problem
-        pos += length
-    return None
-
-
-def policy_problem(
-    text: DocumentText, change: Delta, *, user_id: int, may_edit: bool
-) -> str | None:
-    """Return why ``user_id`` may not submit ``change`` to ``text``, or None.
-
-    ``change`` is already transformed to ``text``'s revision. Everyone's
-    suggestion marks must be their own. Commenters (``may_edit`` False)
-    may only insert text marked as their own suggestion, delete their own
-    suggested text, mark content for deletion or formatting, withdraw their
-    own marks, add comment anchors, and format their own suggested text
-    (docs/ot.md "Review policy"). An editor's change without suggestion
-    marks costs one pass over its ops and no look at the document.
-    """
-    problem = _foreign_mark(change, user_id)
-    if problem or may_edit:
-        return problem
-    return _commenter_problem(text, change, user_id)

@@ -37,7 +37,7 @@ from typing import Any
 
 from .delta import Delta, Op
 from .exceptions import InvalidDelta
-from .review import value_problem
+from .marks import value_problem
 from .schema import (
     DEFAULT_POLICY,
     MAX_SAFE_INTEGER,
