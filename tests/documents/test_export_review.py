@@ -17,7 +17,6 @@ suggestions as if accepted.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -41,20 +40,30 @@ A = f"{ALICE}:{T}:ab12"
 B = f"{BOB}:{T}:cd34"
 NAMES = {ALICE: "Alice", BOB: "Bob"}
 
-#: "Keep the plan" with "the" suggested for deletion by Bob, " simple now"
-#: proposed by Alice (partly bold), "plan" proposed bold and not italic by
-#: Bob, a comment on "Keep", and a new line Alice proposed after it (as
-#: Quill makes one: her line break, then her text, before the final newline).
-CONTENT: list[dict] = [
-    {"insert": "Keep", "attributes": {"comment": "thread0000000001"}},
-    {"insert": " "},
-    {"insert": "the ", "attributes": {"suggest-delete": B}},
-    {"insert": "plan", "attributes": {"suggest-format": B + '|{"bold":true,"italic":null}'}},
-    {"insert": " simple", "attributes": {"suggest-insert": A}},
-    {"insert": " now", "attributes": {"suggest-insert": A, "bold": True}},
-    {"insert": "\nAdded line", "attributes": {"suggest-insert": A}},
-    {"insert": "\n"},
-]
+
+def content_by(alice: int, bob: int) -> list[dict]:
+    """Return the fixture's content, Alice's and Bob's marks made by these ids.
+
+    "Keep the plan" with "the" suggested for deletion by Bob, " simple now"
+    proposed by Alice (partly bold), "plan" proposed bold and not italic by
+    Bob, a comment on "Keep", and a new line Alice proposed after it (as
+    Quill makes one: her line break, then her text, before the final
+    newline).
+    """
+    a, b = f"{alice}:{T}:ab12", f"{bob}:{T}:cd34"
+    return [
+        {"insert": "Keep", "attributes": {"comment": "thread0000000001"}},
+        {"insert": " "},
+        {"insert": "the ", "attributes": {"suggest-delete": b}},
+        {"insert": "plan", "attributes": {"suggest-format": b + '|{"bold":true,"italic":null}'}},
+        {"insert": " simple", "attributes": {"suggest-insert": a}},
+        {"insert": " now", "attributes": {"suggest-insert": a, "bold": True}},
+        {"insert": "\nAdded line", "attributes": {"suggest-insert": a}},
+        {"insert": "\n"},
+    ]
+
+
+CONTENT = content_by(ALICE, BOB)
 
 
 # The accepted document ------------------------------------------------------
@@ -270,10 +279,7 @@ def test_downloads_with_suggestions_marked_up(
 ) -> None:
     alice = make_user("alice-r", first_name="Alice")
     bob = make_user("bob-r", first_name="Bob")
-    content = json.loads(
-        json.dumps(CONTENT).replace(f"{ALICE}:", f"{alice.pk}:").replace(f"{BOB}:", f"{bob.pk}:")
-    )
-    _set_content(world.doc, content)
+    _set_content(world.doc, content_by(alice.pk, bob.pk))
     url = reverse("documents:export", args=[world.doc.public_id, fmt])
     response = login("viewer").get(url, {"suggestions": "markup"})
     assert response.status_code == 200

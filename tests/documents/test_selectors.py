@@ -286,13 +286,15 @@ def test_people_and_group_shares(world: World) -> None:
         for share in document_people_shares(document=world.doc)
     }
     assert people == {
+        "commenter": (Role.COMMENTER, False),
         "editor": (Role.EDITOR, False),
         "sharer": (Role.EDITOR, True),
         "target": (Role.VIEWER, False),
         "viewer": (Role.VIEWER, False),
     }
     assert [(s.group.name, s.role) for s in document_group_shares(document=world.doc)] == [
-        ("team", Role.EDITOR)
+        ("reviewers", Role.COMMENTER),
+        ("team", Role.EDITOR),
     ]
 
 
