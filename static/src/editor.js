@@ -350,6 +350,7 @@ function main() {
   showPeople();
   showStatus({ status: connection.status, pending: 0, retrying: false });
   modes.setAccess({ canEdit, canComment });
+  modes.installKeys(document);
   applyAccess();
 
   window.addEventListener("beforeunload", (event) => {

@@ -332,8 +332,9 @@ def test_several_people_suggesting_in_one_paragraph_converge(
     bob.click(".ql-editor")
     bob.keyboard.type("one two three four five")
     alice, carol = open_page("alice"), open_page("carol")
-    bob.click("#mode-switch [data-mode=suggesting]")
+    bob.keyboard.press("Control+Alt+Shift+X")  # Suggesting, as in Google Docs
     assert bob.evaluate("() => window.collabdocs.modes.mode") == "suggesting"
+    assert bob.locator("#mode-switch [aria-pressed=true]").inner_text() == "Suggesting"
     pages = {"alice": alice, "bob": bob, "carol": carol}
     for page in pages.values():
         page.click(".ql-editor")

@@ -13,7 +13,7 @@ import { describe, it } from "node:test";
 
 import Delta from "quill-delta";
 
-import { ModeSwitch, allowedModes, rewriterFor } from "../../static/src/editor/review/modes.js";
+import { ModeSwitch, allowedModes, modeForKey, rewriterFor } from "../../static/src/editor/review/modes.js";
 import { collectSuggestions, describeSuggestion } from "../../static/src/editor/review/suggest-cards.js";
 import { PALETTE, authorRules, userColor } from "../../static/src/editor/review/suggest-colors.js";
 
@@ -54,6 +54,16 @@ describe("modes", () => {
     const other = new ModeSwitch({ element: null, docId: "d2", storage, onChange: () => {} });
     other.setAccess({ canEdit: true, canComment: true });
     assert.equal(other.mode, "editing", "another document has its own choice");
+  });
+
+  it("switches with Ctrl+Alt+Shift+Z / X / C and nothing else", () => {
+    const key = (code, extra = {}) => ({ ctrlKey: true, metaKey: false, altKey: true, shiftKey: true, code, ...extra });
+    assert.equal(modeForKey(key("KeyZ")), "editing");
+    assert.equal(modeForKey(key("KeyX", { ctrlKey: false, metaKey: true })), "suggesting");
+    assert.equal(modeForKey(key("KeyC")), "viewing");
+    assert.equal(modeForKey(key("KeyZ", { shiftKey: false })), null, "Ctrl+Alt+Z is not a mode");
+    assert.equal(modeForKey(key("KeyZ", { altKey: false })), null, "Ctrl+Shift+Z is redo");
+    assert.equal(modeForKey(key("KeyV")), null);
   });
 
   it("Viewing has no rewrite; Editing drops marks in another's name; Suggesting rewrites", () => {

@@ -6,7 +6,8 @@
  * (the switch is hidden and the editor read-only). The choice is
  * remembered per document in localStorage; when the access changes (an
  * ``access`` frame) the mode falls back to the best one still allowed,
- * without forgetting the choice for when it is allowed again.
+ * without forgetting the choice for when it is allowed again. Keys:
+ * Ctrl+Alt+Shift+Z / X / C (as Google Docs).
  *
  * @module editor/review/modes
  */
@@ -22,6 +23,9 @@ const HINTS = {
   suggesting: "Edits become suggestions the editors accept or reject",
   viewing: "Read the document without changing it",
 };
+
+/** @type {Record<Mode, string>} */
+const SHORTCUTS = { editing: "Ctrl+Alt+Shift+Z", suggesting: "Ctrl+Alt+Shift+X", viewing: "Ctrl+Alt+Shift+C" };
 
 /**
  * Return the modes ``access`` allows, the default first.
@@ -57,6 +61,17 @@ export function rewriterFor(mode, userId) {
     };
   }
   return null;
+}
+
+/**
+ * Return the mode a key press asks for, or null: Ctrl+Alt+Shift+Z Editing,
+ * +X Suggesting, +C Viewing (Google Docs' keys; Cmd for Ctrl on a Mac).
+ * @param {{ctrlKey: boolean, metaKey: boolean, altKey: boolean, shiftKey: boolean, code: string}} event
+ * @returns {Mode|null}
+ */
+export function modeForKey(event) {
+  if (!(event.ctrlKey || event.metaKey) || !event.altKey || !event.shiftKey) return null;
+  return { KeyZ: "editing", KeyX: "suggesting", KeyC: "viewing" }[event.code] ?? null;
 }
 
 export class ModeSwitch {
@@ -116,6 +131,19 @@ export class ModeSwitch {
     if (changed) this.onChange(mode);
   }
 
+  /**
+   * Switch modes from the keyboard anywhere on the page ({@link modeForKey}).
+   * @param {Document} doc
+   */
+  installKeys(doc = document) {
+    doc.addEventListener("keydown", (event) => {
+      const mode = modeForKey(event);
+      if (!mode || !this.allowed.includes(mode)) return;
+      event.preventDefault();
+      this.choose(mode);
+    });
+  }
+
   /** Draw the switch: one pressed button per allowed mode. */
   render() {
     const element = this.element;
@@ -130,7 +158,7 @@ export class ModeSwitch {
       button.className = "mode-button";
       button.dataset.mode = mode;
       button.textContent = LABELS[mode];
-      button.title = HINTS[mode];
+      button.title = `${HINTS[mode]} (${SHORTCUTS[mode]})`;
       button.setAttribute("aria-pressed", String(mode === this.mode));
       button.addEventListener("click", () => this.choose(mode));
       return button;
