@@ -278,7 +278,6 @@ function main() {
     element: document.getElementById("mode-switch"),
     docId: data.docId || "",
     onChange: (mode) => {
-      binding.rewrite = rewriterFor(mode, pageUser.id);
       app.dataset.mode = mode;
       applyAccess();
     },
@@ -287,6 +286,7 @@ function main() {
   const applyAccess = () => {
     const ready = connection.hellos > 0 && !connection.stopReason;
     const mode = modes.mode;
+    binding.rewrite = rewriterFor(mode, pageUser.id, { mayEdit: canEdit });
     const allowed = mode === "editing" ? canEdit : mode === "suggesting" && canComment;
     const editable = allowed && ready;
     quill.enable(editable);

@@ -565,3 +565,33 @@ def test_format_suggestion_and_typing_inside_anothers_suggestion(
     assert bold == "world", content
     assert _state(alice)["contents"] == _state(bob)["contents"] == content
     assert not alice.errors and not bob.errors
+
+
+def test_commenters_undo_never_takes_a_comment_mark_away(
+    open_page: Callable[..., Any], people: dict
+) -> None:
+    """Alice (commenter) marks text for a comment, then Ctrl+Z: nothing is refused.
+
+    A commenter may only add thread ids (contract §3); her undo would take
+    the new id away and the server would refuse it with ``forbidden`` (the
+    page reloading under her). The mark stays, the editor equals the server.
+    """
+    bob = open_page("bob")
+    bob.click(".ql-editor")
+    bob.keyboard.type("Comment on this")
+    alice = open_page("alice")
+    alice.click(".ql-editor")
+    alice.evaluate(
+        """() => window.collabdocs.binding.applyOwn(
+            {ops: [{retain: 11}, {retain: 4, attributes: {comment: "abcdefghij123456"}}]})"""
+    )
+    rev, content = _wait_converged([alice, bob], people["doc"])
+    marked = "".join(ch for ch, attrs in _characters(content) if attrs.get("comment"))
+    assert marked == "this", content
+    alice.keyboard.press("Control+z")
+    alice.wait_for_timeout(500)
+    rev_after, after = _wait_converged([alice, bob], people["doc"])
+    assert (rev_after, after) == (rev, content)
+    assert _state(alice)["contents"] == content
+    assert alice.locator('.cd-notice[data-kind="unsaved"]').count() == 0
+    assert not alice.errors and not bob.errors

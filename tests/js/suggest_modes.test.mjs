@@ -79,6 +79,13 @@ describe("modes", () => {
     const marked = new Delta().insert("a").insert("b", { "suggest-delete": "7:a:abcd" }).insert("\n");
     const undo = suggesting(marked, new Delta().retain(1).insert("b").delete(1), { fromHistory: true });
     assert.deepEqual(undo.change.ops, [{ retain: 1 }, { retain: 1, attributes: { "suggest-delete": null } }]);
+    // A commenter's undo of her comment would take a thread id away: kept.
+    const commented = new Delta().insert("ab", { comment: "abcdefghij" }).insert("\n");
+    const uncomment = new Delta().retain(2, { comment: null });
+    const commenter = rewriterFor("suggesting", 7, { mayEdit: false });
+    assert.deepEqual(commenter(commented, uncomment, { fromHistory: true }).change.ops, [], "nothing left to send");
+    const editor = rewriterFor("suggesting", 7, { mayEdit: true });
+    assert.deepEqual(editor(commented, uncomment, { fromHistory: true }).change.ops, uncomment.ops);
   });
 });
 

@@ -18,6 +18,7 @@ import {
   parseMark,
   rewriteSuggesting,
   dropForeignMarks,
+  keepCommentMarks,
 } from "../../static/src/editor/review/suggest-rewrite.js";
 import { rng, seeds } from "./helpers.mjs";
 
@@ -181,6 +182,25 @@ describe("dropForeignMarks", () => {
     const result = dropForeignMarks(old, raw, ME);
     assert.deepEqual(result.change.ops, [{ retain: 1 }, { retain: 3, attributes: { italic: true } }, { delete: 1 }]);
     check(old, raw, result);
+  });
+});
+
+describe("keepCommentMarks", () => {
+  const T1 = "aaaaaaaaaa";
+  const T2 = "bbbbbbbbbb";
+  it("keeps the ids a change would take away, adds the new ones", () => {
+    const old = new Delta().insert("ab", { comment: T1 }).insert("cd\n");
+    // An undo right after commenting "bc" with T2: "b" loses T2... and T1 with it.
+    const raw = new Delta().retain(1).retain(2, { comment: null });
+    const result = keepCommentMarks(old, raw);
+    // "b" keeps T1; "c" had none, where a null is allowed (and changes nothing).
+    assert.deepEqual(result.change.ops, [{ retain: 2 }, { retain: 1, attributes: { comment: null } }]);
+    check(old, raw, result);
+    const add = new Delta().retain(1).retain(2, { comment: T2 });
+    const added = keepCommentMarks(old, add);
+    assert.deepEqual(added.change.ops, [{ retain: 1 }, { retain: 1, attributes: { comment: `${T1} ${T2}` } }, { retain: 1, attributes: { comment: T2 } }]);
+    check(old, add, added);
+    assert.equal(keepCommentMarks(old, new Delta().retain(2, { comment: `${T1} ${T2}` })), null, "adding only: as it is");
   });
 });
 

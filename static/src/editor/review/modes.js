@@ -11,9 +11,10 @@
  *
  * @module editor/review/modes
  */
-import { dropForeignMarks, minimalChange, newMark, rewriteSuggesting } from "./suggest-rewrite.js";
+import { dropForeignMarks, keepCommentMarks, minimalChange, newMark, rewriteSuggesting } from "./suggest-rewrite.js";
 
 /** @typedef {"editing"|"suggesting"|"viewing"} Mode */
+/** @typedef {import("quill-delta").default} Delta */
 
 /** @type {Record<Mode, string>} */
 const LABELS = { editing: "Editing", suggesting: "Suggesting", viewing: "Viewing" };
@@ -39,25 +40,53 @@ export function allowedModes({ canEdit, canComment }) {
 }
 
 /**
+ * Apply ``steps`` after ``first``: each step fixes the change so far
+ * (``(old, change) => {change, correction} | null``); the corrections
+ * compose in order, each from the document the one before it left.
+ * @param {Delta} old
+ * @param {{change: Delta, correction: Delta|null, caret: number|null, caretAfter?: number|null}} first
+ * @param {Array<(old: Delta, change: Delta) => ({change: Delta, correction: Delta}|null)>} steps
+ */
+function chain(old, first, steps) {
+  let out = first;
+  for (const step of steps) {
+    const fixed = step(old, out.change);
+    if (!fixed) continue;
+    const correction = out.correction ? out.correction.compose(fixed.correction) : fixed.correction;
+    out = { ...out, change: fixed.change, correction };
+  }
+  return out;
+}
+
+/**
  * Return the rewrite of the binding in ``mode`` for ``userId``.
+ *
+ * Whatever the mode, nothing is sent that the server refuses from this
+ * person: no mark in someone else's name, and for a commenter
+ * (``mayEdit`` false) no comment mark taken away (an undo right after
+ * commenting would).
  * @param {Mode} mode
  * @param {number} userId
+ * @param {{mayEdit?: boolean}} [rights]
  * @returns {import("../quill-binding.js").Rewriter|null}
  */
-export function rewriterFor(mode, userId) {
+export function rewriterFor(mode, userId, { mayEdit = true } = {}) {
+  const foreign = (old, change) => dropForeignMarks(old, change, userId);
+  const steps = mayEdit ? [foreign] : [foreign, keepCommentMarks];
   if (mode === "suggesting") {
     return (old, change, { fromHistory }) => {
-      if (!fromHistory) return rewriteSuggesting(old, change, { userId, mark: () => newMark(userId) });
-      // An undo or redo: its effect, without marks in someone else's name.
-      const minimal = minimalChange(old, change);
-      const dropped = dropForeignMarks(old, minimal, userId);
-      return dropped ? { ...dropped, caret: null } : { change: minimal, correction: null, caret: null };
+      if (!fromHistory) {
+        const rewritten = rewriteSuggesting(old, change, { userId, mark: () => newMark(userId) });
+        return chain(old, rewritten, mayEdit ? [] : [keepCommentMarks]);
+      }
+      // An undo or redo: its effect, minus what this person may not send.
+      return chain(old, { change: minimalChange(old, change), correction: null, caret: null }, steps);
     };
   }
   if (mode === "editing") {
     return (old, change) => {
-      const dropped = dropForeignMarks(old, change, userId);
-      return dropped && { ...dropped, caret: null };
+      const out = chain(old, { change, correction: null, caret: null }, steps);
+      return out.correction ? out : null;
     };
   }
   return null;

@@ -318,6 +318,63 @@ export function dropForeignMarks(old, raw, userId) {
   return { change: change.chop(), correction: correction.chop() };
 }
 
+/** Most comment threads one character may carry (contract §2). */
+const MAX_THREADS = 10;
+
+/**
+ * Return ``raw`` with every comment mark it would take away kept, and the
+ * correction for the editor; null when it takes none away. A commenter may
+ * only add thread ids to a character (contract §3); an undo right after
+ * commenting would take the new id away again, which the server refuses.
+ * A run whose ids cannot all be kept (more than ten) keeps what it had.
+ * @param {Delta} old  the document before the change
+ * @param {Delta} raw
+ * @returns {{change: Delta, correction: Delta}|null}
+ */
+export function keepCommentMarks(old, raw) {
+  if (!raw.ops.some((op) => op.retain !== undefined && op.attributes && COMMENT in op.attributes)) return null;
+  let changed = false;
+  const change = new Delta();
+  const correction = new Delta();
+  const doc = new OpIterator(old.ops);
+  for (const op of raw.ops) {
+    if (op.insert !== undefined) {
+      change.push(op);
+      correction.retain(typeof op.insert === "string" ? op.insert.length : 1);
+      continue;
+    }
+    let remaining = typeof op.retain === "number" ? op.retain : (op.delete ?? 1);
+    while (remaining > 0 && doc.peekLength() < Infinity) {
+      const piece = doc.next(remaining);
+      const length = typeof piece.insert === "string" ? piece.insert.length : 1;
+      remaining -= length;
+      if (op.delete !== undefined || !op.attributes || !(COMMENT in op.attributes)) {
+        change.push(op.delete !== undefined ? { delete: length } : { retain: length, ...(op.attributes ? { attributes: op.attributes } : {}) });
+        if (op.delete === undefined) correction.retain(length);
+        continue;
+      }
+      const had = String(piece.attributes?.[COMMENT] ?? "").split(" ").filter(Boolean);
+      const asked = String(op.attributes[COMMENT] ?? "").split(" ").filter(Boolean);
+      if (had.every((id) => asked.includes(id))) {
+        change.retain(length, op.attributes);
+        correction.retain(length);
+        continue;
+      }
+      changed = true;
+      const union = [...had, ...asked.filter((id) => !had.includes(id))];
+      const kept = (union.length <= MAX_THREADS ? union : had).join(" ");
+      /** @type {Record<string, unknown>} */
+      const attributes = { ...op.attributes };
+      if (kept === had.join(" ")) delete attributes[COMMENT]; // nothing to add: leave it
+      else attributes[COMMENT] = kept;
+      change.retain(length, Object.keys(attributes).length ? attributes : undefined);
+      correction.retain(length, { [COMMENT]: kept });
+    }
+    if (remaining > 0) change.push(op.delete !== undefined ? { delete: remaining } : { retain: remaining });
+  }
+  return changed ? { change: change.chop(), correction: correction.chop() } : null;
+}
+
 /**
  * Return the smallest change with the effect of ``raw`` on ``old``: an undo
  * or redo in Suggesting mode replays "insert the struck text, delete the
