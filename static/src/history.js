@@ -72,30 +72,30 @@ import { api } from "./api.js";
   }
 
   /**
-   * Fill ``container`` with a download link per format, then the same links
-   * with pending suggestions marked up (``?suggestions=markup``).
+   * Fill ``container`` with a download link per format; with ``markup``,
+   * links to the same files with pending suggestions marked up
+   * (``?suggestions=markup``), after a label saying so.
    * @param {HTMLElement} container
    * @param {Object<string, string>} urls
+   * @param {{markup?: boolean}} [options]
    */
-  function downloadLinks(container, urls) {
+  function downloadLinks(container, urls, { markup = false } = {}) {
     container.replaceChildren();
     const entries = Object.entries(urls || {});
-    for (const markup of [false, true]) {
-      if (markup && entries.length) {
-        const label = document.createElement("span");
-        label.className = "muted";
-        label.textContent = "With suggestions:";
-        container.append(label);
-      }
-      for (const [fmt, url] of entries) {
-        const link = document.createElement("a");
-        link.href = markup ? `${url}?suggestions=markup` : url;
-        link.download = "";
-        link.dataset.export = fmt;
-        if (markup) link.dataset.suggestions = "markup";
-        link.textContent = FORMAT_LABELS[fmt] || fmt;
-        container.append(link);
-      }
+    if (markup && entries.length) {
+      const label = document.createElement("span");
+      label.className = "muted";
+      label.textContent = "With suggestions marked up:";
+      container.append(label);
+    }
+    for (const [fmt, url] of entries) {
+      const link = document.createElement("a");
+      link.href = markup ? `${url}?suggestions=markup` : url;
+      link.download = "";
+      link.dataset.export = fmt;
+      if (markup) link.dataset.suggestions = "markup";
+      link.textContent = FORMAT_LABELS[fmt] || fmt;
+      container.append(link);
     }
   }
 
@@ -169,6 +169,7 @@ import { api } from "./api.js";
     // Sanitised server-side (documents/render.py + nh3); see the module docstring.
     field("preview-content").innerHTML = data.html;
     downloadLinks(field("preview-downloads"), data.export);
+    downloadLinks(field("preview-downloads-markup"), data.export, { markup: true });
     part("[data-history-restore]").hidden =
       !(state && state.permissions.can_restore) || version.is_current;
     field("list").hidden = true;
