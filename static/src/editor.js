@@ -2,7 +2,7 @@
  * CollabDocs document page: Quill 2 bound to the collaboration protocol.
  *
  * Reads its configuration from ``#editor-app`` (data-doc-id, data-ws-path,
- * data-can-edit, data-rename-url, data-route-url, data-user-id,
+ * data-can-edit, data-can-comment, data-rename-url, data-route-url, data-user-id,
  * data-user-name, the embed policy: data-video-hosts,
  * data-image-data-max-bytes, data-image-path-prefix, and the server's ops
  * per change, data-max-change-ops, which the OT client sends larger changes
@@ -12,10 +12,19 @@
  * Quill registers exactly what the content schema allows (schema.js, built
  * from realtime/ot/schema.json like the server's ``parse_change``): its
  * ``formats`` whitelist, headings of the schema's levels only, links,
- * images and videos sanitised to the schema and the deployment's policy.
- * ``window.collabdocs`` exposes {quill, client, connection, binding} for
- * debugging and the browser tests. The title is renamed in place by app.js;
- * renames announced by the server are passed to it (``collabdocs:title``).
+ * images and videos sanitised to the schema and the deployment's policy,
+ * and the review marks on text, embeds and line ends (review/suggest-blots.js).
+ *
+ * Review (issue 12): the comments and the margin (review/comments.js), the
+ * mode switch (review/modes.js: Editing / Suggesting / Viewing, which sets
+ * the binding's rewrite), the suggestion cards (review/suggest-cards.js).
+ * Notifications for the person arrive on the socket and are passed to the
+ * header's bell as the window event ``collabdocs:notify``.
+ *
+ * ``window.collabdocs`` exposes {quill, client, connection, binding,
+ * notices, comments, modes, cards} for debugging and the browser tests. The
+ * title is renamed in place by app.js; renames announced by the server are
+ * passed to it (``collabdocs:title``).
  *
  * @module editor
  */
