@@ -41,6 +41,7 @@ import undoIcon from "quill/assets/icons/undo.svg";
 import "quill/dist/quill.snow.css";
 import "./editor.css";
 
+import { api } from "./api.js";
 import { Connection } from "./editor/connection.js";
 import { DEFAULT_MAX_CHANGE_OPS, OTClient } from "./editor/ot-client.js";
 import { describeReport, installPasteGuard } from "./editor/paste.js";
@@ -397,6 +398,19 @@ function main() {
   connection.on("review", (payload) => {
     const by = payload?.thread?.created_by;
     if (by && typeof by.id === "number") names.set(by.id, by.name);
+  });
+  // Authors who are not here: the mention picker's list names the first
+  // people who can see the document (those who may comment may ask).
+  let askedPeople = false;
+  connection.on("hello", () => {
+    if (askedPeople || !canComment) return;
+    askedPeople = true;
+    api(`/api/docs/${encodeURIComponent(data.docId || "")}/people?q=`)
+      .then(({ people }) => {
+        for (const person of people || []) if (!names.has(person.id)) names.set(person.id, person.name);
+        cards?.schedule();
+      })
+      .catch(() => {}); // names are a nicety: "Someone" until known
   });
   const colors = new AuthorColors(document);
   cards = new SuggestionCards({

@@ -507,6 +507,17 @@ def test_typing_beside_500_suggestions_stays_responsive(
     alice.wait_for_function(
         "() => document.querySelectorAll('.suggestion-card').length === 500", timeout=20_000
     )
+    # Authors who are not on the page are named from the people who can see
+    # the document; an unknown id stays "Someone".
+    authors_shown = """() => new Set([...document.querySelectorAll('.suggestion-author')]
+        .map((e) => e.textContent))"""
+    alice.wait_for_function(f"() => ({authors_shown})().has('bob')", timeout=10_000)
+    assert alice.evaluate(f"() => [...({authors_shown})()].sort()") == [
+        "Someone",
+        "alice (you)",
+        "bob",
+        "carol",
+    ]
     alice.click(".ql-editor")
     parts = alice.evaluate(TYPE_AND_TIME, 40)
     _, content = _wait_converged([alice], people["doc"])
