@@ -7,8 +7,10 @@ by ``bench/load.py``'s helpers like ``bench/compare_sharedb.py``'s runs:
 
 1. **Typing** (``load.py``'s closed loop: 10 editors on one document, each
    inserting 1-3 characters at a random place and waiting for the ack),
-   on three documents in the same run, in alternating rounds (``--rounds``;
-   each document's best round is reported, all rounds listed):
+   on three documents in the same run, in rounds (``--rounds``) whose order
+   rotates so each document runs first, second and third; each document's
+   mean over its rounds is reported, with the server's CPU time per op (the
+   figure least moved by other work on a shared machine):
 
    * ``empty``: a new document (``compare_sharedb.py``'s 10 x 1);
    * ``plain``: the review document's text with no review marks;
@@ -291,12 +293,18 @@ async def typing_run(
     doc: str,
     cookies: list[str],
     *,
+    server_pid: int,
     marks: dict[int, str] | None = None,
 ) -> dict[str, Any]:
-    """Run the closed typing loop on ``doc``; return ops/s, latency and problems."""
+    """Run the closed typing loop on ``doc``; return ops/s, latency, CPU per op, problems.
+
+    The server's CPU time per acknowledged op is the figure least moved by
+    other work on the machine: wall-clock throughput drops when another
+    process takes the cores, CPU per op does not.
+    """
     from asgiref.sync import sync_to_async
 
-    from bench.load import lat_summary, stored_content
+    from bench.load import lat_summary, proc_cpu_seconds, stored_content
 
     # A seed of its own per run: load.py's Bench names its op ids from the
     # seed, and a document dedups op ids, so a repeat would be acked as done.
@@ -317,7 +325,10 @@ async def typing_run(
     bench.t_measure = time.perf_counter() + args.warmup
     bench.t_end = bench.t_measure + args.seconds
     drivers = [asyncio.create_task(bench.closed_loop(c)) for c in clients]
+    await asyncio.sleep(max(0.0, bench.t_measure - time.perf_counter()))
+    cpu0 = proc_cpu_seconds(server_pid)
     await asyncio.sleep(max(0.0, bench.t_end - time.perf_counter()))
+    cpu1 = proc_cpu_seconds(server_pid)
     bench.stopping = True
     await asyncio.wait(drivers, timeout=30)
     for _ in range(300):
@@ -351,8 +362,12 @@ async def typing_run(
         await c.ws.close()
     for task in readers:
         task.cancel()
+    cpu_ms = None
+    if cpu0 is not None and cpu1 is not None and bench.window_acks:
+        cpu_ms = round((cpu1 - cpu0) * 1000 / bench.window_acks, 3)
     return {
         "ops_per_s": round(bench.window_acks / args.seconds, 1),
+        "server_cpu_ms_per_op": cpu_ms,
         "lat_ms": lat_summary(bench.ack_lat),
         "problems": problems,
     }
@@ -467,27 +482,39 @@ async def page_open(host: str, doc: str, cookie: str, expected_threads: int) -> 
     }
 
 
-async def run_all(args: argparse.Namespace, host: str, fixtures: Fixtures) -> dict[str, Any]:
+async def run_all(
+    args: argparse.Namespace, host: str, fixtures: Fixtures, server_pid: int
+) -> dict[str, Any]:
     """Run every measurement in order; return the results."""
     cookies, docs = fixtures.cookies, fixtures.docs
     rng = random.Random(args.seed)
     results: dict[str, Any] = {}
-    # Alternate the documents round by round, so a slow moment of this
-    # shared machine does not land on one of them only; report each one's
-    # best round (the figure least disturbed by others).
-    rounds: dict[str, list[dict[str, Any]]] = {"empty": [], "plain": [], "review": []}
-    for _ in range(args.rounds):
-        for name, runs in rounds.items():
-            runs.append(await typing_run(args, host, docs[name], cookies))
+    # Rotate the order of the documents round by round, so each runs first,
+    # second and third once (over three rounds) and a slow moment of this
+    # shared machine does not land on one of them only. Each document's
+    # figures are the means over its rounds.
+    names = ["empty", "plain", "review"]
+    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    for number in range(args.rounds):
+        shift = number % len(names)
+        for name in names[shift:] + names[:shift]:
+            rounds[name].append(
+                await typing_run(args, host, docs[name], cookies, server_pid=server_pid)
+            )
     for name, runs in rounds.items():
-        best = max(runs, key=lambda run: run["ops_per_s"])
-        best["rounds_ops_per_s"] = [run["ops_per_s"] for run in runs]
-        best["problems"] = [p for run in runs for p in run["problems"]]
-        results[f"typing_{name}"] = best
+        cpu = [run["server_cpu_ms_per_op"] for run in runs if run["server_cpu_ms_per_op"]]
+        results[f"typing_{name}"] = {
+            "ops_per_s": round(statistics.mean(run["ops_per_s"] for run in runs), 1),
+            "server_cpu_ms_per_op": round(statistics.mean(cpu), 3) if cpu else None,
+            "rounds_ops_per_s": [run["ops_per_s"] for run in runs],
+            "rounds_cpu_ms_per_op": [run["server_cpu_ms_per_op"] for run in runs],
+            "lat_ms": runs[-1]["lat_ms"],
+            "problems": [p for run in runs for p in run["problems"]],
+        }
     marks = {i: mark(rng, user.pk) for i, user in enumerate(fixtures.users)}
     # The owner is never a commenter: their client suggests as the owner may.
     results["typing_review_commenters"] = await typing_run(
-        args, host, docs["review_commenters"], cookies, marks=marks
+        args, host, docs["review_commenters"], cookies, server_pid=server_pid, marks=marks
     )
     results["accept_all"] = await accept_all(
         host, docs["decide"], cookies[0], fixtures.suggestion_count
@@ -501,50 +528,58 @@ async def run_all(args: argparse.Namespace, host: str, fixtures: Fixtures) -> di
 def table(results: dict[str, Any], fixtures: Fixtures) -> str:
     """Return the figures as a Markdown table."""
 
-    def rounds(entry: dict) -> str:
-        values = entry.get("rounds_ops_per_s")
-        return f" (rounds: {', '.join(str(v) for v in values)})" if values else ""
-
     def lat(entry: dict) -> str:
         values = entry.get("lat_ms") or {}
         if values.get("p50") is None:
             return "-"
         return f"{values['p50']:.1f} / {values['p95']:.1f} / {values['p99']:.1f}"
 
-    plain = results["typing_plain"]["ops_per_s"] or 0
+    def typing(label: str, entry: dict, target: str, versus: dict | None = None) -> str:
+        figure = f"{entry['ops_per_s']} ops/s"
+        cpu = entry.get("server_cpu_ms_per_op")
+        cpu_text = f"{cpu} ms" if cpu is not None else "-"
+        if versus is not None and versus["ops_per_s"]:
+            figure += f" ({entry['ops_per_s'] / versus['ops_per_s']:.0%} of plain)"
+            if cpu and versus.get("server_cpu_ms_per_op"):
+                cpu_text += f" ({cpu / versus['server_cpu_ms_per_op']:.0%} of plain)"
+        if entry.get("rounds_ops_per_s"):
+            figure += f"; rounds {', '.join(str(v) for v in entry['rounds_ops_per_s'])}"
+        return f"| {label} | {figure} | {cpu_text} | {lat(entry)} | {target} |"
+
+    plain = results["typing_plain"]
+    review = (
+        f"typing 10 x 1, {fixtures.thread_count} threads + {fixtures.suggestion_count} suggestions"
+    )
     rows = [
-        "| measurement | figure | p50 / p95 / p99 ms | target |",
-        "|---|---:|---|---|",
-        f"| typing 10 x 1, new document | {results['typing_empty']['ops_per_s']} ops/s"
-        f"{rounds(results['typing_empty'])} | {lat(results['typing_empty'])} "
-        "| (compare_sharedb's 10 x 1) |",
-        f"| typing 10 x 1, same text, no marks | {plain} ops/s{rounds(results['typing_plain'])} "
-        f"| {lat(results['typing_plain'])} | baseline |",
+        "| measurement | figure | server CPU per op | p50 / p95 / p99 ms | target |",
+        "|---|---|---:|---|---|",
+        typing("typing 10 x 1, new document", results["typing_empty"], "(compare_sharedb 10 x 1)"),
+        typing("typing 10 x 1, same text, no marks", plain, "baseline"),
+        typing(
+            review,
+            results["typing_review"],
+            f"≥ {1 - TYPING_TOLERANCE:.0%} of plain",
+            versus=plain,
+        ),
+        typing(
+            "9 commenters + the owner suggesting on it",
+            results["typing_review_commenters"],
+            "(policy on every op)",
+            versus=plain,
+        ),
     ]
-    review = results["typing_review"]["ops_per_s"] or 0
-    ratio = f"{review / plain:.0%} of plain" if plain else "-"
-    rows.append(
-        f"| typing 10 x 1, {fixtures.thread_count} threads + {fixtures.suggestion_count} "
-        f"suggestions | {review} ops/s ({ratio}){rounds(results['typing_review'])} "
-        f"| {lat(results['typing_review'])} "
-        f"| ≥ {1 - TYPING_TOLERANCE:.0%} of plain |"
-    )
-    commenters = results["typing_review_commenters"]
-    rows.append(
-        f"| 10 commenters suggesting on it | {commenters['ops_per_s']} ops/s "
-        f"| {lat(commenters)} | (policy on every op) |"
-    )
     decided = results["accept_all"]
     rows.append(
         f"| accept all {fixtures.suggestion_count} suggestions (decide API, one change) "
-        f"| {decided['seconds']} s | - | < {DECIDE_LIMIT_S:.0f} s |"
+        f"| {decided['seconds']} s | - | - | < {DECIDE_LIMIT_S:.0f} s |"
     )
     page = results["page_open"]
+    threads = PAGE_PARAGRAPHS * PAGE_THREADS_PER_PARAGRAPH
     for label, parts in (("warm, median of 5", page["warm_median_s"]), ("cold", page["cold_s"])):
         rows.append(
-            f"| open a page with {PAGE_PARAGRAPHS * PAGE_THREADS_PER_PARAGRAPH} threads, {label} "
+            f"| open a page with {threads} threads, {label} "
             f"| {parts['total']} s (page {parts['page']}, threads {parts['threads']}, "
-            f"hello {parts['hello']}) | - | < {PAGE_LIMIT_S:.0f} s |"
+            f"hello {parts['hello']}) | - | - | < {PAGE_LIMIT_S:.0f} s |"
         )
     return "\n".join(rows)
 
@@ -579,7 +614,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="collabdocs-review-bench-"))
     stack_args = argparse.Namespace(database_url="", no_fsync=False, server_rate_limit=100000)
     try:
-        stoppers, host, _ = start_stack(stack_args, workdir)
+        stoppers, host, server = start_stack(stack_args, workdir)
     except Exception as exc:  # noqa: BLE001 - reported as JSON
         print(json.dumps({"ok": False, "error": f"could not start: {exc}"}))
         return 2
@@ -592,7 +627,9 @@ def main() -> int:
         django.setup()
         fixtures = make_fixtures(random.Random(args.seed))
         limit = (3 * args.rounds + 1) * (args.warmup + args.seconds + 60) + 180
-        results = asyncio.run(asyncio.wait_for(run_all(args, host, fixtures), timeout=limit))
+        results = asyncio.run(
+            asyncio.wait_for(run_all(args, host, fixtures, server.pid), timeout=limit)
+        )
     except Exception as exc:  # noqa: BLE001 - reported as JSON
         log = (workdir / "daphne.log").read_text(errors="replace")[-2000:]
         print(json.dumps({"ok": False, "error": repr(exc), "server_log": log}))
