@@ -30,8 +30,8 @@
  * ``findWith(index => key | null)``; when the person's cursor moves (or,
  * in a read-only editor, they click the text), the first key found is
  * activated (source ``"text"``); a cursor outside every card's text
- * deactivates. Clicking or focusing inside a card activates it
- * (source ``"card"``).
+ * deactivates. Clicking inside a card, or tabbing into it, activates it
+ * (source ``"card"``); a button's own click does its job without.
  *
  * @module editor/review/margin
  */
@@ -97,7 +97,17 @@ export class Margin extends Emitter {
     this.toggle = this._makeToggle();
     this.canvas = element.closest(".doc-canvas");
 
-    this._resize = new ResizeObserver(() => this.scheduleLayout());
+    /** @type {WeakMap<Element, number>} each card's height, as last observed */
+    this._heights = new WeakMap();
+    this._resize = new ResizeObserver((entries) => {
+      for (const entry of entries) {
+        const box = entry.borderBoxSize?.[0];
+        if (box && entry.target !== quill.root) this._heights.set(entry.target, box.blockSize);
+      }
+      // Observers run after the browser's layout and before its paint: a
+      // layout now shows the new sizes in this very frame.
+      this.layout();
+    });
     this._resize.observe(quill.root);
     quill.on("text-change", () => this.scheduleLayout());
     quill.on("selection-change", (/** @type {Anchor|null} */ range, _old, source) => {
@@ -127,8 +137,24 @@ export class Margin extends Emitter {
       const key = card instanceof HTMLElement ? card.dataset.marginKey : undefined;
       if (key && key !== this._active && this._entries.has(key)) this.activate(key, { source: "card" });
     };
+    // A press focuses before its click: activating then would move the card
+    // (to its anchor) between press and release, and the click would miss.
+    // So focus from a pointer waits for the click; focus from the keyboard
+    // (Tab) activates at once.
+    let pressing = false;
+    this.cards.addEventListener("pointerdown", () => {
+      pressing = true;
+    });
+    document.addEventListener("pointerup", () => {
+      // After the click it ends (click follows pointerup in the same task).
+      setTimeout(() => {
+        pressing = false;
+      }, 0);
+    });
     this.cards.addEventListener("click", fromCard);
-    this.cards.addEventListener("focusin", fromCard);
+    this.cards.addEventListener("focusin", (event) => {
+      if (!pressing) fromCard(event);
+    });
     this._refreshCount(0);
   }
 
@@ -290,7 +316,10 @@ export class Margin extends Emitter {
       this._frame = 0;
     }
     const visible = [...this._entries].filter(([, entry]) => !entry.card.hidden);
-    if (this.canvas instanceof HTMLElement) this.canvas.dataset.reviewMargin = visible.length ? "filled" : "empty";
+    const filled = visible.length ? "filled" : "empty";
+    if (this.canvas instanceof HTMLElement && this.canvas.dataset.reviewMargin !== filled) {
+      this.canvas.dataset.reviewMargin = filled;
+    }
     this._refreshCount(visible.length);
     const narrow = this.narrow;
     /** @type {import("./margin-layout.js").CardBox[]} */
@@ -301,24 +330,27 @@ export class Margin extends Emitter {
     if (narrow) {
       marginOrder(boxes).forEach((box, i) => {
         const card = /** @type {Entry} */ (this._entries.get(box.key)).card;
-        card.style.top = "";
-        card.style.order = String(i);
-        card.classList.toggle("is-detached", box.index === null);
+        place(card, "", String(i), box.index === null);
       });
       this.cards.style.minHeight = "";
       return;
     }
-    // Every read before the first write: one browser layout in all.
+    // Every read before the first write: one browser layout in all. Heights
+    // come from the ResizeObserver (a card not yet observed is measured).
     this._measure(boxes);
-    for (const box of boxes) box.height = /** @type {Entry} */ (this._entries.get(box.key)).card.offsetHeight;
+    for (const box of boxes) {
+      const card = /** @type {Entry} */ (this._entries.get(box.key)).card;
+      box.height = this._heights.get(card) || card.offsetHeight;
+    }
     const { placements, height } = placeCards(boxes, { active: this._active, gap: GAP });
-    placements.forEach((place, i) => {
-      const card = /** @type {Entry} */ (this._entries.get(place.key)).card;
-      card.style.top = `${Math.round(place.top)}px`;
-      card.style.order = String(i);
-      card.classList.toggle("is-detached", place.detached);
+    // Only what moved is written: most keystrokes move no card, and an
+    // unchanged write would still cost a style pass over every card.
+    placements.forEach((spot, i) => {
+      const card = /** @type {Entry} */ (this._entries.get(spot.key)).card;
+      place(card, `${Math.round(spot.top)}px`, String(i), spot.detached);
     });
-    this.cards.style.minHeight = `${Math.ceil(height)}px`;
+    const minHeight = `${Math.ceil(height)}px`;
+    if (this.cards.style.minHeight !== minHeight) this.cards.style.minHeight = minHeight;
   }
 
   /**
@@ -392,6 +424,19 @@ export class Margin extends Emitter {
   refresh() {
     this.scheduleLayout();
   }
+}
+
+/**
+ * Set a card's place, touching only what differs.
+ * @param {HTMLElement} card
+ * @param {string} top
+ * @param {string} order
+ * @param {boolean} detached
+ */
+function place(card, top, order, detached) {
+  if (card.style.top !== top) card.style.top = top;
+  if (card.style.order !== order) card.style.order = order;
+  if (card.classList.contains("is-detached") !== detached) card.classList.toggle("is-detached", detached);
 }
 
 /**
