@@ -49,6 +49,10 @@ _ROLE_PERMS: dict[str, frozenset[str]] = {
 }
 
 
+#: How much each role allows, for comparing them (a higher rank allows more).
+ROLE_RANK: dict[str, int] = {"viewer": 1, "commenter": 2, "editor": 3}
+
+
 def perms_for(role: Role | str, *, can_share: bool = False) -> frozenset[str]:
     """Return the permission codenames that make up ``role``.
 

@@ -43,7 +43,7 @@ from documents.models import (
     new_link_token,
 )
 from documents.people import display_name
-from documents.roles import ALL_PERMS, Role, perms_for, role_from_perms
+from documents.roles import ALL_PERMS, ROLE_RANK, Role, perms_for, role_from_perms
 from documents.selectors import DocumentAccess, document_access, user_find_for_sharing
 
 DEFAULT_TITLE = "Untitled document"
@@ -154,6 +154,28 @@ def _set_group_perms(document: Document, group: Group, perms: frozenset[str]) ->
         elif perm not in perms and perm in held:
             remove_perm(perm, group, document)
     return role_from_perms(held)[0] != role_from_perms(perms)[0]
+
+
+def _gaining_members(document: Document, group: Group, role: Role) -> list[AbstractBaseUser]:
+    """Return the group's active members for whom ``role`` through it is news.
+
+    Left out: the owner, and members whose own share already allows at
+    least as much (telling an editor "shared with you as viewer" would
+    mislead). Two queries, whatever the group's size.
+    """
+    members = list(group.user_set.filter(is_active=True).exclude(pk=document.owner_id))
+    direct: dict[int, set[str]] = {}
+    rows = UserObjectPermission.objects.filter(
+        user__in=members, **_perm_filters(document)
+    ).values_list("user_id", "permission__codename")
+    for user_id, codename in rows:
+        direct.setdefault(user_id, set()).add(codename)
+    gaining = []
+    for member in members:
+        own, _ = role_from_perms(direct.get(member.pk, ()))
+        if own is None or ROLE_RANK[own.value] < ROLE_RANK[role.value]:
+            gaining.append(member)
+    return gaining
 
 
 def _announce_share(document: Document, actor: AbstractBaseUser, users: Any, role: Role) -> None:
@@ -423,7 +445,7 @@ def share_with_group(
         ) from None
     document = _locked(document)
     if _set_group_perms(document, group, perms_for(role)):
-        _announce_share(document, actor, group.user_set.filter(is_active=True), role)
+        _announce_share(document, actor, _gaining_members(document, group, role), role)
     events.access_changed(public_id=document.public_id)
     return group
 

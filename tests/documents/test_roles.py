@@ -14,6 +14,9 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from guardian.shortcuts import assign_perm, remove_perm
 
 from documents import services, signals
@@ -201,21 +204,42 @@ def test_a_refused_share_announces_nothing(
     assert shared == []
 
 
-def test_a_group_share_announces_once_per_active_member(
+def test_a_group_share_announces_once_per_member_it_gives_something(
     world: World, shared: list, django_capture_on_commit_callbacks: Any
 ) -> None:
     users = get_user_model().objects
     alice = users.create_user("alice-g", password=None)
     gone = users.create_user("gone-g", password=None, is_active=False)
-    world.other_group.user_set.add(alice, gone, world.owner)
+    # The owner, an editor and a viewer are in the group too.
+    world.other_group.user_set.add(alice, gone, world.owner, world.editor, world.viewer)
     with django_capture_on_commit_callbacks(execute=True):
         services.share_with_group(
-            document=world.doc, actor=world.owner, group_name="outsiders", role="commenter"
+            document=world.doc, actor=world.sharer, group_name="outsiders", role="commenter"
         )
-    # The actor is announced too: listeners (notifications) skip the actor.
-    assert sorted(entry[0].username for entry in shared) == ["alice-g", "owner"]
-    assert gone.username not in {entry[0].username for entry in shared}
+    # Not the inactive, not the owner, not the editor who may already do more;
+    # the viewer gains commenting.
+    assert sorted(entry[0].username for entry in shared) == ["alice-g", "viewer"]
     assert {entry[1] for entry in shared} == {Role.COMMENTER}
+    assert {entry[2] for entry in shared} == {world.sharer}
+    assert gone.username not in {entry[0].username for entry in shared}
+
+
+def test_a_group_share_announcement_costs_the_same_for_a_big_group(
+    world: World, shared: list, django_capture_on_commit_callbacks: Any
+) -> None:
+    users = get_user_model().objects
+
+    def share_and_count(group: str, size: int) -> int:
+        members = [users.create_user(f"{group}-{n}", password=None) for n in range(size)]
+        created = Group.objects.create(name=group)
+        created.user_set.add(*members)
+        with CaptureQueriesContext(connection) as queries:
+            services.share_with_group(
+                document=world.doc, actor=world.owner, group_name=group, role="viewer"
+            )
+        return len(queries.captured_queries)
+
+    assert share_and_count("small", 2) == share_and_count("big", 20)
 
 
 def test_a_failing_receiver_neither_fails_the_share_nor_silences_others(
