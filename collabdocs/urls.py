@@ -1,13 +1,15 @@
 """Top-level URL configuration.
 
-The cluster's staff page sits among the admin's pages, so it comes before
-the admin's catch-all; ``routing.urls`` holds the route endpoint
-``/api/docs/<id>/route``.
+``/healthz`` and ``/readyz`` (:mod:`collabdocs.health`) come first: the
+balancer asks them every second or two. The cluster's staff page sits
+among the admin's pages, so it comes before the admin's catch-all;
+``routing.urls`` holds the route endpoint ``/api/docs/<id>/route``.
 """
 
 from django.contrib import admin
 from django.urls import include, path
 
+from collabdocs import health
 from routing.admin_views import cluster_view
 
 admin.site.site_header = "CollabDocs administration"
@@ -15,6 +17,8 @@ admin.site.site_title = "CollabDocs admin"
 admin.site.index_title = "Administration"
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/cluster/", admin.site.admin_view(cluster_view), name="cluster-status"),
     path("admin/", admin.site.urls),
     path("accounts/", include("documents.accounts")),

@@ -53,6 +53,7 @@ from routing.lease import Lease, lease_seconds
 from routing.locks import DocumentLocks
 from routing.membership import Membership
 from routing.ownership import Ownership
+from routing.readiness import DRAINING, FENCED, LOST, READY, STARTING, Readiness, install_readiness
 from routing.state import RoutingState, install_routing_state
 
 logger = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ class Worker:
         self.heartbeat: Heartbeat | None = None
         self.registry: Registry | None = None
         self._registered = False
+        self._ever_registered = False
         self._fenced = False
         self._draining = False
         self._suspended = False
@@ -105,6 +107,7 @@ class Worker:
         Call before ``loop`` runs: the registry is built for it.
         """
         self.loop = loop
+        install_readiness(self.readiness)
         if not self.cluster:
             self.ownership = Ownership.single_node(self_url=self.url)
             self._install_registry(Registry(loop=loop, placement=self.ownership))
@@ -156,7 +159,7 @@ class Worker:
             return
         assert self.membership is not None and self.loop is not None
         await self.loop.run_in_executor(None, self.membership.register)
-        self._registered = True
+        self._registered = self._ever_registered = True
         self._update_serving()
         self._schedule_stats(0)
         # Restores of the documents it owns, asked for elsewhere.
@@ -164,6 +167,20 @@ class Worker:
         self._requests = self.loop.create_task(
             forward.serve_requests(self.worker_id, self.registry)
         )
+
+    def readiness(self) -> Readiness:
+        """Return this worker's phase for ``/readyz`` (any thread)."""
+        if self._draining:
+            phase = DRAINING
+        elif not self.cluster:
+            phase = READY
+        elif self._fenced:
+            phase = FENCED
+        elif not self._registered:
+            phase = LOST if self._ever_registered else STARTING
+        else:
+            phase = READY
+        return Readiness(phase=phase, worker_id=self.worker_id, cluster=self.cluster)
 
     # -- MembershipListener (on the loop) ----------------------------------------
 
@@ -197,7 +214,7 @@ class Worker:
             if self.locks is not None:
                 self.locks.forget_all()
         elif state == "registered":
-            self._registered = True
+            self._registered = self._ever_registered = True
             self._fenced = False
             self._schedule_stats(0)
         self._update_serving()
