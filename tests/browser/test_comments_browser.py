@@ -13,7 +13,7 @@ may comment on it. The tests cover what people rely on and how it fails:
   quote;
 - resolving hides the thread and its highlight, the "Resolved (n)" view
   shows it again, re-open brings it back; a person edits and deletes only
-  their own messages;
+  their own messages; a button on a card beside the active one works;
 - a failed creation takes the mark out again and says why;
 - a commenter comments (the server's policy lets a comment mark through),
   an editor comments from Viewing mode, a ``#thread-<id>`` link opens the
@@ -365,6 +365,35 @@ def test_resolve_reopen_and_own_messages(open_page: Callable[..., Any], team: di
     bob.locator(f"#thread-{thread_id}:not(.is-resolved)").wait_for(state="visible", timeout=10_000)
     assert _highlight(bob, thread_id) not in ("none", "rgba(0, 0, 0, 0)")
     assert not alice.errors and not bob.errors
+
+
+def test_buttons_of_a_card_beside_the_active_one_work(
+    open_page: Callable[..., Any], team: dict
+) -> None:
+    """Two threads on one line: pressing a button on the inactive card does its job.
+
+    Regression: focusing the pressed button activated its card, which moved
+    it to its anchor between press and release, and the click was lost.
+    """
+    alice = open_page("alice")
+    # Far enough down that the cards have room to move.
+    _write(alice, "Filler line.\n" * 12 + TEXT)
+    _wait_converged([alice], team["doc"])
+    first = _comment(alice, "budget", "First on the line")
+    second = _comment(alice, "needs", "Second on the line")
+    alice.locator(f"#thread-{second}").click()
+    alice.wait_for_function(
+        "(id) => window.collabdocs.comments.margin.active === `thread:${id}`", arg=second
+    )
+    # As a person presses: a moment between press and release.
+    alice.locator(f"#thread-{first} .thread-resolve").click(delay=250)
+    alice.wait_for_function(
+        "(id) => { const c = document.querySelector(`#thread-${id}`); return c && c.hidden; }",
+        arg=first,
+        timeout=10_000,
+    )
+    assert alice.locator(".review-resolved-button").inner_text() == "Resolved (1)"
+    assert not alice.errors
 
 
 def test_failed_creation_removes_the_mark(open_page: Callable[..., Any], team: dict) -> None:
