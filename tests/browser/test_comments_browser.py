@@ -247,6 +247,7 @@ def test_comment_reply_with_mention_notifies_and_emails(
         time.sleep(0.2)
     mail = _mails(mail_dir)
     assert "To: carol@example.com" in mail
+    assert "mentioned you" in mail
     assert f"/d/{team['doc'].public_id}/#thread-{thread_id}" in mail
     assert not alice.errors and not bob.errors and not carol.errors
 
