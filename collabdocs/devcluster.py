@@ -7,6 +7,11 @@ clusters never see each other's workers), with a short session timeout.
 Part of the development harness: the product never imports it. Nothing
 here imports Django.
 
+With ``front_door=True`` the cluster also runs HAProxy (Debian's) on a
+free port in front of its workers (:class:`FrontDoor`, configured by
+:mod:`collabdocs.haproxy`), and the workers hand out socket URLs through it
+(``runworker --front-door``).
+
 Failure modes: a worker that exits or does not log that it registered
 within the timeout makes :meth:`WorkerProcess.wait_ready` raise
 ``RuntimeError`` with the worker's log; :meth:`Cluster.stop` stops every
@@ -16,15 +21,21 @@ worker whatever its state (stopped with SIGSTOP, killed, running).
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
 from collabdocs.devservers import free_port, wait_for_port
+from collabdocs.haproxy import haproxy_config
+from routing.frontdoor import server_name
 from routing.ring import HashRing
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,8 +54,10 @@ class WorkerProcess:
         log_dir: Path,
         port: int | None = None,
         worker_id: str | None = None,
+        front_door: str | None = None,
     ) -> None:
         self.port = port or free_port()
+        self.front_door = front_door
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
         self.worker_id = worker_id or f"127.0.0.1:{self.port}"
@@ -59,6 +72,8 @@ class WorkerProcess:
         args = [sys.executable, "manage.py", "runworker", "--port", str(self.port)]
         if self.worker_id != f"127.0.0.1:{self.port}":
             args += ["--id", self.worker_id]
+        if self.front_door:
+            args += ["--front-door", self.front_door]
         self.proc = subprocess.Popen(
             args,
             cwd=REPO,
@@ -158,6 +173,99 @@ def worker_env(
     return env
 
 
+class FrontDoor:
+    """HAProxy in front of a cluster's workers, on one loopback port.
+
+    Runs in the foreground (``-db``) in its own session; its configuration
+    and log are in ``log_dir``. The health checks are fast (``inter_ms``)
+    so that tests see a dead worker leave the pool within about a second.
+    """
+
+    def __init__(self, *, log_dir: Path, port: int | None = None, inter_ms: int = 500) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        self.inter_ms = inter_ms
+        self.config_path = log_dir / f"haproxy-{self.port}.cfg"
+        self.stats_socket = log_dir / f"haproxy-{self.port}.sock"
+        self.log_path = log_dir / f"haproxy-{self.port}.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, worker_urls: list[str]) -> FrontDoor:
+        """Write the configuration for ``worker_urls`` and start HAProxy."""
+        binary = shutil.which("haproxy") or "/usr/sbin/haproxy"
+        self.config_path.write_text(
+            haproxy_config(
+                bind=f"127.0.0.1:{self.port}",
+                workers=worker_urls,
+                inter_ms=self.inter_ms,
+                stats_socket=str(self.stats_socket),
+            )
+        )
+        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
+        self.proc = subprocess.Popen(
+            [binary, "-db", "-f", str(self.config_path)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        if not wait_for_port(self.port, timeout=10, proc=self.proc):
+            raise RuntimeError(f"haproxy did not start:\n{self.log_path.read_text()}")
+        return self
+
+    def server_states(self) -> dict[str, str]:
+        """Return each server's state as HAProxy sees it (``UP``, ``DOWN``, ...)."""
+        out = self.runtime("show servers state workers")
+        states: dict[str, str] = {}
+        for line in out.splitlines():
+            fields = line.split()
+            # "be_id be_name srv_id srv_name srv_addr srv_op_state ..." (2 = UP).
+            if len(fields) > 5 and fields[1] == "workers":
+                states[fields[3]] = {"0": "DOWN", "2": "UP"}.get(fields[5], fields[5])
+        return states
+
+    def runtime(self, command: str) -> str:
+        """Send one command to HAProxy's runtime API; return its answer."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(5)
+            sock.connect(str(self.stats_socket))
+            sock.sendall(command.encode() + b"\n")
+            chunks = []
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        return b"".join(chunks).decode()
+
+    def wait_until_up(self, names: Iterable[str], timeout: float = 15) -> None:
+        """Wait until the health checks have every server in ``names`` up."""
+        wanted = set(names)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            states = self.server_states()
+            if all(states.get(n) == "UP" for n in wanted):
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"servers not up in HAProxy: {self.server_states()}")
+
+    def get(self, path: str, timeout: float = 5) -> int:
+        """Return the status of ``GET path`` through the front door."""
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=timeout) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    def stop(self) -> None:
+        """Stop HAProxy."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+
 class Cluster:
     """Workers sharing a database, a Redis and a ZooKeeper root."""
 
@@ -169,8 +277,10 @@ class Cluster:
         redis_url: str,
         log_dir: Path,
         session_timeout: int = SESSION_TIMEOUT,
+        front_door: bool = False,
         **extra_env: str,
     ) -> None:
+        self.front: FrontDoor | None = FrontDoor(log_dir=log_dir) if front_door else None
         self.root = f"/collabdocs-test-{uuid.uuid4().hex[:10]}"
         self.zk_hosts = zk_hosts
         self.env = worker_env(
@@ -186,12 +296,23 @@ class Cluster:
 
     def add(self, count: int = 1, *, wait: bool = True) -> list[WorkerProcess]:
         """Start ``count`` more workers (in parallel) and wait until registered."""
-        started = [WorkerProcess(env=self.env, log_dir=self.log_dir).start() for _ in range(count)]
+        door = self.front.url if self.front else None
+        started = [
+            WorkerProcess(env=self.env, log_dir=self.log_dir, front_door=door).start()
+            for _ in range(count)
+        ]
         self.workers.extend(started)
         if wait:
             for worker in started:
                 worker.wait_ready()
         return started
+
+    def open_front_door(self) -> FrontDoor:
+        """Start HAProxy in front of the workers so far; wait until all are up."""
+        assert self.front is not None, "make the cluster with front_door=True"
+        self.front.start([w.url for w in self.workers])
+        self.front.wait_until_up(server_name(w.url) for w in self.live())
+        return self.front
 
     def by_id(self, worker_id: str) -> WorkerProcess:
         """Return the worker with this id."""
@@ -212,6 +333,8 @@ class Cluster:
         return [w for w in self.live() if w is not worker]
 
     def stop(self) -> None:
-        """Stop every worker."""
+        """Stop every worker, then the front door."""
         for worker in self.workers:
             worker.stop()
+        if self.front is not None:
+            self.front.stop()

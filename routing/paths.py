@@ -1,5 +1,8 @@
 """Znode paths and worker addresses: pure helpers, no ZooKeeper, no Django.
 
+Socket URLs name the owner's own address, or the front door's with the
+owner as a hint when one is installed (:mod:`routing.frontdoor`).
+
 Layout under the deployment's root (``settings.ZOOKEEPER_ROOT``, default
 ``/collabdocs``)::
 
@@ -12,6 +15,8 @@ from __future__ import annotations
 import re
 import uuid
 from urllib.parse import urlsplit
+
+from routing.frontdoor import front_door, hinted_socket_url
 
 #: A worker id: what a znode name may hold, and short enough to read.
 WORKER_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}")
@@ -88,8 +93,15 @@ def default_worker_id(base_url: str) -> str:
 
 
 def socket_url(base_url: str, public_id: uuid.UUID | str) -> str:
-    """Return the WebSocket URL of a document on the worker at ``base_url``."""
+    """Return the WebSocket URL of a document on the worker at ``base_url``.
+
+    Behind a front door (:mod:`routing.frontdoor`) it is the front door's
+    URL naming that worker, which the balancer routes to it.
+    """
     base = normalize_base_url(base_url)
+    door = front_door()
+    if door is not None:
+        return hinted_socket_url(door, base, public_id)
     scheme, rest = base.split("://", 1)
     return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/ws/docs/{public_id}/"
 
@@ -98,6 +110,12 @@ def page_socket_url(base_url: str, public_id: uuid.UUID | str) -> str:
     """Return the socket URL in the form the page's ``data-ws-path`` takes.
 
     The browser client turns ``http(s)`` into ``ws(s)`` itself, so the page
-    carries ``http(s)://host:port/ws/docs/<id>/``.
+    carries ``http(s)://host:port/ws/docs/<id>/``; behind a front door, the
+    front door's ``http(s)`` URL naming that worker.
     """
-    return f"{normalize_base_url(base_url)}/ws/docs/{public_id}/"
+    base = normalize_base_url(base_url)
+    door = front_door()
+    if door is not None:
+        ws = hinted_socket_url(door, base, public_id)
+        return ws.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
+    return f"{base}/ws/docs/{public_id}/"

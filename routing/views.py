@@ -9,6 +9,10 @@ client asks again. While the
 ring's owner refuses connections (it died; its session has not expired
 yet) the answer waits for the ring to move the document (routing/probe.py).
 
+Behind a front door (``runworker --front-door``) every answer is the
+front door's URL naming the owner (:mod:`routing.frontdoor`), this worker
+included, so the balancer sends the socket straight to it.
+
 On a single node the answer is this worker: its advertised URL
 (``runworker --advertise`` or ``settings.WORKER_URL``) when known, else the
 host the request came to.
@@ -26,6 +30,7 @@ from django.views.decorators.cache import never_cache
 from documents.exceptions import DocumentNotFound
 from documents.selectors import document_get_for_user
 from routing import zk
+from routing.frontdoor import front_door
 from routing.paths import socket_url
 from routing.probe import route_past_dead_owner
 from routing.state import routing_state
@@ -62,6 +67,8 @@ async def document_route(request: HttpRequest, doc_id: uuid.UUID) -> JsonRespons
     if route.url:
         return JsonResponse({"url": socket_url(route.url, doc_id)})
     if route.local:
+        if front_door() is not None and ownership.self_url:
+            return JsonResponse({"url": socket_url(ownership.self_url, doc_id)})
         return JsonResponse({"url": f"{_ws_base(request)}/ws/docs/{doc_id}/"})
     response = JsonResponse(
         {"error": "No server is serving documents right now; retry shortly."}, status=503

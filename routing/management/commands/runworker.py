@@ -30,6 +30,7 @@ from twisted.internet import reactor as installed_reactor
 
 from routing import zk
 from routing.exceptions import WorkerIdTaken, ZooKeeperUnavailable
+from routing.frontdoor import front_door, install_front_door
 from routing.paths import BadAddress, check_worker_id, default_worker_id, normalize_base_url
 from routing.worker import Worker
 
@@ -78,6 +79,14 @@ class Command(BaseCommand):
             "restarted worker gets its documents back)",
         )
         parser.add_argument(
+            "--front-door",
+            metavar="URL",
+            default=None,
+            help="public base URL of the balancer in front of the workers, e.g. "
+            "http://127.0.0.1:8000 (default FRONT_DOOR_URL): socket URLs handed to "
+            "browsers go through it, naming their owner (docs/scaleout.md)",
+        )
+        parser.add_argument(
             "--single-node",
             action="store_true",
             help="ignore ZOOKEEPER_HOSTS and serve every document here (no "
@@ -92,8 +101,11 @@ class Command(BaseCommand):
                 options["advertise"] or settings.WORKER_URL or f"http://{host}:{port}"
             )
             worker_id = check_worker_id(options["worker_id"] or default_worker_id(url))
+            door = options["front_door"] or getattr(settings, "FRONT_DOOR_URL", "")
+            front = normalize_base_url(door) if door else None
         except BadAddress as exc:
             raise CommandError(str(exc)) from None
+        install_front_door(front)
         cluster = zk.cluster_mode() and not options["single_node"]
         worker = Worker(worker_id=worker_id, url=url, cluster=cluster)
         try:
@@ -172,6 +184,9 @@ class _Runner:
             if w.cluster
             else "single node"
         )
+        door = front_door()
+        if door:
+            mode += f", sockets through {door}"
         self.command.stdout.write(
             f"CollabDocs worker {w.worker_id} serving {w.url} ({mode}); SIGTERM or Ctrl-C stops it"
         )
