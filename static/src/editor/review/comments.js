@@ -109,8 +109,13 @@ export class Comments {
     /** @type {string|null} a ``#thread-<id>`` to open once threads are loaded */
     this._wanted = threadInHash(window.location.hash);
 
+    // Two sheets: the open threads' (changes with the threads) and the
+    // active one's (changes as the caret moves), so moving the caret never
+    // rebuilds hundreds of selectors.
     this.sheet = new CSSStyleSheet();
-    document.adoptedStyleSheets = [...document.adoptedStyleSheets, this.sheet];
+    this.activeSheet = new CSSStyleSheet();
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, this.sheet, this.activeSheet];
+    this._painted = "";
     const { comment, resolved } = this._makeActions();
     this.commentButton = comment;
     this.resolvedButton = resolved;
@@ -124,7 +129,7 @@ export class Comments {
       return keyOf(active && ids.includes(active) ? active : ids[ids.length - 1]);
     });
     margin.on("activate", (/** @type {string|null} */ key, /** @type {{source: string}} */ { source }) => {
-      this._paint();
+      this._paintActive();
       const id = idOf(key);
       if (id) this.cards.get(id)?.openReply();
       if (id && source === "card") this._reveal(id);
@@ -328,14 +333,24 @@ export class Comments {
   /** Redraw the highlight of open threads' text and the active one. */
   _paint() {
     const open = [...this.book.threads.values()].filter((t) => !t.resolved).map((t) => t.id);
-    const active = idOf(this.margin.active);
-    const rules = [];
-    const sel = (/** @type {string} */ id) => `.ql-editor [data-comment~="${id}"]`;
-    if (open.length) rules.push(`${open.map(sel).join(",\n")} { background-color: var(--comment-mark); border-bottom-color: var(--comment-line); }`);
-    if (active && this.book.get(active) && this._shown(active)) {
-      rules.push(`${sel(active)} { background-color: var(--comment-mark-active); border-bottom-color: var(--comment-line-active); }`);
+    const rule = open.length
+      ? `${open.map(markSelector).join(",\n")} { background-color: var(--comment-mark); border-bottom-color: var(--comment-line); }`
+      : "";
+    if (rule !== this._painted) {
+      this._painted = rule;
+      this.sheet.replaceSync(rule);
     }
-    this.sheet.replaceSync(rules.join("\n"));
+    this._paintActive();
+  }
+
+  /** Redraw the active thread's text (stronger), if it is showing. */
+  _paintActive() {
+    const active = idOf(this.margin.active);
+    this.activeSheet.replaceSync(
+      active && this._shown(active)
+        ? `${markSelector(active)} { background-color: var(--comment-mark-active); border-bottom-color: var(--comment-line-active); }`
+        : "",
+    );
   }
 
   /**
@@ -590,6 +605,15 @@ export class Comments {
       }
     });
   }
+}
+
+/**
+ * Return the selector of the text anchored to thread ``id`` (ids are
+ * checked ``[0-9a-z]``: nothing to escape).
+ * @param {string} id
+ */
+function markSelector(id) {
+  return `.ql-editor [data-comment~="${id}"]`;
 }
 
 /**
