@@ -12,7 +12,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
-APT_PACKAGES := postgresql redis-server zookeeper chromium fonts-liberation
+APT_PACKAGES := postgresql redis-server zookeeper haproxy chromium fonts-liberation
 PYTEST_ARGS ?=
 
 .PHONY: run test test-fast test-js check venv test-venv bundle migrate system-packages superuser bench-ot bench-compaction clean cluster cluster-stop
@@ -75,7 +75,7 @@ migrate: venv
 superuser: venv
 	$(PY) manage.py createsuperuser
 
-# PostgreSQL, Redis, ZooKeeper and Chromium for the real-server tests (and
+# PostgreSQL, Redis, ZooKeeper, HAProxy and Chromium for the real-server tests (and
 # node for the bundle and the quill-delta differential tests). As root they
 # are installed with apt when missing; otherwise they must be present.
 system-packages:
@@ -83,6 +83,7 @@ system-packages:
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || missing="$$missing postgresql"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	[ -f /usr/share/java/zookeeper.jar ] || missing="$$missing zookeeper"; \
+	[ -x /usr/sbin/haproxy ] || missing="$$missing haproxy"; \
 	command -v chromium >/dev/null || missing="$$missing chromium fonts-liberation"; \
 	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
@@ -102,7 +103,8 @@ bench-compaction: venv system-packages
 	$(PY) bench/compaction_bench.py
 
 # A local scale-out cluster (docs/scaleout.md): PostgreSQL, Redis and ZooKeeper
-# in .cluster/ and three runworker processes on 127.0.0.1:8001-8003.
+# in .cluster/, three runworker processes on 127.0.0.1:8001-8003 and HAProxy,
+# the front door, on 127.0.0.1:8000 (haproxy from Debian: make system-packages).
 cluster: venv bundle
 	$(PY) scripts/cluster.py start
 

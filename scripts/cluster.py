@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""A local CollabDocs cluster: PostgreSQL, Redis, ZooKeeper and three workers.
+"""A local CollabDocs cluster: PostgreSQL, Redis, ZooKeeper, three workers, HAProxy.
 
     python scripts/cluster.py start     # make cluster
     python scripts/cluster.py stop      # make cluster-stop
@@ -9,9 +9,11 @@
 Everything lives in ``.cluster/`` (gitignored): the servers' data (kept
 between runs), ``logs/`` and ``state.json`` with the ports and process ids.
 The workers are ``manage.py runworker`` on 127.0.0.1:8001-8003, each
-advertising its own URL; open the site at http://127.0.0.1:8001/ (use
-127.0.0.1, not localhost: the session cookie is per host, and the workers
-redirect sockets to 127.0.0.1 on their own ports).
+advertising its own URL to the others; HAProxy (Debian's) listens on the
+front door, http://127.0.0.1:8000/, checks each worker's ``/readyz`` every
+second and sends pages and the API to any ready worker and each socket to
+its document's owner (docs/scaleout.md "The front door"). Browsers use only
+the front door.
 
 ``start`` is idempotent: what runs already is kept. ``stop`` sends the
 workers SIGTERM (they hand their documents over and exit), then stops the
@@ -23,7 +25,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -43,11 +47,16 @@ from collabdocs.devservers import (  # noqa: E402 - after the repo is on sys.pat
     stop_pid,
     wait_for_port,
 )
+from collabdocs.haproxy import haproxy_config  # noqa: E402 - after the repo is on sys.path
 
 HOME = REPO / ".cluster"
 STATE = HOME / "state.json"
 LOGS = HOME / "logs"
 WORKER_PORTS = (8001, 8002, 8003)
+FRONT_PORT = 8000
+FRONT_URL = f"http://127.0.0.1:{FRONT_PORT}"
+HAPROXY_CFG = HOME / "haproxy.cfg"
+HAPROXY_SOCKET = HOME / "haproxy.sock"
 DATABASE = "collabdocs"
 PYTHON = sys.executable
 
@@ -168,6 +177,8 @@ def start_workers(state: dict) -> None:
                 str(port),
                 "--advertise",
                 f"http://127.0.0.1:{port}",
+                "--front-door",
+                FRONT_URL,
             ],
             cwd=REPO,
             env=environment(state),
@@ -199,6 +210,70 @@ def start_workers(state: dict) -> None:
         print(f"worker 127.0.0.1:{port} serving (log .cluster/logs/worker-{port}.log)")
 
 
+def haproxy_binary() -> str:
+    """Return Debian's haproxy, or stop with how to install it."""
+    found = shutil.which("haproxy") or "/usr/sbin/haproxy"
+    if not os.access(found, os.X_OK):
+        raise SystemExit(
+            "haproxy is missing: make system-packages (as root) or apt-get install haproxy"
+        )
+    return found
+
+
+def start_front_door(state: dict) -> None:
+    """Start HAProxy on FRONT_PORT in front of the workers unless it runs; wait for them."""
+    known = state.get("haproxy", {})
+    HAPROXY_CFG.write_text(
+        haproxy_config(
+            bind=f"127.0.0.1:{FRONT_PORT}",
+            workers=[f"http://127.0.0.1:{p}" for p in WORKER_PORTS],
+            stats_socket=str(HAPROXY_SOCKET),
+        )
+    )
+    if alive(known.get("pid")):
+        # Reload: the new process takes over the port, the old finishes its tunnels.
+        os.kill(known["pid"], signal.SIGUSR2)
+        print(f"HAProxy already runs on {FRONT_PORT} (configuration reloaded)")
+        return
+    if not port_is_free(FRONT_PORT):
+        raise SystemExit(f"port {FRONT_PORT} is taken by another program; stop it first")
+    log = open(LOGS / "haproxy.log", "ab")  # noqa: SIM115 - owned by the child
+    # -W: master-worker, so SIGUSR2 reloads the configuration in place.
+    proc = subprocess.Popen(
+        [haproxy_binary(), "-W", "-db", "-f", str(HAPROXY_CFG)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    log.close()
+    if not wait_for_port(FRONT_PORT, timeout=10, proc=proc):
+        tail = (LOGS / "haproxy.log").read_text(errors="replace")[-2000:]
+        raise SystemExit(f"HAProxy did not start; .cluster/logs/haproxy.log:\n{tail}")
+    state["haproxy"] = {"port": FRONT_PORT, "pid": proc.pid}
+    save_state(state)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and up_servers() < len(WORKER_PORTS):
+        time.sleep(0.1)
+    print(f"HAProxy on 127.0.0.1:{FRONT_PORT}: {up_servers()} of {len(WORKER_PORTS)} workers ready")
+
+
+def up_servers() -> int:
+    """Return how many workers HAProxy's health checks have up (0 if it cannot say)."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(2)
+            sock.connect(str(HAPROXY_SOCKET))
+            sock.sendall(b"show servers state workers\n")
+            out = b""
+            while chunk := sock.recv(65536):
+                out += chunk
+    except OSError:
+        return 0
+    # "be_id be_name srv_id srv_name srv_addr srv_op_state ...": 2 is up.
+    rows = [line.split() for line in out.decode().splitlines()]
+    return sum(1 for f in rows if len(f) > 5 and f[1] == "workers" and f[5] == "2")
+
+
 def start() -> None:
     """``make cluster``."""
     state = load_state()
@@ -207,13 +282,17 @@ def start() -> None:
     except ServerError as exc:
         raise SystemExit(f"could not start a server: {exc}") from None
     migrate(state)
+    haproxy_binary()
     start_workers(state)
+    start_front_door(state)
     first, last = WORKER_PORTS[0], WORKER_PORTS[-1]
     print(f"""
-CollabDocs cluster is up: {len(WORKER_PORTS)} workers on 127.0.0.1:{first}-{last}.
-  Open      http://127.0.0.1:{first}/  (any worker serves any page; each document's
-            socket goes to its owner. Use 127.0.0.1, not localhost: cookies are per host.)
-  Staff     http://127.0.0.1:{first}/admin/cluster/  (workers, ring, who owns a document)
+CollabDocs cluster is up: HAProxy on {FRONT_URL} in front of {len(WORKER_PORTS)} workers
+on 127.0.0.1:{first}-{last}.
+  Open      {FRONT_URL}/  (pages and the API from any ready worker; each document's
+            socket through HAProxy to its owner)
+  Staff     {FRONT_URL}/admin/cluster/  (workers, ring, who owns a document)
+  Status    .venv/bin/python scripts/cluster.py status   (workers ready as HAProxy sees them)
   Admin     .venv/bin/python scripts/cluster.py manage createsuperuser
   Logs      .cluster/logs/    State  .cluster/state.json
   Stop      make cluster-stop""")
@@ -239,6 +318,11 @@ def stop() -> None:
             print(f"worker {worker['port']} stopped")
     for worker in state.get("workers", []):
         worker["pid"] = None
+    haproxy_pid = state.get("haproxy", {}).get("pid")
+    if alive(haproxy_pid):
+        stop_pid(haproxy_pid)
+        print("HAProxy stopped")
+    state.get("haproxy", {})["pid"] = None
     for name in ("redis", "zookeeper"):
         pid = state.get(name, {}).get("pid")
         if alive(pid):
@@ -276,6 +360,10 @@ def status() -> None:
         print(
             f"{name:<10} 127.0.0.1:{info.get('port')}  {'up' if alive(info.get('pid')) else 'down'}"
         )
+    front = state.get("haproxy", {})
+    front_up = alive(front.get("pid"))
+    ready = f", {up_servers()} of {len(WORKER_PORTS)} workers ready" if front_up else ""
+    print(f"haproxy    127.0.0.1:{front.get('port')}  {'up' if front_up else 'down'}{ready}")
     for worker in state.get("workers", []):
         up = alive(worker.get("pid")) and wait_for_port(worker["port"], timeout=0.5)
         print(f"worker     127.0.0.1:{worker['port']}  {'up' if up else 'down'}")
