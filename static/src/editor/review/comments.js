@@ -7,15 +7,10 @@
  * comments, and returns the {@link Comments}; the suggestion cards share its
  * ``margin``.
  *
- * How a comment is made. The person selects text and presses "Comment"
- * (toolbar row) or Ctrl+Alt+M; a composer card opens beside the text. On
- * submit a new 16-character thread id is appended to the ``comment`` mark
- * of every run of the selection (one change, source "user": it is sent
- * like typing and is in the person's undo stack), the browser waits until
- * the server has acknowledged that change (so nobody sees the thread
- * before its anchor), then ``POST threads``. If the POST fails the mark
- * is taken out again (by editors; see ``_unmark``) and the error shown;
- * the text typed stays in the composer.
+ * How a comment is made: the person selects text and presses "Comment"
+ * (toolbar row) or Ctrl+Alt+M; new-comment.js marks the text with a new
+ * thread id, waits for the server to acknowledge the mark, then creates
+ * the thread (``POST threads``, through {@link Comments#_post}).
  *
  * What is shown. Threads load with ``GET threads`` after every ``hello``
  * (a reconnect catches up) and follow the ``review`` frames
@@ -36,20 +31,13 @@
  */
 import "./comments.css";
 
-import Delta from "quill-delta";
-
 import { api } from "../../api.js";
-import { newThreadId, idsAt, markChange, scanAnchors, unmarkChange } from "./anchors.js";
+import { idsAt, scanAnchors } from "./anchors.js";
 import { Margin } from "./margin.js";
-import { quoteOf, timeAgo } from "./text.js";
-import { ThreadBook, asThread, changeOf } from "./thread-book.js";
-import { ThreadCard, draftCard } from "./threads.js";
-
-/** The CSS highlight (comments.css ``::highlight``) of the text being commented on. */
-const DRAFT_HIGHLIGHT = "comment-draft";
-
-/** How long a new comment waits for its mark to be acknowledged. */
-const SYNC_WAIT_MS = 8000;
+import { NewComment } from "./new-comment.js";
+import { timeAgo } from "./text.js";
+import { ThreadBook, asThread, changeOf, threadKey as keyOf, threadOfKey as idOf } from "./thread-book.js";
+import { ThreadCard } from "./threads.js";
 
 /**
  * @typedef {{
@@ -64,7 +52,6 @@ const SYNC_WAIT_MS = 8000;
  *   access: () => {canEdit: boolean, canComment: boolean},
  * }} Context
  * @typedef {import("./thread-book.js").Thread} Thread
- * @typedef {{index: number, length: number}} Range
  */
 
 /**
@@ -75,12 +62,6 @@ const SYNC_WAIT_MS = 8000;
 export function installComments(context) {
   return new Comments(context, new Margin(context.quill, context.margin));
 }
-
-/** Return the margin key of thread ``id``. */
-const keyOf = (/** @type {string} */ id) => `thread:${id}`;
-
-/** Return the thread id of a margin key, or null for other cards. */
-const idOf = (/** @type {string|null} */ key) => (key && key.startsWith("thread:") ? key.slice(7) : null);
 
 export class Comments {
   /**
@@ -100,8 +81,6 @@ export class Comments {
     /** @type {Map<string, ThreadCard>} */
     this.cards = new Map();
     this.showResolved = false;
-    /** @type {{id: string, range: Range, area: HTMLTextAreaElement, busy: boolean}|null} */
-    this.draft = null;
     /** @type {import("./anchors.js").Anchors|null} the marks, rescanned after a change */
     this._anchors = null;
     this._checkFrame = 0;
@@ -116,12 +95,23 @@ export class Comments {
     this.activeSheet = new CSSStyleSheet();
     document.adoptedStyleSheets = [...document.adoptedStyleSheets, this.sheet, this.activeSheet];
     this._painted = "";
+    this.newComment = new NewComment({
+      quill: this.quill,
+      binding: this.binding,
+      connection: this.connection,
+      notices: this.notices,
+      margin,
+      rights: () => this.rights(),
+      anchors: () => this.anchors(),
+      people: (query) => this.people(query),
+      post: (id, quote, body) => this._post(id, quote, body),
+    });
     const { comment, resolved } = this._makeActions();
     this.commentButton = comment;
     this.resolvedButton = resolved;
     this._countResolved();
 
-    this.quill.on("text-change", (/** @type {Delta} */ delta) => this._changed(delta));
+    this.quill.on("text-change", (/** @type {import("quill-delta").default} */ delta) => this._changed(delta));
     margin.findWith((index) => {
       const ids = idsAt(this.anchors(), index).filter((id) => this._shown(id));
       if (!ids.length) return null;
@@ -146,7 +136,7 @@ export class Comments {
       const altGr = event.getModifierState && event.getModifierState("AltGraph");
       if ((event.ctrlKey || event.metaKey) && event.altKey && !altGr && event.code === "KeyM") {
         event.preventDefault();
-        this.compose();
+        this.newComment.open();
       }
     });
     // Relative times stay true while the page is open.
@@ -229,10 +219,10 @@ export class Comments {
     const key = keyOf(id);
     if (!thread) {
       this.cards.delete(id);
-      if (this.draft?.id !== id) this.margin.remove(key);
+      if (this.newComment.draft?.id !== id) this.margin.remove(key);
       return;
     }
-    if (this.draft?.id === id) this._closeDraft({ keepCard: true });
+    if (this.newComment.draft?.id === id) this.newComment.close({ keepCard: true });
     let card = this.cards.get(id);
     if (!card) {
       card = new ThreadCard({ me: this.me, rights: () => this.rights(), actions: this._actionsFor(id) });
@@ -307,17 +297,11 @@ export class Comments {
 
   /**
    * Text changed (typing, a remote op, undo): anchors move with it.
-   * @param {Delta} delta
+   * @param {import("quill-delta").default} delta
    */
   _changed(delta) {
     this._anchors = null;
-    if (this.draft) {
-      const { index, length } = this.draft.range;
-      const start = delta.transformPosition(index);
-      const end = delta.transformPosition(index + length);
-      this.draft.range = { index: start, length: Math.max(0, end - start) };
-      this._markDraft();
-    }
+    this.newComment.moved(delta);
     if (!this.cards.size || this._checkFrame) return;
     // Which threads lost (or regained) all their text: once per frame.
     this._checkFrame = requestAnimationFrame(() => {
@@ -387,7 +371,7 @@ export class Comments {
   _rightsChanged() {
     for (const id of this.cards.keys()) this._render(id);
     this.commentButton.hidden = !this.rights().canComment;
-    if (this.draft && !this.rights().canComment) this._closeDraft();
+    if (!this.rights().canComment) this.newComment.close();
   }
 
   /* The toolbar row: "Comment" and "Resolved (n)" ------------------------ */
@@ -404,7 +388,7 @@ export class Comments {
     comment.textContent = "Comment";
     // Keep the editor's selection: the button must not take the focus.
     comment.addEventListener("mousedown", (event) => event.preventDefault());
-    comment.addEventListener("click", () => this.compose());
+    comment.addEventListener("click", () => this.newComment.open());
     comment.hidden = !this.rights().canComment;
     const resolved = document.createElement("button");
     resolved.type = "button";
@@ -440,170 +424,18 @@ export class Comments {
     this._afterChange();
   }
 
-  /* A new comment --------------------------------------------------------- */
-
   /**
-   * Open the composer for the selected text (the "Comment" button,
-   * Ctrl+Alt+M). Tells the person why not when they cannot.
-   */
-  compose() {
-    if (!this.rights().canComment) {
-      this.notices.show({ kind: "comments", message: "You can view this document but not comment on it.", tone: "info" });
-      return;
-    }
-    const range = this.quill.getSelection() || this.quill.selection?.lastRange || null;
-    if (!range || range.length === 0) {
-      this.notices.show({ kind: "comments", message: "Select the text you want to comment on, then press Comment.", tone: "info" });
-      return;
-    }
-    if (this.draft) {
-      if (this.draft.area.value.trim() || this.draft.busy) {
-        this.margin.activate(keyOf(this.draft.id));
-        this.draft.area.focus();
-        return;
-      }
-      this._closeDraft();
-    }
-    this.notices.show({ kind: "comments", message: "" });
-    const id = newThreadId();
-    const quote = quoteOf(this.quill.getText(range.index, range.length));
-    const { element, area } = draftCard({
-      quote,
-      people: (query) => this.people(query),
-      onSubmit: (body) => this._create(id, body),
-      onCancel: () => this._closeDraft(),
-    });
-    this.draft = { id, range: { index: range.index, length: range.length }, area, busy: false };
-    const draft = this.draft;
-    this.margin.put(keyOf(id), element, () => (draft.range.length ? draft.range : null));
-    this.margin.activate(keyOf(id));
-    this._markDraft();
-    area.focus({ preventScroll: true });
-  }
-
-  /**
-   * Show the text being commented on while the composer has the focus
-   * (the selection went with it): a CSS custom highlight, which touches
-   * neither the content nor the DOM. Redrawn after every change of the
-   * text (Quill may replace the nodes); skipped where unsupported.
-   */
-  _markDraft() {
-    if (typeof Highlight === "undefined" || !CSS.highlights) return;
-    CSS.highlights.delete(DRAFT_HIGHLIGHT);
-    const range = this.draft?.range;
-    if (!range || !range.length) return;
-    const [first, firstOffset] = this.quill.getLeaf(range.index);
-    const [last, lastOffset] = this.quill.getLeaf(range.index + range.length);
-    if (!(first?.domNode instanceof Text) || !(last?.domNode instanceof Text)) return;
-    const dom = document.createRange();
-    try {
-      dom.setStart(first.domNode, firstOffset);
-      dom.setEnd(last.domNode, lastOffset);
-    } catch {
-      return; // offsets outside the nodes: nothing drawn, nothing lost
-    }
-    CSS.highlights.set(DRAFT_HIGHLIGHT, new Highlight(dom));
-  }
-
-  /**
-   * @param {{keepCard?: boolean}} [options]  keepCard: the thread's own
-   *   card takes the draft's place under the same key
-   */
-  _closeDraft({ keepCard = false } = {}) {
-    const draft = this.draft;
-    if (!draft) return;
-    this.draft = null;
-    this._markDraft();
-    if (!keepCard) this.margin.remove(keyOf(draft.id));
-  }
-
-  /**
-   * Anchor and create thread ``id`` with its first message (see the
-   * module's description). Rejects with a message for people; the mark is
-   * then gone again.
+   * Create thread ``id`` with its first message (the composer's POST, once
+   * the mark is on the text) and show it; return whether it is known now.
    * @param {string} id
+   * @param {string} quote
    * @param {string} body
    */
-  async _create(id, body) {
-    const draft = this.draft;
-    if (!draft || draft.id !== id) throw new Error("This comment was closed.");
-    const { index, length } = draft.range;
-    if (!length) throw new Error("The text you selected was deleted. Select some text and comment again.");
-    draft.busy = true;
-    try {
-      const quote = quoteOf(this.quill.getText(index, length));
-      const ops = markChange(this.quill.getContents(index, length).ops, index, id);
-      this._edit(new Delta(ops));
-      if (!this.anchors().spans.has(id)) throw new Error("The comment could not be attached to the text.");
-      try {
-        await this._synced();
-        if (!this.anchors().spans.has(id)) {
-          throw new Error("The text was changed by someone else before the comment was attached. Try again.");
-        }
-        const version = this.book.version(id);
-        const answer = await api(`${this.base}/threads`, { method: "POST", body: { id, quote, body } });
-        this._answered(answer, version);
-        if (this.draft?.id === id) this._closeDraft({ keepCard: Boolean(this.book.get(id)) });
-        this.margin.activate(keyOf(id));
-      } catch (err) {
-        this._unmark(id);
-        throw err;
-      }
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      this.notices.show({ kind: "comments", message: `Your comment was not saved: ${message}`, tone: "error" });
-      throw err;
-    } finally {
-      draft.busy = false;
-    }
-  }
-
-  /**
-   * Take thread ``id`` out of every comment mark (a failed creation).
-   *
-   * Only editors: the server lets commenters add thread ids to text, never
-   * take one out (contract §3), so a commenter's change removing it would
-   * be refused. Their mark stays, naming no thread: nothing draws it, and
-   * it is inert content.
-   * @param {string} id
-   */
-  _unmark(id) {
-    if (!this.rights().canEdit) return;
-    const ops = unmarkChange(this.quill.getContents().ops, [id]);
-    if (ops.length) this._edit(new Delta(ops));
-  }
-
-  /**
-   * Apply a change of comment marks as the person's own (sent like typing;
-   * in their undo stack), exactly as it is: past the mode's rewrite (in
-   * Suggesting mode a mark is still a comment, not a format suggestion),
-   * and in a read-only editor too (Viewing mode: marking is not editing).
-   * @param {Delta} change
-   */
-  _edit(change) {
-    if (typeof this.binding?.applyOwn === "function") this.binding.applyOwn(change);
-    else this.quill.editReadOnly(() => this.quill.updateContents(change, "user"));
-  }
-
-  /**
-   * Resolve once the server has acknowledged every change sent so far, or
-   * after ``SYNC_WAIT_MS`` (then the POST goes anyway; the mark follows
-   * as soon as the connection allows).
-   * @returns {Promise<void>}
-   */
-  _synced() {
-    if (!this.connection.pending) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = window.setTimeout(done, SYNC_WAIT_MS);
-      const off = this.connection.on("status", (/** @type {{pending: number}} */ { pending }) => {
-        if (!pending) done();
-      });
-      function done() {
-        clearTimeout(timer);
-        off();
-        resolve();
-      }
-    });
+  async _post(id, quote, body) {
+    const version = this.book.version(id);
+    const answer = await api(`${this.base}/threads`, { method: "POST", body: { id, quote, body } });
+    this._answered(answer, version);
+    return Boolean(this.book.get(id));
   }
 }
 

@@ -34,6 +34,22 @@ import { THREAD_ID } from "./anchors.js";
  */
 
 /**
+ * Return the review margin's key of thread ``id``.
+ * @param {string} id
+ */
+export function threadKey(id) {
+  return `thread:${id}`;
+}
+
+/**
+ * Return the thread id of a margin key, or null for other cards.
+ * @param {string|null} key
+ */
+export function threadOfKey(key) {
+  return key && key.startsWith("thread:") ? key.slice(7) : null;
+}
+
+/**
  * Return ``value`` as a thread if it has the shape the API sends, else null.
  * @param {any} value
  * @returns {Thread|null}
