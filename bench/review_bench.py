@@ -17,7 +17,9 @@ by ``bench/load.py``'s helpers like ``bench/compare_sharedb.py``'s runs:
    * ``review``: the same text with 200 comment anchors and 500
      suggestions (insertions, deletions and format proposals by 10 people).
 
-   The target: ``review`` within 10 % of ``plain``. A fourth run has 9
+   The target: ``review`` within 10 % of ``plain``, judged on the
+   server's CPU time per op (throughput is printed beside it; on a shared
+   2-core machine it swings by 3x between rounds). A fourth run has 9
    *commenters* and the owner suggesting on the review document (every op
    a suggested insertion, the commenters' checked against the review
    policy), for the record.
@@ -558,7 +560,7 @@ def table(results: dict[str, Any], fixtures: Fixtures) -> str:
         typing(
             review,
             results["typing_review"],
-            f"≥ {1 - TYPING_TOLERANCE:.0%} of plain",
+            f"CPU per op ≤ {1 + TYPING_TOLERANCE:.0%} of plain",
             versus=plain,
         ),
         typing(
@@ -587,8 +589,14 @@ def table(results: dict[str, Any], fixtures: Fixtures) -> str:
 def verdict(results: dict[str, Any]) -> list[str]:
     """Return every verification problem and every missed target."""
     found = [f"{name}: {p}" for name, entry in results.items() for p in entry["problems"]]
-    plain = results["typing_plain"]["ops_per_s"] or 0
-    if plain and results["typing_review"]["ops_per_s"] < plain * (1 - TYPING_TOLERANCE):
+    plain, review = results["typing_plain"], results["typing_review"]
+    # The server's CPU per op decides: a 2-core machine shared with other
+    # work moves throughput by 3x from one round to the next, CPU per op by
+    # a few percent. Throughput decides only when CPU could not be read.
+    if plain["server_cpu_ms_per_op"] and review["server_cpu_ms_per_op"]:
+        if review["server_cpu_ms_per_op"] > plain["server_cpu_ms_per_op"] * (1 + TYPING_TOLERANCE):
+            found.append("target missed: an op on the review document costs 10 % more CPU")
+    elif review["ops_per_s"] < (plain["ops_per_s"] or 0) * (1 - TYPING_TOLERANCE):
         found.append("target missed: typing on the review document is more than 10 % slower")
     if results["accept_all"]["seconds"] >= DECIDE_LIMIT_S:
         found.append("target missed: accepting all took 1 s or more")
