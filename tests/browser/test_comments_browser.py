@@ -356,11 +356,24 @@ def test_resolve_reopen_and_own_messages(open_page: Callable[..., Any], team: di
     resolved = alice.locator(".review-resolved-button")
     assert resolved.inner_text() == "Resolved (1)"
 
-    # The resolved view shows it, marked resolved by Bob; re-open restores it.
-    resolved.click()
+    # The resolved view shows it, marked resolved by Bob, and hides it again.
     card = alice.locator(f"#thread-{thread_id}")
+    resolved.click()
     card.wait_for(state="visible", timeout=5_000)
     assert "Resolved by Bob" in card.locator(".thread-status").inner_text()
+    resolved.click()
+    card.wait_for(state="hidden", timeout=5_000)
+    assert resolved.get_attribute("aria-pressed") == "false"
+
+    # A link to the resolved thread (a notification's) opens the view on it.
+    alice.evaluate("(id) => { window.location.hash = `thread-${id}`; }", thread_id)
+    card.wait_for(state="visible", timeout=5_000)
+    assert resolved.get_attribute("aria-pressed") == "true"
+    alice.wait_for_function(
+        "(id) => window.collabdocs.comments.margin.active === `thread:${id}`", arg=thread_id
+    )
+
+    # Re-open restores it for everyone.
     card.click()
     card.locator(".thread-reopen").click()
     bob.locator(f"#thread-{thread_id}:not(.is-resolved)").wait_for(state="visible", timeout=10_000)
