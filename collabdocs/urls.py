@@ -1,7 +1,8 @@
 """Top-level URL configuration.
 
-``/healthz`` and ``/readyz`` (:mod:`collabdocs.health`) come first: the
-balancer asks them every second or two. The cluster's staff page sits
+``/healthz`` and ``/readyz`` (:mod:`collabdocs.health`) and ``/metrics``
+(:mod:`collabdocs.metrics_view`) come first: the balancer and Prometheus
+ask them every few seconds. The cluster's staff page sits
 among the admin's pages, so it comes before the admin's catch-all;
 ``routing.urls`` holds the route endpoint ``/api/docs/<id>/route``.
 """
@@ -9,7 +10,7 @@ among the admin's pages, so it comes before the admin's catch-all;
 from django.contrib import admin
 from django.urls import include, path
 
-from collabdocs import health
+from collabdocs import health, metrics_view
 from routing.admin_views import cluster_view
 
 admin.site.site_header = "CollabDocs administration"
@@ -19,6 +20,7 @@ admin.site.index_title = "Administration"
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics_view.metrics, name="metrics"),
     path("admin/cluster/", admin.site.admin_view(cluster_view), name="cluster-status"),
     path("admin/", admin.site.urls),
     path("accounts/", include("documents.accounts")),

@@ -63,6 +63,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from documents.deepjson import DeepJSONEncoder
+from documents.metrics import compaction_run
 from documents.models import INITIAL_CONTENT, Document, DocumentVersion, Operation, VersionKind
 from documents.replay import replay
 from realtime.ot import InvalidDelta
@@ -390,6 +391,8 @@ def version_compact(
     guard = guard or DatabaseGuard()
 
     def result(status: str, reason: str = "", **values: Any) -> CompactionResult:
+        if not dry_run:  # a dry run changes nothing: nothing to count
+            compaction_run(outcome=status, kind="idle", ops_folded=values.get("ops_folded", 0))
         return CompactionResult(
             public_id=document.public_id,
             title=document.title,
@@ -492,6 +495,7 @@ def snapshot_save(
         )
         _point_document(row, version)
         _delete_ops(row, cutoff)
+    compaction_run(outcome=Status.COMPACTED, kind="live", ops_folded=count)
     return CompactionResult(
         public_id=row.public_id,
         title=row.title,

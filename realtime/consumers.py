@@ -67,6 +67,7 @@ from realtime.budget import CpuBudget, freeze_startup_heap, sniff_op_id
 from realtime.exceptions import AuthorityClosed, BadMessage, NotOwner
 from realtime.framing import split_frame
 from realtime.groups import GroupMembership
+from realtime.metrics import op_refused, rate_limited
 from realtime.placement import NO_OWNER_RETRY_MS, Location
 from realtime.presence import user_color
 from realtime.protocol import CloseCode, ErrorCode, OpMessage
@@ -309,6 +310,11 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         else:
             await self._send_text(frame)
 
+    async def _refuse(self, code: str, message: str, **extra: Any) -> None:
+        """Refuse a client frame with an ``error`` frame; count it."""
+        op_refused(code)
+        await self._send_error(code, message, **extra)
+
     async def _not_here(self, location: Location) -> None:
         """Send the socket to the document's owner (4301), or away (4503) if none."""
         if location.socket_url and not location.local:
@@ -362,21 +368,20 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         if authority is None:
             return
         if text_data is None:
-            await self._send_error(ErrorCode.BAD_MESSAGE, "frames must be text (JSON)")
+            await self._refuse(ErrorCode.BAD_MESSAGE, "frames must be text (JSON)")
             return
         size = len(text_data)
         if size > self.max_frame or (
             size * 4 > self.max_frame
             and len(text_data.encode("utf-8", "surrogatepass")) > self.max_frame
         ):
-            await self._send_error(
-                ErrorCode.TOO_LARGE, f"frames may be at most {self.max_frame} bytes"
-            )
+            await self._refuse(ErrorCode.TOO_LARGE, f"frames may be at most {self.max_frame} bytes")
             return
         wait = max(self.cpu.wait(), self.user_cpu.wait())
         if wait:
             # In debt: refuse before decoding, the costly part of a big frame.
-            await self._send_error(
+            rate_limited("cpu")
+            await self._refuse(
                 ErrorCode.RATE_LIMITED,
                 "your changes used more server time than allowed; resend after a pause",
                 op_id=sniff_op_id(text_data),
@@ -387,7 +392,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             msg = protocol.parse_client_frame(text_data)
         except BadMessage as exc:
             op_id = exc.args[1] if len(exc.args) > 1 else None
-            await self._send_error(ErrorCode.BAD_MESSAGE, str(exc.args[0]), op_id=op_id)
+            await self._refuse(ErrorCode.BAD_MESSAGE, str(exc.args[0]), op_id=op_id)
             return
         try:
             if isinstance(msg, OpMessage):
@@ -402,13 +407,14 @@ class DocumentConsumer(AsyncWebsocketConsumer):
                 if not sub.can_edit and not sub.can_comment:
                     # Commenters may submit: the authority holds their ops
                     # to the review policy (suggestions and comments only).
-                    await self._send_error(
+                    await self._refuse(
                         ErrorCode.FORBIDDEN, "you may only view this document", op_id=msg.op_id
                     )
                     return
                 wait = self.bucket.take()
                 if wait:
-                    await self._send_error(
+                    rate_limited("ops")
+                    await self._refuse(
                         ErrorCode.RATE_LIMITED,
                         "too many ops; resend after a pause",
                         op_id=msg.op_id,
@@ -416,7 +422,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
                     )
                     return
                 if type(msg.delta) is list and len(msg.delta) > self.max_ops:
-                    await self._send_error(
+                    await self._refuse(
                         ErrorCode.TOO_LARGE,
                         f"a change may hold at most {self.max_ops} ops, this one holds "
                         f"{len(msg.delta)}; split it",

@@ -34,7 +34,7 @@ from collections.abc import Coroutine, Iterable
 from typing import Any
 
 from documents.store import StoredOp
-from realtime import protocol
+from realtime import metrics, protocol
 from realtime.oplog import Entry
 from realtime.protocol import CloseCode, ErrorCode, Rejection
 from realtime.sequencer import Sequencer
@@ -65,7 +65,8 @@ def _op_text(entry: Entry[Subscriber]) -> str:
 
 
 async def reject(sub: Subscriber | None, rejection: Rejection) -> None:
-    """Send ``rejection`` to ``sub`` (if it is still open)."""
+    """Send ``rejection`` to ``sub`` (if it is still open); count it."""
+    metrics.op_refused(rejection.code)
     if sub is not None and not sub.closed:
         await sub.send_frames([rejection.frame()])
 
@@ -83,6 +84,8 @@ class Fanout:
         #: Sockets owed a delivery right away (authors of a commit).
         self._owed: dict[Subscriber, None] = {}
         self._tick: asyncio.TimerHandle | None = None
+        #: When the oldest commit not yet sent to every socket was stored.
+        self._broadcast_since: float | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._content_cache: tuple[int, str] | None = None
         self._frame_cache: dict[int, str] = {}
@@ -212,6 +215,8 @@ class Fanout:
                     if not sub.closed:
                         sub.authored_rev = entry.rev
                         owed[sub] = None
+        if self._broadcast_since is None:
+            self._broadcast_since = self._loop.time()
         # Keep the texts beside the window, which the commit may have trimmed.
         excess = len(texts) - len(self._seq.window)
         if excess > 0:
@@ -289,6 +294,19 @@ class Fanout:
     async def deliver_owed(self) -> None:
         """Send the sockets owed a delivery right away what they are owed."""
         await self.deliver(list(self._owed))
+        if self._tick is None:
+            # No tick pending: every socket was owed the commits, and has them.
+            self._broadcast_done()
+
+    async def _deliver_all(self) -> None:
+        await self.deliver(list(self.subs))
+        self._broadcast_done()
+
+    def _broadcast_done(self) -> None:
+        since = self._broadcast_since
+        if since is not None:
+            self._broadcast_since = None
+            metrics.broadcast(self._loop.time() - since)
 
     async def ack_stored(self, sub: Subscriber | None, op_id: str, rev: int) -> None:
         """Ack a resent op that is stored already, after every op before it."""
@@ -312,7 +330,7 @@ class Fanout:
 
     def _on_tick(self) -> None:
         self._tick = None
-        self._spawn(self.deliver(list(self.subs)))
+        self._spawn(self._deliver_all())
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = self._loop.create_task(coro)

@@ -31,6 +31,8 @@ from typing import Any
 
 from channels.layers import BaseChannelLayer
 
+from realtime.metrics import channel_layer_error
+
 logger = logging.getLogger(__name__)
 
 #: Seconds a layer call may take before it counts as failed.
@@ -77,6 +79,7 @@ class GroupMembership:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - Redis down: editing goes on
+                channel_layer_error("receive")
                 # The layer may come back empty (a restarted Redis): join
                 # again, which waits for it and re-checks access after.
                 logger.info(
@@ -119,6 +122,7 @@ class GroupMembership:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - Redis down: editing goes on
+                channel_layer_error("join")
                 logger.debug(
                     "joining groups failed (%s: %s); retry in %.1f s",
                     type(exc).__name__,

@@ -153,6 +153,20 @@ class Registry:
             documents.setdefault(public_id, 0)
         return documents
 
+    def document_audience(self) -> dict[uuid.UUID, tuple[int, int]]:
+        """Return the documents open or loading here: (sockets, distinct people)."""
+        audience = {
+            public_id: (
+                len(subs := authority.subscribers),
+                len({sub.user_id for sub in subs}),
+            )
+            for public_id, authority in self._authorities.items()
+            if not authority.closed
+        }
+        for public_id in self._loading:
+            audience.setdefault(public_id, (0, 0))
+        return audience
+
     async def acquire(self, public_id: uuid.UUID) -> Authority:
         """Return the document's authority, loading it if needed, and hold it.
 
@@ -386,6 +400,11 @@ def process_registry() -> Registry:
             _default.runner.shutdown()
         _default = Registry(loop=loop)
     return _default
+
+
+def current_registry() -> Registry | None:
+    """Return the process's registry if one is installed or made, without making one."""
+    return _installed if _installed is not None else _default
 
 
 def uninstall_registry() -> Registry | None:

@@ -28,6 +28,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from documents.store import NewOp
+from realtime import metrics
 from realtime.fanout import Fanout
 from realtime.oplog import Entry
 from realtime.runner import StoreRunner
@@ -85,6 +86,8 @@ class Writer:
         self._last_authors: set[Subscriber] = set()
         self._last_commit_at = 0.0
         self._store_seconds = 0.0
+        #: When the oldest op not yet taken into a batch was queued (metrics).
+        self._queued_since: float | None = None
 
     @property
     def running(self) -> bool:
@@ -93,6 +96,8 @@ class Writer:
 
     def kick(self) -> None:
         """Take note of a newly queued op: wake a gathering commit, start the task."""
+        if self._queued_since is None:
+            self._queued_since = self._loop.time()
         if self._arrival is not None and not self._arrival.done():
             self._arrival.set_result(None)
         if self._task is None:
@@ -125,6 +130,9 @@ class Writer:
         await self._gather()
         batch = self._seq.take_batch(MAX_BATCH_OPS)
         started = self._loop.time()
+        queued_since = self._queued_since
+        # Ops left for the next batch (over MAX_BATCH_OPS) count from now.
+        self._queued_since = started if self._seq.queued else None
         store = self._runner.store
         try:
             await self._runner.run(
@@ -140,6 +148,11 @@ class Writer:
         self._last_commit_at = now
         self._last_authors = {entry.author for entry in batch if entry.author is not None}
         self._on_stored(batch)
+        metrics.committed(
+            ops=len(batch),
+            seconds=now - started,
+            oldest_waited=None if queued_since is None else now - queued_since,
+        )
 
     async def _gather(self) -> None:
         """Hold the next commit briefly for the last commit's authors (module docstring)."""

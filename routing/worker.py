@@ -52,6 +52,7 @@ from routing.heartbeat import Heartbeat, heartbeat_interval
 from routing.lease import Lease, lease_seconds
 from routing.locks import DocumentLocks
 from routing.membership import Membership
+from routing.metrics import fencing_event, handed_over
 from routing.ownership import Ownership
 from routing.readiness import DRAINING, FENCED, LOST, READY, STARTING, Readiness, install_readiness
 from routing.state import RoutingState, install_routing_state
@@ -203,10 +204,12 @@ class Worker:
         if state == "connected":
             if self._fenced:
                 logger.warning("the ZooKeeper session survived; serving again")
+                fencing_event("resumed")
             self._fenced = False
             if self.locks is not None and self.loop is not None:
                 self.loop.run_in_executor(None, self.locks.retry_releases)
         elif state == "lost":
+            fencing_event("lost")
             self._registered = False
             self._fenced = False
             if self.lease is not None:
@@ -223,6 +226,7 @@ class Worker:
         self._fence_timer = None
         if self._suspended and not self._fenced:
             logger.error("no ZooKeeper for a whole session timeout: stop serving")
+            fencing_event("fenced")
             self._fenced = True
             self._update_serving()
 
@@ -265,6 +269,8 @@ class Worker:
             await registry.evict(public_id, code=CloseCode.GOING_AWAY, message=message)
         except Exception:
             logger.exception("handing %s over failed", public_id)
+            return
+        handed_over("shutdown" if message == SHUTDOWN_MESSAGE else "ring")
 
     # -- stats for the admin page ------------------------------------------------
 

@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from documents import compaction, leases
 from documents.content import lock_for_read
+from documents.metrics import db_error
 from documents.models import INITIAL_CONTENT, Document, Operation
 from documents.store.base import (
     DocumentMissing,
@@ -254,6 +255,7 @@ class DjangoDocumentStore(DocumentStore):
                 self.close()
                 if attempt == 1 and reused:
                     continue
+                db_error()
                 raise StorageUnavailable(str(exc)) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
