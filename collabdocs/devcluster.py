@@ -26,6 +26,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -187,7 +188,9 @@ class FrontDoor:
         self.ws_url = f"ws://127.0.0.1:{self.port}"
         self.inter_ms = inter_ms
         self.config_path = log_dir / f"haproxy-{self.port}.cfg"
-        self.stats_socket = log_dir / f"haproxy-{self.port}.sock"
+        # A Unix socket's path is limited to 107 bytes: a short directory of its own.
+        self._socket_dir = Path(tempfile.mkdtemp(prefix="collabdocs-haproxy-"))
+        self.stats_socket = self._socket_dir / "stats.sock"
         self.log_path = log_dir / f"haproxy-{self.port}.log"
         self.proc: subprocess.Popen | None = None
 
@@ -264,6 +267,7 @@ class FrontDoor:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
+        shutil.rmtree(self._socket_dir, ignore_errors=True)
 
 
 class Cluster:
