@@ -56,6 +56,7 @@ from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.db import DatabaseError
 
+from documents import logcontext
 from documents.events import doc_group, session_tag, user_group
 from documents.exceptions import DocumentNotFound
 from documents.people import display_name
@@ -161,6 +162,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             await self._deny(CloseCode.NOT_LOGGED_IN, "log in to open documents")
             return
         self.user = user
+        # This task serves the socket for its whole life: its lines name both.
+        logcontext.bind(doc=self.doc_id, user=user.pk)
         session = self.scope.get("session")
         self._session_key = getattr(session, "session_key", None)
         self.registry = registry = process_registry()

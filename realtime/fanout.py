@@ -33,6 +33,7 @@ import asyncio
 from collections.abc import Coroutine, Iterable
 from typing import Any
 
+from documents import logcontext
 from documents.store import StoredOp
 from realtime import metrics, protocol
 from realtime.oplog import Entry
@@ -333,7 +334,7 @@ class Fanout:
         self._spawn(self._deliver_all())
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = self._loop.create_task(coro)
+        task = self._loop.create_task(coro, context=logcontext.detached(doc=self._doc))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -34,6 +34,7 @@ from typing import Any
 
 from django.conf import settings
 
+from documents import logcontext
 from realtime.authority import Authority
 from realtime.runner import StoreRunner
 
@@ -105,7 +106,9 @@ class Keeper:
             or authority.head - authority.snapshot_revision < self.compact_after
         ):
             return
-        task = self.loop.create_task(self._snapshot(authority))
+        task = self.loop.create_task(
+            self._snapshot(authority), context=logcontext.detached(doc=public_id)
+        )
         self._compacting[public_id] = task
         task.add_done_callback(lambda _: self._compacting.pop(public_id, None))
 

@@ -55,6 +55,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 
+from documents import logcontext
 from documents.store import DjangoDocumentStore, DocumentStore
 from realtime.authority import Authority
 from realtime.budget import UserBudgets
@@ -211,7 +212,7 @@ class Registry:
                     del self._loading[public_id]
                     loading.cancel()
                     if entered:
-                        self._spawn(self._leave_gate(public_id))
+                        self._spawn(self._leave_gate(public_id), doc=public_id)
                     raise
                 except Exception as exc:
                     del self._loading[public_id]
@@ -269,10 +270,11 @@ class Registry:
 
     def _start_unload(self, authority: Authority) -> None:
         self._timers.pop(authority.public_id, None)
-        self._spawn(self._unload(authority))
+        self._spawn(self._unload(authority), doc=authority.public_id)
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = self.loop.create_task(coro)
+    def _spawn(self, coro: Coroutine[Any, Any, None], *, doc: uuid.UUID | None = None) -> None:
+        # Tasks of a document log for it, never for whoever's socket started them.
+        task = self.loop.create_task(coro, context=logcontext.detached(doc=doc))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from django.db import InterfaceError, OperationalError, connection
 
+from documents import logcontext
 from documents.store import DocumentStore
 
 T = TypeVar("T")
@@ -52,7 +53,9 @@ class StoreRunner:
     def run(self, fn: Callable[..., T], /, **kwargs: Any) -> asyncio.Future[T]:
         """Start ``fn(**kwargs)`` on the pool and return its future."""
         loop = asyncio.get_running_loop()
-        return loop.run_in_executor(self._pool, partial(fn, **kwargs))
+        # Executors do not carry contextvars: log lines on the pool's
+        # threads name the caller's document and user this way.
+        return loop.run_in_executor(self._pool, logcontext.carry(partial(fn, **kwargs)))
 
     def read(self, fn: Callable[..., T], /, **kwargs: Any) -> asyncio.Future[T]:
         """Run an ORM read ``fn(**kwargs)`` on the pool (kept connections).

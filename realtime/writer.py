@@ -27,6 +27,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from documents import logcontext
 from documents.store import NewOp
 from realtime import metrics
 from realtime.fanout import Fanout
@@ -101,7 +102,11 @@ class Writer:
         if self._arrival is not None and not self._arrival.done():
             self._arrival.set_result(None)
         if self._task is None:
-            self._task = self._loop.create_task(self._run())
+            # The document's own task: it logs for the document, not for the
+            # person whose op happened to start it.
+            self._task = self._loop.create_task(
+                self._run(), context=logcontext.detached(doc=self._name)
+            )
 
     async def wait_idle(self) -> None:
         """Return once the writer has stopped (nothing queued or owed)."""

@@ -34,8 +34,9 @@ realtime registry: nothing to keep in step, nothing on the hot path.
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from prometheus_client import REGISTRY, Counter
 from prometheus_client.core import GaugeMetricFamily
@@ -126,6 +127,123 @@ class RoutingCollector(Collector):
         for name in PHASES:
             phases.add_metric([name], 1 if name == phase else 0)
         yield phases
+
+
+# -- the summary a worker publishes for the staff page ----------------------
+
+Key = tuple[str, frozenset[tuple[str, str]]]
+
+#: Counters summed over their labels into the staff page's totals.
+TOTALS = {
+    "ops_accepted": "collabdocs_ops_accepted_total",
+    "ops_refused": "collabdocs_ops_refused_total",
+    "rate_limited": "collabdocs_rate_limited_total",
+    "handovers": "collabdocs_handovers_total",
+    "fencing_events": "collabdocs_fencing_events_total",
+    "db_errors": "collabdocs_db_errors_total",
+    "channel_layer_errors": "collabdocs_channel_layer_errors_total",
+    "compaction_runs": "collabdocs_compaction_runs_total",
+    "ops_folded": "collabdocs_compaction_ops_folded_total",
+}
+#: Histograms whose 95th percentile over the last period the page shows.
+LATENCIES = {
+    "commit_p95_ms": "collabdocs_commit_seconds",
+    "ack_p95_ms": "collabdocs_ack_seconds",
+    "broadcast_p95_ms": "collabdocs_broadcast_seconds",
+}
+
+
+def _samples() -> dict[Key, float]:
+    """Return every sample of the process registry, by name and labels."""
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for metric in REGISTRY.collect()
+        for sample in metric.samples
+    }
+
+
+def _total(samples: dict[Key, float], name: str) -> float:
+    return sum(value for (sample, _), value in samples.items() if sample == name)
+
+
+def _buckets(samples: dict[Key, float], name: str) -> list[tuple[float, float]]:
+    """Return a histogram's cumulative buckets as ``(upper bound, count)``, sorted."""
+    bucket = f"{name}_bucket"
+    return sorted(
+        (float(dict(labels)["le"]), value)
+        for (sample, labels), value in samples.items()
+        if sample == bucket
+    )
+
+
+def quantile(q: float, buckets: list[tuple[float, float]]) -> float | None:
+    """Return the ``q`` quantile of cumulative ``buckets``, as Prometheus estimates it.
+
+    Linear inside the bucket it falls in; the last finite bound when it
+    falls in the ``+Inf`` bucket; None without observations.
+    """
+    if not buckets or buckets[-1][1] <= 0:
+        return None
+    rank = q * buckets[-1][1]
+    lower_bound, lower_count = 0.0, 0.0
+    for bound, count in buckets:
+        if count >= rank:
+            if bound == float("inf"):
+                return lower_bound
+            if count == lower_count:
+                return bound
+            return lower_bound + (bound - lower_bound) * (rank - lower_count) / (
+                count - lower_count
+            )
+        lower_bound, lower_count = bound, count
+    return lower_bound
+
+
+class Summary:
+    """This worker's metrics at a glance, for its published stats (the staff page).
+
+    Totals since the process started, rates and 95th percentiles over the
+    period since the previous :meth:`take` (the stats period). Call on the
+    worker's loop: collecting reads the registry of open documents.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._previous: dict[Key, float] = {}
+        self._previous_at: float | None = None
+
+    def take(self) -> dict[str, float | int | str | None]:
+        """Return the summary and start a new period."""
+        now = self._clock()
+        samples = _samples()
+        previous, self._previous = self._previous, samples
+        seconds = now - self._previous_at if self._previous_at is not None else None
+        self._previous_at = now
+        summary: dict[str, float | int | str | None] = {
+            key: int(_total(samples, name)) for key, name in TOTALS.items()
+        }
+        for key, name in (("ops_per_s", "ops_accepted"), ("refused_per_s", "ops_refused")):
+            done = _total(samples, TOTALS[name]) - _total(previous, TOTALS[name])
+            summary[key] = round(done / seconds, 1) if seconds else None
+        for key, name in LATENCIES.items():
+            now_buckets = dict(_buckets(samples, name))
+            then_buckets = dict(_buckets(previous, name))
+            period = [
+                (bound, count - then_buckets.get(bound, 0.0))
+                for bound, count in sorted(now_buckets.items())
+            ]
+            value = quantile(0.95, period)
+            summary[key] = None if value is None else round(1000 * value, 1)
+        commits = _total(samples, "collabdocs_commit_seconds_count") - _total(
+            previous, "collabdocs_commit_seconds_count"
+        )
+        batched = _total(samples, "collabdocs_commit_batch_ops_sum") - _total(
+            previous, "collabdocs_commit_batch_ops_sum"
+        )
+        summary["ops_per_commit"] = round(batched / commits, 1) if commits else None
+        summary["zookeeper"] = zookeeper_state()
+        summary["phase"] = readiness().phase
+        return summary
 
 
 def _audience() -> dict[uuid.UUID, tuple[int, int]]:

@@ -45,6 +45,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from kazoo.client import KazooClient
 
+from documents import logcontext
 from realtime.protocol import CloseCode
 from realtime.registry import Registry, install_registry
 from routing import forward, zk
@@ -52,7 +53,7 @@ from routing.heartbeat import Heartbeat, heartbeat_interval
 from routing.lease import Lease, lease_seconds
 from routing.locks import DocumentLocks
 from routing.membership import Membership
-from routing.metrics import fencing_event, handed_over
+from routing.metrics import Summary, fencing_event, handed_over
 from routing.ownership import Ownership
 from routing.readiness import DRAINING, FENCED, LOST, READY, STARTING, Readiness, install_readiness
 from routing.state import RoutingState, install_routing_state
@@ -71,6 +72,7 @@ class Worker:
 
     def __init__(self, *, worker_id: str, url: str, cluster: bool) -> None:
         self.worker_id = worker_id
+        logcontext.set_worker(worker_id)
         self.url = url
         self.cluster = cluster
         self.client: KazooClient | None = None
@@ -90,6 +92,7 @@ class Worker:
         self._stats_timer: asyncio.TimerHandle | None = None
         self._evicting: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._requests: asyncio.Task[None] | None = None
+        self._summary = Summary()
 
     # -- start-up -------------------------------------------------------------
 
@@ -275,15 +278,26 @@ class Worker:
     # -- stats for the admin page ------------------------------------------------
 
     def stats(self) -> dict[str, object]:
-        """Return what this worker publishes: its open documents and sockets."""
+        """Return what this worker publishes for the staff page.
+
+        Its open documents with their sockets (``docs``) and distinct
+        people (``people``), the busiest first, and its metrics at a glance
+        (``metrics``: :class:`routing.metrics.Summary`, rates and 95th
+        percentiles over the last stats period). Published in its znode,
+        so any worker's staff page shows every worker without asking each
+        one over HTTP.
+        """
         registry = self.registry
-        documents = registry.open_documents() if registry is not None else {}
-        top = sorted(documents.items(), key=lambda item: (-item[1], str(item[0])))
+        audience = registry.document_audience() if registry is not None else {}
+        top = sorted(audience.items(), key=lambda item: (-item[1][0], str(item[0])))
+        top = top[:STATS_MAX_DOCS]
         return {
-            "documents": len(documents),
-            "sockets": sum(documents.values()),
-            "docs": {str(public_id): count for public_id, count in top[:STATS_MAX_DOCS]},
+            "documents": len(audience),
+            "sockets": sum(sockets for sockets, _ in audience.values()),
+            "docs": {str(public_id): sockets for public_id, (sockets, _) in top},
+            "people": {str(public_id): people for public_id, (_, people) in top},
             "serving": bool(self.ownership and self.ownership.serving),
+            "metrics": self._summary.take(),
             "updated": datetime.now(UTC).isoformat(timespec="seconds"),
         }
 
