@@ -3,7 +3,8 @@
 The formatter and the filter are checked in this process; then a real
 ``runworker`` with ``COLLABDOCS_LOG_FORMAT=json`` has clients vanish in the
 middle of a frame, of a handshake and of a response, and its log must stay
-one JSON object per line with no traceback in it.
+one JSON object per line with no traceback in it, each line naming the
+worker and, on the sockets' own lines, the document and the user.
 """
 
 from __future__ import annotations
@@ -337,3 +338,12 @@ def test_clients_vanishing_mid_frame_leave_json_lines_and_no_traceback(
     assert not [e for e in entries if "exc" in e], [e for e in entries if "exc" in e]
     assert not [e for e in entries if e["level"] in {"ERROR", "CRITICAL"}], entries
     assert any(e["logger"] == "daphne.server" for e in entries)
+    # Every line from the worker's start on names it; lines logged while
+    # serving the sockets (daphne's sends, on the consumer's task) name the
+    # document and the user.
+    worker = f"127.0.0.1:{port}"
+    named = [index for index, e in enumerate(entries) if "worker" in e]
+    assert named and all(e.get("worker") == worker for e in entries[named[0] :])
+    on_socket = [e for e in entries if "user" in e]
+    assert on_socket, "no line carried the socket's context"
+    assert {(e["doc"], e["user"]) for e in on_socket} == {(str(document.public_id), user.pk)}
