@@ -488,9 +488,12 @@ class WSClient:
 
 
 def _base_of(url: str) -> str:
-    """Return ``ws://host:port`` of a document socket URL."""
-    scheme, rest = url.split("://", 1)
-    return f"{scheme}://{rest.split('/', 1)[0]}"
+    """Return what precedes ``/ws/docs/`` in a document socket URL.
+
+    ``ws://host:port``, or a front door's ``ws://host:port/w/<worker>`` (the
+    owner hint the balancer routes by, docs/scaleout.md).
+    """
+    return url.split("/ws/docs/", 1)[0]
 
 
 # --------------------------------------------------------------------------

@@ -15,6 +15,11 @@ REDIS_URL           e.g. redis://127.0.0.1:6379/0              none: in-memory l
 ZOOKEEPER_HOSTS     e.g. 127.0.0.1:2181                        none: single-node ring
 ZOOKEEPER_ROOT      root znode of this deployment              /collabdocs
 WORKER_URL          base URL this worker advertises            none: the request host
+FRONT_DOOR_URL      public base URL of the balancer in front   none: sockets go to
+                    of the workers                             workers' own URLs
+LOG_LEVEL           lowest level logged                        INFO
+COLLABDOCS_LOG_FORMAT  log lines: text, or json (one object    text
+                    a line)
 SECURE_*            HTTPS: redirect, HSTS, proxy header        off (README)
 SIGNUP_ENABLED      allow people to create accounts            on
 ==================  =========================================  =====================
@@ -29,6 +34,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from collabdocs.env import env_bool, env_int, env_list, env_str
+from collabdocs.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -68,6 +74,9 @@ if _PROXY_SSL_HEADER:
         "https",
     )
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# Balancer health checks and metric scrapes speak plain HTTP to the workers,
+# and HAProxy would count a redirect as up.
+SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz|metrics)$"]
 # Cookies go over https only once the site redirects to https.
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", SECURE_SSL_REDIRECT)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", SECURE_SSL_REDIRECT)
@@ -229,6 +238,9 @@ ZOOKEEPER_HOSTS = env_str("ZOOKEEPER_HOSTS", "")
 # Several deployments (or test runs) can share one ZooKeeper under their roots.
 ZOOKEEPER_ROOT = env_str("ZOOKEEPER_ROOT", "/collabdocs")
 WORKER_URL = env_str("WORKER_URL", "")
+#: The balancer's public URL (docs/scaleout.md "The front door"): sockets are
+#: sent through it to their document's owner instead of to workers' own URLs.
+FRONT_DOOR_URL = env_str("FRONT_DOOR_URL", "")
 
 COLLABDOCS = {
     "SIGNUP_ENABLED": env_bool("SIGNUP_ENABLED", True),
@@ -246,6 +258,10 @@ COLLABDOCS = {
     "TITLE_MAX_LENGTH": 200,
     # Realtime limits (protocol.md): client frame size, document size in UTF-16
     # code units, ops per second per socket, sockets per user.
+    # /readyz: the longest wait for the database's SELECT 1 (collabdocs/health.py).
+    "READY_DB_SECONDS": env_int("COLLABDOCS_READY_DB_SECONDS", 2, minimum=1),
+    # Who may read /metrics (CIDRs); anyone else gets a 404.
+    "METRICS_ALLOW": env_list("COLLABDOCS_METRICS_ALLOW", ["127.0.0.0/8", "::1/128"]),
     "MAX_FRAME_BYTES": env_int("COLLABDOCS_MAX_FRAME_BYTES", 512 * 1024, minimum=1024),
     "MAX_DOC_LENGTH": env_int("COLLABDOCS_MAX_DOC_LENGTH", 1_048_576, minimum=16),
     "OPS_PER_SECOND": env_int("COLLABDOCS_OPS_PER_SECOND", 50, minimum=1),
@@ -346,11 +362,10 @@ if not re.fullmatch(r"https?://[^/\s]+(/[^\s]*)?", SITE_URL):
         f"COLLABDOCS_SITE_URL={SITE_URL!r} is not a site address such as https://docs.example.com."
     )
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
-}
+# Logs (collabdocs/logs.py, docs/deploy.md "Logs"): one line per event on
+# stderr; one JSON object per line when COLLABDOCS_LOG_FORMAT=json (time,
+# level, logger, message, and the document, user and worker a line is
+# about), text otherwise. A client that went away is one line, no traceback.
+LOGGING = logging_config(
+    fmt=env_str("COLLABDOCS_LOG_FORMAT", "text"), level=env_str("LOG_LEVEL", "INFO")
+)

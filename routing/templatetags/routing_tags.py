@@ -6,6 +6,7 @@ import uuid
 
 from django import template
 
+from routing.frontdoor import front_door
 from routing.paths import page_socket_url
 from routing.state import routing_state
 
@@ -22,6 +23,8 @@ def document_socket_path(public_id: uuid.UUID | str) -> str:
     ``http(s)`` into ``ws(s)``).
     """
     route = routing_state().ownership.route(public_id)
-    if route.local or not route.url:
+    # Through a front door even a local route carries the owner hint, so
+    # the balancer sends the socket to this worker rather than round-robin.
+    if not route.url or (route.local and front_door() is None):
         return f"/ws/docs/{public_id}/"
     return page_socket_url(route.url, public_id)
