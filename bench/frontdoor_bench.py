@@ -82,11 +82,11 @@ async def run(stack: Stack, *, docs: int, rounds: int) -> dict:
         redis_url=stack.redis.extra["url"],
         log_dir=stack.workdir,
         session_timeout=stack.session_timeout,
-        front_door=True,
         COLLABDOCS_SOCKETS_PER_USER="100000",
         LOG_LEVEL="WARNING",
     )
     try:
+        cluster.use_front_door()
         cluster.add(3)
         front = cluster.open_front_door()
         cookie, ids = await asyncio.to_thread(make_people, docs)

@@ -7,7 +7,7 @@ clusters never see each other's workers), with a short session timeout.
 Part of the development harness: the product never imports it. Nothing
 here imports Django.
 
-With ``front_door=True`` the cluster also runs HAProxy (Debian's) on a
+After :meth:`Cluster.use_front_door` the cluster also runs HAProxy (Debian's) on a
 free port in front of its workers (:class:`FrontDoor`, configured by
 :mod:`collabdocs.haproxy`), and the workers hand out socket URLs through it
 (``runworker --front-door``).
@@ -178,8 +178,8 @@ class FrontDoor:
     """HAProxy in front of a cluster's workers, on one loopback port.
 
     Runs in the foreground (``-db``) in its own session; its configuration
-    and log are in ``log_dir``. The health checks are fast (``inter_ms``)
-    so that tests see a dead worker leave the pool within about a second.
+    and log are in ``log_dir``; its runtime API socket in a short temporary
+    directory. Health checks every ``inter_ms``, as ``make cluster``.
     """
 
     def __init__(self, *, log_dir: Path, port: int | None = None, inter_ms: int = 500) -> None:
@@ -281,10 +281,9 @@ class Cluster:
         redis_url: str,
         log_dir: Path,
         session_timeout: int = SESSION_TIMEOUT,
-        front_door: bool = False,
         **extra_env: str,
     ) -> None:
-        self.front: FrontDoor | None = FrontDoor(log_dir=log_dir) if front_door else None
+        self.front: FrontDoor | None = None
         self.root = f"/collabdocs-test-{uuid.uuid4().hex[:10]}"
         self.zk_hosts = zk_hosts
         self.env = worker_env(
@@ -311,9 +310,17 @@ class Cluster:
                 worker.wait_ready()
         return started
 
+    def use_front_door(self, *, inter_ms: int = 1000) -> FrontDoor:
+        """Put HAProxy in front: workers added from now on hand out its URLs.
+
+        Call before :meth:`add`, then :meth:`open_front_door` once they run.
+        """
+        self.front = FrontDoor(log_dir=self.log_dir, inter_ms=inter_ms)
+        return self.front
+
     def open_front_door(self) -> FrontDoor:
         """Start HAProxy in front of the workers so far; wait until all are up."""
-        assert self.front is not None, "make the cluster with front_door=True"
+        assert self.front is not None, "call use_front_door() before adding workers"
         self.front.start([w.url for w in self.workers])
         self.front.wait_until_up(server_name(w.url) for w in self.live())
         return self.front

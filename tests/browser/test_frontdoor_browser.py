@@ -61,7 +61,8 @@ def test_a_page_through_the_front_door_keeps_working_when_the_owner_is_killed(
     chromium_browser: Any,
     cluster_factory: Any,  # noqa: F811 - the fixture imported above, by name
 ) -> None:
-    cluster: Cluster = cluster_factory(0, front_door=True)
+    cluster: Cluster = cluster_factory(0)
+    cluster.use_front_door()
     cluster.add(3)
     front = cluster.open_front_door()
     alice, bob = _user("alice"), _user("bob")

@@ -58,9 +58,8 @@ def _hint_keeping_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def fronted(cluster_factory, workers: int = 3) -> tuple[Cluster, FrontDoor]:
-    cluster: Cluster = cluster_factory(0, front_door=True)
-    assert cluster.front is not None
-    cluster.front.inter_ms = INTER_MS
+    cluster: Cluster = cluster_factory(0)
+    cluster.use_front_door(inter_ms=INTER_MS)
     cluster.add(workers)
     return cluster, cluster.open_front_door()
 
