@@ -115,4 +115,8 @@ async def readyz(request: HttpRequest) -> JsonResponse:
     response = JsonResponse(body, status=503 if not_ready else 200)
     if not_ready:
         response["Retry-After"] = "1"
+        # A 503 here is the answer, not a server error: without this Django
+        # logs "Service Unavailable" at ERROR for every check (one a second
+        # per balancer) while a worker drains or waits for ZooKeeper.
+        response._has_been_logged = True  # the flag django.utils.log.log_response reads
     return response

@@ -1,8 +1,19 @@
 """The staff page of the cluster: ``/admin/cluster/`` (admin login, staff only).
 
-Shows the live workers from ZooKeeper with their open documents and
-sockets, each one's share of the ring, and, for a document id typed in,
-which worker owns it, which has it open and who holds its lock.
+Shows the live workers from ZooKeeper with their open documents (sockets
+and people on each), each one's share of the ring, its metrics at a glance
+(phase, ops per second, refusals, p95 commit, ack and broadcast latency
+over the last stats period, hand-overs, fencing, PostgreSQL and Redis
+errors, the ZooKeeper session) and, for a document id typed in, which
+worker owns it, which has it open and who holds its lock.
+
+The metrics come from the summary each worker publishes in its znode
+every ``WORKER_STATS_SECONDS`` (:class:`routing.metrics.Summary`), not from
+scraping every worker's ``/metrics``: the page is one ZooKeeper read
+whichever worker serves it, needs no worker reachable from another over
+HTTP nor allowed to read another's metrics, and still shows a worker that
+stopped answering HTTP (with the time of its last report). The figures are
+up to one stats period old; Prometheus keeps the history.
 
 Titles are private: a staff member sees the title of a document only when
 they may view it (their own, shared with them or their groups, or every
@@ -49,9 +60,10 @@ def cluster_view(request: HttpRequest) -> TemplateResponse:
             "status": w,
             "share_percent": round(100 * w.share, 1),
             "docs": [
-                (doc, sockets, titles.get(doc, HIDDEN))
+                (doc, sockets, w.people.get(doc), titles.get(doc, HIDDEN))
                 for doc, sockets in list(w.docs.items())[:DOCS_PER_WORKER]
             ],
+            "metrics": w.metrics,
             "more": max(0, (w.documents or len(w.docs)) - DOCS_PER_WORKER),
         }
         for w in status.workers

@@ -3,7 +3,8 @@
 Selectors only (reads). The workers come from ZooKeeper: each worker's
 znode holds its URL and start time, and the stats it publishes every
 ``COLLABDOCS["WORKER_STATS_SECONDS"]`` (open documents with their socket
-counts, see :meth:`routing.worker.Worker.stats`). In a ``runworker``
+counts, the people on each, and a summary of its metrics: see
+:meth:`routing.worker.Worker.stats`). In a ``runworker``
 process the worker's own ZooKeeper client is used (:mod:`routing.state`);
 elsewhere (``runserver`` with ``ZOOKEEPER_HOSTS``) a short-lived one. Titles are given only for
 documents the staff member may view (:func:`document_titles`).
@@ -55,6 +56,11 @@ class WorkerStatus:
     documents: int | None = None
     sockets: int | None = None
     docs: dict[str, int] = field(default_factory=dict)
+    #: Distinct people per open document (``docs`` counts sockets).
+    people: dict[str, int] = field(default_factory=dict)
+    #: The worker's metrics at a glance (routing.metrics.Summary); empty
+    #: for a worker that does not publish them.
+    metrics: dict[str, float | int | str | None] = field(default_factory=dict)
     updated: str = ""
     share: float = 0.0
     is_self: bool = False
@@ -143,6 +149,12 @@ def _read_workers(client: KazooClient) -> list[dict]:
         docs = data.get("docs")
         if not isinstance(docs, dict):
             docs = {}
+        people = data.get("people")
+        if not isinstance(people, dict):
+            people = {}
+        metrics = data.get("metrics")
+        if not isinstance(metrics, dict):
+            metrics = {}
         workers.append(
             {
                 "worker_id": child,
@@ -156,6 +168,12 @@ def _read_workers(client: KazooClient) -> list[dict]:
                 else None,
                 "sockets": data.get("sockets") if isinstance(data.get("sockets"), int) else None,
                 "docs": {str(k): int(v) for k, v in docs.items() if isinstance(v, int)},
+                "people": {str(k): int(v) for k, v in people.items() if isinstance(v, int)},
+                "metrics": {
+                    str(k): v
+                    for k, v in metrics.items()
+                    if v is None or isinstance(v, int | float | str)
+                },
                 "updated": str(data.get("updated", "")),
             }
         )
