@@ -43,9 +43,6 @@ from django.views.decorators.http import require_GET
 
 from routing.readiness import readiness
 
-#: Seconds a readiness check waits for the database when the setting is absent.
-DEFAULT_DB_SECONDS = 2.0
-
 # One thread for the pings: a hung database ties up this one, nothing else.
 _db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="readyz-db")
 _db_ping: asyncio.Future[None] | None = None
@@ -63,7 +60,7 @@ def _ping_database() -> None:
 
 
 def _db_seconds() -> float:
-    return float(settings.COLLABDOCS.get("READY_DB_SECONDS", DEFAULT_DB_SECONDS))
+    return float(settings.COLLABDOCS["READY_DB_SECONDS"])
 
 
 async def check_database() -> str | None:

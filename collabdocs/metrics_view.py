@@ -31,6 +31,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -46,19 +47,25 @@ from realtime import metrics as realtime_metrics  # noqa: F401 - registers its m
 from routing import metrics as routing_metrics  # noqa: F401 - registers its metrics
 from routing.readiness import readiness
 
-DEFAULT_ALLOW = ("127.0.0.0/8", "::1/128")
-
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @lru_cache(maxsize=8)
 def _networks(allow: tuple[str, ...]) -> tuple[Network, ...]:
-    return tuple(ipaddress.ip_network(cidr.strip(), strict=False) for cidr in allow if cidr)
+    networks = []
+    for cidr in allow:
+        try:
+            networks.append(ipaddress.ip_network(cidr.strip(), strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"COLLABDOCS_METRICS_ALLOW: {cidr!r} is not a network (e.g. 10.0.0.0/8, ::1/128)"
+            ) from None
+    return tuple(networks)
 
 
 def allowed_networks() -> tuple[Network, ...]:
     """Return the networks that may read ``/metrics`` (the setting, parsed once)."""
-    return _networks(tuple(settings.COLLABDOCS.get("METRICS_ALLOW", DEFAULT_ALLOW)))
+    return _networks(tuple(cidr for cidr in settings.COLLABDOCS["METRICS_ALLOW"] if cidr.strip()))
 
 
 def _address_allowed(address: str, networks: Iterable[Network]) -> bool:
