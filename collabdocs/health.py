@@ -19,10 +19,12 @@ Otherwise 503 with a JSON body naming each check and what is not ready,
 e.g. ``{"ready": false, "phase": "draining", "not_ready": ["shutting down:
 handing its documents over"], ...}``.
 
-Both are cheap (no template, no session, no authentication: the views never
-read ``request.session`` or ``request.user``, so no cookie is set and no
-session row read), answer ``Cache-Control: no-store`` (``never_cache``), are exempt from the
-HTTPS redirect (``SECURE_REDIRECT_EXEMPT``) and are not throttled.
+Both are answered by :class:`HealthEndpoints`, an ASGI wrapper in front of
+Django (``collabdocs/asgi.py``): no middleware, no ``ALLOWED_HOSTS``, no
+session, no authentication, no throttle; ``Cache-Control: no-store``.
+The Django views at the same paths answer the same where the wrapper is
+not installed (``runserver``), exempt from the HTTPS redirect
+(``SECURE_REDIRECT_EXEMPT``) and never reading the session or the user.
 
 Failure modes: a database that hangs (blackholed packets) costs one thread,
 not one per check: the ping runs on one dedicated thread and concurrent
@@ -33,7 +35,10 @@ and then answers 503 ``database: no answer within ...``.
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from django.conf import settings
 from django.db import connections
@@ -82,18 +87,13 @@ async def check_database() -> str | None:
     return None
 
 
-@require_GET
-@never_cache
-async def healthz(request: HttpRequest) -> JsonResponse:
-    """Answer 200 while the process serves requests."""
-    state = readiness()
-    return JsonResponse({"alive": True, "worker": state.worker_id})
+def health_report() -> tuple[int, dict[str, Any]]:
+    """Return ``/healthz``'s status and body: alive."""
+    return 200, {"alive": True, "worker": readiness().worker_id}
 
 
-@require_GET
-@never_cache
-async def readyz(request: HttpRequest) -> JsonResponse:
-    """Answer 200 when this worker should get traffic, else 503 naming why."""
+async def readiness_report() -> tuple[int, dict[str, Any]]:
+    """Return ``/readyz``'s status and body: 200 ready, else 503 naming why."""
     state = readiness()
     not_ready: list[str] = []
     if state.reason is not None:
@@ -109,8 +109,72 @@ async def readyz(request: HttpRequest) -> JsonResponse:
         "checks": {"database": database or "ok", "worker": state.reason or "ok"},
         "not_ready": not_ready,
     }
-    response = JsonResponse(body, status=503 if not_ready else 200)
-    if not_ready:
+    return (503 if not_ready else 200), body
+
+
+# -- in front of Django (asgi.py) -------------------------------------------
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class HealthEndpoints:
+    """ASGI: answer ``GET /healthz`` and ``GET /readyz`` before Django sees them.
+
+    So a check never depends on ``ALLOWED_HOSTS`` (a balancer asks with
+    the worker's own address as Host, which a deployment's list names
+    rarely), the HTTPS redirect, the middleware or the URLconf, and costs
+    no middleware at all. Everything else goes to ``app``. The Django views
+    below answer the same when this is not installed (``runserver``).
+    """
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path")
+        if scope["type"] != "http" or path not in ("/healthz", "/readyz"):
+            await self.app(scope, receive, send)
+            return
+        if scope.get("method") not in ("GET", "HEAD"):
+            status, body = 405, {"error": "GET only"}
+        elif path == "/healthz":
+            status, body = health_report()
+        else:
+            status, body = await readiness_report()
+        payload = json.dumps(body).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(payload)).encode()),
+            (b"cache-control", b"no-store"),
+        ]
+        if status == 503:
+            headers.append((b"retry-after", b"1"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send(
+            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else payload}
+        )
+
+
+# -- the Django views ----------------------------------------------------------
+
+
+@require_GET
+@never_cache
+async def healthz(request: HttpRequest) -> JsonResponse:
+    """Answer 200 while the process serves requests."""
+    status, body = health_report()
+    return JsonResponse(body, status=status)
+
+
+@require_GET
+@never_cache
+async def readyz(request: HttpRequest) -> JsonResponse:
+    """Answer 200 when this worker should get traffic, else 503 naming why."""
+    status, body = await readiness_report()
+    response = JsonResponse(body, status=status)
+    if status != 200:
         response["Retry-After"] = "1"
         # A 503 here is the answer, not a server error: without this Django
         # logs "Service Unavailable" at ERROR for every check (one a second

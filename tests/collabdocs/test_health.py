@@ -9,14 +9,19 @@ reports ready while the worker drains or is fenced.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from asgiref.testing import ApplicationCommunicator
+from django.core.asgi import get_asgi_application
 from django.db import connections
 from django.test import AsyncClient, override_settings
 
 from collabdocs import health
+from collabdocs.health import HealthEndpoints
 from routing.readiness import (
     DRAINING,
     FENCED,
@@ -105,3 +110,48 @@ async def test_readyz_gives_up_on_a_hanging_database_within_its_timeout(
     assert first.json()["checks"]["database"] == "database: no answer within 0.2 s"
     # The second check shared the ping in flight instead of queueing another.
     assert time.monotonic() - started < 0.9
+
+
+async def asgi_get(app: Any, path: str, host: str, method: str = "GET") -> tuple[int, bytes]:
+    """Send one HTTP request through the ASGI ``app``; return status and body."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [(b"host", host.encode())],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8001),
+    }
+    communicator = ApplicationCommunicator(app, scope)
+    await communicator.send_input({"type": "http.request", "body": b""})
+    start = await communicator.receive_output(5)
+    body = await communicator.receive_output(5)
+    return start["status"], body.get("body", b"")
+
+
+async def test_the_asgi_wrapper_answers_checks_whatever_the_host() -> None:
+    # A balancer asks with the worker's address as Host, which a
+    # deployment's ALLOWED_HOSTS rarely lists: Django alone answers 400.
+    django_app = get_asgi_application()
+    app = HealthEndpoints(django_app)
+    assert (await asgi_get(django_app, "/healthz", "10.9.9.9:8001"))[0] == 400
+    status, body = await asgi_get(app, "/healthz", "10.9.9.9:8001")
+    assert status == 200 and json.loads(body)["alive"] is True
+    status, body = await asgi_get(app, "/readyz", "10.9.9.9:8001")
+    assert status == 200 and json.loads(body)["ready"] is True
+    assert await asgi_get(app, "/readyz", "10.9.9.9:8001", method="HEAD") == (200, b"")
+    assert (await asgi_get(app, "/readyz", "10.9.9.9:8001", method="POST"))[0] == 405
+    # Everything else is Django's, host check included.
+    assert (await asgi_get(app, "/accounts/login/", "10.9.9.9:8001"))[0] == 400
+    assert (await asgi_get(app, "/accounts/login/", "127.0.0.1:8001"))[0] == 200
+
+
+async def test_the_asgi_wrapper_answers_503_with_retry_after_while_draining() -> None:
+    install_readiness(lambda: Readiness(phase=DRAINING, worker_id="w1", cluster=True))
+    status, body = await asgi_get(HealthEndpoints(get_asgi_application()), "/readyz", "x")
+    assert status == 503 and json.loads(body)["phase"] == "draining"
