@@ -37,7 +37,6 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.routing_bench import Stack, make_people, time_hello
-from collabdocs import devclient
 from collabdocs.devcluster import Cluster, FrontDoor
 
 
@@ -127,9 +126,6 @@ def main() -> int:
     parser.add_argument("--docs", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=5)
     options = parser.parse_args()
-    # The Python client keeps the owner hint only once its _base_of keeps
-    # what precedes /ws/docs/ (asked for); until then, the same rule here.
-    devclient._base_of = base_of
     try:
         stack = Stack(Path(tempfile.mkdtemp(prefix="frontdoor-bench-")))
     except Exception as exc:  # noqa: BLE001 - any start-up failure: say which and exit 2

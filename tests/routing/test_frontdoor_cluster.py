@@ -22,7 +22,6 @@ import asyncio
 import random
 import re
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -44,17 +43,6 @@ pytestmark = [pytest.mark.zookeeper, pytest.mark.e2e, pytest.mark.django_db(tran
 
 #: The check interval the cluster tests run HAProxy with (ms), as make cluster does.
 INTER_MS = 1000
-
-
-@pytest.fixture(autouse=True)
-def _hint_keeping_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Keep the front door's owner hint in the Python client's socket base.
-
-    Until collabdocs/devclient.py's ``_base_of`` keeps what precedes
-    ``/ws/docs/`` (requested), it would drop the ``/w/<worker>`` prefix.
-    """
-    monkeypatch.setattr(devclient, "_base_of", lambda url: url.split("/ws/docs/", 1)[0])
-    yield
 
 
 def fronted(cluster_factory, workers: int = 3) -> tuple[Cluster, FrontDoor]:
@@ -129,8 +117,11 @@ async def test_pages_and_the_route_endpoint_come_through_and_sockets_reach_owner
                 get_json, f"{front.url}/api/docs/{doc_id}/route", cookie
             )
             assert status == 200 and body == {"url": expected}
-        page = await asyncio.to_thread(get_text, f"{front.url}/d/{doc_id}/", cookie)
-        assert re.search(r'data-ws-path="([^"]+)"', page) is not None
+        # Every page names the owner too, whichever worker served it.
+        for _ in range(3):
+            page = await asyncio.to_thread(get_text, f"{front.url}/d/{doc_id}/", cookie)
+            path = re.search(r'data-ws-path="([^"]+)"', page)
+            assert path is not None and path.group(1) == "http" + expected[2:]
         # The hinted URL reaches the owner at once: only the owner says hello.
         client = devclient.WSClient(expected.split("/ws/docs/")[0], doc_id, cookie=cookie)
         await client.connect()

@@ -101,7 +101,7 @@ class Command(BaseCommand):
                 options["advertise"] or settings.WORKER_URL or f"http://{host}:{port}"
             )
             worker_id = check_worker_id(options["worker_id"] or default_worker_id(url))
-            door = options["front_door"] or getattr(settings, "FRONT_DOOR_URL", "")
+            door = options["front_door"] or settings.FRONT_DOOR_URL
             front = normalize_base_url(door) if door else None
         except BadAddress as exc:
             raise CommandError(str(exc)) from None
