@@ -131,7 +131,7 @@ def test_readyz_follows_a_worker_through_fencing_and_draining(
         zk.stop()
 
 
-async def test_a_cluster_worker_is_starting_until_registered(
+async def test_a_cluster_worker_is_starting_until_registered_and_lost_until_back(
     settings: Any, zookeeper_server: Any
 ) -> None:
     settings.ZOOKEEPER_HOSTS = zookeeper_server.extra["hosts"]
@@ -148,6 +148,13 @@ async def test_a_cluster_worker_is_starting_until_registered(
         response = await AsyncClient().get("/readyz")
         assert response.status_code == 200, response.json()
         assert response.json()["worker"] == "w-starting"
+        # The session expired (what membership tells its listener): out of
+        # the pool until it has registered on the new session.
+        worker.state_changed("lost")
+        response = await AsyncClient().get("/readyz")
+        assert (response.status_code, response.json()["phase"]) == (503, "lost")
+        worker.state_changed("registered")
+        assert (await AsyncClient().get("/readyz")).status_code == 200
         await worker.drain()
         response = await AsyncClient().get("/readyz")
         assert (response.status_code, response.json()["phase"]) == (503, "draining")
