@@ -105,6 +105,8 @@ def haproxy_config(
         "",
         "frontend collabdocs",
         f"    bind {bind}",
+        # The client's address as HAProxy saw it, never one the client sent.
+        "    http-request del-header X-Forwarded-For",
         "    option forwardfor",
         # Metrics are for the scraper on the workers' own addresses, never public.
         "    http-request deny deny_status 404 if { path /metrics }",

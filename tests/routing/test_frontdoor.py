@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from collabdocs.haproxy import haproxy_config
 from routing.frontdoor import front_door, hinted_socket_url, install_front_door, server_name
@@ -81,6 +82,12 @@ def test_the_config_refuses_no_workers_and_clashing_names() -> None:
         haproxy_config(
             bind="127.0.0.1:8000", workers=["http://127.0.0.1:8001", "https://127.0.0.1:8001"]
         )
+
+
+def test_runworker_refuses_a_front_door_that_is_no_http_url() -> None:
+    with pytest.raises(CommandError, match="not an http"):
+        call_command("runworker", "--port", "8999", "--front-door", "ftp://127.0.0.1:8000")
+    assert front_door() is None
 
 
 def test_haproxy_accepts_the_config(tmp_path: Path) -> None:

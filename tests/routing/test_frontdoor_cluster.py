@@ -196,6 +196,10 @@ async def test_a_rolling_restart_while_four_clients_type_loses_nothing(cluster_f
         status = await asyncio.to_thread(worker.terminate)
         assert status == 0, worker.log()[-2000:]
         stopped = time.monotonic() - started
+        name = server_name(worker.url)
+        await wait_until(
+            lambda n=name: front.server_states().get(n) == "DOWN", 2 * INTER_MS / 1000 + 1
+        )
         worker.start()
         await asyncio.to_thread(worker.wait_ready)
         await asyncio.to_thread(front.wait_until_up, [server_name(worker.url)])
@@ -203,8 +207,8 @@ async def test_a_rolling_restart_while_four_clients_type_loses_nothing(cluster_f
         await all_editing_again(everyone, time.monotonic(), timeout=20)
         timings.append((stopped, back))
     print(
-        "front door: rolling restart, per worker (SIGTERM to exit, to back in the pool): "
-        + ", ".join(f"{s:.1f} s / {b:.1f} s" for s, b in timings)
+        "front door: rolling restart, per worker (SIGTERM to exit, to back in the pool "
+        "after it left it): " + ", ".join(f"{s:.1f} s / {b:.1f} s" for s, b in timings)
     )
     await asyncio.sleep(1)
     acked = 0
