@@ -297,15 +297,6 @@ def test_clients_vanishing_mid_frame_leave_json_lines_and_no_traceback(
         }
     )
     env.pop("ZOOKEEPER_HOSTS", None)
-    if "logging_config(" not in (REPO / "collabdocs" / "settings.py").read_text():
-        # Until settings' LOGGING is logging_config(...) (asked of the lead).
-        (tmp_path / "json_log_settings.py").write_text(
-            "from collabdocs.settings import *\n"
-            "from collabdocs.logs import logging_config\n"
-            "LOGGING = logging_config(fmt='json', level='DEBUG')\n"
-        )
-        env["DJANGO_SETTINGS_MODULE"] = "json_log_settings"
-        env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), str(REPO)])
     err_path, out_path = tmp_path / "stderr.log", tmp_path / "stdout.log"
     with open(err_path, "wb") as err, open(out_path, "wb") as out:
         proc = subprocess.Popen(
