@@ -20,6 +20,12 @@ balancer (``docs/deploy.md``)::
 ring, so a balancer stops sending new requests at its next check while the
 documents are handed over.
 
+A ZooKeeper connection that is merely SUSPENDED (shorter than a session
+timeout) keeps the worker ``ready``: it still serves pages and the API, and
+its lease holds back ops it may no longer accept (``routing/lease.py``).
+Every worker sees the same hiccup at once, so taking them out of the pool
+for it would turn a blip into an outage.
+
 Until something is installed, and in any process that is not a
 ``runworker`` (``make run``, a test), this process is a single node that is
 always ``ready`` here (the database is checked by the view).
