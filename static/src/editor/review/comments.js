@@ -162,6 +162,7 @@ export class Comments {
   async load() {
     const load = ++this._loads;
     this.book.beginLoad();
+    const asked = performance.now();
     let answer;
     try {
       answer = await api(`${this.base}/threads`);
@@ -175,6 +176,8 @@ export class Comments {
       return;
     }
     if (load !== this._loads) return; // a later hello's load supersedes this one
+    /** When the last load asked and was answered (performance.now(): the speed test reads it). */
+    this.loadTiming = { asked, answered: performance.now() };
     this.notices.show({ kind: "comments", message: "" });
     const touched = this.book.finishLoad(Array.isArray(answer.threads) ? answer.threads : []);
     for (const id of touched) this._render(id);
