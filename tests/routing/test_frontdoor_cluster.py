@@ -11,7 +11,9 @@ only the front door's address. Checked, as an operator relies on it:
   front door, reach the new owner and lose nothing;
 * a rolling restart of all three workers (SIGTERM, hand-over, start again,
   one at a time) while four clients type: nothing lost, no client sees an
-  error frame that is not a hand-over notice.
+  error frame that is not a hand-over notice;
+* a hung worker (SIGSTOP) leaves the pool and HAProxy closes its sockets,
+  so its clients move without waiting for their own timeouts.
 
 Timings are printed (``-s``) for docs/scaleout.md.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import random
 import re
+import signal
 import time
 
 import pytest
@@ -222,3 +225,43 @@ async def test_a_rolling_restart_while_four_clients_type_loses_nothing(cluster_f
         f"front door: rolling restart: {acked} ops acked, 0 lost; close codes {codes}; "
         f"hand-over notices {dict((c, notices.count(c)) for c in set(notices))}"
     )
+
+
+async def test_a_hung_worker_leaves_the_pool_and_the_balancer_closes_its_sockets(
+    cluster_factory, people
+):
+    """SIGSTOP: the process is there but answers nothing (a hung event loop, a VM pause)."""
+    rng = random.Random(seed_for("frontdoor-hung"))
+    cluster, front = fronted(cluster_factory)
+    docs = await db(documents_by_owner, people, cluster.live(), 1)
+    owner = cluster.live()[0]
+    doc_id = docs[owner.worker_id][0]
+    cookies = [people["cookies"]["owner"], people["cookies"]["editor"]]
+    editors = await editors_through(front, doc_id, cookies, rng, count=2)
+    await asyncio.sleep(1)
+    closes_before = [len(e.client.close_codes) for e in editors]
+    stopped_at = time.monotonic()
+    owner.signal(signal.SIGSTOP)
+    try:
+        name = server_name(owner.url)
+        # Each check times out after 2 s (timeout check): two of them.
+        dropped = await wait_until(lambda: front.server_states().get(name) == "DOWN", 10)
+        # on-marked-down shutdown-sessions: the balancer closes the frozen
+        # worker's sockets, so its clients do not wait for their own timeouts.
+        closed = await wait_until(
+            lambda: all(
+                len(e.client.close_codes) > n for e, n in zip(editors, closes_before, strict=True)
+            ),
+            3,
+        )
+        took = await all_editing_again(editors, stopped_at, timeout=SESSION_TIMEOUT + 15)
+        print(
+            f"front door: SIGSTOP -> out of the pool in {dropped:.2f} s, its sockets closed "
+            f"{closed:.2f} s later; every client editing again {took:.2f} s after the stop"
+        )
+    finally:
+        owner.signal(signal.SIGCONT)
+    # Back: it learns its session expired, registers again and gets its share back.
+    await asyncio.to_thread(front.wait_until_up, [server_name(owner.url)], 30)
+    await asyncio.sleep(2)
+    await converge_and_check(editors, doc_id)
