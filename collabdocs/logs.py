@@ -192,6 +192,17 @@ class TextFormatter(logging.Formatter):
         return line + " [" + " ".join(f"{key}={value}" for key, value in fields.items()) + "]"
 
 
+def console_handler() -> logging.Handler:
+    """Return the stderr handler, with Python's warnings routed through logging.
+
+    A warning the :mod:`warnings` module prints itself is raw text on stderr
+    (a location line, then the source line); through the ``py.warnings``
+    logger it is one line in this format like any other, JSON included.
+    """
+    logging.captureWarnings(True)
+    return logging.StreamHandler()
+
+
 def logging_config(*, fmt: str, level: str) -> dict[str, Any]:
     """Return the ``LOGGING`` dict: one stderr handler, ``fmt`` lines, from ``level`` up.
 
@@ -212,7 +223,7 @@ def logging_config(*, fmt: str, level: str) -> dict[str, Any]:
         },
         "handlers": {
             "console": {
-                "class": "logging.StreamHandler",
+                "()": "collabdocs.logs.console_handler",
                 "formatter": fmt,
                 "filters": ["went_away"],
             }

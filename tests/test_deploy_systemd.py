@@ -8,17 +8,33 @@ exists, so the units are copied with that path pointed at a temporary
 install (the venv's python, the repository's manage.py) and nothing else
 changed. The worker is a template: it is verified as an instance
 (``collabdocs-worker@8001.service``), so that ``%i`` is expanded.
+
+Then the worker unit's own command line, expanded as systemd would with the
+example environment file (the suite's PostgreSQL in place of the
+example's servers), must start a worker that answers the balancer's check
+(public host, https) and exit 0 on the unit's stop signal within its stop
+timeout, logging JSON lines.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import secrets
+import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
+
+from collabdocs.devservers import free_port, wait_for_port
 
 REPO = Path(__file__).resolve().parent.parent
 UNITS = REPO / "deploy" / "systemd"
@@ -105,3 +121,74 @@ def test_the_worker_hands_over_on_stop_and_runs_confined() -> None:
     assert timer["OnCalendar"] and timer["Persistent"] == ["true"]
     compact = _directives("collabdocs-compact.service")
     assert compact["Type"] == ["oneshot"] and "compact_docs" in compact["ExecStart"][0]
+
+
+# -- the worker unit's command, run as systemd would --------------------------
+
+
+def _unit_command(port: int, env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """Return the worker unit's ExecStart and Environment=, expanded as systemd does."""
+    unit = _directives("collabdocs-worker@.service")
+    command = unit["ExecStart"][0].replace("%i", str(port)).replace(INSTALL, str(REPO))
+    command = re.sub(r"\$\{(\w+)\}", lambda m: env[m[1]], command)
+    extra = dict(pair.split("=", 1) for pair in shlex.split(" ".join(unit["Environment"])))
+    return shlex.split(command.replace(f"{REPO}/.venv/bin/python", sys.executable)), extra
+
+
+@pytest.mark.e2e
+def test_the_worker_unit_serves_with_the_example_environment_and_stops_on_sigterm(
+    test_database_url: str, transactional_db: None, tmp_path: Path
+) -> None:
+    """ExecStart with /etc/collabdocs/env's example: ready behind TLS headers; SIGTERM exits 0."""
+    from tests.test_deploy_env import _example
+
+    env = _example()
+    env.update(
+        {
+            # This machine and the suite's servers in place of the example's.
+            "COLLABDOCS_WORKER_HOST": "127.0.0.1",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "DATABASE_URL": test_database_url,
+            "REDIS_URL": "",
+            "ZOOKEEPER_HOSTS": "",
+            "EMAIL_HOST": "",
+        }
+    )
+    port = free_port()
+    args, unit_env = _unit_command(port, env)
+    assert args[1:3] == [str(REPO / "manage.py"), "runworker"]
+    process_env = {"PATH": os.environ["PATH"], **env, **unit_env}
+    err, out = tmp_path / "stderr.log", tmp_path / "stdout.log"
+    with open(err, "wb") as log, open(out, "wb") as printed:
+        proc = subprocess.Popen(
+            args, cwd=REPO, env=process_env, stdout=printed, stderr=log, start_new_session=True
+        )
+    try:
+        assert wait_for_port(port, timeout=60, proc=proc), err.read_text()
+        # As HAProxy's check asks: the public host, https.
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/readyz",
+            headers={"Host": "docs.example.com", "X-Forwarded-Proto": "https"},
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    assert response.status == 200
+                    break
+            except urllib.error.HTTPError as exc:  # 503 while starting
+                why = exc.read().decode(errors="replace")
+                assert exc.code == 503 and time.monotonic() < deadline, why + err.read_text()
+                time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)  # KillSignal=
+        stop_timeout = int(_directives("collabdocs-worker@.service")["TimeoutStopSec"][0])
+        assert proc.wait(timeout=stop_timeout) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+    # The unit asks for JSON logs: every line on stderr is one object
+    # (Python's warnings too, such as WhiteNoise's about STATIC_ROOT).
+    lines = [line for line in err.read_text().splitlines() if line.strip()]
+    assert lines and all(json.loads(line)["level"] for line in lines)
+    assert "Traceback" not in err.read_text() + out.read_text()
