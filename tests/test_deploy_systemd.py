@@ -157,7 +157,8 @@ def test_the_worker_unit_serves_with_the_example_environment_and_stops_on_sigter
     port = free_port()
     args, unit_env = _unit_command(port, env)
     assert args[1:3] == [str(REPO / "manage.py"), "runworker"]
-    process_env = {"PATH": os.environ["PATH"], **env, **unit_env}
+    # EnvironmentFile= wins over Environment= in systemd.
+    process_env = {"PATH": os.environ["PATH"], **unit_env, **env}
     err, out = tmp_path / "stderr.log", tmp_path / "stdout.log"
     with open(err, "wb") as log, open(out, "wb") as printed:
         proc = subprocess.Popen(
