@@ -36,7 +36,7 @@ from review.exceptions import (
     ThreadNotFound,
 )
 from review.presenters import thread_json
-from review.selectors import thread_list
+from review.selectors import AUTHORS_MAX, document_contributors, thread_list
 
 #: People listed by the mention picker.
 PEOPLE_LIMIT = 10
@@ -207,6 +207,25 @@ def people(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
                 for user in found
             ]
         }
+    )
+
+
+@review_endpoint("GET")
+def authors(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
+    """Names of suggestion authors: ``?ids=1,2`` → those who took part in the document.
+
+    Anyone who may view the document sees who suggested what; ids of
+    people who never took part in it are left out (see
+    :func:`review.selectors.document_contributors`).
+    """
+    document, _ = _document(request, public_id)
+    raw = request.GET.get("ids", "")
+    parts = [part for part in raw.split(",") if part]
+    if len(parts) > AUTHORS_MAX or not all(part.isascii() and part.isdigit() for part in parts):
+        raise BadRequest(f"ids must be up to {AUTHORS_MAX} comma-separated user ids.")
+    people = document_contributors(document=document, ids=[int(part) for part in parts])
+    return JsonResponse(
+        {"people": [{"id": user.pk, "name": display_name(user)} for user in people]}
     )
 
 

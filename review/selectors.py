@@ -1,4 +1,4 @@
-"""Reads of the review app: the threads of a document, one thread, one message.
+"""Reads of the review app: threads, one thread, one message, suggestion authors.
 
 :func:`thread_list` answers in two queries whatever the number of threads
 (threads with their people, then every message with its author), so a
@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import re
 
-from django.db.models import Prefetch, QuerySet
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import Prefetch, Q, QuerySet
 
-from documents.models import Document
+from documents.models import Document, DocumentVersion, Operation
+from documents.selectors import document_viewers
 from review.exceptions import MessageNotFound, ThreadNotFound
 from review.models import Message, Thread
 
@@ -70,3 +73,38 @@ def thread_participant_ids(*, thread: Thread) -> list[int]:
         if user_id is not None and user_id not in ids:
             ids.append(user_id)
     return ids
+
+
+#: Most ids one ``authors`` request may name.
+AUTHORS_MAX = 50
+
+
+def document_contributors(*, document: Document, ids: list[int]) -> list[AbstractBaseUser]:
+    """Return the people among ``ids`` who took part in the document.
+
+    A suggestion's mark names its author by id; everyone who may view the
+    document is shown that person's name. Only people who can see the
+    document now, or who wrote in it (an op in its log, an author of one of
+    its versions, a comment on it) are named, so a viewer cannot turn ids
+    into the names of strangers. At most four queries.
+    """
+    wanted = sorted(set(ids))[:AUTHORS_MAX]
+    if not wanted:
+        return []
+    found: dict[int, AbstractBaseUser] = {
+        user.pk: user for user in document_viewers(document=document).filter(pk__in=wanted)
+    }
+    rest = [pk for pk in wanted if pk not in found]
+    if rest:
+        wrote = (
+            Q(
+                pk__in=Operation.objects.filter(document=document, author_id__in=rest).values(
+                    "author_id"
+                )
+            )
+            | Q(pk__in=DocumentVersion.objects.filter(document=document).values("authors"))
+            | Q(pk__in=Message.objects.filter(thread__document=document).values("author_id"))
+        )
+        for user in get_user_model().objects.filter(Q(pk__in=rest) & wrote):
+            found[user.pk] = user
+    return [found[pk] for pk in wanted if pk in found]

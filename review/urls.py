@@ -17,6 +17,7 @@ urlpatterns = [
     path(_THREAD + "/resolve", api.resolve, name="resolve"),
     path(_THREAD + "/reopen", api.reopen, name="reopen"),
     path(_DOC + "people", api.people, name="people"),
+    path(_DOC + "authors", api.authors, name="authors"),
     path(_DOC + "suggestions/decide", api.decide, name="decide"),
     path(_DOC + "suggestions/undo", api.undo, name="undo"),
 ]

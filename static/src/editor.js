@@ -399,19 +399,22 @@ function main() {
     const by = payload?.thread?.created_by;
     if (by && typeof by.id === "number") names.set(by.id, by.name);
   });
-  // Authors who are not here: the mention picker's list names the first
-  // people who can see the document (those who may comment may ask).
-  let askedPeople = false;
-  connection.on("hello", () => {
-    if (askedPeople || !canComment) return;
-    askedPeople = true;
-    api(`/api/docs/${encodeURIComponent(data.docId || "")}/people?q=`)
+  // Authors who are not here: asked by id from the server, which names
+  // whoever took part in the document (to anyone who may view it).
+  /** @type {Set<number>} */
+  const askedNames = new Set();
+  /** @param {Iterable<number>} authors */
+  const learnAuthors = (authors) => {
+    const unknown = [...authors].filter((id) => !names.has(id) && !askedNames.has(id)).slice(0, 50);
+    if (unknown.length === 0) return;
+    for (const id of unknown) askedNames.add(id);
+    api(`/api/docs/${encodeURIComponent(data.docId || "")}/authors?ids=${unknown.join(",")}`)
       .then(({ people }) => {
-        for (const person of people || []) if (!names.has(person.id)) names.set(person.id, person.name);
+        for (const person of people || []) names.set(person.id, person.name);
         cards?.schedule();
       })
       .catch(() => {}); // names are a nicety: "Someone" until known
-  });
+  };
   const colors = new AuthorColors(document);
   cards = new SuggestionCards({
     quill,
@@ -420,7 +423,10 @@ function main() {
     me: pageUser,
     access: () => ({ canEdit, canComment }),
     nameOf: (id) => names.get(id) || "Someone",
-    onAuthors: (authors) => colors.ensure(authors),
+    onAuthors: (authors) => {
+      colors.ensure(authors);
+      learnAuthors(authors);
+    },
     tell: (message, tone = "info", action = null) =>
       notices.show({ kind: "suggestions", message, tone: /** @type {any} */ (tone), action }),
   });

@@ -378,6 +378,7 @@ ENDPOINTS = [
     # The owner started the thread: deleting it is theirs or an editor's.
     review("thread_delete", "DELETE", "threads/{thread}", EDITORS, live=True),
     review("people", "GET", "people?q=e", COMMENTERS),
+    review("authors", "GET", "authors?ids=1,2", VIEWERS),
     review(
         "reject_own_suggestion",
         "POST",
