@@ -13,6 +13,8 @@
     join()      once daphne listens: register, serve, publish stats, take
                 forwarded changes on the registry
     drain()     SIGTERM: deregister, stop serving, hand every document over
+    readiness() the phase ``/readyz`` answers (:mod:`routing.readiness`):
+                starting, ready, draining (from the signal on), fenced, lost
 
 The worker holds its registry and hands it what it needs by constructor;
 it never looks realtime's state up. Views reach the worker's ownership
