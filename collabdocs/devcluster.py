@@ -45,6 +45,15 @@ SESSION_TIMEOUT = 4
 READY_LINE = "serving http"
 
 
+def worker_ready(port: int, *, timeout: float = 1) -> bool:
+    """Return whether the worker on ``port`` answers ``GET /readyz`` with 200."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=timeout) as r:
+            return int(r.status) == 200
+    except (OSError, ValueError):
+        return False
+
+
 class WorkerProcess:
     """One ``manage.py runworker`` subprocess."""
 
@@ -88,12 +97,16 @@ class WorkerProcess:
         return self
 
     def wait_ready(self, timeout: float = 60) -> None:
-        """Wait until the worker listens and has registered."""
+        """Wait until the worker listens and has registered.
+
+        Registered: it logged :data:`READY_LINE` (once per start), or, when
+        its ``LOG_LEVEL`` hides that line, its ``/readyz`` answers 200.
+        """
         deadline = time.monotonic() + timeout
         assert self.proc is not None
         if not wait_for_port(self.port, timeout=timeout, proc=self.proc):
             raise RuntimeError(f"worker {self.port} did not start:\n{self.log()}")
-        while self.log().count(READY_LINE) < self.starts:
+        while self.log().count(READY_LINE) < self.starts and not worker_ready(self.port):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"worker {self.port} did not register:\n{self.log()}")
             time.sleep(0.05)

@@ -36,6 +36,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from collabdocs.devcluster import worker_ready  # noqa: E402 - after the repo is on sys.path
 from collabdocs.devservers import (  # noqa: E402 - after the repo is on sys.path
     PostgresServer,
     ServerError,
@@ -201,7 +202,7 @@ def start_workers(state: dict) -> None:
         while True:
             with open(log_path, "rb") as f:
                 f.seek(offset)
-                if b"serving http" in f.read():
+                if b"serving http" in f.read() or worker_ready(port):
                     break
             if proc.poll() is not None or time.monotonic() > deadline:
                 tail = log_path.read_text(errors="replace")[-2000:]

@@ -187,10 +187,14 @@ class _Runner:
         door = front_door()
         if door:
             mode += f", sockets through {door}"
-        self.command.stdout.write(
-            f"CollabDocs worker {w.worker_id} serving {w.url} ({mode}); SIGTERM or Ctrl-C stops it"
+        # A log line, not stdout: under systemd both go to the journal, and
+        # with COLLABDOCS_LOG_FORMAT=json every line must be JSON.
+        logger.info(
+            "CollabDocs worker %s serving %s (%s); SIGTERM or Ctrl-C stops it",
+            w.worker_id,
+            w.url,
+            mode,
         )
-        self.command.stdout.flush()
 
     def signalled(self, signum: int) -> None:
         if self._stopping:
