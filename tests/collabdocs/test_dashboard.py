@@ -4,13 +4,16 @@ A dashboard that names a metric nobody exports shows "No data" forever and
 nobody notices until the night it was needed. The names the workers export
 are read from ``/metrics``' own exposition (every family, also the labelled
 counters that have no sample yet), their label names from the metric
-objects; every PromQL expression of the dashboard must use only those.
+objects; every PromQL expression of the dashboard must use only those,
+and parse with Prometheus's own ``promtool``.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 from prometheus_client.metrics import MetricWrapperBase
@@ -127,3 +130,28 @@ def test_panels_are_well_formed_for_import() -> None:
                     panel["title"],
                     name,
                 )
+
+
+def test_every_query_parses_as_promql(tmp_path: Path) -> None:
+    """Prometheus's own parser (promtool) reads every expression of the dashboard.
+
+    Grafana's variables are given the values Grafana would substitute.
+    """
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool not found (apt-get install prometheus)"
+    rules = ["groups:", "  - name: dashboard", "    rules:"]
+    for index, (_, expr) in enumerate(_expressions()):
+        if expr.startswith("label_values("):
+            continue  # a Grafana function, not PromQL
+        promql = expr.replace("$__rate_interval", "1m").replace("$worker", ".*")
+        rules += [f"      - record: dashboard:expr{index}", f"        expr: {json.dumps(promql)}"]
+    path = tmp_path / "rules.yml"
+    path.write_text("\n".join(rules) + "\n")
+    result = subprocess.run(
+        [promtool, "check", "rules", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
