@@ -188,8 +188,11 @@ def test_the_worker_unit_serves_with_the_example_environment_and_stops_on_sigter
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
-    # The unit asks for JSON logs: every line on stderr is one object
-    # (Python's warnings too, such as WhiteNoise's about STATIC_ROOT).
+    # The unit asks for JSON logs: the journal (stdout and stderr) gets one
+    # object per line, Python's warnings (WhiteNoise's about STATIC_ROOT)
+    # and the start-up banner included.
     lines = [line for line in err.read_text().splitlines() if line.strip()]
     assert lines and all(json.loads(line)["level"] for line in lines)
+    assert not out.read_text().strip(), out.read_text()
+    assert any("serving http://127.0.0.1:" in json.loads(line)["message"] for line in lines)
     assert "Traceback" not in err.read_text() + out.read_text()
