@@ -338,3 +338,36 @@ def test_clients_vanishing_mid_frame_leave_json_lines_and_no_traceback(
     on_socket = [e for e in entries if "user" in e]
     assert on_socket, "no line carried the socket's context"
     assert {(e["doc"], e["user"]) for e in on_socket} == {(str(document.public_id), user.pk)}
+
+
+def test_a_request_error_names_method_path_status_and_a_loaded_user(capture: Captured) -> None:
+    """Django's request loggers attach the request: its user only if already loaded.
+
+    A formatter must never query the database (it may run on the event loop).
+    """
+    from django.contrib.auth.models import User
+    from django.test import RequestFactory
+    from django.utils.functional import SimpleLazyObject
+
+    logger, handler = capture
+    factory = RequestFactory()
+    loaded = factory.post("/docs/d/x/rename")
+    person = User(pk=42, username="ann")
+    loaded.user = SimpleLazyObject(lambda: person)
+    _ = loaded.user.pk  # the view read it
+    logger.warning("Forbidden", extra={"request": loaded, "status_code": 403})
+
+    def must_not_load() -> User:
+        raise AssertionError("the formatter loaded the user")
+
+    lazy = factory.get("/docs/")
+    lazy.user = SimpleLazyObject(must_not_load)
+    logger.warning("Not Found: /docs/", extra={"request": lazy, "status_code": 404})
+    first, second = _records(handler)
+    assert (first["method"], first["path"], first["status"], first["user"]) == (
+        "POST",
+        "/docs/d/x/rename",
+        403,
+        42,
+    )
+    assert (second["path"], second["status"]) == ("/docs/", 404) and "user" not in second
