@@ -10,21 +10,29 @@ Then the example runs, on loopback ports in front of a backend that echoes
 what it receives: plain http is redirected, the headers the workers trust
 are the balancer's and never the client's, ``/metrics`` stops at the
 balancer, the owner hint is taken off the path, and the health check names
-the public host and https.
+the public host and https. Last, in front of a real worker set up as the
+example environment says: the login page over https sets a Secure cookie
+and HSTS, and a person's socket goes over wss through the balancer to the
+owner the path names, and its op is acknowledged.
 """
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
+import os
+import secrets
 import shutil
 import ssl
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -230,3 +238,138 @@ def test_the_running_example_terminates_tls_and_overwrites_what_workers_trust(
     # The health check names the public host and https (ALLOWED_HOSTS, the redirect).
     check = next(r for r in _Echo.seen if r["path"] == "/readyz")
     assert check["host"] == "docs.example.com" and check["x-forwarded-proto"] == "https"
+
+
+# -- the example in front of a real worker, over TLS ----------------------------
+
+
+@pytest.mark.e2e
+def test_a_person_edits_over_wss_through_the_example_with_secure_cookies(
+    test_database_url: str, transactional_db: None, tmp_path: Path, settings: Any
+) -> None:
+    """The guide's TLS setup end to end: https pages, Secure cookies, a wss socket to the owner."""
+    from tests.realtime.conftest import create_document, create_user, session_cookie
+    from tests.test_deploy_env import _example
+
+    # The session's auth hash is signed with SECRET_KEY: the worker's, which
+    # may not be the development key (DEBUG is off).
+    settings.SECRET_KEY = secret_key = secrets.token_urlsafe(50)
+    user = create_user("tls-editor")
+    document = create_document(user)
+    cookie = session_cookie(user)
+    worker_port, http_port, https_port = free_port(), free_port(), free_port()
+    env = {**os.environ, **_example()}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "collabdocs.settings",
+            "SECRET_KEY": secret_key,
+            "DATABASE_URL": test_database_url,
+            "REDIS_URL": "",
+            "ZOOKEEPER_HOSTS": "",
+            "EMAIL_HOST": "",
+            "FRONT_DOOR_URL": f"https://docs.example.com:{https_port}",
+        }
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "runworker", "--single-node", "--port", str(worker_port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp_path / "worker.log", "wb"),  # noqa: SIM115 - the child owns it
+        start_new_session=True,
+    )
+    key, cert, pem = tmp_path / "key.pem", tmp_path / "cert.pem", tmp_path / "site.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-subj", "/CN=docs.example.com", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    pem.write_text(cert.read_text() + key.read_text())
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(
+        _runnable(
+            EXAMPLE.read_text(),
+            pem=pem,
+            http_port=http_port,
+            https_port=https_port,
+            backend=worker_port,
+        )
+    )
+    haproxy = subprocess.Popen(
+        ["haproxy", "-db", "-f", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert wait_for_port(worker_port, timeout=60, proc=worker)
+        assert wait_for_port(https_port, timeout=20, proc=haproxy)
+        # Pages over https: the login page, its CSRF cookie Secure.
+        deadline = time.monotonic() + 20
+        while True:  # until a check has put the worker in the pool
+            status, headers = _https_head(https_port, "/accounts/login/")
+            if status == 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert status == 200, (status, (tmp_path / "worker.log").read_text()[-2000:])
+        csrf = [v for k, v in headers if k.lower() == "set-cookie" and "csrftoken" in v]
+        assert csrf and "Secure" in csrf[0], headers
+        assert any(k.lower() == "strict-transport-security" for k, _ in headers), headers
+        # The socket: wss through the balancer, to the owner named in the path.
+        asyncio.run(_edit_over_wss(https_port, str(document.public_id), cookie))
+    finally:
+        haproxy.terminate()
+        haproxy.wait(timeout=10)
+        worker.terminate()
+        worker.wait(timeout=30)
+    assert "Traceback" not in (tmp_path / "worker.log").read_text()
+
+
+def _https_head(port: int, path: str) -> tuple[int, list[tuple[str, str]]]:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    conn = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
+    conn.request("GET", path, headers={"Host": f"docs.example.com:{port}"})
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    return response.status, response.getheaders()
+
+
+async def _edit_over_wss(port: int, doc_id: str, cookie: str) -> None:
+    from websockets.asyncio.client import connect
+
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    origin = f"https://docs.example.com:{port}"
+    url = f"wss://docs.example.com:{port}/w/10.0.0.11-8001/ws/docs/{doc_id}/"
+    async with connect(
+        url,
+        origin=origin,  # type: ignore[arg-type]  # websockets types Origin as a NewType of str
+        additional_headers={"Cookie": cookie},
+        ssl=context,
+        host="127.0.0.1",
+        port=port,
+        open_timeout=20,
+    ) as ws:
+        hello = json.loads(await asyncio.wait_for(ws.recv(), 20))
+        assert hello["type"] == "hello" and hello["doc"] == doc_id, hello
+        op = {
+            "type": "op",
+            "id": "tls-deploy-client-0001:1",
+            "rev": hello["rev"],
+            "delta": [{"insert": "x"}],
+        }
+        await ws.send(json.dumps(op))
+        seen: list[dict[str, Any]] = []
+        while not any(
+            m.get("type") == "ack" and m.get("id") == "tls-deploy-client-0001:1" for m in seen
+        ):
+            try:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), 20))
+            except TimeoutError:
+                raise AssertionError(f"no ack; got {seen}") from None
+            seen += frame["messages"] if frame.get("type") == "batch" else [frame]
