@@ -20,6 +20,9 @@ FRONT_DOOR_URL      public base URL of the balancer in front   none: sockets go 
 LOG_LEVEL           lowest level logged                        INFO
 COLLABDOCS_LOG_FORMAT  log lines: text, or json (one object    text
                     a line)
+EMAIL_HOST          SMTP server for notification email         none: console backend
+                    (EMAIL_PORT, EMAIL_HOST_USER, ... README)
+COLLABDOCS_SITE_URL start of links in emails                   http://127.0.0.1:8000
 SECURE_*            HTTPS: redirect, HSTS, proxy header        off (README)
 SIGNUP_ENABLED      allow people to create accounts            on
 ==================  =========================================  =====================
