@@ -72,6 +72,7 @@ from realtime.catchup import RebaseRate, read_stored, rebase_submission
 from realtime.content_policy import content_policy
 from realtime.exceptions import AuthorityClosed
 from realtime.fanout import Fanout, reject
+from realtime.metrics import op_refused
 from realtime.oplog import Entry, LoadedState, Submission, load_state
 from realtime.ot import InvalidDelta, parse_change
 from realtime.protocol import CloseCode, ErrorCode, Rejection
@@ -410,6 +411,7 @@ class Authority:
 
     async def _refuse(self, author: Subscriber | None, rejection: Rejection) -> None:
         if author is None:
+            op_refused(rejection.code)  # a socket's refusal is counted by reject()
             if rejection.op_id is not None:
                 self._settle(rejection.op_id, rejection)
             return
