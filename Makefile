@@ -12,7 +12,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
-APT_PACKAGES := postgresql redis-server zookeeper haproxy chromium fonts-liberation
+APT_PACKAGES := postgresql redis-server zookeeper haproxy prometheus chromium fonts-liberation
 PYTEST_ARGS ?=
 
 .PHONY: run test test-fast test-js check venv test-venv bundle migrate system-packages superuser bench-ot bench-compaction clean cluster cluster-stop
@@ -75,23 +75,36 @@ migrate: venv
 superuser: venv
 	$(PY) manage.py createsuperuser
 
-# PostgreSQL, Redis, ZooKeeper, HAProxy and Chromium for the real-server tests (and
+# PostgreSQL, Redis, ZooKeeper, HAProxy, Prometheus (promtool and a real
+# scraper for the dashboard and alert tests) and Chromium for the real-server tests (and
 # node for the bundle and the quill-delta differential tests). As root they
-# are installed with apt when missing; otherwise they must be present.
+# are installed with apt when missing (prometheus without its recommended
+# node exporter), with services kept from starting (policy-rc.d): the suite
+# starts its own servers on loopback; otherwise they must be present.
 system-packages:
 	@missing=""; \
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || missing="$$missing postgresql"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	[ -f /usr/share/java/zookeeper.jar ] || missing="$$missing zookeeper"; \
 	[ -x /usr/sbin/haproxy ] || missing="$$missing haproxy"; \
+	command -v promtool >/dev/null || lean="prometheus"; \
 	command -v chromium >/dev/null || missing="$$missing chromium fonts-liberation"; \
 	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
-	if [ -n "$$missing" ]; then \
+	if [ -n "$$missing$$lean" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing:$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	    echo "installing:$$missing $$lean"; \
+	    blocked=""; \
+	    if [ ! -e /usr/sbin/policy-rc.d ]; then \
+	      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; blocked=1; \
+	    fi; \
+	    apt-get update -qq \
+	      && { [ -z "$$missing" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } \
+	      && { [ -z "$$lean" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$lean >/dev/null; }; \
+	    status=$$?; \
+	    [ -z "$$blocked" ] || rm -f /usr/sbin/policy-rc.d; \
+	    [ $$status = 0 ] || exit $$status; \
 	  else \
-	    echo "missing system packages:$$missing (run as root, or install them)"; exit 1; \
+	    echo "missing system packages:$$missing $$lean (run as root, or install them)"; exit 1; \
 	  fi; \
 	fi
 
