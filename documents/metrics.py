@@ -21,6 +21,11 @@ a lock and an addition, never I/O.
                                                      or ``live`` (the owner's
                                                      snapshot)
 ``collabdocs_compaction_ops_folded_total{kind}``     ops folded into snapshots
+``collabdocs_channel_layer_errors_total{op}``        Redis (channel layer) calls
+                                                     that failed: ``send``
+                                                     (events), ``receive`` and
+                                                     ``join`` (realtime's
+                                                     sockets)
 ===================================================  =========================
 """
 
@@ -44,6 +49,18 @@ COMPACTION_OPS_FOLDED = Counter(
     "Ops folded into a new snapshot.",
     ["kind"],
 )
+
+
+CHANNEL_LAYER_ERRORS = Counter(
+    "collabdocs_channel_layer_errors",
+    "Channel layer (Redis) calls that failed.",
+    ["op"],
+)
+
+
+def channel_layer_error(op: str) -> None:
+    """Count one failed channel layer call (``send``, ``receive``, ``join``)."""
+    CHANNEL_LAYER_ERRORS.labels(op).inc()
 
 
 def db_error() -> None:

@@ -27,6 +27,7 @@ registry when ``/metrics`` is scraped (:class:`OpenDocumentsCollector`).
                                                 the document sent it
 ``collabdocs_channel_layer_errors_total{op}``   Redis (channel layer) calls
                                                 that failed: ``receive``, ``join``
+                                                (here), ``send`` (documents.events)
 ``collabdocs_open_documents``                   documents open (or loading) here
 ``collabdocs_open_sockets``                     document sockets open here
 ``collabdocs_document_people``                  distinct people on the busiest
@@ -42,6 +43,8 @@ from collections.abc import Callable, Iterator, Mapping
 from prometheus_client import REGISTRY, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from documents import metrics as documents_metrics
 
 #: Latency buckets in seconds: a local commit takes about a millisecond,
 #: a loaded database tens; past 2.5 s something is wrong.
@@ -92,11 +95,9 @@ BROADCAST_SECONDS = Histogram(
     "From a commit being stored to every socket of the document being sent it.",
     buckets=LATENCY_BUCKETS,
 )
-CHANNEL_LAYER_ERRORS = Counter(
-    "collabdocs_channel_layer_errors",
-    "Channel layer (Redis) calls that failed.",
-    ["op"],
-)
+# Defined with the documents app, which sends on the layer too (events).
+CHANNEL_LAYER_ERRORS = documents_metrics.CHANNEL_LAYER_ERRORS
+channel_layer_error = documents_metrics.channel_layer_error
 
 
 def op_refused(code: str) -> None:
@@ -121,11 +122,6 @@ def committed(*, ops: int, seconds: float, oldest_waited: float | None) -> None:
 def broadcast(seconds: float) -> None:
     """Record one commit sent to every socket of its document."""
     BROADCAST_SECONDS.observe(seconds)
-
-
-def channel_layer_error(op: str) -> None:
-    """Count one failed channel layer call."""
-    CHANNEL_LAYER_ERRORS.labels(op).inc()
 
 
 #: Returns the documents open here: public id -> (sockets, distinct people).
