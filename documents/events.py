@@ -40,6 +40,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from documents.metrics import channel_layer_error
+
 logger = logging.getLogger(__name__)
 
 #: Seconds a notification may take before it is given up (layer down).
@@ -78,6 +80,7 @@ def _send_groups(groups: list[str], message: dict) -> None:
             async_to_sync(bounded)()
         except Exception as exc:  # noqa: BLE001 - a notification must never fail the request
             # The change is committed; sockets re-check on their next op.
+            channel_layer_error("send")
             logger.warning(
                 "could not notify sockets (%s): %s: %s",
                 ", ".join(groups[:3]),
