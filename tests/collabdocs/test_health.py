@@ -144,6 +144,13 @@ async def test_the_asgi_wrapper_answers_503_with_retry_after_while_draining() ->
     assert status == 503 and json.loads(body)["phase"] == "draining"
 
 
+async def test_the_served_application_answers_checks_whatever_the_host() -> None:
+    from collabdocs.asgi import application  # builds the whole stack: only here
+
+    status, body = await asgi_get(application, "/readyz", "10.9.9.9:8001")
+    assert status == 200 and json.loads(body)["ready"] is True
+
+
 # Last: its ping keeps the check's thread busy for a second after it ends.
 async def test_readyz_gives_up_on_a_hanging_database_within_its_timeout(
     monkeypatch: pytest.MonkeyPatch,
