@@ -13,12 +13,11 @@ CSRF token in ``X-CSRFToken``.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 
-from documents.api import BadRequest, json_endpoint
+from documents.api import BadRequest, json_endpoint, json_object
 from notifications import services
 from notifications.payloads import notification_json
 from notifications.selectors import notification_list, notification_unread_count
@@ -73,13 +72,6 @@ def _read_ids(data: dict[str, Any]) -> list[int] | None:
 @json_endpoint("POST")
 def notifications_read(request: HttpRequest) -> JsonResponse:
     """Mark some or all of the user's notifications read."""
-    if len(request.body) > MAX_BODY_BYTES:
-        raise BadRequest("The request is too large.")
-    try:
-        data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("The request body is not valid JSON.") from None
-    if not isinstance(data, dict):
-        raise BadRequest("The request body must be a JSON object.")
+    data = json_object(request, max_bytes=MAX_BODY_BYTES)
     marked = services.notification_mark_read(user=request.user, ids=_read_ids(data))
     return JsonResponse({"marked": marked, "unread": notification_unread_count(user=request.user)})

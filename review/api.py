@@ -14,7 +14,6 @@ Bodies are JSON objects of at most ``MAX_BODY_BYTES``.
 from __future__ import annotations
 
 import functools
-import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -22,7 +21,7 @@ from typing import Any
 from django.db.models import Q
 from django.http import HttpRequest, JsonResponse
 
-from documents.api import MAX_BODY_BYTES, BadRequest, View, error, json_endpoint
+from documents.api import BadRequest, View, error, json_endpoint, json_object
 from documents.exceptions import ActionNotAllowed
 from documents.links import session_link_token
 from documents.models import Document
@@ -70,18 +69,8 @@ def review_endpoint(*methods: str) -> Callable[[View], View]:
 
 
 def _payload(request: HttpRequest) -> dict[str, Any]:
-    """Return the request's JSON object, or raise BadRequest saying what is wrong."""
-    if len(request.body) > MAX_BODY_BYTES:
-        raise BadRequest("The request is too large.")
-    if not request.body:
-        raise BadRequest("The request has no body; send a JSON object.")
-    try:
-        data = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("The request body is not valid JSON.") from None
-    if not isinstance(data, dict):
-        raise BadRequest("The request body must be a JSON object.")
-    return data
+    """Return the request's JSON object (a body is required)."""
+    return json_object(request, required=True)
 
 
 def _document(request: HttpRequest, public_id: uuid.UUID) -> tuple[Document, DocumentAccess]:

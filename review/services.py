@@ -20,6 +20,7 @@ Deleting a thread's first message deletes the thread.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -137,17 +138,31 @@ def thread_create(
                 "A thread with this id already exists on this document.", code="duplicate"
             ) from None
         thread.document = document
-        message = Message.objects.create(thread=thread, author=actor, body=body, created_at=now)
-        people = _mentioned_people(document, body)
-        message.mentions.set(people)
-        notices.message_posted(
-            thread=thread,
-            message=message,
-            actor=actor,
-            mentioned=people,
-            earlier_participant_ids=[],
-        )
+        _post(document, thread, actor, body, now, earlier_participant_ids=[])
         return _changed(thread)
+
+
+def _post(
+    document: Document,
+    thread: Thread,
+    actor: Any,
+    body: str,
+    now: datetime,
+    *,
+    earlier_participant_ids: list[int],
+) -> Message:
+    """Store a message in ``thread``, record its mentions and tell the people concerned."""
+    message = Message.objects.create(thread=thread, author=actor, body=body, created_at=now)
+    people = _mentioned_people(document, body)
+    message.mentions.set(people)
+    notices.message_posted(
+        thread=thread,
+        message=message,
+        actor=actor,
+        mentioned=people,
+        earlier_participant_ids=earlier_participant_ids,
+    )
+    return message
 
 
 def message_add(
@@ -160,21 +175,12 @@ def message_add(
         thread = _locked(document, thread_id)
         earlier = thread_participant_ids(thread=thread)
         now = timezone.now()
-        message = Message.objects.create(thread=thread, author=actor, body=body, created_at=now)
         # A reply re-opens a resolved thread, as in Google Docs: the
         # conversation is going on again.
         Thread.objects.filter(pk=thread.pk).update(
             updated_at=now, resolved_at=None, resolved_by=None
         )
-        people = _mentioned_people(document, body)
-        message.mentions.set(people)
-        notices.message_posted(
-            thread=thread,
-            message=message,
-            actor=actor,
-            mentioned=people,
-            earlier_participant_ids=earlier,
-        )
+        _post(document, thread, actor, body, now, earlier_participant_ids=earlier)
         return _changed(thread)
 
 
