@@ -12,7 +12,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
-APT_PACKAGES := postgresql redis-server zookeeper haproxy prometheus chromium fonts-liberation
+APT_PACKAGES := postgresql redis-server zookeeper haproxy prometheus chromium fonts-liberation poppler-utils libpango-1.0-0 libpangoft2-1.0-0
 PYTEST_ARGS ?=
 
 .PHONY: run test test-fast test-js check venv test-venv bundle migrate system-packages superuser bench-ot bench-compaction clean cluster cluster-stop

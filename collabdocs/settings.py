@@ -98,6 +98,8 @@ INSTALLED_APPS = [
     # collabdocs.E001 (collabdocs/checks.py) fails if this order changes.
     "routing",
     "documents",
+    "images",
+    "office",
     "notifications",
     "review",
     "realtime",
@@ -207,6 +209,32 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Serve straight from the finders (no collectstatic step for ``make run``).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Uploaded images (docs/images.md) go through Django's storage API: files
+# under MEDIA_ROOT by default; COLLABDOCS_MEDIA_STORAGE=s3 stores them in any
+# S3-compatible bucket through django-storages, configured by its own AWS_*
+# environment variables (AWS_STORAGE_BUCKET_NAME, AWS_S3_ENDPOINT_URL,
+# AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_S3_REGION_NAME). Files are
+# never served from MEDIA_URL directly: images.views checks access first.
+MEDIA_ROOT = Path(env_str("COLLABDOCS_MEDIA_ROOT", str(BASE_DIR / "media")))
+_MEDIA_STORAGE = env_str("COLLABDOCS_MEDIA_STORAGE", "filesystem").strip().lower()
+if _MEDIA_STORAGE not in ("filesystem", "s3"):
+    raise ImproperlyConfigured("COLLABDOCS_MEDIA_STORAGE must be 'filesystem' or 's3'")
+STORAGES = {
+    "default": {
+        "BACKEND": (
+            "storages.backends.s3.S3Storage"
+            if _MEDIA_STORAGE == "s3"
+            else "django.core.files.storage.FileSystemStorage"
+        ),
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if _MEDIA_STORAGE == "s3":
+    # Private objects: every read goes through the access-checked view.
+    AWS_DEFAULT_ACL = None
+    AWS_QUERYSTRING_AUTH = True
+    AWS_S3_FILE_OVERWRITE = False
 
 REDIS_URL = env_str("REDIS_URL", "")
 CACHES = {
@@ -329,6 +357,25 @@ COLLABDOCS = {
     "IMAGE_PATH_PREFIX": env_str("COLLABDOCS_IMAGE_PATH_PREFIX", "/media/"),
     "IMAGE_DATA_MAX_BYTES": env_int("COLLABDOCS_IMAGE_DATA_MAX_BYTES", 256 * 1024, minimum=0),
     "VIDEO_HOSTS": [host.lower() for host in env_list("COLLABDOCS_VIDEO_HOSTS", [])],
+    # Uploaded images (images app, docs/images.md): accepted types (Pillow
+    # format names), the largest upload, the most pixels a decoded image may
+    # have (the decompression-bomb guard), and storage quotas per document and
+    # per uploading user, in bytes of stored (re-encoded) files.
+    "IMAGE_TYPES": env_list("COLLABDOCS_IMAGE_TYPES", ["PNG", "JPEG", "GIF", "WEBP"]),
+    "IMAGE_MAX_BYTES": env_int("COLLABDOCS_IMAGE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024),
+    "IMAGE_MAX_PIXELS": env_int("COLLABDOCS_IMAGE_MAX_PIXELS", 40_000_000, minimum=1),
+    "IMAGE_DOC_QUOTA_BYTES": env_int(
+        "COLLABDOCS_IMAGE_DOC_QUOTA_BYTES", 200 * 1024 * 1024, minimum=0
+    ),
+    "IMAGE_USER_QUOTA_BYTES": env_int(
+        "COLLABDOCS_IMAGE_USER_QUOTA_BYTES", 1024 * 1024 * 1024, minimum=0
+    ),
+    # Office import (office app, docs/office.md): the largest file accepted,
+    # and the most bytes its zip members may expand to (the zip-bomb guard).
+    "IMPORT_MAX_BYTES": env_int("COLLABDOCS_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024),
+    "IMPORT_MAX_EXPANDED_BYTES": env_int(
+        "COLLABDOCS_IMPORT_MAX_EXPANDED_BYTES", 200 * 1024 * 1024, minimum=1024
+    ),
 }
 
 # Email and notifications (docs/notifications.md). Mail goes through

@@ -128,6 +128,11 @@ class DocumentVersion(models.Model):
     restored_from = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    #: Who wrote each character of ``content``: authorship runs
+    #: ``[[length, user_id or null], ...]`` in Quill units, summing to the
+    #: content's length (realtime.ot.authorship). Null: not recorded (a
+    #: version stored before authorship was kept); derived where needed.
+    authorship = models.JSONField(null=True, blank=True, default=None)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -149,6 +154,11 @@ class Operation(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    #: Who wrote the text this op inserts, when not ``author``: authorship
+    #: runs ``[[length, user_id or null], ...]`` covering the op's inserts in
+    #: order (a restore keeps the versions' original authors). Null: every
+    #: insert is ``author``'s.
+    attribution = models.JSONField(null=True, blank=True, default=None)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

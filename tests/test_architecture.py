@@ -41,12 +41,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-PACKAGES = ("realtime", "documents", "notifications", "review", "routing", "collabdocs")
+PACKAGES = (
+    "realtime",
+    "documents",
+    "images",
+    "office",
+    "notifications",
+    "review",
+    "routing",
+    "collabdocs",
+)
 
 #: Layer names, lowest first; see :func:`layer_of`.
 LAYERS = (
     "realtime.ot",
     "documents",
+    "images",
+    "office",
     "notifications",
     "review",
     "realtime",

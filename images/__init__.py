@@ -1,0 +1,1 @@
+"""Images in documents: upload, validation, access-checked serving, quotas and the sweep."""

@@ -1,0 +1,10 @@
+"""The images app (docs/images.md)."""
+
+from django.apps import AppConfig
+
+
+class ImagesConfig(AppConfig):
+    """Uploaded images: stored through Django's storage API, served only to viewers."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "images"
