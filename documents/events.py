@@ -149,6 +149,17 @@ def review_changed(*, public_id: uuid.UUID | str, payload: dict) -> None:
     transaction.on_commit(partial(_send_doc, public_id, {"type": "doc.review", "payload": payload}))
 
 
+def history_changed(*, public_id: uuid.UUID | str, payload: dict) -> None:
+    """Tell open sockets the document's history changed, after commit.
+
+    Each socket sends its client ``{"type": "history", **payload}``; the
+    payload (a JSON object) is documents.history's to define.
+    """
+    transaction.on_commit(
+        partial(_send_doc, public_id, {"type": "doc.history", "payload": payload})
+    )
+
+
 def notify_user(*, user_id: int, payload: dict) -> None:
     """Tell a user's open sockets about a new notification, after commit.
 

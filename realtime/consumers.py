@@ -517,6 +517,12 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         if self.sub is not None and not self.sub.closed and isinstance(payload, dict):
             await self.sub.send_frames([protocol.review_frame(payload)])
 
+    async def doc_history(self, event: dict) -> None:
+        """Pass a change to the document's history on to the client (``history``)."""
+        payload = event.get("payload")
+        if self.sub is not None and not self.sub.closed and isinstance(payload, dict):
+            await self.sub.send_frames([protocol.history_frame(payload)])
+
     async def user_notify(self, event: dict) -> None:
         """Pass a notification for this socket's user on to the client (``notify``)."""
         payload = event.get("payload")

@@ -64,6 +64,9 @@ class MessageType:
     REVIEW = "review"
     #: A notification for this socket's user: ``{"type":"notify", ...payload}``.
     NOTIFY = "notify"
+    #: The document's history changed (a version named, saved or restored):
+    #: ``{"type":"history", ...payload}``.
+    HISTORY = "history"
     #: Transport: one slice of a frame too large to send whole (realtime/framing.py).
     PART = "part"
 
@@ -313,6 +316,11 @@ def title_frame(*, title: str) -> str:
 def review_frame(payload: dict[str, Any]) -> str:
     """Return the ``review`` extension: a comment thread on the document changed."""
     return dumps({**payload, "type": MessageType.REVIEW})
+
+
+def history_frame(payload: dict[str, Any]) -> str:
+    """Return the ``history`` extension: the document's history changed."""
+    return dumps({**payload, "type": MessageType.HISTORY})
 
 
 def notify_frame(payload: dict[str, Any]) -> str:

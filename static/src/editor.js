@@ -29,7 +29,6 @@
  * @module editor
  */
 import Quill from "quill";
-import { addControls } from "quill/modules/toolbar.js";
 import Header from "quill/formats/header.js";
 import Image from "quill/formats/image.js";
 import Link from "quill/formats/link.js";
@@ -60,6 +59,7 @@ import {
   quillFormats,
   videoAllowed,
 } from "./editor/schema.js";
+import { buildToolbar, labelPickers } from "./editor/toolbar.js";
 import { Notices, announceTitle, readableOn, renderPeople, statusIndicator } from "./editor/ui.js";
 
 Quill.register("modules/cursors", QuillCursors);
@@ -102,53 +102,6 @@ function registerSchema(policy) {
     "formats/image": SchemaImage,
     "formats/video": SchemaVideo,
   }, true);
-}
-
-/** What a document writer expects, in the order they expect it. */
-const TOOLBAR = [
-  ["undo", "redo"],
-  [{ header: [...HEADER_LEVELS, false] }],
-  ["bold", "italic", "underline", "strike"],
-  [{ color: [] }, { background: [] }],
-  [{ list: "ordered" }, { list: "bullet" }, { list: "check" }],
-  ["blockquote", "code-block", "link"],
-  ["clean"],
-];
-
-const TOOLTIPS = {
-  undo: "Undo (Ctrl+Z)",
-  redo: "Redo (Ctrl+Shift+Z)",
-  bold: "Bold (Ctrl+B)",
-  italic: "Italic (Ctrl+I)",
-  underline: "Underline (Ctrl+U)",
-  strike: "Strikethrough",
-  color: "Text colour",
-  background: "Highlight colour",
-  blockquote: "Quote",
-  "code-block": "Code block",
-  link: "Insert link (Ctrl+K)",
-  clean: "Clear formatting",
-  header: "Heading",
-};
-
-/**
- * Build the toolbar controls into ``element`` (Quill only builds into a
- * container of its own) with labels for people and screen readers.
- * @param {HTMLElement} element
- */
-function buildToolbar(element) {
-  element.replaceChildren();
-  addControls(element, TOOLBAR);
-  for (const control of element.querySelectorAll("button, select")) {
-    if (!(control instanceof HTMLButtonElement || control instanceof HTMLSelectElement)) continue;
-    const name = [...control.classList].find((c) => c.startsWith("ql-"))?.slice(3);
-    let label = TOOLTIPS[name];
-    if (name === "list") label = { ordered: "Numbered list", bullet: "Bulleted list", check: "Checklist" }[control.value];
-    if (label) {
-      control.title = label;
-      control.setAttribute("aria-label", label);
-    }
-  }
 }
 
 /**
@@ -219,14 +172,7 @@ function main() {
     },
   });
   // Quill replaces the <select>s with pickers of its own: label those too.
-  for (const picker of toolbarEl.querySelectorAll(".ql-picker")) {
-    const name = [...picker.classList].find((c) => c !== "ql-picker" && c.startsWith("ql-"))?.slice(3);
-    const label = picker.querySelector(".ql-picker-label");
-    if (label instanceof HTMLElement && TOOLTIPS[name]) {
-      label.title = TOOLTIPS[name];
-      label.setAttribute("aria-label", TOOLTIPS[name]);
-    }
-  }
+  labelPickers(toolbarEl);
   toolbarEl.querySelector(".ql-undo")?.insertAdjacentHTML("afterbegin", undoIcon);
   toolbarEl.querySelector(".ql-redo")?.insertAdjacentHTML("afterbegin", redoIcon);
 
@@ -340,6 +286,11 @@ function main() {
   // every page; on this one its news comes over the document's socket.
   connection.on("notify", (payload) => {
     window.dispatchEvent(new CustomEvent("collabdocs:notify", { detail: payload }));
+  });
+  // The history panel (history.js, its own bundle) listens for changes to
+  // the document's history that arrive over this socket.
+  connection.on("history", (payload) => {
+    window.dispatchEvent(new CustomEvent("collabdocs:history", { detail: payload }));
   });
   connection.on("notice", ({ kind, message, text }) => {
     /** @type {Parameters<Notices["show"]>[0]} */

@@ -20,7 +20,8 @@
  * ``cursors``, ``presence`` (session), ``notice`` ({kind, message, text}),
  * ``title`` (string), ``hello`` (frame), ``review`` (a review frame's
  * payload: a comment thread changed), ``notify`` (a notify frame's payload:
- * a notification for the person).
+ * a notification for the person), ``history`` (a history frame's payload:
+ * a version was named, saved or restored).
  *
  * @module editor/connection
  */

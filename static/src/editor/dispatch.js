@@ -237,6 +237,9 @@ export class Dispatcher {
       case MessageType.NOTIFY:
         this.host.emit("notify", payloadOf(message));
         break;
+      case MessageType.HISTORY:
+        this.host.emit("history", payloadOf(message));
+        break;
       default:
         // Unknown types are left alone: a newer server may send more.
         break;

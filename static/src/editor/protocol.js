@@ -30,6 +30,8 @@ export const MessageType = Object.freeze({
   REVIEW: "review",
   /** A notification for the socket's user: ``{"type":"notify", ...payload}``. */
   NOTIFY: "notify",
+  /** The document's history changed (issue 14): ``{"type":"history", ...payload}``. */
+  HISTORY: "history",
   // transport: one slice of a frame too large to send whole
   PART: "part",
   // client to server: OP and PRESENCE
