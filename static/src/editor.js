@@ -45,6 +45,10 @@ import { Connection } from "./editor/connection.js";
 import { DEFAULT_MAX_CHANGE_OPS, OTClient } from "./editor/ot-client.js";
 import { describeReport, installPasteGuard } from "./editor/paste.js";
 import { QuillBinding } from "./editor/quill-binding.js";
+import { installAuthorship } from "./editor/authorship/index.js";
+import { installImages } from "./editor/images/index.js";
+import { installInsertFile } from "./editor/insert-file.js";
+import { installLayout, layoutModules, registerLayout } from "./editor/layout/index.js";
 import { installComments } from "./editor/review/comments.js";
 import { ModeSwitch, rewriterFor } from "./editor/review/modes.js";
 import { registerReviewMarks } from "./editor/review/suggest-blots.js";
@@ -138,6 +142,7 @@ function main() {
   let canEdit = data.canEdit === "true";
   const policy = policyFromDataset(data);
   registerSchema(policy);
+  registerLayout();
 
   buildToolbar(toolbarEl);
   const quill = new Quill(editorEl, {
@@ -148,6 +153,7 @@ function main() {
     readOnly: true, // until the server's hello
     placeholder: "",
     modules: {
+      ...layoutModules(),
       toolbar: {
         container: toolbarEl,
         handlers: {
@@ -383,7 +389,27 @@ function main() {
   });
   cards.installUndoKey(document);
 
-  window.collabdocs = { quill, client, connection, binding, notices, comments, modes, cards };
+  const access = () => ({ canEdit, canComment });
+  const docId = data.docId || "";
+  const layout = installLayout({ quill, app, toolbar: toolbarEl, notices });
+  const images = installImages({ quill, app, notices, docId, policy, access });
+  const insertFile = installInsertFile({ quill, app, notices, docId, access });
+  const authorship = installAuthorship({ quill, app, connection, client, me: pageUser, docId });
+
+  window.collabdocs = {
+    quill,
+    client,
+    connection,
+    binding,
+    notices,
+    comments,
+    modes,
+    cards,
+    layout,
+    images,
+    insertFile,
+    authorship,
+  };
   connection.start();
 }
 
