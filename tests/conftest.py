@@ -58,6 +58,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(marker)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def media_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Store uploads of the whole run, in-process and in every daphne, in a throwaway directory.
+
+    Never the checkout's ``media/``. ``override_settings`` sends
+    ``setting_changed``, which makes Django drop a storage built earlier.
+    """
+    from django.test import override_settings
+
+    root = tmp_path_factory.mktemp("media")
+    previous = os.environ.get("COLLABDOCS_MEDIA_ROOT")
+    os.environ["COLLABDOCS_MEDIA_ROOT"] = str(root)
+    with override_settings(MEDIA_ROOT=root):
+        yield root
+    if previous is None:
+        os.environ.pop("COLLABDOCS_MEDIA_ROOT", None)
+    else:
+        os.environ["COLLABDOCS_MEDIA_ROOT"] = previous
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """Start a throwaway PostgreSQL cluster for the whole run."""
