@@ -21,14 +21,29 @@ format proposal, each followed by ``{>>who suggested what · when<<}``.
 Braces in text are escaped there, so no text can close a mark early; code
 is shown as typed.
 Authors' names are read once per export (:func:`documents.selectors.user_display_names`).
+
+The registry: every download format is an :class:`ExportFormat` registered
+with :func:`register_format` (name, label, content type, extension and a
+``render(ExportRequest) -> bytes``). txt, html and md are registered here;
+the office app registers pdf, docx and odt from its ``ready()``
+(docs/office.md). :func:`export_document` renders any registered format and
+is what the download views call.
+
+Images: documents must not import the images app, so exports read image
+bytes through a port. The images app installs an :data:`ImageSource` with
+:func:`install_image_source`; it answers ``(bytes, content type)`` for an
+image *of the exported document* and None for anything else, so an embed
+pointing at another document's image never leaks its bytes. Without a
+source installed every image is left out (its alt text kept).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from html import escape
-from typing import Any
+from typing import Any, Protocol
 
 from documents.proposals import (
     ACCEPTED,
@@ -46,14 +61,123 @@ from documents.proposals import (
 from documents.render import Line, render_html, render_text, safe_link, split_lines
 from documents.selectors import user_display_names
 
-__all__ = ["FORMATS", "SUGGESTION_MODES", "export", "export_html", "export_markdown"]
+__all__ = [
+    "FORMATS",
+    "SUGGESTION_MODES",
+    "ExportFormat",
+    "ExportRequest",
+    "ImageSource",
+    "export",
+    "export_document",
+    "export_html",
+    "export_markdown",
+    "formats",
+    "install_image_source",
+    "register_format",
+]
 
-#: ``format name -> (file extension, MIME type)``.
-FORMATS: dict[str, tuple[str, str]] = {
-    "txt": ("txt", "text/plain; charset=utf-8"),
-    "html": ("html", "text/html; charset=utf-8"),
-    "md": ("md", "text/markdown; charset=utf-8"),
-}
+#: ``format name -> (file extension, MIME type)``, kept in step with the registry.
+FORMATS: dict[str, tuple[str, str]] = {}
+
+
+class ImageSource(Protocol):
+    """Answers an image embed's bytes for an export: ``(bytes, content type)``.
+
+    Only images of ``document`` are answered; any other src (another
+    document's image, an outside URL, garbage) gives None.
+    """
+
+    def __call__(self, document: Any, src: str) -> tuple[bytes, str] | None: ...
+
+
+def _no_images(document: Any, src: str) -> tuple[bytes, str] | None:
+    return None
+
+
+_image_source: ImageSource = _no_images
+
+
+def install_image_source(source: ImageSource) -> None:
+    """Install the function exports read image bytes through (the images app's)."""
+    global _image_source
+    _image_source = source
+
+
+def image_source() -> ImageSource:
+    """Return the installed image source (one that answers nothing if none is)."""
+    return _image_source
+
+
+@dataclass
+class ExportRequest:
+    """What a format's ``render`` gets: the content and how to show it.
+
+    ``content`` is stored content (insert ops), untrusted. ``names`` maps
+    suggestion authors' ids to names (``suggestions == "markup"`` only).
+    :meth:`image` reads an image embed's bytes through the image source,
+    once per src per export.
+    """
+
+    content: list[dict]
+    title: str
+    suggestions: SuggestionMode = ACCEPTED
+    document: Any = None
+    names: Names | None = None
+    source: ImageSource | None = None
+    _images: dict[str, tuple[bytes, str] | None] = field(default_factory=dict, repr=False)
+
+    def image(self, src: Any) -> tuple[bytes, str] | None:
+        """Return ``(bytes, content type)`` of the document's image ``src``, else None."""
+        if not isinstance(src, str) or self.document is None:
+            return None
+        if src not in self._images:
+            source = self.source or image_source()
+            try:
+                self._images[src] = source(self.document, src)
+            except (OSError, ValueError):
+                self._images[src] = None  # a missing or unreadable blob: left out, alt kept
+        return self._images[src]
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One download format."""
+
+    name: str
+    label: str
+    content_type: str
+    extension: str
+    render: Callable[[ExportRequest], bytes]
+
+
+_REGISTRY: dict[str, ExportFormat] = {}
+_FORMAT_NAME = re.compile(r"[a-z][a-z0-9]{0,15}")
+
+
+def register_format(
+    name: str,
+    *,
+    label: str,
+    content_type: str,
+    extension: str,
+    render: Callable[[ExportRequest], bytes],
+) -> ExportFormat:
+    """Register (or replace) the download format ``name``; it is served at once.
+
+    :raises ValueError: a name or extension that is not a short lowercase word.
+    """
+    if not _FORMAT_NAME.fullmatch(name) or not _FORMAT_NAME.fullmatch(extension):
+        raise ValueError(f"bad export format name or extension: {name!r}, {extension!r}")
+    entry = ExportFormat(name, label, content_type, extension, render)
+    _REGISTRY[name] = entry
+    FORMATS[name] = (extension, content_type)
+    return entry
+
+
+def formats() -> dict[str, ExportFormat]:
+    """Return the registered formats, in registration order."""
+    return dict(_REGISTRY)
+
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>~|])")
 _MD_LINE_START = re.compile(r"^(\s*)([#>+-]|\d+[.)])(?=\s|$)")
@@ -283,27 +407,93 @@ def _code_md(line: Line, names: Names | None) -> str:
     ) + _critic_line_end(line, names)
 
 
-def export(
-    ops: list[dict], *, fmt: str, title: str, suggestions: SuggestionMode | str = ACCEPTED
-) -> str:
-    """Return ``ops`` exported as ``fmt`` (a key of :data:`FORMATS`).
+def _mode(suggestions: str) -> SuggestionMode:
+    if suggestions == ACCEPTED:
+        return ACCEPTED
+    if suggestions == MARKUP:
+        return MARKUP
+    raise ValueError(f"unknown suggestions mode {suggestions!r}")
 
+
+def export_document(
+    content: list[dict],
+    *,
+    fmt: str,
+    title: str,
+    suggestions: SuggestionMode | str = ACCEPTED,
+    document: Any = None,
+    source: ImageSource | None = None,
+) -> bytes:
+    """Return ``content`` rendered as the registered format ``fmt``.
+
+    ``document`` is whose images may be embedded (none when None);
     ``suggestions`` is ``"accepted"`` (the document as accepted so far) or
     ``"markup"`` (suggestions shown, with their authors' names, read here).
 
     :raises ValueError: an unknown format or suggestions mode.
     """
-    if suggestions == ACCEPTED:
-        mode: SuggestionMode = ACCEPTED
-    elif suggestions == MARKUP:
-        mode = MARKUP
-    else:
-        raise ValueError(f"unknown suggestions mode {suggestions!r}")
-    if fmt not in FORMATS:
+    mode = _mode(suggestions)
+    entry = _REGISTRY.get(fmt)
+    if entry is None:
         raise ValueError(f"unknown export format {fmt!r}")
-    names = user_display_names(ids=authors(ops)) if mode == MARKUP else None
-    if fmt == "txt":
-        return export_text(ops, suggestions=mode)
-    if fmt == "html":
-        return export_html(ops, title=title, suggestions=mode, names=names)
-    return export_markdown(ops, suggestions=mode, names=names)
+    names = user_display_names(ids=authors(content)) if mode == MARKUP else None
+    request = ExportRequest(
+        content=content,
+        title=title,
+        suggestions=mode,
+        document=document,
+        names=names,
+        source=source,
+    )
+    return entry.render(request)
+
+
+def export(
+    ops: list[dict], *, fmt: str, title: str, suggestions: SuggestionMode | str = ACCEPTED
+) -> str:
+    """Return ``ops`` exported as the text format ``fmt`` (txt, html or md), images left out.
+
+    :raises ValueError: an unknown format or suggestions mode.
+    """
+    if fmt not in ("txt", "html", "md"):
+        raise ValueError(f"unknown text export format {fmt!r}")
+    return export_document(ops, fmt=fmt, title=title, suggestions=suggestions).decode("utf-8")
+
+
+def _render_txt(request: ExportRequest) -> bytes:
+    return export_text(request.content, suggestions=request.suggestions).encode("utf-8")
+
+
+def _render_html(request: ExportRequest) -> bytes:
+    page = export_html(
+        request.content, title=request.title, suggestions=request.suggestions, names=request.names
+    )
+    return page.encode("utf-8")
+
+
+def _render_md(request: ExportRequest) -> bytes:
+    md = export_markdown(request.content, suggestions=request.suggestions, names=request.names)
+    return md.encode("utf-8")
+
+
+register_format(
+    "txt",
+    label="Plain text",
+    content_type="text/plain; charset=utf-8",
+    extension="txt",
+    render=_render_txt,
+)
+register_format(
+    "html",
+    label="HTML",
+    content_type="text/html; charset=utf-8",
+    extension="html",
+    render=_render_html,
+)
+register_format(
+    "md",
+    label="Markdown",
+    content_type="text/markdown; charset=utf-8",
+    extension="md",
+    render=_render_md,
+)

@@ -12,8 +12,8 @@ URL                                                   Method  What
 ``/api/docs/<id>/history/name``                       POST    ``{"name"}``: name the current
 ``/api/docs/<id>/history/<version>/restore``          POST    restore it (a new change)
 ``/api/docs/<id>/history/settings``                   POST    ``{"visible_to_viewers"}``
-``/d/<id>/export/<txt|html|md>``                      GET     the current document
-``/d/<id>/history/<version>/export/<txt|html|md>``    GET     a version
+``/d/<id>/export/<format>``                           GET     the current document
+``/d/<id>/history/<version>/export/<format>``         GET     a version
 ====================================================  ======  ==============================
 
 Downloads and previews show the document as accepted so far (pending
@@ -40,7 +40,7 @@ from documents import history
 from documents.api import _body, _document, _flag, _text, error, json_endpoint
 from documents.content import document_content
 from documents.exceptions import ActionNotAllowed, DocumentNotFound
-from documents.export import FORMATS, export
+from documents.export import FORMATS, export_document
 from documents.history import HistoryAccess, VersionEntry, history_access
 from documents.links import session_link_token
 from documents.models import Document
@@ -202,7 +202,9 @@ def _download(
     if fmt not in FORMATS:
         raise Http404("unknown format")
     extension, mime = FORMATS[fmt]
-    body = export(content, fmt=fmt, title=document.title, suggestions=suggestions)
+    body = export_document(
+        content, fmt=fmt, title=document.title, suggestions=suggestions, document=document
+    )
     stem = slugify(document.title)[:80] or "document"
     if suggestions == MARKUP:
         suffix += "-suggestions"

@@ -190,7 +190,7 @@ def test_export_refuses_unknown_modes_and_formats() -> None:
     with pytest.raises(ValueError, match="suggestions"):
         export(CONTENT, fmt="txt", title="T", suggestions="all")
     with pytest.raises(ValueError, match="format"):
-        export(CONTENT, fmt="pdf", title="T", suggestions="markup")
+        export(CONTENT, fmt="xls", title="T", suggestions="markup")
 
 
 @pytest.mark.django_db
