@@ -1,0 +1,245 @@
+"""Authorship runs: who wrote each character of a document.
+
+Authorship is metadata kept beside the content, never formatting inside it.
+It is a list of *runs* ``[(length, author), ...]``: ``length`` in Quill units
+(UTF-16 code units, an embed counts 1), ``author`` a user id or ``None`` for
+"unknown" (text written before authorship was kept). Runs cover the whole
+content, the final newline included.
+
+Invariants of every value this module returns (and :func:`from_json`
+enforces on input):
+
+* no run has a length below 1;
+* two adjacent runs never have the same author (they are merged);
+* the lengths sum to the content's length.
+
+:func:`apply` follows a change the way the content follows it: a retain keeps
+its characters' authors (a format change does not make anyone the author of
+text), a delete drops them, an insert belongs to the change's author, or to
+the authors an ``attribution`` names (a restore puts back text with its
+original authors). Authorship derived by applying every op in order equals
+authorship maintained op by op; the tests check it against a per-character
+model.
+
+Pure: standard library only, no I/O. The browser twin is
+``static/src/editor/authorship/runs.js``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeAlias
+
+__all__ = [
+    "Author",
+    "Runs",
+    "apply",
+    "from_json",
+    "initial",
+    "inserted_runs",
+    "length",
+    "shares",
+    "slice_runs",
+    "to_json",
+]
+
+#: A user id, or ``None`` for "unknown".
+Author: TypeAlias = "int | None"
+#: Authorship runs (see the module docstring).
+Runs: TypeAlias = "list[tuple[int, int | None]]"
+
+
+def _op_length(op: Mapping[str, Any]) -> int:
+    """Return an op's length in Quill units (as ``delta.op_length``)."""
+    if "insert" in op:
+        value = op["insert"]
+        if type(value) is str:
+            if value.isascii():
+                return len(value)
+            return len(value.encode("utf-16-le", "surrogatepass")) >> 1
+        return 1
+    if "retain" in op:
+        value = op["retain"]
+    elif "delete" in op:
+        value = op["delete"]
+    else:
+        raise ValueError(f"not an op: {op!r}")
+    if type(value) is not int or value < 1:
+        raise ValueError(f"bad op length: {op!r}")
+    return value
+
+
+def _push(out: Runs, count: int, author: Author) -> None:
+    """Append ``count`` characters by ``author``, merging with the last run."""
+    if count <= 0:
+        return
+    if out and out[-1][1] == author:
+        out[-1] = (out[-1][0] + count, author)
+    else:
+        out.append((count, author))
+
+
+def initial(size: int, author: Author = None) -> Runs:
+    """Return the runs of ``size`` characters all written by ``author``."""
+    if size < 0:
+        raise ValueError("a length cannot be negative")
+    return [(size, author)] if size else []
+
+
+def length(runs: Sequence[tuple[int, Author]]) -> int:
+    """Return how many characters ``runs`` cover."""
+    return sum(run[0] for run in runs)
+
+
+def shares(runs: Iterable[tuple[int, Author]]) -> dict[int | None, int]:
+    """Return how many characters each author wrote."""
+    counts: dict[int | None, int] = {}
+    for count, author in runs:
+        counts[author] = counts.get(author, 0) + count
+    return counts
+
+
+def slice_runs(runs: Sequence[tuple[int, Author]], start: int, end: int) -> Runs:
+    """Return the runs of characters ``start`` (included) to ``end`` (excluded).
+
+    Positions past the end are clamped, as ``Delta.slice``.
+    """
+    out: Runs = []
+    if end <= start:
+        return out
+    pos = 0
+    for count, author in runs:
+        run_end = pos + count
+        if run_end > start:
+            lo = max(start, pos)
+            hi = min(end, run_end)
+            if hi > lo:
+                _push(out, hi - lo, author)
+        pos = run_end
+        if pos >= end:
+            break
+    return out
+
+
+class _Cursor:
+    """Hand out pieces of a list of runs from the front, in order."""
+
+    __slots__ = ("runs", "index", "offset", "n")
+
+    def __init__(self, runs: Sequence[tuple[int, Author]]) -> None:
+        self.runs = runs
+        self.index = 0
+        self.offset = 0  # characters of runs[index] already handed out
+        self.n = len(runs)
+
+    def take(self, count: int, out: Runs | None, what: str) -> None:
+        """Move ``count`` characters on, copying their runs into ``out``."""
+        runs = self.runs
+        while count > 0:
+            if self.index >= self.n:
+                raise ValueError(f"the change {what} past the end of the content")
+            size, author = runs[self.index]
+            left = size - self.offset
+            if left <= count:
+                if out is not None:
+                    _push(out, left, author)
+                count -= left
+                self.index += 1
+                self.offset = 0
+            else:
+                if out is not None:
+                    _push(out, count, author)
+                self.offset += count
+                count = 0
+
+    def rest(self, out: Runs) -> None:
+        """Copy every character not yet handed out into ``out``."""
+        if self.index >= self.n:
+            return
+        size, author = self.runs[self.index]
+        _push(out, size - self.offset, author)
+        out.extend(self.runs[self.index + 1 :])
+
+
+def apply(
+    runs: Sequence[tuple[int, Author]],
+    delta: Iterable[Mapping[str, Any]],
+    author: Author,
+    attribution: Sequence[tuple[int, Author]] | None = None,
+) -> Runs:
+    """Return the runs after ``delta`` (a change by ``author``) is applied.
+
+    ``attribution``, when given, are runs over the change's inserted
+    characters in order, naming who wrote them instead of ``author``.
+
+    :raises ValueError: the change reaches past the content's end, or the
+        attribution does not cover exactly the inserted characters.
+    """
+    out: Runs = []
+    cursor = _Cursor(runs)
+    source = _Cursor(attribution) if attribution is not None else None
+    for op in delta:
+        count = _op_length(op)
+        if "insert" in op:
+            if source is None:
+                _push(out, count, author)
+            else:
+                source.take(count, out, "attribution ends before its inserts")
+        elif "retain" in op:
+            cursor.take(count, out, "retains")
+        else:
+            cursor.take(count, None, "deletes")
+    if source is not None and source.index < source.n:
+        raise ValueError("the attribution covers more than the change inserts")
+    cursor.rest(out)
+    return out
+
+
+def inserted_runs(
+    delta: Iterable[Mapping[str, Any]], new_runs: Sequence[tuple[int, Author]]
+) -> Runs:
+    """Return the runs of the characters ``delta`` inserts, read from its result.
+
+    ``new_runs`` is the authorship of the content the change produces (for a
+    restore: the restored version's). The result is the ``attribution`` that
+    makes :func:`apply` give those authors to the inserted text.
+
+    :raises ValueError: the change reaches past the end of ``new_runs``.
+    """
+    out: Runs = []
+    cursor = _Cursor(new_runs)
+    for op in delta:
+        count = _op_length(op)
+        if "insert" in op:
+            cursor.take(count, out, "inserts")
+        elif "retain" in op:
+            cursor.take(count, None, "retains")
+    return out
+
+
+def to_json(runs: Iterable[tuple[int, Author]]) -> list[list[int | None]]:
+    """Return ``runs`` as JSON-ready lists ``[[length, author], ...]``."""
+    return [[count, author] for count, author in runs]
+
+
+def from_json(value: object) -> Runs:
+    """Return the runs stored as ``value`` (see :func:`to_json`), validated.
+
+    Adjacent runs of one author are merged.
+
+    :raises ValueError: ``value`` is not a list of ``[length >= 1, user id
+        or null]`` pairs.
+    """
+    if not isinstance(value, list):
+        raise ValueError("authorship runs must be a list")
+    out: Runs = []
+    for item in value:
+        if not isinstance(item, (list, tuple)) or len(item) != 2:
+            raise ValueError(f"an authorship run must be [length, author]: {item!r}")
+        count, author = item
+        if type(count) is not int or count < 1:
+            raise ValueError(f"an authorship run's length must be a positive integer: {item!r}")
+        if author is not None and (type(author) is not int or author < 0):
+            raise ValueError(f"an authorship run's author must be a user id or null: {item!r}")
+        _push(out, count, author)
+    return out
