@@ -12,6 +12,10 @@ well as by value: ``true`` is not ``1`` and ``1.0`` is not ``1``, since
 quill-delta in the browser would tell some of them apart and the server's
 JSON would tell the others apart.
 
+An embed's value is its source (a string), except for the ``marker`` kind
+(``divider``, ``pagebreak``: a horizontal rule, a page break), which has
+no source: its value is exactly ``true``.
+
 Embed sources depend on the deployment (which hosts may serve a video,
 where the project's own images live): :class:`ContentPolicy` carries them,
 built from Django settings by ``realtime.content_policy``.
@@ -30,6 +34,7 @@ from .utf16 import utf16_len
 
 __all__ = [
     "DEFAULT_POLICY",
+    "MARKER",
     "MAX_SAFE_INTEGER",
     "SCHEMA",
     "ContentPolicy",
@@ -295,6 +300,9 @@ _SOURCES: dict[str, Callable[[str, ContentPolicy], str | None]] = {
     "video": _video_problem,
 }
 
+#: The embed kind without a source: its value is exactly ``true``.
+MARKER = "marker"
+
 
 @dataclass(frozen=True)
 class Embed:
@@ -302,14 +310,20 @@ class Embed:
 
     name: str
     kind: str
+    #: ``image``, ``video`` (a source checked against the policy) or
+    #: ``marker`` (no source: the value is exactly ``true``).
     #: ``inline`` embeds (images) also take inline formats (bold, link...);
-    #: ``block`` embeds (videos) take only their own attributes.
+    #: ``block`` embeds (videos, dividers, page breaks) take only their own
+    #: attributes.
     scope: str
     attributes: frozenset[str]
 
 
 def embed_problem(embed: Embed, value: Any, policy: ContentPolicy) -> str | None:
     """Return what is wrong with an embed's value under ``policy``, or None."""
+    if embed.kind == MARKER:
+        # Exactly true: not 1, not "true", not an object (a marker has no source).
+        return None if value is True else f"must be exactly true, got {describe(value)}"
     if type(value) is not str:
         return f"must be a string, got {describe(value)}"
     return _SOURCES[embed.kind](value, policy)
@@ -328,7 +342,7 @@ def _build() -> tuple[dict[str, Format], dict[str, Embed]]:
         )
     built_embeds: dict[str, Embed] = {}
     for name, spec in SCHEMA["embeds"].items():
-        if spec["kind"] not in _SOURCES:
+        if spec["kind"] not in _SOURCES and spec["kind"] != MARKER:
             raise ValueError(f"schema.json: embed {name!r} has unknown kind {spec['kind']!r}")
         for attribute in spec["attributes"]:
             if attribute not in built_formats:

@@ -133,6 +133,11 @@ const ATTRIBUTE_CASES = {
   "code-block": [true, "javascript", false],
   indent: [1, 8, 0, 9, -1, "+1", 2 ** 60],
   align: ["center", "right", "justify", "left", "", null],
+  // A table cell's line end carries its row id (Quill's table module).
+  table: ["row-a1b2", "row-a", "row-0123456789abcdef", "row-0123456789abcdefg", "row-", "row-AB12",
+    "row-a b", "ROW-ab", "row-ab\n", true, 1, null],
+  size: ["small", "large", "huge", "normal", "medium", "", 12, "12px", null],
+  font: ["serif", "monospace", "sans-serif", "Arial", "", true],
   alt: ["a picture", "", "x".repeat(500), "x".repeat(501), "line\nbreak", "\u0000", 5],
   width: ["100", "100px", "50%", "0", "10000", "1e3", "100em", 100, "100\n"],
   height: ["1", "9999px", "-1", "auto"],
@@ -149,7 +154,7 @@ const ATTRIBUTE_CASES = {
 };
 
 /** Names that are not formats, several of them JavaScript builtins. */
-const UNKNOWN_NAMES = ["font", "size", "script", "direction", "formula", "toString", "constructor",
+const UNKNOWN_NAMES = ["script", "direction", "formula", "toString", "constructor",
   "__proto__", "hasOwnProperty", "valueOf", "isPrototypeOf", "Bold", ""];
 
 const DATA_OK = "data:image/png;base64,iVBORw0KGgo=";
@@ -163,6 +168,9 @@ const EMBED_CASES = [
   { video: `http://${VIDEO_HOST}/embed/abc` }, { video: "https://evil.example/embed" },
   { video: `https://${VIDEO_HOST}.evil.example/x` }, { video: `https://${VIDEO_HOST}:8443/x` },
   { video: `https://${VIDEO_HOST}/a b` },
+  // Markers (horizontal rule, page break): exactly true, nothing else.
+  { divider: true }, { pagebreak: true }, { divider: false }, { divider: 1 }, { pagebreak: "true" },
+  { divider: null }, { divider: {} }, { pagebreak: [true] }, { divider: true, pagebreak: true },
   { formula: "e=mc^2" }, { cursor: "x" }, { scroll: "x" }, { foo: 1 }, { image: DATA_OK, video: "x" }, {},
 ];
 
@@ -270,7 +278,7 @@ describe("sanitizeChange", () => {
 
   it("maps what has an obvious equivalent and says what it removed", () => {
     const raw = new Delta()
-      .insert("Title", { color: "rgb(255, 0, 0)", font: "serif" })
+      .insert("Title", { color: "rgb(255, 0, 0)", font: "Arial" })
       .insert("\n", { header: 5 })
       .insert({ image: "https://tracker.example/pixel.gif" })
       .insert("x", { link: "javascript:alert(1)", bold: true })
@@ -285,6 +293,20 @@ describe("sanitizeChange", () => {
     assert.equal(removed.images, 1);
     assert.equal(removed.links, 1);
     assert.ok(removed.attributes.includes("font"));
+  });
+
+  it("keeps tables, sizes, fonts and markers as the editor makes them, and drops a marker's stray formats", () => {
+    const made = new Delta()
+      .insert("a", { size: "large", font: "serif" })
+      .insert("\n", { table: "row-k3x9" })
+      .insert({ divider: true })
+      .insert({ pagebreak: true })
+      .insert("\n");
+    assert.equal(sanitizeChange(made).change, made);
+    const stray = new Delta().insert({ divider: true }, { bold: true }).insert({ pagebreak: 1 });
+    const { change, removed } = sanitizeChange(stray);
+    assert.deepEqual(change.ops, [{ insert: { divider: true } }]);
+    assert.equal(removed.embeds, 1);
   });
 
   it("returns the very same change when it is already valid (the keystroke path)", () => {

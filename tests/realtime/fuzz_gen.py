@@ -39,7 +39,7 @@ EITHER = "either"
 
 #: Names that JavaScript objects inherit: never formats.
 BUILTIN_NAMES = ["toString", "constructor", "__proto__", "hasOwnProperty", "valueOf", "prototype"]
-UNKNOWN_EMBEDS = ["formula", "cursor", "scroll", "foo", "video2", "Image", "divider"]
+UNKNOWN_EMBEDS = ["formula", "cursor", "scroll", "foo", "video2", "Image", "hr"]
 TEXTS = ["a", "b", "xyz", "hello ", "😀", "e\u0301", "中文", "👍🏽", "\t", "🙂🙃", "ok"]
 
 
@@ -73,6 +73,7 @@ def valid_value(name: str, rng: random.Random) -> Any:
             "alt": ["a picture", "Grafik 😀", "x"],
             "width": ["100", "50%", "320px", "1"],
             "height": ["20", "75%", "9999px"],
+            "table": ["row-a1b2", "row-zz9"],
         }.get(name, ["x"])
         value = rng.choice(candidates)
         pattern = spec.get("pattern")
@@ -258,7 +259,7 @@ class BadFrames:
         return Frame(kind, text, op_id, REFUSED)
 
     def unknown_attribute(self, doc: DocumentText, rev: int) -> Frame:
-        name = self.rng.choice(BUILTIN_NAMES + ["foo", "font", "size", "script", "Bold", "style"])
+        name = self.rng.choice(BUILTIN_NAMES + ["foo", "direction", "script", "Bold", "style"])
         return self._op("unknown attribute", rev, [{"insert": "x", "attributes": {name: True}}])
 
     def unknown_embed(self, doc: DocumentText, rev: int) -> Frame:

@@ -112,6 +112,7 @@ _EXAMPLES: dict[str, list[Any]] = {
     "alt": ["a cat", "zoë 😀", ""],
     "width": ["100", "50%", "9999px"],
     "height": ["1", "20px"],
+    "table": ["row-a1b2", "row-k3x9zz"],
     # Review marks (realtime/ot/review.py): authors 7 and 42.
     "suggest-insert": ["7:lx3k9a1:ab12", "42:m0:zzzz9"],
     "suggest-delete": ["7:lx3k9a1:ab12", "42:lx3k9b2:0a0a0a0a0a0a"],

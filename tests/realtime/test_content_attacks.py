@@ -77,7 +77,7 @@ ATTACKS: list[tuple[str, str, str]] = [
             ("formula", '"e=mc^2"'),
             ("cursor", '"x"'),
             ("scroll", '"x"'),
-            ("divider", "true"),
+            ("hr", "true"),
         )
     ],
     *[
@@ -383,7 +383,7 @@ def _store_many_legacy_parts(document: Any, author: Any, parts: int) -> int:
     for i in range(parts):
         ops.append({"insert": {"formula": f"x{i}"}})
         ops.append({"insert": f" w{i} "})
-        ops.append({"insert": "t", "attributes": {"font": "serif", "bold": True}})
+        ops.append({"insert": "t", "attributes": {"script": "super", "bold": True}})
     Operation.objects.create(
         document=document, revision=1, op_id=f"{'legacy' * 3}:1", delta=ops, author=author
     )

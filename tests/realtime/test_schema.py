@@ -117,6 +117,29 @@ FORMAT_ROWS: list[tuple[str, Any, bool]] = [
     ("alt", "line\nbreak", False),
     ("alt", "x" * 501, False),
     ("alt", 5, False),
+    # A table cell's line end carries its row id, as Quill's table module makes it.
+    ("table", "row-a1b2", True),
+    ("table", "row-x", True),
+    ("table", "row-0123456789abcdef", True),
+    ("table", "row-0123456789abcdefg", False),  # 17 characters of id
+    ("table", "row-", False),
+    ("table", "row-AB12", False),
+    ("table", "row-a b", False),
+    ("table", "row-ab\n", False),
+    ("table", "cell-ab", False),
+    ("table", True, False),
+    ("table", 1, False),
+    ("size", "small", True),
+    ("size", "large", True),
+    ("size", "huge", True),
+    ("size", "normal", False),
+    ("size", "12px", False),
+    ("size", 12, False),
+    ("font", "serif", True),
+    ("font", "monospace", True),
+    ("font", "sans-serif", False),
+    ("font", "Arial", False),
+    ("font", True, False),
     ("width", "100", True),
     ("width", "50%", True),
     ("width", "9999px", True),
@@ -221,9 +244,7 @@ def test_refusal_message_says_what_is_expected() -> None:
     assert str(info.value) == "op 2: attribute 'color' must be #rrggbb, got 'red'"
 
 
-@pytest.mark.parametrize(
-    "name", BUILTINS + ["font", "size", "script", "direction", "formula", "Bold", "bold ", ""]
-)
+@pytest.mark.parametrize("name", BUILTINS + ["script", "direction", "formula", "Bold", "bold ", ""])
 def test_unknown_attribute_names_are_refused_by_name(name: str) -> None:
     for op in (
         {"insert": "a", "attributes": {name: True}},
@@ -310,6 +331,21 @@ EMBED_ROWS: list[tuple[str, Any, bool]] = [
     ("video", "javascript:alert(1)", False),
     ("video", "https://video.example/a b", False),
     ("video", {"src": "https://video.example/"}, False),
+    # Markers have no source: exactly true, nothing JavaScript would coerce.
+    *[
+        (name, value, ok)
+        for name in ("divider", "pagebreak")
+        for value, ok in (
+            (True, True),
+            (False, False),
+            (1, False),
+            ("true", False),
+            (None, False),
+            ({}, False),
+            ([True], False),
+            ("", False),
+        )
+    ],
 ]
 POLICY = ContentPolicy(video_hosts=frozenset({"video.example"}))
 
@@ -357,7 +393,8 @@ def test_unsafe_image_prefix_is_refused_at_configuration(prefix: str) -> None:
         {"formula": "e=mc^2"},
         {"cursor": "x"},
         {"scroll": "x"},
-        {"divider": True},
+        {"hr": True},
+        {"page-break": True},
         {"toString": "x"},
         {"__proto__": "x"},
         {"Image": IMAGE},

@@ -39,7 +39,8 @@ const PATTERNS = Object.fromEntries(
 
 /**
  * Return the ``formats`` option of Quill 2: the schema's inline and block
- * formats and its embeds. Embed-scope attributes (alt, width, height) are
+ * formats and its embeds (``table`` brings Quill's table containers with it,
+ * as ``list`` does its list container). Embed-scope attributes (alt, width, height) are
  * not blots; Quill's image and video blots handle them themselves.
  * @returns {string[]}
  */
@@ -172,6 +173,8 @@ export function checkEmbed(embed, policy = DEFAULT_POLICY) {
   const [type] = keys;
   if (!has(EMBEDS, type)) return `unknown embed '${type}'`;
   const value = embed[type];
+  // A marker (divider, pagebreak) has no source: its value is exactly true.
+  if (EMBEDS[type].kind === "marker") return value === true ? null : `embed '${type}' must be exactly true, got ${describe(value)}`;
   if (typeof value !== "string") return `embed '${type}' must be a string, got ${describe(value)}`;
   switch (EMBEDS[type].kind) {
     case "image":
