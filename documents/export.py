@@ -39,6 +39,7 @@ source installed every image is left out (its alt text kept).
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -58,7 +59,19 @@ from documents.proposals import (
     proposals_of,
     readable,
 )
-from documents.render import Line, render_html, render_text, safe_link, split_lines
+from documents.render import (
+    IMAGE_TYPES,
+    ImageURIs,
+    Line,
+    Marker,
+    Table,
+    blocks,
+    image_alt,
+    render_html,
+    render_text,
+    safe_link,
+    split_lines,
+)
 from documents.selectors import user_display_names
 
 __all__ = [
@@ -186,6 +199,31 @@ _MAX_INDENT = 8
 Attributes = Mapping[str, Any]
 
 
+#: How an HTML export draws what semantic HTML alone does not (Quill's classes,
+#: checklists, tables, page breaks); the PDF export prints from the same page.
+PAGE_STYLE = """\
+body { font-family: "Liberation Sans", Arial, sans-serif; line-height: 1.45; }
+img { max-width: 100%; height: auto; vertical-align: bottom; }
+table { border-collapse: collapse; margin: .5em 0; }
+td { border: 1px solid #999; padding: 4px 8px; vertical-align: top; }
+td > p { margin: 0; }
+blockquote { border-left: 4px solid #ccc; margin-left: 0; padding-left: 16px; }
+pre { background: #f4f4f4; padding: 8px; white-space: pre-wrap; }
+hr { border: 0; border-top: 1px solid #999; }
+li[data-list] { list-style: none; }
+li[data-list="unchecked"]::before { content: "\\2610\\00a0"; }
+li[data-list="checked"]::before { content: "\\2611\\00a0"; }
+.page-break { break-after: page; page-break-after: always; }
+.ql-align-center { text-align: center; }
+.ql-align-right { text-align: right; }
+.ql-align-justify { text-align: justify; }
+.ql-size-small { font-size: .75em; }
+.ql-size-large { font-size: 1.5em; }
+.ql-size-huge { font-size: 2.5em; }
+.ql-font-serif { font-family: "Liberation Serif", Georgia, serif; }
+.ql-font-monospace { font-family: "Liberation Mono", monospace; }
+""" + "".join(f".ql-indent-{n} {{ padding-left: {3 * n}em; }}\n" for n in range(1, 9))
+
 #: How an HTML export with suggestions marked up shows them.
 _MARKUP_STYLE = (
     "<style>\n"
@@ -197,9 +235,43 @@ _MARKUP_STYLE = (
 )
 
 
+def _text_line(line: Line) -> str:
+    out = []
+    for piece, attributes in line.pieces:
+        if isinstance(piece, str):
+            out.append(piece)
+        elif "image" in piece:
+            alt = image_alt(attributes)
+            out.append(f"[image: {alt}]" if alt else "[image]")
+    return "".join(out)
+
+
 def export_text(ops: Iterable[Mapping[str, Any]], *, suggestions: SuggestionMode = ACCEPTED) -> str:
-    """Return the content as plain text (embeds left out, as Quill's getText)."""
-    return render_text(ops, suggestions=suggestions)
+    """Return the content as plain text.
+
+    As accepted: one line per line, a table's cells separated by tabs (one
+    line per row), images as ``[image: alt]``, rules as a dashed line and
+    page breaks as a form feed; other embeds are left out, as Quill's
+    getText. With suggestions marked up: :func:`documents.render.render_text`.
+    """
+    if suggestions == MARKUP:
+        return render_text(ops, suggestions=suggestions)
+    out: list[str] = []
+    for block in blocks(split_lines(readable(ops, suggestions=suggestions))):
+        if isinstance(block, Table):
+            out.extend("\t".join(_text_line(cell) for cell in row) for row in block.rows)
+        elif isinstance(block, Marker):
+            out.append("-" * 40 if block.name == "divider" else "\f")
+        else:
+            out.append(_text_line(block))
+    return "".join(line + "\n" for line in out)
+
+
+def image_data_uri(image: tuple[bytes, str] | None) -> str | None:
+    """Return ``data:<type>;base64,...`` for an image's bytes (None: no image, odd type)."""
+    if image is None or image[1] not in IMAGE_TYPES:
+        return None
+    return f"data:{image[1]};base64,{base64.b64encode(image[0]).decode('ascii')}"
 
 
 def export_html(
@@ -208,10 +280,19 @@ def export_html(
     title: str,
     suggestions: SuggestionMode = ACCEPTED,
     names: Names | None = None,
+    images: ImageURIs | None = None,
+    extra_style: str = "",
 ) -> str:
-    """Return the content as a standalone, sanitised HTML page."""
-    body = render_html(ops, suggestions=suggestions, names=names)
-    style = _MARKUP_STYLE if suggestions == MARKUP else ""
+    """Return the content as a standalone, sanitised HTML page.
+
+    ``images`` answers the ``data:`` URI of an image embed (see
+    :func:`documents.render.render_html`); ``extra_style`` is appended to
+    the page's stylesheet (the PDF export's print rules).
+    """
+    body = render_html(ops, suggestions=suggestions, names=names, images=images)
+    style = f"<style>\n{PAGE_STYLE}{extra_style}</style>\n"
+    if suggestions == MARKUP:
+        style += _MARKUP_STYLE
     return (
         '<!doctype html>\n<html>\n<head>\n<meta charset="utf-8">\n'
         f"<title>{escape(title)}</title>\n{style}</head>\n<body>\n{body}\n</body>\n</html>\n"
@@ -234,11 +315,18 @@ def _code_span(text: str) -> str:
     return f"{ticks}{pad}{text}{pad}{ticks}"
 
 
-def _embed_md(embed: Mapping[str, Any]) -> str:
+_RELATIVE_SRC = re.compile(r"/[A-Za-z0-9._~/-]{1,500}")
+
+
+def _embed_md(embed: Mapping[str, Any], attributes: Attributes) -> str:
     name = str(next(iter(embed), "embed"))
-    url = safe_link(embed.get("image")) if name == "image" else None
+    src = embed.get("image") if name == "image" else None
+    url = safe_link(src)
+    if url is None and isinstance(src, str) and _RELATIVE_SRC.fullmatch(src) and "//" not in src:
+        url = src  # the document's own image (/media/i/<id>.<ext>), relative to the site
     if url and not url.lower().startswith("mailto:"):
-        return f"![image]({_md_url(url)})"
+        alt = _md_escape(image_alt(attributes).replace("\n", " ")) or "image"
+        return f"![{alt}]({_md_url(url)})"
     return f"\\[{_md_escape(name)}\\]"
 
 
@@ -249,7 +337,7 @@ def _md_url(url: str) -> str:
 
 def _inline_md(piece: str | dict, attributes: Attributes, *, critic: bool = False) -> str:
     if isinstance(piece, dict):
-        return _embed_md(piece)
+        return _embed_md(piece, attributes)
     # Emphasis markers must touch the text: keep edge spaces outside them.
     stripped = piece.strip(" \t")
     if not stripped:
@@ -348,7 +436,7 @@ def export_markdown(
     """Return the content as Markdown (see the module docstring)."""
     people: Names | None = (names or {}) if suggestions == MARKUP else None
     content = readable(ops, suggestions=suggestions)
-    blocks: list[str] = []
+    blocks_md: list[str] = []
     code: list[str] = []
     items: list[str] = []
     counters: dict[int, int] = {}
@@ -358,16 +446,23 @@ def export_markdown(
             body = "\n".join(code)
             longest = max((len(run) for run in re.findall(r"`{3,}", body)), default=2)
             fence = "`" * (longest + 1)
-            blocks.append(f"{fence}\n{body}\n{fence}")
+            blocks_md.append(f"{fence}\n{body}\n{fence}")
             code.clear()
 
     def flush_items() -> None:
         if items:
-            blocks.append("\n".join(items))
+            blocks_md.append("\n".join(items))
             items.clear()
             counters.clear()
 
-    for line in split_lines(content):
+    for line in blocks(split_lines(content)):
+        if isinstance(line, Table | Marker):
+            flush_code()
+            flush_items()
+            blocks_md.append(
+                _table_md(line, people) if isinstance(line, Table) else _marker_md(line)
+            )
+            continue
         attributes = line.attributes
         if attributes.get("code-block"):
             flush_items()
@@ -387,14 +482,31 @@ def export_markdown(
         text = _line_md(line, people)
         header = attributes.get("header")
         if header in (1, 2, 3, 4, 5, 6) and not isinstance(header, bool):
-            blocks.append(f"{'#' * header} {text}".rstrip())
+            blocks_md.append(f"{'#' * header} {text}".rstrip())
         elif attributes.get("blockquote") is True:
-            blocks.append(f"> {text}".rstrip())
+            blocks_md.append(f"> {text}".rstrip())
         elif text.strip():
-            blocks.append(text)
+            blocks_md.append(text)
     flush_code()
     flush_items()
-    return "\n\n".join(blocks) + "\n"
+    return "\n\n".join(blocks_md) + "\n"
+
+
+def _marker_md(marker: Marker) -> str:
+    # Markdown has no page break: an HTML comment says where it was.
+    return "---" if marker.name == "divider" else "<!-- pagebreak -->"
+
+
+def _table_md(table: Table, names: Names | None) -> str:
+    """Return a pipe table; its first row is the header row Markdown requires."""
+    width = max(len(row) for row in table.rows)
+    rows = [
+        [_line_md(cell, names).replace("\n", " ") for cell in row] + [""] * (width - len(row))
+        for row in table.rows
+    ]
+    lines = ["| " + " | ".join(row) + " |" for row in rows]
+    lines.insert(1, "|" + "---|" * width)
+    return "\n".join(lines)
 
 
 def _code_md(line: Line, names: Names | None) -> str:
@@ -464,11 +576,20 @@ def _render_txt(request: ExportRequest) -> bytes:
     return export_text(request.content, suggestions=request.suggestions).encode("utf-8")
 
 
-def _render_html(request: ExportRequest) -> bytes:
-    page = export_html(
-        request.content, title=request.title, suggestions=request.suggestions, names=request.names
+def export_page(request: ExportRequest, *, extra_style: str = "") -> str:
+    """Return the request's HTML page, its document's images embedded as data: URIs."""
+    return export_html(
+        request.content,
+        title=request.title,
+        suggestions=request.suggestions,
+        names=request.names,
+        images=lambda src: image_data_uri(request.image(src)),
+        extra_style=extra_style,
     )
-    return page.encode("utf-8")
+
+
+def _render_html(request: ExportRequest) -> bytes:
+    return export_page(request).encode("utf-8")
 
 
 def _render_md(request: ExportRequest) -> bytes:

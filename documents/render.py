@@ -13,9 +13,19 @@ Content is written by people, so nothing in it is trusted:
   http, https or mailto URLs, colours only as ``#hex`` or ``rgb(...)``,
   headers 1-6, known list kinds, small integer indents;
 * embeds (images, videos, formulas...) become an escaped placeholder, never
-  a tag that loads anything;
+  a tag that loads anything; only an export that passes ``images`` (a
+  function answering a ``data:image/...;base64`` URI for the document's own
+  images) gets ``<img>`` tags, and only with such URIs;
 * the result passes through nh3 (ammonia) with an allow-list matching the
   above, so a bug here cannot produce a script.
+
+Layout (contract.md "Content schema additions"): a line whose newline
+carries ``table: "row-…"`` is a table cell; consecutive cells with the same
+row id are a row and consecutive table lines a table (``<table>``). The
+block embeds ``divider`` and ``pagebreak`` become ``<hr>`` and
+``<div class="page-break">``; ``size`` and ``font`` become Quill's
+``ql-size-*`` / ``ql-font-*`` classes. :func:`blocks` walks content in these
+terms for the other exporters (office.export).
 
 Review state (:mod:`documents.proposals`): by default the content is shown
 as accepted so far (pending suggestions rejected, comment anchors never
@@ -30,7 +40,7 @@ Plain text marks them ``[+inserted+]`` and ``[-deleted-]``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
@@ -59,16 +69,43 @@ _ALIGNS = {"center", "right", "justify"}
 _LIST_TAGS = {"ordered": "ol", "bullet": "ul", "checked": "ul", "unchecked": "ul"}
 _MAX_INDENT = 8
 
-_BLOCK_TAGS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "ol", "ul", "li"}
-_INLINE_TAGS = {"strong", "em", "u", "s", "code", "sub", "sup", "a", "span", "br"}
+_SIZES = ("small", "large", "huge")
+_FONTS = ("serif", "monospace")
+_TABLE_ROW = re.compile(r"row-[a-z0-9]{1,16}")
+#: Embeds that stand on a line of their own (Quill block embeds drawn as markup).
+BLOCK_MARKERS = ("divider", "pagebreak")
+#: The only image data an ``<img>`` may carry.
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+_DATA_URI = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/]+={0,2}")
+_IMAGE_WIDTH = re.compile(r"([1-9][0-9]{0,3})(px|%)?")
+
+_BLOCK_TAGS = {
+    *("p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "ol", "ul", "li"),
+    *("table", "tbody", "tr", "td", "hr", "div"),
+}
+_INLINE_TAGS = {"strong", "em", "u", "s", "code", "sub", "sup", "a", "span", "br", "img"}
 _REVIEW_TAGS = {"ins", "del", "small"}
 _ALLOWED_CLASSES = {
     *(f"ql-align-{align}" for align in _ALIGNS),
     *(f"ql-indent-{n}" for n in range(1, _MAX_INDENT + 1)),
+    *(f"ql-size-{size}" for size in _SIZES),
+    *(f"ql-font-{font}" for font in _FONTS),
     "ql-embed",
+    "page-break",
     "suggested-format",
     "suggestion-note",
 }
+
+
+def _only_image_data(tag: str, attribute: str, value: str) -> str | None:
+    """nh3 filter: ``data:`` is allowed, but only as an ``<img>``'s image data."""
+    if attribute in ("src", "href") and value.strip().lower().startswith("data:"):
+        return value if tag == "img" and attribute == "src" and _DATA_URI.fullmatch(value) else None
+    if tag == "img" and attribute == "src":
+        return None  # an image shows inline data only: nothing that loads
+    return value
+
+
 _CLEANER = nh3.Cleaner(
     tags=_BLOCK_TAGS | _INLINE_TAGS | _REVIEW_TAGS,
     attributes={
@@ -77,13 +114,18 @@ _CLEANER = nh3.Cleaner(
         "li": {"data-list"},
         "ins": {"title", "datetime"},
         "del": {"title", "datetime"},
+        "img": {"src", "alt", "style"},
     },
+    attribute_filter=_only_image_data,
     allowed_classes={tag: _ALLOWED_CLASSES for tag in _BLOCK_TAGS | {"span", "small"}},
-    filter_style_properties={"color", "background-color"},
-    url_schemes=_LINK_SCHEMES,
+    filter_style_properties={"color", "background-color", "width"},
+    url_schemes=_LINK_SCHEMES | {"data"},
     url_relative="deny",
     link_rel="noopener noreferrer nofollow",
 )
+
+#: ``src -> data: URI`` for the images an export may show (None: not shown).
+ImageURIs = Callable[[str], str | None]
 
 Attributes = Mapping[str, Any]
 
@@ -119,6 +161,89 @@ def split_lines(ops: Iterable[Mapping[str, Any]]) -> Iterator[Line]:
             line.pieces.append((insert, attributes))
     if line.pieces:
         yield line
+
+
+@dataclass
+class Marker:
+    """A block embed drawn as markup: ``divider`` (a rule) or ``pagebreak``."""
+
+    name: str
+
+
+@dataclass
+class Table:
+    """Consecutive table lines: rows of cells, each cell one line."""
+
+    rows: list[list[Line]] = field(default_factory=list)
+
+
+def table_row(attributes: Attributes) -> str | None:
+    """Return the table row id a line's attributes put it in, else None."""
+    value = attributes.get("table")
+    return value if isinstance(value, str) and _TABLE_ROW.fullmatch(value) else None
+
+
+def is_marker(piece: str | dict) -> bool:
+    """Whether ``piece`` is a block embed drawn as markup (``{"divider": true}``...)."""
+    return isinstance(piece, dict) and len(piece) == 1 and next(iter(piece)) in BLOCK_MARKERS
+
+
+def blocks(lines: Iterable[Line]) -> Iterator[Line | Marker | Table]:
+    """Group lines into what exporters draw: lines, markers and tables.
+
+    A marker (a Quill block embed) is followed by no newline of its own, so
+    it arrives among the next line's pieces: it is split out, and the text
+    before it (if any) becomes a plain line of its own.
+    """
+    table: Table | None = None
+    for line in lines:
+        pieces: list[tuple[str | dict, Attributes]] = []
+        for piece, attributes in line.pieces:
+            if is_marker(piece):
+                if table is not None:
+                    yield table
+                    table = None
+                if pieces:
+                    yield Line(pieces)
+                    pieces = []
+                assert isinstance(piece, dict)
+                yield Marker(str(next(iter(piece))))
+            else:
+                pieces.append((piece, attributes))
+        if not pieces and len(pieces) != len(line.pieces) and line.attributes == {}:
+            continue  # the marker's own line: nothing else on it
+        current = Line(pieces, line.attributes)
+        row = table_row(line.attributes)
+        if row is None:
+            if table is not None:
+                yield table
+                table = None
+            yield current
+            continue
+        if table is None:
+            table = Table()
+        if table.rows and table_row(table.rows[-1][0].attributes) == row:
+            table.rows[-1].append(current)
+        else:
+            table.rows.append([current])
+    if table is not None:
+        yield table
+
+
+def image_width(attributes: Attributes) -> tuple[int, str] | None:
+    """Return an image's width as ``(number, "px" | "%")``, None when unset or bad."""
+    value = attributes.get("width")
+    match = _IMAGE_WIDTH.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    number, unit = int(match.group(1)), match.group(2) or "px"
+    return (number, unit) if unit == "px" or number <= 100 else None
+
+
+def image_alt(attributes: Attributes) -> str:
+    """Return an image's alt text ('' when none)."""
+    value = attributes.get("alt")
+    return value.strip() if isinstance(value, str) else ""
 
 
 def safe_link(value: Any) -> str | None:
@@ -160,16 +285,24 @@ def _small_int(value: Any, low: int, high: int) -> int | None:
     return number if low <= number <= high and str(number) == str(value).strip() else None
 
 
-def _embed_html(embed: Mapping[str, Any]) -> str:
+def _embed_html(embed: Mapping[str, Any], attributes: Attributes, images: ImageURIs | None) -> str:
     name = next(iter(embed), "embed") if embed else "embed"
+    if name == "image" and images is not None and isinstance(embed.get("image"), str):
+        uri = images(embed["image"])
+        if uri is not None and _DATA_URI.fullmatch(uri):
+            width = image_width(attributes)
+            style = f' style="width: {width[0]}{width[1]}"' if width else ""
+            return f'<img src="{uri}" alt="{escape(image_alt(attributes))}"{style}>'
     label = escape(str(name))
-    return f'<span class="ql-embed" data-embed="{label}">[{label}]</span>'
+    alt = image_alt(attributes) if name == "image" else ""
+    text = f"[{label}: {escape(alt)}]" if alt else f"[{label}]"
+    return f'<span class="ql-embed" data-embed="{label}">{text}</span>'
 
 
-def _inline_html(piece: str | dict, attributes: Attributes) -> str:
+def _inline_html(piece: str | dict, attributes: Attributes, images: ImageURIs | None = None) -> str:
     """Return one run of text (or an embed) with its inline formats."""
     if isinstance(piece, dict):
-        return _embed_html(piece)
+        return _embed_html(piece, attributes, images)
     html = escape(piece)
     if attributes.get("code") is True:
         html = f"<code>{html}</code>"
@@ -189,6 +322,13 @@ def _inline_html(piece: str | dict, attributes: Attributes) -> str:
         styles.append(f"background-color: {background}")
     if styles:
         html = f'<span style="{escape("; ".join(styles))}">{html}</span>'
+    classes = [
+        f"ql-{name}-{value}"
+        for name, values in (("size", _SIZES), ("font", _FONTS))
+        if (value := attributes.get(name)) in values
+    ]
+    if classes:
+        html = f'<span class="{" ".join(classes)}">{html}</span>'
     href = safe_link(attributes.get("link"))
     if href:
         html = f'<a href="{escape(href)}">{html}</a>'
@@ -234,13 +374,13 @@ def _line_end_html(line: Line, names: Names) -> str:
     return "".join(out)
 
 
-def _line_inner(line: Line, names: Names | None = None) -> str:
+def _line_inner(line: Line, names: Names | None = None, images: ImageURIs | None = None) -> str:
     """Return a line's inline HTML; ``names`` given: suggestions marked up."""
     if names is None:
-        inner = "".join(_inline_html(piece, attrs) for piece, attrs in line.pieces)
+        inner = "".join(_inline_html(piece, attrs, images) for piece, attrs in line.pieces)
         return inner or "<br>"
     inner = "".join(
-        _marked_up_html("".join(_inline_html(p, a) for p, a in pieces), proposals, names)
+        _marked_up_html("".join(_inline_html(p, a, images) for p, a in pieces), proposals, names)
         for proposals, pieces in group_pieces(line.pieces)
     )
     return (inner + _line_end_html(line, names)) or "<br>"
@@ -257,11 +397,29 @@ def _classes(attributes: Attributes, *, indent: bool) -> str:
     return f' class="{" ".join(classes)}"' if classes else ""
 
 
-def _block_html(line: Line, names: Names | None) -> str:
+def _block_html(line: Line, names: Names | None, images: ImageURIs | None) -> str:
     attributes = line.attributes
     header = _small_int(attributes.get("header"), 1, 6)
     tag = f"h{header}" if header else "blockquote" if attributes.get("blockquote") is True else "p"
-    return f"<{tag}{_classes(attributes, indent=True)}>{_line_inner(line, names)}</{tag}>"
+    inner = _line_inner(line, names, images)
+    return f"<{tag}{_classes(attributes, indent=True)}>{inner}</{tag}>"
+
+
+def _table_html(table: Table, names: Names | None, images: ImageURIs | None) -> str:
+    rows = "".join(
+        "<tr>"
+        + "".join(
+            f"<td{_classes(cell.attributes, indent=False)}>{_line_inner(cell, names, images)}</td>"
+            for cell in row
+        )
+        + "</tr>"
+        for row in table.rows
+    )
+    return f"<table><tbody>{rows}</tbody></table>"
+
+
+def _marker_html(marker: Marker) -> str:
+    return "<hr>" if marker.name == "divider" else '<div class="page-break"></div>'
 
 
 def _code_line(line: Line, names: Names | None) -> str:
@@ -281,7 +439,7 @@ def _code_html(lines: list[Line], names: Names | None) -> str:
     return f"<pre>{body}</pre>"
 
 
-def _list_html(lines: list[Line], names: Names | None) -> str:
+def _list_html(lines: list[Line], names: Names | None, images: ImageURIs | None) -> str:
     """Return consecutive list lines as nested lists, as Quill nests them."""
     out: list[str] = []
     stack: list[str] = []  # the tags of the open lists, outermost first
@@ -299,13 +457,20 @@ def _list_html(lines: list[Line], names: Names | None) -> str:
             if len(stack) < depth:
                 out.append("<li>")
         data = f' data-list="{kind}"' if kind in ("checked", "unchecked") else ""
-        out.append(f"<li{data}{_classes(line.attributes, indent=False)}>{_line_inner(line, names)}")
+        classes = _classes(line.attributes, indent=False)
+        out.append(f"<li{data}{classes}>{_line_inner(line, names, images)}")
     while stack:
         out.append(f"</li></{stack.pop()}>")
     return "".join(out)
 
 
-def _kind(line: Line) -> str:
+def block_kind(block: Line | Marker | Table) -> str:
+    """Return ``"code"``, ``"list"``, ``"table"``, ``"marker"`` or ``"block"`` (any other line)."""
+    if isinstance(block, Table):
+        return "table"
+    if isinstance(block, Marker):
+        return "marker"
+    line = block
     if line.attributes.get("code-block"):
         return "code"
     if line.attributes.get("list") in _LIST_TAGS:
@@ -318,31 +483,40 @@ def render_html(
     *,
     suggestions: SuggestionMode = ACCEPTED,
     names: Names | None = None,
+    images: ImageURIs | None = None,
 ) -> str:
     """Return Delta content as sanitised semantic HTML.
 
     ``suggestions="markup"`` draws the suggestions (see the module
     docstring), naming their authors from ``names`` (user id -> name).
+    ``images`` answers the ``data:`` URI of an image embed's src, or None
+    (then, as without ``images``, a ``[image: alt]`` placeholder).
     """
     marked = suggestions == MARKUP
     people: Names | None = (names or {}) if marked else None
     content = readable(ops, suggestions=suggestions)
 
     def run_html(lines: list[Line], kind: str) -> str:
-        return _list_html(lines, people) if kind == "list" else _code_html(lines, people)
+        if kind == "list":
+            return _list_html(lines, people, images)
+        return _code_html(lines, people)
 
     parts: list[str] = []
     run: list[Line] = []
     run_kind = ""
-    for line in split_lines(content):
-        kind = _kind(line)
+    for block in blocks(split_lines(content)):
+        kind = block_kind(block)
         if run and kind != run_kind:
             parts.append(run_html(run, run_kind))
             run = []
-        if kind == "block":
-            parts.append(_block_html(line, people))
+        if isinstance(block, Table):
+            parts.append(_table_html(block, people, images))
+        elif isinstance(block, Marker):
+            parts.append(_marker_html(block))
+        elif kind == "block":
+            parts.append(_block_html(block, people, images))
         else:
-            run.append(line)
+            run.append(block)
             run_kind = kind
     if run:
         parts.append(run_html(run, run_kind))
