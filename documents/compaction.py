@@ -66,7 +66,8 @@ from documents.deepjson import DeepJSONEncoder
 from documents.metrics import compaction_run
 from documents.models import INITIAL_CONTENT, Document, DocumentVersion, Operation, VersionKind
 from documents.replay import replay
-from realtime.ot import InvalidDelta
+from realtime.ot import Delta, InvalidDelta
+from realtime.ot import authorship as ot_authorship
 
 #: PostgreSQL's SQLSTATE for "could not obtain lock" (``NOWAIT``).
 LOCK_NOT_AVAILABLE = "55P03"
@@ -251,22 +252,42 @@ class _Folded:
     content: list[dict]
     ops: int
     authors: set[int]
+    #: Authorship runs of ``content`` (JSON), None when they cannot be known.
+    authorship: list[list[int | None]] | None = None
+
+
+def _snapshot_runs(row: Document, snapshot_content: list[dict]) -> ot_authorship.Runs:
+    """Return the snapshot's stored authorship, or "unknown" over all of it."""
+    stored = (
+        DocumentVersion.objects.filter(pk=row.snapshot_id)
+        .values_list("authorship", flat=True)
+        .first()
+        if row.snapshot_id
+        else None
+    )
+    if stored is not None:
+        try:
+            return ot_authorship.from_json(stored)
+        except ValueError:
+            pass  # Malformed: start from "unknown", as for a version without it.
+    return ot_authorship.initial(Delta(snapshot_content).length())
 
 
 def _fold(row: Document, snapshot_revision: int, snapshot_content: list[dict]) -> _Folded:
-    """Replay the ops after the snapshot, up to the row's head."""
+    """Replay the ops after the snapshot, up to the row's head, with their authorship."""
     authors: set[int] = set()
+    runs: list[ot_authorship.Runs | None] = [_snapshot_runs(row, snapshot_content)]
     rows = (
         Operation.objects.filter(
             document_id=row.pk, revision__gt=snapshot_revision, revision__lte=row.head_revision
         )
         .order_by("revision")
-        .values_list("revision", "delta", "author_id")
+        .values_list("revision", "delta", "author_id", "attribution")
     )
 
     def consecutive() -> Iterator[list[dict]]:
         expected = snapshot_revision
-        for revision, delta, author_id in rows.iterator(chunk_size=2000):
+        for revision, delta, author_id, attribution in rows.iterator(chunk_size=2000):
             expected += 1
             if revision != expected:
                 raise CorruptHistory(
@@ -274,6 +295,13 @@ def _fold(row: Document, snapshot_revision: int, snapshot_content: list[dict]) -
                 )
             if author_id is not None:
                 authors.add(author_id)
+            current = runs[0]
+            if current is not None:
+                try:
+                    named = None if attribution is None else ot_authorship.from_json(attribution)
+                    runs[0] = ot_authorship.apply(current, delta, author_id, named)
+                except ValueError:
+                    runs[0] = None  # Not kept past a bad record; the content decides.
             yield delta
         if expected != row.head_revision:
             raise CorruptHistory(
@@ -281,13 +309,27 @@ def _fold(row: Document, snapshot_revision: int, snapshot_content: list[dict]) -
             )
 
     text = replay(snapshot_content, consecutive())
+    final = runs[0]
     return _Folded(
-        content=text.to_ops(), ops=row.head_revision - snapshot_revision, authors=authors
+        content=text.to_ops(),
+        ops=row.head_revision - snapshot_revision,
+        authors=authors,
+        authorship=(
+            ot_authorship.to_json(final)
+            if final is not None and ot_authorship.length(final) == text.length
+            else None
+        ),
     )
 
 
 def _store_version(
-    row: Document, *, revision: int, content: list[dict], ops: int, authors: Iterable[int]
+    row: Document,
+    *,
+    revision: int,
+    content: list[dict],
+    ops: int,
+    authors: Iterable[int],
+    runs: list[list[int | None]] | None,
 ) -> DocumentVersion:
     version = DocumentVersion.objects.create(
         document_id=row.pk,
@@ -295,6 +337,7 @@ def _store_version(
         content=content,
         kind=VersionKind.COMPACTION,
         ops_folded=ops,
+        authorship=runs,
     )
     author_ids = sorted(set(authors))
     if author_ids:
@@ -435,6 +478,7 @@ def version_compact(
                     content=folded.content,
                     ops=folded.ops,
                     authors=folded.authors,
+                    runs=folded.authorship,
                 )
                 _point_document(row, version)
                 _delete_ops(row, cutoff)
@@ -456,12 +500,18 @@ class _DryRun(Exception):
 
 
 def snapshot_save(
-    *, document_pk: int, revision: int, content: list[dict], keep_ops: int | None = None
+    *,
+    document_pk: int,
+    revision: int,
+    content: list[dict],
+    keep_ops: int | None = None,
+    authorship: list[list[int | None]] | None = None,
 ) -> CompactionResult | None:
     """Store the owner's content at ``revision`` as the document's snapshot.
 
     For the worker that has the document open: its content at its head is
-    exact, so nothing is replayed. The authors and the count come from the
+    exact, so nothing is replayed; so are its ``authorship`` runs (JSON,
+    stored with it; None: not known). The authors and the count come from the
     ops being folded. Return None when the snapshot is already at or past
     ``revision`` or the document is gone.
     """
@@ -491,7 +541,7 @@ def snapshot_save(
         cutoff = _deletable_up_to(row.pk, revision - keep_ops, now=timezone.now())
         deleted, deleted_bytes = _op_bytes(row.pk, cutoff)
         version = _store_version(
-            row, revision=revision, content=content, ops=count, authors=authors
+            row, revision=revision, content=content, ops=count, authors=authors, runs=authorship
         )
         _point_document(row, version)
         _delete_ops(row, cutoff)

@@ -72,6 +72,8 @@ class StoredOp:
     op_id: str
     delta: list[dict[str, Any]]
     author_id: int | None
+    #: Who wrote its inserts when not ``author_id`` (``Operation.attribution``).
+    attribution: list[list[Any]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,8 @@ class NewOp:
     delta: list[dict[str, Any]]
     delta_json: str
     author_id: int | None
+    #: Authorship runs of its inserts as JSON, when not all ``author_id``'s.
+    attribution_json: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +106,8 @@ class LoadedDocument:
     snapshot_content: list[dict[str, Any]]
     ops: list[StoredOp]
     earlier: list[StoredOp] = field(default_factory=list)
+    #: The snapshot's authorship runs as stored (JSON), None if not kept.
+    snapshot_authorship: list[list[Any]] | None = None
 
     @property
     def head_revision(self) -> int:
@@ -194,11 +200,17 @@ class DocumentStore:
         raise NotImplementedError("subclasses of DocumentStore must provide a lease_renew() method")
 
     def snapshot_save(
-        self, *, document_pk: int, revision: int, content: list[dict[str, Any]]
+        self,
+        *,
+        document_pk: int,
+        revision: int,
+        content: list[dict[str, Any]],
+        authorship: list[list[Any]] | None = None,
     ) -> SnapshotSaved | None:
         """Store the owner's ``content`` at ``revision`` as the document's snapshot.
 
-        The owner's content at its head is exact, so nothing is replayed.
+        The owner's content (and its ``authorship`` runs, JSON) at its head
+        is exact, so nothing is replayed.
         Return None when the snapshot is already at or past ``revision``,
         ``revision`` is past the stored head, or the document is gone.
 
@@ -214,6 +226,7 @@ class DocumentStore:
         document_pk: int,
         revision: int | None = None,
         content: list[dict[str, Any]] | None = None,
+        authorship: list[list[Any]] | None = None,
     ) -> SnapshotSaved | None:
         """Store a last snapshot (when given) and let go of the lease, together.
 

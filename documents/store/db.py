@@ -16,6 +16,7 @@ are idempotent. Any other connection-level failure closes the connection
 from __future__ import annotations
 
 import contextlib
+import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -58,10 +59,11 @@ OP_ID_CONSTRAINT = "op_unique_client_id"
 
 _PG_APPEND_SQL = """
 WITH ins AS (
-    INSERT INTO {op_table} (document_id, revision, op_id, delta, author_id, created_at)
-    SELECT %s, r.revision, r.op_id, r.delta::jsonb, r.author_id, %s
-    FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::bigint[])
-        AS r(revision, op_id, delta, author_id)
+    INSERT INTO {op_table}
+        (document_id, revision, op_id, delta, author_id, attribution, created_at)
+    SELECT %s, r.revision, r.op_id, r.delta::jsonb, r.author_id, r.attribution::jsonb, %s
+    FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::text[])
+        AS r(revision, op_id, delta, author_id, attribution)
     RETURNING 1
 )
 UPDATE {doc_table}
@@ -197,13 +199,21 @@ class DjangoDocumentStore(DocumentStore):
         )
 
     def snapshot_save(
-        self, *, document_pk: int, revision: int, content: list[dict[str, Any]]
+        self,
+        *,
+        document_pk: int,
+        revision: int,
+        content: list[dict[str, Any]],
+        authorship: list[list[Any]] | None = None,
     ) -> SnapshotSaved | None:
         """Store the owner's content at ``revision`` as the snapshot (see the interface)."""
         return self._guard(
             lambda: _saved(
                 compaction.snapshot_save(
-                    document_pk=document_pk, revision=revision, content=content
+                    document_pk=document_pk,
+                    revision=revision,
+                    content=content,
+                    authorship=authorship,
                 )
             )
         )
@@ -214,6 +224,7 @@ class DjangoDocumentStore(DocumentStore):
         document_pk: int,
         revision: int | None = None,
         content: list[dict[str, Any]] | None = None,
+        authorship: list[list[Any]] | None = None,
     ) -> SnapshotSaved | None:
         """Store a last snapshot (when given) and release the lease in one transaction."""
 
@@ -222,7 +233,10 @@ class DjangoDocumentStore(DocumentStore):
                 result = None
                 if revision is not None and content is not None:
                     result = compaction.snapshot_save(
-                        document_pk=document_pk, revision=revision, content=content
+                        document_pk=document_pk,
+                        revision=revision,
+                        content=content,
+                        authorship=authorship,
                     )
                 leases.lease_release(document_pk=document_pk, holder=self.holder)
             return _saved(result)
@@ -269,22 +283,36 @@ class DjangoDocumentStore(DocumentStore):
             row = (
                 Document.objects.filter(pk=pk)
                 .select_related("snapshot")
-                .only("pk", "public_id", "snapshot__revision", "snapshot__content")
+                .only(
+                    "pk",
+                    "public_id",
+                    "snapshot__revision",
+                    "snapshot__content",
+                    "snapshot__authorship",
+                )
                 .first()
             )
             if row is None:  # pragma: no cover - locked above
                 raise DocumentMissing(str(public_id))
+            snap_authorship = None
             if row.snapshot_id is not None:
                 snap_rev, snap_content = row.snapshot.revision, list(row.snapshot.content)
+                snap_authorship = row.snapshot.authorship
             else:
                 snap_rev, snap_content = 0, list(INITIAL_CONTENT)
             ops = [
-                StoredOp(revision=rev, op_id=op_id, delta=delta, author_id=author_id)
-                for rev, op_id, delta, author_id in Operation.objects.filter(
+                StoredOp(
+                    revision=rev,
+                    op_id=op_id,
+                    delta=delta,
+                    author_id=author_id,
+                    attribution=attribution,
+                )
+                for rev, op_id, delta, author_id, attribution in Operation.objects.filter(
                     document_id=row.pk, revision__gt=snap_rev
                 )
                 .order_by("revision")
-                .values_list("revision", "op_id", "delta", "author_id")
+                .values_list("revision", "op_id", "delta", "author_id", "attribution")
             ]
             kept = []
             if earlier > 0 and snap_rev > 0:
@@ -303,6 +331,7 @@ class DjangoDocumentStore(DocumentStore):
             snapshot_content=snap_content,
             ops=ops,
             earlier=consecutive_tail(kept, snap_rev),
+            snapshot_authorship=snap_authorship,
         )
 
     def _append(self, document_pk: int, ops: Sequence[NewOp]) -> None:
@@ -320,6 +349,7 @@ class DjangoDocumentStore(DocumentStore):
                 [op.op_id for op in ops],
                 [op.delta_json for op in ops],
                 [op.author_id for op in ops],
+                [op.attribution_json for op in ops],
                 last.revision,
                 now,
                 last.author_id,
@@ -337,6 +367,9 @@ class DjangoDocumentStore(DocumentStore):
                         op_id=op.op_id,
                         delta=op.delta,
                         author_id=op.author_id,
+                        attribution=(
+                            json.loads(op.attribution_json) if op.attribution_json else None
+                        ),
                         created_at=now,
                     )
                     for op in ops

@@ -47,6 +47,7 @@ class MemoryDocument:
     snapshot_revision: int
     snapshot_content: list[dict[str, Any]]
     ops: list[StoredOp] = field(default_factory=list)
+    snapshot_authorship: list[list[Any]] | None = None
     head_revision: int = 0
     updated_at: datetime | None = None
     last_edited_by_id: int | None = None
@@ -141,6 +142,7 @@ class MemoryDocumentStore(DocumentStore):
                 snapshot_content=_copy(doc.snapshot_content),
                 ops=[op for op in doc.ops if op.revision > snap_rev],
                 earlier=consecutive_tail(kept, snap_rev) if earlier > 0 else [],
+                snapshot_authorship=doc.snapshot_authorship,
             )
 
     def append(self, *, document_pk: int, ops: Sequence[NewOp]) -> None:
@@ -165,6 +167,9 @@ class MemoryDocumentStore(DocumentStore):
                         op_id=op.op_id,
                         delta=json.loads(op.delta_json),
                         author_id=op.author_id,
+                        attribution=(
+                            json.loads(op.attribution_json) if op.attribution_json else None
+                        ),
                     )
                 )
             doc.ops.sort(key=lambda op: op.revision)
@@ -225,11 +230,16 @@ class MemoryDocumentStore(DocumentStore):
         return renewed
 
     def snapshot_save(
-        self, *, document_pk: int, revision: int, content: list[dict[str, Any]]
+        self,
+        *,
+        document_pk: int,
+        revision: int,
+        content: list[dict[str, Any]],
+        authorship: list[list[Any]] | None = None,
     ) -> SnapshotSaved | None:
         """Store the owner's content at ``revision`` as the snapshot; keep every op."""
         with self._lock:
-            return self._snapshot(document_pk, revision, content)
+            return self._snapshot(document_pk, revision, content, authorship)
 
     def lease_close(
         self,
@@ -237,12 +247,13 @@ class MemoryDocumentStore(DocumentStore):
         document_pk: int,
         revision: int | None = None,
         content: list[dict[str, Any]] | None = None,
+        authorship: list[list[Any]] | None = None,
     ) -> SnapshotSaved | None:
         """Store a last snapshot (when given) and release the lease, together."""
         with self._lock:
             result = None
             if revision is not None and content is not None:
-                result = self._snapshot(document_pk, revision, content)
+                result = self._snapshot(document_pk, revision, content, authorship)
             doc = self._by_pk.get(document_pk)
             if doc is not None and doc.lease_holder == self.holder:
                 doc.lease_holder = ""
@@ -250,7 +261,11 @@ class MemoryDocumentStore(DocumentStore):
             return result
 
     def _snapshot(
-        self, document_pk: int, revision: int, content: list[dict[str, Any]]
+        self,
+        document_pk: int,
+        revision: int,
+        content: list[dict[str, Any]],
+        authorship: list[list[Any]] | None = None,
     ) -> SnapshotSaved | None:
         doc = self._by_pk.get(document_pk)
         if doc is None or revision <= doc.snapshot_revision or revision > doc.head_revision:
@@ -258,4 +273,5 @@ class MemoryDocumentStore(DocumentStore):
         folded = revision - doc.snapshot_revision
         doc.snapshot_revision = revision
         doc.snapshot_content = _copy(content)
+        doc.snapshot_authorship = None if authorship is None else list(authorship)
         return SnapshotSaved(revision=revision, ops_folded=folded, ops_deleted=0)
