@@ -1,0 +1,412 @@
+"""Compare two documents: a redline of what changed, by whom, with a summary.
+
+:func:`redline` diffs document ``old`` into document ``new`` with
+:meth:`Delta.diff` (quill-delta's diff, fast-diff on the text, an embed one
+placeholder character) and returns the *redline*: the ops of ``new`` with
+the text ``old`` lost interleaved where it stood. Every op keeps its own
+formats (an ``insert`` op with ``attributes``) and may carry two keys
+beside them, outside ``attributes`` so that no format is ever confused
+with a mark:
+
+* ``"diff"``: ``"insert"`` (in ``new`` only), ``"delete"`` (in ``old`` only:
+  the op is ``old``'s text with ``old``'s formats) or ``"format"`` (in both,
+  formats changed: the op carries ``new``'s formats);
+* ``"diff-author"``: for an insert, who wrote it (``new_runs``); for a
+  delete, who wrote the deleted text (``old_runs``). Absent when unknown;
+* ``"diff-old"``: on a format op, ``old``'s formats of that text (an
+  object, empty for none), so a reader can say what changed.
+
+So the redline's ops without ``"diff": "delete"`` are ``new`` and its ops
+without ``"diff": "insert"``, format ops taking their ``"diff-old"``
+formats, are ``old``; the tests check both against quill-delta.
+
+Authorship runs (``[(length, user_id | None), ...]`` in Quill units summing
+to the document's length, :mod:`realtime.ot.authorship`'s shape) are
+optional: without them nobody is named. ``deleted_by`` (runs over ``old``:
+who deleted each character, None where nobody or unknown, see
+:func:`deleters`) names who removed text in the summary.
+
+``only_others_than=u`` marks only other people's changes ("changes since
+you last opened"): text ``u`` wrote is shown as plain text, text ``u``
+deleted is left out (the redline then reads as ``new``), formatting is
+marked whoever made it (runs do not say who formats).
+
+Words are counted per marked stretch (consecutive marked ops of one kind
+and author) as runs of letters and digits (``\\w+`` with inner apostrophes);
+an embed separates words and is not one. A word split between two authors
+counts once for each.
+
+Pure: standard library and :mod:`realtime.ot` only, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from .attributes import attrs_equal
+from .delta import Delta, Op, _OpIterator, op_length
+
+__all__ = ["AuthorCount", "Redline", "Runs", "Summary", "deleters", "redline", "words"]
+
+#: Authorship runs: ``(length, user id or None)`` covering a document in order.
+Runs = list[tuple[int, int | None]]
+
+INSERT: Final = "insert"
+DELETE: Final = "delete"
+FORMAT: Final = "format"
+
+_WORD = re.compile(r"\w+(?:['’]\w+)*")
+
+
+def words(text: str) -> int:
+    """Return how many words ``text`` holds (runs of letters and digits)."""
+    return sum(1 for _ in _WORD.finditer(text))
+
+
+@dataclass
+class AuthorCount:
+    """Words one person added and removed (``user`` None: unknown)."""
+
+    user: int | None
+    added_words: int = 0
+    removed_words: int = 0
+
+
+@dataclass
+class Summary:
+    """What changed: words added and removed, units reformatted, per author."""
+
+    added_words: int = 0
+    removed_words: int = 0
+    #: Quill units (UTF-16 code units, an embed 1) whose formats changed.
+    formatted: int = 0
+    #: Per person, in order of first appearance in the document.
+    by: list[AuthorCount] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the summary as JSON-ready data (``by`` as id and counts)."""
+        return {
+            "added_words": self.added_words,
+            "removed_words": self.removed_words,
+            "formatted": self.formatted,
+            "by": [
+                {"id": c.user, "added_words": c.added_words, "removed_words": c.removed_words}
+                for c in self.by
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Redline:
+    """The redline ops and their summary."""
+
+    ops: list[Op]
+    summary: Summary
+
+
+class _RunCursor:
+    """Walk authorship runs, handing out how far the current author reaches."""
+
+    __slots__ = ("index", "left", "runs")
+
+    def __init__(self, runs: Sequence[tuple[int, int | None]] | None) -> None:
+        self.runs = list(runs) if runs else []
+        self.index = 0
+        self.left = self.runs[0][0] if self.runs else 0
+
+    def peek(self) -> tuple[int, int | None]:
+        """Return (units left in the current run, its author); endless None past the end."""
+        while self.index < len(self.runs) and self.left <= 0:
+            self.index += 1
+            self.left = self.runs[self.index][0] if self.index < len(self.runs) else 0
+        if self.index >= len(self.runs):
+            return (1 << 62, None)
+        return (self.left, self.runs[self.index][1])
+
+    def skip(self, length: int) -> None:
+        """Move ``length`` units on."""
+        while length > 0:
+            left, _ = self.peek()
+            if left >= 1 << 62:
+                return
+            step = min(left, length)
+            self.left -= step
+            length -= step
+
+
+class _Builder:
+    """Collect redline ops (merging like ones) and count words per marked stretch."""
+
+    def __init__(self) -> None:
+        self.ops: list[Op] = []
+        self.summary = Summary()
+        self._authors: dict[int | None, AuthorCount] = {}
+        # The marked stretch being counted: (kind, author, text pieces).
+        self._stretch: tuple[str, int | None] | None = None
+        self._text: list[str] = []
+
+    def _count(self, user: int | None) -> AuthorCount:
+        count = self._authors.get(user)
+        if count is None:
+            count = self._authors[user] = AuthorCount(user)
+            self.summary.by.append(count)
+        return count
+
+    def _flush(self) -> None:
+        if self._stretch is None:
+            return
+        kind, user = self._stretch
+        n = words(" ".join(self._text))
+        self._stretch, self._text = None, []
+        if not n:
+            return
+        if kind == INSERT:
+            self.summary.added_words += n
+            self._count(user).added_words += n
+        else:
+            self.summary.removed_words += n
+            self._count(user).removed_words += n
+
+    def add(
+        self,
+        op: Op,
+        kind: str | None = None,
+        author: int | None = None,
+        *,
+        credited: int | None = None,
+        old_formats: dict[str, Any] | None = None,
+    ) -> None:
+        """Append an insert op, marked ``kind``.
+
+        ``author`` is the ``diff-author`` shown, ``credited`` whom the
+        summary credits (the author for an insert, the deleter for a
+        delete), ``old_formats`` a format op's ``diff-old``.
+        """
+        if kind in (INSERT, DELETE):
+            stretch = (kind, credited)
+            if stretch != self._stretch:
+                self._flush()
+                self._stretch = stretch
+            value = op["insert"]
+            # An embed separates words.
+            self._text.append(value if type(value) is str else " ")
+        else:
+            self._flush()
+            if kind == FORMAT:
+                self.summary.formatted += op_length(op)
+        new: Op = dict(op)
+        if kind is not None:
+            new["diff"] = kind
+            if author is not None and kind != FORMAT:
+                new["diff-author"] = author
+            if kind == FORMAT:
+                new["diff-old"] = dict(old_formats or {})
+        last = self.ops[-1] if self.ops else None
+        if (
+            last is not None
+            and type(last["insert"]) is str
+            and type(new["insert"]) is str
+            and last.get("diff") == new.get("diff")
+            and last.get("diff-author") == new.get("diff-author")
+            and attrs_equal(last.get("attributes"), new.get("attributes"))
+            and attrs_equal(last.get("diff-old"), new.get("diff-old"))
+        ):
+            self.ops[-1] = {**last, "insert": last["insert"] + new["insert"]}
+        else:
+            self.ops.append(new)
+
+    def finish(self) -> Redline:
+        self._flush()
+        return Redline(self.ops, self.summary)
+
+
+def redline(
+    old: Delta | Iterable[Op],
+    new: Delta | Iterable[Op],
+    old_runs: Runs | None = None,
+    new_runs: Runs | None = None,
+    only_others_than: int | None = None,
+    deleted_by: Runs | None = None,
+) -> Redline:
+    """Return the redline turning document ``old`` into document ``new`` (module docstring).
+
+    :raises ValueError: ``old`` or ``new`` is not a document (an op that is
+        not an insert).
+    """
+    old_delta = old if isinstance(old, Delta) else Delta(list(old))
+    new_delta = new if isinstance(new, Delta) else Delta(list(new))
+    change = old_delta.diff(new_delta)
+    old_iter, new_iter = _OpIterator(old_delta.ops), _OpIterator(new_delta.ops)
+    old_authors, new_authors = _RunCursor(old_runs), _RunCursor(new_runs)
+    deleters_cursor = _RunCursor(deleted_by)
+    out = _Builder()
+    for op in change.ops:
+        if "insert" in op:
+            remaining = op_length(op)
+            while remaining > 0:
+                left, author = new_authors.peek()
+                step = min(remaining, left, new_iter.peek_length())
+                piece = new_iter.next(step)
+                new_authors.skip(step)
+                remaining -= step
+                mine = only_others_than is not None and author == only_others_than
+                out.add(piece, None if mine else INSERT, author, credited=author)
+        elif "delete" in op:
+            remaining = op["delete"]
+            pieces: list[tuple[Op, int | None, int | None]] = []
+            while remaining > 0:
+                left, author = old_authors.peek()
+                dleft, deleter = deleters_cursor.peek()
+                step = min(remaining, left, dleft, old_iter.peek_length())
+                pieces.append((old_iter.next(step), author, deleter))
+                old_authors.skip(step)
+                deleters_cursor.skip(step)
+                remaining -= step
+            for piece, author, deleter in _fill_deleters(pieces):
+                if only_others_than is not None and deleter == only_others_than:
+                    continue  # Left out: the reader removed it.
+                out.add(piece, DELETE, author, credited=deleter)
+        else:
+            remaining = op["retain"]
+            changed = "attributes" in op
+            while remaining > 0:
+                step = min(remaining, old_iter.peek_length(), new_iter.peek_length())
+                old_piece = old_iter.next(step)
+                piece = new_iter.next(step)
+                old_authors.skip(step)
+                new_authors.skip(step)
+                deleters_cursor.skip(step)
+                remaining -= step
+                if changed:
+                    out.add(piece, FORMAT, old_formats=old_piece.get("attributes"))
+                else:
+                    out.add(piece)
+    # The diff's trailing retain is chopped: the rest of ``new`` is unchanged.
+    for piece in new_iter.rest():
+        out.add(piece)
+    return out.finish()
+
+
+def _fill_deleters(
+    pieces: list[tuple[Op, int | None, int | None]],
+) -> list[tuple[Op, int | None, int | None]]:
+    """Credit pieces of one deletion nobody is known to have deleted to a neighbour's deleter.
+
+    The diff may align a deletion a few characters off the one that was
+    made ("two t" for "o two" in "one two three"): where repeated text
+    makes the two equivalent, the stretch the diff deletes straddles what
+    the ops deleted and what they kept. The kept part is credited to the
+    deleter before it (or else after it) in the same deletion.
+    """
+    known = [deleter for _, _, deleter in pieces if deleter is not None]
+    if not known or len(known) == len(pieces):
+        return pieces
+    filled: list[tuple[Op, int | None, int | None]] = []
+    last: int | None = known[0]
+    for piece, author, deleter in pieces:
+        if deleter is None:
+            deleter = last
+        last = deleter
+        filled.append((piece, author, deleter))
+    return filled
+
+
+def deleters(
+    old_length: int, changes: Iterable[tuple[Delta, int | None]], budget: int
+) -> Runs | None:
+    """Return who deleted each unit of a document of ``old_length`` units.
+
+    ``changes`` are the ops applied to it in order with their authors. The
+    result covers the old document: ``(length, user)`` runs where ``user``
+    deleted those units, None where they are still there (or the deleter is
+    unknown). Each op costs a walk over the document's pieces (old text and
+    inserted text), so the work is bounded by ``budget`` piece visits:
+    past it, return None (nobody is named).
+    """
+    # The current document as pieces: (length, start in old or -1 if inserted).
+    pieces: list[tuple[int, int]] = [(old_length, 0)] if old_length else []
+    deleted: list[tuple[int, int, int | None]] = []  # (old start, length, who)
+    spent = 0
+    for delta, user in changes:
+        spent += len(pieces) + len(delta.ops)
+        if spent > budget:
+            return None
+        cursor = _PieceCursor(pieces)
+        out: list[tuple[int, int]] = []
+        for op in delta.ops:
+            if "retain" in op:
+                out.extend(cursor.take(op["retain"]))
+            elif "delete" in op:
+                for size, start in cursor.take(op["delete"]):
+                    if start >= 0:
+                        deleted.append((start, size, user))
+            else:
+                out.append((op_length(op), -1))
+        out.extend(cursor.take(1 << 62))
+        pieces = _merge(out)
+    deleted.sort()
+    runs: Runs = []
+    at = 0
+    for start, size, user in deleted:
+        if start > at:
+            _append(runs, start - at, None)
+        _append(runs, size, user)
+        at = start + size
+    if at < old_length:
+        _append(runs, old_length - at, None)
+    return runs
+
+
+class _PieceCursor:
+    """Hand out the pieces of a document ``length`` units at a time."""
+
+    __slots__ = ("index", "left", "pieces")
+
+    def __init__(self, pieces: list[tuple[int, int]]) -> None:
+        self.pieces = pieces
+        self.index = 0
+        self.left = pieces[0][0] if pieces else 0
+
+    def take(self, length: int) -> list[tuple[int, int]]:
+        """Return the next ``length`` units as pieces (fewer at the end)."""
+        taken: list[tuple[int, int]] = []
+        pieces = self.pieces
+        while length > 0 and self.index < len(pieces):
+            size, start = pieces[self.index]
+            offset = size - self.left
+            step = min(length, self.left)
+            taken.append((step, start + offset if start >= 0 else -1))
+            self.left -= step
+            length -= step
+            if self.left == 0:
+                self.index += 1
+                self.left = pieces[self.index][0] if self.index < len(pieces) else 0
+        return taken
+
+
+def _merge(pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for size, start in pieces:
+        if size <= 0:
+            continue
+        if merged:
+            last_size, last_start = merged[-1]
+            if (last_start < 0 and start < 0) or (
+                last_start >= 0 and start == last_start + last_size
+            ):
+                merged[-1] = (last_size + size, last_start)
+                continue
+        merged.append((size, start))
+    return merged
+
+
+def _append(runs: Runs, length: int, user: int | None) -> None:
+    if length <= 0:
+        return
+    if runs and runs[-1][1] == user:
+        runs[-1] = (runs[-1][0] + length, user)
+    else:
+        runs.append((length, user))
