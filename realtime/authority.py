@@ -75,6 +75,7 @@ from realtime.fanout import Fanout, reject
 from realtime.metrics import op_refused
 from realtime.oplog import Entry, LoadedState, Submission, load_state
 from realtime.ot import InvalidDelta, parse_change
+from realtime.ot.authorship import Runs
 from realtime.protocol import CloseCode, ErrorCode, Rejection
 from realtime.runner import StoreRunner
 from realtime.sequencer import Sequencer
@@ -220,6 +221,11 @@ class Authority:
     def content(self) -> list[dict[str, Any]]:
         """Return the committed content (at ``head``)."""
         return self._seq.content()
+
+    @property
+    def runs(self) -> Runs:
+        """Return who wrote each character of the committed content (read only)."""
+        return self._seq.runs
 
     # -- attach / detach -----------------------------------------------------
 

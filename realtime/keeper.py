@@ -36,6 +36,7 @@ from django.conf import settings
 
 from documents import logcontext
 from realtime.authority import Authority
+from realtime.ot import authorship as ot_authorship
 from realtime.runner import StoreRunner
 
 logger = logging.getLogger(__name__)
@@ -124,6 +125,7 @@ class Keeper:
                 document_pk=authority.document_pk,
                 revision=authority.head if fresh else None,
                 content=authority.content() if fresh else None,
+                authorship=ot_authorship.to_json(authority.runs) if fresh else None,
             )
         except Exception as exc:  # noqa: BLE001 - the lease expires on its own
             logger.warning("letting go of %s failed: %s", authority.public_id, exc)
@@ -153,12 +155,14 @@ class Keeper:
     async def _snapshot(self, authority: Authority) -> None:
         """Store the authority's content at its head as the snapshot."""
         revision, content = authority.head, authority.content()
+        runs = ot_authorship.to_json(authority.runs)  # at the same head
         try:
             result = await self.runner.run(
                 self.runner.store.snapshot_save,
                 document_pk=authority.document_pk,
                 revision=revision,
                 content=content,
+                authorship=runs,
             )
         except Exception as exc:  # noqa: BLE001 - tried again after the next commit
             logger.warning("storing a snapshot of %s failed: %s", authority.public_id, exc)

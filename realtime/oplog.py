@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from documents.replay import replay
 from realtime import protocol
 from realtime.ot import Delta, DocumentText
+from realtime.ot import authorship as ot_authorship
+from realtime.ot.authorship import Runs
 
 if TYPE_CHECKING:
     from documents.store import DocumentStore, LoadedDocument, StoredOp
@@ -50,6 +52,11 @@ class Submission(Generic[A]):
     author: A | None
     user_id: int | None
     may_edit: bool | None = False
+    #: Who wrote its inserts when not ``user_id`` (a restore keeps the
+    #: restored text's authors): runs over the inserted characters in order.
+    #: Transforming a change never splits nor reorders its inserts, so the
+    #: runs stay valid for the transformed change.
+    attribution: Runs | None = None
 
 
 class Entry(Generic[A]):
@@ -65,6 +72,7 @@ class Entry(Generic[A]):
         "ackers",
         "length",
         "submission",
+        "attribution",
     )
 
     def __init__(
@@ -78,6 +86,7 @@ class Entry(Generic[A]):
         author: A | None,
         length: int,
         submission: Submission[A] | None = None,
+        attribution: Runs | None = None,
     ) -> None:
         self.rev = rev
         self.op_id = op_id
@@ -92,6 +101,8 @@ class Entry(Generic[A]):
         self.length = length
         #: Kept while pending, to accept the op again after a reload.
         self.submission = submission
+        #: Who wrote its inserts, when not ``user_id`` (see Submission).
+        self.attribution = attribution
 
     def acks(self, author: A) -> bool:
         """Return whether ``author`` gets this op's ack rather than the op."""
@@ -118,6 +129,18 @@ class LoadedState:
     start_length: int
     window: list[Entry[Any]]
     snapshot_revision: int = 0
+    #: Who wrote each character of ``text`` (realtime.ot.authorship).
+    runs: Runs | None = None
+
+
+def _attribution(stored: StoredOp) -> Runs | None:
+    """Return a stored op's attribution, or None (absent, or malformed: its author's)."""
+    if stored.attribution is None:
+        return None
+    try:
+        return ot_authorship.from_json(stored.attribution)
+    except ValueError:
+        return None
 
 
 def _stored_entry(stored: StoredOp, delta: Delta, length: int) -> Entry[Any]:
@@ -129,7 +152,18 @@ def _stored_entry(stored: StoredOp, delta: Delta, length: int) -> Entry[Any]:
         user_id=stored.author_id,
         author=None,
         length=length,
+        attribution=_attribution(stored),
     )
+
+
+def _snapshot_runs(loaded: LoadedDocument) -> Runs | None:
+    """Return the snapshot's stored runs, or None when it has none (or bad ones)."""
+    if loaded.snapshot_authorship is None:
+        return None
+    try:
+        return ot_authorship.from_json(loaded.snapshot_authorship)
+    except ValueError:
+        return None
 
 
 def build_state(loaded: LoadedDocument, *, window_size: int) -> LoadedState:
@@ -146,10 +180,21 @@ def build_state(loaded: LoadedDocument, *, window_size: int) -> LoadedState:
     window: list[Entry[Any]] = []
     #: [length before the window, the snapshot's length]
     lengths = [0, 0]
+    #: The runs so far; None until the snapshot's length is known (no
+    #: stored authorship: "unknown" over the whole snapshot).
+    runs: list[Runs | None] = [_snapshot_runs(loaded)]
 
     def collect(index: int, delta: Delta, length: int) -> None:
         if index == 0:
             lengths[1] = length - delta.change_length()
+            if runs[0] is None or ot_authorship.length(runs[0]) != lengths[1]:
+                runs[0] = ot_authorship.initial(lengths[1])
+        stored = ops[index]
+        before = runs[0] or []
+        try:
+            runs[0] = ot_authorship.apply(before, delta.ops, stored.author_id, _attribution(stored))
+        except ValueError:  # an attribution that does not fit: the author's
+            runs[0] = ot_authorship.apply(before, delta.ops, stored.author_id)
         if index < keep_from:
             lengths[0] = length
         else:
@@ -158,6 +203,9 @@ def build_state(loaded: LoadedDocument, *, window_size: int) -> LoadedState:
     text = replay(loaded.snapshot_content, (stored.delta for stored in ops), on_op=collect)
     if not ops:
         lengths[1] = text.length
+    final = runs[0]
+    if final is None or ot_authorship.length(final) != text.length:
+        final = ot_authorship.initial(text.length)
     if keep_from == 0:
         room = window_size - len(ops)
         earlier = list(loaded.earlier)[-room:] if room > 0 else []
@@ -179,6 +227,7 @@ def build_state(loaded: LoadedDocument, *, window_size: int) -> LoadedState:
         start_length=lengths[0],
         window=window,
         snapshot_revision=loaded.snapshot_revision,
+        runs=final,
     )
 
 

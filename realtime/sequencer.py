@@ -64,6 +64,9 @@ from typing import Any, Generic
 from realtime import protocol
 from realtime.oplog import A, Entry, LoadedState, Submission
 from realtime.ot import Delta, DocumentText, DocumentTooLarge, InvalidDelta
+from realtime.ot import authorship as ot_authorship
+from realtime.ot.authorship import Runs
+from realtime.ot.delta import op_length
 from realtime.ot.document import check_reach
 from realtime.ot.review_policy import policy_problem
 from realtime.presence import transform_range
@@ -118,6 +121,10 @@ class Sequencer(Generic[A]):
         self.document_pk = state.document_pk
         self._committed_text = state.text
         self._text = state.text.copy()
+        #: Who wrote each character of the committed text (moves with it).
+        self._runs: Runs = (
+            state.runs if state.runs is not None else ot_authorship.initial(state.text.length)
+        )
         #: The last committed revision.
         self.head = state.head
         self._tip = state.head
@@ -148,6 +155,11 @@ class Sequencer(Generic[A]):
     def content(self) -> list[dict[str, Any]]:
         """Return the committed content (at ``head``)."""
         return self._committed_text.to_ops()
+
+    @property
+    def runs(self) -> Runs:
+        """Return the authorship of the committed content (at ``head``; read only)."""
+        return self._runs
 
     def length_at(self, rev: int) -> int:
         """Return the document's length at committed revision ``rev`` in the window."""
@@ -233,6 +245,10 @@ class Sequencer(Generic[A]):
             # The base-revision rule (protocol.md): reach is checked against
             # the document the client saw; surrogate pairs after transform.
             check_reach(sub.change, self.length_at(base), rev=base)
+            if sub.attribution is not None and ot_authorship.length(sub.attribution) != sum(
+                op_length(op) for op in sub.change.ops if "insert" in op
+            ):
+                raise InvalidDelta("the attribution does not cover exactly the inserts")
             change = sub.change
             for delta in later:
                 change = delta.transform(change, True)
@@ -279,6 +295,7 @@ class Sequencer(Generic[A]):
             author=sub.author,
             length=self._text.length,
             submission=sub,
+            attribution=sub.attribution,
         )
         self._queue.append(entry)
         self._pending_ids[entry.op_id] = entry
@@ -312,12 +329,20 @@ class Sequencer(Generic[A]):
             self._committed_text = self._text.copy()
             committed = None
         pending_ids, ids = self._pending_ids, self._ids
+        runs = self._runs
         for entry in batch:
             if committed is not None:
                 committed.apply_checked(entry.delta)  # checked against the tip already
+            # O(runs) list work per op; fits: checked against the tip already.
+            try:
+                runs = ot_authorship.apply(runs, entry.delta.ops, entry.user_id, entry.attribution)
+            except ValueError:  # a bug: authorship is lost, never the commit
+                logger.exception("authorship of %s at r%d", self.document_pk, entry.rev)
+                runs = ot_authorship.initial(entry.length)
             entry.submission = None
             del pending_ids[entry.op_id]
             ids[entry.op_id] = entry.rev
+        self._runs = runs
         self._window.extend(batch)
         self._window_ops += sum(len(entry.delta.ops) for entry in batch)
         self.head = batch[-1].rev

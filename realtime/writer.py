@@ -29,9 +29,10 @@ from collections.abc import Awaitable, Callable
 
 from documents import logcontext
 from documents.store import NewOp
-from realtime import metrics
+from realtime import metrics, protocol
 from realtime.fanout import Fanout
 from realtime.oplog import Entry
+from realtime.ot import authorship as ot_authorship
 from realtime.runner import StoreRunner
 from realtime.sequencer import Sequencer
 from realtime.subscriber import Subscriber
@@ -53,6 +54,11 @@ def _new_op(entry: Entry[Subscriber]) -> NewOp:
         delta=entry.delta.ops,
         delta_json=entry.delta_json,
         author_id=entry.user_id,
+        attribution_json=(
+            None
+            if entry.attribution is None
+            else protocol.dumps(ot_authorship.to_json(entry.attribution))
+        ),
     )
 
 
