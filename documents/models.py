@@ -173,3 +173,28 @@ class Operation(models.Model):
 
     def __str__(self) -> str:
         return f"r{self.revision} {self.op_id}"
+
+
+class DocumentVisit(models.Model):
+    """When a person last opened a document's page, and the opening before that.
+
+    Recorded by the page (:mod:`documents.visits`); "changes since you last
+    opened" compares ``previous_revision`` with now.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="visits")
+    #: The document's revision when the page was last opened.
+    revision = models.PositiveBigIntegerField()
+    opened_at = models.DateTimeField()
+    #: The same for the opening before (a visit of its own); null: none yet.
+    previous_revision = models.PositiveBigIntegerField(null=True, blank=True)
+    previous_opened_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "document"], name="visit_unique_user_document")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} opened {self.document_id} at r{self.revision}"

@@ -34,6 +34,7 @@ from documents.selectors import (
     document_roles_for_user,
     link_token_matches,
 )
+from documents.visits import record_visit
 
 PAGE_SIZE = 50
 
@@ -133,6 +134,8 @@ def document_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     if document.is_trashed:
         return render(request, "documents/trashed.html", context)
     context["user_name"] = display_name(request.user)
+    # For "changes since you last opened" (documents.visits).
+    record_visit(user=request.user, document=document, revision=document.head_revision)
     return render(request, "documents/detail.html", context)
 
 
