@@ -160,12 +160,17 @@ def test_stale_reconnect_after_compaction_reloads_and_keeps_the_lost_text(
 def test_history_panel_names_previews_and_restores_live(
     open_page: Callable[..., Any], world: dict[str, Any]
 ) -> None:
-    """Alice names a version, edits on, and restores it; Bob sees it at once."""
+    """Alice names a version (Bob's open list shows it at once), edits on,
+    restores it after a confirmation; Bob is told who restored what, and
+    Alice can undo it."""
     alice, bob = open_page("alice"), open_page("bob")
     alice.click(".ql-editor")
     alice.keyboard.type("Keep this")
     _wait_converged([alice, bob], world["doc"])
 
+    bob.click("[data-history-open]")
+    bob.wait_for_function(LOADED)
+    bob_panel = bob.locator("#history-panel")
     alice.click("[data-history-open]")
     panel = alice.locator("#history-panel")
     panel.wait_for(state="visible")
@@ -173,6 +178,9 @@ def test_history_panel_names_previews_and_restores_live(
     alice.fill("#history-name-input", "First draft")
     alice.click('[data-history-form="name"] button[type="submit"]')
     panel.locator(".history-item", has_text="First draft").wait_for()
+    # Live: Bob's list was loaded before the name existed and is not reloaded.
+    bob_panel.locator(".history-item", has_text="First draft").wait_for(timeout=10_000)
+    bob.click("[data-history-close]")
     alice.click("[data-history-close]")
 
     bob.click(".ql-editor")
@@ -186,15 +194,116 @@ def test_history_panel_names_previews_and_restores_live(
     preview = panel.locator('[data-history-field="preview-content"]')
     preview.wait_for(state="visible")
     assert preview.inner_text().strip() == "Keep this"
-    downloads = panel.locator('[data-history-field="preview-downloads"] a')
-    assert downloads.count() == 3
+    formats = panel.locator('[data-history-field="preview-downloads"] a').evaluate_all(
+        "links => links.map(a => a.dataset.export)"
+    )
+    assert {"txt", "html", "md"} <= set(formats)
     _screenshot(alice, "history-preview")
+
+    # Restore asks first; cancelling changes nothing.
+    dialog = alice.locator("dialog[data-history-confirm]")
     panel.locator("[data-history-restore]").click()
+    dialog.wait_for(state="visible")
+    assert "Everyone editing will see the document change" in dialog.inner_text()
+    assert "First draft" in dialog.inner_text()
+    _screenshot(alice, "history-restore-confirm")
+    dialog.locator('button[value="cancel"]').click()
+    dialog.wait_for(state="hidden")
+    time.sleep(0.3)
+    assert _state(alice)["text"] == "Keep this and this not\n"
+
+    panel.locator("[data-history-restore]").click()
+    dialog.locator("[data-history-confirm-restore]").click()
     panel.locator('.history-status[data-kind="ok"]').wait_for(timeout=20_000)
     alice.wait_for_function(LOADED)
-    rev, content = _wait_converged([alice, bob], world["doc"])
+    _wait_converged([alice, bob], world["doc"])
     assert _state(bob)["text"] == _state(alice)["text"] == "Keep this\n"
     top = panel.locator(".history-item").first
     assert top.get_attribute("data-kind") == "restore" and "First draft" in top.inner_text()
     _screenshot(alice, "history-list")
+
+    # Everyone is told; only Alice may undo.
+    told = bob.locator('.cd-notice[data-kind="history-restore"]')
+    told.wait_for(timeout=10_000)
+    assert told.inner_text().startswith("Alice restored the version of ")
+    assert told.locator(".cd-notice-action").count() == 0
+    mine = alice.locator('.cd-notice[data-kind="history-restore"]')
+    mine.wait_for(timeout=10_000)
+    assert mine.inner_text().startswith("You restored the version of ")
+    _screenshot(bob, "history-restore-notice")
+    mine.locator(".cd-notice-action", has_text="Undo").click()
+    alice.locator('.cd-notice[data-kind="history-restore"]', has_text="undone").wait_for()
+    _wait_converged([alice, bob], world["doc"])
+    assert _state(bob)["text"] == "Keep this and this not\n"
+    assert alice.errors == [] and bob.errors == []
+
+
+def _name_version(page: Any, name: str) -> None:
+    page.fill("#history-name-input", name)
+    page.click('[data-history-form="name"] button[type="submit"]')
+    page.locator("#history-panel .history-item", has_text=name).wait_for()
+
+
+def test_compare_two_versions_marks_insertions_and_deletions_and_plays_back(
+    open_page: Callable[..., Any], world: dict[str, Any]
+) -> None:
+    """Compare v1 with v2: Bob's insertion underlined in his colour, the deleted
+    word struck through, the summary counts words by person; the timeslider
+    shows the first revision and the last."""
+    alice, bob = open_page("alice"), open_page("bob")
+    alice.click(".ql-editor")
+    alice.keyboard.type("The quick fox")
+    _wait_converged([alice, bob], world["doc"])
+    alice.click("[data-history-open]")
+    alice.wait_for_function(LOADED)
+    _name_version(alice, "v1")
+
+    bob.click(".ql-editor")
+    bob.keyboard.press("Control+End")
+    for _ in range(3):
+        bob.keyboard.press("Shift+ArrowLeft")
+    bob.keyboard.type("dog jumps")
+    _wait_converged([alice, bob], world["doc"])
+    assert _state(alice)["text"] == "The quick dog jumps\n"
+    _name_version(alice, "v2")
+
+    panel = alice.locator("#history-panel")
+    v1 = panel.locator(".history-item", has_text="v1").get_attribute("data-version-id")
+    v2 = panel.locator(".history-item", has_text="v2").get_attribute("data-version-id")
+    alice.select_option('[data-history-field="compare-from"]', v1)
+    alice.select_option('[data-history-field="compare-to"]', v2)
+    alice.click('[data-history-form="compare"] button[type="submit"]')
+    content = panel.locator('[data-history-field="compare-content"]')
+    content.wait_for(state="visible")
+    inserted = content.locator("ins.redline-insert").all_inner_texts()
+    deleted = content.locator("del.redline-delete").all_inner_texts()
+    assert "".join(inserted) == "dog jumps" and "".join(deleted) == "fox"
+    assert content.inner_text().replace("\n", "") == "The quick foxdog jumps"
+    bob_id = str(world["bob"].pk)
+    assert content.locator("ins.redline-insert").first.get_attribute("data-author") == bob_id
+    colour = content.locator("ins.redline-insert").first.evaluate(
+        "el => getComputedStyle(el).getPropertyValue('--author-color').trim()"
+    )
+    assert colour.startswith("#")
+    summary = panel.locator('[data-history-field="compare-summary"]').inner_text()
+    assert summary.startswith("+2 words, \u22121 word")
+    by = panel.locator(f'[data-history-field="compare-by"] li[data-author="{bob_id}"]')
+    assert by.inner_text().startswith("Bob")
+    _screenshot(alice, "history-compare")
+
+    # Play these changes: the slider runs from v1's revision to v2's.
+    panel.locator("[data-history-play-range]").click()
+    slider = panel.locator('[data-history-field="slider-content"]')
+    slider.wait_for(state="visible")
+    alice.wait_for_function(
+        "() => document.querySelector('[data-history-field=\"slider-content\"]')"
+        ".innerText.includes('dog jumps')"
+    )
+    scrubber = panel.locator('[data-history-field="slider-range"]')
+    low = scrubber.get_attribute("min")
+    scrubber.evaluate("(el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }", low)
+    alice.wait_for_function(
+        f"() => document.querySelector('[data-history-field=\"slider\"]').dataset.rev === '{low}'"
+    )
+    assert slider.inner_text().strip() == "The quick fox"
     assert alice.errors == [] and bob.errors == []

@@ -1,0 +1,246 @@
+/**
+ * Read-only rendering of a document or a compare's redline delta.
+ *
+ * The redline (``GET …/compare``, contract.md "History") is the ``to``
+ * content with the deleted text of ``from`` interleaved where it was; an
+ * op may carry ``"diff": "insert"|"delete"|"format"`` and ``"diff-author":
+ * <user id>``. Those two are not document formats: they never reach the
+ * editor's schema or Quill; this module draws them itself.
+ *
+ * Two steps: ``lineModel(ops)`` (pure: the ops cut into lines, each with
+ * its block attributes and its spans) and ``renderLines(container, lines,
+ * options)`` (DOM: every string goes in as text, links only with an
+ * allowed scheme, images only from this site's media path). Inserted text
+ * is underlined in its author's colour, deleted text struck through, a
+ * format change outlined; a paragraph break that was inserted or deleted
+ * shows as a pilcrow with the same mark.
+ */
+
+/**
+ * @typedef {{insert: string|Object, attributes?: Object, diff?: string, "diff-author"?: number|null}} RedlineOp
+ * @typedef {{text?: string, embed?: {kind: string, value: any}, attrs: Object, diff: string|null, author: number|null}} Span
+ * @typedef {{attrs: Object, diff: string|null, author: number|null, spans: Span[]}} Line
+ */
+
+const DIFFS = new Set(["insert", "delete", "format"]);
+
+/** @param {RedlineOp} op */
+function markOf(op) {
+  const diff = typeof op.diff === "string" && DIFFS.has(op.diff) ? op.diff : null;
+  const author = typeof op["diff-author"] === "number" ? op["diff-author"] : null;
+  return { diff, author };
+}
+
+/**
+ * Cut ``ops`` (insert ops, with or without diff marks) into lines. A line
+ * ends at a newline, which carries the line's block attributes; text after
+ * the last newline (not in a valid document) makes a last line of its own.
+ *
+ * @param {RedlineOp[]} ops
+ * @returns {Line[]}
+ */
+export function lineModel(ops) {
+  /** @type {Line[]} */
+  const lines = [];
+  /** @type {Span[]} */
+  let spans = [];
+  for (const op of Array.isArray(ops) ? ops : []) {
+    if (!op || op.insert === undefined) continue;
+    const attrs = op.attributes && typeof op.attributes === "object" ? op.attributes : {};
+    const { diff, author } = markOf(op);
+    if (typeof op.insert !== "string") {
+      const [kind] = Object.keys(op.insert || {});
+      if (kind) spans.push({ embed: { kind, value: op.insert[kind] }, attrs, diff, author });
+      continue;
+    }
+    const parts = op.insert.split("\n");
+    parts.forEach((text, i) => {
+      if (text) spans.push({ text, attrs, diff, author });
+      if (i < parts.length - 1) {
+        lines.push({ attrs, diff, author, spans });
+        spans = [];
+      }
+    });
+  }
+  if (spans.length) lines.push({ attrs: {}, diff: null, author: null, spans });
+  return lines;
+}
+
+/**
+ * The marks of a line model in reading order, for tests and summaries:
+ * ``[{diff, author, text}]`` with adjacent spans of one mark joined and a
+ * marked paragraph break as "\n".
+ *
+ * @param {Line[]} lines
+ */
+export function marks(lines) {
+  /** @type {{diff: string, author: number|null, text: string}[]} */
+  const out = [];
+  const add = (diff, author, text) => {
+    const last = out[out.length - 1];
+    if (last && last.diff === diff && last.author === author) last.text += text;
+    else out.push({ diff, author, text });
+  };
+  for (const line of lines) {
+    for (const span of line.spans) {
+      if (span.diff) add(span.diff, span.author, span.text ?? `[${span.embed?.kind}]`);
+    }
+    if (line.diff) add(line.diff, line.author, "\n");
+  }
+  return out;
+}
+
+/**
+ * A one-line summary of a compare: "+12 words, −3 words, formatting changed".
+ * @param {{added_words?: number, removed_words?: number, formatted?: number|boolean}} summary
+ */
+export function summaryText(summary) {
+  const parts = [];
+  const added = Number(summary?.added_words) || 0;
+  const removed = Number(summary?.removed_words) || 0;
+  const plural = (n) => (n === 1 ? "word" : "words");
+  if (added) parts.push(`+${added} ${plural(added)}`);
+  if (removed) parts.push(`\u2212${removed} ${plural(removed)}`);
+  if (summary?.formatted) parts.push("formatting changed");
+  return parts.length ? parts.join(", ") : "No changes";
+}
+
+const LINK_SCHEMES = /^(https?:|mailto:|tel:)/i;
+const HEX = /^#[0-9a-f]{6}$/i;
+const INLINE_TAGS = [["bold", "strong"], ["italic", "em"], ["underline", "u"], ["strike", "s"], ["code", "code"]];
+
+/**
+ * @typedef {Object} RenderOptions
+ * @property {(author: number|null) => string|null} [colorOf]  an author's colour
+ * @property {(author: number|null) => string} [nameOf]  an author's name
+ * @property {string} [mediaPrefix]  images are drawn only from here ("/media/")
+ */
+
+/**
+ * @param {Span} span
+ * @param {RenderOptions} options
+ * @returns {Node}
+ */
+function spanNode(span, options) {
+  /** @type {Node} */
+  let node;
+  if (span.embed) {
+    const { kind, value } = span.embed;
+    const prefix = options.mediaPrefix || "/media/";
+    if (kind === "image" && typeof value === "string" && value.startsWith(prefix)) {
+      const img = document.createElement("img");
+      img.src = value;
+      img.alt = typeof span.attrs.alt === "string" ? span.attrs.alt : "";
+      img.className = "redline-image";
+      node = img;
+    } else if (kind === "divider" || kind === "pagebreak") {
+      const hr = document.createElement("hr");
+      hr.className = `redline-${kind}`;
+      node = hr;
+    } else {
+      const box = document.createElement("span");
+      box.className = "redline-embed";
+      box.textContent = `[${kind}]`;
+      node = box;
+    }
+  } else {
+    node = document.createTextNode(span.text || "");
+  }
+  for (const [format, tag] of INLINE_TAGS) {
+    if (span.attrs[format] === true) {
+      const wrap = document.createElement(tag);
+      wrap.append(node);
+      node = wrap;
+    }
+  }
+  const { link, color, background } = span.attrs;
+  if (typeof link === "string" && LINK_SCHEMES.test(link)) {
+    const a = document.createElement("a");
+    a.href = link;
+    a.rel = "noopener noreferrer nofollow";
+    a.target = "_blank";
+    a.append(node);
+    node = a;
+  }
+  if ((typeof color === "string" && HEX.test(color)) || (typeof background === "string" && HEX.test(background))) {
+    const wrap = document.createElement("span");
+    if (typeof color === "string" && HEX.test(color)) wrap.style.color = color;
+    if (typeof background === "string" && HEX.test(background)) wrap.style.background = background;
+    wrap.append(node);
+    node = wrap;
+  }
+  return markNode(node, span.diff, span.author, options);
+}
+
+/**
+ * Wrap ``node`` in its diff mark: ``<ins>`` (author's colour), ``<del>``,
+ * or a ``.redline-format`` span; unmarked text as it is.
+ * @param {Node} node
+ * @param {string|null} diff
+ * @param {number|null} author
+ * @param {RenderOptions} options
+ */
+function markNode(node, diff, author, options) {
+  if (!diff) return node;
+  const tag = diff === "insert" ? "ins" : diff === "delete" ? "del" : "span";
+  const wrap = document.createElement(tag);
+  wrap.className = `redline-${diff}`;
+  wrap.dataset.diff = diff;
+  if (author !== null) wrap.dataset.author = String(author);
+  const color = options.colorOf?.(author);
+  if (color && HEX.test(color)) wrap.style.setProperty("--author-color", color);
+  const who = options.nameOf?.(author);
+  const what = diff === "insert" ? "Added" : diff === "delete" ? "Deleted" : "Formatting changed";
+  wrap.title = who ? `${what} by ${who}` : what;
+  wrap.append(node);
+  return wrap;
+}
+
+/** @param {Object} attrs */
+function blockTag(attrs) {
+  if (attrs.header === 1 || attrs.header === 2 || attrs.header === 3) return `h${attrs.header}`;
+  if (attrs.blockquote === true) return "blockquote";
+  if (attrs["code-block"] === true) return "pre";
+  if (typeof attrs.list === "string") return "li";
+  return "p";
+}
+
+/**
+ * Draw ``lines`` into ``container`` (its children replaced).
+ * @param {HTMLElement} container
+ * @param {Line[]} lines
+ * @param {RenderOptions} [options]
+ */
+export function renderLines(container, lines, options = {}) {
+  container.replaceChildren();
+  /** @type {HTMLElement|null} the open list and its kind */
+  let list = null;
+  let listKind = "";
+  for (const line of lines) {
+    const tag = blockTag(line.attrs);
+    const block = document.createElement(tag);
+    if (line.spans.length === 0 && !line.diff) block.append(document.createElement("br"));
+    for (const span of line.spans) block.append(spanNode(span, options));
+    if (line.diff) {
+      block.append(markNode(document.createTextNode("\u00b6"), line.diff, line.author, options));
+      block.dataset.diff = line.diff;
+    }
+    const { align, indent, table } = line.attrs;
+    if (align === "center" || align === "right" || align === "justify") block.style.textAlign = align;
+    if (typeof indent === "number" && indent >= 1 && indent <= 8) block.style.marginLeft = `${indent * 2}em`;
+    if (typeof table === "string") block.classList.add("redline-cell");
+    if (tag === "li") {
+      const kind = line.attrs.list === "ordered" ? "ol" : "ul";
+      if (line.attrs.list === "checked" || line.attrs.list === "unchecked") block.dataset.list = line.attrs.list;
+      if (!list || listKind !== kind) {
+        list = document.createElement(kind);
+        listKind = kind;
+        container.append(list);
+      }
+      list.append(block);
+    } else {
+      list = null;
+      container.append(block);
+    }
+  }
+}
