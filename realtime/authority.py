@@ -520,6 +520,12 @@ class Authority:
             else:
                 await self._ack_stored(submission.author, submission.op_id, answer)
 
+    # -- authorship ------------------------------------------------------------
+
+    async def authors(self, sub: Subscriber) -> None:
+        """Send ``sub`` who wrote each character at ``head``, in order with the ops."""
+        await self._fanout.send_authors(sub)
+
     # -- presence --------------------------------------------------------------
 
     async def presence(self, sub: Subscriber, msg: protocol.PresenceMessage) -> None:

@@ -71,7 +71,7 @@ from realtime.groups import GroupMembership
 from realtime.metrics import op_refused, rate_limited
 from realtime.placement import NO_OWNER_RETRY_MS, Location
 from realtime.presence import user_color
-from realtime.protocol import CloseCode, ErrorCode, OpMessage
+from realtime.protocol import AuthorsMessage, CloseCode, ErrorCode, OpMessage
 from realtime.ratelimit import TokenBucket
 from realtime.registry import Registry, process_registry
 from realtime.subscriber import Subscriber
@@ -433,6 +433,17 @@ class DocumentConsumer(AsyncWebsocketConsumer):
                     )
                     return
                 await authority.submit(sub, msg)
+            elif isinstance(msg, AuthorsMessage):
+                wait = self.bucket.take()
+                if wait:
+                    rate_limited("ops")
+                    await self._refuse(
+                        ErrorCode.RATE_LIMITED,
+                        "too many requests; ask again after a pause",
+                        retry_after=max(1, math.ceil(wait * 1000)),
+                    )
+                    return
+                await authority.authors(sub)
             else:
                 await authority.presence(sub, msg)
         except AuthorityClosed:

@@ -37,6 +37,8 @@ from documents import logcontext
 from documents.store import StoredOp
 from realtime import metrics, protocol
 from realtime.oplog import Entry
+from realtime.ot import authorship as ot_authorship
+from realtime.ot.authorship import Runs
 from realtime.protocol import CloseCode, ErrorCode, Rejection
 from realtime.sequencer import Sequencer
 from realtime.subscriber import Subscriber
@@ -54,6 +56,10 @@ def fanout_delay(sockets: int) -> float:
     return min(0.05, sockets * 0.0001)
 
 
+def _runs_json(runs: Runs | None) -> str | None:
+    return None if runs is None else protocol.dumps(ot_authorship.to_json(runs))
+
+
 def _op_text(entry: Entry[Subscriber]) -> str:
     author = entry.author
     return protocol.op_frame(
@@ -62,6 +68,7 @@ def _op_text(entry: Entry[Subscriber]) -> str:
         session=author.session if author is not None else "",
         user_id=entry.user_id,
         delta_json=entry.delta_json,
+        authors_json=_runs_json(entry.attribution),
     )
 
 
@@ -89,6 +96,7 @@ class Fanout:
         self._broadcast_since: float | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._content_cache: tuple[int, str] | None = None
+        self._authors_cache: tuple[int, str] | None = None
         self._frame_cache: dict[int, str] = {}
         self._texts: list[str] = []
         self._closed = False
@@ -126,6 +134,9 @@ class Fanout:
                         session="",
                         user_id=op.author_id,
                         delta_json=protocol.dumps(op.delta),
+                        authors_json=(
+                            None if op.attribution is None else protocol.dumps(op.attribution)
+                        ),
                     )
                 )
                 for op in stored or ()
@@ -234,6 +245,7 @@ class Fanout:
         self._texts = [_op_text(entry) for entry in self._seq.window]
         self._frame_cache = {}
         self._content_cache = None
+        self._authors_cache = None
 
     async def rebased(self) -> None:
         """Owe every socket a delivery after a reload; close those it left behind."""
@@ -308,6 +320,25 @@ class Fanout:
         if since is not None:
             self._broadcast_since = None
             metrics.broadcast(self._loop.time() - since)
+
+    async def send_authors(self, sub: Subscriber) -> None:
+        """Send ``sub`` the ``authors`` frame at ``head``, after every op up to it.
+
+        In order with the ops: what ``sub`` is owed goes first, so it has
+        seen every op up to the frame's revision and none after.
+        """
+        if sub.closed:
+            return
+        head = self._seq.head
+        cached = self._authors_cache
+        if cached is None or cached[0] != head:
+            frame = protocol.authors_frame(
+                rev=head, runs_json=protocol.dumps(ot_authorship.to_json(self._seq.runs))
+            )
+            self._authors_cache = cached = (head, frame)
+        frames = self.frames_for(sub)
+        frames.append(cached[1])
+        await sub.send_frames(frames)
 
     async def ack_stored(self, sub: Subscriber | None, op_id: str, rev: int) -> None:
         """Ack a resent op that is stored already, after every op before it."""

@@ -67,6 +67,10 @@ class MessageType:
     #: The document's history changed (a version named, saved or restored):
     #: ``{"type":"history", ...payload}``.
     HISTORY = "history"
+    #: Authorship: a client asks ``{"type":"authors"}``; the reply
+    #: ``{"type":"authors","rev":R,"runs":[[length, user id|null], ...]}``
+    #: comes in order with the ops (the client has every op up to R).
+    AUTHORS = "authors"
     #: Transport: one slice of a frame too large to send whole (realtime/framing.py).
     PART = "part"
 
@@ -119,7 +123,12 @@ class PresenceMessage:
     length: int | None
 
 
-ClientMessage = OpMessage | PresenceMessage
+@dataclass(slots=True)
+class AuthorsMessage:
+    """A client's ``authors``: send me who wrote each character, at your head."""
+
+
+ClientMessage = OpMessage | PresenceMessage | AuthorsMessage
 
 
 def _reject_constant(name: str) -> Any:
@@ -188,6 +197,8 @@ def parse_client_frame(text: str) -> ClientMessage:
         if not (_is_int(index) and _is_int(length)) or index < 0 or length < 0:
             raise BadMessage("range needs non-negative integer index and length")
         return PresenceMessage(rev=rev, index=index, length=length)
+    if kind == MessageType.AUTHORS:
+        return AuthorsMessage()
     if not isinstance(kind, str):
         raise BadMessage("missing type")
     raise BadMessage(f"unknown message type {kind[:40]!r}")
@@ -203,13 +214,31 @@ def parse_client_frame(text: str) -> ClientMessage:
 _OP_PREFIX = '{"type":"op",'
 
 
-def op_frame(*, rev: int, op_id: str, session: str, user_id: int | None, delta_json: str) -> str:
-    """Return the ``op`` frame of an accepted op."""
+def op_frame(
+    *,
+    rev: int,
+    op_id: str,
+    session: str,
+    user_id: int | None,
+    delta_json: str,
+    authors_json: str | None = None,
+) -> str:
+    """Return the ``op`` frame of an accepted op.
+
+    ``authors_json``: the runs of who wrote its inserts, when not all
+    ``user_id``'s (a restore), sent as ``"authors"``.
+    """
     user = "null" if user_id is None else str(int(user_id))
+    authors = "" if authors_json is None else f',"authors":{authors_json}'
     return (
         f'{_OP_PREFIX}"rev":{rev},"id":"{op_id}","session":"{session}",'
-        f'"user":{user},"delta":{delta_json}}}'
+        f'"user":{user},"delta":{delta_json}{authors}}}'
     )
+
+
+def authors_frame(*, rev: int, runs_json: str) -> str:
+    """Return the ``authors`` reply: who wrote each character at ``rev``."""
+    return f'{{"type":"authors","rev":{rev},"runs":{runs_json}}}'
 
 
 def op_item(op_text: str) -> str:

@@ -21,7 +21,10 @@
  * ``title`` (string), ``hello`` (frame), ``review`` (a review frame's
  * payload: a comment thread changed), ``notify`` (a notify frame's payload:
  * a notification for the person), ``history`` (a history frame's payload:
- * a version was named, saved or restored).
+ * a version was named, saved or restored), ``authors`` ({rev, runs}: who
+ * wrote each character at ``rev``, the reply to {@link Connection#requestAuthors})
+ * and ``committed`` ({rev, delta, user, authors}: an op committed at
+ * ``rev``, someone else's or the person's own once acked).
  *
  * @module editor/connection
  */
@@ -169,6 +172,15 @@ export class Connection extends Emitter {
   submit(delta) {
     if (this.stopReason) return;
     this.dispatch.submit(delta);
+  }
+
+  /**
+   * Ask the server who wrote each character (the ``authors`` event answers).
+   * @returns {boolean} whether the request was sent (the socket is ready)
+   */
+  requestAuthors() {
+    if (this.stopReason || !this.transport.ready) return false;
+    return this.transport.send({ type: "authors" });
   }
 
   /** The person's selection moved: send presence when allowed (throttled). */

@@ -240,6 +240,9 @@ export class Dispatcher {
       case MessageType.HISTORY:
         this.host.emit("history", payloadOf(message));
         break;
+      case MessageType.AUTHORS:
+        if (ready) this.host.emit("authors", { rev: message.rev, runs: message.runs });
+        break;
       default:
         // Unknown types are left alone: a newer server may send more.
         break;
@@ -298,13 +301,34 @@ export class Dispatcher {
    * @returns {Object} the OT client's result
    */
   _applyServerOp(op) {
+    const inflight = this.client.inflight;
     const result = this.client.serverOp(op);
     if (result.status === "applied") {
+      this._committed(op.rev, op.delta, op.user ?? null, op.authors ?? null);
       if (result.delta.ops.length) this.adapter.applyRemote(result.delta);
     } else if (result.status === "acked") {
+      if (inflight) this._committed(op.rev, inflight.delta, this._myId(), null);
       this._acked();
     }
     return result;
+  }
+
+  /** @returns {number|null} the person's user id, from ``hello`` */
+  _myId() {
+    const id = this.user && /** @type {any} */ (this.user).id;
+    return Number.isInteger(id) ? id : null;
+  }
+
+  /**
+   * Tell listeners (authorship) an op was committed at ``rev``, as the
+   * server applied it: someone else's op, or the person's own, acked.
+   * @param {number} rev
+   * @param {any} delta
+   * @param {number|null} user
+   * @param {Array<[number, number|null]>|null} authors  its inserts' authors
+   */
+  _committed(rev, delta, user, authors) {
+    this.host.emit("committed", { rev, delta, user, authors });
   }
 
   /** @param {Object} message */
@@ -322,6 +346,7 @@ export class Dispatcher {
 
   /** @param {Object} message */
   _onAck(message) {
+    const inflight = this.client.inflight;
     let result;
     try {
       result = this.client.serverAck(message.id, message.rev);
@@ -330,6 +355,7 @@ export class Dispatcher {
       throw err;
     }
     if (result.status === "acked") {
+      if (inflight) this._committed(message.rev, inflight.delta, this._myId(), null);
       this._acked();
       this._afterAck(result);
     }

@@ -32,6 +32,12 @@ export const MessageType = Object.freeze({
   NOTIFY: "notify",
   /** The document's history changed (issue 14): ``{"type":"history", ...payload}``. */
   HISTORY: "history",
+  /**
+   * Authorship (issue 14): the client asks ``{"type":"authors"}``; the reply
+   * ``{"type":"authors","rev":R,"runs":[[length, user id|null], ...]}`` comes
+   * in order with the ops.
+   */
+  AUTHORS: "authors",
   // transport: one slice of a frame too large to send whole
   PART: "part",
   // client to server: OP and PRESENCE
