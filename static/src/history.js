@@ -261,6 +261,9 @@ import { PAGE_SIZE, VersionList } from "./history/versions.js";
 
   // ---------------------------------------------------------------- restore
 
+  /** The editor's notices (editor.js), when the editor is on the page. */
+  const notices = () => /** @type {any} */ (window.collabdocs?.notices) || null;
+
   /** Ask first; resolve true when the person confirms. */
   function confirmRestore() {
     if (!selected) return Promise.resolve(false);
@@ -293,8 +296,9 @@ import { PAGE_SIZE, VersionList } from "./history/versions.js";
     // The frame that follows says the same with the server's deadline; this
     // one is for a page whose socket is slow.
     if (!seenRestores.has(data.revision)) {
+      const until = Date.parse(data.undo_until);
       restoreNotice({ by: { id: myId ?? 0, name: "You" }, revision: data.revision, from: version,
-        undoUntil: Date.now() + 15 * 60_000 });
+        undoUntil: Number.isFinite(until) ? until : Date.now() + 15 * 60_000 });
     }
     showView("list");
     await load();
@@ -305,15 +309,13 @@ import { PAGE_SIZE, VersionList } from "./history/versions.js";
    * @param {{by: {id: number, name: string}|null, revision: number, from: Object|null, undoUntil: number}} restore
    */
   function restoreNotice({ by, revision, from, undoUntil }) {
-    const notices = /** @type {any} */ (window.collabdocs?.notices);
-    if (!notices) return;
     seenRestores.add(revision);
     const mine = by !== null && myId !== null && by.id === myId;
     const who = mine ? "You" : by?.name || "Someone";
     const when = from ? showTime(from.created_at) : null;
     const what = when ? `the version of ${when.text}` : from ? `“${from.label}”` : "an earlier version";
     const canUndo = mine && Number.isFinite(undoUntil) && undoUntil > Date.now();
-    const box = notices.show({
+    const box = notices()?.show({
       kind: "history-restore",
       message: `${who} restored ${what}.`,
       tone: "info",
@@ -327,12 +329,11 @@ import { PAGE_SIZE, VersionList } from "./history/versions.js";
 
   /** @param {number} revision  the restore's */
   async function undoRestore(revision) {
-    const notices = /** @type {any} */ (window.collabdocs?.notices);
     try {
       await api(`${urls.history}/restore/undo`, { method: "POST", body: { revision } });
-      notices?.show({ kind: "history-restore", message: "The restore was undone.", tone: "info" });
+      notices()?.show({ kind: "history-restore", message: "You undid the restore.", tone: "info" });
     } catch (error) {
-      notices?.show({ kind: "history-restore", message: `The restore couldn’t be undone: ${error.message}`, tone: "warning" });
+      notices()?.show({ kind: "history-restore", message: `The restore couldn’t be undone: ${error.message}`, tone: "warning" });
     }
     if (!panel.hidden) await load();
   }
@@ -344,7 +345,12 @@ import { PAGE_SIZE, VersionList } from "./history/versions.js";
     const frame = /** @type {CustomEvent} */ (event).detail;
     if (!frame || typeof frame !== "object") return;
     const version = versions.apply(frame);
-    if (frame.event === "restored" && frame.restore) {
+    if (frame.event === "restored" && frame.restore?.undid) {
+      // An undo of a restore: said to everyone, nothing to undo in turn.
+      const mine = frame.by && frame.by.id === myId;
+      const who = mine ? "You" : frame.by?.name || "Someone";
+      notices()?.show({ kind: "history-restore", message: `${who} undid the restore.`, tone: "info" });
+    } else if (frame.event === "restored" && frame.restore) {
       const fromId = frame.restore.from;
       const from = versions.get(fromId) ?? (selected?.id === fromId ? selected : null);
       restoreNotice({ by: frame.by ?? null, revision: frame.restore.revision, from,
@@ -429,7 +435,7 @@ import { PAGE_SIZE, VersionList } from "./history/versions.js";
       scrubber.max = String(s.last);
       if (s.rev !== null) scrubber.value = String(s.rev);
       field("slider-rev").textContent = s.rev === null ? "" : `Revision ${s.rev} of ${s.last}`;
-      field("slider-time").replaceChildren(timeElement(s.at));
+      field("slider-time").replaceChildren(timeElement(s.at), s.who ? ` · ${s.who}` : "");
       playButton.textContent = s.playing ? "Pause" : "Play";
       playButton.setAttribute("aria-pressed", String(s.playing));
       field("slider").dataset.busy = String(s.busy);

@@ -232,7 +232,7 @@ def test_history_panel_names_previews_and_restores_live(
     assert mine.inner_text().startswith("You restored the version of ")
     _screenshot(bob, "history-restore-notice")
     mine.locator(".cd-notice-action", has_text="Undo").click()
-    alice.locator('.cd-notice[data-kind="history-restore"]', has_text="undone").wait_for()
+    alice.locator('.cd-notice[data-kind="history-restore"]', has_text="undid the restore").wait_for()
     _wait_converged([alice, bob], world["doc"])
     assert _state(bob)["text"] == "Keep this and this not\n"
     assert alice.errors == [] and bob.errors == []

@@ -34,7 +34,7 @@ export const MAX_APPLY = 3000;
 export const PLAY_TICKS = 400;
 export const TICK_MS = 40;
 
-/** @typedef {{rev: number, delta: Array<Object>, user?: number|null, at?: string|null}} TimelineOp */
+/** @typedef {{rev: number, delta: Array<Object>, user?: {id: number, name: string}|null, at?: string|null}} TimelineOp */
 
 export class OpCache {
   /** @param {number} [limit]  ops kept at most */
@@ -115,6 +115,7 @@ export function playStride(from, to) {
  * @property {number} last   its highest
  * @property {number|null} rev  the revision shown
  * @property {string|null} at  its time
+ * @property {string} who  who made it (when reached by its op)
  * @property {Array<Object>} doc  its content
  * @property {boolean} playing
  * @property {boolean} busy  a request is out
@@ -139,7 +140,7 @@ export class Timeslider {
     this.clearTimer = clearTimer;
     this.cache = new OpCache();
     /** @type {SliderState} */
-    this.state = { first: 0, last: 0, rev: null, at: null, doc: [], playing: false, busy: false, error: "", points: [] };
+    this.state = { first: 0, last: 0, rev: null, at: null, who: "", doc: [], playing: false, busy: false, error: "", points: [] };
     this.opsFrom = 0;
     this.head = 0;
     /** @type {AbortController|null} the content request in flight */
@@ -203,7 +204,7 @@ export class Timeslider {
     try {
       const data = await this.get(`${this.base}/content?rev=${target}`, controller.signal);
       if (controller.signal.aborted) return;
-      this.update({ rev: data.rev, at: data.at ?? null, doc: data.content || [], busy: false, error: "" });
+      this.update({ rev: data.rev, at: data.at ?? null, who: "", doc: data.content || [], busy: false, error: "" });
     } catch (error) {
       if (controller.signal.aborted) return;
       this.update({ busy: false, error: error.message });
@@ -232,7 +233,8 @@ export class Timeslider {
       return;
     }
     const last = ops[ops.length - 1];
-    this.update({ rev: last.rev, at: last.at ?? this.state.at, doc, busy: false, error: "" });
+    const who = last.user && typeof last.user.name === "string" ? last.user.name : "";
+    this.update({ rev: last.rev, at: last.at ?? this.state.at, who, doc, busy: false, error: "" });
   }
 
   /**
