@@ -45,6 +45,7 @@ from documents.models import (
 from documents.people import display_name
 from documents.roles import ALL_PERMS, ROLE_RANK, Role, perms_for, role_from_perms
 from documents.selectors import DocumentAccess, document_access, user_find_for_sharing
+from realtime.ot import op_length
 
 DEFAULT_TITLE = "Untitled document"
 NOT_ALLOWED_TO_SHARE = "Only the owner and people allowed to share can change who has access."
@@ -195,16 +196,28 @@ def _announce_share(document: Document, actor: AbstractBaseUser, users: Any, rol
 
 
 @transaction.atomic
-def document_create(*, owner: AbstractBaseUser, title: str | None = None) -> Document:
-    """Create a document at revision 0 with empty content, owned by ``owner``."""
+def document_create(
+    *, owner: AbstractBaseUser, title: str | None = None, content: list[dict] | None = None
+) -> Document:
+    """Create a document at revision 0 owned by ``owner``, empty or holding ``content``.
+
+    ``content`` (an import's, office.importers) must already have passed
+    ``parse_change`` and end with a newline; ``owner`` is its author.
+    """
     title = clean_title(title) if title and title.strip() else DEFAULT_TITLE
     document = Document.objects.create(owner=owner, title=title, last_edited_by=owner)
+    authorship = None
+    if content is not None:
+        if not content or not str(content[-1].get("insert", "")).endswith("\n"):
+            raise ValueError("initial content must end with a newline")
+        authorship = [[sum(op_length(op) for op in content), owner.pk]]
     version = DocumentVersion.objects.create(
         document=document,
         revision=0,
-        content=[dict(op) for op in INITIAL_CONTENT],
+        content=[dict(op) for op in (INITIAL_CONTENT if content is None else content)],
         kind=VersionKind.INITIAL,
         author=owner,
+        authorship=authorship,
     )
     document.snapshot = version
     document.save(update_fields=["snapshot"])
