@@ -5,16 +5,19 @@
  * Quill turns pasted HTML into a change with its clipboard matchers; three
  * more run after its own:
  *
- * - ``img``: an image the server would refuse (a remote http(s) source, a
- *   ``data:`` URL over the size limit, anything else) is replaced by a link
- *   to it when it has a linkable URL, or left out. Uploads come in a later
- *   issue; until then only ``data:`` images and the project's storage work.
+ * - ``img``: during a paste, images/index.js decides first
+ *   ({@link handlePastedImages}): images of the project's storage are
+ *   copied into the document, ``data:`` images uploaded, remote ones
+ *   fetched and uploaded where the browser may (else a link), each as an
+ *   upload job with a placeholder. What it leaves (and ``<img>`` in HTML
+ *   converted outside a paste): an image the server would refuse is
+ *   replaced by a link to it when it has a linkable URL, or left out.
  * - ``iframe``: the same for videos whose host is not on the allowlist.
  * - ``h4, h5, h6``: headings deeper than the schema allows become its
  *   deepest heading (the registered header blot only knows the schema's).
  *
- * Dropped or pasted image files go through Quill's uploader as ``data:``
- * URLs; the ones over the limit are left out here too.
+ * Dropped or pasted image files are uploaded (images/index.js replaces
+ * Quill's uploader, which would make them ``data:`` URLs).
  *
  * Everything that gets past these (a change made any other way) is still
  * cleaned by the outgoing guard (schema.js ``sanitizeChange``).
@@ -47,9 +50,8 @@ export function describeReport(report, policy) {
   };
   say(report.imageLinks, "An image from another site became a link to it",
     "# images from other sites became links to them");
-  const kb = Math.floor(policy.imageDataMaxBytes / 1024);
-  say(report.imagesDropped, `An image was left out: only images under ${kb} KB can be added until uploads arrive`,
-    `# images were left out: only images under ${kb} KB can be added until uploads arrive`);
+  say(report.imagesDropped, "An image was left out: its source can’t be read (save it and upload the file)",
+    "# images were left out: their sources can’t be read (save them and upload the files)");
   const hosts = policy.videoHosts.length ? `only videos from ${policy.videoHosts.join(", ")}` : "no videos";
   say(report.videoLinks, `A video became a link: ${hosts} can be embedded`,
     `# videos became links: ${hosts} can be embedded`);
@@ -60,11 +62,30 @@ export function describeReport(report, policy) {
   return parts.length ? `${parts.join(". ")}.` : "";
 }
 
+/**
+ * Who decides first about a pasted ``<img>`` (images/index.js): a function
+ * returning the delta to use instead, or null to leave it to the rules
+ * here.
+ * @typedef {(node: Element, delta: Delta) => Delta|null} PastedImageHandler
+ */
+
+/** @type {WeakMap<object, PastedImageHandler>} */
+const IMAGE_HANDLERS = new WeakMap();
+
+/**
+ * Let ``handler`` decide first about each ``<img>`` Quill converts in ``quill``.
+ * @param {object} quill
+ * @param {PastedImageHandler} handler
+ */
+export function handlePastedImages(quill, handler) {
+  IMAGE_HANDLERS.set(quill, handler);
+}
+
 /** Return ``url`` when it is a link the schema accepts, else null. */
 const linkable = (url) => (typeof url === "string" && checkAttribute("link", url) === null ? url : null);
 
 /**
- * Install the paste matchers and the uploader's size check on ``quill``.
+ * Install the paste matchers on ``quill``.
  *
  * @param {import("quill").default} quill
  * @param {import("./schema.js").EmbedPolicy} policy
@@ -75,6 +96,8 @@ export function installPasteGuard(quill, policy, tell) {
   const count = (key) => tell({ [key]: 1 });
 
   quill.clipboard.addMatcher("img", (/** @type {Element} */ node, delta) => {
+    const handled = IMAGE_HANDLERS.get(quill)?.(node, delta);
+    if (handled) return handled;
     const src = node.getAttribute("src") || "";
     if (imageAllowed(src, policy)) return delta;
     const href = /^https?:/i.test(src) ? linkable(src) : null;
@@ -108,23 +131,5 @@ export function installPasteGuard(quill, policy, tell) {
       if (!last || typeof last.insert !== "string" || !last.insert.endsWith("\n")) return delta;
       return delta.compose(new Delta().retain(delta.length() - 1).retain(1, { header: deepest }));
     });
-  }
-
-  // Dropped or pasted files: Quill reads them as data: URLs; refuse the
-  // ones that would be over the limit before reading them (base64 grows
-  // by 4/3, plus the "data:image/png;base64," prefix).
-  const uploader = /** @type {import("quill/modules/uploader.js").default|undefined} */ (
-    quill.getModule("uploader")
-  );
-  if (uploader) {
-    const upload = uploader.upload.bind(uploader);
-    uploader.upload = (range, files) => {
-      const small = [];
-      for (const file of Array.from(files)) {
-        if (Math.ceil(file.size / 3) * 4 + 40 <= policy.imageDataMaxBytes) small.push(file);
-        else count("imagesDropped");
-      }
-      if (small.length) upload(range, small);
-    };
   }
 }

@@ -2,8 +2,50 @@
  * Images in the editor (issue 13): insert by toolbar, paste and drop, with
  * upload progress; resize by dragging; alt text; copies between documents.
  *
+ * Ways in, all ending in uploads.js's jobs (a placeholder at a tracked
+ * position, then the embed inserted as the person's change):
+ *
+ * - the toolbar's image button opens a file picker (PNG, JPEG, GIF, WebP;
+ *   several files at once);
+ * - files dropped on the editor or pasted (Quill's uploader module, whose
+ *   ``upload`` is replaced here: files go to ``POST /api/docs/<id>/images``
+ *   instead of becoming ``data:`` URLs);
+ * - ``<img>`` in pasted HTML (paste.js's matcher asks
+ *   {@link pastedImage} first): an image of the project's storage is
+ *   copied into this document (``…/images/copy``; the ones the person may
+ *   not view are left out), a ``data:`` image is uploaded, a remote one is
+ *   fetched by the browser and uploaded, or becomes a link to it when the
+ *   site (CORS) or the page's policy (connect-src) refuses. One notice per
+ *   paste says what happened.
+ *
+ * Selected images get a frame to resize them and a small panel for their
+ * width and alt text (resize.js).
+ *
  * @module editor/images
  */
+import Delta from "quill-delta";
+
+import { handlePastedImages } from "../paste.js";
+import { imageAllowed } from "../schema.js";
+import {
+  ACCEPT,
+  IMAGE_TYPES,
+  PENDING,
+  classifySource,
+  dataUrlToBlob,
+  fileNameFor,
+  looksLikeImage,
+  takePending,
+} from "./classify.js";
+import { installResize } from "./resize.js";
+import { copyImages, uploadImage } from "./upload.js";
+import { Uploads } from "./uploads.js";
+import "./images.css";
+
+/** How long the browser may take to fetch a pasted remote image. */
+const REMOTE_TIMEOUT_MS = 15_000;
+/** The largest remote image fetched (the server's limit decides the rest). */
+const REMOTE_MAX_BYTES = 50 * 1024 * 1024;
 
 /**
  * Install image handling on the editor.
@@ -12,5 +54,230 @@
  * @returns {object} what the browser tests and window.collabdocs.images reach
  */
 export function installImages(context) {
-  return { context };
+  const { quill, app, notices, docId, policy } = context;
+  const uploads = new Uploads({ quill, notices });
+
+  /** The job of one file: upload it, insert the embed. */
+  /**
+   * @param {Blob} file
+   * @param {string} [name]
+   * @param {Record<string, unknown>} [attributes]
+   */
+  const fileItem = (file, name = "", attributes = undefined) => ({
+    label: name || /** @type {File} */ (file).name || fileNameFor(file.type),
+    /** @type {import("./uploads.js").Work} */
+    work: (progress, signal) =>
+      uploadImage({ docId, file, name: name || undefined, onProgress: progress, signal }).then((uploaded) => ({
+        embed: { image: uploaded.src },
+        attributes,
+      })),
+  });
+
+  /**
+   * Upload ``files`` at ``range`` (replacing what it selects).
+   * @param {{index: number, length: number}} range
+   * @param {FileList|File[]} files
+   */
+  const uploadFiles = (range, files) => {
+    const all = Array.from(files);
+    const images = all.filter(looksLikeImage);
+    const others = all.length - images.length;
+    if (others) {
+      notices.show({
+        kind: "images",
+        message: others === 1 ? "That file isn’t an image: only PNG, JPEG, GIF and WebP images can be added here."
+          : `${others} files aren’t images: only PNG, JPEG, GIF and WebP images can be added here.`,
+        tone: "warning",
+      });
+    }
+    if (!images.length || !quill.isEnabled()) return;
+    if (range.length) quill.deleteText(range.index, range.length, "user");
+    uploads.start(range.index, images.map((file) => fileItem(file)));
+  };
+
+  // Drops and pasted files (Quill's clipboard and drop handler call this).
+  const uploader = quill.getModule("uploader");
+  if (uploader) uploader.upload = uploadFiles;
+
+  // The toolbar's button: a file picker.
+  const picker = document.createElement("input");
+  picker.type = "file";
+  picker.accept = ACCEPT;
+  picker.multiple = true;
+  picker.hidden = true;
+  picker.className = "cd-image-picker";
+  app.append(picker);
+  /** Where the picker's files go: the selection when it was opened. */
+  let pickedAt = null;
+  picker.addEventListener("change", () => {
+    const files = picker.files ? Array.from(picker.files) : [];
+    picker.value = "";
+    const range = pickedAt ?? quill.getSelection(true);
+    pickedAt = null;
+    if (files.length && range) uploadFiles(range, files);
+  });
+  const pick = () => {
+    pickedAt = quill.getSelection(true);
+    picker.click();
+  };
+  quill.getModule("toolbar")?.addHandler("image", pick);
+
+  // Pasted HTML: <img> sources that need the server become stand-ins
+  // (classify.js PENDING) while Quill converts the paste, and jobs once it
+  // is applied. Outside a paste (an API's HTML) paste.js's rules apply.
+  /**
+   * The paste being converted: its jobs (by stand-in id), the storage
+   * images it copies, and the one copy request they share.
+   * @typedef {{index: number, items: Array<{label: string, work: import("./uploads.js").Work}>,
+   *   copies: string[], answer: Promise<{map: Record<string, string>, refused: string[]}>|null}} Paste
+   */
+  /** @type {Paste|null} */
+  let pasting = null;
+  const allowed = (src) => imageAllowed(src, policy);
+
+  handlePastedImages(quill, (node, delta) => {
+    if (!pasting) return null;
+    const verdict = classifySource(node.getAttribute("src") || "", policy, allowed, window.location.origin);
+    if (verdict.kind === "keep" || verdict.kind === "drop") return null;
+    const attributes = delta.ops[0]?.attributes;
+    const label = (node.getAttribute("alt") || "").trim() || "image";
+    const id = pasting.items.length;
+    if (verdict.kind === "data") {
+      const blob = dataUrlToBlob(verdict.src);
+      if (!blob) return null; // paste.js leaves out what cannot be read
+      pasting.items.push(fileItem(blob, fileNameFor(blob.type), attributes));
+    } else if (verdict.kind === "copy") {
+      pasting.items.push(copyItem(verdict.src, label, attributes, pasting));
+    } else {
+      pasting.items.push(remoteItem(verdict.src, label, attributes));
+    }
+    return new Delta().insert({ [PENDING]: id }, attributes);
+  });
+
+  /**
+   * A pasted image of the storage: one copy request for the whole paste.
+   * @param {string} src
+   * @param {string} label
+   * @param {Record<string, unknown>|undefined} attributes
+   * @param {Paste} paste
+   */
+  const copyItem = (src, label, attributes, paste) => {
+    paste.copies.push(src);
+    // Asked once the paste is applied, when every source of it is known.
+    const ask = () => (paste.answer ??= copyImages(docId, [...new Set(paste.copies)]));
+    return {
+      label,
+      /** @type {import("./uploads.js").Work} */
+      work: async () => {
+        let result;
+        try {
+          result = await ask();
+        } catch (error) {
+          throw new Error(`Images copied from another document couldn’t be added: ${error.message}`);
+        }
+        const mapped = result.map[src];
+        if (typeof mapped === "string" && imageAllowed(mapped, policy)) {
+          return { embed: { image: mapped }, attributes };
+        }
+        return { counted: /** @type {const} */ ("refused") };
+      },
+    };
+  };
+
+  /**
+   * A pasted remote image: the browser's copy when the site allows it, else
+   * a link to it.
+   * @param {string} src
+   * @param {string} label
+   * @param {Record<string, unknown>|undefined} attributes
+   */
+  const remoteItem = (src, label, attributes) => {
+    // The link keeps the image's inline formats, not its own attributes.
+    const inline = Object.fromEntries(
+      Object.entries(attributes || {}).filter(([name]) => !["alt", "width", "height"].includes(name)),
+    );
+    const link = () => ({
+      text: label === "image" ? src : label,
+      attributes: { ...inline, link: src },
+      counted: /** @type {const} */ ("linked"),
+    });
+    return {
+      label,
+      /** @type {import("./uploads.js").Work} */
+      work: async (progress, signal) => {
+        const blob = await fetchRemote(src, signal);
+        if (signal.aborted) return null;
+        if (!blob) return link();
+        try {
+          const uploaded = await uploadImage({ docId, file: blob, name: fileNameFor(blob.type), onProgress: progress, signal });
+          return { embed: { image: uploaded.src }, attributes };
+        } catch (error) {
+          if (error?.code === "aborted") return null;
+          return { ...link(), error: `An image from another site became a link: ${error.message}` };
+        }
+      },
+    };
+  };
+
+  const clipboard = quill.clipboard;
+  const convert = clipboard.convert.bind(clipboard);
+  clipboard.convert = (data, formats) => {
+    const converted = convert(data, formats);
+    if (!pasting || !pasting.items.length) return converted;
+    const { delta, pending } = takePending(converted, new Delta());
+    const paste = pasting;
+    const items = pending.map((p) => ({ ...paste.items[p.id], offset: p.offset }));
+    paste.items = [];
+    const index = paste.index;
+    uploads.armPaste(index, () => uploads.start(index, items));
+    return delta;
+  };
+  const onPaste = clipboard.onPaste.bind(clipboard);
+  clipboard.onPaste = (range, data) => {
+    pasting = { index: range.index, items: [], copies: [], answer: null };
+    try {
+      onPaste(range, data);
+    } finally {
+      pasting = null;
+      uploads.disarm();
+    }
+  };
+
+  const resize = installResize({ quill, notices });
+
+  return { context, uploads, uploadFiles, pick, resize, get pending() { return uploads.pending; } };
+}
+
+/**
+ * Fetch a remote image as the browser may (CORS, the page's connect-src),
+ * or return null when it may not, it is not an image the server takes, or
+ * it is too big or too slow.
+ * @param {string} src
+ * @param {AbortSignal} signal
+ * @returns {Promise<Blob|null>}
+ */
+async function fetchRemote(src, signal) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), REMOTE_TIMEOUT_MS);
+  const stop = () => controller.abort();
+  signal.addEventListener("abort", stop, { once: true });
+  try {
+    const response = await fetch(src, {
+      mode: "cors",
+      credentials: "omit",
+      referrerPolicy: "no-referrer",
+      signal: controller.signal,
+    });
+    if (!response.ok) return null;
+    const declared = Number(response.headers.get("Content-Length") || 0);
+    if (declared > REMOTE_MAX_BYTES) return null;
+    const blob = await response.blob();
+    if (blob.size > REMOTE_MAX_BYTES) return null;
+    return Object.prototype.hasOwnProperty.call(IMAGE_TYPES, blob.type) ? blob : null;
+  } catch {
+    return null; // refused (CORS, connect-src), offline, timed out
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener("abort", stop);
+  }
 }
