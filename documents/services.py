@@ -19,6 +19,7 @@ Django code and live sockets (it sends on commit itself).
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -197,15 +198,24 @@ def _announce_share(document: Document, actor: AbstractBaseUser, users: Any, rol
 
 @transaction.atomic
 def document_create(
-    *, owner: AbstractBaseUser, title: str | None = None, content: list[dict] | None = None
+    *,
+    owner: AbstractBaseUser,
+    title: str | None = None,
+    content: list[dict] | Callable[[Document], list[dict]] | None = None,
 ) -> Document:
     """Create a document at revision 0 owned by ``owner``, empty or holding ``content``.
 
-    ``content`` (an import's, office.importers) must already have passed
-    ``parse_change`` and end with a newline; ``owner`` is its author.
+    ``content`` (an import's, office.importers) is ops that already passed
+    ``parse_change`` and end with a newline, or a function of the new
+    document returning them (so that images can be stored into it first;
+    it may set ``document.title``; whatever it raises undoes the whole
+    creation). ``owner`` is its author.
     """
     title = clean_title(title) if title and title.strip() else DEFAULT_TITLE
     document = Document.objects.create(owner=owner, title=title, last_edited_by=owner)
+    if callable(content):
+        content = content(document)
+        document.title = clean_title(document.title)
     authorship = None
     if content is not None:
         if not content or not str(content[-1].get("insert", "")).endswith("\n"):
@@ -220,7 +230,7 @@ def document_create(
         authorship=authorship,
     )
     document.snapshot = version
-    document.save(update_fields=["snapshot"])
+    document.save(update_fields=["snapshot", "title"])
     _set_user_perms(document, owner, frozenset(ALL_PERMS))
     return document
 
