@@ -41,7 +41,8 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -49,12 +50,18 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
+from django.db.models.signals import post_save
+from django.urls import reverse
+from django.utils import timezone
 
+from documents.authorship import AuthorshipUnavailable, authorship_json_at
 from documents.content import document_state, lock_for_read
 from documents.deepjson import DeepJSONEncoder
+from documents.events import history_changed
 from documents.exceptions import ActionNotAllowed, DocumentNotFound
-from documents.live import ServerChangeFailed, content_edit, live_documents
+from documents.export import FORMATS
+from documents.live import ServerChangeFailed, content_edit, live_documents, revert_edit
 from documents.models import Document, DocumentVersion, Operation, VersionKind
 from documents.people import display_name
 from documents.replay import replay
@@ -64,6 +71,10 @@ from documents.store import StoreError
 from realtime.ot import InvalidDelta
 
 NOT_SHARED_WITH_VIEWERS = "The owner hasn’t shared this document’s version history with viewers."
+
+
+#: How long the person who restored a version may undo it.
+UNDO_WINDOW = timedelta(minutes=15)
 
 
 class RestoreFailed(Exception):
@@ -96,6 +107,20 @@ def _history_for(
     if not access.can_view:
         raise DocumentNotFound(document.public_id)
     return access, history_access(access=access, document=document)
+
+
+def check_browse(
+    *, actor: AbstractBaseUser, document: Document, link_token: str | None = None
+) -> HistoryAccess:
+    """Return the actor's rights if they may browse the history (compare, timeline).
+
+    :raises DocumentNotFound: the actor cannot see the document.
+    :raises ActionNotAllowed: a viewer, while the owner keeps the history to editors.
+    """
+    _, rights = _history_for(actor=actor, document=document, link_token=link_token)
+    if not rights.can_browse:
+        raise ActionNotAllowed(NOT_SHARED_WITH_VIEWERS)
+    return rights
 
 
 # --------------------------------------------------------------------------
@@ -161,19 +186,24 @@ def _authors_after(document: Document, revision: int) -> list[Any]:
     return list(get_user_model()._default_manager.filter(pk__in=ids).order_by("username"))
 
 
-#: Most versions listed (the newest); older ones stay in the admin.
+#: Most versions listed (the newest) by :func:`version_list`.
 MAX_LISTED_VERSIONS = 300
+#: Most versions one page of :func:`version_page` holds.
+MAX_PAGE = 100
 
 
-def version_list(*, document: Document, limit: int = MAX_LISTED_VERSIONS) -> list[VersionEntry]:
-    """Return the current state and the newest ``limit`` versions, newest first."""
-    versions = list(
+def _ordered(document: Document) -> Any:
+    return (
         DocumentVersion.objects.filter(document=document)
-        .defer("content")
+        .defer("content", "authorship")
         .select_related("author")
         .prefetch_related("authors")
-        .order_by("-revision", "-created_at", "-pk")[:limit]
+        .order_by("-revision", "-created_at", "-pk")
     )
+
+
+def _with_current(document: Document, versions: list[DocumentVersion]) -> list[VersionEntry]:
+    """Return the entries of ``versions`` (the newest first) under the current state."""
     entries = [_entry(version) for version in versions]
     document.refresh_from_db(fields=["head_revision", "updated_at", "last_edited_by"])
     newest = versions[0].revision if versions else 0
@@ -196,6 +226,85 @@ def version_list(*, document: Document, limit: int = MAX_LISTED_VERSIONS) -> lis
     first = entries[0]
     entries[0] = VersionEntry(**{**first.__dict__, "is_current": True})
     return entries
+
+
+def version_list(*, document: Document, limit: int = MAX_LISTED_VERSIONS) -> list[VersionEntry]:
+    """Return the current state and the newest ``limit`` versions, newest first."""
+    return _with_current(document, list(_ordered(document)[:limit]))
+
+
+def version_page(
+    *, document: Document, before: int | None = None, limit: int = 50
+) -> tuple[list[VersionEntry], int | None]:
+    """Return one page of the versions, newest first, and the ``before`` of the next.
+
+    The first page (``before`` None) starts with the current state, as
+    :func:`version_list`; each next page holds the versions older than the
+    version ``before`` names (in the list's order: revision, then time,
+    then id), so pages neither skip nor repeat while versions are added.
+    The next ``before`` is None on the last page.
+
+    :raises ValidationError: ``limit`` outside ``1..MAX_PAGE``, or ``before``
+        is not a version of this document.
+    """
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValidationError(f"limit must be from 1 to {MAX_PAGE}, not {limit}.", code="bad_limit")
+    rows = _ordered(document)
+    if before is not None:
+        anchor = (
+            DocumentVersion.objects.filter(document=document, pk=before)
+            .values_list("revision", "created_at", "pk")
+            .first()
+        )
+        if anchor is None:
+            raise ValidationError("That version doesn’t exist.", code="unknown_version")
+        revision, created_at, pk = anchor
+        rows = rows.filter(
+            Q(revision__lt=revision)
+            | Q(revision=revision, created_at__lt=created_at)
+            | Q(revision=revision, created_at=created_at, pk__lt=pk)
+        )
+    versions = list(rows[: limit + 1])
+    following = versions[limit - 1].pk if len(versions) > limit else None
+    versions = versions[:limit]
+    if before is None:
+        return _with_current(document, versions), following
+    return [_entry(version) for version in versions], following
+
+
+def person_json(user: Any) -> dict[str, Any] | None:
+    """Return ``{"id", "name"}`` of a user, or None."""
+    if user is None:
+        return None
+    return {"id": user.pk, "name": display_name(user)}
+
+
+def export_urls(document: Document, version_id: int | None) -> dict[str, str]:
+    """Return the download address of the document (``version_id`` None) or a version per format."""
+    if version_id is None:
+        return {fmt: reverse("documents:export", args=[document.public_id, fmt]) for fmt in FORMATS}
+    return {
+        fmt: reverse("documents:export_version", args=[document.public_id, version_id, fmt])
+        for fmt in FORMATS
+    }
+
+
+def entry_json(document: Document, entry: VersionEntry) -> dict[str, Any]:
+    """Return one line of the history list as JSON-ready data (the list's item shape)."""
+    return {
+        "id": entry.id,
+        "revision": entry.revision,
+        "kind": entry.kind,
+        "label": entry.label,
+        "name": entry.name,
+        "created_at": entry.created_at.isoformat() if entry.created_at else None,
+        "author": person_json(entry.author),
+        "authors": [person_json(user) for user in entry.authors],
+        "ops_folded": entry.ops_folded,
+        "restored_from": entry.restored_from,
+        "is_current": entry.is_current,
+        "export": export_urls(document, entry.id),
+    }
 
 
 def version_get(*, document: Document, version_id: int) -> DocumentVersion:
@@ -426,6 +535,8 @@ def version_name(
         # nothing past the quota is ever kept.
         quota_bytes(usage=usage, adding=_version_bytes(version), what=refused)
         version.authors.add(*(authors or [actor.pk]))
+        _keep_authorship(document, version)
+        _announce(document, "named", version, by=actor)
     return version
 
 
@@ -485,7 +596,178 @@ def version_restore(
             restored_from=source,
         )
         restore.authors.add(actor.pk)
+        _keep_authorship(document, restore)
+    _announce(
+        document,
+        "restored",
+        restore,
+        by=actor,
+        restore={
+            "revision": restore.revision,
+            "from": source.pk,
+            "undo_until": undo_deadline(restore).isoformat(),
+        },
+    )
     return restore
+
+
+def undo_deadline(restore: DocumentVersion) -> datetime:
+    """Return until when the person who made ``restore`` may undo it."""
+    return (restore.created_at or timezone.now()) + UNDO_WINDOW
+
+
+class UndoRefused(Exception):
+    """The restore can no longer be undone (a later restore, the window passed)."""
+
+
+def restore_undo(
+    *, document: Document, actor: AbstractBaseUser, revision: int, link_token: str | None = None
+) -> DocumentVersion:
+    """Undo the restore stored at ``revision``, live, as a new change; return its record.
+
+    Only the person who restored, only while it is the document's last
+    restore, and only within :data:`UNDO_WINDOW` of it. The change is the
+    restore's inverse transformed over everything typed since
+    (:func:`documents.live.revert_edit`), so others' later typing stays.
+    The undo is recorded as a ``restore`` version ("Undid ...") that no
+    quota refuses (each restore is undone at most once: the record is a
+    later restore) and announced as a ``restored`` history event with
+    ``"undid"``: the id of the restore it undid.
+
+    :raises ActionNotAllowed: not the person who restored, or not an editor.
+    :raises ValidationError: no restore at that revision (``unknown_restore``).
+    :raises UndoRefused: a later restore, or the window has passed.
+    :raises RestoreFailed: the change could not be stored.
+    """
+    _changer(actor=actor, document=document, link_token=link_token, what="undo a restore")
+    with _quota_held(document):
+        restore = (
+            DocumentVersion.objects.filter(
+                document=document, kind=VersionKind.RESTORE, revision=revision
+            )
+            .order_by("-pk")
+            .first()
+        )
+        if restore is None:
+            raise ValidationError(
+                f"No version was restored at revision {revision}.", code="unknown_restore"
+            )
+        if restore.author_id != actor.pk:
+            raise ActionNotAllowed("Only the person who restored a version can undo it.")
+        later = DocumentVersion.objects.filter(document=document, kind=VersionKind.RESTORE).filter(
+            Q(revision__gt=revision) | Q(revision=revision, pk__gt=restore.pk)
+        )
+        if later.exists():
+            raise UndoRefused(
+                "A later restore was made since, so this one can no longer be undone; "
+                "restore the version you want instead."
+            )
+        if timezone.now() > undo_deadline(restore):
+            minutes = int(UNDO_WINDOW.total_seconds() // 60)
+            raise UndoRefused(
+                f"A restore can be undone for {minutes} minutes and that time has passed; "
+                "restore the version you want instead."
+            )
+        try:
+            applied = live_documents().apply_edit(
+                public_id=document.public_id,
+                edit=revert_edit(revision),
+                user_id=actor.pk,
+                user_name=display_name(actor),
+            )
+        except (ServerChangeFailed, StoreError) as exc:
+            raise RestoreFailed(str(exc) or "storage is unavailable") from exc
+        if applied is None:
+            raise UndoRefused(
+                "There is nothing left to undo: the document already reads as before."
+            )
+        content = content_at(document=document, revision=applied.revision)
+        record = DocumentVersion.objects.create(
+            document=document,
+            revision=applied.revision,
+            content=content if content is not None else [],
+            kind=VersionKind.RESTORE,
+            name=f"Undid “{version_label(restore)}”"[:200],
+            author=actor,
+        )
+        record.authors.add(actor.pk)
+        _keep_authorship(document, record)
+    _announce(
+        document,
+        "restored",
+        record,
+        by=actor,
+        restore={
+            "revision": record.revision,
+            "from": None,
+            "undo_until": None,
+            "undid": restore.pk,
+        },
+    )
+    return record
+
+
+# --------------------------------------------------------------------------
+# Live events (documents.events.history_changed -> the page's
+# ``collabdocs:history``)
+# --------------------------------------------------------------------------
+
+
+def _announce(
+    document: Document,
+    event: str,
+    version: DocumentVersion,
+    *,
+    by: AbstractBaseUser | None,
+    restore: dict[str, Any] | None = None,
+) -> None:
+    """Tell the document's open pages, after commit, that its history changed.
+
+    The payload: ``{"event", "version": <list item>, "by": {"id", "name"} |
+    null}``, plus ``"restore"`` for a restore (contract.md, "History").
+    """
+    payload: dict[str, Any] = {
+        "event": event,
+        "version": entry_json(document, _entry(version)),
+        "by": person_json(by),
+    }
+    if restore is not None:
+        payload["restore"] = restore
+    history_changed(public_id=document.public_id, payload=payload)
+
+
+def _announce_saved(version_pk: int) -> None:
+    version = (
+        DocumentVersion.objects.filter(pk=version_pk)
+        .defer("content", "authorship")
+        .select_related("document", "author")
+        .first()
+    )
+    if version is not None:
+        _announce(version.document, "saved", version, by=None)
+
+
+def _on_version_saved(
+    sender: Any, instance: DocumentVersion, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
+    """Announce an autosave (a compaction snapshot) once it is committed."""
+    if created and not raw and instance.kind == VersionKind.COMPACTION:
+        transaction.on_commit(partial(_announce_saved, instance.pk))
+
+
+post_save.connect(
+    _on_version_saved, sender=DocumentVersion, dispatch_uid="documents.history.autosave"
+)
+
+
+def _keep_authorship(document: Document, version: DocumentVersion) -> None:
+    """Store who wrote each character of a version this module made (H6's runs)."""
+    try:
+        runs = authorship_json_at(document, version.revision)
+    except AuthorshipUnavailable:
+        return  # Kept as unknown; readers derive what they can.
+    DocumentVersion.objects.filter(pk=version.pk).update(authorship=runs)
+    version.authorship = runs
 
 
 @transaction.atomic

@@ -31,7 +31,6 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
@@ -41,45 +40,17 @@ from documents.api import _body, _document, _flag, _text, error, json_endpoint
 from documents.content import document_content
 from documents.exceptions import ActionNotAllowed, DocumentNotFound
 from documents.export import FORMATS, export_document
-from documents.history import HistoryAccess, VersionEntry, history_access
+from documents.history import HistoryAccess, history_access
 from documents.links import session_link_token
 from documents.models import Document
-from documents.people import display_name
 from documents.proposals import ACCEPTED, MARKUP, SUGGESTION_MODES
 from documents.render import render_html
 from documents.views import get_document, not_found
 
-
-def _person(user: Any) -> dict[str, Any] | None:
-    if user is None:
-        return None
-    return {"id": user.pk, "name": display_name(user)}
-
-
-def _export_urls(document: Document, version_id: int | None) -> dict[str, str]:
-    if version_id is None:
-        return {fmt: reverse("documents:export", args=[document.public_id, fmt]) for fmt in FORMATS}
-    return {
-        fmt: reverse("documents:export_version", args=[document.public_id, version_id, fmt])
-        for fmt in FORMATS
-    }
-
-
-def _entry_json(document: Document, entry: VersionEntry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "revision": entry.revision,
-        "kind": entry.kind,
-        "label": entry.label,
-        "name": entry.name,
-        "created_at": entry.created_at.isoformat() if entry.created_at else None,
-        "author": _person(entry.author),
-        "authors": [_person(user) for user in entry.authors],
-        "ops_folded": entry.ops_folded,
-        "restored_from": entry.restored_from,
-        "is_current": entry.is_current,
-        "export": _export_urls(document, entry.id),
-    }
+# One item shape for the list and the live events (documents.history).
+_person = history.person_json
+_export_urls = history.export_urls
+_entry_json = history.entry_json
 
 
 def _permissions(rights: HistoryAccess) -> dict[str, bool]:
@@ -99,20 +70,38 @@ def _browsable(
     return document, rights, token
 
 
+def _page_parameter(request: HttpRequest, name: str, default: int | None) -> int | None:
+    value = request.GET.get(name)
+    if value is None or value == "":
+        return default
+    if not value.isdigit():
+        raise ValidationError(f"{name} must be a whole number, not “{value[:40]}”.")
+    return int(value)
+
+
 @json_endpoint("GET")
 def history_list(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
-    """Answer the versions newest first (when allowed) and what the user may do."""
+    """Answer a page of the versions newest first (when allowed) and what the user may do.
+
+    ``?before=<version id>&limit=<1..100>`` (default 50): the versions older
+    than that one; ``next`` is the ``before`` of the following page, or null.
+    """
     document, rights, _ = _browsable(request, public_id)
     data: dict[str, Any] = {
         "permissions": _permissions(rights),
         "visible_to_viewers": document.history_visible_to_viewers,
         "export": _export_urls(document, None),
         "versions": [],
+        "next": None,
     }
     if rights.can_browse:
-        data["versions"] = [
-            _entry_json(document, e) for e in history.version_list(document=document)
-        ]
+        entries, following = history.version_page(
+            document=document,
+            before=_page_parameter(request, "before", None),
+            limit=_page_parameter(request, "limit", 50) or 0,
+        )
+        data["versions"] = [_entry_json(document, e) for e in entries]
+        data["next"] = following
     else:
         data["message"] = history.NOT_SHARED_WITH_VIEWERS
     return JsonResponse(data)
@@ -163,6 +152,7 @@ def history_restore(request: HttpRequest, public_id: uuid.UUID, version_id: int)
             "message": "Restored. Everyone sees this version now; restore another to undo.",
             "id": restore.pk,
             "revision": restore.revision,
+            "undo_until": history.undo_deadline(restore).isoformat(),
         }
     )
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from documents import api, history_views, views
+from documents import api, history_api, history_views, views
 
 app_name = "documents"
 
@@ -44,6 +44,19 @@ urlpatterns = [
         history_views.history_restore,
         name="history_restore",
     ),
+    path(
+        "api/docs/<uuid:public_id>/history/restore/undo",
+        history_api.restore_undo,
+        name="history_restore_undo",
+    ),
+    path("api/docs/<uuid:public_id>/compare", history_api.compare, name="compare"),
+    path("api/docs/<uuid:public_id>/timeline", history_api.timeline_summary, name="timeline"),
+    path(
+        "api/docs/<uuid:public_id>/timeline/content",
+        history_api.timeline_content,
+        name="timeline_content",
+    ),
+    path("api/docs/<uuid:public_id>/timeline/ops", history_api.timeline_ops, name="timeline_ops"),
     path("d/<uuid:public_id>/export/<str:fmt>", history_views.export_current, name="export"),
     path(
         "d/<uuid:public_id>/history/<int:version_id>/export/<str:fmt>",
