@@ -296,8 +296,13 @@ class Authority:
             # consumer refuses viewers before this).
             await self._take(sub, sub.user_id, msg, may_edit=sub.can_edit)
 
-    async def submit_change(self, msg: protocol.OpMessage, *, user_id: int | None) -> Answer:
+    async def submit_change(
+        self, msg: protocol.OpMessage, *, user_id: int | None, attribution: Runs | None = None
+    ) -> Answer:
         """Take a change the server makes, as ``user_id``; return once it is answered.
+
+        ``attribution``: who wrote its inserts, when not ``user_id`` (a
+        restore keeps the restored text's authors; realtime.oplog.Submission).
 
         The same path as a socket's op, with no socket: the answer is the
         revision it was stored at (a resend of a stored op: that revision)
@@ -311,7 +316,7 @@ class Authority:
         answer: asyncio.Future[Answer] = self._loop.create_future()
         self._changes[msg.op_id] = answer
         try:
-            await self._take(None, user_id, msg, may_edit=None)
+            await self._take(None, user_id, msg, may_edit=None, attribution=attribution)
             return await answer
         finally:
             if self._changes.get(msg.op_id) is answer:
@@ -324,6 +329,7 @@ class Authority:
         msg: protocol.OpMessage,
         *,
         may_edit: bool | None,
+        attribution: Runs | None = None,
     ) -> None:
         op_id = msg.op_id
         seen = self._seq.seen(op_id, user_id, author)
@@ -356,6 +362,7 @@ class Authority:
             author=author,
             user_id=user_id,
             may_edit=may_edit,
+            attribution=attribution,
         )
         if 0 <= msg.rev < self.window_start:
             await self._submit_from_storage(submission)
@@ -400,8 +407,10 @@ class Authority:
         if isinstance(outcome, Rejection):
             await self._refuse(author, outcome)
             return
-        # The rebased submission is new: it keeps the author's rights.
+        # The rebased submission is new: it keeps the author's rights, and
+        # its inserts their authors (rebasing never splits an insert).
         outcome.may_edit = submission.may_edit
+        outcome.attribution = submission.attribution
         if self._rebasing:
             self._deferred.append(outcome)
         else:

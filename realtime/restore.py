@@ -13,7 +13,9 @@ The edit (:mod:`documents.live`) is turned into its op from the content the
 authority holds:
 
 * ``content`` (a restore): the diff from the current content to the
-  target (:func:`restore_change`), computed off the loop;
+  target (:func:`restore_change`), computed off the loop; with the
+  target's ``authorship`` runs in the edit, the text it puts back keeps its
+  authors (the op's attribution, :func:`realtime.ot.authorship.inserted_runs`);
 * ``decide`` and ``uncomment``: :func:`realtime.edits.edit_change`, computed
   on the loop (it is one pass over the runs) from the committed content at
   ``head``;
@@ -72,6 +74,7 @@ from realtime import protocol
 from realtime.content_policy import content_policy
 from realtime.edits import edit_change
 from realtime.ot import Delta, DocumentText, InvalidDelta, attributes
+from realtime.ot.authorship import Runs, from_json, inserted_runs, length
 from realtime.protocol import ErrorCode
 from realtime.registry import Registry, process_registry
 from realtime.repair import repaired
@@ -122,6 +125,22 @@ def restore_change(current: list[dict[str, Any]], target: list[dict[str, Any]]) 
     return change
 
 
+def _target_runs(stored: Any, target: list[dict[str, Any]]) -> Runs | None:
+    """Return the restored version's authorship (``edit["authorship"]``) if it fits.
+
+    None when the edit has none, it is malformed, or it no longer covers the
+    target (the repair changed the content): the restorer is then the
+    author of the text the restore puts back.
+    """
+    if stored is None:
+        return None
+    try:
+        runs = from_json(stored)
+    except ValueError:
+        return None
+    return runs if length(runs) == Delta(target).length() else None
+
+
 async def apply_edit(
     *,
     public_id: uuid.UUID,
@@ -148,11 +167,13 @@ async def apply_edit(
         registry = process_registry()
     loop = asyncio.get_running_loop()
     target: list[dict[str, Any]] | None = None
+    target_runs: Runs | None = None
     inverse: Delta | None = None
     if edit["kind"] == "content":
         # A version stored before the content schema may hold what the
         # authority now refuses: restore it as the load would repair it.
         target = await loop.run_in_executor(None, repaired, edit["target"], content_policy())
+        target_runs = _target_runs(edit.get("authorship"), target)
     elif edit["kind"] == "revert":
         stored = await registry.runner.read(
             load_change, public_id=public_id, revision=edit["revision"]
@@ -163,6 +184,7 @@ async def apply_edit(
     try:
         while True:
             decided: list[dict[str, Any]] = []
+            attribution: Runs | None = None
             if inverse is not None:
                 # Based on the change's own revision: the authority moves
                 # it over everything after (from storage if need be).
@@ -172,6 +194,9 @@ async def apply_edit(
                 delta = await loop.run_in_executor(
                     None, restore_change, authority.content(), target
                 )
+                if target_runs is not None:
+                    # The restored text keeps who wrote it in the version.
+                    attribution = inserted_runs(delta.ops, target_runs)
             else:
                 base = authority.head
                 delta, decided = edit_change(edit, authority.content())
@@ -188,7 +213,7 @@ async def apply_edit(
                 base,
             )
             answer = await submit_until_answered(
-                authority, message, user_id=user_id, deadline=deadline
+                authority, message, user_id=user_id, deadline=deadline, attribution=attribution
             )
             if answer is None:
                 raise ServerChangeFailed("the change was not stored in time")

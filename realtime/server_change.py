@@ -19,6 +19,7 @@ import asyncio
 
 from realtime import protocol
 from realtime.authority import Answer, Authority
+from realtime.ot.authorship import Runs
 from realtime.protocol import ErrorCode
 
 #: First pause after a transient refusal without a retry hint, and the longest.
@@ -29,18 +30,24 @@ _TRANSIENT = (ErrorCode.RATE_LIMITED, ErrorCode.UNAVAILABLE)
 
 
 async def submit_until_answered(
-    authority: Authority, message: protocol.OpMessage, *, user_id: int | None, deadline: float
+    authority: Authority,
+    message: protocol.OpMessage,
+    *,
+    user_id: int | None,
+    deadline: float,
+    attribution: Runs | None = None,
 ) -> Answer | None:
     """Submit ``message`` as ``user_id`` until stored or refused; None past ``deadline``.
 
-    ``deadline`` is in the running loop's clock (``loop.time()``).
+    ``deadline`` is in the running loop's clock (``loop.time()``);
+    ``attribution`` names who wrote its inserts when not ``user_id``.
     """
     loop = asyncio.get_running_loop()
     delay = FIRST_DELAY
     while True:
         try:
             answer = await asyncio.wait_for(
-                authority.submit_change(message, user_id=user_id),
+                authority.submit_change(message, user_id=user_id, attribution=attribution),
                 max(deadline - loop.time(), 0.01),
             )
         except TimeoutError:
