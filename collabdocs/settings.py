@@ -285,6 +285,8 @@ COLLABDOCS = {
         "document": _env_rate("COLLABDOCS_THROTTLE_DOCUMENT", "60/10m"),
         # New comment threads and replies per person (review/throttle.py).
         "comment": _env_rate("COLLABDOCS_THROTTLE_COMMENT", "120/10m"),
+        # Image uploads and copies per person (images/throttle.py).
+        "image": _env_rate("COLLABDOCS_THROTTLE_IMAGE", "200/10m"),
     },
     "TITLE_MAX_LENGTH": 200,
     # Realtime limits (protocol.md): client frame size, document size in UTF-16

@@ -18,7 +18,11 @@ SOURCES = [
     SRC / "editor.css",
     *sorted((SRC / "editor").glob("*.js")),
     *sorted((SRC / "editor" / "review").glob("*")),
+    *sorted((SRC / "editor" / "images").glob("*")),
+    *sorted((SRC / "editor" / "layout").glob("*")),
+    *sorted((SRC / "editor" / "authorship").glob("*")),
     *sorted(SRC.glob("*.js")),
+    *sorted((SRC / "history").glob("*")),
     REPO / "realtime" / "ot" / "schema.json",
 ]
 
