@@ -210,6 +210,8 @@ td > p { margin: 0; }
 blockquote { border-left: 4px solid #ccc; margin-left: 0; padding-left: 16px; }
 pre { background: #f4f4f4; padding: 8px; white-space: pre-wrap; }
 hr { border: 0; border-top: 1px solid #999; }
+ol ol { list-style-type: lower-alpha; }
+ol ol ol { list-style-type: lower-roman; }
 li[data-list] { list-style: none; }
 li[data-list="unchecked"]::before { content: "\\2610\\00a0"; }
 li[data-list="checked"]::before { content: "\\2611\\00a0"; }

@@ -8,3 +8,11 @@ class OfficeConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "office"
+
+    def ready(self) -> None:
+        """Register the PDF, Word and OpenDocument downloads with documents.export."""
+        # Function-level (tests/test_architecture.py allowlist): office.formats
+        # imports documents.export and so the models, not importable before ready().
+        from office import formats
+
+        formats.register()

@@ -131,7 +131,7 @@ def test_list_is_newest_first_with_times_and_authors(
     assert sorted(a["name"] for a in compacted["authors"]) == ["editor", "sharer"]
     assert initial["label"] == "Created" and initial["authors"][0]["name"] == "Olivia Owner"
     assert all(v["created_at"] for v in versions)
-    assert set(current["export"]) == {"txt", "html", "md"}
+    assert set(current["export"]) == {"txt", "html", "md", "pdf", "docx", "odt"}
 
 
 def test_preview_is_rendered_safely(world: World, login: Callable[..., Client]) -> None:
