@@ -8,3 +8,9 @@ class ImagesConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "images"
+
+    def ready(self) -> None:
+        """Release files of deleted images after commit; be the exports' image source."""
+        from images import services  # reason: imports models, not ready at apps.py import
+
+        services.connect()

@@ -17,7 +17,8 @@ storage. Steps, in order (the first failure wins):
    ``too_many_pixels`` (the decompression-bomb guard). Pillow's own
    ``DecompressionBombWarning`` is raised as an error too.
 4. Decoding every frame: a truncated or damaged file is ``not_an_image``
-   (``ImageFile.LOAD_TRUNCATED_IMAGES`` stays off).
+   (``ImageFile.LOAD_TRUNCATED_IMAGES`` is held off while decoding, even
+   when another library turned it on: see :func:`_strict_decoding`).
 5. Re-encoding into a fresh image of the same format: EXIF (camera, GPS
    location), XMP, IPTC, comments and text chunks are not copied. The EXIF
    orientation is applied to the pixels first, so a photo taken sideways
@@ -38,7 +39,10 @@ nothing is stored here at all.
 from __future__ import annotations
 
 import io
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from PIL import Image, ImageFile, ImageOps, ImageSequence, UnidentifiedImageError
@@ -77,6 +81,10 @@ _OTHER_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"MM\x00*", "TIFF"),
     (b"\x00\x00\x01\x00", "ICO"),
     (b"8BPS", "Photoshop"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
     (b"<svg", "SVG"),
     (b"<?xml", "SVG"),
     (b"\x00\x00\x00\x18ftypheic", "HEIC"),
@@ -84,8 +92,27 @@ _OTHER_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\x00\x00\x00\x1cftypavif", "AVIF"),
 )
 
-# Never decode a file whose end is missing: it is refused instead.
-ImageFile.LOAD_TRUNCATED_IMAGES = False
+#: Serialises the switch of Pillow's process-wide truncation flag.
+_strict_lock = threading.Lock()
+
+
+@contextmanager
+def _strict_decoding() -> Iterator[None]:
+    """Decode with ``ImageFile.LOAD_TRUNCATED_IMAGES`` off, whatever set it.
+
+    WeasyPrint (the PDF export) turns the flag on for the whole process when
+    it is imported, which would let a truncated upload through as a picture
+    padded with grey. The flag is turned off while an upload is decoded and
+    put back after. A PDF rendered meanwhile only ever reads stored images,
+    which were all decoded whole, so the switch cannot change its output.
+    """
+    with _strict_lock:
+        previous = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = previous
 
 
 @dataclass(frozen=True)
@@ -103,6 +130,8 @@ class CleanImage:
 
 
 def _sniff_other(data: bytes) -> str | None:
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
     head = data[:512].lstrip()
     for signature, name in _OTHER_SIGNATURES:
         if head.startswith(signature):
@@ -256,7 +285,7 @@ def clean_image(
     fmt = str(image.format)
     try:
         frames = _check_pixels(image, max_pixels)
-        with warnings.catch_warnings():
+        with _strict_decoding(), warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             if frames > 1 and fmt in ("GIF", "WEBP"):
                 encoded, size = _animated(image, fmt)
