@@ -135,6 +135,7 @@ class _Reader:
         self._item: dict[str, Any] | None = None
         self._in_cell = False
         self._space = False
+        self._after_box = False
 
     # Styles and numbering --------------------------------------------
 
@@ -255,6 +256,7 @@ class _Reader:
             self.out.marker("pagebreak")
         self._block = block
         self._line_start = True
+        self._after_box = False
         before = self.out.length
         self.inline(p, {}, None)
         has_text = self.out.length != before or self.out.line_open
@@ -327,6 +329,7 @@ class _Reader:
                         **(self._item or {}),
                         "list": "checked" if checked else "unchecked",
                     }
+                    self._after_box = True
                     continue  # its content is the glyph drawn for the box
                 content = child.find(qn("w:sdtContent"))
                 if content is not None:
@@ -425,6 +428,9 @@ class _Reader:
                             self._pictures(inner, formats)
 
     def _text(self, text: str, formats: dict[str, Any]) -> None:
+        if self._after_box:
+            text = text.lstrip()  # the space between the box and the item's words
+            self._after_box = bool(not text)
         if not text:
             return
         if self._line_start and not self._in_cell:
