@@ -25,7 +25,7 @@ from documents.api import BadRequest, View, error, json_endpoint, json_object
 from documents.exceptions import ActionNotAllowed
 from documents.links import session_link_token
 from documents.models import Document
-from documents.people import display_name
+from documents.people import display_name, user_color
 from documents.selectors import DocumentAccess, document_get_for_user, document_viewers
 from review import decisions, services, throttle
 from review.exceptions import (
@@ -213,8 +213,14 @@ def authors(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
     if len(parts) > AUTHORS_MAX or not all(part.isascii() and part.isdigit() for part in parts):
         raise BadRequest(f"ids must be up to {AUTHORS_MAX} comma-separated user ids.")
     people = document_contributors(document=document, ids=[int(part) for part in parts])
+    # "color": the person's presence colour (their cursor's; Show authors).
     return JsonResponse(
-        {"people": [{"id": user.pk, "name": display_name(user)} for user in people]}
+        {
+            "people": [
+                {"id": user.pk, "name": display_name(user), "color": user_color(user.pk)}
+                for user in people
+            ]
+        }
     )
 
 
