@@ -10,7 +10,7 @@ import { describe, it } from "node:test";
 
 import Delta from "quill-delta";
 
-import { applyChange, docLength } from "../../static/src/history/doc.js";
+import { applyChange, composeChanges, docLength } from "../../static/src/history/doc.js";
 import { randomChange, rng, seeds } from "./helpers.mjs";
 
 describe("applyChange", () => {
@@ -49,6 +49,26 @@ describe("applyChange", () => {
         oracle = oracle.compose(change);
         doc = applyChange(doc, change.ops);
         assert.deepEqual(doc, oracle.ops, `seed ${seed}, change ${i}`);
+      }
+    }
+  });
+});
+
+describe("composeChanges", () => {
+  it("agrees with quill-delta: composing a run of changes then applying it once", () => {
+    const runs = seeds(Number(process.env.RUNS || 25));
+    console.log(`history composeChanges seeds ${runs[0]}…${runs.at(-1)} (SEED=<n> to repeat one)`);
+    for (const seed of runs) {
+      const random = rng(seed);
+      let oracle = new Delta().insert("Start here\n");
+      const start = oracle;
+      let composed = [];
+      for (let i = 0; i < 40; i += 1) {
+        const change = randomChange(random, oracle);
+        oracle = oracle.compose(change);
+        composed = composeChanges(composed, change.ops);
+        const applied = applyChange(start.ops.map((op) => ({ ...op })), composed);
+        assert.deepEqual(applied, oracle.ops, `seed ${seed}, change ${i}`);
       }
     }
   });

@@ -15,7 +15,8 @@
  *   ``SCRUB_MS``, the last position always fetched) and a newer jump aborts
  *   the request of an older one, so a stale answer never shows;
  * - playing and stepping forward apply cached op pages to the content in
- *   hand (``doc.applyChange``), fetching the next page before the current
+ *   hand (a tick's ops composed into one change, then applied in one pass
+ *   over the document: ``doc.composeChanges``, ``doc.applyChange``), fetching the next page before the current
  *   one runs out; below ``ops_from`` (ops compacted away) playing moves by
  *   content fetches instead;
  * - the op cache is bounded (``CACHE_OPS``), oldest pages dropped first.
@@ -23,7 +24,7 @@
  * ``OpCache`` and ``planMove`` are pure (tests/js/history_timeslider.test.mjs);
  * ``Timeslider`` takes its ``get`` and clock, and draws nothing itself.
  */
-import { applyChange } from "./doc.js";
+import { applyChange, composeChanges } from "./doc.js";
 
 export const PAGE_OPS = 500;
 export const CACHE_OPS = 50_000;
@@ -224,7 +225,10 @@ export class Timeslider {
     if (!ops.length) return;
     let doc = this.state.doc;
     try {
-      for (const op of ops) doc = applyChange(doc, op.delta);
+      // One pass over the document per tick, however many ops it plays.
+      let change = ops[0].delta;
+      for (let i = 1; i < ops.length; i += 1) change = composeChanges(change, ops[i].delta);
+      doc = applyChange(doc, change);
     } catch {
       // The ops do not fit the content in hand (a gap): fetch instead.
       const target = ops[ops.length - 1].rev;
