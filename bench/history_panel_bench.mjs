@@ -8,6 +8,7 @@
 //
 // Usage: node bench/history_panel_bench.mjs [ops=20000] [paragraphs=5000]
 // Bounded: one document, `ops` changes, no network; prints one JSON line.
+/* global process, performance, console -- a node script (npm run lint covers static/src and tests/js) */
 import { applyChange, composeChanges, docLength } from "../static/src/history/doc.js";
 import { lineModel } from "../static/src/history/redline.js";
 import { PLAY_TICKS, playStride } from "../static/src/history/timeslider.js";
