@@ -37,7 +37,8 @@ INLINE = frozenset(name for name, f in formats.items() if f.scope == "inline")
 BLOCK = frozenset(name for name, f in formats.items() if f.scope == "block")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufeff]")
-_ROW_ID = re.compile(r"row-[a-z0-9]{1,16}")
+#: Link colours of Word (Hyperlink), LibreOffice (Internet Link) and browsers.
+LINK_COLORS = frozenset({"#0563c1", "#0000ff", "#000080", "#0000ee", "#954f72"})
 
 
 def _known(name: str, value: Any) -> bool:
@@ -156,6 +157,10 @@ class DeltaBuilder:
     # Internals --------------------------------------------------------
 
     def _inline(self, attrs: Mapping[str, Any] | None) -> dict[str, Any]:
+        if attrs and attrs.get("link") and str(attrs.get("color", "")).lower() in LINK_COLORS:
+            # How office programs draw a link (their blue, underlined), not
+            # the author's formatting: the editor draws links its own way.
+            attrs = {k: v for k, v in attrs.items() if k not in ("color", "underline")}
         kept: dict[str, Any] = {}
         for name, value in (attrs or {}).items():
             if value is None or value is False:

@@ -136,6 +136,7 @@ class _Reader:
         self._in_cell = False
         self._space = False
         self._after_box = False
+        self._ind_level = 0
 
     # Styles and numbering --------------------------------------------
 
@@ -246,12 +247,15 @@ class _Reader:
                 if align:
                     block["align"] = align
                 break
+        # Left indentation in half inches: a plain paragraph's indent, or
+        # (one level less) a glyph checklist item's nesting.
+        self._ind_level = 0
         if self._item is None and ppr is not None:
             ind = ppr.find(qn("w:ind"))
             if ind is not None:
                 left = ind.get(qn("w:left")) or ind.get(qn("w:start")) or "0"
                 if left.lstrip("-").isdigit() and int(left) >= 360:
-                    block["indent"] = min(round(int(left) / 720) or 1, 8)
+                    self._ind_level = min(round(int(left) / 720) or 1, 9)
         if ppr is not None and _on(ppr, "w:pageBreakBefore") and not self._in_cell:
             self.out.marker("pagebreak")
         self._block = block
@@ -277,6 +281,10 @@ class _Reader:
         attrs = dict(self._block)
         if self._item is not None:
             attrs.update(self._item)
+            if "indent" not in self._item and self._ind_level > 1:
+                attrs["indent"] = min(self._ind_level - 1, 8)  # a glyph item, nested
+        elif self._ind_level:
+            attrs["indent"] = min(self._ind_level, 8)
         self.out.end_line(attrs)
         self._line_start = True
         self._last_line_table = False
