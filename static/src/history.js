@@ -60,6 +60,8 @@ import { PAGE_SIZE, VersionList } from "./history/versions.js";
   };
   const FORMAT_LABELS = { txt: "Plain text", html: "HTML", md: "Markdown" };
   const VIEWS = ["list", "preview", "compare", "timeslider"];
+  /** Most ids one call of the authors endpoint takes (review.api.AUTHORS_MAX). */
+  const AUTHORS_MAX = 50;
 
   /** @type {null | {permissions: Object, visible_to_viewers: boolean, message?: string}} */
   let state = null;
@@ -366,6 +368,30 @@ import { PAGE_SIZE, VersionList } from "./history/versions.js";
   /** @param {number|null} author */
   const nameOf = (author) => (author === null ? "" : people.get(author)?.name ?? "");
 
+  /**
+   * Learn the names and colours of the redline's authors the compare did
+   * not colour, from the document's authors endpoint (review app); on
+   * failure the marks keep a neutral colour.
+   * @param {{ops: Array<Object>, summary?: {by?: Array<{id: number}>}}} data
+   */
+  async function learnPeople(data) {
+    const ids = new Set();
+    for (const person of data.summary?.by || []) ids.add(person.id);
+    for (const op of data.ops || []) {
+      if (typeof op["diff-author"] === "number") ids.add(op["diff-author"]);
+    }
+    const unknown = [...ids].filter((id) => !people.has(id)).slice(0, AUTHORS_MAX);
+    if (!unknown.length) return;
+    try {
+      const answer = await api(`${urls.api}/authors?ids=${unknown.join(",")}`);
+      for (const person of answer.people || []) {
+        people.set(person.id, { name: person.name, color: person.color });
+      }
+    } catch {
+      // Names and colours are a nicety here; the marks say what changed.
+    }
+  }
+
   /** @param {string} query  the compare's query string */
   async function compare(query, title) {
     setStatus("Comparing…", "info");
@@ -377,7 +403,11 @@ import { PAGE_SIZE, VersionList } from "./history/versions.js";
       return;
     }
     setStatus("");
-    for (const person of data.summary?.by || []) people.set(person.id, { name: person.name, color: person.color });
+    for (const person of data.summary?.by || []) {
+      if (person.color) people.set(person.id, { name: person.name, color: person.color });
+    }
+    await learnPeople(data);
+    for (const person of data.summary?.by || []) person.color = person.color || colorOf(person.id);
     field("compare-title").textContent = title;
     const range = field("compare-range");
     range.replaceChildren(`Revision ${data.from.rev} (`, timeElement(data.from.at), `) → revision ${data.to.rev} (`,

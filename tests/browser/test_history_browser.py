@@ -232,7 +232,9 @@ def test_history_panel_names_previews_and_restores_live(
     assert mine.inner_text().startswith("You restored the version of ")
     _screenshot(bob, "history-restore-notice")
     mine.locator(".cd-notice-action", has_text="Undo").click()
-    alice.locator('.cd-notice[data-kind="history-restore"]', has_text="undid the restore").wait_for()
+    alice.locator(
+        '.cd-notice[data-kind="history-restore"]', has_text="undid the restore"
+    ).wait_for()
     _wait_converged([alice, bob], world["doc"])
     assert _state(bob)["text"] == "Keep this and this not\n"
     assert alice.errors == [] and bob.errors == []
@@ -278,7 +280,11 @@ def test_compare_two_versions_marks_insertions_and_deletions_and_plays_back(
     inserted = content.locator("ins.redline-insert").all_inner_texts()
     deleted = content.locator("del.redline-delete").all_inner_texts()
     assert "".join(inserted) == "dog jumps" and "".join(deleted) == "fox"
-    assert content.inner_text().replace("\n", "") == "The quick foxdog jumps"
+    # Deleted and inserted text side by side where "fox" was, either first.
+    assert content.inner_text().replace("\n", "") in (
+        "The quick foxdog jumps",
+        "The quick dog jumpsfox",
+    )
     bob_id = str(world["bob"].pk)
     assert content.locator("ins.redline-insert").first.get_attribute("data-author") == bob_id
     colour = content.locator("ins.redline-insert").first.evaluate(
