@@ -217,10 +217,14 @@ def test_pasted_and_dropped_files_are_uploaded_with_progress(pair: dict[str, Any
     assert alice.errors == [] and bob.errors == []
 
 
-PASTE_HTML = """(html) => {
+PASTE_HTML = """([html, b64]) => {
   const data = new DataTransfer();
   data.setData("text/html", html);
   data.setData("text/plain", "fallback");
+  if (b64) {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    data.items.add(new File([bytes], "image.png", {type: "image/png"}));
+  }
   const quill = window.collabdocs.quill;
   quill.focus();
   quill.setSelection(quill.getLength() - 1, 0, "user");
@@ -232,15 +236,14 @@ PASTE_HTML = """(html) => {
 def test_pasted_images_are_copied_uploaded_or_linked(
     pair: dict[str, Any], recorder: Recorder
 ) -> None:
-    """Another document's image is copied, a data: image uploaded, a refused one left out,
-    and a remote image the browser may not read becomes a link, all told in one notice."""
+    """Another document's image is copied, a data: image uploaded, one the person may not
+    see left out, a remote one uploaded from the clipboard's copy or else linked, and told."""
     from documents import services
     from images.services import src_of, store_image
 
     alice, doc = pair["alice"], pair["doc"]
-    owner = doc.owner
-    other = services.document_create(owner=owner, title="Elsewhere")
-    mine = store_image(document=other, user=owner, data=_png(20, 20), filename="a.png")
+    other = services.document_create(owner=doc.owner, title="Elsewhere")
+    mine = store_image(document=other, user=doc.owner, data=_png(20, 20), filename="a.png")
     sam = _user("sam", "Sam")
     secret_doc = services.document_create(owner=sam, title="Secret")
     secret = store_image(document=secret_doc, user=sam, data=_png(22, 22), filename="s.png")
@@ -248,15 +251,19 @@ def test_pasted_images_are_copied_uploaded_or_linked(
     remote = f"{recorder.origin}/photo.png"
     alice.evaluate(
         PASTE_HTML,
-        f'<p>A <img src="{src_of(mine)}" alt="copied"> B <img src="{data_png}">'
-        f' C <img src="{pair["server"].url}{src_of(secret)}"> D'
-        f' <img src="{remote}" alt="the view"> E</p>',
+        [
+            f'<p>A <img src="{src_of(mine)}" alt="copied"> B <img src="{data_png}">'
+            f' C <img src="{pair["server"].url}{src_of(secret)}"> D'
+            f' <img src="{remote}" alt="the view"> E</p>',
+            None,
+        ],
     )
     alice.wait_for_selector(NOTICE, timeout=15_000)
-    notice = alice.inner_text(NOTICE)
-    print("notice:", notice)
-    assert "became a link" in notice
-    assert "left out" in notice
+    told = alice.inner_text(NOTICE)
+    linked = alice.inner_text("[data-kind='content']")
+    print("notices:", told, "|", linked)
+    assert "left out" in told and "can’t open" in told
+    assert "became a link" in linked
     alice.wait_for_function("() => window.collabdocs.images.pending === 0", timeout=15_000)
     alice.wait_for_function(SYNCED, timeout=15_000)
     stored = _stored(doc)[1]
@@ -266,9 +273,26 @@ def test_pasted_images_are_copied_uploaded_or_linked(
     copied, uploaded = images
     assert copied["insert"]["image"] != src_of(mine), "the image became one of this document"
     assert copied.get("attributes") == {"alt": "copied"}
-    assert uploaded["insert"]["image"].startswith("/media/i/")
+    assert re.match(SRC, uploaded["insert"]["image"])
     assert {"insert": "the view", "attributes": {"link": remote}} in stored
     text = "".join(op["insert"] for op in stored if isinstance(op["insert"], str))
     assert text.replace("the view", "") == "A  B  C  D  E\n"
     assert not any(src_of(secret) in str(op) for op in stored)
+
+    # The same remote image with the browser's copy of it beside the HTML.
+    alice.evaluate(
+        PASTE_HTML,
+        [
+            f'<p>F <img src="{remote}" alt="the view"> G</p>',
+            base64.b64encode(_png(24, 18)).decode(),
+        ],
+    )
+    _wait_images(alice, 3)
+    alice.wait_for_function("() => window.collabdocs.images.pending === 0", timeout=15_000)
+    alice.wait_for_function(SYNCED, timeout=15_000)
+    stored = _stored(doc)[1]
+    last = [op for op in stored if isinstance(op["insert"], dict)][-1]
+    assert re.match(SRC, last["insert"]["image"])
+    assert last.get("attributes") == {"alt": "the view"}
+    assert recorder.paths == [], "the page asked the remote site for the image"
     assert alice.errors == []

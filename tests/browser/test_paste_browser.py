@@ -9,6 +9,7 @@ told in a notice, and what the server stores equals what Quill shows.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -42,13 +43,15 @@ PASTE = """(html) => {
   quill.root.dispatchEvent(paste);
 }"""
 NOTICE = "[data-kind='content']"
-# A 1×1 PNG: small enough for the limit.
+# What happened to uploaded images (static/src/editor/images/).
+IMAGES_NOTICE = "[data-kind='images']"
+# A 1×1 transparent PNG (as Pillow writes it: the server decodes it whole).
 SMALL_PNG = (
     "data:image/png;base64,"
     + base64.b64encode(
         bytes.fromhex(
             "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-            "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+            "1f15c4890000000d49444154789c6360606060000000050001a5f645400000000049454e44ae426082"
         )
     ).decode()
 )
@@ -100,18 +103,16 @@ def test_pasted_remote_image_becomes_a_link_and_the_person_is_told(
     print("notice:", notice)
     assert "image from another site became a link" in notice
     assert "video became a link" in notice
+    page.wait_for_function("() => window.collabdocs.images.pending === 0", timeout=15_000)
     quill, stored = _settled(page, document)
     print("stored:", stored)
     assert stored == quill, "the server's document differs from the editor's"
-    # The remote image is a link with its alt text; the small data: image stayed.
+    # The remote image is a link with its alt text; the data: image was
+    # uploaded (images/index.js): the document holds its stored copy.
     assert {"insert": "the chart", "attributes": {"link": remote}} in stored
-    assert any(op["insert"] == {"image": SMALL_PNG} for op in stored)
-    assert not any(
-        isinstance(op["insert"], dict)
-        and "image" in op["insert"]
-        and op["insert"]["image"] != SMALL_PNG
-        for op in stored
-    )
+    images = [op for op in stored if isinstance(op["insert"], dict) and "image" in op["insert"]]
+    assert len(images) == 1 and images[0].get("attributes") == {"alt": "dot"}
+    assert re.match(r"^/media/i/[0-9a-f-]{36}\.png$", images[0]["insert"]["image"])
     assert not any(isinstance(op["insert"], dict) and "video" in op["insert"] for op in stored)
     assert {
         "insert": f"{recorder.origin}/embed/1",
@@ -128,13 +129,13 @@ def test_pasted_remote_image_becomes_a_link_and_the_person_is_told(
     assert page.errors == []
 
 
-def test_image_over_the_size_limit_is_left_out(editor: dict[str, Any]) -> None:
-    """A data: image over the limit is dropped with a notice; the document stays in step."""
+def test_pasted_data_image_the_server_refuses_is_left_out(editor: dict[str, Any]) -> None:
+    """A data: image is uploaded; one the server refuses is left out with its reason."""
     page, document = editor["page"], editor["doc"]
     big = "data:image/png;base64," + "A" * IMAGE_DATA_MAX_BYTES
     page.evaluate(PASTE, f'<p>before <img src="{big}"> after</p>')
-    page.wait_for_selector(NOTICE, timeout=10_000)
-    assert "left out" in page.inner_text(NOTICE)
+    page.wait_for_selector(IMAGES_NOTICE, timeout=10_000)
+    assert "not an image" in page.inner_text(IMAGES_NOTICE)
     quill, stored = _settled(page, document)
     assert stored == quill
     assert "".join(op["insert"] for op in stored) == "before  after\n"
@@ -175,9 +176,9 @@ def test_content_made_another_way_is_cleaned_before_it_is_sent(editor: dict[str,
     assert registered == ["header", "bold", "link", "image", "video", "list", "font", "size"]
 
 
-PASTE_FILE = """([size]) => {
-  const bytes = new Uint8Array(size);
-  bytes.set([0x89, 0x50, 0x4e, 0x47]);
+PASTE_FILE = """([size, b64]) => {
+  const bytes = b64 ? Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)) : new Uint8Array(size);
+  if (!b64) bytes.set([0x89, 0x50, 0x4e, 0x47]);
   const data = new DataTransfer();
   data.items.add(new File([bytes], "picture.png", {type: "image/png"}));
   const quill = window.collabdocs.quill;
@@ -188,13 +189,13 @@ PASTE_FILE = """([size]) => {
 }"""
 
 
-def test_pasted_image_files_over_the_limit_are_left_out(editor: dict[str, Any]) -> None:
-    """An image file is read into a data: URL only when it fits the limit."""
+def test_pasted_image_files_are_uploaded_or_refused(editor: dict[str, Any]) -> None:
+    """An image file is uploaded, never read into a data: URL; a damaged one is refused."""
     page, document = editor["page"], editor["doc"]
-    page.evaluate(PASTE_FILE, [IMAGE_DATA_MAX_BYTES])  # base64 makes it larger than the limit
-    page.wait_for_selector(NOTICE, timeout=10_000)
-    assert "left out" in page.inner_text(NOTICE)
-    page.evaluate(PASTE_FILE, [100])
+    page.evaluate(PASTE_FILE, [IMAGE_DATA_MAX_BYTES, None])  # a PNG signature and zeros
+    page.wait_for_selector(IMAGES_NOTICE, timeout=10_000)
+    assert "not an image" in page.inner_text(IMAGES_NOTICE)
+    page.evaluate(PASTE_FILE, [0, SMALL_PNG.split(",", 1)[1]])
     page.wait_for_function(
         "() => window.collabdocs.quill.getContents().ops.some((op) => op.insert.image)",
         timeout=10_000,
@@ -202,7 +203,7 @@ def test_pasted_image_files_over_the_limit_are_left_out(editor: dict[str, Any]) 
     quill, stored = _settled(page, document)
     assert stored == quill
     images = [op["insert"]["image"] for op in stored if isinstance(op["insert"], dict)]
-    assert len(images) == 1 and images[0].startswith("data:image/png;base64,")
+    assert len(images) == 1 and images[0].startswith("/media/i/")
 
 
 def test_undo_after_a_dropped_embed_does_not_take_other_text(editor: dict[str, Any]) -> None:

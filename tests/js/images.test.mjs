@@ -175,19 +175,19 @@ describe("takePending", () => {
 });
 
 describe("what the person is told", () => {
-  const tally = (over) => ({ linked: 0, refused: 0, dropped: 0, inserted: 0, notEditable: 0, errors: [], ...over });
+  const tally = (over) => ({ refused: 0, dropped: 0, inserted: 0, notEditable: 0, errors: [], ...over });
 
   it("says nothing when every image went in", () => {
     assert.deepEqual(describeTally(tally({ inserted: 3 })), { message: "", tone: "info" });
   });
 
   it("sums a paste's outcomes into one notice", () => {
-    const { message, tone } = describeTally(tally({ linked: 2, refused: 1, errors: ["The image is too large.", "The image is too large."] }));
-    assert.match(message, /^2 images from other sites became links to them/);
-    assert.match(message, /An image was left out: it belongs to a document you can’t open/);
+    const { message, tone } = describeTally(tally({ refused: 2, notEditable: 1, errors: ["The image is too large.", "The image is too large."] }));
+    assert.match(message, /^2 images were left out: they belong to documents you can’t open\./);
+    assert.match(message, /An uploaded image wasn’t added: you can’t edit this document now/);
     assert.equal(message.split("The image is too large").length, 2, "the same error is said once");
     assert.equal(tone, "error");
-    assert.equal(describeTally(tally({ linked: 1 })).tone, "info");
+    assert.equal(describeTally(tally({ refused: 1 })).tone, "warning");
   });
 
   it("uses the server's sentence for a refused upload, ours otherwise", () => {

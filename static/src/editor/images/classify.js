@@ -10,9 +10,8 @@
  *   mapped into this document by ``POST /api/docs/<id>/images/copy``;
  * - ``data``: a ``data:image/…;base64`` URL: decoded and uploaded, whatever
  *   its size (documents hold no inline images any more);
- * - ``remote``: an http(s) URL elsewhere: fetched by the browser when the
- *   site allows it (CORS, and the page's connect-src), then uploaded; else
- *   a link to it;
+ * - ``remote``: an http(s) URL elsewhere: uploaded from the clipboard's
+ *   own copy of the image when it has one, else a link to it;
  * - ``keep``: any other source the content policy already accepts (another
  *   path under the storage prefix): kept as it is;
  * - ``drop``: anything else (``blob:``, ``file:``, ``cid:``…): left out.

@@ -14,9 +14,11 @@
  *   {@link pastedImage} first): an image of the project's storage is
  *   copied into this document (``…/images/copy``; the ones the person may
  *   not view are left out), a ``data:`` image is uploaded, a remote one is
- *   fetched by the browser and uploaded, or becomes a link to it when the
- *   site (CORS) or the page's policy (connect-src) refuses. One notice per
- *   paste says what happened.
+ *   uploaded from the browser's own copy when the clipboard carries its
+ *   file beside the HTML, else it becomes a link to it (paste.js). The
+ *   page never fetches a remote image: its connect-src is the site only
+ *   (collabdocs/csp.py), so no paste makes a request to a third party.
+ *   One notice per paste says what happened.
  *
  * Selected images get a frame to resize them and a small panel for their
  * width and alt text (resize.js).
@@ -29,7 +31,6 @@ import { handlePastedImages } from "../paste.js";
 import { imageAllowed } from "../schema.js";
 import {
   ACCEPT,
-  IMAGE_TYPES,
   PENDING,
   classifySource,
   dataUrlToBlob,
@@ -41,11 +42,6 @@ import { installResize } from "./resize.js";
 import { copyImages, uploadImage } from "./upload.js";
 import { Uploads } from "./uploads.js";
 import "./images.css";
-
-/** How long the browser may take to fetch a pasted remote image. */
-const REMOTE_TIMEOUT_MS = 15_000;
-/** The largest remote image fetched (the server's limit decides the rest). */
-const REMOTE_MAX_BYTES = 50 * 1024 * 1024;
 
 /**
  * Install image handling on the editor.
@@ -129,7 +125,8 @@ export function installImages(context) {
    * The paste being converted: its jobs (by stand-in id), the storage
    * images it copies, and the one copy request they share.
    * @typedef {{index: number, items: Array<{label: string, work: import("./uploads.js").Work}>,
-   *   copies: string[], answer: Promise<{map: Record<string, string>, refused: string[]}>|null}} Paste
+   *   copies: string[], answer: Promise<{map: Record<string, string>, refused: string[]}>|null,
+   *   files: File[]}} Paste
    */
   /** @type {Paste|null} */
   let pasting = null;
@@ -149,7 +146,12 @@ export function installImages(context) {
     } else if (verdict.kind === "copy") {
       pasting.items.push(copyItem(verdict.src, label, attributes, pasting));
     } else {
-      pasting.items.push(remoteItem(verdict.src, label, attributes));
+      // A remote image: the browser's own copy of it, when the clipboard
+      // holds one (Chromium puts the image's file beside the HTML when
+      // one image is copied); else paste.js makes it a link and says so.
+      const file = pasting.files.shift();
+      if (!file) return null;
+      pasting.items.push(fileItem(file, "", attributes));
     }
     return new Delta().insert({ [PENDING]: id }, attributes);
   });
@@ -184,41 +186,6 @@ export function installImages(context) {
     };
   };
 
-  /**
-   * A pasted remote image: the browser's copy when the site allows it, else
-   * a link to it.
-   * @param {string} src
-   * @param {string} label
-   * @param {Record<string, unknown>|undefined} attributes
-   */
-  const remoteItem = (src, label, attributes) => {
-    // The link keeps the image's inline formats, not its own attributes.
-    const inline = Object.fromEntries(
-      Object.entries(attributes || {}).filter(([name]) => !["alt", "width", "height"].includes(name)),
-    );
-    const link = () => ({
-      text: label === "image" ? src : label,
-      attributes: { ...inline, link: src },
-      counted: /** @type {const} */ ("linked"),
-    });
-    return {
-      label,
-      /** @type {import("./uploads.js").Work} */
-      work: async (progress, signal) => {
-        const blob = await fetchRemote(src, signal);
-        if (signal.aborted) return null;
-        if (!blob) return link();
-        try {
-          const uploaded = await uploadImage({ docId, file: blob, name: fileNameFor(blob.type), onProgress: progress, signal });
-          return { embed: { image: uploaded.src }, attributes };
-        } catch (error) {
-          if (error?.code === "aborted") return null;
-          return { ...link(), error: `An image from another site became a link: ${error.message}` };
-        }
-      },
-    };
-  };
-
   const clipboard = quill.clipboard;
   const convert = clipboard.convert.bind(clipboard);
   clipboard.convert = (data, formats) => {
@@ -232,9 +199,17 @@ export function installImages(context) {
     uploads.armPaste(index, () => uploads.start(index, items));
     return delta;
   };
+  // The image files a paste carries beside its HTML, seen before Quill's
+  // own paste listener (on the editor inside this container) reads it.
+  /** @type {File[]} */
+  let clipboardFiles = [];
+  quill.container.addEventListener("paste", (/** @type {ClipboardEvent} */ event) => {
+    clipboardFiles = Array.from(event.clipboardData?.files || []).filter(looksLikeImage);
+    setTimeout(() => (clipboardFiles = []), 0);
+  }, true);
   const onPaste = clipboard.onPaste.bind(clipboard);
   clipboard.onPaste = (range, data) => {
-    pasting = { index: range.index, items: [], copies: [], answer: null };
+    pasting = { index: range.index, items: [], copies: [], answer: null, files: [...clipboardFiles] };
     try {
       onPaste(range, data);
     } finally {
@@ -246,38 +221,4 @@ export function installImages(context) {
   const resize = installResize({ quill, notices });
 
   return { context, uploads, uploadFiles, pick, resize, get pending() { return uploads.pending; } };
-}
-
-/**
- * Fetch a remote image as the browser may (CORS, the page's connect-src),
- * or return null when it may not, it is not an image the server takes, or
- * it is too big or too slow.
- * @param {string} src
- * @param {AbortSignal} signal
- * @returns {Promise<Blob|null>}
- */
-async function fetchRemote(src, signal) {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), REMOTE_TIMEOUT_MS);
-  const stop = () => controller.abort();
-  signal.addEventListener("abort", stop, { once: true });
-  try {
-    const response = await fetch(src, {
-      mode: "cors",
-      credentials: "omit",
-      referrerPolicy: "no-referrer",
-      signal: controller.signal,
-    });
-    if (!response.ok) return null;
-    const declared = Number(response.headers.get("Content-Length") || 0);
-    if (declared > REMOTE_MAX_BYTES) return null;
-    const blob = await response.blob();
-    if (blob.size > REMOTE_MAX_BYTES) return null;
-    return Object.prototype.hasOwnProperty.call(IMAGE_TYPES, blob.type) ? blob : null;
-  } catch {
-    return null; // refused (CORS, connect-src), offline, timed out
-  } finally {
-    clearTimeout(timer);
-    signal.removeEventListener("abort", stop);
-  }
 }

@@ -1,7 +1,6 @@
 /**
  * Images on their way into the document: uploads with a progress
- * placeholder, copies of images from other documents, remote images
- * fetched by the browser.
+ * placeholder, and copies of images from other documents.
  *
  * Every image that needs the server first is a *job*: a tracked position
  * (track.js) where it will go, a placeholder drawn over the editor at that
@@ -32,19 +31,15 @@ import Delta from "quill-delta";
 import { PositionTracker } from "./track.js";
 
 /**
- * What one image job produces: an embed to insert; a stand-in text (a
- * link to a remote image the site would not give, ``counted`` as
- * ``linked``, or with the ``error`` that stopped its upload); only a count
- * (a copy that was ``refused``); or nothing (cancelled).
+ * What one image job produces: an embed to insert, only a count (a copy
+ * that was ``refused``), or nothing (cancelled).
  * @typedef {{embed: {image: string}, attributes?: Record<string, unknown>} |
- *   {text: string, attributes: Record<string, unknown>, counted?: "linked", error?: string} |
  *   {counted: "refused"|"dropped"} | null} Outcome
  */
 
 /**
  * How a batch went, for its one notice.
  * @typedef {Object} Tally
- * @property {number} linked  remote images that became links
  * @property {number} refused  copied images the person may not view
  * @property {number} dropped  images whose source could not be used
  * @property {number} inserted
@@ -53,7 +48,7 @@ import { PositionTracker } from "./track.js";
  */
 
 /** @returns {Tally} */
-const emptyTally = () => ({ linked: 0, refused: 0, dropped: 0, inserted: 0, notEditable: 0, errors: [] });
+const emptyTally = () => ({ refused: 0, dropped: 0, inserted: 0, notEditable: 0, errors: [] });
 
 /**
  * Return the notice for a batch's tally, or "" when it went well.
@@ -65,8 +60,6 @@ export function describeTally(tally) {
   const say = (count, one, many) => {
     if (count) parts.push(count === 1 ? one : many.replace("#", String(count)));
   };
-  say(tally.linked, "An image from another site became a link to it: that site doesn’t let its images be copied",
-    "# images from other sites became links to them: those sites don’t let their images be copied");
   say(tally.refused, "An image was left out: it belongs to a document you can’t open",
     "# images were left out: they belong to documents you can’t open");
   say(tally.dropped, "An image was left out: its source can’t be read (save it and upload the file)",
@@ -76,7 +69,7 @@ export function describeTally(tally) {
   const errors = [...new Set(tally.errors)];
   for (const error of errors) parts.push(error.replace(/\.$/, ""));
   if (!parts.length) return { message: "", tone: "info" };
-  const tone = errors.length || tally.notEditable ? "error" : tally.refused || tally.dropped ? "warning" : "info";
+  const tone = errors.length || tally.notEditable ? "error" : "warning";
   return { message: `${parts.join(". ")}.`, tone };
 }
 
@@ -209,23 +202,19 @@ export class Uploads {
       if (!(error instanceof Error && /** @type {any} */ (error).code === "aborted")) {
         tally.errors.push(error instanceof Error ? error.message : String(error));
       }
-    } else if (outcome && !("embed" in outcome) && !("text" in outcome)) {
+    } else if (outcome && !("embed" in outcome)) {
       tally[outcome.counted] += 1;
     } else if (outcome) {
       if (!this.quill.isEnabled()) {
         tally.notEditable += 1;
       } else {
-        const change = new Delta().retain(index);
-        if ("embed" in outcome) change.insert(outcome.embed, outcome.attributes);
-        else change.insert(outcome.text, outcome.attributes);
+        const change = new Delta().retain(index).insert(outcome.embed, outcome.attributes);
         // An image is its own undo step, apart from what was typed meanwhile.
         const history = /** @type {any} */ (this.quill).history;
         history?.cutoff();
         this.quill.updateContents(change, "user");
         history?.cutoff();
-        if ("embed" in outcome) tally.inserted += 1;
-        else if (outcome.error) tally.errors.push(outcome.error);
-        else if (outcome.counted) tally[outcome.counted] += 1;
+        tally.inserted += 1;
         // The batch's later jobs at the same place go after this one.
         const length = change.length() - index;
         for (const other of job.batch.jobs) {
@@ -241,8 +230,7 @@ export class Uploads {
   }
 
   /**
-   * Count something that happened to an image of the batch being started
-   * (a link, a refusal) without a job of its own.
+   * Show a batch's notice, if it has anything to say.
    * @param {Tally} tally
    */
   tell(tally) {
