@@ -2,7 +2,8 @@
  * CollabDocs page scripts: the share dialog, renaming a document in place,
  * confirmations and dismissible messages. Runs as the esbuild bundle
  * (static/dist/app.js) or, before a build, straight from static/src/app.js
- * as a module script (its one import, api.js, is served beside it).
+ * as a module script (its imports, api.js and import-file.js, are served
+ * beside it).
  *
  * Everything the server sends is shown with textContent or form values,
  * never as HTML: titles and names are written by people.
@@ -14,6 +15,7 @@
  *     this page renamed it.
  */
 import { api } from "./api.js";
+import "./import-file.js";
 
 (() => {
   /** Build an element: el("li", {className: "x"}, "text", child). Strings become text. */
