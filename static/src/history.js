@@ -419,8 +419,10 @@ import { PAGE_SIZE, VersionList } from "./history/versions.js";
       const dot = document.createElement("span");
       dot.className = "history-dot";
       if (/^#[0-9a-f]{6}$/i.test(person.color || "")) dot.style.background = person.color;
-      li.dataset.author = String(person.id);
-      li.append(dot, `${person.name}: ${summaryText(person)}`);
+      li.dataset.author = person.id === null ? "unknown" : String(person.id);
+      // null: text from before authorship was kept.
+      const who = person.id === null ? "Earlier text (author not recorded)" : person.name;
+      li.append(dot, `${who}: ${summaryText(person)}`);
       return li;
     }));
     renderLines(field("compare-content"), lineModel(data.ops), { colorOf, nameOf, mediaPrefix });
