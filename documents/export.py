@@ -10,7 +10,16 @@ Markdown, line by line as Quill stores lines (the attributes of each
 and check lists (nested by ``indent``), code blocks fenced with backticks
 longer than any run inside; inline bold, italic, strike, code and links.
 Formats Markdown has no syntax for (underline, colours, alignment) are
-dropped; embeds become images (``![image](url)``) or ``[name]``.
+dropped. Tables become pipe tables (the first row as the header row
+Markdown requires), rules ``---`` and page breaks an HTML comment; images
+become ``![alt](url)`` for http(s) URLs and the site's own image paths
+(``/media/i/...``), other embeds ``[name]``.
+
+Plain text (accepted): a table's cells tab-separated, one row a line;
+images ``[image: alt]``; rules a dashed line; page breaks a form feed.
+HTML: :func:`documents.render.render_html` in a page with a stylesheet for
+Quill's classes, checklists, tables and page breaks (:data:`PAGE_STYLE`);
+the document's own images as ``data:`` URIs.
 
 Suggestions (:mod:`documents.proposals`): every export shows the document
 as accepted so far unless asked for ``suggestions="markup"``. Then HTML
