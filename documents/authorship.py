@@ -27,7 +27,7 @@ from django.db import transaction
 from documents.content import lock_for_read
 from documents.models import INITIAL_CONTENT, Document, DocumentVersion, Operation
 from realtime.ot import Delta, InvalidDelta
-from realtime.ot.authorship import Runs, apply, from_json, initial, to_json
+from realtime.ot.authorship import Runs, Tracker, from_json, initial, to_json
 
 __all__ = ["AuthorshipUnavailable", "authorship_at", "authorship_json_at"]
 
@@ -102,13 +102,14 @@ def authorship_at(document: Document, revision: int | None = None) -> tuple[int,
             .order_by("revision")
             .values_list("delta", "author_id", "attribution")
         )
+        tracker = Tracker(runs)  # O(chunks) per op, not O(runs)
         try:
             for delta, author_id, attribution in rows.iterator(chunk_size=2000):
                 named = from_json(attribution) if attribution is not None else None
-                runs = apply(runs, delta, author_id, named)
+                tracker.apply(delta, author_id, named)
         except ValueError as exc:
             raise AuthorshipUnavailable(f"stored history does not apply: {exc}") from exc
-    return target, runs
+    return target, tracker.runs()
 
 
 def authorship_json_at(document: Document, revision: int | None = None) -> list[list[int | None]]:

@@ -276,7 +276,9 @@ def _snapshot_runs(row: Document, snapshot_content: list[dict]) -> ot_authorship
 def _fold(row: Document, snapshot_revision: int, snapshot_content: list[dict]) -> _Folded:
     """Replay the ops after the snapshot, up to the row's head, with their authorship."""
     authors: set[int] = set()
-    runs: list[ot_authorship.Runs | None] = [_snapshot_runs(row, snapshot_content)]
+    runs: list[ot_authorship.Tracker | None] = [
+        ot_authorship.Tracker(_snapshot_runs(row, snapshot_content))
+    ]
     rows = (
         Operation.objects.filter(
             document_id=row.pk, revision__gt=snapshot_revision, revision__lte=row.head_revision
@@ -299,7 +301,7 @@ def _fold(row: Document, snapshot_revision: int, snapshot_content: list[dict]) -
             if current is not None:
                 try:
                     named = None if attribution is None else ot_authorship.from_json(attribution)
-                    runs[0] = ot_authorship.apply(current, delta, author_id, named)
+                    current.apply(delta, author_id, named)
                 except ValueError:
                     runs[0] = None  # Not kept past a bad record; the content decides.
             yield delta
@@ -309,7 +311,7 @@ def _fold(row: Document, snapshot_revision: int, snapshot_content: list[dict]) -
             )
 
     text = replay(snapshot_content, consecutive())
-    final = runs[0]
+    final = runs[0].runs() if runs[0] is not None else None
     return _Folded(
         content=text.to_ops(),
         ops=row.head_revision - snapshot_revision,

@@ -180,21 +180,21 @@ def build_state(loaded: LoadedDocument, *, window_size: int) -> LoadedState:
     window: list[Entry[Any]] = []
     #: [length before the window, the snapshot's length]
     lengths = [0, 0]
-    #: The runs so far; None until the snapshot's length is known (no
-    #: stored authorship: "unknown" over the whole snapshot).
-    runs: list[Runs | None] = [_snapshot_runs(loaded)]
+    #: The runs so far ("unknown" over the whole snapshot when it stores
+    #: none: reset once its length is known, at the first op).
+    snapshot_runs = _snapshot_runs(loaded)
+    runs = ot_authorship.Tracker(snapshot_runs or [])
 
     def collect(index: int, delta: Delta, length: int) -> None:
         if index == 0:
             lengths[1] = length - delta.change_length()
-            if runs[0] is None or ot_authorship.length(runs[0]) != lengths[1]:
-                runs[0] = ot_authorship.initial(lengths[1])
+            if snapshot_runs is None or runs.length != lengths[1]:
+                runs.reset(ot_authorship.initial(lengths[1]))
         stored = ops[index]
-        before = runs[0] or []
         try:
-            runs[0] = ot_authorship.apply(before, delta.ops, stored.author_id, _attribution(stored))
+            runs.apply(delta.ops, stored.author_id, _attribution(stored))
         except ValueError:  # an attribution that does not fit: the author's
-            runs[0] = ot_authorship.apply(before, delta.ops, stored.author_id)
+            runs.apply(delta.ops, stored.author_id)
         if index < keep_from:
             lengths[0] = length
         else:
@@ -203,8 +203,8 @@ def build_state(loaded: LoadedDocument, *, window_size: int) -> LoadedState:
     text = replay(loaded.snapshot_content, (stored.delta for stored in ops), on_op=collect)
     if not ops:
         lengths[1] = text.length
-    final = runs[0]
-    if final is None or ot_authorship.length(final) != text.length:
+    final = runs.runs()
+    if (not ops and snapshot_runs is None) or ot_authorship.length(final) != text.length:
         final = ot_authorship.initial(text.length)
     if keep_from == 0:
         room = window_size - len(ops)

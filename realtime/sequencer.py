@@ -122,7 +122,7 @@ class Sequencer(Generic[A]):
         self._committed_text = state.text
         self._text = state.text.copy()
         #: Who wrote each character of the committed text (moves with it).
-        self._runs: Runs = (
+        self._runs = ot_authorship.Tracker(
             state.runs if state.runs is not None else ot_authorship.initial(state.text.length)
         )
         #: The last committed revision.
@@ -158,8 +158,8 @@ class Sequencer(Generic[A]):
 
     @property
     def runs(self) -> Runs:
-        """Return the authorship of the committed content (at ``head``; read only)."""
-        return self._runs
+        """Return the authorship of the committed content (at ``head``; a copy)."""
+        return self._runs.runs()
 
     def length_at(self, rev: int) -> int:
         """Return the document's length at committed revision ``rev`` in the window."""
@@ -333,16 +333,15 @@ class Sequencer(Generic[A]):
         for entry in batch:
             if committed is not None:
                 committed.apply_checked(entry.delta)  # checked against the tip already
-            # O(runs) list work per op; fits: checked against the tip already.
+            # O(chunks + runs reached) per op; fits: checked against the tip.
             try:
-                runs = ot_authorship.apply(runs, entry.delta.ops, entry.user_id, entry.attribution)
+                runs.apply(entry.delta.ops, entry.user_id, entry.attribution)
             except ValueError:  # a bug: authorship is lost, never the commit
                 logger.exception("authorship of %s at r%d", self.document_pk, entry.rev)
-                runs = ot_authorship.initial(entry.length)
+                runs.reset(ot_authorship.initial(entry.length))
             entry.submission = None
             del pending_ids[entry.op_id]
             ids[entry.op_id] = entry.rev
-        self._runs = runs
         self._window.extend(batch)
         self._window_ops += sum(len(entry.delta.ops) for entry in batch)
         self.head = batch[-1].rev

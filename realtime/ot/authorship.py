@@ -243,3 +243,107 @@ def from_json(value: object) -> Runs:
             raise ValueError(f"an authorship run's author must be a user id or null: {item!r}")
         _push(out, count, author)
     return out
+
+
+#: Most runs one chunk of a :class:`Tracker` holds.
+CHUNK_RUNS = 128
+
+
+class Tracker:
+    """Runs that move with many changes, each in time independent of the total.
+
+    :func:`apply` copies the whole list per change; for a document with tens
+    of thousands of runs (the authority, a load replaying 100k ops) that is
+    the cost of the document per keystroke. A tracker holds the runs in
+    chunks of at most :data:`CHUNK_RUNS` with each chunk's length, finds the
+    chunks a change reaches by walking the chunk lengths, applies the change
+    to those chunks alone (with :func:`apply`, so the semantics are the
+    same) and splices them back. Per change: O(chunks + runs it reaches).
+
+    Invariant: :meth:`runs` is always what :func:`apply` of the same changes
+    would give (merged, no empty run); a change that raises leaves the
+    tracker as it was.
+    """
+
+    __slots__ = ("_chunks", "_sizes", "_length")
+
+    def __init__(self, runs: Sequence[tuple[int, Author]] = ()) -> None:
+        self._chunks: list[Runs] = []
+        self._sizes: list[int] = []
+        self._length = 0
+        self._set(list(runs))
+
+    def reset(self, runs: Sequence[tuple[int, Author]]) -> None:
+        """Hold ``runs`` instead (validated by the caller)."""
+        self._set(list(runs))
+
+    def _set(self, runs: Runs) -> None:
+        self._chunks = [runs[i : i + CHUNK_RUNS] for i in range(0, len(runs), CHUNK_RUNS)]
+        self._sizes = [sum(run[0] for run in chunk) for chunk in self._chunks]
+        self._length = sum(self._sizes)
+
+    @property
+    def length(self) -> int:
+        """Return how many characters the runs cover."""
+        return self._length
+
+    def runs(self) -> Runs:
+        """Return the runs as one list (a copy)."""
+        return [run for chunk in self._chunks for run in chunk]
+
+    def _chunk_at(self, position: int) -> tuple[int, int]:
+        """Return ``(chunk index, its start)`` of the chunk holding ``position``.
+
+        The last chunk for the end position; ``(0, 0)`` when empty.
+        """
+        start = 0
+        sizes = self._sizes
+        last = len(sizes) - 1
+        for index, size in enumerate(sizes):
+            if position < start + size or index == last:
+                return index, start
+            start += size
+        return 0, 0
+
+    def apply(
+        self,
+        delta: Iterable[Mapping[str, Any]],
+        author: Author,
+        attribution: Sequence[tuple[int, Author]] | None = None,
+    ) -> None:
+        """Apply a change as :func:`apply` does (same arguments, same errors)."""
+        ops = list(delta)
+        lead = 0
+        if ops and "retain" in ops[0]:  # formatted or not: it keeps authors
+            lead = _op_length(ops[0])
+            ops = ops[1:]
+        reach = sum(_op_length(op) for op in ops if "insert" not in op)
+        if not self._chunks:
+            self._set(apply([], [{"retain": lead}, *ops] if lead else ops, author, attribution))
+            return
+        first, first_start = self._chunk_at(lead)
+        last, _ = self._chunk_at(lead + reach)
+        local: Runs = [run for chunk in self._chunks[first : last + 1] for run in chunk]
+        offset = lead - first_start
+        changed = apply(local, ([{"retain": offset}] if offset else []) + ops, author, attribution)
+        # Merge with the neighbours when the edges now share an author.
+        lo, hi = first, last + 1
+        if changed and lo > 0 and self._chunks[lo - 1][-1][1] == changed[0][1]:
+            lo -= 1
+            changed = self._chunks[lo] + changed
+            changed = _merged(changed)
+        if changed and hi < len(self._chunks) and self._chunks[hi][0][1] == changed[-1][1]:
+            changed = _merged(changed + self._chunks[hi])
+            hi += 1
+        pieces = [changed[i : i + CHUNK_RUNS] for i in range(0, len(changed), CHUNK_RUNS)]
+        self._chunks[lo:hi] = pieces
+        self._sizes[lo:hi] = [sum(run[0] for run in piece) for piece in pieces]
+        self._length = sum(self._sizes)
+
+
+def _merged(runs: Runs) -> Runs:
+    """Return ``runs`` with adjacent runs of one author merged."""
+    out: Runs = []
+    for count, author in runs:
+        _push(out, count, author)
+    return out

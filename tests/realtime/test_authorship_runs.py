@@ -15,8 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from realtime.ot import Delta
+from realtime.ot import authorship
 from realtime.ot.authorship import (
     Runs,
+    Tracker,
     apply,
     from_json,
     initial,
@@ -32,7 +34,7 @@ from . import ot_gen
 from .ot_gen import _fresh_realtime_state  # noqa: F401  (no Django here)
 
 SETTINGS = settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 rngs = st.randoms(use_true_random=False)
 AUTHORS = [None, 1, 2, 3]
@@ -141,6 +143,42 @@ def test_inserted_runs_of_a_diff_restore_the_target_authors(rng: random.Random) 
             assert expand(after)[pos : pos + n] == target[pos : pos + n]
         if "delete" not in op:
             pos += n
+
+
+@SETTINGS
+@given(rngs)
+def test_a_tracker_equals_apply_change_after_change(rng: random.Random) -> None:
+    """Chunked runs (the authority's) give what apply gives, refusals included."""
+    authorship.CHUNK_RUNS = rng.choice([1, 2, 3, 128])
+    try:
+        doc = ot_gen.document(rng)
+        runs = random_runs(rng, doc.length())
+        tracker = Tracker(runs)
+        for _ in range(10):
+            change = ot_gen.valid_change(rng, doc)
+            author = rng.choice(AUTHORS)
+            attribution = None
+            if rng.random() < 0.3:
+                size = sum(op_length(op) for op in change.ops if "insert" in op)
+                attribution = random_runs(rng, size + (1 if rng.random() < 0.2 else 0))
+            try:
+                expected = apply(runs, change.ops, author, attribution)
+            except ValueError:
+                before = tracker.runs()
+                with pytest.raises(ValueError):
+                    tracker.apply(change.ops, author, attribution)
+                assert tracker.runs() == before
+                continue
+            tracker.apply(change.ops, author, attribution)
+            runs = expected
+            doc = doc.compose(change)
+            assert tracker.runs() == runs
+            assert tracker.length == doc.length()
+        with pytest.raises(ValueError):
+            tracker.apply([{"retain": doc.length() + 1}], 1)
+        assert tracker.runs() == runs
+    finally:
+        authorship.CHUNK_RUNS = 128
 
 
 def test_format_changes_keep_authors_and_deletes_drop_them() -> None:
