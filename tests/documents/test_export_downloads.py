@@ -128,3 +128,11 @@ def test_a_version_downloads_as_pdf_for_whoever_sees_the_history(
     assert response["Content-Disposition"] == 'attachment; filename="quarterly-plan-r0.pdf"'
     assert login("viewer").get(url).status_code == 403
     assert login("stranger").get(url).status_code == 404
+
+
+def test_the_page_offers_every_office_download(world: World, login: Callable[..., Client]) -> None:
+    page = login("viewer").get(reverse("documents:detail", args=[world.doc.public_id])).content
+    html = page.decode()
+    for fmt, label in (("pdf", "PDF"), ("docx", "Word (.docx)"), ("odt", "OpenDocument (.odt)")):
+        url = reverse("documents:export", args=[world.doc.public_id, fmt])
+        assert f'data-export="{fmt}" href="{url}" download>{label}</a>' in html
