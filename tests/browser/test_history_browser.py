@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -296,6 +297,24 @@ def test_compare_two_versions_marks_insertions_and_deletions_and_plays_back(
     by = panel.locator(f'[data-history-field="compare-by"] li[data-author="{bob_id}"]')
     assert by.inner_text().startswith("Bob")
     _screenshot(alice, "history-compare")
+
+    # "Changes since you last opened": Alice last came at v1's revision (an
+    # hour ago); only Bob's changes are marked.
+    from django.utils import timezone
+
+    from documents.models import DocumentVersion, DocumentVisit
+
+    since = DocumentVersion.objects.get(pk=int(v1 or 0)).revision
+    DocumentVisit.objects.filter(user=world["alice"], document=world["doc"]).update(
+        previous_revision=since, previous_opened_at=timezone.now() - timedelta(hours=1)
+    )
+    panel.locator('[data-history-field="compare"] [data-history-back]').click()
+    panel.locator("[data-history-since]").click()
+    panel.locator('[data-history-field="compare-title"]', has_text="since you last").wait_for()
+    compared = panel.locator('[data-history-field="compare-range"]').inner_text()
+    assert compared.startswith(f"Revision {since} (")
+    assert "".join(content.locator("ins.redline-insert").all_inner_texts()) == "dog jumps"
+    assert "".join(content.locator("del.redline-delete").all_inner_texts()) == "fox"
 
     # Play these changes: the slider runs from v1's revision to v2's.
     panel.locator("[data-history-play-range]").click()
