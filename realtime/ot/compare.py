@@ -20,6 +20,18 @@ So the redline's ops without ``"diff": "delete"`` are ``new`` and its ops
 without ``"diff": "insert"``, format ops taking their ``"diff-old"``
 formats, are ``old``; the tests check both against quill-delta.
 
+Large documents: fast-diff (a pure-Python port) costs about the product of
+the text's length and the number of differences, minutes for a 1 MB
+document edited all over. Past :data:`EXACT_LIMIT` code units the texts
+are first matched paragraph by paragraph (lines ending in ``"\n"``,
+:mod:`difflib` over whole lines, linear in practice); unchanged paragraphs
+are kept, and each changed stretch is diffed character by character with
+fast-diff (line by line when as many lines went as came, else as one
+block up to :data:`BLOCK_LIMIT` units); a longer stretch is marked as
+deleted and inserted whole. The redline is then no longer exactly
+quill-delta's diff, but it keeps both properties above (it still gives
+back ``old`` and ``new``).
+
 Authorship runs (``[(length, user_id | None), ...]`` in Quill units summing
 to the document's length, :mod:`realtime.ot.authorship`'s shape) are
 optional: without them nobody is named. ``deleted_by`` (runs over ``old``:
@@ -41,13 +53,17 @@ Pure: standard library and :mod:`realtime.ot` only, no I/O.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from .attributes import attrs_equal
+from . import attributes as attr_map
+from . import fastdiff
+from .attributes import attrs_equal, js_equal
 from .delta import Delta, Op, _OpIterator, op_length
+from .utf16 import to_units
 
 __all__ = ["AuthorCount", "Redline", "Runs", "Summary", "deleters", "redline", "words"]
 
@@ -57,6 +73,12 @@ Runs = list[tuple[int, int | None]]
 INSERT: Final = "insert"
 DELETE: Final = "delete"
 FORMAT: Final = "format"
+
+#: Texts (both together, in code units) up to this size are diffed exactly
+#: as quill-delta does (:meth:`Delta.diff`).
+EXACT_LIMIT = 50_000
+#: Longest changed stretch diffed character by character on the large path.
+BLOCK_LIMIT = 4_000
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 
@@ -238,7 +260,7 @@ def redline(
     """
     old_delta = old if isinstance(old, Delta) else Delta(list(old))
     new_delta = new if isinstance(new, Delta) else Delta(list(new))
-    change = old_delta.diff(new_delta)
+    change = change_between(old_delta, new_delta)
     old_iter, new_iter = _OpIterator(old_delta.ops), _OpIterator(new_delta.ops)
     old_authors, new_authors = _RunCursor(old_runs), _RunCursor(new_runs)
     deleters_cursor = _RunCursor(deleted_by)
@@ -288,6 +310,75 @@ def redline(
     for piece in new_iter.rest():
         out.add(piece)
     return out.finish()
+
+
+def _text_units(delta: Delta) -> str:
+    parts = []
+    for op in delta.ops:
+        if "insert" not in op:
+            raise ValueError("diff() called with non-document")
+        value = op["insert"]
+        parts.append(value if type(value) is str else "\x00")
+    return to_units("".join(parts))
+
+
+def change_between(old: Delta, new: Delta) -> Delta:
+    """Return a change turning document ``old`` into ``new`` (module docstring, "Large").
+
+    Up to :data:`EXACT_LIMIT` units: :meth:`Delta.diff`, quill-delta's.
+
+    :raises ValueError: ``old`` or ``new`` is not a document.
+    """
+    a, b = _text_units(old), _text_units(new)
+    if len(a) + len(b) <= EXACT_LIMIT:
+        return old.diff(new)
+    old_lines, new_lines = a.splitlines(keepends=True), b.splitlines(keepends=True)
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    tuples: list[tuple[int, str]] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            tuples.append((fastdiff.DIFF_EQUAL, "".join(old_lines[i1:i2])))
+            continue
+        gone, came = old_lines[i1:i2], new_lines[j1:j2]
+        if gone and came and len(gone) == len(came):
+            pairs = list(zip(gone, came, strict=True))
+        else:
+            pairs = [("".join(gone), "".join(came))]
+        for before, after in pairs:
+            if len(before) + len(after) <= BLOCK_LIMIT:
+                tuples.extend((kind, text) for kind, text in fastdiff.diff(before, after))
+            else:
+                tuples.append((fastdiff.DIFF_DELETE, before))
+                tuples.append((fastdiff.DIFF_INSERT, after))
+    return _change_from(old, new, tuples)
+
+
+def _change_from(old: Delta, new: Delta, tuples: Iterable[tuple[int, str]]) -> Delta:
+    """Return the change that text diff ``tuples`` describe (as :meth:`Delta.diff` builds it)."""
+    change = Delta()
+    old_iter, new_iter = _OpIterator(old.ops), _OpIterator(new.ops)
+    for kind, text in tuples:
+        length = len(text)
+        while length > 0:
+            if kind == fastdiff.DIFF_INSERT:
+                step = min(new_iter.peek_length(), length)
+                change.push(new_iter.next(step))
+            elif kind == fastdiff.DIFF_DELETE:
+                step = min(length, old_iter.peek_length())
+                old_iter.next(step)
+                change.delete(step)
+            else:
+                step = min(old_iter.peek_length(), new_iter.peek_length(), length)
+                this, other = old_iter.next(step), new_iter.next(step)
+                if js_equal(this["insert"], other["insert"]):
+                    change.retain(
+                        step, attr_map.diff(this.get("attributes"), other.get("attributes"))
+                    )
+                else:
+                    change.push(other)
+                    change.delete(step)
+            length -= step
+    return change.chop()
 
 
 def _fill_deleters(

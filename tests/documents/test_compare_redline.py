@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from realtime.ot import Delta
+from realtime.ot import compare as compare_module
 from realtime.ot.compare import deleters, redline, words
 from tests.realtime import ot_differential, ot_gen
 
@@ -71,6 +72,25 @@ def test_redline_matches_quill_delta_diff_and_gives_back_both_documents() -> Non
         back_old, back_new = _sides(result.ops)
         assert back_new == new, where
         assert back_old == old, where
+
+
+def test_large_documents_are_matched_by_paragraph_and_still_give_back_both(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seed = int(os.environ.get("COMPARE_SEED", random.randrange(1 << 30)))
+    print(f"COMPARE_SEED={seed}")
+    rng = random.Random(seed)
+    monkeypatch.setattr(compare_module, "EXACT_LIMIT", 0)
+    monkeypatch.setattr(compare_module, "BLOCK_LIMIT", rng.choice([0, 10, 4000]))
+    for index in range(CASES // 3):
+        old = ot_gen.prose(rng) if rng.random() < 0.7 else ot_gen.document(rng)
+        new = ot_gen.edit_prose(rng, old) if rng.random() < 0.8 else ot_gen.document(rng)
+        if rng.random() < 0.4:
+            new = _formatted(rng, new)
+        where = f"seed={seed} case={index} old={old.ops!r} new={new.ops!r}"
+        assert old.compose(compare_module.change_between(old, new)) == new, where
+        back_old, back_new = _sides(redline(old, new).ops)
+        assert (back_old, back_new) == (old, new), where
 
 
 def test_marks_name_who_wrote_and_count_words() -> None:
