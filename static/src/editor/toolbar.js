@@ -9,16 +9,36 @@ import { addControls } from "quill/modules/toolbar.js";
 
 import { HEADER_LEVELS } from "./schema.js";
 
-/** What a document writer expects, in the order they expect it. */
+/**
+ * What a document writer expects, in the order they expect it. Groups wrap
+ * as a whole (editor.css), so a narrow window breaks between them.
+ * ``image`` is the images module's (editor/images: it registers the
+ * handler); ``divider``, ``pagebreak`` and ``table`` the layout's
+ * (editor/layout).
+ */
 export const TOOLBAR = [
   ["undo", "redo"],
-  [{ header: [...HEADER_LEVELS, false] }],
+  [{ header: [...HEADER_LEVELS, false] }, { font: [false, "serif", "monospace"] }, { size: ["small", false, "large", "huge"] }],
   ["bold", "italic", "underline", "strike"],
   [{ color: [] }, { background: [] }],
+  [{ align: [] }, { indent: "-1" }, { indent: "+1" }],
   [{ list: "ordered" }, { list: "bullet" }, { list: "check" }],
-  ["blockquote", "code-block", "link"],
+  ["blockquote", "code-block", "link", "image"],
+  ["table", "divider", "pagebreak"],
   ["clean"],
 ];
+
+/** Icons for the controls Quill has none for (18 × 18, Quill's stroke classes). */
+const ICONS = {
+  divider:
+    '<svg viewBox="0 0 18 18" aria-hidden="true"><line class="ql-stroke" x1="2" x2="16" y1="9" y2="9"/>' +
+    '<line class="ql-stroke ql-thin" x1="5" x2="13" y1="4" y2="4" opacity=".4"/>' +
+    '<line class="ql-stroke ql-thin" x1="5" x2="13" y1="14" y2="14" opacity=".4"/></svg>',
+  pagebreak:
+    '<svg viewBox="0 0 18 18" aria-hidden="true"><polyline class="ql-stroke" points="4 2 4 6 14 6 14 2"/>' +
+    '<line class="ql-stroke" x1="2" x2="16" y1="9" y2="9" stroke-dasharray="2 2"/>' +
+    '<polyline class="ql-stroke" points="4 16 4 12 14 12 14 16"/></svg>',
+};
 
 export const TOOLTIPS = {
   undo: "Undo (Ctrl+Z)",
@@ -34,6 +54,19 @@ export const TOOLTIPS = {
   link: "Insert link (Ctrl+K)",
   clean: "Clear formatting",
   header: "Heading",
+  font: "Font",
+  size: "Font size",
+  align: "Align",
+  image: "Insert image",
+  table: "Table",
+  divider: "Horizontal line",
+  pagebreak: "Page break",
+};
+
+/** Labels of the controls that differ by value. */
+const VALUE_LABELS = {
+  list: { ordered: "Numbered list", bullet: "Bulleted list", check: "Checklist" },
+  indent: { "-1": "Decrease indent", "+1": "Increase indent" },
 };
 
 /**
@@ -47,8 +80,11 @@ export function buildToolbar(element) {
   for (const control of element.querySelectorAll("button, select")) {
     if (!(control instanceof HTMLButtonElement || control instanceof HTMLSelectElement)) continue;
     const name = [...control.classList].find((c) => c.startsWith("ql-"))?.slice(3);
+    if (name === undefined) continue;
     let label = TOOLTIPS[name];
-    if (name === "list") label = { ordered: "Numbered list", bullet: "Bulleted list", check: "Checklist" }[control.value];
+    if (name in VALUE_LABELS) label = VALUE_LABELS[name][control.value];
+    if (name in ICONS && control instanceof HTMLButtonElement) control.innerHTML = ICONS[name];
+    if (name === "table") control.setAttribute("aria-haspopup", "dialog");
     if (label) {
       control.title = label;
       control.setAttribute("aria-label", label);
