@@ -77,6 +77,15 @@ FUNCTION_LEVEL_ALLOWED: dict[tuple[str, str], str] = {
         "AppConfig.ready(): receivers import models (notifications', documents'), "
         "which Django allows only once every app is loaded"
     ),
+    ("images.apps", "images.services"): (
+        "AppConfig.ready(): images.services imports images.models, which Django allows only "
+        "once every app is loaded; it installs the export image source "
+        "(documents.export.install_image_source)"
+    ),
+    ("office.apps", "office.formats"): (
+        "AppConfig.ready(): office.formats imports documents.export and so the models; "
+        "the app registry is not ready when apps.py is imported"
+    ),
     ("collabdocs.apps", "routing.live"): (
         "AppConfig.ready(): routing.live imports realtime.restore and so the models; "
         "the app registry is not ready when apps.py is imported"

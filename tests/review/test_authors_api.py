@@ -17,6 +17,7 @@ from django.test import Client
 
 from documents import services
 from documents.models import Operation
+from documents.people import user_color
 from tests.review.conftest import ReviewWorld, send
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +35,10 @@ def test_a_viewer_learns_the_names_of_people_who_can_see_the_document(
     code, answer = names(as_user("viewer"), w, f"{w.commenter.pk},{w.owner.pk}")
     assert code == 200
     assert answer["people"] == sorted(
-        [{"id": w.commenter.pk, "name": "Carla"}, {"id": w.owner.pk, "name": "Olivia Owner"}],
+        [
+            {"id": w.commenter.pk, "name": "Carla", "color": user_color(w.commenter.pk)},
+            {"id": w.owner.pk, "name": "Olivia Owner", "color": user_color(w.owner.pk)},
+        ],
         key=lambda person: person["id"],
     )
 
