@@ -48,6 +48,8 @@ from documents.render import (
 #: margins (17 cm) and Letter with 2 cm margins (17.59 cm): percentages and
 #: over-wide images are sized against it.
 TEXT_WIDTH_PX = {"A4": 642, "Letter": 665}
+#: Height of the text area likewise (25.7 cm and 23.94 cm): taller pictures shrink to fit.
+TEXT_HEIGHT_PX = {"A4": 971, "Letter": 904}
 #: Picture types every word processor shows; anything else is converted to PNG.
 PORTABLE_TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif"}
 #: Relative sizes of the ``size`` format, as Quill's stylesheet has them.
@@ -186,10 +188,11 @@ def _small(value: Any, low: int, high: int) -> int:
 
 
 class _Walker:
-    def __init__(self, request: ExportRequest, text_width_px: int) -> None:
+    def __init__(self, request: ExportRequest, page_size: str) -> None:
         self.request = request
         self.markup = request.suggestions == MARKUP
-        self.text_width_px = text_width_px
+        self.text_width_px = TEXT_WIDTH_PX.get(page_size, TEXT_WIDTH_PX["A4"])
+        self.text_height_px = TEXT_HEIGHT_PX.get(page_size, TEXT_HEIGHT_PX["A4"])
         self.pictures: dict[str, tuple[bytes, str, str, int, int] | None] = {}
         self.list_id = 0
         self.in_list = False
@@ -210,6 +213,8 @@ class _Walker:
             drawn = wanted[0]
         drawn = max(1, min(drawn, self.text_width_px))
         tall = max(1, round(height * drawn / width))
+        if tall > self.text_height_px:
+            drawn, tall = max(1, round(drawn * self.text_height_px / tall)), self.text_height_px
         return Picture(data, extension, content_type, drawn, tall, alt, style)
 
     def _portable(self, src: str) -> tuple[bytes, str, str, int, int] | None:
@@ -288,4 +293,4 @@ class _Walker:
 
 def walk(request: ExportRequest, *, page_size: str = "A4") -> list[Block]:
     """Return the request's content as blocks (see the module docstring)."""
-    return list(_Walker(request, TEXT_WIDTH_PX.get(page_size, TEXT_WIDTH_PX["A4"])).walk())
+    return list(_Walker(request, page_size).walk())

@@ -430,6 +430,29 @@ def test_edge_content_still_gives_a_readable_file(fmt: str, content: list[dict])
         reader(io.BytesIO(out))
 
 
+def test_pictures_fit_the_text_column_and_page() -> None:
+    pictures = {
+        PNG_SRC: (_image((1200, 600), (0, 0, 0), "PNG"), "image/png"),
+        WEBP_SRC: (_image((100, 3000), (0, 0, 0), "PNG"), "image/png"),
+    }
+
+    def sized(document: Any, src: str) -> tuple[bytes, str] | None:
+        return pictures.get(src)
+
+    content: list[dict] = [
+        {"insert": {"image": PNG_SRC}, "attributes": {"width": "50%"}},
+        {"insert": {"image": PNG_SRC}},
+        {"insert": {"image": WEBP_SRC}, "attributes": {"width": "5000"}},
+        {"insert": "\n"},
+    ]
+    out = export_document(content, fmt="docx", title="t", document=DOC, source=sized)
+    shapes = docx.Document(io.BytesIO(out)).inline_shapes
+    px = [(round(s.width / 9525), round(s.height / 9525)) for s in shapes]
+    # 50 % of A4's 642 px column; no width: its own 1200 px, capped to the
+    # column; a tall picture shrinks to the 971 px text height, keeping its shape.
+    assert px == [(321, 160), (642, 321), (32, 971)]
+
+
 def test_an_unreadable_image_keeps_its_alt_text() -> None:
     def broken(document: Any, src: str) -> tuple[bytes, str] | None:
         return (b"not an image", "image/png")
