@@ -51,7 +51,7 @@ def test_everyone_who_can_view_the_document_gets_the_file(
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
     image = Image.objects.get()
-    assert b"".join(response.streaming_content) == open_blob(image)  # type: ignore[attr-defined]
+    assert b"".join(response.streaming_content) == open_blob(image)  # type: ignore[attr-defined]  # a FileResponse streams
     assert response["Content-Length"] == str(image.bytes)
 
 
