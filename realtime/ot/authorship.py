@@ -326,19 +326,28 @@ class Tracker:
         local: Runs = [run for chunk in self._chunks[first : last + 1] for run in chunk]
         offset = lead - first_start
         changed = apply(local, ([{"retain": offset}] if offset else []) + ops, author, attribution)
-        # Merge with the neighbours when the edges now share an author.
+        # Merge with the neighbours when the edges now share an author, and
+        # fold a chunk that became small into its left neighbour (chunks stay
+        # between a quarter of and the whole CHUNK_RUNS, so there are few).
         lo, hi = first, last + 1
-        if changed and lo > 0 and self._chunks[lo - 1][-1][1] == changed[0][1]:
+        chunks = self._chunks
+        if lo > 0 and (
+            len(changed) < CHUNK_RUNS // 4 or (changed and chunks[lo - 1][-1][1] == changed[0][1])
+        ):
             lo -= 1
-            changed = self._chunks[lo] + changed
-            changed = _merged(changed)
-        if changed and hi < len(self._chunks) and self._chunks[hi][0][1] == changed[-1][1]:
-            changed = _merged(changed + self._chunks[hi])
+            changed = _merged(chunks[lo] + changed)
+        if hi < len(chunks) and (
+            len(changed) < CHUNK_RUNS // 4 or (changed and chunks[hi][0][1] == changed[-1][1])
+        ):
+            changed = _merged(changed + chunks[hi])
             hi += 1
-        pieces = [changed[i : i + CHUNK_RUNS] for i in range(0, len(changed), CHUNK_RUNS)]
-        self._chunks[lo:hi] = pieces
-        self._sizes[lo:hi] = [sum(run[0] for run in piece) for piece in pieces]
-        self._length = sum(self._sizes)
+        count = -(-len(changed) // CHUNK_RUNS)  # pieces of equal size, each <= CHUNK_RUNS
+        step = -(-len(changed) // count) if count else 0
+        pieces = [changed[i : i + step] for i in range(0, len(changed), step)] if step else []
+        sizes = [sum(run[0] for run in piece) for piece in pieces]
+        self._length += sum(sizes) - sum(self._sizes[lo:hi])
+        chunks[lo:hi] = pieces
+        self._sizes[lo:hi] = sizes
 
 
 def _merged(runs: Runs) -> Runs:
