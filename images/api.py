@@ -19,12 +19,14 @@ unsupported_type     415     an image or file type not accepted
 not_an_image         400     not an image, or a damaged one
 too_many_pixels      400     over ``IMAGE_MAX_PIXELS`` (decompression bomb)
 bad_request          400     no file, or a malformed copy request
+unavailable          503     the storage failed (nothing is stored)
 ===================  ======  ==============================================
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -39,6 +41,8 @@ from documents.models import Document
 from documents.selectors import document_get_for_user
 from images import services, throttle
 from images.exceptions import ImageRejected
+
+logger = logging.getLogger(__name__)
 
 #: Multipart overhead allowed above IMAGE_MAX_BYTES before the body is read.
 MULTIPART_SLACK = 64 * 1024
@@ -93,6 +97,11 @@ def _endpoint(view: View) -> View:
             return refusal(exc.code, exc.message, STATUS.get(exc.code, 400))
         except BadRequest as exc:
             return refusal("bad_request", str(exc), 400)
+        except OSError:
+            # The storage (disk, S3) failed: the transaction rolled back, so
+            # no row names a file; one written before the failure is swept.
+            logger.exception("image storage unavailable for document %s", public_id)
+            return refusal("unavailable", "Images can’t be stored right now; try again.", 503)
 
     return wrapper
 

@@ -285,3 +285,15 @@ def test_errors_are_json_with_a_code_and_a_sentence(
     response = upload(client_of(people.owner), people.doc, b"nope")
     body = json.loads(response.content)
     assert set(body) == {"error", "message"} and body["message"].endswith(".")
+
+
+def test_a_storage_failure_is_503_and_stores_no_row(
+    people: People, client_of: Callable[[Any], Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> str:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(default_storage, "save", broken)
+    response = upload(client_of(people.owner), people.doc, image_bytes(color=(77, 7, 7)))
+    assert (response.status_code, response.json()["error"]) == (503, "unavailable")
+    assert not Image.objects.filter(document=people.doc).exists()
