@@ -113,6 +113,12 @@ def test_toolbar_upload_reaches_the_collaborator_and_no_stranger(pair: dict[str,
     finally:
         context.close()
 
+    # Selecting the image with the keyboard's selection shows its frame too.
+    alice.evaluate("() => window.collabdocs.quill.setSelection(7, 1, 'user')")
+    alice.wait_for_selector(".cd-image-frame:not([hidden])", timeout=5_000)
+    alice.evaluate("() => window.collabdocs.quill.setSelection(0, 0, 'user')")
+    alice.wait_for_selector(".cd-image-frame", state="hidden", timeout=5_000)
+
     # Alice drags the handle: Bob's copy gets the width.
     alice.click(".ql-editor img")
     alice.wait_for_selector(".cd-image-frame:not([hidden])", timeout=5_000)
@@ -214,6 +220,21 @@ def test_pasted_and_dropped_files_are_uploaded_with_progress(pair: dict[str, Any
         dropped,
         pasted,
     ]
+
+    # In Suggesting mode the uploaded image is the person's suggestion.
+    alice.evaluate("() => window.collabdocs.modes.choose('suggesting')")
+    alice.evaluate(PASTE_FILE, [base64.b64encode(_png(12, 12)).decode(), "idea.png", "image/png"])
+    _wait_images(alice, 3)
+    alice.wait_for_function(SYNCED, timeout=15_000)
+    stored = _stored(pair["doc"])[1]
+    suggested = [op for op in stored if isinstance(op["insert"], dict)][-1]
+    assert re.match(SRC, suggested["insert"]["image"])
+    assert "suggest-insert" in suggested.get("attributes", {}), suggested
+    bob.wait_for_function(
+        "(src) => !!document.querySelector(`.ql-editor img[src='${src}']`)",
+        arg=suggested["insert"]["image"],
+        timeout=15_000,
+    )
     assert alice.errors == [] and bob.errors == []
 
 

@@ -178,7 +178,8 @@ export function installResize({ quill }) {
       return;
     }
     if (range.length === 1) {
-      const [leaf] = quill.getLeaf(range.index);
+      // getLeaf(i) ends at i (the leaf before an embed at i): ask for i + 1.
+      const [leaf] = quill.getLeaf(range.index + 1);
       const node = leaf?.domNode;
       if (node instanceof HTMLImageElement) {
         select(node);
