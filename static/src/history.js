@@ -23,7 +23,7 @@
  * server's deadline) and puts the new version at the top of open lists.
  */
 import { api } from "./api.js";
-import { lineModel, renderLines, summaryText } from "./history/redline.js";
+import { attribute, lineModel, renderLines, summaryText } from "./history/redline.js";
 import { showTime, timeElement } from "./history/time.js";
 import { Timeslider } from "./history/timeslider.js";
 import { PAGE_SIZE, VersionList } from "./history/versions.js";
@@ -380,7 +380,15 @@ import { PAGE_SIZE, VersionList } from "./history/versions.js";
     for (const op of data.ops || []) {
       if (typeof op["diff-author"] === "number") ids.add(op["diff-author"]);
     }
-    const unknown = [...ids].filter((id) => !people.has(id)).slice(0, AUTHORS_MAX);
+    await learnIds(ids);
+  }
+
+  /**
+   * Learn the names and colours of ``ids`` not met yet.
+   * @param {Iterable<number|null>} ids
+   */
+  async function learnIds(ids) {
+    const unknown = [...ids].filter((id) => typeof id === "number" && !people.has(id)).slice(0, AUTHORS_MAX);
     if (!unknown.length) return;
     try {
       const answer = await api(`${urls.api}/authors?ids=${unknown.join(",")}`);
@@ -473,9 +481,26 @@ import { PAGE_SIZE, VersionList } from "./history/versions.js";
       field("slider").dataset.busy = String(s.busy);
       field("slider").dataset.rev = s.rev === null ? "" : String(s.rev);
       if (s.error) setStatus(s.error, "error");
-      renderLines(field("slider-content"), lineModel(s.doc), { mediaPrefix });
+      drawSlider(s);
     },
   });
+  const authorsBox = /** @type {HTMLInputElement} */ (field("slider-authors").querySelector("input"));
+
+  /**
+   * Draw the slider's document, tinted by author when asked and known.
+   * @param {import("./history/timeslider.js").SliderState} s
+   */
+  function drawSlider(s) {
+    const showAuthors = authorsBox.checked && s.runs !== null;
+    const ops = showAuthors && s.runs ? attribute(s.doc, s.runs) : s.doc;
+    renderLines(field("slider-content"), lineModel(ops), { mediaPrefix, showAuthors, colorOf, nameOf });
+    if (showAuthors && s.runs) {
+      const ids = new Set(s.runs.map((run) => run[1]));
+      if ([...ids].some((id) => id !== null && !people.has(id))) {
+        learnIds(ids).then(() => drawSlider(slider.state));
+      }
+    }
+  }
 
   /** @param {{from?: number|null, to?: number|null, start?: number|null}} range */
   function openSlider(range) {
@@ -558,7 +583,15 @@ import { PAGE_SIZE, VersionList } from "./history/versions.js";
   part("[data-history-step-back]").addEventListener("click", () => slider.step(-1));
   part("[data-history-step-forward]").addEventListener("click", () => slider.step(1));
   scrubber.addEventListener("input", () => slider.scrub(Number(scrubber.value)));
+  authorsBox.addEventListener("change", () => drawSlider(slider.state));
   field("more").addEventListener("click", loadOlder);
+  // Scrolling to the end of the list loads the next page as the button would.
+  if (typeof IntersectionObserver === "function") {
+    new IntersectionObserver((entries) => {
+      const more = /** @type {HTMLButtonElement} */ (field("more"));
+      if (entries.some((entry) => entry.isIntersecting) && !more.hidden && !more.disabled) loadOlder();
+    }, { root: panel }).observe(field("more"));
+  }
   visibilityBox.addEventListener("change", setVisibility);
   window.addEventListener("collabdocs:history", onHistoryFrame);
   document.addEventListener("keydown", (event) => {

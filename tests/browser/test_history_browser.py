@@ -324,6 +324,14 @@ def test_compare_two_versions_marks_insertions_and_deletions_and_plays_back(
         "() => document.querySelector('[data-history-field=\"slider-content\"]')"
         ".innerText.includes('dog jumps')"
     )
+    # Show authors tints the text by who wrote it, in their colours.
+    panel.locator('[data-history-field="slider-authors"] input').check()
+    bobs = slider.locator(f'.history-author[data-author="{bob_id}"]')
+    bobs.first.wait_for()
+    assert "".join(bobs.all_inner_texts()) == "dog jumps"
+    alices = slider.locator(f'.history-author[data-author="{world["alice"].pk}"]')
+    assert "".join(alices.all_inner_texts()) == "The quick "
+    _screenshot(alice, "history-timeslider-authors")
     scrubber = panel.locator('[data-history-field="slider-range"]')
     low = scrubber.get_attribute("min")
     scrubber.evaluate("(el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }", low)

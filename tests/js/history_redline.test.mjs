@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { lineModel, marks, summaryText } from "../../static/src/history/redline.js";
+import { attribute, lineModel, marks, summaryText } from "../../static/src/history/redline.js";
 
 describe("lineModel", () => {
   it("cuts lines at newlines, each with its block attributes", () => {
@@ -61,5 +61,23 @@ describe("summaryText", () => {
       "+12 words, \u22121 word, formatting changed");
     assert.equal(summaryText({ added_words: 1, removed_words: 0, formatted: 0 }), "+1 word");
     assert.equal(summaryText({ added_words: 0, removed_words: 0, formatted: 0 }), "No changes");
+  });
+});
+
+describe("attribute", () => {
+  it("cuts a document at the authorship runs' edges, embeds counting one", () => {
+    const doc = [{ insert: "Hello ", attributes: { bold: true } }, { insert: { image: "/media/i/a.png" } }, { insert: "world\n" }];
+    const out = attribute(doc, [[3, 1], [4, 2], [6, null]]);
+    assert.deepEqual(out.map((op) => [op.insert, op.by]), [
+      ["Hel", 1], ["lo ", 2], [{ image: "/media/i/a.png" }, 2], ["world\n", null],
+    ]);
+    assert.deepEqual(out[1].attributes, { bold: true });
+    const spans = lineModel(out)[0].spans;
+    assert.deepEqual(spans.map((span) => span.by), [1, 2, 2, null]);
+  });
+
+  it("leaves text past the runs unattributed", () => {
+    assert.deepEqual(attribute([{ insert: "abc\n" }], [[2, 7]]).map((op) => [op.insert, op.by]),
+      [["ab", 7], ["c\n", null]]);
   });
 });

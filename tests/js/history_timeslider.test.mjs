@@ -15,6 +15,7 @@ import Delta from "quill-delta";
 import {
   MAX_APPLY, OpCache, PAGE_OPS, SCRUB_MS, Timeslider, planMove, playStride,
 } from "../../static/src/history/timeslider.js";
+import { apply as applyRuns, initial } from "../../static/src/editor/authorship/runs.js";
 import { FakeTimers, randomChange, rng, seeds } from "./helpers.mjs";
 
 /** Let every pending promise callback run. */
@@ -27,14 +28,18 @@ const flush = () => new Promise((resolve) => setImmediate(resolve));
 function timeline(seed, n, { opsFrom = 1 } = {}) {
   const random = rng(seed);
   const contents = [new Delta().insert("Start\n")];
+  const runs = [initial(6, null)];
   const ops = [];
   for (let rev = 1; rev <= n; rev += 1) {
     const change = randomChange(random, contents[rev - 1]);
     contents.push(contents[rev - 1].compose(change));
-    ops.push({ rev, delta: change.ops, user: 1, at: new Date(Date.UTC(2026, 0, 1, 0, 0, rev)).toISOString() });
+    const user = { id: 1 + (rev % 3), name: `P${1 + (rev % 3)}` };
+    runs.push(applyRuns(runs[rev - 1], change.ops, user.id));
+    ops.push({ rev, delta: change.ops, user, at: new Date(Date.UTC(2026, 0, 1, 0, 0, rev)).toISOString() });
   }
   const server = {
     contents,
+    runs,
     requests: /** @type {string[]} */ ([]),
     held: /** @type {Array<{url: string, release: () => void}>} */ ([]),
     holding: /** @type {RegExp|null} */ (null),
@@ -48,7 +53,7 @@ function timeline(seed, n, { opsFrom = 1 } = {}) {
         if (path.endsWith("/timeline")) return { first: 0, head: n, points: [], ops_from: opsFrom };
         if (path.endsWith("/content")) {
           const rev = Number(params.get("rev"));
-          return { rev, at: rev ? ops[rev - 1].at : null, content: contents[rev].ops, runs: [] };
+          return { rev, at: rev ? ops[rev - 1].at : null, content: contents[rev].ops, runs: runs[rev] };
         }
         const after = Math.max(Number(params.get("after")), opsFrom - 1);
         const page = ops.slice(after, after + Number(params.get("limit")));
@@ -120,7 +125,7 @@ describe("timeslider", () => {
   });
 
   it("plays from first to last, exact at every revision, reading ops in pages", async () => {
-    const runs = seeds(Number(process.env.RUNS || 3));
+    const runs = seeds(Number(process.env.RUNS || 2));
     console.log(`history timeslider seeds ${runs[0]}…${runs.at(-1)} (SEED=<n> to repeat one)`);
     for (const seed of runs) {
       const n = 1300;
@@ -138,7 +143,9 @@ describe("timeslider", () => {
       assert.ok(landed.length > n / playStride(0, n) - 2, `seed ${seed}: one frame per tick`);
       for (const state of landed) {
         assert.deepEqual(state.doc, server.contents[state.rev].ops, `seed ${seed}, revision ${state.rev}`);
+        assert.deepEqual(state.runs, server.runs[state.rev], `seed ${seed}: authorship at ${state.rev}`);
       }
+      assert.equal(ts.state.who, `P${1 + (n % 3)}`, "the last change's author is named");
       const opRequests = server.requests.filter((url) => url.includes("/ops?"));
       assert.equal(opRequests.length, Math.ceil(n / PAGE_OPS), `seed ${seed}: ${opRequests.join(" ")}`);
     }

@@ -17,8 +17,8 @@
  */
 
 /**
- * @typedef {{insert: string|Object, attributes?: Object, diff?: string, "diff-author"?: number|null}} RedlineOp
- * @typedef {{text?: string, embed?: {kind: string, value: any}, attrs: Object, diff: string|null, author: number|null}} Span
+ * @typedef {{insert: string|Object, attributes?: Object, diff?: string, "diff-author"?: number|null, by?: number|null}} RedlineOp
+ * @typedef {{text?: string, embed?: {kind: string, value: any}, attrs: Object, diff: string|null, author: number|null, by?: number|null}} Span
  * @typedef {{attrs: Object, diff: string|null, author: number|null, spans: Span[]}} Line
  */
 
@@ -48,14 +48,15 @@ export function lineModel(ops) {
     if (!op || op.insert === undefined) continue;
     const attrs = op.attributes && typeof op.attributes === "object" ? op.attributes : {};
     const { diff, author } = markOf(op);
+    const by = typeof op.by === "number" ? op.by : null;
     if (typeof op.insert !== "string") {
       const [kind] = Object.keys(op.insert || {});
-      if (kind) spans.push({ embed: { kind, value: op.insert[kind] }, attrs, diff, author });
+      if (kind) spans.push({ embed: { kind, value: op.insert[kind] }, attrs, diff, author, by });
       continue;
     }
     const parts = op.insert.split("\n");
     parts.forEach((text, i) => {
-      if (text) spans.push({ text, attrs, diff, author });
+      if (text) spans.push({ text, attrs, diff, author, by });
       if (i < parts.length - 1) {
         lines.push({ attrs, diff, author, spans });
         spans = [];
@@ -64,6 +65,50 @@ export function lineModel(ops) {
   }
   if (spans.length) lines.push({ attrs: {}, diff: null, author: null, spans });
   return lines;
+}
+
+/**
+ * Return ``ops`` (a document) cut at the authorship runs' edges, each
+ * piece with ``by``: who wrote it (runs as contract.md "Authorship":
+ * ``[[length, user id or null], …]``). Runs shorter than the document
+ * leave the rest unattributed; longer ones are cut off.
+ *
+ * @param {RedlineOp[]} ops
+ * @param {Array<[number, number|null]>} runs
+ * @returns {Array<RedlineOp & {by?: number|null}>}
+ */
+export function attribute(ops, runs) {
+  const out = [];
+  let r = 0;
+  let used = 0; // units of runs[r] already given out
+  for (const op of ops) {
+    if (typeof op.insert !== "string") {
+      const run = runs[r];
+      out.push({ ...op, by: run ? run[1] : null });
+      if (run && ++used >= run[0]) {
+        r += 1;
+        used = 0;
+      }
+      continue;
+    }
+    let at = 0;
+    while (at < op.insert.length) {
+      const run = runs[r];
+      if (!run) {
+        out.push({ ...op, insert: op.insert.slice(at), by: null });
+        break;
+      }
+      const n = Math.min(run[0] - used, op.insert.length - at);
+      out.push({ ...op, insert: op.insert.slice(at, at + n), by: run[1] });
+      at += n;
+      used += n;
+      if (used >= run[0]) {
+        r += 1;
+        used = 0;
+      }
+    }
+  }
+  return out;
 }
 
 /**
@@ -114,6 +159,7 @@ const INLINE_TAGS = [["bold", "strong"], ["italic", "em"], ["underline", "u"], [
  * @property {(author: number|null) => string|null} [colorOf]  an author's colour
  * @property {(author: number|null) => string} [nameOf]  an author's name
  * @property {string} [mediaPrefix]  images are drawn only from here ("/media/")
+ * @property {boolean} [showAuthors]  tint text by who wrote it (spans' ``by``)
  */
 
 /**
@@ -166,6 +212,17 @@ function spanNode(span, options) {
     const wrap = document.createElement("span");
     if (typeof color === "string" && HEX.test(color)) wrap.style.color = color;
     if (typeof background === "string" && HEX.test(background)) wrap.style.background = background;
+    wrap.append(node);
+    node = wrap;
+  }
+  if (options.showAuthors && span.by !== undefined && span.by !== null) {
+    const wrap = document.createElement("span");
+    wrap.className = "history-author";
+    wrap.dataset.author = String(span.by);
+    const color = options.colorOf?.(span.by);
+    if (color && HEX.test(color)) wrap.style.setProperty("--author-color", color);
+    const who = options.nameOf?.(span.by);
+    if (who) wrap.title = who;
     wrap.append(node);
     node = wrap;
   }

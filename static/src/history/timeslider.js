@@ -24,6 +24,7 @@
  * ``OpCache`` and ``planMove`` are pure (tests/js/history_timeslider.test.mjs);
  * ``Timeslider`` takes its ``get`` and clock, and draws nothing itself.
  */
+import { apply as applyRuns, fromJSON as runsFromJSON } from "../editor/authorship/runs.js";
 import { applyChange, composeChanges } from "./doc.js";
 
 export const PAGE_OPS = 500;
@@ -118,11 +119,25 @@ export function playStride(from, to) {
  * @property {string|null} at  its time
  * @property {string} who  who made it (when reached by its op)
  * @property {Array<Object>} doc  its content
+ * @property {Array<[number, number|null]>|null} runs  who wrote it (null: not known)
  * @property {boolean} playing
  * @property {boolean} busy  a request is out
  * @property {string} error
  * @property {Array<{rev: number, at: string, kind: string, version_id: number|null}>} points
  */
+
+/**
+ * The content endpoint's runs, validated; null when absent or malformed.
+ * @param {unknown} value
+ * @returns {Array<[number, number|null]>|null}
+ */
+function readRuns(value) {
+  try {
+    return value === undefined || value === null ? null : runsFromJSON(value);
+  } catch {
+    return null;
+  }
+}
 
 export class Timeslider {
   /**
@@ -141,7 +156,7 @@ export class Timeslider {
     this.clearTimer = clearTimer;
     this.cache = new OpCache();
     /** @type {SliderState} */
-    this.state = { first: 0, last: 0, rev: null, at: null, who: "", doc: [], playing: false, busy: false, error: "", points: [] };
+    this.state = { first: 0, last: 0, rev: null, at: null, who: "", doc: [], runs: null, playing: false, busy: false, error: "", points: [] };
     this.opsFrom = 0;
     this.head = 0;
     /** @type {AbortController|null} the content request in flight */
@@ -205,7 +220,10 @@ export class Timeslider {
     try {
       const data = await this.get(`${this.base}/content?rev=${target}`, controller.signal);
       if (controller.signal.aborted) return;
-      this.update({ rev: data.rev, at: data.at ?? null, who: "", doc: data.content || [], busy: false, error: "" });
+      this.update({
+        rev: data.rev, at: data.at ?? null, who: "", doc: data.content || [], runs: readRuns(data.runs),
+        busy: false, error: "",
+      });
     } catch (error) {
       if (controller.signal.aborted) return;
       this.update({ busy: false, error: error.message });
@@ -236,9 +254,18 @@ export class Timeslider {
       this.seek(target);
       return;
     }
+    // Authorship follows op by op (an op's inserts are its author's); a
+    // restore's attribution is not in the op pages, so until the next jump
+    // restored text reads as the restorer's.
+    let runs = this.state.runs;
+    try {
+      for (const op of ops) runs = runs && applyRuns(runs, op.delta, op.user?.id ?? null);
+    } catch {
+      runs = null;
+    }
     const last = ops[ops.length - 1];
     const who = last.user && typeof last.user.name === "string" ? last.user.name : "";
-    this.update({ rev: last.rev, at: last.at ?? this.state.at, who, doc, busy: false, error: "" });
+    this.update({ rev: last.rev, at: last.at ?? this.state.at, who, doc, runs, busy: false, error: "" });
   }
 
   /**
