@@ -123,6 +123,7 @@ def test_caching_headers_etag_and_304(
     assert response["Cache-Control"] == CACHE_CONTROL == "private, max-age=31536000, immutable"
     assert response["ETag"] == f'"{image.sha256}"'
     assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
     assert "Cookie" in response["Vary"]
     again = client.get(src, HTTP_IF_NONE_MATCH=response["ETag"])
     assert again.status_code == 304 and again.content == b""
