@@ -572,10 +572,20 @@ def version_restore(
         quota_bytes(
             usage=version_usage(document=document), adding=_version_bytes(source), what=refused
         )
+        edit = content_edit(list(source.content))
+        # The restored text keeps its original authors (realtime.restore reads it).
+        runs = source.authorship
+        if runs is None:
+            try:
+                runs = authorship_json_at(document, source.revision)
+            except AuthorshipUnavailable:
+                runs = None
+        if runs is not None:
+            edit["authorship"] = runs
         try:
             applied = live_documents().apply_edit(
                 public_id=document.public_id,
-                edit=content_edit(list(source.content)),
+                edit=edit,
                 user_id=actor.pk,
                 user_name=name,
             )

@@ -32,6 +32,7 @@ from documents import compare as comparing
 from documents import history, timeline
 from documents.api import _body, _document, error, json_endpoint
 from documents.authorship import AuthorshipUnavailable
+from documents.people import user_color
 
 
 def _int(request: HttpRequest, name: str, *, required: bool = False) -> int | None:
@@ -99,8 +100,7 @@ def compare(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
         to_version=_int(request, "to_version"),
         since_last_visit=since == "last_visit",
     )
-    # Colours: null until the presence colour is readable from documents (requests.md).
-    return JsonResponse(result.as_json(color=None))
+    return JsonResponse(result.as_json(color=user_color))
 
 
 @json_endpoint("GET")

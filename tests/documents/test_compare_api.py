@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from documents.models import Document, Operation
+from documents.people import user_color
 from tests.documents.conftest import World, client_as
 
 
@@ -59,6 +60,7 @@ def test_two_revisions_marked_with_who_wrote_and_a_summary(world: World) -> None
     by = {entry["id"]: entry for entry in summary["by"]}
     assert by[world.editor.pk]["added_words"] == 3 and by[world.editor.pk]["name"] == "editor"
     assert set(by[world.editor.pk]) == {"id", "name", "color", "added_words", "removed_words"}
+    assert by[world.editor.pk]["color"] == user_color(world.editor.pk)  # the presence colour
     # Backwards is a comparison too: what was added is now removed.
     back = _compare(client_as(world, "editor"), doc, **{"from": 4, "to": 1}).json()
     assert (back["summary"]["added_words"], back["summary"]["removed_words"]) == (1, 3)
