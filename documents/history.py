@@ -20,6 +20,16 @@ connected sees it at once, the log keeps everything before it, and
 restoring the version that preceded it
 undoes it. A ``restore`` version records it at the revision it got.
 
+The person who restored may undo it (:func:`restore_undo`) while it is the
+last restore and for :data:`UNDO_WINDOW`: the restore's inverse,
+transformed over what was typed since, recorded as a restore version.
+
+The list comes a page at a time (:func:`version_page`, newest first, a
+cursor on the version). Pages open on the document hear of a version
+named, restored (or its restore undone) and of an autosave (a compaction
+snapshot) through :func:`documents.events.history_changed`, after commit
+(payload: :func:`_announce`; docs/history.md).
+
 Named and restored versions are full copies made on a person's request,
 so they are bounded per document (:func:`quota_room`, :func:`quota_bytes`): at most
 ``COLLABDOCS["MAX_NAMED_VERSIONS"]`` of them, together at most

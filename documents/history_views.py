@@ -1,13 +1,15 @@
 """The history panel's JSON endpoints and the export downloads.
 
-JSON endpoints follow :mod:`documents.api` (``{"error": ...}`` refusals,
-CSRF on POST). Downloads are plain GETs answering an attachment; a version
-is downloadable by whoever may browse the history.
+Compare, the timeline and undoing a restore are in
+:mod:`documents.history_api`. JSON endpoints follow :mod:`documents.api`
+(``{"error": ...}`` refusals, CSRF on POST). Downloads are plain GETs
+answering an attachment; a version is downloadable by whoever may browse
+the history.
 
 ====================================================  ======  ==============================
 URL                                                   Method  What
 ====================================================  ======  ==============================
-``/api/docs/<id>/history``                            GET     the list and what you may do
+``/api/docs/<id>/history?before=&limit=``             GET     a page of the list, what you may do
 ``/api/docs/<id>/history/<version>``                  GET     one version, with safe HTML
 ``/api/docs/<id>/history/name``                       POST    ``{"name"}``: name the current
 ``/api/docs/<id>/history/<version>/restore``          POST    restore it (a new change)
