@@ -160,10 +160,12 @@ PASTE_FILE = """([b64, name, type]) => {
   const paste = new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true});
   quill.root.dispatchEvent(paste);
 }"""
-DROP_FILE = """([b64, name]) => {
-  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+DROP_FILES = """(files) => {
   const data = new DataTransfer();
-  data.items.add(new File([bytes], name, {type: "image/png"}));
+  for (const [b64, name] of files) {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    data.items.add(new File([bytes], name, {type: "image/png"}));
+  }
   const target = document.querySelector(".ql-editor p");
   target.scrollIntoView({block: "center"});
   const box = target.getBoundingClientRect();
@@ -195,17 +197,26 @@ def test_pasted_and_dropped_files_are_uploaded_with_progress(pair: dict[str, Any
     shown = alice.evaluate("() => window.__placeholders")
     assert shown and "pasted.png" in shown[0]["text"] and shown[0]["bar"], shown
     assert alice.locator(".cd-image-upload").count() == 0
+    # Two files dropped together: uploaded at once, kept in their order.
     alice.evaluate(
-        DROP_FILE, [base64.b64encode(_png(30, 30, (0, 90, 200))).decode(), "dropped.png"]
+        DROP_FILES,
+        [
+            [base64.b64encode(_png(30, 30, (0, 90, 200))).decode(), "first.png"],
+            [base64.b64encode(_png(34, 30, (0, 150, 90))).decode(), "second.png"],
+        ],
     )
-    ops = _wait_images(alice, 2)
+    ops = _wait_images(alice, 3)
     srcs = [op["insert"]["image"] for op in ops]
-    assert len(set(srcs)) == 2
+    assert len(set(srcs)) == 3
     for src in srcs:
         _shown(bob, src)
-    # The drop landed where it was dropped: the start of the line.
-    assert srcs[1] == pasted
-    dropped = srcs[0]
+    # The drop landed where it was dropped, the start of the line, in order.
+    assert srcs[2] == pasted
+    widths = bob.evaluate(
+        "() => [...document.querySelectorAll('.ql-editor img')].map((img) => img.naturalWidth)"
+    )
+    assert widths == [30, 34, 60]
+    dropped = srcs[:2]
 
     # Not an image: the server's sentence, nothing inserted.
     alice.evaluate(
@@ -213,18 +224,18 @@ def test_pasted_and_dropped_files_are_uploaded_with_progress(pair: dict[str, Any
     )
     alice.wait_for_selector(NOTICE, timeout=10_000)
     print("notice:", alice.inner_text(NOTICE))
-    assert "image" in alice.inner_text(NOTICE).lower()
+    assert "not an image" in alice.inner_text(NOTICE)
     alice.wait_for_function(SYNCED, timeout=15_000)
     stored = _stored(pair["doc"])[1]
     assert [op["insert"]["image"] for op in stored if isinstance(op["insert"], dict)] == [
-        dropped,
+        *dropped,
         pasted,
     ]
 
     # In Suggesting mode the uploaded image is the person's suggestion.
     alice.evaluate("() => window.collabdocs.modes.choose('suggesting')")
     alice.evaluate(PASTE_FILE, [base64.b64encode(_png(12, 12)).decode(), "idea.png", "image/png"])
-    _wait_images(alice, 3)
+    _wait_images(alice, 4)
     alice.wait_for_function(SYNCED, timeout=15_000)
     stored = _stored(pair["doc"])[1]
     suggested = [op for op in stored if isinstance(op["insert"], dict)][-1]
