@@ -38,6 +38,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -285,8 +286,8 @@ def run(args: argparse.Namespace) -> int:
         return len(json.dumps({"rev": state.revision, "content": state.content, "runs": runs}))
 
     caches[timeline.TIMELINE_CACHE].clear()
-    cold = [timed(lambda r=r: content_at(r), 1)[0][0] for r in points]
-    warm = [timed(lambda r=r: content_at(r), 1)[0][0] for r in points]
+    cold = [timed(partial(content_at, r), 1)[0][0] for r in points]
+    warm = [timed(partial(content_at, r), 1)[0][0] for r in points]
     ops_times, _ = timed(
         lambda: timeline.ops_page(doc, after=args.ops // 3, limit=1000), args.repeat
     )
