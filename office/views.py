@@ -44,6 +44,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
@@ -217,12 +218,16 @@ def import_new(request: HttpRequest) -> JsonResponse:
             store.release()
         raise
     url = reverse("documents:detail", kwargs={"public_id": document.public_id})
+    warnings = converted[0].warnings if converted else []
+    if warnings:
+        # Shown on the document's page, which the list opens next.
+        messages.info(request, f"Imported “{filename[:100]}”. " + " ".join(warnings))
     return JsonResponse(
         {
             "id": str(document.public_id),
             "url": url,
             "title": document.title,
-            "warnings": converted[0].warnings if converted else [],
+            "warnings": warnings,
         },
         status=201,
     )

@@ -144,6 +144,10 @@ def test_markdown_and_html_imports(person: Any, client_of: Callable[[Any], Clien
     html = post_file(client, IMPORT, b"<title>Page</title><p>Hi <b>there</b></p>", "page.html")
     assert md.status_code == 201 and html.status_code == 201
     assert Document.objects.get(public_id=md.json()["id"]).title == "Plan"
+    remote = post_file(client, IMPORT, b'<img src="https://x.example/a.png" alt="a">', "r.html")
+    assert remote.json()["warnings"] == ["1 image(s) from other sites became links to them."]
+    shown = client.get(remote.json()["url"]).content.decode()
+    assert "Imported “r.html”. 1 image(s) from other sites became links to them." in shown
     page = Document.objects.get(public_id=html.json()["id"])
     assert page.title == "Page"
     assert document_content(page) == [
