@@ -86,16 +86,34 @@ def test_toolbar_upload_reaches_the_collaborator_and_no_stranger(pair: dict[str,
     alice.click(".ql-editor")
     alice.keyboard.type("Chart: ")
     alice.wait_for_function(SYNCED, timeout=15_000)
+    # Hold Alice's upload until both have typed, so that the image's place
+    # must follow their edits.
+    alice.evaluate("""() => {
+      const send = XMLHttpRequest.prototype.send;
+      window.__release = null;
+      XMLHttpRequest.prototype.send = function (body) {
+        window.__release = () => send.call(this, body);
+      };
+    }""")
     with alice.expect_file_chooser() as chooser:
         alice.click("#toolbar .ql-image")
     chooser.value.set_files(
         files=[{"name": "chart.png", "mimeType": "image/png", "buffer": _png(320, 200)}]
     )
+    alice.wait_for_function("() => !!window.__release", timeout=5_000)
+    assert alice.locator(".cd-image-upload").count() == 1
+    bob.evaluate("() => window.collabdocs.quill.setSelection(0, 0, 'user')")
+    bob.keyboard.type("Hi ")
+    alice.keyboard.type("below")
+    alice.wait_for_function("() => window.collabdocs.quill.getText().startsWith('Hi ')")
+    alice.evaluate("() => window.__release()")
     [op] = _wait_images(alice, 1)
     src = op["insert"]["image"]
     assert re.match(SRC, src), src
-    # Where Alice clicked: after her text.
-    assert alice.evaluate("() => window.collabdocs.quill.getContents().ops[0].insert") == "Chart: "
+    # Where Alice was when she picked it: after her text, before what she
+    # typed while it uploaded, after Bob's text before it.
+    ops = alice.evaluate("() => window.collabdocs.quill.getContents().ops")
+    assert ops == [{"insert": "Hi Chart: "}, {"insert": {"image": src}}, {"insert": "below\n"}]
     _shown(bob, src)
     assert _stored(pair["doc"])[1] == alice.evaluate(
         "() => window.collabdocs.quill.getContents().ops"
@@ -114,7 +132,7 @@ def test_toolbar_upload_reaches_the_collaborator_and_no_stranger(pair: dict[str,
         context.close()
 
     # Selecting the image with the keyboard's selection shows its frame too.
-    alice.evaluate("() => window.collabdocs.quill.setSelection(7, 1, 'user')")
+    alice.evaluate("() => window.collabdocs.quill.setSelection(10, 1, 'user')")
     alice.wait_for_selector(".cd-image-frame:not([hidden])", timeout=5_000)
     alice.evaluate("() => window.collabdocs.quill.setSelection(0, 0, 'user')")
     alice.wait_for_selector(".cd-image-frame", state="hidden", timeout=5_000)
