@@ -28,7 +28,9 @@ from images.models import Image
 from images.sweep import sweep
 from tests.images.conftest import People, image_bytes
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Files are released after commit: the tests that check them run the
+# on_commit callbacks with django_capture_on_commit_callbacks(execute=True).
+pytestmark = pytest.mark.django_db
 
 
 def store(document: Document, user: Any, color: tuple[int, int, int]) -> Image:
@@ -50,7 +52,7 @@ def exists(image: Image) -> bool:
 
 
 def test_delete_forever_removes_the_documents_images_and_their_files(
-    people: People, django_user_model: Any
+    people: People, django_capture_on_commit_callbacks: Any
 ) -> None:
     doc = people.doc
     only_here = store(doc, people.owner, (1, 2, 3))
@@ -59,7 +61,8 @@ def test_delete_forever_removes_the_documents_images_and_their_files(
     copied = services.copy_images(document=other, user=people.owner, srcs=[services.src_of(shared)])
     assert copied.refused == []
     documents_services.document_trash(document=doc, actor=people.owner)
-    documents_services.document_delete_forever(document=doc, actor=people.owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        documents_services.document_delete_forever(document=doc, actor=people.owner)
     assert not Image.objects.filter(document_id=doc.pk).exists()
     assert not exists(only_here)  # nobody else named it
     assert exists(shared)  # the other document's copy still needs it
@@ -73,7 +76,9 @@ def test_trashing_alone_keeps_everything(people: People) -> None:
     assert Image.objects.filter(pk=image.pk).exists() and exists(image)
 
 
-def test_the_sweep_keeps_what_content_versions_and_ops_name(people: People) -> None:
+def test_the_sweep_keeps_what_content_versions_and_ops_name(
+    people: People, django_capture_on_commit_callbacks: Any
+) -> None:
     doc = people.doc
     in_snapshot, in_named, in_op, orphan, fresh = (
         store(doc, people.owner, (10 * i, 1, 1)) for i in range(1, 6)
@@ -97,7 +102,8 @@ def test_the_sweep_keeps_what_content_versions_and_ops_name(people: People) -> N
     assert Image.objects.filter(pk=orphan.pk).exists() and exists(
         orphan
     )  # a dry run changes nothing
-    report = sweep()
+    with django_capture_on_commit_callbacks(execute=True):
+        report = sweep()
     assert [row[0] for row in report.images] == [str(orphan.id)]
     remaining = set(Image.objects.filter(document=doc).values_list("pk", flat=True))
     assert remaining == {in_snapshot.pk, in_named.pk, in_op.pk, fresh.pk}  # fresh: within the grace
