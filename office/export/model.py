@@ -254,6 +254,9 @@ class _Walker:
                 runs.append(Text(piece, style_of(piece_attributes, markup=self.markup)))
             elif "image" in piece:
                 runs.append(self.picture(piece.get("image"), piece_attributes))
+            elif piece:  # a video or an embed this version does not know: a placeholder
+                name = str(next(iter(piece)))[:40]
+                runs.append(Text(f"[{name}]", style_of(piece_attributes, markup=self.markup)))
         paragraph = Paragraph(runs=runs)
         align = attributes.get("align")
         paragraph.align = align if align in ("center", "right", "justify") else ""

@@ -483,6 +483,24 @@ def test_suggestions_marked_up_in_word_show_insertions_and_deletions(db: None) -
     assert runs["old"].font.strike and runs["old"].font.color.rgb == RGBColor(0xA5, 0x0E, 0x0E)
 
 
+@needs_poppler
+def test_pdf_with_suggestions_marked_up_prints_both_sides(db: None, tmp_path: Path) -> None:
+    content: list[dict] = [
+        {"insert": "kept "},
+        {"insert": "proposed", "attributes": {"suggest-insert": "7:mxawvd40:ab12"}},
+        {"insert": " doomed", "attributes": {"suggest-delete": "7:mxawvd40:cd34"}},
+        {"insert": {"video": "https://www.youtube.com/embed/x"}},
+        {"insert": "\n"},
+    ]
+    accepted = _poppler(tmp_path, "pdftotext", export_document(content, fmt="pdf", title="t"))
+    assert "kept doomed" in accepted and "proposed" not in accepted and "[video]" in accepted
+    marked = export_document(content, fmt="pdf", title="t", suggestions="markup")
+    text = _poppler(tmp_path, "pdftotext", marked)
+    assert "kept proposed doomed" in text  # drawn as <ins> and <del>: underlined, struck
+    odt = load_odt(io.BytesIO(export_document(content, fmt="odt", title="t")))
+    assert teletype.extractText(odt.text) == "kept doomed[video]"
+
+
 def test_export_request_reads_each_image_once() -> None:
     calls: list[str] = []
 
