@@ -342,6 +342,23 @@ import { PAGE_SIZE, VersionList } from "./history/versions.js";
 
   // ---------------------------------------------------------- live frames
 
+  /**
+   * The version ``id`` (listed, previewed, else asked for; null when the
+   * person may not browse the history or it is gone).
+   * @param {number|null|undefined} id
+   * @returns {Promise<Object|null>}
+   */
+  async function versionNamed(id) {
+    if (typeof id !== "number") return null;
+    const known = versions.get(id) ?? (selected?.id === id ? selected : null);
+    if (known) return known;
+    try {
+      return await api(`${urls.history}/${id}`);
+    } catch {
+      return null;
+    }
+  }
+
   /** @param {Event} event */
   function onHistoryFrame(event) {
     const frame = /** @type {CustomEvent} */ (event).detail;
@@ -353,10 +370,10 @@ import { PAGE_SIZE, VersionList } from "./history/versions.js";
       const who = mine ? "You" : frame.by?.name || "Someone";
       notices()?.show({ kind: "history-restore", message: `${who} undid the restore.`, tone: "info" });
     } else if (frame.event === "restored" && frame.restore) {
-      const fromId = frame.restore.from;
-      const from = versions.get(fromId) ?? (selected?.id === fromId ? selected : null);
-      restoreNotice({ by: frame.by ?? null, revision: frame.restore.revision, from,
-        undoUntil: Date.parse(frame.restore.undo_until) });
+      const { revision, from: fromId, undo_until: until } = frame.restore;
+      versionNamed(fromId).then((from) => {
+        restoreNotice({ by: frame.by ?? null, revision, from, undoUntil: Date.parse(until) });
+      });
     }
     if (version && state && !panel.hidden) renderList();
   }
