@@ -498,7 +498,7 @@ def test_pdf_with_suggestions_marked_up_prints_both_sides(db: None, tmp_path: Pa
     text = _poppler(tmp_path, "pdftotext", marked)
     assert "kept proposed doomed" in text  # drawn as <ins> and <del>: underlined, struck
     odt = load_odt(io.BytesIO(export_document(content, fmt="odt", title="t")))
-    assert teletype.extractText(odt.text) == "kept doomed[video]"
+    assert teletype.extractText(odt.text) == "kept  doomed[video]"  # spaces kept (text:s)
 
 
 def test_export_request_reads_each_image_once() -> None:
