@@ -129,3 +129,34 @@ def test_markdown_and_text_images_and_tables() -> None:
     )
     assert "| h\\|1 | h2 |\n|---|---|\n| only |  |" in md
     assert export_text(ops) == "[image: a [cat]][image][image]\nh|1\th2\nonly\n"
+
+
+#: Deltas exactly as Chromium's editor made them (H3's tests/browser/test_layout_browser.py).
+BROWSER_TABLE: list[dict] = [
+    {"insert": "Budget\nalpha"},
+    {"insert": "\n\n", "attributes": {"table": "row-y9qwub"}},
+    {"insert": "\n", "attributes": {"table": "row-0t7st4"}},
+    {"insert": "beta"},
+    {"insert": "\n", "attributes": {"table": "row-0t7st4"}},
+    {"insert": "\n\n", "attributes": {"table": "row-ppn9"}},
+    {"insert": "\n"},
+]
+BROWSER_MARKERS: list[dict] = [
+    {"insert": "Top\n"},
+    {"insert": {"divider": True}},
+    {"insert": {"pagebreak": True}},
+    {"insert": "\n"},
+]
+
+
+def test_the_editors_own_table_and_markers_export_as_drawn() -> None:
+    html = render_html(BROWSER_TABLE)
+    assert html == (
+        "<p>Budget</p><table><tbody>"
+        "<tr><td>alpha</td><td><br></td></tr>"
+        "<tr><td><br></td><td>beta</td></tr>"
+        "<tr><td><br></td><td><br></td></tr>"
+        "</tbody></table><p><br></p>"
+    )
+    assert "| alpha |  |\n|---|---|\n|  | beta |\n|  |  |" in export_markdown(BROWSER_TABLE)
+    assert render_html(BROWSER_MARKERS) == '<p>Top</p><hr><div class="page-break"></div>'

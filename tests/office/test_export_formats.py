@@ -511,3 +511,26 @@ def test_export_request_reads_each_image_once() -> None:
     request = ExportRequest(content=[], title="t", document=DOC, source=counting)
     assert request.image(PNG_SRC) == request.image(PNG_SRC) == IMAGES[PNG_SRC]
     assert request.image(42) is None and calls == [PNG_SRC]
+
+
+def test_the_editors_own_table_reads_back_in_word_and_odt() -> None:
+    """The table delta exactly as Chromium's editor made it (H3's layout browser test)."""
+    content: list[dict] = [
+        {"insert": "Budget\nalpha"},
+        {"insert": "\n\n", "attributes": {"table": "row-y9qwub"}},
+        {"insert": "\n", "attributes": {"table": "row-0t7st4"}},
+        {"insert": "beta"},
+        {"insert": "\n", "attributes": {"table": "row-0t7st4"}},
+        {"insert": "\n\n", "attributes": {"table": "row-ppn9"}},
+        {"insert": "\n"},
+    ]
+    expected = [["alpha", ""], ["", "beta"], ["", ""]]
+    word = docx.Document(io.BytesIO(export_document(content, fmt="docx", title="t")))
+    (table,) = word.tables
+    assert [[cell.text for cell in row.cells] for row in table.rows] == expected
+    odt = load_odt(io.BytesIO(export_document(content, fmt="odt", title="t")))
+    (grid,) = odt.text.getElementsByType(odf_table.Table)
+    assert [
+        [teletype.extractText(c) for c in row.getElementsByType(odf_table.TableCell)]
+        for row in grid.getElementsByType(odf_table.TableRow)
+    ] == expected
