@@ -26,9 +26,10 @@ document edited all over. Past :data:`EXACT_LIMIT` code units the texts
 are first matched paragraph by paragraph (lines ending in ``"\n"``,
 :mod:`difflib` over whole lines, linear in practice); unchanged paragraphs
 are kept, and each changed stretch is diffed character by character with
-fast-diff (line by line when as many lines went as came, else as one
-block up to :data:`BLOCK_LIMIT` units); a longer stretch is marked as
-deleted and inserted whole. The redline is then no longer exactly
+fast-diff (line by line up to :data:`PAIR_LIMIT` units when as many lines
+went as came, else as one block up to :data:`BLOCK_LIMIT` units, at most
+:data:`FINE_BUDGET` units in all); anything longer is marked as deleted
+and inserted whole. The redline is then no longer exactly
 quill-delta's diff, but it keeps both properties above (it still gives
 back ``old`` and ``new``).
 
@@ -77,8 +78,15 @@ FORMAT: Final = "format"
 #: Texts (both together, in code units) up to this size are diffed exactly
 #: as quill-delta does (:meth:`Delta.diff`).
 EXACT_LIMIT = 50_000
-#: Longest changed stretch diffed character by character on the large path.
-BLOCK_LIMIT = 4_000
+#: Longest changed paragraph (old and new together) diffed character by
+#: character on the large path, when as many paragraphs went as came.
+PAIR_LIMIT = 4_000
+#: The same for a changed stretch of unequal paragraph counts, diffed as one
+#: block (the paragraphs may not correspond: fast-diff is slowest then).
+BLOCK_LIMIT = 1_000
+#: Most code units diffed character by character in one comparison; past
+#: it, changed paragraphs are marked whole.
+FINE_BUDGET = 400_000
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 
@@ -335,17 +343,20 @@ def change_between(old: Delta, new: Delta) -> Delta:
     old_lines, new_lines = a.splitlines(keepends=True), b.splitlines(keepends=True)
     matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
     tuples: list[tuple[int, str]] = []
+    budget = FINE_BUDGET
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             tuples.append((fastdiff.DIFF_EQUAL, "".join(old_lines[i1:i2])))
             continue
         gone, came = old_lines[i1:i2], new_lines[j1:j2]
         if gone and came and len(gone) == len(came):
-            pairs = list(zip(gone, came, strict=True))
+            pairs, limit = list(zip(gone, came, strict=True)), PAIR_LIMIT
         else:
-            pairs = [("".join(gone), "".join(came))]
+            pairs, limit = [("".join(gone), "".join(came))], BLOCK_LIMIT
         for before, after in pairs:
-            if len(before) + len(after) <= BLOCK_LIMIT:
+            size = len(before) + len(after)
+            if size <= limit and size <= budget:
+                budget -= size
                 tuples.extend((kind, text) for kind, text in fastdiff.diff(before, after))
             else:
                 tuples.append((fastdiff.DIFF_DELETE, before))

@@ -81,7 +81,8 @@ def test_large_documents_are_matched_by_paragraph_and_still_give_back_both(
     print(f"COMPARE_SEED={seed}")
     rng = random.Random(seed)
     monkeypatch.setattr(compare_module, "EXACT_LIMIT", 0)
-    monkeypatch.setattr(compare_module, "BLOCK_LIMIT", rng.choice([0, 10, 4000]))
+    for name in ("PAIR_LIMIT", "BLOCK_LIMIT", "FINE_BUDGET"):
+        monkeypatch.setattr(compare_module, name, rng.choice([0, 10, 4000]))
     for index in range(CASES // 3):
         old = ot_gen.prose(rng) if rng.random() < 0.7 else ot_gen.document(rng)
         new = ot_gen.edit_prose(rng, old) if rng.random() < 0.8 else ot_gen.document(rng)
