@@ -11,6 +11,8 @@ share a document, each with a socket open on it. Each run:
    server validates, re-encodes, hashes and stores it).
 2. **op**: the owner's socket sends the image embed as an op; timed until
    the editor's socket receives it.
+   The server's CPU seconds for it are reported beside (``upload_cpu``,
+   from /proc: the figure other work on the machine moves least).
 3. **fetch**: the editor GETs the src (the access-checked file view); timed
    until the last byte, which is checked against the upload's size.
 
@@ -44,7 +46,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.load import Bench, Client, recv_whole, start_stack
+from bench.load import Bench, Client, proc_cpu_seconds, recv_whole, start_stack
 
 #: Side of the square noise image: 1290² × 3 bytes ≈ 5.0 MB as PNG.
 PNG_SIDE = 1290
@@ -148,7 +150,7 @@ async def next_op(client: Client) -> dict:
 
 
 async def one_run(
-    host: str, doc: str, cookies: tuple[str, str], data: bytes, fmt: str, run: int
+    host: str, doc: str, cookies: tuple[str, str], data: bytes, fmt: str, run: int, pid: int
 ) -> dict[str, Any]:
     """Upload, send the embed, see it on the other socket, fetch it; return the times."""
     bench = Bench(argparse.Namespace(seed=run), f"ws://{host}", f"http://{host}")
@@ -158,9 +160,11 @@ async def one_run(
     await bench.connect(reader)
     problems: list[str] = []
     try:
+        cpu_before = proc_cpu_seconds(pid) or 0.0
         started = time.perf_counter()
         status, answer = await asyncio.to_thread(upload, host, doc, cookies[0], data, f"p.{fmt}")
         uploaded = time.perf_counter()
+        upload_cpu = (proc_cpu_seconds(pid) or 0.0) - cpu_before
         if status != 201:
             return {"problems": [f"upload answered {status}: {answer}"]}
         op_id = f"{bench.client_id}c0:{run + 1}"
@@ -196,6 +200,8 @@ async def one_run(
         "op": delivered - uploaded,
         "fetch": fetched - delivered,
         "total": fetched - started,
+        # The server's CPU time for the upload: what load on the machine moves least.
+        "upload_cpu": upload_cpu,
         "problems": problems,
     }
 
@@ -209,7 +215,7 @@ def table(runs: list[dict[str, Any]], fmt: str) -> str:
         "| step | median s | worst s |",
         "|---|---|---|",
     ]
-    for part in ("upload", "op", "fetch", "total"):
+    for part in ("upload", "upload_cpu", "op", "fetch", "total"):
         values = [run[part] for run in runs]
         lines.append(f"| {part} | {statistics.median(values):.3f} | {max(values):.3f} |")
     return "\n".join(lines)
@@ -232,7 +238,7 @@ def main() -> int:
     os.environ["COLLABDOCS_MEDIA_ROOT"] = str(workdir / "media")
     stack_args = argparse.Namespace(database_url="", no_fsync=False, server_rate_limit=100000)
     try:
-        stoppers, host, _server = start_stack(stack_args, workdir)
+        stoppers, host, server = start_stack(stack_args, workdir)
     except Exception as exc:  # noqa: BLE001 - reported as JSON
         print(json.dumps({"ok": False, "error": f"could not start: {exc}"}))
         return 2
@@ -246,7 +252,7 @@ def main() -> int:
 
         async def all_runs() -> list[dict[str, Any]]:
             return [
-                await one_run(host, doc, (owner, editor), data, args.format, run)
+                await one_run(host, doc, (owner, editor), data, args.format, run, server.pid)
                 for run, data in enumerate(images)
             ]
 
@@ -268,7 +274,7 @@ def main() -> int:
     print(table(runs, args.format))
     summary = {
         part: round(statistics.median(run[part] for run in runs), 3)
-        for part in ("upload", "op", "fetch", "total")
+        for part in ("upload", "upload_cpu", "op", "fetch", "total")
     }
     print(
         json.dumps(
