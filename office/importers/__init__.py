@@ -66,15 +66,21 @@ def convert(
     guards.check_size(data, max_bytes)
     kind = guards.sniff(data, filename)
     builder = DeltaBuilder(max_length=max_length, policy=policy or ContentPolicy())
-    if kind in ("docx", "odt"):
-        guards.check_zip(data, max_expanded=max_expanded)
-        reader = docx_to_delta if kind == "docx" else odt_to_delta
-        title, warnings = reader(data, builder, store_image)
-    elif kind == "html":
-        title, warnings = html_to_delta(decode_html(data), builder, store_image)
-    else:
-        text = data.decode("utf-8-sig", errors="replace")
-        title, warnings = markdown_to_delta(text, builder, store_image)
+    try:
+        if kind in ("docx", "odt"):
+            guards.check_zip(data, max_expanded=max_expanded)
+            reader = docx_to_delta if kind == "docx" else odt_to_delta
+            title, warnings = reader(data, builder, store_image)
+        elif kind == "html":
+            title, warnings = html_to_delta(decode_html(data), builder, store_image)
+        else:
+            text = data.decode("utf-8-sig", errors="replace")
+            title, warnings = markdown_to_delta(text, builder, store_image)
+    except RecursionError:
+        # Elements nested thousands deep (the readers walk them recursively).
+        raise ImportRefused(
+            "bad_file", "The file nests its content too deeply to be read."
+        ) from None
     ops = builder.finish()
     return Converted(
         delta=ops,

@@ -31,7 +31,12 @@ from typing import Any
 
 from office.importers.delta import DeltaBuilder, bucket_size, classify_font, css_color
 
-__all__ = ["StoreImage", "decode_html", "html_to_delta"]
+__all__ = ["MAX_DEPTH", "StoreImage", "decode_html", "html_to_delta"]
+
+#: Elements open at once past which more are ignored: the formats in force
+#: are merged over the open elements for each run of text, so this bounds
+#: that work on hostile nesting.
+MAX_DEPTH = 200
 
 #: ``(bytes, filename) -> src`` or None when the image's type cannot be stored.
 StoreImage = Callable[[bytes, str], "str | None"]
@@ -279,6 +284,8 @@ class _Mapper(HTMLParser):
         if tag in _VOID:
             self._void(tag, attr)
             return
+        if len(self.stack) >= MAX_DEPTH:
+            return  # deeper elements add nothing (their text keeps the formats so far)
         frame = _Frame(tag)
         style = _style(attr.get("style"))
         classes = attr.get("class", "").split()

@@ -32,9 +32,11 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any
+from xml.parsers import expat
 from xml.sax import SAXException
-from zipfile import BadZipFile
+from zipfile import BadZipFile, ZipFile
 
+from odf import opendocument
 from odf.element import Element
 from odf.namespaces import DCNS, DRAWNS, STYLENS, SVGNS, TABLENS, TEXTNS, XLINKNS
 from odf.opendocument import load as load_odf
@@ -491,11 +493,40 @@ def _title(doc: Any) -> str:
     return ""
 
 
+#: The parts odfpy parses, and its own repair of their namespace declarations
+#: (it adds the xmlns its elements need before parsing).
+_PARTS = ("content.xml", "styles.xml", "meta.xml", "settings.xml")
+_FIX_PART = getattr(opendocument, "__fixXmlPart", lambda text: text)
+
+
+def _check_parts(data: bytes) -> None:
+    """Refuse a part odfpy would fail to parse.
+
+    odfpy prints a part it cannot parse (the whole XML, to stdout: a
+    person's document in the server's log) and goes on with what it read,
+    so a damaged file would import half its content without a word. Each
+    part is parsed here first as odfpy would (its namespace repair, then a
+    namespace-aware expat parse) and a damaged one refuses the file.
+    """
+    with ZipFile(BytesIO(data)) as archive:
+        names = set(archive.namelist())
+        for name in _PARTS:
+            if name not in names:
+                continue
+            parser = expat.ParserCreate(namespace_separator=" ")
+            try:
+                text = archive.read(name).decode("utf-8")
+                parser.Parse(_FIX_PART(text).encode("utf-8"), True)
+            except (expat.ExpatError, UnicodeDecodeError) as exc:
+                raise ImportRefused("bad_file", f"The file is damaged ({name}: {exc}).") from None
+
+
 def odt_to_delta(
     data: bytes, builder: DeltaBuilder, store_image: StoreImage
 ) -> tuple[str, list[str]]:
     """Map an ODT file into ``builder``; return its title (meta.xml) and warnings."""
     try:
+        _check_parts(data)
         doc = load_odf(BytesIO(data))
     except (BadZipFile, KeyError, ValueError, SAXException, IndexError, AttributeError) as exc:
         raise ImportRefused("bad_file", f"The file is not a readable ODT file ({exc}).") from None

@@ -215,3 +215,81 @@ def test_a_huge_text_file_stops_at_the_limit_without_building_it_all() -> None:
 def test_check_zip_accepts_the_real_fixtures() -> None:
     for name in ("report.docx", "report.odt"):
         check_zip(fixture_bytes(name), max_expanded=10 * MB)
+
+
+def test_a_damaged_odt_part_is_refused_never_half_read_or_printed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """odfpy prints a part it cannot parse and goes on: the import must refuse first."""
+
+    def damage(member: str, data: bytes) -> bytes:
+        return (
+            data.replace(b"</office:styles>", b"</office:style>")
+            if member == "styles.xml"
+            else data
+        )
+
+    error = refused(rezip("report.odt", damage, {}), "report.odt")
+    assert error.code == "bad_file"
+    assert "styles.xml" in error.message
+    out = capsys.readouterr()
+    assert "SAX FAILED" not in out.out and "office:document-styles" not in out.out
+
+
+def test_content_nested_thousands_deep_is_refused_or_bounded() -> None:
+    def deep(member: str, data: bytes) -> bytes:
+        if member != "content.xml":
+            return data
+        nested = b"<text:span>" * 3_000 + b"deep" + b"</text:span>" * 3_000
+        return data.replace(b"Centered closing line.", nested)
+
+    with pytest.raises(ImportRefused) as caught:
+        convert(rezip("report.odt", deep, {}), "deep.odt", store_image=MemoryImages())
+    assert caught.value.code == "bad_file"
+    assert "too deeply" in caught.value.message
+    # HTML's mapper is not recursive: past MAX_DEPTH open elements, more add nothing.
+    html = b"<b>" * 5_000 + b"x" + b"</b>" * 5_000
+    assert convert(html, "deep.html", store_image=MemoryImages()).delta == [
+        {"insert": "x", "attributes": {"bold": True}},
+        {"insert": "\n"},
+    ]
+
+
+@pytest.mark.parametrize("name", ["report.docx", "report.odt", "html", "md"])
+def test_randomly_damaged_files_are_imported_or_refused_never_crash(name: str) -> None:
+    """Seeded byte mutations of the main XML part (or the text): ImportRefused or a result."""
+    import random
+
+    seed = random.randrange(1_000_000)
+    print(f"seed {seed}")  # a failure names its seed
+    rng = random.Random(seed)
+    sources = {
+        "report.docx": ("word/document.xml", b""),
+        "report.odt": ("content.xml", b""),
+        "html": ("", b"<h1>T</h1><ul><li>a<ol><li>b</li></ol></li></ul><table><tr><td>c"),
+        "md": ("", b"# T\n\n- [ ] a\n  1. b\n\n| x | y |\n|---|---|\n| 1 | 2 |\n"),
+    }
+    member, text = sources[name]
+
+    def mutate(data: bytes) -> bytes:
+        raw = bytearray(data)
+        for _ in range(rng.randint(1, 6)):
+            if not raw:
+                break
+            at = rng.randrange(len(raw))
+            if rng.random() < 0.5:
+                raw[at] = rng.randrange(256)
+            else:
+                del raw[at : at + rng.randint(1, 30)]
+        return bytes(raw)
+
+    for _ in range(25):
+        if member:
+            data = rezip(name, lambda m, d: mutate(d) if m == member else d, {})
+            filename = name
+        else:
+            data, filename = mutate(text), f"x.{name}"
+        try:
+            convert(data, filename, store_image=MemoryImages())
+        except ImportRefused as error:
+            assert error.code in ("bad_file", "unsupported_format", "too_long")
