@@ -5,8 +5,11 @@ Starts a throwaway PostgreSQL (fsync off: the writes are set-up, not what is
 measured), migrates, and builds one document: a first op of ``--size``
 bytes of formatted prose (paragraphs, bold and italic runs, headers), then
 ``--ops`` keystroke-like ops (inserts, deletes, formatting at random places)
-by three people taking turns every 50 ops, bulk-inserted. Two named
-versions are stored (at half the ops and at the head), with authorship.
+by three people taking turns every 50 ops, the caret jumping to a random
+place every ``--caret-every`` ops (20: edits all over; 1,000: a few
+places), bulk-inserted. A snapshot with its authorship is stored every
+``--snapshot-every`` ops (1,000, as the owner's compaction does), and two
+named versions (at half the ops and at the head).
 
 Measured (median, p95 and max of ``--repeat`` runs or of ``--points``
 random points), each including the JSON encoding of the answer:
@@ -93,12 +96,14 @@ def prose(size: int, rng: random.Random) -> list[dict]:
     return ops
 
 
-def make_ops(count: int, rng: random.Random, length: int) -> list[list[dict]]:
+def make_ops(
+    count: int, rng: random.Random, length: int, caret_every: int = 20
+) -> list[list[dict]]:
     """Return ``count`` valid keystroke-like changes on a document of ``length`` units."""
     out: list[list[dict]] = []
     at = rng.randrange(length)
     for index in range(count):
-        if index % 20 == 0:
+        if index % caret_every == 0:
             at = rng.randrange(length)  # the caret moves now and then
         at = min(at, length - 1)
         head = [{"retain": at}] if at else []
@@ -186,12 +191,18 @@ def main() -> int:
     parser.add_argument("--points", type=int, default=40, help="random timeline points")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--snapshot-every", type=int, default=1000, help="ops between stored snapshots"
+    )
+    parser.add_argument("--caret-every", type=int, default=20, help="ops between caret jumps")
     args = parser.parse_args()
     if not (
         1000 <= args.ops <= 1_000_000
         and 1000 <= args.size <= 8_000_000
         and 1 <= args.points <= 200
         and 1 <= args.repeat <= 20
+        and 100 <= args.snapshot_every <= args.ops
+        and 1 <= args.caret_every <= 100_000
     ):
         print(json.dumps({"ok": False, "error": "bad arguments"}))
         return 2
@@ -236,10 +247,27 @@ def run(args: argparse.Namespace) -> int:
     first = prose(args.size, rng)
     length = sum(len(op["insert"]) for op in first) + 1
     started = time.perf_counter()
-    deltas = [first, *make_ops(args.ops - 1, rng, length)]
+    deltas = [first, *make_ops(args.ops - 1, rng, length, args.caret_every)]
     bulk_insert(doc.pk, [u.pk for u in users], deltas, 1)
     built = time.perf_counter() - started
     caches[timeline.TIMELINE_CACHE].clear()
+    # The owner stores a snapshot every COMPACT_THRESHOLD_OPS ops (with its
+    # authorship): the timeline's starting points, as in production.
+    started = time.perf_counter()
+    snapshots = []
+    for revision in range(args.snapshot_every, args.ops + 1, args.snapshot_every):
+        state = timeline.state_at(doc, revision)
+        snapshots.append(
+            DocumentVersion(
+                document=doc,
+                revision=revision,
+                content=state.content,
+                kind=VersionKind.COMPACTION,
+                authorship=[[count, author] for count, author in state.runs],
+            )
+        )
+    DocumentVersion.objects.bulk_create(snapshots)  # no signals: nobody to tell
+    snapshotted = time.perf_counter() - started
 
     versions = []
     for revision in (args.ops // 2, args.ops):
@@ -296,7 +324,10 @@ def run(args: argparse.Namespace) -> int:
         "ops": args.ops,
         "doc_bytes": doc_bytes,
         "build_s": round(built, 1),
+        "snapshots": len(snapshots),
+        "snapshots_s": round(snapshotted, 1),
         "checkpoint_every": timeline.CHECKPOINT_EVERY,
+        "caret_every": args.caret_every,
         "compare_versions": stats(versions_times),
         "compare_answer_bytes": answer_bytes,
         "compare_revisions_1000_apart": stats(revisions_times),
