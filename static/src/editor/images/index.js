@@ -218,7 +218,7 @@ export function installImages(context) {
     }
   };
 
-  const resize = installResize({ quill, notices });
+  const resize = installResize({ quill });
 
   return { context, uploads, uploadFiles, pick, resize, get pending() { return uploads.pending; } };
 }

@@ -28,7 +28,8 @@ import { widthValue } from "./classify.js";
 const ALT_MAX = 500;
 
 /**
- * @param {{quill: any, notices: any}} options
+ * @param {{quill: any}} options
+ * @returns {{readonly current: HTMLImageElement|null, setWidth: (px: number|null) => void, hide: () => void}}
  */
 export function installResize({ quill }) {
   const frame = document.createElement("div");
@@ -140,6 +141,9 @@ export function installResize({ quill }) {
     });
     panel.style.left = `${box.left - origin.left}px`;
     panel.style.top = `${box.top - origin.top + height + 6}px`;
+    // A collaborator may have changed the alt text: show theirs unless the
+    // person is typing their own.
+    if (document.activeElement !== altInput) altInput.value = img.getAttribute("alt") || "";
     handle.setAttribute("aria-valuenow", String(Math.round(width)));
     handle.setAttribute("aria-valuemin", "16");
     handle.setAttribute("aria-valuemax", String(Math.round(contentWidth())));
@@ -148,7 +152,6 @@ export function installResize({ quill }) {
   };
 
   const select = (/** @type {HTMLImageElement} */ img) => {
-    if (current !== img) altInput.value = img.getAttribute("alt") || "";
     current = img;
     place();
   };
