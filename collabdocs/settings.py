@@ -372,6 +372,8 @@ COLLABDOCS = {
     "IMAGE_USER_QUOTA_BYTES": env_int(
         "COLLABDOCS_IMAGE_USER_QUOTA_BYTES", 1024 * 1024 * 1024, minimum=0
     ),
+    # Printed exports (PDF, DOCX, ODT; docs/office.md): A4 or Letter.
+    "EXPORT_PAGE_SIZE": env_str("COLLABDOCS_EXPORT_PAGE_SIZE", "A4"),
     # Office import (office app, docs/office.md): the largest file accepted,
     # and the most bytes its zip members may expand to (the zip-bomb guard).
     "IMPORT_MAX_BYTES": env_int("COLLABDOCS_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024),
