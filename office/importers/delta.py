@@ -128,13 +128,22 @@ class DeltaBuilder:
     # Result -----------------------------------------------------------
 
     def finish(self) -> list[dict[str, Any]]:
-        """Return the checked ops; the content always ends with a line end.
+        """Return the checked ops; the content always ends with a plain line end.
+
+        Never a table's or a marker's last: the editor keeps a table
+        followed by a line of its own, and every document ends with one.
 
         :raises ImportRefused: ``too_long`` past the limit, ``bad_file`` if
             the result would not pass the schema (a bug, never a file's fault,
             but refused rather than stored).
         """
-        if self._open or not self.ops:
+        last = self.ops[-1] if self.ops else None
+        if (
+            self._open
+            or last is None
+            or not isinstance(last["insert"], str)  # a rule or page break ends it
+            or "table" in last.get("attributes", {})  # a table is followed by a plain line
+        ):
             self.end_line()
         for name, count in sorted(self._dropped.items()):
             if name == "link":

@@ -295,3 +295,23 @@ def test_an_image_refusal_stops_the_import() -> None:
     with pytest.raises(ImportRefused) as refused:
         convert(fixture_bytes("report.odt"), "report.odt", store_image=refuse)
     assert refused.value.code == "image_rejected"
+
+
+@pytest.mark.parametrize(
+    ("html", "ending"),
+    [
+        (b"<p>a</p><hr>", [{"insert": {"divider": True}}, {"insert": "\n"}]),
+        (
+            b'<p style="page-break-before:always"></p>',
+            [{"insert": {"pagebreak": True}}, {"insert": "\n"}],
+        ),
+        (b"<table><tr><td>x</td></tr></table>", [{"insert": "\n"}]),
+        (b"", [{"insert": "\n"}]),
+    ],
+    ids=["rule", "page-break", "table", "nothing"],
+)
+def test_content_always_ends_with_a_plain_line(html: bytes, ending: list[dict]) -> None:
+    """The editor's invariants: a final newline, and a table or marker never last."""
+    delta = convert(html or b" ", "x.html", store_image=MemoryImages()).delta
+    assert delta[-len(ending) :] == ending
+    assert "table" not in delta[-1].get("attributes", {})
