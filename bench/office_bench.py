@@ -218,6 +218,9 @@ def main() -> int:
     parser.add_argument("--formats", default="pdf,docx,odt,html")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--profile", default="", help="a format to profile once more")
+    parser.add_argument(
+        "--imports", action="store_true", help="also run bench/import_bench.py (same seed)"
+    )
     args = parser.parse_args()
     if not (1 <= args.pages <= 500 and 0 <= args.images <= 200 and 2 <= args.runs <= 20):
         print("pages 1-500, images 0-200, runs 2-20", file=sys.stderr)
@@ -281,7 +284,13 @@ def main() -> int:
     summary = {"bench": "office_export", "seed": seed, "results": rows, "over_target": over}
     summary["load_average"] = round(os.getloadavg()[0], 2)
     print(json.dumps(summary))
-    return 1 if over else 0
+    imported = 0
+    if args.imports:  # the import half of issue 13's figures (docs/office.md "Import")
+        script = REPO / "bench" / "import_bench.py"
+        imported = subprocess.run(
+            [sys.executable, str(script), "--seed", str(seed)], timeout=900
+        ).returncode
+    return 1 if over or imported == 1 else (2 if imported else 0)
 
 
 if __name__ == "__main__":
