@@ -517,7 +517,9 @@ import { PAGE_SIZE, VersionList } from "./history/versions.js";
   function drawSlider(s) {
     const showAuthors = authorsBox.checked && s.runs !== null;
     const ops = showAuthors && s.runs ? attribute(s.doc, s.runs) : s.doc;
-    renderLines(field("slider-content"), lineModel(ops), { mediaPrefix, showAuthors, colorOf, nameOf });
+    renderLines(field("slider-content"), lineModel(ops), {
+      mediaPrefix, showAuthors, colorOf, nameOf, incremental: true, key: `${showAuthors}:${people.size}`,
+    });
     // What the tests wait for: the revision drawn, not only fetched.
     field("slider").dataset.rev = s.rev === null ? "" : String(s.rev);
     if (showAuthors && s.runs) {
