@@ -137,6 +137,7 @@ class _Reader:
         self._space = False
         self._after_box = False
         self._ind_level = 0
+        self._formats: dict[tuple[str, int], tuple[str, str]] = {}
 
     # Styles and numbering --------------------------------------------
 
@@ -149,7 +150,13 @@ class _Reader:
             style_id = style.base
 
     def _list_format(self, num_id: str, level: int) -> tuple[str, str]:
-        """Return (numFmt, lvlText) of a numbering instance's level."""
+        """Return (numFmt, lvlText) of a numbering instance's level (looked up once)."""
+        key = (num_id, level)
+        if key not in self._formats:
+            self._formats[key] = self._find_list_format(num_id, level)
+        return self._formats[key]
+
+    def _find_list_format(self, num_id: str, level: int) -> tuple[str, str]:
         if self.numbering is None:
             return "bullet", ""
         for num in self.numbering.findall(qn("w:num")):
