@@ -93,6 +93,9 @@ def _endpoint(view: View) -> View:
             return response
         try:
             return view(request, document)
+        except DocumentNotFound:
+            # Deleted forever while the upload was being checked.
+            return refusal("not_found", "Document not found.", 404)
         except ImageRejected as exc:
             return refusal(exc.code, exc.message, STATUS.get(exc.code, 400))
         except BadRequest as exc:

@@ -51,6 +51,7 @@ from django.db.models.signals import post_delete
 from django.urls import Resolver404, resolve, reverse
 
 from documents import export
+from documents.exceptions import DocumentNotFound
 from documents.models import Document
 from documents.selectors import AnyUser, document_access
 from images.exceptions import ImageRejected
@@ -173,10 +174,15 @@ def _check_quotas(*, document: Document, user: AnyUser | None, adding: int) -> N
 
 
 def _lock_owners(*, document: Document, user: AnyUser | None) -> None:
+    """Lock the uploader's and the document's rows until the transaction ends.
+
+    :raises DocumentNotFound: the document was deleted meanwhile.
+    """
     # Always user first, then document: one order, no deadlock.
     if user is not None and user.is_authenticated:
         get_user_model().objects.select_for_update().filter(pk=user.pk).exists()
-    Document.objects.select_for_update().filter(pk=document.pk).exists()
+    if not Document.objects.select_for_update().filter(pk=document.pk).exists():
+        raise DocumentNotFound(document.public_id)
 
 
 def store_image(
@@ -191,6 +197,7 @@ def store_image(
 
     :raises ImageRejected: refused (see :mod:`images.validation`) or over a
         quota; nothing is stored.
+    :raises DocumentNotFound: the document was deleted meanwhile.
     """
     config = _config()
     clean = clean_image(
@@ -326,6 +333,7 @@ def copy_images(
     may edit or comment first.
 
     :raises ImageRejected: ``quota_exceeded``; nothing is copied then.
+    :raises DocumentNotFound: the document was deleted meanwhile.
     """
     result = CopyResult()
     wanted: dict[str, Image] = {}

@@ -18,6 +18,9 @@ from django.urls import reverse
 from PIL import Image as PILImage
 
 from documents import services as documents_services
+from documents.exceptions import DocumentNotFound
+from documents.models import Document
+from images import services
 from images.models import Image
 from tests.images.conftest import People, animated, image_bytes, noise_png, open_link, upload
 
@@ -297,3 +300,12 @@ def test_a_storage_failure_is_503_and_stores_no_row(
     response = upload(client_of(people.owner), people.doc, image_bytes(color=(77, 7, 7)))
     assert (response.status_code, response.json()["error"]) == (503, "unavailable")
     assert not Image.objects.filter(document=people.doc).exists()
+
+
+def test_a_document_deleted_while_an_image_is_checked_gets_nothing(people: People) -> None:
+    gone = documents_services.document_create(owner=people.owner, title="Soon gone")
+    Document.objects.filter(pk=gone.pk).update(snapshot=None)
+    Document.objects.filter(pk=gone.pk).delete()
+    with pytest.raises(DocumentNotFound):
+        services.store_image(document=gone, user=people.owner, data=image_bytes())
+    assert not Image.objects.filter(document_id=gone.pk).exists()
