@@ -152,6 +152,13 @@ def test_toolbar_upload_reaches_the_collaborator_and_no_stranger(pair: dict[str,
         "() => document.querySelector('.ql-editor img')?.getAttribute('width') === '160'",
         timeout=15_000,
     )
+    # The handle is a slider: the arrow keys resize by 10 px.
+    alice.focus(".cd-image-handle")
+    alice.keyboard.press("ArrowRight")
+    bob.wait_for_function(
+        "() => document.querySelector('.ql-editor img')?.getAttribute('width') === '170'",
+        timeout=15_000,
+    )
     # Alt text from the panel, by keyboard.
     alice.fill(".cd-image-alt input", "Sales by month")
     alice.press(".cd-image-alt input", "Enter")
@@ -163,7 +170,7 @@ def test_toolbar_upload_reaches_the_collaborator_and_no_stranger(pair: dict[str,
     stored = _stored(pair["doc"])[1]
     assert {
         "insert": {"image": src},
-        "attributes": {"alt": "Sales by month", "width": "160"},
+        "attributes": {"alt": "Sales by month", "width": "170"},
     } in stored
     assert alice.errors == [] and bob.errors == []
 
