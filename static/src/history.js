@@ -294,7 +294,8 @@ import { PAGE_SIZE, VersionList } from "./history/versions.js";
     } finally {
       button.disabled = false;
     }
-    setStatus(data.message, "ok");
+    // Not the reply's message: the undo is in the notice.
+    setStatus("Restored. Everyone editing sees this version now; undo it from the notice above the toolbar.", "ok");
     // The frame that follows says the same with the server's deadline; this
     // one is for a page whose socket is slow.
     if (!seenRestores.has(data.revision)) {
