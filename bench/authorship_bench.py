@@ -42,6 +42,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -195,7 +196,7 @@ def measure_here(args: argparse.Namespace, doc_id: str) -> dict[str, Any]:
 
     store = DjangoDocumentStore()
     started = time.perf_counter()
-    loaded = store.load(public_id=doc_id, earlier=1000)
+    loaded = store.load(public_id=uuid.UUID(doc_id), earlier=1000)
     read_s = time.perf_counter() - started
     started = time.perf_counter()
     state = build_state(loaded, window_size=1000)
@@ -213,7 +214,7 @@ def measure_here(args: argparse.Namespace, doc_id: str) -> dict[str, Any]:
     samples = []
     for i in range(20_000):
         at = rng.randrange(tracker.length - 1)
-        delta = [{"retain": at}, {"insert": "x"}] if at else [{"insert": "x"}]
+        delta: list[dict[str, Any]] = [{"retain": at}, {"insert": "x"}] if at else [{"insert": "x"}]
         started = time.perf_counter()
         tracker.apply(delta, i % 2)
         samples.append(time.perf_counter() - started)

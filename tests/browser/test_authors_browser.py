@@ -43,10 +43,10 @@ def _type(page: Any, index: int, text: str) -> None:
 def _settled(pages: list[Any]) -> None:
     for page in pages:
         page.wait_for_function(SYNCED, timeout=15_000)
-    revs = lambda: {p.evaluate("() => window.collabdocs.client.revision") for p in pages}  # noqa: E731
+    head = max(p.evaluate("() => window.collabdocs.client.revision") for p in pages)
     for page in pages:
         page.wait_for_function(
-            "(rev) => window.collabdocs.client.revision >= rev", arg=max(revs()), timeout=15_000
+            "(rev) => window.collabdocs.client.revision >= rev", arg=head, timeout=15_000
         )
 
 

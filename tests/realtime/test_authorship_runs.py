@@ -14,8 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from realtime.ot import Delta
-from realtime.ot import authorship
+from realtime.ot import Delta, authorship
 from realtime.ot.authorship import (
     Runs,
     Tracker,
