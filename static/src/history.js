@@ -58,7 +58,9 @@ import { PAGE_SIZE, VersionList } from "./history/versions.js";
     named: "Named",
     restore: "Restore",
   };
-  const FORMAT_LABELS = { txt: "Plain text", html: "HTML", md: "Markdown" };
+  const FORMAT_LABELS = {
+    txt: "Plain text", html: "HTML", md: "Markdown", pdf: "PDF", docx: "Word (.docx)", odt: "OpenDocument (.odt)",
+  };
   const VIEWS = ["list", "preview", "compare", "timeslider"];
   /** Most ids one call of the authors endpoint takes (review.api.AUTHORS_MAX). */
   const AUTHORS_MAX = 50;
