@@ -75,6 +75,7 @@ export function installImages(context) {
    * @param {FileList|File[]} files
    */
   const uploadFiles = (range, files) => {
+    if (!quill.isEnabled()) return; // a drop on a read-only editor
     const all = Array.from(files);
     const images = all.filter(looksLikeImage);
     const others = all.length - images.length;
@@ -86,7 +87,7 @@ export function installImages(context) {
         tone: "warning",
       });
     }
-    if (!images.length || !quill.isEnabled()) return;
+    if (!images.length) return;
     if (range.length) quill.deleteText(range.index, range.length, "user");
     uploads.start(range.index, images.map((file) => fileItem(file)));
   };
