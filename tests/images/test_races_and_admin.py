@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from images import services
+from images.apps import check_image_prefix
 from images.exceptions import ImageRejected
 from images.models import Image
 from tests.images.conftest import People, image_bytes
@@ -62,3 +63,11 @@ def test_the_admin_lists_images_and_changes_none(people: People, django_user_mod
     assert client.get(reverse("admin:images_image_add")).status_code == 403
     assert client.post(reverse("admin:images_image_delete", args=[image.pk])).status_code == 403
     assert Image.objects.filter(pk=image.pk).exists()
+
+
+def test_a_path_prefix_that_would_refuse_uploaded_images_fails_the_checks(settings: Any) -> None:
+    assert check_image_prefix() == []
+    settings.COLLABDOCS = {**settings.COLLABDOCS, "IMAGE_PATH_PREFIX": "/files/"}
+    errors = check_image_prefix()
+    assert [error.id for error in errors] == ["images.E002"]
+    assert "/media/i/" in errors[0].msg
