@@ -22,7 +22,7 @@ not_found            404     no such document, or one the person cannot see
 forbidden            403     the person may not edit the document
 method_not_allowed   405     not a POST
 throttled            429     too many documents created lately
-bad_request          400     no file in the request
+bad_request          400     no file in the request, or a title too long
 unsupported_format   415     not DOCX, ODT, HTML or Markdown
 too_large            413     the file is over ``IMPORT_MAX_BYTES``; or (convert)
                              its content is over what one edit may carry
@@ -45,6 +45,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
@@ -213,6 +214,10 @@ def import_new(request: HttpRequest) -> JsonResponse:
         for store in stores:
             store.release()
         return refusal(exc.code, exc.message, exc.status)
+    except ValidationError as exc:  # the title the person gave
+        for store in stores:
+            store.release()
+        return refusal("bad_request", " ".join(exc.messages), 400)
     except Exception:
         for store in stores:
             store.release()

@@ -202,6 +202,20 @@ def test_refusals_answer_their_code_and_status(
     assert not Document.objects.filter(owner=person).exists()
 
 
+def test_a_title_too_long_is_refused_and_nothing_stored(
+    person: Any, client_of: Callable[[Any], Client], media_root: Path
+) -> None:
+    before = files_under(media_root)
+    data = docx_with_picture(unique_png(3))
+    response = post_file(client_of(person), IMPORT, data, "t.docx", title="x" * 500)
+    assert response.status_code == 400
+    assert response.json()["error"] == "bad_request"
+    assert "at most 200 characters" in response.json()["message"]
+    assert not Document.objects.filter(owner=person).exists()
+    assert not Image.objects.exists()
+    assert files_under(media_root) == before
+
+
 def test_a_file_over_the_limit_is_refused_before_it_is_read(
     person: Any, client_of: Callable[[Any], Client], settings: Any
 ) -> None:
