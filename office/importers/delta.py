@@ -57,6 +57,8 @@ class DeltaBuilder:
         self.warnings: list[str] = []
         self._dropped: dict[str, int] = {}
         self._open = False  # content since the last line end
+        #: Lines ended so far (markers count: each is a line of its own).
+        self.lines = 0
 
     # Content ----------------------------------------------------------
 
@@ -94,6 +96,7 @@ class DeltaBuilder:
         if self._open:
             self.end_line()
         self._push({name: True}, {})
+        self.lines += 1
 
     def end_line(self, attrs: Mapping[str, Any] | None = None) -> None:
         """End the current line with block formats ``attrs`` (header, list, table...)."""
@@ -108,6 +111,7 @@ class DeltaBuilder:
         self._trim()
         self._push("\n", kept)
         self._open = False
+        self.lines += 1
 
     @property
     def line_open(self) -> bool:

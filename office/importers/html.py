@@ -206,6 +206,7 @@ class _Frame:
     cell: int = 0  # a table cell: how many grid columns it spans
     nested_cell: bool = False  # a cell of a table inside a cell
     item: bool = False  # a list item
+    lines: int = 0  # the builder's line count when it opened
 
 
 class _Mapper(HTMLParser):
@@ -480,6 +481,7 @@ class _Mapper(HTMLParser):
             self._item = item
             self._line_start = True
             frame.item = True
+            frame.lines = self.out.lines
         align = style.get("text-align") or attr.get("align", "").lower()
         for name in classes:
             if name.startswith("ql-align-"):
@@ -517,9 +519,9 @@ class _Mapper(HTMLParser):
         if self._cell_depth:
             self._break_block()
             return
-        if self.out.line_open or (frame.item and not self._line_start):
+        if self.out.line_open:
             self._end_line()
-        elif frame.item and self._item is not None and self._line_start:
+        elif frame.item and self._item is not None and self.out.lines == frame.lines:
             self.out.end_line(self._block())  # an empty list item is still an item
         if tag in ("ul", "ol") and self.lists:
             self.lists.pop()

@@ -315,3 +315,18 @@ def test_content_always_ends_with_a_plain_line(html: bytes, ending: list[dict]) 
     delta = convert(html or b" ", "x.html", store_image=MemoryImages()).delta
     assert delta[-len(ending) :] == ending
     assert "table" not in delta[-1].get("attributes", {})
+
+
+def test_list_items_holding_paragraphs_are_one_line_each() -> None:
+    """Word, Google Docs and loose Markdown lists wrap items in <p>: no blank items."""
+    html = b"<ul><li><p>one</p></li><li></li><li>x<ul><li><p>y</p></li></ul></li></ul>"
+    assert convert(html, "l.html", store_image=MemoryImages()).delta == [
+        {"insert": "one"},
+        {"insert": "\n\n", "attributes": {"list": "bullet"}},
+        {"insert": "x"},
+        {"insert": "\n", "attributes": {"list": "bullet"}},
+        {"insert": "y"},
+        {"insert": "\n", "attributes": {"list": "bullet", "indent": 1}},
+    ]
+    loose = structure(convert(b"- a\n\n- b\n", "l.md", store_image=MemoryImages()).delta)
+    assert loose.lines == [("a", {"list": "bullet"}), ("b", {"list": "bullet"})]
