@@ -53,8 +53,8 @@ export function installImages(context) {
   const { quill, app, notices, docId, policy } = context;
   const uploads = new Uploads({ quill, notices });
 
-  /** The job of one file: upload it, insert the embed. */
   /**
+   * The job of one file: upload it, insert the embed.
    * @param {Blob} file
    * @param {string} [name]
    * @param {Record<string, unknown>} [attributes]
@@ -104,17 +104,30 @@ export function installImages(context) {
   picker.hidden = true;
   picker.className = "cd-image-picker";
   app.append(picker);
-  /** Where the picker's files go: the selection when it was opened. */
-  let pickedAt = null;
+  /**
+   * Where the picker's files go: the selection when it was opened, tracked
+   * while the person chooses (collaborators may type meanwhile).
+   * @type {{at: import("./track.js").Tracked, length: number}|null}
+   */
+  let picked = null;
+  const unpick = () => {
+    if (picked) uploads.tracker.release(picked.at);
+    const was = picked;
+    picked = null;
+    return was;
+  };
   picker.addEventListener("change", () => {
     const files = picker.files ? Array.from(picker.files) : [];
     picker.value = "";
-    const range = pickedAt ?? quill.getSelection(true);
-    pickedAt = null;
+    const was = unpick();
+    const range = was ? { index: was.at.index, length: was.length } : quill.getSelection(true);
     if (files.length && range) uploadFiles(range, files);
   });
+  picker.addEventListener("cancel", unpick);
   const pick = () => {
-    pickedAt = quill.getSelection(true);
+    unpick();
+    const range = quill.getSelection(true);
+    picked = { at: uploads.tracker.track(range.index), length: range.length };
     picker.click();
   };
   quill.getModule("toolbar")?.addHandler("image", pick);
