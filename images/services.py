@@ -159,8 +159,8 @@ def _check_quotas(*, document: Document, user: AnyUser | None, adding: int) -> N
         raise ImageRejected(
             "quota_exceeded",
             f"This document’s images would take more than its {_mb(doc_quota)} "
-            f"({_mb(used)} used). Remove images you no longer need from this "
-            "document’s history, or use smaller images.",
+            f"limit ({_mb(used)} used). Use smaller images, or put more images "
+            "in another document.",
         )
     if user is None or not user.is_authenticated:
         return
@@ -169,7 +169,9 @@ def _check_quotas(*, document: Document, user: AnyUser | None, adding: int) -> N
     if used + adding > user_quota:
         raise ImageRejected(
             "quota_exceeded",
-            f"Your images would take more than your {_mb(user_quota)} ({_mb(used)} used).",
+            f"Your images would take more than your {_mb(user_quota)} limit "
+            f"({_mb(used)} used). Images no document uses any more are freed "
+            "at the next clean-up.",
         )
 
 
