@@ -126,7 +126,9 @@ def upload(request: HttpRequest, document: Document) -> JsonResponse:
     except ValueError:
         declared = 0
     if declared > max_bytes + MULTIPART_SLACK:
-        # Refused before the body is read.
+        # Refused before the body is parsed. Django's ASGI handler has
+        # already spooled it to a temporary file: only a proxy's limit stops
+        # an oversized body at the door (docs/images.md).
         return _too_large(max_bytes)
     upload = request.FILES.get("file")
     if upload is None:

@@ -223,7 +223,7 @@ def test_too_large_is_refused_with_413(
     assert_nothing_stored(people, before, media_root)
 
 
-def test_a_huge_body_is_refused_before_it_is_read(
+def test_a_huge_body_is_refused_before_it_is_parsed(
     people: People, client_of: Callable[[Any], Client], limits: Callable[..., None]
 ) -> None:
     limits(IMAGE_MAX_BYTES=1024)
