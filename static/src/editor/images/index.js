@@ -232,6 +232,15 @@ export function installImages(context) {
     }
   };
 
+  // Leaving while an image is on its way would lose it: ask first, as the
+  // page does for unsent edits.
+  window.addEventListener("beforeunload", (event) => {
+    if (uploads.pending > 0) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+
   const resize = installResize({ quill });
 
   return { context, uploads, uploadFiles, pick, resize, get pending() { return uploads.pending; } };
