@@ -340,3 +340,44 @@ def test_compare_two_versions_marks_insertions_and_deletions_and_plays_back(
     )
     assert slider.inner_text().strip() == "The quick fox"
     assert alice.errors == [] and bob.errors == []
+
+
+def test_the_list_pages_through_every_version_by_scrolling(
+    open_page: Callable[..., Any], world: dict[str, Any]
+) -> None:
+    """131 versions (130 named, the first "Created"): the first page has 50;
+    scrolling to the end loads the rest, each once, newest first."""
+    from documents.models import Document, DocumentVersion
+
+    document = world["doc"]
+    DocumentVersion.objects.bulk_create(
+        DocumentVersion(
+            document=document,
+            revision=i,
+            content=[{"insert": f"draft {i}\n"}],
+            kind="named",
+            name=f"Draft {i:03d}",
+            author=world["alice"],
+        )
+        for i in range(1, 131)
+    )
+    Document.objects.filter(pk=document.pk).update(head_revision=130)
+    alice = open_page("alice")
+    alice.click("[data-history-open]")
+    alice.wait_for_function(LOADED)
+    items = alice.locator("#history-panel .history-item")
+    assert items.count() == 50
+    more = alice.locator('#history-panel [data-history-field="more"]')
+    for _ in range(10):
+        if more.is_hidden():
+            break
+        more.scroll_into_view_if_needed()
+        alice.wait_for_function(
+            "n => document.querySelectorAll('#history-panel .history-item').length > n",
+            arg=items.count(),
+        )
+    labels = items.evaluate_all("els => els.map(e => e.dataset.versionId)")
+    assert len(labels) == len(set(labels)) == 131
+    texts = items.all_inner_texts()
+    assert "Draft 130" in texts[0] and "Draft 001" in texts[-2] and "Created" in texts[-1]
+    assert alice.errors == []
