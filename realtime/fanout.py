@@ -333,7 +333,8 @@ class Fanout:
         cached = self._authors_cache
         if cached is None or cached[0] != head:
             frame = protocol.authors_frame(
-                rev=head, runs_json=protocol.dumps(ot_authorship.to_json(self._seq.runs))
+                rev=head,
+                runs_json=protocol.dumps(self._seq.runs),  # tuples are JSON arrays
             )
             self._authors_cache = cached = (head, frame)
         frames = self.frames_for(sub)
