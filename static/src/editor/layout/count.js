@@ -57,7 +57,7 @@ function* pieces(text) {
 /** Scripts written without spaces: only the segmenter's dictionaries find their words. */
 const DICTIONARY_SCRIPTS = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
 /** Code points that join others into one visible character (marks, ZWJ, selectors, skin tones, flags). */
-const JOINERS = /[\p{M}\u200d\ufe0e\ufe0f\u{1F3FB}-\u{1F3FF}\u{1F1E6}-\u{1F1FF}\u{E0020}-\u{E007F}]/u;
+const JOINERS = /\p{M}|\u200d|\ufe0e|\ufe0f|[\u{1F3FB}-\u{1F3FF}]|[\u{1F1E6}-\u{1F1FF}]|[\u{E0020}-\u{E007F}]/u;
 /**
  * Words by Unicode's word rules (UAX #29) for text in spaced scripts: runs
  * of letters, digits, marks and underscores, joined between two letters by
