@@ -5,8 +5,11 @@ and :mod:`.guards` has refused any DTD already); the body is walked in
 document order:
 
 * paragraphs: heading styles (``Heading 1``–``3``, deeper ones as 3, and
-  styles based on them; ``Title`` as 1), quote and code styles, alignment,
-  left indentation (one level per half inch), page breaks before;
+  styles based on them; ``Title`` as 1), quote and code styles (and a
+  shaded paragraph all in a monospace font as code), alignment, left
+  indentation (one level per half inch), page breaks before (and a
+  paragraph holding only a page break as the break alone), an empty
+  paragraph with a bottom border as a rule;
 * lists from the numbering part: the level's ``numFmt`` (``bullet`` or a
   numbering) and ``ilvl`` as indentation; a bullet drawn as ☐/☑, a
   paragraph starting with a ☐/☑/☒ glyph, or a Word content-control
@@ -138,6 +141,7 @@ class _Reader:
         self._after_box = False
         self._ind_level = 0
         self._formats: dict[tuple[str, int], tuple[str, str]] = {}
+        self._code_para = False
 
     # Styles and numbering --------------------------------------------
 
@@ -265,12 +269,19 @@ class _Reader:
                     self._ind_level = min(round(int(left) / 720) or 1, 9)
         if ppr is not None and _on(ppr, "w:pageBreakBefore") and not self._in_cell:
             self.out.marker("pagebreak")
+        self._code_para = "code-block" not in block and self._item is None and _shaded_mono(p, ppr)
+        if self._code_para:
+            block["code-block"] = True  # a shaded paragraph all in a monospace font
         self._block = block
         self._line_start = True
         self._after_box = False
         before = self.out.length
         self.inline(p, {}, None)
+        self._code_para = False
         has_text = self.out.length != before or self.out.line_open
+        last = self.out.ops[-1]["insert"] if self.out.ops else None
+        if not self.out.line_open and isinstance(last, dict) and self._item is None:
+            return  # a paragraph holding only a page break is the break alone
         if not has_text and ppr is not None and not self._in_cell:
             border = ppr.find(qn("w:pBdr"))
             if (border is not None and border.find(qn("w:bottom")) is not None) or (
@@ -412,6 +423,8 @@ class _Reader:
             face = fonts.get(qn("w:ascii")) or fonts.get(qn("w:hAnsi"))
             if face and face != self.body_font:
                 attrs["font"] = classify_font(face)
+                if self._code_para and attrs["font"] == "monospace":
+                    attrs["font"] = None  # the code block's own font
         return attrs
 
     def run(self, r: Any, attrs: dict[str, Any]) -> None:
@@ -537,6 +550,21 @@ class _Reader:
         self._block = {}
         self._last_line_table = width > 0
         self._space = False
+
+
+def _shaded_mono(p: Any, ppr: Any) -> bool:
+    """Return whether paragraph ``p`` is shaded and all its text in a monospace font."""
+    shading = ppr.find(qn("w:shd")) if ppr is not None else None
+    fill = (shading.get(qn("w:fill")) or "").lower() if shading is not None else ""
+    if fill in ("", "auto", "ffffff"):
+        return False
+    runs = [r for r in p.iter(qn("w:r")) if r.find(qn("w:t")) is not None]
+    for run in runs:
+        fonts = run.find(f"{qn('w:rPr')}/{qn('w:rFonts')}")
+        face = fonts.get(qn("w:ascii")) if fonts is not None else None
+        if classify_font(face) != "monospace":
+            return False
+    return bool(runs)
 
 
 def _px(emu: str | None) -> str | None:

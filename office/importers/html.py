@@ -3,11 +3,12 @@
 Only what the content schema can hold is kept, by allowlist: headings,
 paragraphs, lists (with checklists: Quill's ``data-list``, GitHub's task
 list checkboxes, a leading ``[ ]``/``[x]`` or a ☐/☑ glyph), block quotes,
-preformatted code, tables (one line per cell, ``table`` = the row's id;
+preformatted code, tables (one line per cell, ``table`` = the row's id; ``th`` as ``td``;
 ``colspan`` padded with empty cells, short rows padded to the widest row
 so far), links (http, https, mailto, tel), bold, italic, underline,
 strike, inline code, colours, sizes, fonts, alignment, indentation,
-horizontal rules and page breaks (``page-break-before``/``break-before``).
+horizontal rules and page breaks (``page-break-before``/``break-before``,
+the editor's own ``class="page-break"``).
 
 Nothing executable or remote survives: ``script``, ``style``, ``iframe``,
 ``object``, ``embed``, ``svg``, forms and the like are dropped with their
@@ -427,7 +428,7 @@ class _Mapper(HTMLParser):
         frame: _Frame,
     ) -> None:
         breaks = style.get("page-break-before", "") + style.get("break-before", "")
-        if "always" in breaks or "page" in breaks:
+        if "always" in breaks or "page" in breaks or "page-break" in classes:
             self._break_block()
             if not self._cell_depth:
                 self.out.marker("pagebreak")
@@ -454,8 +455,6 @@ class _Mapper(HTMLParser):
             self._cell_depth += 1
             span = attr.get("colspan", "1").strip()
             frame.cell = max(1, min(int(span) if span.isdigit() else 1, 50))
-            if tag == "th":
-                frame.inline["bold"] = True
             self._line_start = True
             return
         self._break_block()
@@ -548,6 +547,7 @@ class _Mapper(HTMLParser):
 
     def _image(self, attr: dict[str, str]) -> None:
         src = attr.get("src", "").strip()
+        style = _style(attr.get("style"))
         alt = re.sub(r"\s+", " ", attr.get("alt", "")).strip()[:500] or None
         match = _DATA_URL.fullmatch(src)
         if match:
@@ -564,8 +564,8 @@ class _Mapper(HTMLParser):
             attrs = self._inline()
             attrs.update(
                 alt=alt,
-                width=_dimension(attr.get("width")),
-                height=_dimension(attr.get("height")),
+                width=_dimension(attr.get("width") or style.get("width")),
+                height=_dimension(attr.get("height") or style.get("height")),
             )
             if self._space and self.out.line_open and not self.out.ends_with_space:
                 self.out.text(" ")

@@ -5,7 +5,9 @@ The text body is walked in document order:
 * ``text:h`` (its outline level; deeper than 3 as 3), ``text:p`` with its
   style chain: ``Heading N``, ``Title``, quotations and preformatted styles,
   alignment, left margin (one indent level per 1.27 cm), page breaks
-  before; a paragraph's automatic style's text properties (bold, colour...
+  before and after (an empty paragraph breaking the page after it is the
+  break alone), an empty paragraph with a bottom border as a rule; a
+  paragraph's automatic style's text properties (bold, colour...
   applied to the whole paragraph) count as its runs';
 * ``text:list``: each ``text:list-item`` a line, its nesting depth the
   indent, the list style's level (a number style or a bullet; a ☐/☑
@@ -52,6 +54,7 @@ _CHECK_GLYPH = re.compile(r"^\s*([☐☑☒✓✔])\s?")
 _LENGTH = re.compile(r"(-?[\d.]+)\s*(cm|mm|in|pt|pc|px)?")
 _TO_POINTS = {"cm": 72 / 2.54, "mm": 72 / 25.4, "in": 72.0, "pt": 1.0, "pc": 12.0, "px": 0.75}
 _CODE_STYLES = ("preformatted", "source text", "code")
+_ZERO = re.compile(r"(?:0+(?:\.0*)?|\.0+)[a-z]*(?:\s|$)")  # a border of width 0
 _QUOTE_STYLES = ("quotation", "quote")
 
 
@@ -121,6 +124,7 @@ class _Reader:
         self._in_cell = False
         self._space = False
         self._last_line_table = False
+        self._code = False
 
     # Styles -------------------------------------------------------------
 
@@ -283,13 +287,23 @@ class _Reader:
             if style.automatic:
                 base.update(self._text_formats(style.text))
         self._block = block
+        self._code = "code-block" in block
         self._line_start = True
+        before = self.out.length
         self.inline(p, base)
         if self._in_cell:
             if self.out.line_open:
                 self._space = True
             return
-        self._end_line()
+        empty = self.out.length == before and not self.out.line_open
+        border = props.get("border-bottom") or props.get("border") or "none"
+        page_after = props.get("break-after") == "page"
+        if empty and self._item is None and border != "none" and not _ZERO.match(border):
+            self.out.marker("divider")  # an empty paragraph drawn as a rule
+        elif not (empty and page_after and self._item is None):
+            self._end_line()
+        if page_after:
+            self.out.marker("pagebreak")
         self._item = None
 
     def _end_line(self) -> None:
@@ -386,7 +400,10 @@ class _Reader:
         if self._space and self.out.line_open:
             self.out.text(" ")
         self._space = False
-        self.out.text(text, {k: v for k, v in formats.items() if v is not None})
+        kept = {k: v for k, v in formats.items() if v is not None}
+        if self._code and kept.get("font") == "monospace":
+            del kept["font"]  # the code block's own font
+        self.out.text(text, kept)
         self._line_start = False
 
     def _frame(self, frame: Any, formats: dict[str, Any]) -> None:

@@ -166,7 +166,6 @@ def test_html_tables_keep_a_grid_and_stay_apart() -> None:
     assert doc.table() == [["Head", ""], ["a", "b c"], ["short", ""], ["second table"]]
     # An empty line keeps the second table from joining the first.
     assert ("", {}) in doc.lines
-    assert doc.formatted["bold=True"] == ["Head"]
 
 
 MARKDOWN = """# Minutes
