@@ -21,7 +21,8 @@ not_signed_in        401     no session
 not_found            404     no such document, or one the person cannot see
 forbidden            403     the person may not edit the document
 method_not_allowed   405     not a POST
-throttled            429     too many documents created lately
+throttled            429     too many documents created lately (import), or
+                             images added lately (convert)
 bad_request          400     no file in the request, or a title too long
 unsupported_format   415     not DOCX, ODT, HTML or Markdown
 too_large            413     the file is over ``IMPORT_MAX_BYTES``; or (convert)
@@ -58,6 +59,7 @@ from documents.links import session_link_token
 from documents.models import Document
 from documents.selectors import document_get_for_user
 from images import services as image_services
+from images import throttle as image_throttle
 from images.exceptions import ImageRejected
 from office.importers import Converted, ImportRefused, convert
 from realtime.ot import ContentPolicy, utf16_len
@@ -259,6 +261,13 @@ def import_convert(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
         return refusal("not_found", "Document not found.", 404)
     if not access.can_edit:
         return refusal("forbidden", "Only editors can insert files into this document.", 403)
+    # A file can carry many pictures: converting counts against the image
+    # throttle (one request), as an upload does.
+    wait = image_throttle.wait(request)
+    if wait is not None:
+        response = refusal("throttled", image_throttle.IMAGE.message, 429)
+        response["Retry-After"] = str(wait)
+        return response
     try:
         data, filename = _read_upload(request)
     except _NoFile:

@@ -312,6 +312,20 @@ def test_only_editors_may_convert_into_a_document(
     assert not Image.objects.exists()
 
 
+def test_convert_counts_against_the_image_throttle(
+    shared: dict[str, Any], client_of: Callable[[Any], Client], settings: Any
+) -> None:
+    throttles = {**settings.COLLABDOCS["THROTTLES"], "image": "1/d"}
+    settings.COLLABDOCS = {**settings.COLLABDOCS, "THROTTLES": throttles}
+    client = client_of(shared["editor"])
+    url = convert_url(shared["document"])
+    assert post_file(client, url, b"one", "one.md").status_code == 200
+    refused = post_file(client, url, fixture_bytes("report.odt"), "r.odt")
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "throttled"
+    assert not Image.objects.exists()
+
+
 def test_convert_counts_the_documents_own_length(
     shared: dict[str, Any], client_of: Callable[[Any], Client], settings: Any
 ) -> None:
