@@ -115,7 +115,7 @@ function toggleButton(label, className, on, onChange) {
  * @param {{quill: any, app: HTMLElement, toolbar: HTMLElement, notices: any}} context
  * @returns {object} what the browser tests and window.collabdocs.layout reach
  */
-export function installLayout({ quill, app, toolbar }) {
+export function installLayout({ quill, app, toolbar, notices }) {
   const toolbarModule = quill.getModule("toolbar");
 
   // Rules and page breaks: a line of their own at the cursor.
@@ -140,7 +140,14 @@ export function installLayout({ quill, app, toolbar }) {
 
   // Tables: the toolbar button opens the size picker; the menu follows the cursor.
   const picker = new TablePicker({
-    onPick: (rows, columns) => insertTable(quill, rows, columns),
+    onPick: (rows, columns) => {
+      if (insertTable(quill, rows, columns)) return;
+      notices?.show({
+        kind: "layout",
+        message: "A table can't go inside a table: put the cursor below it first.",
+        tone: "info",
+      });
+    },
   });
   const tableButton = toolbar.querySelector("button.ql-table");
   toolbarModule?.addHandler("table", () => {
