@@ -32,7 +32,8 @@ too_long             413     over ``MAX_DOC_LENGTH`` (convert: with the
                              document's own text)
 macros               400     a macro-enabled file
 bad_file             400     damaged, encrypted, or with entity declarations
-image_rejected       400     an image too large, too many pixels, over quota
+image_rejected       400     an image too large, too many pixels, over quota;
+                             more than MAX_IMAGES pictures
 ===================  ======  ==============================================
 """
 
@@ -70,6 +71,8 @@ logger = logging.getLogger(__name__)
 MULTIPART_SLACK = 64 * 1024
 #: Image refusals that leave the image out (a warning) rather than stop the import.
 _SKIPPED_IMAGE_CODES = frozenset({"unsupported_type", "not_an_image"})
+#: Pictures one import may store (each is checked, re-encoded and counted).
+MAX_IMAGES = 500
 #: Room kept in a frame for the op's envelope (type, ids, revision).
 _FRAME_ENVELOPE = 4 * 1024
 
@@ -99,6 +102,12 @@ class _ImageStore:
         self.stored: list[tuple[str, str]] = []  # (blob, sha256) to release on refusal
 
     def __call__(self, data: bytes, filename: str) -> str | None:
+        if len(self.stored) >= MAX_IMAGES:
+            raise ImportRefused(
+                "image_rejected",
+                f"The file holds more than {MAX_IMAGES} pictures; import at most that many "
+                "at once.",
+            )
         try:
             image = image_services.store_image(
                 document=self.document, user=self.user, data=data, filename=filename

@@ -7,6 +7,7 @@ import stores nothing: no document, no image rows, no image files.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import struct
@@ -200,6 +201,25 @@ def test_refusals_answer_their_code_and_status(
     assert response.json()["error"] == code
     assert response.json()["message"]
     assert not Document.objects.filter(owner=person).exists()
+
+
+def test_a_file_with_too_many_pictures_is_refused_and_nothing_stored(
+    person: Any, client_of: Callable[[Any], Client], monkeypatch: Any, media_root: Path
+) -> None:
+    from office import views
+
+    monkeypatch.setattr(views, "MAX_IMAGES", 2)
+    pictures = b"".join(
+        b'<img src="data:image/png;base64,%s">' % base64.b64encode(unique_png(10 + i))
+        for i in range(3)
+    )
+    before = files_under(media_root)
+    response = post_file(client_of(person), IMPORT, pictures, "many.html")
+    assert response.status_code == 400
+    assert response.json()["error"] == "image_rejected"
+    assert "more than 2 pictures" in response.json()["message"]
+    assert not Image.objects.exists()
+    assert files_under(media_root) == before
 
 
 def test_a_title_too_long_is_refused_and_nothing_stored(
