@@ -67,7 +67,7 @@ from realtime.ot import ContentPolicy, utf16_len
 
 logger = logging.getLogger(__name__)
 
-#: Multipart overhead allowed above IMPORT_MAX_BYTES before the body is read.
+#: Multipart overhead allowed above IMPORT_MAX_BYTES before the body is parsed.
 MULTIPART_SLACK = 64 * 1024
 #: Image refusals that leave the image out (a warning) rather than stop the import.
 _SKIPPED_IMAGE_CODES = frozenset({"unsupported_type", "not_an_image"})

@@ -236,7 +236,7 @@ def test_a_title_too_long_is_refused_and_nothing_stored(
     assert files_under(media_root) == before
 
 
-def test_a_file_over_the_limit_is_refused_before_it_is_read(
+def test_a_file_over_the_limit_is_refused_before_it_is_parsed(
     person: Any, client_of: Callable[[Any], Client], settings: Any
 ) -> None:
     settings.COLLABDOCS = {**settings.COLLABDOCS, "IMPORT_MAX_BYTES": 4096}
