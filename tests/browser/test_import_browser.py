@@ -5,7 +5,7 @@ LibreOffice-made DOCX into a new document that opens with its headings,
 table and picture (whose bytes the page can fetch); then "Insert file…"
 puts a Markdown file in the middle of a line of another document, which
 the socket saves like typing; a hostile file gets the server's sentence as
-a notice and changes nothing.
+a notice and changes nothing; a viewer gets no Insert file… control.
 
 Failure modes: the list form posting nowhere or not opening the new
 document, the picture not served, the inserted content not reaching the
@@ -105,5 +105,18 @@ def test_import_from_the_list_and_insert_a_file_at_the_cursor(
         assert "not a valid DOCM file" in notice.inner_text() or "damaged" in notice.inner_text()
         assert _stored(target)[1] == content
         assert page.errors == []
+    finally:
+        context.close()
+
+    # A viewer of the same document gets no Insert file… control.
+    from documents.roles import Role
+
+    vera = _user("vera", "Vera")
+    services.share_grant(document=target, actor=ada, identifier="vera", role=Role.VIEWER)
+    context, page = _person_page(chromium_browser, vera, base)
+    try:
+        page.goto(f"{base}/d/{target.public_id}/")
+        page.wait_for_function(SYNCED, timeout=30_000)
+        assert not page.locator("#file-controls .cd-insert-file").is_visible()
     finally:
         context.close()
