@@ -12,7 +12,8 @@ A valid change is a list, possibly empty, of ops, each holding exactly one of
 
 * ``insert``: a non-empty string, or an embed: an object with exactly one
   key, an embed type of the schema, whose value is a string the deployment's
-  :class:`ContentPolicy` allows (an image's or video's source);
+  :class:`ContentPolicy` allows (an image's or video's source), or, for a
+  marker (``divider``, ``pagebreak``), exactly ``true``;
 * ``retain`` / ``delete``: a positive JSON integer (not ``1.0``, not
   ``true``) of at most 2^53 - 1; a retain of an object is not supported;
 * ``attributes``: only on insert and retain; an object whose names are
