@@ -144,6 +144,10 @@ EMBEDS: list[dict[str, Any]] = [
     {"image": "data:image/png;base64,iVBORw0KGgo="},
     {"image": "data:image/gif;base64,R0lGODlhAQABAAAAACw="},
 ]
+# Rules and page breaks (the schema's markers): no source, exactly true.
+MARKERS: list[dict[str, Any]] = [
+    {name: True} for name, spec in _SCHEMA["embeds"].items() if spec["kind"] == "marker"
+]
 IMAGE_ATTRS = sorted({*INLINE, *_SCHEMA["embeds"]["image"]["attributes"]})
 
 
@@ -411,7 +415,7 @@ def schema_change(rng: random.Random, *, max_ops: int = 8, budget: int = 2**53 -
                 _insert_op(rng)
                 if rng.random() < 0.5
                 else {
-                    "insert": rng.choice(EMBEDS) if rng.random() < 0.3 else text(rng, 3),
+                    "insert": rng.choice(EMBEDS + MARKERS) if rng.random() < 0.3 else text(rng, 3),
                     **({"attributes": a} if (a := schema_attributes(rng, nulls=False)) else {}),
                 }
             )
