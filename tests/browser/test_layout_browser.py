@@ -164,8 +164,16 @@ def test_a_table_edited_by_two_people_at_once_converges(
     assert alice.evaluate(TABLE_TEXT) == [["", ""], ["", ""]]
     # The text of the line stays out of the table, which follows it.
     assert alice.evaluate("() => window.collabdocs.quill.getText()").startswith("Budget\n")
-    # The cursor is in the first cell: the table menu shows above the table.
+    # The cursor is in the first cell: the table menu shows above the table,
+    # in the space kept there, not over the line before it.
     alice.wait_for_selector(".table-menu:not([hidden])", timeout=5_000)
+    boxes = alice.evaluate(
+        """() => [document.querySelector('.table-menu'), document.querySelector('.ql-editor p'),
+                  document.querySelector('.ql-editor table')].map((el) => {
+          const r = el.getBoundingClientRect(); return {top: r.top, bottom: r.bottom}; })"""
+    )
+    menu, line, table = boxes
+    assert line["bottom"] <= menu["top"] and menu["bottom"] <= table["top"], boxes
     content = _wait_converged([alice, bob], people["doc"])
     bob.wait_for_function("() => document.querySelectorAll('.ql-editor td').length === 4")
 
@@ -199,6 +207,13 @@ def test_a_table_edited_by_two_people_at_once_converges(
         for _ in range(op["insert"].count("\n"))
     ]
     assert len(cells) == 6 and len(set(cells)) == 3, cells
+    # The word count follows every change, remote ones included, by itself.
+    for page in (alice, bob):
+        page.wait_for_function(
+            """() => document.querySelector('#layout-controls .word-count')
+              .textContent.startsWith('3 words')""",
+            timeout=5_000,
+        )
     print("table delta:", json.dumps(content))
     _screenshot(alice, "layout-table")
     assert not alice.errors and not bob.errors

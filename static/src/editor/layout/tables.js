@@ -301,7 +301,8 @@ export class TableMenu {
     this.root.hidden = false;
     const container = this.quill.container.getBoundingClientRect();
     const box = table.domNode.getBoundingClientRect();
-    const top = box.top - container.top - this.root.offsetHeight - 4;
+    // In the space layout.css keeps above every table.
+    const top = box.top - container.top - this.root.offsetHeight - 3;
     this.root.style.top = `${Math.round(top)}px`;
     this.root.style.left = `${Math.round(box.left - container.left)}px`;
   }
