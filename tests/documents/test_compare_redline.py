@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from realtime.ot import Delta
+from realtime.ot import Delta, DocumentText, authorship, op_length
 from realtime.ot import compare as compare_module
 from realtime.ot.compare import deleters, redline, words
 from tests.realtime import ot_differential, ot_gen
@@ -174,3 +174,29 @@ def test_words(text: str, count: int) -> None:
 def test_not_a_document_is_refused() -> None:
     with pytest.raises(ValueError, match="non-document"):
         redline(Delta().retain(1), Delta([{"insert": "\n"}]))
+
+
+def test_authorship_as_a_hidden_format_replays_like_the_runs() -> None:
+    """tag_authors + DocumentText + untag_authors == realtime.ot.authorship.apply, op by op."""
+    seed = int(os.environ.get("COMPARE_SEED", random.randrange(1 << 30)))
+    print(f"COMPARE_SEED={seed}")
+    rng = random.Random(seed)
+    for case in range(60):
+        doc = ot_gen.document(rng)
+        runs = authorship.initial(doc.length(), rng.choice([None, 1]))
+        text = DocumentText.from_ops(compare_module.tag_authors(doc.ops, runs))
+        for step in range(8):
+            change = ot_gen.valid_change(rng, doc)
+            author = rng.choice([1, 2, 3, None])
+            inserted = sum(op_length(op) for op in change.ops if "insert" in op)
+            attribution = None
+            if inserted and rng.random() < 0.3:
+                cut = rng.randint(0, inserted)
+                attribution = [(n, who) for n, who in ((cut, 7), (inserted - cut, None)) if n]
+            runs = authorship.apply(runs, change.ops, author, attribution)
+            doc = doc.compose(change)
+            text.apply(compare_module.tag_change(change.ops, author, attribution))
+            content, got = compare_module.untag_authors(text.to_ops())
+            where = f"seed={seed} case={case} step={step}"
+            assert content == doc.ops, where
+            assert got == runs, where
