@@ -181,7 +181,11 @@ def test_a_table_edited_by_two_people_at_once_converges(
     bob.evaluate("() => window.collabdocs.connection.setOnline(false)")
     _type_in_cell(bob, 1, 1, "beta")
     bob.wait_for_selector(".table-menu:not([hidden])", timeout=5_000)
-    bob.click(".table-menu .table-menu-row-below")
+    # From the keyboard: Alt+F10 reaches the menu, arrows move, Enter acts.
+    bob.keyboard.press("Alt+F10")
+    bob.keyboard.press("ArrowRight")
+    assert bob.evaluate("() => document.activeElement.dataset.action") == "row-below"
+    bob.keyboard.press("Enter")
     assert len(bob.evaluate(TABLE_TEXT)) == 3
     _type_in_cell(alice, 0, 0, "alpha")
     alice.wait_for_function(SYNCED, timeout=10_000)

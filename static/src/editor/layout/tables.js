@@ -272,6 +272,22 @@ export class TableMenu {
       const button = event.target instanceof Element ? event.target.closest("button[data-action]") : null;
       if (button instanceof HTMLButtonElement) this.run(button.dataset.action || "");
     });
+    // Keyboard: Alt+F10 in a table reaches the menu (as for an editor's
+    // toolbar), arrows move along it, Escape goes back to the text.
+    quill.root.addEventListener("keydown", (/** @type {KeyboardEvent} */ event) => {
+      if (event.key !== "F10" || !event.altKey || this.root.hidden) return;
+      event.preventDefault();
+      this.buttons()[0]?.focus();
+    });
+    root.addEventListener("keydown", (event) => {
+      const buttons = this.buttons();
+      const at = buttons.indexOf(/** @type {HTMLButtonElement} */ (document.activeElement));
+      if (event.key === "Escape") this.quill.focus();
+      else if (event.key === "ArrowRight") buttons[(at + 1) % buttons.length]?.focus();
+      else if (event.key === "ArrowLeft") buttons[(at - 1 + buttons.length) % buttons.length]?.focus();
+      else return;
+      event.preventDefault();
+    });
     /** @type {any} the table blot shown for */
     this.table = null;
   }
@@ -283,6 +299,9 @@ export class TableMenu {
    */
   run(name) {
     const action = TABLE_ACTIONS.find(([n]) => n === name);
+    // From the keyboard the menu has the focus: give it back to the text
+    // (Quill restores the selection), where the table module acts.
+    if (!this.quill.hasFocus()) this.quill.focus();
     const [table] = tableAt(this.quill);
     if (!action || !table || !this.quill.isEnabled()) return false;
     this.quill.getModule("table")[action[2]]();
@@ -290,8 +309,15 @@ export class TableMenu {
     return true;
   }
 
+  /** @returns {HTMLButtonElement[]} */
+  buttons() {
+    return [...this.root.querySelectorAll("button")];
+  }
+
   /** Show the menu above the selection's table, or hide it. */
   update(range = this.quill.getSelection()) {
+    // Focus moved into the menu (Alt+F10): the editor lost its selection, not its table.
+    if (!range && this.root.contains(document.activeElement)) return;
     const [table] = range && this.quill.isEnabled() ? tableAt(this.quill, range) : [null];
     this.table = table;
     if (!table) {
