@@ -371,9 +371,20 @@ def test_rules_breaks_outline_word_count_page_view_and_print(
           return {shadow: s.boxShadow, padding: s.paddingLeft, breakAfter: b.breakAfter}; }"""
     )
     assert paper == {"shadow": "none", "padding": "0px", "breakAfter": "page"}, paper
-    pdf = alice.pdf(format="A4")
-    assert pdf.startswith(b"%PDF")
-    pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
-    assert pages >= 2, "the page break starts a new page"
+    # A page break starts a new page: two short lines print on one page with
+    # a rule between them, on two with a page break.
+    printed = {}
+    for marker in ("divider", "pagebreak"):
+        alice.evaluate(
+            """(marker) => { const q = window.collabdocs.quill;
+              q.updateContents([{delete: q.getLength() - 1}, {insert: "First\\n"},
+                                {insert: {[marker]: true}}, {insert: "Second"}], 'user'); }""",
+            marker,
+        )
+        alice.wait_for_function(SYNCED, timeout=10_000)
+        pdf = alice.pdf(format="A4")
+        assert pdf.startswith(b"%PDF")
+        printed[marker] = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+    assert printed == {"divider": 1, "pagebreak": 2}, printed
     alice.emulate_media(media="screen")
     assert not alice.errors, alice.errors
