@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import accumulate
+from itertools import accumulate, chain
 from typing import Any, TypeAlias
 
 __all__ = [
@@ -135,24 +135,52 @@ class _Cursor:
         self.n = len(runs)
 
     def take(self, count: int, out: Runs | None, what: str) -> None:
-        """Move ``count`` characters on, copying their runs into ``out``."""
-        runs = self.runs
-        while count > 0:
-            if self.index >= self.n:
+        """Move ``count`` characters on, copying their runs into ``out``.
+
+        Whole runs are copied with one slice: the runs handed in are merged
+        (every value of this module is), so only the first can merge with
+        what ``out`` ends with.
+        """
+        if count <= 0:
+            return
+        runs, n = self.runs, self.n
+        index = self.index
+        if self.offset:  # finish the run handed out in part
+            if index >= n:
                 raise ValueError(f"the change {what} past the end of the content")
-            size, author = runs[self.index]
+            size, author = runs[index]
             left = size - self.offset
-            if left <= count:
-                if out is not None:
-                    _push(out, left, author)
-                count -= left
-                self.index += 1
-                self.offset = 0
-            else:
+            if left > count:
                 if out is not None:
                     _push(out, count, author)
                 self.offset += count
-                count = 0
+                return
+            if out is not None:
+                _push(out, left, author)
+            count -= left
+            index += 1
+            self.offset = 0
+        start = index
+        while index < n:
+            size = runs[index][0]
+            if size > count:
+                break
+            count -= size
+            index += 1
+        if out is not None and index > start:
+            first = runs[start]
+            if out and out[-1][1] == first[1]:
+                out[-1] = (out[-1][0] + first[0], first[1])
+                out.extend(runs[start + 1 : index])
+            else:
+                out.extend(runs[start:index])
+        self.index = index
+        if count > 0:
+            if index >= n:
+                raise ValueError(f"the change {what} past the end of the content")
+            if out is not None:
+                _push(out, count, runs[index][1])
+            self.offset = count
 
     def rest(self, out: Runs) -> None:
         """Copy every character not yet handed out into ``out``."""
@@ -315,14 +343,22 @@ class Tracker:
         if ops and "retain" in ops[0]:  # formatted or not: it keeps authors
             lead = _op_length(ops[0])
             ops = ops[1:]
-        reach = sum(_op_length(op) for op in ops if "insert" not in op)
+        reach = grown = 0
+        for op in ops:
+            size = _op_length(op)
+            if "insert" in op:
+                grown += size
+            else:
+                reach += size
+                if "delete" in op:
+                    grown -= size
         if not self._chunks:
             self._set(apply([], [{"retain": lead}, *ops] if lead else ops, author, attribution))
             return
         ends = list(accumulate(self._sizes))  # C speed: the scan is the cost
         first, first_start = self._chunk_at(ends, lead)
         last, _ = self._chunk_at(ends, lead + reach)
-        local: Runs = [run for chunk in self._chunks[first : last + 1] for run in chunk]
+        local: Runs = list(chain.from_iterable(self._chunks[first : last + 1]))
         offset = lead - first_start
         changed = apply(local, ([{"retain": offset}] if offset else []) + ops, author, attribution)
         # Merge with the neighbours when the edges now share an author, and
@@ -334,24 +370,27 @@ class Tracker:
             len(changed) < CHUNK_RUNS // 4 or (changed and chunks[lo - 1][-1][1] == changed[0][1])
         ):
             lo -= 1
-            changed = _merged(chunks[lo] + changed)
+            changed = _join(chunks[lo], changed)
         if hi < len(chunks) and (
             len(changed) < CHUNK_RUNS // 4 or (changed and chunks[hi][0][1] == changed[-1][1])
         ):
-            changed = _merged(changed + chunks[hi])
+            changed = _join(changed, chunks[hi])
             hi += 1
         count = -(-len(changed) // CHUNK_RUNS)  # pieces of equal size, each <= CHUNK_RUNS
         step = -(-len(changed) // count) if count else 0
         pieces = [changed[i : i + step] for i in range(0, len(changed), step)] if step else []
-        sizes = [sum(run[0] for run in piece) for piece in pieces]
-        self._length += sum(sizes) - sum(self._sizes[lo:hi])
+        before = sum(self._sizes[lo:hi])
+        if len(pieces) == 1:  # the common case: no need to add up its runs
+            sizes = [before + grown]
+        else:
+            sizes = [sum(run[0] for run in piece) for piece in pieces]
+        self._length += grown
         chunks[lo:hi] = pieces
         self._sizes[lo:hi] = sizes
 
 
-def _merged(runs: Runs) -> Runs:
-    """Return ``runs`` with adjacent runs of one author merged."""
-    out: Runs = []
-    for count, author in runs:
-        _push(out, count, author)
-    return out
+def _join(left: Runs, right: Runs) -> Runs:
+    """Return merged runs ``left`` then merged runs ``right``, merged."""
+    if left and right and left[-1][1] == right[0][1]:
+        return [*left[:-1], (left[-1][0] + right[0][0], right[0][1]), *right[1:]]
+    return left + right
