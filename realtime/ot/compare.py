@@ -77,7 +77,7 @@ FORMAT: Final = "format"
 
 #: Texts (both together, in code units) up to this size are diffed exactly
 #: as quill-delta does (:meth:`Delta.diff`).
-EXACT_LIMIT = 50_000
+EXACT_LIMIT = 20_000
 #: Longest changed paragraph (old and new together) diffed character by
 #: character on the large path, when as many paragraphs went as came.
 PAIR_LIMIT = 4_000
