@@ -171,33 +171,22 @@ def _at(document: Document, revision: int) -> datetime | None:
 
 
 def _base(document: Document, revision: int, ops_from: int) -> _Base:
-    """Return the starting point to replay from (module docstring)."""
+    """Return the starting point to replay from (module docstring).
+
+    The version's revision is found first and its content (a megabyte, for
+    a big document) loaded only when no cached checkpoint is closer.
+    """
     usable = DocumentVersion.objects.filter(
         document_id=document.pk, revision__lte=revision, revision__gte=ops_from - 1
     )
     with_runs = (
-        usable.exclude(authorship=None)
-        .order_by("-revision", "-pk")
-        .values_list("revision", "content", "authorship")
-        .first()
-    )
-    start: _Base | None = None
-    if with_runs is not None:
-        try:
-            start = _Base(int(with_runs[0]), list(with_runs[1]), from_json(with_runs[2]))
-        except ValueError:
-            start = None  # Malformed runs: start as unknown from a version below.
-    if start is None:
-        oldest = usable.order_by("revision", "pk").values_list("revision", "content").first()
-        if oldest is not None:
-            content = list(oldest[1])
-            start = _Base(int(oldest[0]), content, initial(_length(content)))
-        elif ops_from <= 1:
-            start = _Base(0, list(INITIAL_CONTENT), initial(1))
-        else:
-            raise TimelineUnavailable(f"no stored version or ops reach revision {revision}")
+        usable.exclude(authorship=None).order_by("-revision", "-pk").values_list("pk", "revision")
+    ).first()
+    oldest = usable.order_by("revision", "pk").values_list("pk", "revision").first()
+    candidate = with_runs or oldest
+    floor = int(candidate[1]) if candidate is not None else 0
     # A cached checkpoint between the start and the revision is closer.
-    first = start.revision // CHECKPOINT_EVERY + 1
+    first = floor // CHECKPOINT_EVERY + 1
     marks = [n * CHECKPOINT_EVERY for n in range(first, revision // CHECKPOINT_EVERY + 1)]
     if marks:
         found = _cache_get([_key(document.pk, mark) for mark in marks])
@@ -206,7 +195,18 @@ def _base(document: Document, revision: int, ops_from: int) -> _Base:
             decoded = _decode(value) if isinstance(value, bytes) else None
             if decoded is not None:
                 return _Base(mark, decoded[0], decoded[1])
-    return start
+    if with_runs is not None:
+        row = DocumentVersion.objects.values_list("content", "authorship").get(pk=with_runs[0])
+        try:
+            return _Base(int(with_runs[1]), list(row[0]), from_json(row[1]))
+        except ValueError:
+            pass  # Malformed runs: start as unknown from the oldest version.
+    if oldest is not None:
+        content = list(DocumentVersion.objects.values_list("content", flat=True).get(pk=oldest[0]))
+        return _Base(int(oldest[1]), content, initial(_length(content)))
+    if ops_from <= 1:
+        return _Base(0, list(INITIAL_CONTENT), initial(1))
+    raise TimelineUnavailable(f"no stored version or ops reach revision {revision}")
 
 
 def _length(content: list[dict]) -> int:
