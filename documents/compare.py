@@ -16,6 +16,10 @@ stored) and hands them to the pure :func:`realtime.ot.compare.redline`.
   (:func:`realtime.ot.compare.deleters`) when there are at most
   :data:`MAX_FOLLOWED_OPS` of them; past that, deletions are all shown.
 
+Forward comparisons of at most :data:`MAX_FOLLOWED_OPS` ops follow who
+deleted what the same way, so the summary credits removed words to the
+person who removed them (null past that, or backwards).
+
 Who may compare: whoever may browse the history
 (:func:`documents.history.history_access`).
 
@@ -190,7 +194,7 @@ def compare(
         end = _at_version(document, to_version)
     else:
         end = _at_revision(document, head if to_rev is None else to_rev)
-    gone = _followed_deleters(document, start, end) if only_others is not None else None
+    gone = _followed_deleters(document, start, end)
     result = redline(
         start.content,
         end.content,

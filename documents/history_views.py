@@ -151,7 +151,7 @@ def history_restore(request: HttpRequest, public_id: uuid.UUID, version_id: int)
         return error(f"The version couldn’t be restored right now ({exc}). Try again.", 503)
     return JsonResponse(
         {
-            "message": "Restored. Everyone sees this version now; restore another to undo.",
+            "message": "Restored. Everyone sees this version now; you can undo it for 15 minutes.",
             "id": restore.pk,
             "revision": restore.revision,
             "undo_until": history.undo_deadline(restore).isoformat(),

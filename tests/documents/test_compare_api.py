@@ -59,6 +59,8 @@ def test_two_revisions_marked_with_who_wrote_and_a_summary(world: World) -> None
     assert (summary["added_words"], summary["removed_words"], summary["formatted"]) == (3, 1, 5)
     by = {entry["id"]: entry for entry in summary["by"]}
     assert by[world.editor.pk]["added_words"] == 3 and by[world.editor.pk]["name"] == "editor"
+    # The owner wrote "old", the editor removed it: removed words are the remover's.
+    assert by[world.editor.pk]["removed_words"] == 1 and world.owner.pk not in by
     assert set(by[world.editor.pk]) == {"id", "name", "color", "added_words", "removed_words"}
     assert by[world.editor.pk]["color"] == user_color(world.editor.pk)  # the presence colour
     # Backwards is a comparison too: what was added is now removed.
