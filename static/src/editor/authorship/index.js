@@ -39,6 +39,9 @@ import "./authorship.css";
 
 /** Milliseconds between a change and the repaint. */
 const PAINT_DELAY = 150;
+/** First wait for an unanswered ``authors`` request, and the longest. */
+const RETRY_FIRST_MS = 2000;
+const RETRY_MAX_MS = 30000;
 /** Most ids asked for in one request (the endpoint's bound). */
 const ASK_MAX = 50;
 const UNKNOWN = "unknown";
@@ -99,9 +102,23 @@ export function installAuthorship(context) {
   const sheet = new CSSStyleSheet();
   document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
 
+  /** @type {ReturnType<typeof setTimeout>|null} */
+  let retry = null;
+  let retryDelay = RETRY_FIRST_MS;
+  // An unanswered request (refused as rate_limited: building a large reply
+  // is charged to the socket's CPU budget; or lost with its socket) is
+  // sent again after a growing pause while the runs are still wanted.
   const request = () => {
     serverRuns = null;
     asked = connection.requestAuthors();
+    if (retry !== null) clearTimeout(retry);
+    retry = setTimeout(() => {
+      retry = null;
+      if (enabled && serverRuns === null) {
+        retryDelay = Math.min(retryDelay * 2, RETRY_MAX_MS);
+        request();
+      }
+    }, retryDelay);
   };
 
   connection.on("hello", () => {
@@ -117,6 +134,7 @@ export function installAuthorship(context) {
     try {
       serverRuns = fromJSON(frame.runs);
       serverRev = frame.rev;
+      retryDelay = RETRY_FIRST_MS;
     } catch (err) {
       console.warn("collabdocs: malformed authors frame", err);
       serverRuns = null;
