@@ -50,7 +50,7 @@ from realtime.ot.compare import Redline, deleters, redline
 #: Most ops followed to learn who deleted what for "since you last opened".
 MAX_FOLLOWED_OPS = 20_000
 #: Work budget (piece visits) of following them.
-FOLLOW_BUDGET = 5_000_000
+FOLLOW_BUDGET = 500_000
 
 
 class BadCompare(ValueError):
