@@ -49,8 +49,8 @@ from realtime.ot.compare import Redline, deleters, redline
 
 #: Most ops followed to learn who deleted what for "since you last opened".
 MAX_FOLLOWED_OPS = 20_000
-#: Work budget (piece visits) of following them.
-FOLLOW_BUDGET = 500_000
+#: Work budget (steps, realtime.ot.compare.deleters) of following them.
+FOLLOW_BUDGET = 2_000_000
 
 
 class BadCompare(ValueError):

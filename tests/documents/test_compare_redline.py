@@ -200,3 +200,43 @@ def test_authorship_as_a_hidden_format_replays_like_the_runs() -> None:
             where = f"seed={seed} case={case} step={step}"
             assert content == doc.ops, where
             assert got == runs, where
+
+
+def _naive_deleters(old_length: int, changes: list[tuple[Delta, int | None]]) -> list:
+    """Who deleted each old unit, one character at a time."""
+    doc: list[int] = list(range(old_length))  # old index, or -1 for inserted
+    who: list[int | None] = [None] * old_length
+    for change, user in changes:
+        out: list[int] = []
+        at = 0
+        for op in change.ops:
+            if "retain" in op:
+                out += doc[at : at + op["retain"]]
+                at += op["retain"]
+            elif "delete" in op:
+                for origin in doc[at : at + op["delete"]]:
+                    if origin >= 0:
+                        who[origin] = user
+                at += op["delete"]
+            else:
+                out += [-1] * op_length(op)
+        doc = out + doc[at:]
+    return who
+
+
+def test_deleters_match_a_per_character_model() -> None:
+    seed = int(os.environ.get("COMPARE_SEED", random.randrange(1 << 30)))
+    print(f"COMPARE_SEED={seed}")
+    rng = random.Random(seed)
+    for case in range(80):
+        doc = ot_gen.prose(rng)
+        start = doc
+        changes = []
+        for _ in range(rng.randint(1, 12)):
+            change = ot_gen.valid_change(rng, doc)
+            changes.append((change, rng.choice([1, 2, None])))
+            doc = doc.compose(change)
+        runs = deleters(start.length(), changes, budget=1_000_000)
+        assert runs is not None
+        flat = [user for size, user in runs for _ in range(size)]
+        assert flat == _naive_deleters(start.length(), changes), f"seed={seed} case={case}"
