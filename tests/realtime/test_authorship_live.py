@@ -6,7 +6,8 @@ authority maintains op by op, must equal authorship derived from the full
 op log one character at a time. Then across an owner's snapshot (the
 keeper at its threshold, with the ops deleted past it) and an unload and a
 reload from that snapshot; and a restore whose text keeps its original
-authors, the attribution stored on the op and sent in its op frame.
+authors, the attribution stored on the op and sent in its op frame; and
+accepting a suggestion, which keeps the suggester as the author of its text.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 
 from collabdocs.devclient import OTClient, random_change
 from documents.authorship import authorship_at
-from documents.live import content_edit
+from documents.live import content_edit, decide_edit
 from documents.models import Document, DocumentVersion, Operation
 from realtime.ot import Delta
 from realtime.ot.authorship import Runs, to_json
@@ -256,3 +257,29 @@ async def test_a_restore_keeps_the_original_authors(people, ws_connect) -> None:
     assert expand(reply["runs"]) == await db(per_character, people["doc"].pk)
     assert len(text) == sum(count for count, _ in reply["runs"])
     assert await db(lambda: Document.objects.get(pk=people["doc"].pk).head_revision) == rev + 2
+
+
+async def test_accepting_a_suggestion_keeps_the_suggester_as_author(people, ws_connect) -> None:
+    owner_id, editor_id = people["users"]["owner"].pk, people["users"]["editor"].pk
+    owner = Person(await ws_connect(people["doc_id"], cookie=people["cookies"]["owner"]))
+    editor = Person(await ws_connect(people["doc_id"], cookie=people["cookies"]["editor"]))
+    for person in (owner, editor):
+        await person.start()
+    await owner.edit(Delta().insert("Plain text"))
+    await settle([owner, editor])
+    mark = f"{editor_id}:lx3k9a1:sug1"
+    await editor.edit(Delta().retain(6).insert("new ", {"suggest-insert": mark}))
+    await settle([owner, editor])
+    applied = await apply_edit(
+        public_id=uuid.UUID(people["doc_id"]),
+        edit=decide_edit(accept=True),
+        user_id=owner_id,
+        user_name="owner",
+        registry=process_registry(),
+        timeout=10,
+    )
+    assert applied is not None
+    await settle([owner, editor])
+    assert owner.ot.content() == [{"insert": "Plain new text\n"}]
+    reply = await ask_authors(owner)
+    assert expand(reply["runs"]) == [owner_id] * 6 + [editor_id] * 4 + [owner_id] * 4 + [None]
