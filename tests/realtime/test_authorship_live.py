@@ -4,7 +4,8 @@ Three people edit one document at once (random concurrent changes, the
 seed printed); the ``authors`` reply, which comes from the runs the
 authority maintains op by op, must equal authorship derived from the full
 op log one character at a time. Then across an owner's snapshot (the
-keeper at its threshold, with the ops deleted past it) and an unload and a
+keeper at its threshold, whose runs must match the log at its revision)
+and an unload and a
 reload from that snapshot; and a restore whose text keeps its original
 authors, the attribution stored on the op and sent in its op frame; and
 accepting a suggestion, which keeps the suggester as the author of its text.
