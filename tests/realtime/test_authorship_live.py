@@ -5,8 +5,7 @@ seed printed); the ``authors`` reply, which comes from the runs the
 authority maintains op by op, must equal authorship derived from the full
 op log one character at a time. Then across an owner's snapshot (the
 keeper at its threshold, whose runs must match the log at its revision)
-and an unload and a
-reload from that snapshot; and a restore whose text keeps its original
+and an unload and a reload from that snapshot; and a restore whose text keeps its original
 authors, the attribution stored on the op and sent in its op frame; and
 accepting a suggestion, which keeps the suggester as the author of its text.
 """
