@@ -69,12 +69,15 @@ from typing import Any, TypeVar
 
 from asgiref.sync import SyncToAsync
 
+from documents.authorship import AuthorshipUnavailable, authorship_at
 from documents.live import AppliedChange, ServerChangeFailed, check_edit
+from documents.models import Document
 from realtime import protocol
 from realtime.content_policy import content_policy
 from realtime.edits import edit_change
 from realtime.ot import Delta, DocumentText, InvalidDelta, attributes
-from realtime.ot.authorship import Runs, from_json, inserted_runs, length
+from realtime.ot.authorship import Runs, from_json, inserted_runs, length, slice_runs
+from realtime.ot.delta import op_length
 from realtime.protocol import ErrorCode
 from realtime.registry import Registry, process_registry
 from realtime.repair import repaired
@@ -141,6 +144,45 @@ def _target_runs(stored: Any, target: list[dict[str, Any]]) -> Runs | None:
     return runs if length(runs) == Delta(target).length() else None
 
 
+def _runs_before(*, public_id: uuid.UUID, revision: int) -> Runs | None:
+    """Return the authorship just before ``revision``, or None if unknown."""
+    document = Document.objects.filter(public_id=public_id).first()
+    if document is None:
+        return None
+    try:
+        return authorship_at(document, revision - 1)[1]
+    except AuthorshipUnavailable:
+        return None
+
+
+def _deleted_runs(change: list[dict[str, Any]], before: Runs | None, inverse: Delta) -> Runs | None:
+    """Return who wrote the text ``change`` deleted, in order: the undo's attribution.
+
+    ``inverse`` (``change`` inverted against the content before it) inserts
+    exactly that text in that order. None when ``before`` is unknown or does
+    not fit (then the text put back is the undoer's).
+    """
+    if before is None:
+        return None
+    out: Runs = []
+    position = 0
+    try:
+        for op in change:
+            size = op_length(op)
+            if "delete" in op:
+                for count, author in slice_runs(before, position, position + size):
+                    if out and out[-1][1] == author:
+                        out[-1] = (out[-1][0] + count, author)
+                    else:
+                        out.append((count, author))
+            if "insert" not in op:
+                position += size
+    except (TypeError, KeyError):
+        return None
+    inserted = sum(op_length(op) for op in inverse.ops if "insert" in op)
+    return out if length(out) == inserted else None
+
+
 async def apply_edit(
     *,
     public_id: uuid.UUID,
@@ -169,6 +211,7 @@ async def apply_edit(
     target: list[dict[str, Any]] | None = None
     target_runs: Runs | None = None
     inverse: Delta | None = None
+    inverse_runs: Runs | None = None
     if edit["kind"] == "content":
         # A version stored before the content schema may hold what the
         # authority now refuses: restore it as the load would repair it.
@@ -179,6 +222,12 @@ async def apply_edit(
             load_change, public_id=public_id, revision=edit["revision"]
         )
         inverse = revert_change(stored, user_id=user_id)
+        if stored is not None:
+            # The text the undo puts back keeps who wrote it before the change.
+            before = await registry.runner.read(
+                _runs_before, public_id=public_id, revision=edit["revision"]
+            )
+            inverse_runs = _deleted_runs(stored.delta, before, inverse)
     deadline = loop.time() + timeout
     authority = await registry.acquire(public_id)
     try:
@@ -189,6 +238,7 @@ async def apply_edit(
                 # Based on the change's own revision: the authority moves
                 # it over everything after (from storage if need be).
                 base, delta = edit["revision"], inverse
+                attribution = inverse_runs
             elif target is not None:
                 base = authority.head
                 delta = await loop.run_in_executor(

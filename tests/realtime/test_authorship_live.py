@@ -20,7 +20,7 @@ import pytest
 
 from collabdocs.devclient import OTClient, random_change
 from documents.authorship import authorship_at
-from documents.live import content_edit, decide_edit
+from documents.live import content_edit, decide_edit, revert_edit
 from documents.models import Document, DocumentVersion, Operation
 from realtime.ot import Delta
 from realtime.ot.authorship import Runs, to_json
@@ -283,3 +283,34 @@ async def test_accepting_a_suggestion_keeps_the_suggester_as_author(people, ws_c
     assert owner.ot.content() == [{"insert": "Plain new text\n"}]
     reply = await ask_authors(owner)
     assert expand(reply["runs"]) == [owner_id] * 6 + [editor_id] * 4 + [owner_id] * 4 + [None]
+
+
+async def test_undoing_a_deletion_gives_the_text_back_to_its_author(people, ws_connect) -> None:
+    owner_id, editor_id = people["users"]["owner"].pk, people["users"]["editor"].pk
+    owner = Person(await ws_connect(people["doc_id"], cookie=people["cookies"]["owner"]))
+    editor = Person(await ws_connect(people["doc_id"], cookie=people["cookies"]["editor"]))
+    for person in (owner, editor):
+        await person.start()
+    await owner.edit(Delta().insert("Alpha "))
+    await settle([owner, editor])
+    await editor.edit(Delta().retain(6).insert("beta"))
+    await settle([owner, editor])
+    await owner.edit(Delta().retain(3).delete(5))  # "Alp" + "ta": the owner deletes "ha be"
+    removed_at = await settle([owner, editor])
+    applied = await apply_edit(
+        public_id=uuid.UUID(people["doc_id"]),
+        edit=revert_edit(removed_at),
+        user_id=owner_id,
+        user_name="owner",
+        registry=process_registry(),
+        timeout=10,
+    )
+    assert applied is not None
+    await settle([owner, editor])
+    assert owner.ot.content() == [{"insert": "Alpha beta\n"}]
+    reply = await ask_authors(editor)
+    assert expand(reply["runs"]) == [owner_id] * 6 + [editor_id] * 4 + [None]
+    stored = await db(
+        lambda: Operation.objects.get(document_id=people["doc"].pk, revision=applied.revision)
+    )
+    assert stored.attribution == [[3, owner_id], [2, editor_id]]
