@@ -37,8 +37,9 @@ import { userColor } from "../review/suggest-colors.js";
 import { apply, fromJSON, length, shares } from "./runs.js";
 import "./authorship.css";
 
-/** Milliseconds between a change and the repaint. */
+/** Milliseconds between a change and the repaint, and the most it grows to. */
 const PAINT_DELAY = 150;
+const MAX_PAINT_DELAY = 2000;
 /** First wait for an unanswered ``authors`` request, and the longest. */
 const RETRY_FIRST_MS = 2000;
 const RETRY_MAX_MS = 30000;
@@ -184,10 +185,16 @@ export function installAuthorship(context) {
 
   function schedule() {
     if (timer !== null) return;
-    timer = setTimeout(() => {
-      timer = null;
-      paint();
-    }, PAINT_DELAY);
+    // A repaint makes a Range per run: on a document of many thousands of
+    // runs, wait longer between repaints so typing stays smooth.
+    const runs = serverRuns ? serverRuns.length : 0;
+    timer = setTimeout(
+      () => {
+        timer = null;
+        paint();
+      },
+      Math.min(MAX_PAINT_DELAY, PAINT_DELAY + runs / 20),
+    );
   }
 
   /**
