@@ -48,7 +48,7 @@ from realtime.ot.authorship import Runs, from_json
 from realtime.ot.compare import Redline, deleters, redline
 
 #: Most ops followed to learn who deleted what for "since you last opened".
-MAX_FOLLOWED_OPS = 20_000
+MAX_FOLLOWED_OPS = 5_000
 #: Work budget (steps, realtime.ot.compare.deleters) of following them.
 FOLLOW_BUDGET = 2_000_000
 
@@ -140,7 +140,7 @@ def _followed_deleters(document: Document, start: End, end: End) -> Runs | None:
         .order_by("revision")
         .values_list("delta", "author_id")
     )
-    changes = [(Delta(delta), author) for delta, author in rows]
+    changes = list(rows)  # Stored ops are normalised already.
     if len(changes) != end.revision - start.revision:
         return None
     return deleters(Delta(start.content).length(), changes, FOLLOW_BUDGET)

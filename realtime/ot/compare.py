@@ -420,11 +420,12 @@ def _fill_deleters(
 
 
 def deleters(
-    old_length: int, changes: Iterable[tuple[Delta, int | None]], budget: int
+    old_length: int, changes: Iterable[tuple[Delta | list[Op], int | None]], budget: int
 ) -> Runs | None:
     """Return who deleted each unit of a document of ``old_length`` units.
 
-    ``changes`` are the ops applied to it in order with their authors. The
+    ``changes`` are the ops applied to it in order (Deltas, or stored op
+    lists, normalised) with their authors. The
     result covers the old document: ``(length, user)`` runs where ``user``
     deleted those units, None where they are still there (or the deleter is
     unknown). The document is kept as pieces (old text and inserted text);
@@ -437,7 +438,7 @@ def deleters(
     deleted: list[tuple[int, int, int | None]] = []  # (old start, length, who)
     spent = 0
     for delta, user in changes:
-        ops = delta.ops
+        ops = delta.ops if isinstance(delta, Delta) else delta
         lead = ops[0]["retain"] if ops and "retain" in ops[0] and "attributes" not in ops[0] else 0
         # Untouched pieces before and after the edit are copied as slices
         # (C speed); only the pieces the op reaches are walked.
