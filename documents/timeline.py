@@ -251,6 +251,8 @@ def state_at(document: Document, revision: int) -> State:
         ops = list(rows)
         if len(ops) != revision - base.revision:
             raise TimelineUnavailable("the stored ops are not consecutive")
+        if not ops:  # A starting point at the revision itself: as it is.
+            return State(revision, _at(document, revision), base.content, base.runs)
         try:
             # Authorship rides along as a hidden format, so DocumentText
             # replays both at its speed (realtime.ot.compare.tag_authors).
