@@ -79,7 +79,9 @@ def embed_policy(request: HttpRequest) -> dict[str, Any]:
 
     A context processor: ``embed_policy.video_hosts`` (comma-separated),
     ``.image_data_max_bytes`` and ``.image_path_prefix``, the same settings
-    the server's ``parse_change`` is given (realtime.content_policy).
+    the server's ``parse_change`` is given (realtime.content_policy), and
+    ``.image_max_bytes``, the largest upload the images app accepts (the
+    editor refuses bigger files before sending them).
     """
     config = settings.COLLABDOCS
     return {
@@ -87,6 +89,7 @@ def embed_policy(request: HttpRequest) -> dict[str, Any]:
             "video_hosts": ",".join(_video_hosts()),
             "image_data_max_bytes": int(config.get("IMAGE_DATA_MAX_BYTES", 256 * 1024)),
             "image_path_prefix": str(config.get("IMAGE_PATH_PREFIX", "/media/")),
+            "image_max_bytes": int(config.get("IMAGE_MAX_BYTES", 10 * 1024 * 1024)),
         }
     }
 

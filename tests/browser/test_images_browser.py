@@ -257,6 +257,22 @@ def test_pasted_and_dropped_files_are_uploaded_with_progress(pair: dict[str, Any
         pasted,
     ]
 
+    # Over the server's limit (data-image-max-bytes, lowered here to keep the
+    # test small): refused in the page with the limit named, nothing sent.
+    limit = alice.evaluate(
+        "() => Number(document.getElementById('editor-app').dataset.imageMaxBytes)"
+    )
+    assert limit == 10 * 1024 * 1024
+    alice.evaluate("() => { document.getElementById('editor-app').dataset.imageMaxBytes = '100'; }")
+    sent: list[str] = []
+    alice.on("request", lambda request: request.method == "POST" and sent.append(request.url))
+    alice.evaluate(PASTE_FILE, [base64.b64encode(_png(200, 200)).decode(), "big.png", "image/png"])
+    alice.wait_for_function("() => /larger than/.test(document.body.innerText)", timeout=10_000)
+    assert not [url for url in sent if url.endswith("/images")], sent
+    alice.evaluate(
+        f"() => {{ document.getElementById('editor-app').dataset.imageMaxBytes = '{limit}'; }}"
+    )
+
     # In Suggesting mode the uploaded image is the person's suggestion.
     alice.evaluate("() => window.collabdocs.modes.choose('suggesting')")
     alice.evaluate(PASTE_FILE, [base64.b64encode(_png(12, 12)).decode(), "idea.png", "image/png"])

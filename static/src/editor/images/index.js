@@ -77,8 +77,22 @@ export function installImages(context) {
   const uploadFiles = (range, files) => {
     if (!quill.isEnabled()) return; // a drop on a read-only editor
     const all = Array.from(files);
-    const images = all.filter(looksLikeImage);
-    const others = all.length - images.length;
+    // The server's limit (data-image-max-bytes): a bigger file is refused
+    // here, before megabytes are sent only to be turned away.
+    const maxBytes = Number(app.dataset.imageMaxBytes) || Infinity;
+    const candidates = all.filter(looksLikeImage);
+    const images = candidates.filter((file) => file.size <= maxBytes);
+    const tooBig = candidates.length - images.length;
+    if (tooBig) {
+      const limit = `${Math.round((maxBytes / (1024 * 1024)) * 10) / 10} MB`;
+      notices.show({
+        kind: "images",
+        message: tooBig === 1 ? `That image is larger than ${limit}, the most this server accepts: it was not added.`
+          : `${tooBig} images are larger than ${limit}, the most this server accepts: they were not added.`,
+        tone: "warning",
+      });
+    }
+    const others = all.length - candidates.length;
     if (others) {
       notices.show({
         kind: "images",
