@@ -232,6 +232,20 @@ def test_the_running_example_terminates_tls_and_overwrites_what_workers_trust(
     before = len(_Echo.seen)
     status, _ = _https_get(https_port, "/metrics", {})
     assert status == 404 and not [r for r in _Echo.seen[before:] if r["path"] == "/metrics"]
+    # A body over the largest the app accepts (a 20 MB import) stops at the
+    # door on its declared length: no worker receives a byte of it.
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    conn = http.client.HTTPSConnection("127.0.0.1", https_port, context=context, timeout=10)
+    conn.putrequest("POST", "/api/import", skip_host=True)
+    conn.putheader("Host", "docs.example.com")
+    conn.putheader("Content-Length", "30000000")
+    conn.endheaders()
+    response = conn.getresponse()
+    conn.close()
+    assert response.status == 413
+    assert not [r for r in _Echo.seen[before:] if r["path"] == "/api/import"]
     # The owner hint is taken off the path before it reaches the worker.
     status, body = _https_get(https_port, "/w/10.0.0.12-8001/ws/docs/abc/?rev=3", {})
     assert json.loads(body)["path"] == "/ws/docs/abc/?rev=3"
