@@ -68,7 +68,12 @@ def test_history_panel_offers_downloads_with_suggestions_marked_up(
         page.wait_for_function(LOADED)
         panel = page.locator("#history-panel")
         current = panel.locator(".history-downloads-markup a[data-suggestions=markup]")
-        assert current.count() == 3
+        # The same formats for the document and for a version (history.js).
+        every = ["Plain text", "HTML", "Markdown", "PDF", "Word (.docx)", "OpenDocument (.odt)"]
+        assert current.all_inner_texts() == every
+        for link in current.all():
+            got = page.request.get(base + (link.get_attribute("href") or ""))
+            assert got.status == 200 and len(got.body()) > 0, link.get_attribute("href")
         href = current.filter(has_text="Plain text").get_attribute("href")
         assert href is not None and href.endswith("/export/txt?suggestions=markup")
         plain = page.request.get(base + href.replace("?suggestions=markup", ""))
@@ -81,7 +86,7 @@ def test_history_panel_offers_downloads_with_suggestions_marked_up(
         preview.wait_for(state="visible")
         assert preview.inner_text().strip() == "Keep the plan"
         links = panel.locator('[data-history-field="preview-downloads-markup"] a')
-        assert links.count() == 3
+        assert links.all_inner_texts() == every
         md = links.filter(has_text="Markdown").get_attribute("href")
         assert md is not None
         assert re.search(rf"/history/{version.pk}/export/md\?suggestions=markup$", md)
