@@ -17,6 +17,7 @@ stores nothing.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -29,6 +30,8 @@ from office.importers.html import StoreImage, decode_html, html_to_delta
 from office.importers.markdown import markdown_to_delta
 from office.importers.odt import odt_to_delta
 from realtime.ot import ContentPolicy
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["CODES", "Converted", "ImportRefused", "StoreImage", "convert"]
 
@@ -80,6 +83,16 @@ def convert(
         # Elements nested thousands deep (the readers walk them recursively).
         raise ImportRefused(
             "bad_file", "The file nests its content too deeply to be read."
+        ) from None
+    except ImportRefused:
+        raise
+    except (ValueError, TypeError, LookupError, AttributeError) as exc:
+        # A damaged file in a way no reader anticipated (a mutated attribute
+        # value, a part of the wrong shape): refused like any damaged file,
+        # never a server error. Storage failures (OSError) are not this.
+        logger.info("import of %r refused as damaged: %r", filename[:100], exc)
+        raise ImportRefused(
+            "bad_file", "The file is damaged: part of it could not be read."
         ) from None
     ops = builder.finish()
     return Converted(

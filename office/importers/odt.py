@@ -30,7 +30,9 @@ Notes (footnotes) and tracked changes are left out.
 from __future__ import annotations
 
 import re
-from contextlib import suppress
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any
@@ -38,6 +40,7 @@ from xml.parsers import expat
 from xml.sax import SAXException
 from zipfile import BadZipFile, ZipFile
 
+from odf import namespaces as odf_namespaces
 from odf import opendocument
 from odf.element import Element
 from odf.namespaces import DCNS, DRAWNS, STYLENS, SVGNS, TABLENS, TEXTNS, XLINKNS
@@ -156,7 +159,8 @@ class _Reader:
             elif _is(node, TEXTNS, "list-style"):
                 levels: dict[int, tuple[str, str]] = {}
                 for level in _children(node):
-                    depth = int(_attr(level, TEXTNS, "level") or "1")
+                    raw_depth = _attr(level, TEXTNS, "level") or "1"
+                    depth = int(raw_depth) if raw_depth.isdigit() else 1
                     if _is(level, TEXTNS, "list-level-style-number"):
                         fmt = _attr(level, STYLENS, "num-format") or "1"
                         levels[depth] = ("ordered" if fmt else "bullet", "")
@@ -538,10 +542,48 @@ def _check_parts(data: bytes) -> None:
                 raise ImportRefused("bad_file", f"The file is damaged ({name}: {exc}).") from None
 
 
+#: odfpy's namespace tables are dicts for the whole process (below):
+#: loading a file that declares a namespace odfpy does not know adds it, and
+#: every ODT written afterwards declares it too. An imported file with
+#: ``xmlns:x=""`` would make every later ODT export of the worker unreadable
+#: ("must not undeclare prefix"). So an import puts the table back as it
+#: found it; the lock keeps two imports (or an import and an export on
+#: another thread) from seeing each other's additions.
+_NAMESPACES_LOCK = threading.Lock()
+
+
+@contextmanager
+def _odfpy_namespaces_kept() -> Iterator[None]:
+    """Run the body with odfpy's process-wide namespace tables restored afterwards.
+
+    Two tables: ``odf.namespaces.nsdict`` (prefix per namespace) and
+    ``Element.namespaces``, a class attribute every element shares ("due to
+    shallow copy this is a static variable", odf/element.py), which the
+    writer declares on every document's root.
+    """
+    with _NAMESPACES_LOCK:
+        saved = dict(odf_namespaces.nsdict)
+        declared = dict(Element.namespaces)
+        try:
+            yield
+        finally:
+            odf_namespaces.nsdict.clear()
+            odf_namespaces.nsdict.update(saved)
+            Element.namespaces.clear()
+            Element.namespaces.update(declared)
+
+
 def odt_to_delta(
     data: bytes, builder: DeltaBuilder, store_image: StoreImage
 ) -> tuple[str, list[str]]:
     """Map an ODT file into ``builder``; return its title (meta.xml) and warnings."""
+    with _odfpy_namespaces_kept():
+        return _odt_to_delta(data, builder, store_image)
+
+
+def _odt_to_delta(
+    data: bytes, builder: DeltaBuilder, store_image: StoreImage
+) -> tuple[str, list[str]]:
     try:
         _check_parts(data)
         doc = load_odf(BytesIO(data))

@@ -116,7 +116,7 @@ describe("suggestion cards", () => {
 
 describe("author colours", () => {
   it("are the server's presence colours, one per person", () => {
-    const source = readFileSync(new URL("../../realtime/presence.py", import.meta.url), "utf8");
+    const source = readFileSync(new URL("../../documents/people.py", import.meta.url), "utf8");
     const block = /PALETTE[^=]*=\s*\(([\s\S]*?)\)/.exec(source)[1];
     const server = [...block.matchAll(/"(#[0-9a-f]{6})"/g)].map((m) => m[1]);
     assert.deepEqual(PALETTE, server);

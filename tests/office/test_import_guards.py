@@ -293,3 +293,45 @@ def test_randomly_damaged_files_are_imported_or_refused_never_crash(name: str) -
             convert(data, filename, store_image=MemoryImages())
         except ImportRefused as error:
             assert error.code in ("bad_file", "unsupported_format", "too_long")
+
+
+def test_a_damaged_list_level_is_refused_or_read_never_a_server_error() -> None:
+    """A list style whose level is not a number (seed 116 of the mutation test) reads as 1."""
+    data = rezip(
+        "report.odt",
+        lambda m, d: (
+            d.replace(b'text:level="1"', b'text:level="m"', 1) if m == "content.xml" else d
+        ),
+        {},
+    )
+    assert b'text:level="m"' in zipfile.ZipFile(io.BytesIO(data)).read("content.xml")
+    assert convert(data, "report.odt", store_image=MemoryImages()).delta
+
+
+def test_an_import_leaves_odfpys_namespace_table_as_it_found_it() -> None:
+    """An ODT declaring namespaces odfpy does not know must not change later ODT exports.
+
+    odfpy keeps one namespace table per process and adds every namespace a
+    loaded file uses to it; every ODT written afterwards would declare them
+    too (a damaged one made every later export of the worker unreadable).
+    """
+    from odf import namespaces
+    from odf.element import Element
+
+    from documents.export import export_document
+
+    before, declared = dict(namespaces.nsdict), dict(Element.namespaces)
+    odd = b'<zz:mark xmlns:zz="urn:x-collabdocs-test:odd:1">odd</zz:mark>'
+
+    def add_namespace(member: str, data: bytes) -> bytes:
+        if member != "content.xml":
+            return data
+        start = data.index(b"<text:p")
+        at = data.index(b">", start) + 1
+        return data[:at] + odd + data[at:]
+
+    convert(rezip("report.odt", add_namespace, {}), "odd.odt", store_image=MemoryImages())
+    assert namespaces.nsdict == before and Element.namespaces == declared
+    exported = export_document([{"insert": "Plain\n"}], fmt="odt", title="After")
+    content = zipfile.ZipFile(io.BytesIO(exported)).read("content.xml")
+    assert b"urn:x-collabdocs-test:odd:1" not in content
