@@ -338,7 +338,9 @@ class Tracker:
         attribution: Sequence[tuple[int, Author]] | None = None,
     ) -> None:
         """Apply a change as :func:`apply` does (same arguments, same errors)."""
-        ops = list(delta)
+        ops = delta if isinstance(delta, list) else list(delta)
+        if attribution is None and self._chunks and len(ops) <= 2 and self._fast(ops, author):
+            return
         lead = 0
         if ops and "retain" in ops[0]:  # formatted or not: it keeps authors
             lead = _op_length(ops[0])
@@ -387,6 +389,105 @@ class Tracker:
         self._length += grown
         chunks[lo:hi] = pieces
         self._sizes[lo:hi] = sizes
+
+    def _fast(self, ops: list[Any], author: Author) -> bool:
+        """Apply a keystroke in place, if ``ops`` is one; return whether it was.
+
+        A keystroke: ``[retain n?, insert]`` or ``[retain n?, delete k]``
+        inside one chunk, touching no chunk edge, or retains alone (a format
+        change keeps authors). Anything else (and a malformed change: the
+        general path raises its errors) returns False untouched. The result
+        is what :func:`apply` gives: runs stay merged, none empty.
+        """
+        lead = 0
+        last = ops[-1] if ops else None
+        if len(ops) == 2:
+            first = ops[0]
+            if "retain" not in first:
+                return False
+            lead = first["retain"]
+            if type(lead) is not int or lead <= 0:
+                return False
+        if last is None or "retain" in last:
+            # Retains alone (or nothing): authors unchanged, if within reach.
+            reach = sum(op.get("retain", -1) for op in ops)
+            return all(type(op.get("retain")) is int for op in ops) and 0 <= reach <= self._length
+        sizes = self._sizes
+        ends = list(accumulate(sizes))
+        index = bisect_right(ends, lead)
+        if index >= len(ends):
+            return False  # at or past the end: the general path (and its checks)
+        chunk = self._chunks[index]
+        offset = lead - (ends[index] - sizes[index])
+        if offset == 0:
+            return False  # a chunk's first edge: neighbours may merge
+        if "insert" in last:
+            size = _op_length(last)
+            found = _run_at(chunk, offset)
+            if found is None:
+                return False
+            i, at = found
+            length, who = chunk[i]
+            if offset > at:  # inside run i
+                if who == author:
+                    chunk[i] = (length + size, who)
+                elif len(chunk) + 2 > CHUNK_RUNS:
+                    return False
+                else:
+                    chunk[i : i + 1] = [
+                        (offset - at, who),
+                        (size, author),
+                        (at + length - offset, who),
+                    ]
+            else:  # between runs i - 1 and i (i > 0: offset > 0)
+                before = chunk[i - 1]
+                if before[1] == author:
+                    chunk[i - 1] = (before[0] + size, author)
+                elif who == author:
+                    chunk[i] = (length + size, who)
+                elif len(chunk) + 1 > CHUNK_RUNS:
+                    return False
+                else:
+                    chunk.insert(i, (size, author))
+            sizes[index] += size
+            self._length += size
+            return True
+        if "delete" in last:
+            size = last["delete"]
+            if type(size) is not int or size <= 0:
+                return False
+            found = _run_at(chunk, offset)
+            if found is None:
+                return False
+            i, at = found
+            length, who = chunk[i]
+            if offset + size > at + length:
+                return False  # reaches past one run
+            if size < length:
+                chunk[i] = (length - size, who)
+            elif 0 < i < len(chunk) - 1 and len(chunk) - 2 >= CHUNK_RUNS // 4:
+                # The run goes; its neighbours join when they share an author.
+                left, right = chunk[i - 1], chunk[i + 1]
+                if left[1] == right[1]:
+                    chunk[i - 1 : i + 2] = [(left[0] + right[0], left[1])]
+                else:
+                    del chunk[i]
+            else:
+                return False  # a chunk edge or a chunk growing small
+            sizes[index] -= size
+            self._length -= size
+            return True
+        return False
+
+
+def _run_at(chunk: Runs, offset: int) -> tuple[int, int] | None:
+    """Return ``(index, start)`` of the run of ``chunk`` holding ``offset``, or None."""
+    at = 0
+    for index, run in enumerate(chunk):
+        if offset < at + run[0]:
+            return index, at
+        at += run[0]
+    return None
 
 
 def _join(left: Runs, right: Runs) -> Runs:

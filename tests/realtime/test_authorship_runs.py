@@ -180,6 +180,51 @@ def test_a_tracker_equals_apply_change_after_change(rng: random.Random) -> None:
         authorship.CHUNK_RUNS = 128
 
 
+@pytest.mark.parametrize("chunk_runs", [4, 8, 128])
+def test_a_tracker_takes_keystrokes_in_place_as_apply_would(chunk_runs: int) -> None:
+    """Keystrokes (one insert, one delete, a format change) take the tracker's fast path.
+
+    Inside runs and on run edges, by the run's author or another, deleting
+    whole runs whose neighbours then merge, at chunk edges and at the end
+    (where the fast path hands over): the runs are always apply's.
+    """
+    seed = random.randrange(1 << 30)
+    print(f"keystroke seed {seed}")  # a failure names its seed
+    rng = random.Random(seed)
+    authorship.CHUNK_RUNS = chunk_runs
+    try:
+        length = rng.randint(1, 400)
+        runs = random_runs(rng, length)
+        tracker = Tracker(runs)
+        for _ in range(2000):
+            author = rng.choice(AUTHORS)
+            at = rng.randint(0, length)
+            kind = rng.random()
+            if kind < 0.5 or length <= 1:
+                text = rng.choice(["x", "xyz", "\U0001f600"])
+                change: list[dict] = [{"insert": text}]
+            elif kind < 0.9:
+                at = min(at, length - 1)
+                change = [{"delete": rng.randint(1, min(3, length - at))}]
+            else:
+                change = [{"retain": rng.randint(1, length), "attributes": {"bold": True}}]
+                at = 0
+            if at and "retain" not in change[0]:
+                change.insert(0, {"retain": at})
+            runs = apply(runs, change, author)
+            tracker.apply(change, author)
+            assert tracker.runs() == runs, change
+            length = authorship.length(runs)
+            assert tracker.length == length
+        with pytest.raises(ValueError):
+            tracker.apply([{"retain": length}, {"delete": 1}], 1)
+        with pytest.raises(ValueError):
+            tracker.apply([{"retain": length + 1}, {"insert": "x"}], 1)
+        assert tracker.runs() == runs
+    finally:
+        authorship.CHUNK_RUNS = 128
+
+
 def test_format_changes_keep_authors_and_deletes_drop_them() -> None:
     runs: Runs = [(3, 1), (3, 2), (1, None)]
     assert apply(runs, [{"retain": 5, "attributes": {"bold": True}}], 3) == runs
