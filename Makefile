@@ -21,8 +21,9 @@ run: venv bundle migrate
 	@echo "CollabDocs on http://$(HOST):$(PORT)/  (Ctrl-C stops; 'make superuser' creates an admin)"
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) collabdocs.asgi:application
 
+# --durations: the slowest tests in every CI log, to keep the suite short.
 test: system-packages test-venv bundle
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --durations=25 $(PYTEST_ARGS)
 
 # The markers are set in tests/conftest.py: a test that drives Chromium is
 # `browser`, one that starts a cluster of runworker processes is `cluster`.
