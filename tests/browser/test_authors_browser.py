@@ -79,6 +79,14 @@ def test_show_authors_colours_each_persons_text_and_keeps_up(
         {"author": str(bob_id), "name": legend[1]["name"], "share": "40 %"},
     ]
     assert legend[1]["name"] in {"bob", "Someone"}
+    # The colours are for the screen: every highlight rule sits in @media
+    # screen, so a printout shows the document, not who wrote it.
+    media = alice.evaluate(
+        """() => document.adoptedStyleSheets.flatMap((sheet) => [...sheet.cssRules])
+          .filter((rule) => rule.cssText.includes('::highlight'))
+          .map((rule) => rule.media ? rule.media.mediaText : 'none')"""
+    )
+    assert media and set(media) == {"screen"}, media
 
     # Bob keeps typing and Alice types too: the colours follow.
     _type(bob, 10, "!")

@@ -219,7 +219,11 @@ export function installAuthorship(context) {
     if (ruled.has(name)) return;
     ruled.add(name);
     const color = author === null ? "#a9a9a9" : (people.get(author)?.color ?? userColor(author));
-    sheet.insertRule(`::highlight(${name}) { background-color: ${translucent(color)}; }`, sheet.cssRules.length);
+    // Screen only: a printout is the document, not who wrote it.
+    sheet.insertRule(
+      `@media screen { ::highlight(${name}) { background-color: ${translucent(color)}; } }`,
+      sheet.cssRules.length,
+    );
   }
 
   function clearHighlights() {
