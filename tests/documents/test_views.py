@@ -182,6 +182,7 @@ def test_document_page_carries_the_editor_contract(
         "data-video-hosts": "",
         "data-image-data-max-bytes": "262144",
         "data-image-path-prefix": "/media/",
+        "data-image-max-bytes": str(10 * 1024 * 1024),
         # Larger changes are sent in pieces (MAX_CHANGE_OPS).
         "data-max-change-ops": "1000",
     }
