@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     # ``manage.py runworker`` is routing's, the product's worker. The check
     # collabdocs.E001 (collabdocs/checks.py) fails if this order changes.
     "routing",
+    "teams",
     "documents",
     "images",
     "office",

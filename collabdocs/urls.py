@@ -25,6 +25,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("documents.accounts")),
     path("", include("documents.urls")),
+    path("", include("teams.urls")),
     path("", include("images.urls")),
     path("", include("office.urls")),
     path("", include("review.urls")),

@@ -2,9 +2,12 @@
 
 The project's packages are layers, lowest first::
 
-    realtime.ot -> documents -> notifications -> review -> realtime -> routing -> collabdocs
+    realtime.ot -> teams -> documents -> images -> office -> notifications -> review
+        -> realtime -> routing -> collabdocs
 
 * ``realtime.ot``: pure OT, the content schema and the review marks' rules;
+* ``teams``: groups people create and run themselves (only Django's auth);
+* ``images``, ``office``: uploaded pictures; office formats in and out;
 * ``documents``: storage, pages, sharing;
 * ``notifications``: in-app and email notices to people;
 * ``review``: comment threads, their messages, deciding suggestions;
@@ -43,6 +46,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 PACKAGES = (
     "realtime",
+    "teams",
     "documents",
     "images",
     "office",
@@ -55,6 +59,7 @@ PACKAGES = (
 #: Layer names, lowest first; see :func:`layer_of`.
 LAYERS = (
     "realtime.ot",
+    "teams",
     "documents",
     "images",
     "office",

@@ -63,8 +63,13 @@ import {
   quillFormats,
   videoAllowed,
 } from "./editor/schema.js";
+import { installFind } from "./editor/find/index.js";
+import { installOffline } from "./editor/offline/index.js";
+import { installShortcuts } from "./editor/shortcuts.js";
 import { buildToolbar, labelPickers } from "./editor/toolbar.js";
-import { Notices, announceTitle, readableOn, renderPeople, statusIndicator } from "./editor/ui.js";
+import { historyOptions, registerUndo } from "./editor/undo.js";
+import { readableOn, renderPeople } from "./editor/people-list.js";
+import { Notices, announceTitle, statusIndicator } from "./editor/ui.js";
 
 Quill.register("modules/cursors", QuillCursors);
 registerReviewMarks();
@@ -143,6 +148,7 @@ function main() {
   const policy = policyFromDataset(data);
   registerSchema(policy);
   registerLayout();
+  registerUndo();
 
   buildToolbar(toolbarEl);
   const quill = new Quill(editorEl, {
@@ -168,7 +174,7 @@ function main() {
         },
       },
       // Undo only the person's own changes; remote ones transform the stacks.
-      history: { userOnly: true, delay: 1000, maxStack: 500 },
+      history: historyOptions(),
       cursors: {
         hideDelayMs: 1200,
         hideSpeedMs: 300,
@@ -395,6 +401,9 @@ function main() {
   const images = installImages({ quill, app, notices, docId, policy, access });
   const insertFile = installInsertFile({ quill, app, notices, docId, access });
   const authorship = installAuthorship({ quill, app, connection, client, me: pageUser, docId });
+  const find = installFind({ quill, app, notices, access });
+  const shortcuts = installShortcuts({ quill, app });
+  const offline = installOffline({ quill, app, connection, client, docId, me: pageUser, notices });
 
   window.collabdocs = {
     quill,
@@ -409,6 +418,9 @@ function main() {
     images,
     insertFile,
     authorship,
+    find,
+    shortcuts,
+    offline,
   };
   connection.start();
 }

@@ -17,7 +17,8 @@ import {
   opMessage,
   presenceMessage,
 } from "../../static/src/editor/protocol.js";
-import { readableOn, unsyncedLabel } from "../../static/src/editor/ui.js";
+import { readableOn } from "../../static/src/editor/people-list.js";
+import { unsyncedLabel } from "../../static/src/editor/ui.js";
 
 describe("protocol", () => {
   it("knows the close codes and sorts the error codes per the table", () => {
