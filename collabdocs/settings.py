@@ -110,6 +110,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Full-text search on PostgreSQL (docs/search.md); inert on SQLite.
+    "django.contrib.postgres",
     "guardian",
     "channels",
     # The composition root, last: its ready() wires the process once every
