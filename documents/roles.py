@@ -49,6 +49,27 @@ _ROLE_PERMS: dict[str, frozenset[str]] = {
 }
 
 
+#: How people read each access role (``DocumentAccess.role``), owner included.
+ROLE_LABELS: dict[str, str] = {
+    "owner": "Owner",
+    "editor": "Editor",
+    "commenter": "Commenter",
+    "viewer": "Viewer",
+}
+
+
+def role_label(role: str, *, via_link: bool = False) -> str:
+    """Return ``role`` as people read it: "Owner", "Commenter (via link)"...
+
+    The one wording of the role pill on the document page, the share
+    dialog's "you" and the realtime ``access`` frame, so that a label sent
+    live never differs from the one a reload would render. A role that is
+    none of :data:`ROLE_LABELS` (``"none"``) reads "No access".
+    """
+    label = ROLE_LABELS.get(role, "No access")
+    return f"{label} (via link)" if via_link else label
+
+
 #: How much each role allows, for comparing them (a higher rank allows more).
 ROLE_RANK: dict[str, int] = {"viewer": 1, "commenter": 2, "editor": 3}
 

@@ -45,7 +45,7 @@ from guardian.shortcuts import get_groups_with_perms, get_objects_for_user, get_
 from documents.exceptions import DocumentNotFound
 from documents.models import Document, LinkMode
 from documents.people import display_name
-from documents.roles import COMMENT, EDIT, SHARE, VIEW, Role, role_from_perms
+from documents.roles import COMMENT, EDIT, SHARE, VIEW, Role, role_from_perms, role_label
 
 AnyUser: TypeAlias = "AbstractBaseUser | AnonymousUser"
 
@@ -70,14 +70,7 @@ class DocumentAccess:
     @property
     def role_label(self) -> str:
         """Return the role as people read it ("Owner", "Commenter (via link)"...)."""
-        labels = {
-            "owner": "Owner",
-            "editor": "Editor",
-            "commenter": "Commenter",
-            "viewer": "Viewer",
-        }
-        label = labels.get(self.role, "No access")
-        return f"{label} (via link)" if self.via_link else label
+        return role_label(self.role, via_link=self.via_link)
 
 
 NO_ACCESS = DocumentAccess()
