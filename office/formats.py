@@ -6,13 +6,36 @@ which ``/d/<id>/export/<pdf|docx|odt>`` and the version downloads serve them.
 
 from __future__ import annotations
 
-from documents.export import register_format
-from office.export.docx import render_docx
-from office.export.odt import render_odt
-from office.export.pdf import render_pdf
+from documents.export import ExportRequest, register_format
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ODT_TYPE = "application/vnd.oasis.opendocument.text"
+
+
+# The renderers import on first use: WeasyPrint, python-docx and odfpy take
+# about 0.5 s to import, which every worker (and every test's daphne) paid at
+# start-up for a download few of them ever serve.
+
+
+def render_pdf(request: ExportRequest) -> bytes:
+    """Render ``request`` as PDF (WeasyPrint, imported on first use)."""
+    from office.export.pdf import render_pdf as render
+
+    return render(request)
+
+
+def render_docx(request: ExportRequest) -> bytes:
+    """Render ``request`` as DOCX (python-docx, imported on first use)."""
+    from office.export.docx import render_docx as render
+
+    return render(request)
+
+
+def render_odt(request: ExportRequest) -> bytes:
+    """Render ``request`` as ODT (odfpy, imported on first use)."""
+    from office.export.odt import render_odt as render
+
+    return render(request)
 
 
 def register() -> None:

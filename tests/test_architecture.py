@@ -91,6 +91,13 @@ FUNCTION_LEVEL_ALLOWED: dict[tuple[str, str], str] = {
         "AppConfig.ready(): office.formats imports documents.export and so the models; "
         "the app registry is not ready when apps.py is imported"
     ),
+    **{
+        ("office.formats", f"office.export.{name}"): (
+            "start-up time: WeasyPrint, python-docx and odfpy cost about 0.5 s of every "
+            "worker's start, for downloads few workers serve; imported on the first export"
+        )
+        for name in ("pdf", "docx", "odt")
+    },
     ("collabdocs.apps", "routing.live"): (
         "AppConfig.ready(): routing.live imports realtime.restore and so the models; "
         "the app registry is not ready when apps.py is imported"
