@@ -14,6 +14,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 APT_PACKAGES := postgresql redis-server zookeeper haproxy prometheus chromium fonts-liberation poppler-utils libpango-1.0-0 libpangoft2-1.0-0
 PYTEST_ARGS ?=
+# Test files run in parallel processes (pytest-xdist), each with its own
+# PostgreSQL, Redis, ZooKeeper and daphnes on free ports; a file stays on one
+# process so its module fixtures (one Chromium, one cluster) are shared.
+# TEST_WORKERS=0 runs everything in this process.
+TEST_WORKERS ?= 2
+XDIST = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 .PHONY: run test test-fast test-js check venv test-venv bundle migrate system-packages superuser bench-ot bench-compaction clean cluster cluster-stop
 
@@ -23,12 +29,12 @@ run: venv bundle migrate
 
 # --durations: the slowest tests in every CI log, to keep the suite short.
 test: system-packages test-venv bundle
-	$(PY) -m pytest --durations=25 $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) --durations=25 $(PYTEST_ARGS)
 
 # The markers are set in tests/conftest.py: a test that drives Chromium is
 # `browser`, one that starts a cluster of runworker processes is `cluster`.
 test-fast: system-packages test-venv bundle
-	$(PY) -m pytest -m "not browser and not cluster" $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) -m "not browser and not cluster" $(PYTEST_ARGS)
 
 test-js: node_modules/.installed
 	NODE_OPTIONS= node --test tests/js/*.test.mjs
