@@ -132,6 +132,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that its process_exception runs first: the site's 404, 403
+    # and 500 pages even with DEBUG on, JSON errors under /api/
+    # (collabdocs/errors.py).
+    "collabdocs.errors.ErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "collabdocs.urls"
@@ -290,7 +294,14 @@ COLLABDOCS = {
         "comment": _env_rate("COLLABDOCS_THROTTLE_COMMENT", "120/10m"),
         # Image uploads and copies per person (images/throttle.py).
         "image": _env_rate("COLLABDOCS_THROTTLE_IMAGE", "200/10m"),
+        # Password reset emails asked for per email address, and per IP
+        # (documents/password_reset.py).
+        "password_reset": _env_rate("COLLABDOCS_THROTTLE_PASSWORD_RESET", "3/h"),
+        "password_reset_ip": _env_rate("COLLABDOCS_THROTTLE_PASSWORD_RESET_IP", "20/h"),
     },
+    # DEBUG only: Django's traceback page for a crash instead of the site's
+    # 500 page (collabdocs/errors.py; the traceback is logged either way).
+    "DEBUG_TRACEBACKS": env_bool("COLLABDOCS_DEBUG_TRACEBACKS", False),
     "TITLE_MAX_LENGTH": 200,
     # Realtime limits (protocol.md): client frame size, document size in UTF-16
     # code units, ops per second per socket, sockets per user.
