@@ -6,6 +6,11 @@ as they are now, whether the session that opened it still logs its user in
 (as ``django.contrib.auth.get_user`` decides for every HTTP request) and
 what the one selector ``document_get_for_user`` lets that user do. It is
 synchronous and touches the database: call it through the store runner.
+
+:class:`Standing` is what the client is told of that access (the
+``access`` frame, docs/protocol.md "Access"): its rights and the labels the
+page shows, so that a change to any of them (a role changed, ownership
+transferred, a link share replaced by a direct one) reaches open pages.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.utils.crypto import constant_time_compare
 
 from documents.exceptions import DocumentNotFound
+from documents.people import display_name
 from documents.selectors import DocumentAccess, document_get_for_user
 
 
@@ -36,11 +42,44 @@ class Verdict(enum.Enum):
 
 
 @dataclass(frozen=True)
+class Standing:
+    """A socket's rights and the labels its page shows for them.
+
+    Two standings are equal exactly when the client has nothing to update:
+    the consumer sends ``access`` whenever a re-check finds a different one.
+    """
+
+    can_edit: bool
+    can_comment: bool
+    #: ``"owner"``, ``"editor"``, ``"commenter"`` or ``"viewer"``.
+    role: str
+    #: As the page's role pill reads it (documents.roles.role_label).
+    role_label: str
+    is_owner: bool
+    owner_id: int
+    owner_name: str
+
+
+def standing_of(document: Any, access: DocumentAccess) -> Standing:
+    """Return the standing ``access`` gives on ``document`` (owner loaded)."""
+    return Standing(
+        can_edit=access.can_edit,
+        can_comment=access.can_comment,
+        role=access.role,
+        role_label=access.role_label,
+        is_owner=access.is_owner,
+        owner_id=int(document.owner_id),
+        owner_name=display_name(document.owner),
+    )
+
+
+@dataclass(frozen=True)
 class Recheck:
-    """A re-check's verdict and, when OK, the access it found."""
+    """A re-check's verdict and, when OK, the access and standing it found."""
 
     verdict: Verdict
     access: DocumentAccess | None = None
+    standing: Standing | None = None
 
 
 def access_for(*, user: Any, public_id: uuid.UUID, session: Any) -> tuple[Any, DocumentAccess]:
@@ -100,9 +139,9 @@ def recheck(*, session_key: str | None, user_pk: Any, public_id: uuid.UUID) -> R
         return Recheck(Verdict.SIGNED_OUT)
     user, session = found
     try:
-        _, access = access_for(user=user, public_id=public_id, session=session)
+        document, access = access_for(user=user, public_id=public_id, session=session)
     except DocumentNotFound:
         return Recheck(Verdict.NO_ACCESS)
     if not access.can_view:
         return Recheck(Verdict.NO_ACCESS)
-    return Recheck(Verdict.OK, access)
+    return Recheck(Verdict.OK, access, standing_of(document, access))

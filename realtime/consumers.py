@@ -20,7 +20,8 @@ Revocation (docs/protocol.md "Access"): on ``doc.access_changed`` and
 ``user.access_changed``, and on an op when the last check is older than
 ``ACCESS_RECHECK_SECONDS``, the socket re-checks its session (it still logs
 its user in) and its access (realtime.access); it closes 4401 or 4403, or
-sends ``access`` when the edit or comment right changed. A commenter's ops
+sends ``access`` when the rights or their labels changed (role, role
+label, owner: realtime.access.Standing). A commenter's ops
 go to the authority like an editor's; the authority holds them to the
 review policy (docs/ot.md "Review policy").
 
@@ -62,7 +63,7 @@ from documents.exceptions import DocumentNotFound
 from documents.people import display_name
 from documents.store import DocumentMissing
 from realtime import protocol
-from realtime.access import Verdict, access_for, recheck
+from realtime.access import Standing, Verdict, access_for, recheck, standing_of
 from realtime.authority import Authority
 from realtime.budget import CpuBudget, freeze_startup_heap, sniff_op_id
 from realtime.exceptions import AuthorityClosed, BadMessage, NotOwner
@@ -104,6 +105,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):
     _rechecking: asyncio.Task[bool] | None = None
     _session_key: str | None = None
     _released = False
+    #: What the client was last told of its access (hello, then ``access``).
+    _standing: Standing | None = None
 
     async def __call__(
         self,
@@ -177,7 +180,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
                 await asyncio.wait([joining], timeout=JOIN_WAIT)
         self._check_started = started = time.monotonic()
         try:
-            _, access = await registry.runner.read(
+            document, access = await registry.runner.read(
                 access_for, user=user, public_id=self.doc_id, session=session
             )
         except DocumentNotFound:
@@ -241,6 +244,10 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         )
         self.authority = authority
         self._checked_at = started
+        # The standing at connect: the page's labels are at least this new
+        # (it asks for them again after a reconnect), and an ``access``
+        # frame follows any change from here on.
+        self._standing = standing_of(document, access)
         try:
             # A ?rev= older than the window is caught up from storage (off the loop).
             hello = await authority.attach_caught_up(
@@ -472,7 +479,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         """Re-check session and access from storage; return whether the socket goes on.
 
         Closes 4401 (signed out), 4403 (no access), or sends ``access`` when
-        the edit or comment right changed. Storage down: an event's re-check makes the
+        the standing changed: a right, the role or its label, or the owner
+        (a transfer changes ``is_owner`` and ``owner`` for both people).
+        Storage down: an event's re-check makes the
         client reconnect (4503), which checks again; an op's re-check keeps
         the last verdict and tries again a second later.
         """
@@ -500,11 +509,22 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         if result.verdict is Verdict.NO_ACCESS or result.access is None:
             await self._deny(CloseCode.FORBIDDEN, "your access to this document was removed")
             return False
-        access = result.access
-        if access.can_edit != sub.can_edit or access.can_comment != sub.can_comment:
-            sub.can_edit, sub.can_comment = access.can_edit, access.can_comment
+        access, standing = result.access, result.standing
+        sub.can_edit, sub.can_comment = access.can_edit, access.can_comment
+        if standing is not None and standing != self._standing:
+            self._standing = standing
             await sub.send_frames(
-                [protocol.access_frame(can_edit=access.can_edit, can_comment=access.can_comment)]
+                [
+                    protocol.access_frame(
+                        can_edit=standing.can_edit,
+                        can_comment=standing.can_comment,
+                        role=standing.role,
+                        role_label=standing.role_label,
+                        is_owner=standing.is_owner,
+                        owner_id=standing.owner_id,
+                        owner_name=standing.owner_name,
+                    )
+                ]
             )
         return True
 

@@ -332,9 +332,36 @@ def error_frame(
     return dumps(data)
 
 
-def access_frame(*, can_edit: bool, can_comment: bool) -> str:
-    """Return the ``access`` extension: the socket's edit or comment right changed."""
-    return dumps({"type": MessageType.ACCESS, "can_edit": can_edit, "can_comment": can_comment})
+def access_frame(
+    *,
+    can_edit: bool,
+    can_comment: bool,
+    role: str | None = None,
+    role_label: str | None = None,
+    is_owner: bool | None = None,
+    owner_id: int | None = None,
+    owner_name: str | None = None,
+) -> str:
+    """Return the ``access`` extension: the socket's rights or their labels changed.
+
+    ``role``, ``role_label``, ``is_owner`` and the ``owner`` object are
+    additive (issue 16): a client that knows only the two rights ignores
+    them. Each is left out when None; ``owner`` needs both its parts.
+    """
+    data: dict[str, Any] = {
+        "type": MessageType.ACCESS,
+        "can_edit": can_edit,
+        "can_comment": can_comment,
+    }
+    if role is not None:
+        data["role"] = role
+    if role_label is not None:
+        data["role_label"] = role_label
+    if is_owner is not None:
+        data["is_owner"] = is_owner
+    if owner_id is not None and owner_name is not None:
+        data["owner"] = {"id": owner_id, "name": owner_name}
+    return dumps(data)
 
 
 def title_frame(*, title: str) -> str:

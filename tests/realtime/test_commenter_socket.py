@@ -143,7 +143,13 @@ async def test_rights_changing_mid_session_send_access(room, ws_connect) -> None
     await rights(commenter)
     await db(assign_perm, "documents.change_document", user, doc)
     await db(events.access_changed, public_id=room["doc_id"])
-    assert await commenter.recv() == {"type": "access", "can_edit": True, "can_comment": True}
+    frame = await commenter.recv()
+    assert (frame["type"], frame["can_edit"], frame["can_comment"], frame["role"]) == (
+        "access",
+        True,
+        True,
+        "editor",
+    )
     await commenter.send(op(1, 0, [{"insert": "typed"}]))
     assert (await commenter.recv_type("ack"))["rev"] == 1
 
@@ -154,7 +160,13 @@ async def test_rights_changing_mid_session_send_access(room, ws_connect) -> None
         events.access_changed(public_id=room["doc_id"])
 
     await db(make_viewer)
-    assert await commenter.recv() == {"type": "access", "can_edit": False, "can_comment": False}
+    frame = await commenter.recv()
+    assert (frame["type"], frame["can_edit"], frame["can_comment"], frame["role"]) == (
+        "access",
+        False,
+        False,
+        "viewer",
+    )
     mark = f"{user.pk}:m0:abcd"
     await commenter.send(op(2, 1, [{"insert": "x", "attributes": {"suggest-insert": mark}}]))
     assert (await commenter.recv())["code"] == "forbidden"

@@ -438,12 +438,29 @@ async def test_losing_and_regaining_edit_rights_switches_read_only(people, ws_co
     user, doc = people["users"]["editor"], people["doc"]
     await db(remove_perm, "documents.change_document", user, doc)
     await db(events.access_changed, public_id=people["doc_id"])
-    assert await editor.recv() == {"type": "access", "can_edit": False, "can_comment": False}
+    owner = {"id": people["users"]["owner"].pk, "name": "Olive Owner"}
+    assert await editor.recv() == {
+        "type": "access",
+        "can_edit": False,
+        "can_comment": False,
+        "role": "viewer",
+        "role_label": "Viewer",
+        "is_owner": False,
+        "owner": owner,
+    }
     await editor.send(op(1, 0, [{"insert": "x"}]))
     assert (await editor.recv())["code"] == "forbidden"
     await db(assign_perm, "documents.change_document", user, doc)
     await db(events.access_changed, public_id=people["doc_id"])
-    assert await editor.recv() == {"type": "access", "can_edit": True, "can_comment": True}
+    assert await editor.recv() == {
+        "type": "access",
+        "can_edit": True,
+        "can_comment": True,
+        "role": "editor",
+        "role_label": "Editor",
+        "is_owner": False,
+        "owner": owner,
+    }
     await editor.send(op(1, 0, [{"insert": "x"}]))
     assert (await editor.recv())["type"] == "ack"
 

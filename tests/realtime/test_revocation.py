@@ -368,7 +368,7 @@ async def test_losing_edit_through_the_group_downgrades_to_viewer(live, team):
     access = await member.until(lambda m: m.get("type") == "access", timeout=WITHIN + 5)
     elapsed = time.monotonic() - started
     print(f"group lost change_document: access frame after {elapsed * 1000:.0f} ms")
-    assert access == {"type": "access", "can_edit": False, "can_comment": False}
+    assert (access["can_edit"], access["can_comment"], access["role"]) == (False, False, "viewer")
     assert elapsed < WITHIN
     op_id = await member.send_op("after ")
     error = await member.until(lambda m: m.get("type") == "error")
