@@ -16,6 +16,7 @@
  */
 import { api } from "./api.js";
 import "./import-file.js";
+import "./share-people.js";
 
 (() => {
   /** Build an element: el("li", {className: "x"}, "text", child). Strings become text. */
