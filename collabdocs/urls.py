@@ -2,7 +2,8 @@
 
 ``/healthz`` and ``/readyz`` (:mod:`collabdocs.health`) and ``/metrics``
 (:mod:`collabdocs.metrics_view`) come first: the balancer and Prometheus
-ask them every few seconds. The cluster's staff page sits
+ask them every few seconds; then ``/favicon.ico`` (:mod:`collabdocs.favicon`),
+which browsers ask unasked. The cluster's staff page sits
 among the admin's pages, so it comes before the admin's catch-all;
 ``routing.urls`` holds the route endpoint ``/api/docs/<id>/route``.
 """
@@ -10,7 +11,7 @@ among the admin's pages, so it comes before the admin's catch-all;
 from django.contrib import admin
 from django.urls import include, path
 
-from collabdocs import health, metrics_view
+from collabdocs import favicon, health, metrics_view
 from routing.admin_views import cluster_view
 
 admin.site.site_header = "CollabDocs administration"
@@ -21,6 +22,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics_view.metrics, name="metrics"),
+    path("favicon.ico", favicon.favicon, name="favicon"),
     path("admin/cluster/", admin.site.admin_view(cluster_view), name="cluster-status"),
     path("admin/", admin.site.urls),
     path("accounts/", include("documents.accounts")),
