@@ -403,7 +403,7 @@ function main() {
   const authorship = installAuthorship({ quill, app, connection, client, me: pageUser, docId });
   const find = installFind({ quill, app, notices, access });
   const shortcuts = installShortcuts({ quill, app });
-  const offline = installOffline({ quill, app, connection, client, docId, me: pageUser, notices });
+  const offline = installOffline({ quill, app, connection, client, docId, me: pageUser, notices, adapter: binding.adapter });
 
   window.collabdocs = {
     quill,
