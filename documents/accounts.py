@@ -1,11 +1,12 @@
 """Accounts: sign up, and the Django auth views this site uses.
 
-Sign-in, sign-out (POST only) and password change are Django's own views
-with this site's templates (``templates/registration/``). Sign-up can be
-turned off with ``COLLABDOCS["SIGNUP_ENABLED"]`` (env ``SIGNUP_ENABLED``);
-the page then answers 404 with a clear message. There is no password reset
-by email: the site sends no mail; an administrator resets passwords in the
-admin.
+Sign-in, sign-out, password change and password reset by email
+(:mod:`documents.password_reset`) are Django's own views with this site's
+templates (``templates/registration/``). Signing out is a POST; a GET of
+``/accounts/logout/`` (a typed or bookmarked address) shows a page asking
+to confirm, with the POST button and Cancel, and signs nobody out. Sign-up
+can be turned off with ``COLLABDOCS["SIGNUP_ENABLED"]`` (env
+``SIGNUP_ENABLED``); the page then answers 404 with a clear message.
 
 Throttles (documents/throttle.py): sign-in refuses, with HTTP 429, an
 account's next attempt from an address after too many failures from it
@@ -31,7 +32,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_http_methods
 
-from documents import throttle
+from documents import password_reset, throttle
 
 
 class SignupForm(UserCreationForm):
@@ -96,12 +97,25 @@ class LoginView(auth_views.LoginView):
         return super().post(request, *args, **kwargs)
 
 
+class LogoutView(auth_views.LogoutView):
+    """Django's sign-out on POST; on GET, a page asking to confirm it."""
+
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """Show the confirm page, or go to sign-in when nobody is signed in."""
+        if not request.user.is_authenticated:
+            return redirect(settings.LOGOUT_REDIRECT_URL)
+        return render(request, "registration/logout_confirm.html")
+
+
 urlpatterns = [
     path("login/", LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", LogoutView.as_view(), name="logout"),
     path("signup/", signup, name="signup"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
     ),
+    *password_reset.urlpatterns,
 ]

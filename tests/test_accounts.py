@@ -1,4 +1,7 @@
-"""Accounts: sign in, sign out, sign up (and turning it off), password change."""
+"""Accounts: sign in, sign out (confirmed on GET), sign up (and turning it off), password change.
+
+Password reset by email: tests/test_password_reset.py.
+"""
 
 from __future__ import annotations
 
@@ -69,13 +72,35 @@ def test_signed_in_users_skip_the_login_page(client: Client, alice: Any) -> None
     assert client.get(reverse("login"))["Location"] == reverse("documents:list")
 
 
-def test_logout_is_post_only(client: Client, alice: Any) -> None:
+def test_logout_get_asks_to_confirm_and_signs_nobody_out(client: Client, alice: Any) -> None:
     client.force_login(alice)
-    assert client.get(reverse("logout")).status_code == 405
+    response = client.get(reverse("logout"))
+    body = response.content.decode()
+    assert response.status_code == 200 and "Sign out of CollabDocs?" in body
+    assert f'<form method="post" action="{reverse("logout")}"' in body
+    assert "csrfmiddlewaretoken" in body and "Cancel" in body
+    assert f'href="{reverse("documents:list")}"' in body
+    assert "no-cache" in response["Cache-Control"]
     assert "_auth_user_id" in client.session
+
+
+def test_logout_post_signs_out(client: Client, alice: Any) -> None:
+    client.force_login(alice)
     response = client.post(reverse("logout"))
     assert response.status_code == 302 and response["Location"] == reverse("login")
     assert "_auth_user_id" not in client.session
+
+
+def test_logout_get_when_signed_out_goes_to_sign_in(client: Client) -> None:
+    response = client.get(reverse("logout"))
+    assert response.status_code == 302 and response["Location"] == reverse("login")
+
+
+def test_logout_post_needs_the_csrf_token(alice: Any) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    assert client.post(reverse("logout")).status_code == 403
+    assert "_auth_user_id" in client.session
 
 
 def test_the_user_menu_has_sign_out_password_and_admin_for_staff(
@@ -198,7 +223,3 @@ def test_password_change_needs_the_old_password(client: Client, alice: Any) -> N
 def test_password_pages_need_sign_in(client: Client) -> None:
     response = client.get(reverse("password_change"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
-
-
-def test_no_password_reset_by_email(client: Client) -> None:
-    assert client.get("/accounts/password_reset/").status_code == 404
