@@ -16,7 +16,8 @@
  * the pending ops for the person to copy back.
  *
  * Events (``connection.on(name, handler)``): ``status`` ({status, pending,
- * retrying}), ``access`` ({canEdit, canComment, ready}), ``peers`` (list),
+ * retrying, restored}: ``restored`` of the pending edits came back from a
+ * page closed before they were saved, see editor/offline), ``access`` ({canEdit, canComment, ready}), ``peers`` (list),
  * ``cursors``, ``presence`` (session), ``notice`` ({kind, message, text}),
  * ``title`` (string), ``hello`` (frame), ``review`` (a review frame's
  * payload: a comment thread changed), ``notify`` (a notify frame's payload:
@@ -92,6 +93,8 @@ export class Connection extends Emitter {
     this.status = Status.CONNECTING;
     /** @type {string|null} */
     this.stopReason = null;
+    /** @type {Array<Promise<unknown>>} what the first socket waits for */
+    this._gates = [];
 
     this.transport = new Transport({
       url,
@@ -153,9 +156,28 @@ export class Connection extends Emitter {
 
   // ------------------------------------------------------------------ public
 
-  /** Open the first socket. */
+  /**
+   * Open the first socket, once everything given to {@link startAfter}
+   * has settled (at once when nothing was).
+   */
   start() {
-    this.transport.start();
+    if (this._gates.length === 0) {
+      this.transport.start();
+      return;
+    }
+    Promise.allSettled(this._gates).then(() => {
+      if (!this.stopReason) this.transport.start();
+    });
+  }
+
+  /**
+   * Open the first socket only after ``gate`` settles: the page restores
+   * what a closed page left unsynced (editor/offline) into the OT client
+   * before the first ``hello``, whose catch-up then carries it over.
+   * @param {Promise<unknown>} gate
+   */
+  startAfter(gate) {
+    this._gates.push(gate);
   }
 
   /** Close for good without telling the person (page unload, tests). */
@@ -294,6 +316,8 @@ export class Connection extends Emitter {
       status: this.status,
       pending: this.client.pendingEdits,
       retrying: this.dispatch.retrying,
+      // Of the pending edits, those restored from a closed page (editor/offline).
+      restored: Math.min(this.client.restoredEdits, this.client.pendingEdits),
     });
   }
 }

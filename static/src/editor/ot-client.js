@@ -53,7 +53,7 @@
  */
 import Delta, { Op } from "quill-delta";
 
-import { isClientId, makeClientId, opId } from "./protocol.js";
+import { isClientId, isOpId, makeClientId, opId } from "./protocol.js";
 
 /** @typedef {{index: number, length: number}} Range */
 /** @typedef {{id: string, rev: number, delta: Delta}} Outgoing */
@@ -65,6 +65,15 @@ import { isClientId, makeClientId, opId } from "./protocol.js";
  */
 
 /** @typedef {{delta: Delta, edits: number}} Buffer */
+
+/**
+ * What changed, as told to the client's observers ({@link OTClient#observe}):
+ * ``local`` a change of the person's, ``ack`` the op in flight was
+ * acknowledged, ``server`` someone else's op transformed the pending ones,
+ * ``reset`` the pending ops were dropped, ``restore`` pending ops came back
+ * from a closed page.
+ * @typedef {"local"|"ack"|"server"|"reset"|"restore"} ChangeKind
+ */
 
 /**
  * One of the client's three states (ot.js ``lib/client.js``): what it does
@@ -151,6 +160,15 @@ function launch(client, { delta, edits }) {
   // page stops counting them) only when all of the change is acked.
   const inflight = { id: client.nextId(), delta: head, edits: 0 };
   return [new AwaitingWithBuffer(inflight, { delta: rest, edits }), inflight];
+}
+
+/**
+ * Return ``n`` when it is a count of edits (an integer of at least 0), else 0.
+ * @param {unknown} n
+ * @returns {number}
+ */
+function editCount(n) {
+  return typeof n === "number" && Number.isInteger(n) && n >= 0 ? n : 0;
 }
 
 /** State names, as reported by ``client.stateName``. */
@@ -348,6 +366,81 @@ export class OTClient {
     this.history = [];
     /** @type {State} */
     this.state = new Synchronized();
+    /**
+     * How many of the pending edits came back from a closed page
+     * ({@link restore}); they leave first, as their ops are acked.
+     */
+    this.restoredEdits = 0;
+    /** @type {Array<(kind: ChangeKind) => void>} */
+    this._observers = [];
+  }
+
+  /**
+   * Call ``observer`` after every change to what is pending or to the
+   * revision (the offline store writes through on it). Observers run
+   * synchronously, in order, after the state changed; one that throws
+   * does not stop the others or the client.
+   *
+   * @param {(kind: ChangeKind) => void} observer
+   * @returns {() => void} stops observing
+   */
+  observe(observer) {
+    this._observers.push(observer);
+    return () => {
+      this._observers = this._observers.filter((o) => o !== observer);
+    };
+  }
+
+  /** @param {ChangeKind} kind */
+  _changed(kind) {
+    for (const observer of this._observers) {
+      try {
+        observer(kind);
+      } catch (err) {
+        console.warn("collabdocs: OT client observer failed", err);
+      }
+    }
+  }
+
+  /**
+   * Take back the pending ops of a page that closed before they were
+   * acknowledged (editor/offline): the op in flight keeps its id, so the
+   * server acks it rather than applying it twice if its first send was
+   * stored; the buffer goes out later under this client's next id.
+   *
+   * Only a client that has not loaded anything yet may be restored; the
+   * local document must then be the server's at ``revision`` with the
+   * in-flight op and the buffer applied.
+   *
+   * @param {Object} pending
+   * @param {number} pending.revision  the server revision the ops are
+   *   expressed against
+   * @param {{id: string, delta: Delta, edits: number}} pending.inflight
+   * @param {{delta: Delta, edits: number}|null} [pending.buffer]
+   * @throws {Error} when the client already has a revision, or a value is
+   *   malformed (nothing changes then)
+   */
+  restore({ revision, inflight, buffer = null }) {
+    if (this.revision !== null || !this.isSynchronized) {
+      throw new Error("only a client that has loaded nothing can be restored");
+    }
+    if (!(Number.isInteger(revision) && revision >= 0)) throw new Error(`bad revision ${revision}`);
+    if (!inflight || !isOpId(inflight.id)) throw new Error("restored op has no valid id");
+    for (const part of buffer ? [inflight, buffer] : [inflight]) {
+      if (!(part.delta instanceof Delta) || part.delta.ops.length === 0) {
+        throw new Error("restored change is empty or not a Delta");
+      }
+    }
+    const first = { id: inflight.id, delta: inflight.delta, edits: editCount(inflight.edits) };
+    const state = buffer
+      ? new AwaitingWithBuffer(first, { delta: buffer.delta, edits: editCount(buffer.edits) })
+      : new AwaitingConfirm(first);
+    // At least one edit: a restored change is unsaved work however it was counted.
+    if (state.pending.reduce((n, p) => n + p.edits, 0) === 0) first.edits = 1;
+    this.revision = revision;
+    this.state = state;
+    this.restoredEdits = this.pendingEdits;
+    this._changed("restore");
   }
 
   /** Return the next op id (sequence numbers count from 1). */
@@ -413,6 +506,7 @@ export class OTClient {
     if (!delta.ops.length) return null;
     const [state, send] = this.state.applyClient(this, delta);
     this.state = state;
+    this._changed("local");
     return send ? { id: send.id, rev: head, delta: send.delta } : null;
   }
 
@@ -439,6 +533,8 @@ export class OTClient {
     this.revision = rev;
     const [state, send] = this.state.serverAck(this);
     this.state = state;
+    this.restoredEdits = Math.max(0, this.restoredEdits - inflight.edits);
+    this._changed("ack");
     return {
       status: "acked",
       send: send ? { id: send.id, rev, delta: send.delta } : null,
@@ -474,6 +570,7 @@ export class OTClient {
     this.revision = rev;
     const [state, apply] = this.state.applyServer(this, s);
     this.state = state;
+    this._changed("server");
     return { status: "applied", delta: apply };
   }
 
@@ -492,6 +589,8 @@ export class OTClient {
     this.state = new Synchronized();
     this.revision = revision;
     this.history = [];
+    this.restoredEdits = 0;
+    this._changed("reset");
     return { delta: dropped, edits };
   }
 
