@@ -1,0 +1,145 @@
+"""The teams pages: list, create, the team page and its POST actions.
+
+Failure modes: a stranger seeing a team (must be 404, like a missing one);
+a member who is not a manager changing it (403, nothing changed); GET on an
+action (405); a POST without the CSRF token (403); bad input losing what
+was typed; an admin-made group changed by people.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import reverse
+
+from teams import services
+from teams.models import Team
+from tests.teams.conftest import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world() -> dict[str, Any]:
+    ann, bob, cid = make_user("ann", first_name="Ann"), make_user("bob"), make_user("cid")
+    team = services.team_create(creator=ann, name="Design")
+    services.team_add_member(team=team, actor=ann, identifier="bob")
+    return {"ann": ann, "bob": bob, "cid": cid, "team": team}
+
+
+def url(name: str, team: Team, *args: int) -> str:
+    return reverse(f"teams:{name}", args=[team.group_id, *args])
+
+
+def test_the_user_menu_links_to_teams_and_the_list_shows_mine(world, login):
+    client = login(world["ann"])
+    admins = Group.objects.create(name="Staff room")
+    world["ann"].groups.add(admins)
+    page = client.get(reverse("teams:list")).content.decode()
+    assert f'href="{reverse("teams:list")}">Teams</a>' in page
+    assert "Design" in page and "Manager" in page
+    assert "Staff room" in page and "Managed by administrators" in page
+    assert "Design" not in login(world["cid"]).get(reverse("teams:list")).content.decode()
+
+
+def test_create_redirects_to_the_new_team_and_a_bad_name_keeps_the_input(world, login):
+    client = login(world["cid"])
+    response = client.post(reverse("teams:create"), {"name": "Research"})
+    team = Team.objects.get(group__name="Research")
+    assert response.status_code == 302 and response["Location"] == url("detail", team)
+    response = client.post(reverse("teams:create"), {"name": "DESIGN"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "There is already a team or group called “DESIGN”." in page
+    assert 'value="DESIGN"' in page and 'aria-invalid="true"' in page
+
+
+def test_a_team_is_404_to_strangers_and_for_missing_ids(world, login):
+    client = login(world["cid"])
+    team = world["team"]
+    assert client.get(url("detail", team)).status_code == 404
+    assert client.get(reverse("teams:detail", args=[team.group_id + 999])).status_code == 404
+    for name in ("rename", "add_member", "leave", "delete"):
+        assert client.post(url(name, team), {"name": "x", "identifier": "cid"}).status_code == 404
+    assert client.post(url("remove_member", team, world["bob"].pk)).status_code == 404
+    assert set(team.group.user_set.values_list("username", flat=True)) == {"ann", "bob"}
+
+
+def test_a_plain_member_sees_the_team_but_changing_it_is_403(world, login):
+    team, bob = world["team"], world["bob"]
+    client = login(bob)
+    page = client.get(url("detail", team)).content.decode()
+    assert "Ann" in page and "Leave team" in page
+    assert "Delete team" not in page and "Make manager" not in page
+    assert client.post(url("rename", team), {"name": "Bob's"}).status_code == 403
+    assert client.post(url("add_member", team), {"identifier": "cid"}).status_code == 403
+    assert client.post(url("delete", team)).status_code == 403
+    response = client.post(url("set_manager", team, bob.pk), {"manager": "1"})
+    assert response.status_code == 403
+    team.group.refresh_from_db()
+    assert team.group.name == "Design" and list(team.managers.all()) == [world["ann"]]
+
+
+def test_a_manager_adds_promotes_removes_renames_and_deletes(world, login):
+    team, ann, bob, cid = world["team"], world["ann"], world["bob"], world["cid"]
+    client = login(ann)
+    detail = url("detail", team)
+    assert client.post(url("add_member", team), {"identifier": "cid@example.com"})["Location"] == (
+        detail
+    )
+    assert client.post(url("set_manager", team, bob.pk), {"manager": "1"}).status_code == 302
+    assert set(team.managers.values_list("username", flat=True)) == {"ann", "bob"}
+    assert client.post(url("remove_member", team, cid.pk)).status_code == 302
+    assert client.post(url("rename", team), {"name": "Design team"}).status_code == 302
+    page = client.get(detail).content.decode()
+    assert "Design team" in page and "cid is no longer a member." in page
+    assert f'data-user-id="{cid.pk}"' not in page and f'data-user-id="{bob.pk}"' in page
+    assert client.post(url("delete", team))["Location"] == reverse("teams:list")
+    assert not Group.objects.filter(pk=team.group_id).exists()
+
+
+def test_bad_input_on_the_team_page_says_why_and_keeps_what_was_typed(world, login):
+    team = world["team"]
+    client = login(world["ann"])
+    response = client.post(url("add_member", team), {"identifier": "zed@nowhere.test"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "No one here has the username or email address “zed@nowhere.test”." in page
+    assert 'value="zed@nowhere.test"' in page
+    response = client.post(url("rename", team), {"name": ""})
+    assert response.status_code == 400 and "Enter a name for the team." in response.content.decode()
+    response = client.post(
+        url("set_manager", team, world["ann"].pk), {"manager": "maybe"}, follow=True
+    )
+    assert "Choose whether to make them a manager or not." in response.content.decode()
+    response = client.post(url("leave", team), follow=True)
+    assert "make someone else a manager first" in response.content.decode()
+    assert set(team.group.user_set.values_list("username", flat=True)) == {"ann", "bob"}
+
+
+def test_actions_need_post_and_the_csrf_token(world):
+    team = world["team"]
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world["ann"])
+    assert client.get(url("delete", team)).status_code == 405
+    assert client.post(url("delete", team)).status_code == 403
+    assert Group.objects.filter(pk=team.group_id).exists()
+
+
+def test_an_admin_made_group_is_read_only_to_its_members(world, login):
+    group = Group.objects.create(name="Staff room")
+    world["ann"].groups.add(group)
+    client = login(world["ann"])
+    page = client.get(reverse("teams:detail", args=[group.pk])).content.decode()
+    assert "only they can change it" in page and "Leave team" not in page
+    response = client.post(reverse("teams:leave", args=[group.pk]))
+    assert response.status_code == 403
+    assert world["ann"].groups.filter(pk=group.pk).exists()
+
+
+def test_anonymous_people_are_sent_to_sign_in(world):
+    response = Client().get(reverse("teams:list"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
