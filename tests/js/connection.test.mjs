@@ -259,7 +259,7 @@ describe("reconnect", () => {
     const { ws, timers, conn, events } = env;
     ws().serverClose(1006);
     assert.equal(conn.status, Status.RECONNECTING);
-    assert.deepEqual(events.status.at(-1), { status: "reconnecting", pending: 1, retrying: false });
+    assert.deepEqual(events.status.at(-1), { status: "reconnecting", pending: 1, retrying: false, restored: 0 });
     const [delay] = timers.delays();
     assert.ok(delay >= 375 && delay <= 625, `first delay ${delay}`);
     timers.runNext();
