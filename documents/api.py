@@ -24,7 +24,7 @@ from django.urls import reverse
 
 from documents import services
 from documents.exceptions import DocumentNotFound
-from documents.links import session_link_token
+from documents.links import link_change_message, session_link_token
 from documents.models import Document, LinkMode
 from documents.people import display_name
 from documents.roles import Role
@@ -349,9 +349,11 @@ def share_link(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
         regenerate=regenerate,
         link_token=token,
     )
-    message = LinkMode(document.link_mode).label + "."
-    if regenerate:
-        message = "Made a new link; the old one no longer works. " + message
+    message = link_change_message(
+        mode=document.link_mode,
+        mode_label=str(LinkMode(document.link_mode).label),
+        regenerated=regenerate,
+    )
     return _changed(request, public_id, message)
 
 
