@@ -26,7 +26,7 @@ from documents import services
 from documents.exceptions import DocumentNotFound
 from documents.links import link_change_message, session_link_token
 from documents.models import Document, LinkMode
-from documents.people import display_name
+from documents.people import display_name, user_color
 from documents.roles import Role
 from documents.selectors import (
     DocumentAccess,
@@ -150,6 +150,8 @@ def _person(user: Any, *, with_email: bool) -> dict[str, Any]:
         "id": user.pk,
         "username": user.get_username(),
         "name": display_name(user),
+        # The person's one colour (their cursor's), for their dot in the dialog.
+        "color": user_color(user.pk),
     }
     if with_email:
         person["email"] = user.email
