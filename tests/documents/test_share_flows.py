@@ -22,6 +22,7 @@ from websockets.exceptions import ConnectionClosed
 
 from documents.links import SESSION_KEY
 from documents.models import Document, LinkMode
+from documents.people import user_color
 from documents.services import NOT_ALLOWED_TO_SHARE
 from tests.documents.conftest import World
 
@@ -83,6 +84,7 @@ def test_state_for_the_owner(world: World, login: Callable[..., Client]) -> None
         "username": "owner",
         "name": "Olivia Owner",
         "email": "owner@example.com",
+        "color": user_color(world.owner.pk),
         "is_you": True,
     }
     assert [(p["username"], p["role"], p["can_share"]) for p in state["people"]] == [
