@@ -148,6 +148,25 @@ export class IdbQueues {
   }
 
   /**
+   * Undo a {@link claim} this page could not use: put ``record`` back
+   * under its own key and delete this page's copy of it at ``mine``, unless
+   * this page has written its own state there since (another in-flight id).
+   *
+   * @param {[number, string, string]} mine
+   * @param {import("./queue.js").QueueRecord} record
+   */
+  async giveBack(mine, record) {
+    const [tx, store] = this._store("readwrite");
+    const request = store.get(mine);
+    request.onsuccess = () => {
+      const copy = request.result;
+      if (copy && copy.inflight && copy.inflight.id === record.inflight.id) store.delete(mine);
+      store.put(record);
+    };
+    await committed(tx);
+  }
+
+  /**
    * Delete every record of ``user`` on ``doc`` whose client is not in
    * ``keep``.
    * @param {number} user

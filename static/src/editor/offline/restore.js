@@ -155,7 +155,7 @@ export async function restoreLeftBehind(context) {
     if (taken === null) continue; // another page adopted it first
     if (!stillInTime()) {
       // Too late to install it: give it back for a later visit.
-      await store.put(record).catch(() => {});
+      await store.giveBack([user, doc, client.clientId], record);
       return "later";
     }
     adapter.loadContent(content);
