@@ -36,13 +36,17 @@ import "./share-people.js";
     return node;
   }
 
-  function avatar(name) {
+  /**
+   * A person's (or group's) initial on a dot. A person's dot takes the
+   * colour the server sent (documents/people.py ``user_color``, the same
+   * as their cursor); a group, which has none, keeps the plain avatar.
+   * @param {string} name
+   * @param {string} [color]  "#rrggbb" from the server
+   */
+  function avatar(name, color) {
     const letter = (name || "?").trim().charAt(0).toUpperCase() || "?";
-    let hash = 0;
-    for (const char of name || "") hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
-    const colors = ["#1a73e8", "#188038", "#d93025", "#e37400", "#7b1fa2", "#00796b", "#c2185b", "#5f6368"];
     const node = el("span", { className: "avatar", "aria-hidden": "true" }, letter);
-    node.style.background = colors[hash % colors.length];
+    if (/^#[0-9a-f]{6}$/i.test(color || "")) node.style.background = /** @type {string} */ (color);
     return node;
   }
 
@@ -243,7 +247,7 @@ import "./share-people.js";
     const name = person.name + (person.is_you ? " (you)" : "");
     const sub = person.email ? `${person.username} · ${person.email}` : person.username;
     const row = el("li", { className: "share-row", dataset: { userId: String(person.id) } },
-      avatar(person.name),
+      avatar(person.name, person.color),
       el("div", { className: "share-who" }, el("strong", {}, name), el("span", {}, sub)));
     if (isOwner) {
       row.append(el("span", { className: "share-role" }, "Owner"));
