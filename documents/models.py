@@ -24,6 +24,7 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
 from documents.deepjson import DeepJSONDecoder, DeepJSONEncoder
@@ -198,3 +199,68 @@ class DocumentVisit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} opened {self.document_id} at r{self.revision}"
+
+
+class DocumentSearch(models.Model):
+    """The plain text of a document's body, kept for content search.
+
+    Written by :mod:`documents.search` off the commit path (a few seconds
+    behind the live document; ``revision`` and ``title`` say what it was
+    read from, so a search can tell a row that fell behind). On PostgreSQL
+    ``vector`` is the ``tsvector`` of the title (weight A) and the body
+    (weight B), under a GIN index the migration creates; elsewhere it
+    stays null.
+    """
+
+    document = models.OneToOneField(
+        Document, on_delete=models.CASCADE, primary_key=True, related_name="search"
+    )
+    #: The head revision the text was read at, and the title then.
+    revision = models.PositiveBigIntegerField(default=0)
+    title = models.CharField(max_length=200, blank=True, default="")
+    text = models.TextField(blank=True, default="")
+    vector = SearchVectorField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"search text of {self.document_id} at r{self.revision}"
+
+
+class Star(models.Model):
+    """A person's star on a document (their own bookmark; no one else sees it)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="stars")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "document"], name="star_unique_user_document")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} starred {self.document_id}"
+
+
+class LinkOpen(models.Model):
+    """A person opened a document through its share link, with this token.
+
+    Lists it under "Shared with me" while the link stays on with the same
+    token: the list compares ``token`` with ``Document.link_token`` when it
+    reads, so turning the link off or making a new one drops it at once.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="link_opens")
+    token = models.CharField(max_length=64)
+    opened_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "document"], name="linkopen_unique_user_document"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} opened {self.document_id} by link"

@@ -40,7 +40,7 @@ from django.db.models import Q, QuerySet
 from django.utils.crypto import constant_time_compare
 from guardian.core import ObjectPermissionChecker
 from guardian.models import GroupObjectPermission, UserObjectPermission
-from guardian.shortcuts import get_groups_with_perms, get_objects_for_user, get_users_with_perms
+from guardian.shortcuts import get_groups_with_perms, get_users_with_perms
 
 from documents.exceptions import DocumentNotFound
 from documents.models import Document, LinkMode
@@ -48,8 +48,6 @@ from documents.people import display_name
 from documents.roles import COMMENT, EDIT, SHARE, VIEW, Role, role_from_perms, role_label
 
 AnyUser: TypeAlias = "AbstractBaseUser | AnonymousUser"
-
-SEARCH_MAX_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -167,43 +165,6 @@ def document_get_for_user(
     if not access.can_view:
         raise DocumentNotFound(public_id)
     return document, access
-
-
-def _listing(queryset: QuerySet[Document], search: str) -> QuerySet[Document]:
-    search = (search or "").strip()[:SEARCH_MAX_LENGTH]
-    if search:
-        queryset = queryset.filter(title__icontains=search)
-    return queryset.select_related("owner", "last_edited_by").order_by("-updated_at", "-id")
-
-
-def document_list_owned(*, user: AbstractBaseUser, search: str = "") -> QuerySet[Document]:
-    """Return the user's own documents outside the trash, newest first."""
-    return _listing(Document.objects.filter(owner=user, trashed_at__isnull=True), search)
-
-
-def document_list_shared_with(*, user: AbstractBaseUser, search: str = "") -> QuerySet[Document]:
-    """Return documents others shared with the user or their groups, newest first.
-
-    Documents reached only through a share link are not listed: a link is
-    an invitation to look, not a share.
-    """
-    candidates = Document.objects.filter(trashed_at__isnull=True).exclude(owner=user)
-    shared = get_objects_for_user(
-        user,
-        [f"documents.{VIEW}", f"documents.{COMMENT}", f"documents.{EDIT}"],
-        klass=candidates,
-        any_perm=True,
-        with_superuser=False,
-        accept_global_perms=False,
-    )
-    return _listing(Document.objects.filter(pk__in=shared.values("pk")), search)
-
-
-def document_list_trashed(*, user: AbstractBaseUser, search: str = "") -> QuerySet[Document]:
-    """Return the user's documents in the trash, most recently trashed first."""
-    return _listing(Document.objects.filter(owner=user, trashed_at__isnull=False), search).order_by(
-        "-trashed_at", "-id"
-    )
 
 
 def document_roles_for_user(

@@ -12,6 +12,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from documents import services
 from documents.exceptions import DocumentNotFound
+from documents.lists import document_list_owned, document_list_shared_with, document_list_trashed
 from documents.models import Document, LinkMode
 from documents.roles import Role
 from documents.selectors import (
@@ -20,9 +21,6 @@ from documents.selectors import (
     document_access,
     document_get_for_user,
     document_group_shares,
-    document_list_owned,
-    document_list_shared_with,
-    document_list_trashed,
     document_people_shares,
     link_token_matches,
     user_find_for_sharing,
@@ -166,7 +164,9 @@ def test_get_for_user_returns_document_and_access(world: World) -> None:
     assert document.pk == world.doc.pk and got.can_edit
 
 
-@pytest.mark.parametrize("public_id", ["not-a-uuid", str(uuid.uuid4()), ""])
+@pytest.mark.parametrize(
+    "public_id", ["not-a-uuid", str(uuid.uuid4()), ""], ids=["malformed", "unknown", "empty"]
+)
 def test_get_for_user_missing_is_not_found(world: World, public_id: str) -> None:
     with pytest.raises(DocumentNotFound):
         document_get_for_user(user=world.owner, public_id=public_id)
