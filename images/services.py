@@ -50,7 +50,7 @@ from django.db.models import Sum
 from django.db.models.signals import post_delete
 from django.urls import Resolver404, resolve, reverse
 
-from documents import export
+from documents import copying, export
 from documents.exceptions import DocumentNotFound
 from documents.models import Document
 from documents.selectors import AnyUser, document_access
@@ -408,6 +408,8 @@ def copy_images(
 
 
 def connect() -> None:
-    """Wire the app in (from ``ImagesConfig.ready``): file release on delete, export source."""
+    """Wire the app in (from ``ImagesConfig.ready``): file release on delete,
+    export source, the images of "Make a copy"."""
     post_delete.connect(_image_deleted, sender=Image, dispatch_uid="images.release_blob")
     export.install_image_source(export_image)
+    copying.install_image_copier(copy_images, refusal=ImageRejected)
