@@ -34,7 +34,8 @@ from typing import Any
 
 from django.conf import settings
 
-from documents import logcontext
+from documents import logcontext, search
+from documents.store import DjangoDocumentStore
 from realtime.authority import Authority
 from realtime.ot import authorship as ot_authorship
 from realtime.runner import StoreRunner
@@ -99,7 +100,14 @@ class Keeper:
             self._schedule_renewal()
 
     def committed(self, authority: Authority) -> None:
-        """Start a snapshot once enough ops follow the last one (the on_commit hook)."""
+        """Start a snapshot once enough ops follow the last one (the on_commit hook).
+
+        Also mark the document's search text stale: a set insert, read by
+        the search indexer's thread a few seconds later (documents.search).
+        The memory store's documents are not in the database to index.
+        """
+        if isinstance(self.runner.store, DjangoDocumentStore):
+            search.mark_changed(authority.document_pk)
         public_id = authority.public_id
         if (
             authority.closed
