@@ -17,6 +17,7 @@
 import { api } from "./api.js";
 import "./import-file.js";
 import "./share-people.js";
+import "./list.js";
 
 (() => {
   /** Build an element: el("li", {className: "x"}, "text", child). Strings become text. */
