@@ -30,7 +30,7 @@ from documents import events
 from documents.compaction import Status, get_guard, version_compact
 from documents.content import document_content
 from documents.history import RestoreFailed, version_label, version_restore
-from documents.models import Document, DocumentVersion, Operation
+from documents.models import Document, DocumentVersion, DocumentVisit, LinkOpen, Operation, Star
 from documents.people import display_name
 from documents.render import render_text
 from documents.selectors import document_group_shares, document_people_shares
@@ -327,3 +327,34 @@ class OperationAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ("document", "author")
     search_fields = ("document__title", "op_id", "=document__public_id")
     raw_id_fields = ("document",)
+
+
+@admin.register(Star)
+class StarAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """People's stars on documents, read-only (each person's own bookmarks)."""
+
+    list_display = ("document", "user", "created_at")
+    list_select_related = ("document", "user")
+    search_fields = ("document__title", "=document__public_id", "user__username")
+    raw_id_fields = ("document", "user")
+
+
+@admin.register(LinkOpen)
+class LinkOpenAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Who opened a document through its share link (listed while the link holds)."""
+
+    list_display = ("document", "user", "opened_at")
+    list_select_related = ("document", "user")
+    search_fields = ("document__title", "=document__public_id", "user__username")
+    raw_id_fields = ("document", "user")
+    exclude = ("token",)
+
+
+@admin.register(DocumentVisit)
+class DocumentVisitAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """When people last opened documents ("changes since you last opened")."""
+
+    list_display = ("document", "user", "revision", "opened_at", "previous_opened_at")
+    list_select_related = ("document", "user")
+    search_fields = ("document__title", "=document__public_id", "user__username")
+    raw_id_fields = ("document", "user")
