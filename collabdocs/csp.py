@@ -32,8 +32,10 @@ request from the live ring (connect-src), there are no nonces to manage
 since no inline script is left, and it is one header. Django 6.0's own CSP
 support can replace it when the project moves to 6.x.
 
-In DEBUG, Django's technical 404 and 500 pages (inline styles and scripts)
-are left without the header so that they stay readable.
+Django's technical 500 page (inline styles and scripts), which a developer
+gets only under DEBUG with ``COLLABDOCS_DEBUG_TRACEBACKS=1``
+(collabdocs/errors.py), is left without the header so that it stays
+readable. Every other error page is the site's own and gets the policy.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
 from django.utils.deprecation import MiddlewareMixin
 
+from collabdocs.errors import tracebacks_wanted
 from routing.state import routing_state
 
 __all__ = [
@@ -155,10 +158,10 @@ class ContentSecurityPolicyMiddleware(MiddlewareMixin):
     """Add :func:`build_policy`'s header to every response that has none."""
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
-        """Set the header (unless already set, or a DEBUG technical page)."""
+        """Set the header (unless already set, or on Django's technical 500 page)."""
         if HEADER in response:
             return response
-        if settings.DEBUG and response.status_code in (404, 500):
+        if response.status_code == 500 and tracebacks_wanted():
             return response
         response[HEADER] = build_policy(request)
         return response

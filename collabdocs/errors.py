@@ -47,7 +47,7 @@ from django.urls import get_resolver, get_urlconf
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.log import log_response
 
-__all__ = ["API_PREFIX", "ErrorPagesMiddleware", "is_api"]
+__all__ = ["API_PREFIX", "ErrorPagesMiddleware", "is_api", "tracebacks_wanted"]
 
 #: Paths under this prefix answer JSON errors.
 API_PREFIX = "/api/"
@@ -80,7 +80,8 @@ def _page(request: HttpRequest, status: int, exception: Exception | None) -> Htt
     return response
 
 
-def _tracebacks_wanted() -> bool:
+def tracebacks_wanted() -> bool:
+    """Return whether a developer asked for Django's traceback pages (DEBUG only)."""
     return bool(settings.DEBUG and settings.COLLABDOCS.get("DEBUG_TRACEBACKS", False))
 
 
@@ -100,7 +101,7 @@ class ErrorPagesMiddleware(MiddlewareMixin):
             # Bad requests keep Django's handling and its django.security
             # log lines.
             return None
-        if _tracebacks_wanted() and not api:
+        if tracebacks_wanted() and not api:
             return None  # Django's technical 500 page, by request.
         signals.got_request_exception.send(sender=None, request=request)
         response = _api_error(500) if api else _page(request, 500, exception)
