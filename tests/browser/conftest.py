@@ -13,16 +13,10 @@ from tests.browser.thirdparty import Recorder
 REPO = Path(__file__).resolve().parents[2]
 DIST = REPO / "static" / "dist"
 SRC = REPO / "static" / "src"
-# What the bundles are built from; the editor's schema.js imports schema.json.
+# What the bundles are built from: every file under static/src (modules in
+# subdirectories too) and the schema that editor/schema.js imports.
 SOURCES = [
-    SRC / "editor.css",
-    *sorted((SRC / "editor").glob("*.js")),
-    *sorted((SRC / "editor" / "review").glob("*")),
-    *sorted((SRC / "editor" / "images").glob("*")),
-    *sorted((SRC / "editor" / "layout").glob("*")),
-    *sorted((SRC / "editor" / "authorship").glob("*")),
-    *sorted(SRC.glob("*.js")),
-    *sorted((SRC / "history").glob("*")),
+    *sorted(p for p in SRC.rglob("*") if p.is_file()),
     REPO / "realtime" / "ot" / "schema.json",
 ]
 
