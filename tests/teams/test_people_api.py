@@ -53,11 +53,13 @@ def usernames(data: dict[str, Any]) -> list[str]:
     return [person["username"] for person in data["people"]]
 
 
-def test_the_url_is_named():
+def test_the_url_is_named() -> None:
     assert reverse("teams:api_people") == URL
 
 
-def test_a_co_member_is_found_by_a_prefix_of_any_name_or_email(world, login):
+def test_a_co_member_is_found_by_a_prefix_of_any_name_or_email(
+    world: dict[str, Any], login: Callable[[Any], Client]
+) -> None:
     client = login(world["me"])
     for query in ("mi", "MIA", "Moreau", "Mia Mo", "mia.m@"):
         data = ask(client, query)
@@ -70,26 +72,34 @@ def test_a_co_member_is_found_by_a_prefix_of_any_name_or_email(world, login):
     }
 
 
-def test_a_stranger_is_not_found_by_any_prefix(world, login):
+def test_a_stranger_is_not_found_by_any_prefix(
+    world: dict[str, Any], login: Callable[[Any], Client]
+) -> None:
     client = login(world["me"])
     for query in ("s", "stan", "Stanley", "stan@corp", "stan@corp.tes", "corp.test"):
         assert usernames(ask(client, query)) == [], query
 
 
-def test_a_stranger_is_found_by_their_exact_email_in_any_case(world, login):
+def test_a_stranger_is_found_by_their_exact_email_in_any_case(
+    world: dict[str, Any], login: Callable[[Any], Client]
+) -> None:
     data = ask(login(world["me"]), "  Stan@Corp.TEST ")
     assert data["people"] == [
         {"id": world["stan"].pk, "username": "stanley", "name": "Stan", "email": "stan@corp.test"}
     ]
 
 
-def test_inactive_people_and_the_asker_are_never_suggested(world, login):
+def test_inactive_people_and_the_asker_are_never_suggested(
+    world: dict[str, Any], login: Callable[[Any], Client]
+) -> None:
     client = login(world["me"])
     assert usernames(ask(client, "m")) == ["mia"]  # not mick (inactive), not me
     assert usernames(ask(client, "me@example.com")) == []
 
 
-def test_groups_found_are_only_my_own_admin_made_ones_included(world, login):
+def test_groups_found_are_only_my_own_admin_made_ones_included(
+    world: dict[str, Any], login: Callable[[Any], Client]
+) -> None:
     client = login(world["me"])
     assert [group["name"] for group in ask(client, "des")["groups"]] == [
         "Design",
@@ -99,7 +109,9 @@ def test_groups_found_are_only_my_own_admin_made_ones_included(world, login):
     assert ask(login(world["stan"]), "d")["groups"] == []
 
 
-def test_blank_query_finds_nothing_and_at_most_ten_of_each(world, login):
+def test_blank_query_finds_nothing_and_at_most_ten_of_each(
+    world: dict[str, Any], login: Callable[[Any], Client]
+) -> None:
     me = world["me"]
     for n in range(12):
         person = make_user(f"mate{n:02d}")
@@ -113,7 +125,9 @@ def test_blank_query_finds_nothing_and_at_most_ten_of_each(world, login):
     assert len(data["groups"]) == 10
 
 
-def test_refusals_are_json_and_say_why(world, login):
+def test_refusals_are_json_and_say_why(
+    world: dict[str, Any], login: Callable[[Any], Client]
+) -> None:
     assert Client().get(URL, {"q": "mia"}).status_code == 401
     client = login(world["me"])
     response = client.post(URL, {"q": "mia"})

@@ -53,7 +53,9 @@ async def _closes(sock: LiveSocket, change: Callable[[], Any], label: str) -> No
     assert elapsed < WITHIN, elapsed
 
 
-async def test_removing_a_member_and_deleting_the_team_close_their_sockets(live):
+async def test_removing_a_member_and_deleting_the_team_close_their_sockets(
+    live: DaphneProcess,
+) -> None:
     def setup() -> dict[str, Any]:
         owner, kim, lee, outsider = (create_user(n) for n in ("owner", "kim", "lee", "outsider"))
         team = services.team_create(creator=kim, name="Writers")

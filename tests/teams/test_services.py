@@ -42,7 +42,9 @@ def team(people: dict[str, Any]) -> Team:
     return team
 
 
-def test_create_makes_a_group_with_its_creator_as_member_and_manager(people):
+def test_create_makes_a_group_with_its_creator_as_member_and_manager(
+    people: dict[str, Any],
+) -> None:
     team = services.team_create(creator=people["ann"], name="  Platform  ")
     assert team.group.name == "Platform"
     assert team.created_by == people["ann"]
@@ -60,7 +62,9 @@ def test_create_makes_a_group_with_its_creator_as_member_and_manager(people):
         ("Admins", "taken"),  # a group made in the admin
     ],
 )
-def test_create_refuses_bad_or_taken_names_and_creates_nothing(people, team, name, code):
+def test_create_refuses_bad_or_taken_names_and_creates_nothing(
+    people: dict[str, Any], team: Team, name: str, code: str
+) -> None:
     Group.objects.create(name="Admins")
     before = Group.objects.count()
     with pytest.raises(ValidationError) as caught:
@@ -69,19 +73,25 @@ def test_create_refuses_bad_or_taken_names_and_creates_nothing(people, team, nam
     assert Group.objects.count() == before
 
 
-def test_add_member_by_username_or_email_case_insensitively(people, team):
+def test_add_member_by_username_or_email_case_insensitively(
+    people: dict[str, Any], team: Team
+) -> None:
     services.team_add_member(team=team, actor=people["ann"], identifier="CID@example.com")
     assert members(team) == {"ann", "bob", "cid"}
 
 
 @pytest.mark.parametrize("identifier", ["nobody", "", "ci", "cid@example"])
-def test_add_member_refuses_unknown_and_partial_identifiers(people, team, identifier):
+def test_add_member_refuses_unknown_and_partial_identifiers(
+    people: dict[str, Any], team: Team, identifier: str
+) -> None:
     with pytest.raises(ValidationError):
         services.team_add_member(team=team, actor=people["ann"], identifier=identifier)
     assert members(team) == {"ann", "bob"}
 
 
-def test_add_member_refuses_an_inactive_person_and_a_present_member(people, team):
+def test_add_member_refuses_an_inactive_person_and_a_present_member(
+    people: dict[str, Any], team: Team
+) -> None:
     people["cid"].is_active = False
     people["cid"].save()
     with pytest.raises(ValidationError):
@@ -92,7 +102,9 @@ def test_add_member_refuses_an_inactive_person_and_a_present_member(people, team
     assert members(team) == {"ann", "bob"}
 
 
-def test_a_member_who_is_not_a_manager_can_change_nothing(people, team):
+def test_a_member_who_is_not_a_manager_can_change_nothing(
+    people: dict[str, Any], team: Team
+) -> None:
     bob, ann = people["bob"], people["ann"]
     attempts = [
         lambda: services.team_rename(team=team, actor=bob, name="Mine"),
@@ -109,7 +121,9 @@ def test_a_member_who_is_not_a_manager_can_change_nothing(people, team):
     assert members(team) == {"ann", "bob"} and managers(team) == {"ann"}
 
 
-def test_rename_keeps_the_group_and_refuses_a_taken_name(people, team):
+def test_rename_keeps_the_group_and_refuses_a_taken_name(
+    people: dict[str, Any], team: Team
+) -> None:
     group_id = team.group_id
     services.team_create(creator=people["cid"], name="Ops")
     with pytest.raises(ValidationError):
@@ -118,7 +132,7 @@ def test_rename_keeps_the_group_and_refuses_a_taken_name(people, team):
     assert Group.objects.get(pk=group_id).name == "design"
 
 
-def test_managers_rules_a_team_always_keeps_a_manager(people, team):
+def test_managers_rules_a_team_always_keeps_a_manager(people: dict[str, Any], team: Team) -> None:
     ann, bob = people["ann"], people["bob"]
     with pytest.raises(ValidationError) as caught:
         services.team_set_manager(team=team, actor=ann, user=ann, manager=False)
@@ -136,7 +150,7 @@ def test_managers_rules_a_team_always_keeps_a_manager(people, team):
     assert members(team) == {"ann"} and managers(team) == {"ann"}
 
 
-def test_remove_and_leave_take_people_out_of_the_group(people, team):
+def test_remove_and_leave_take_people_out_of_the_group(people: dict[str, Any], team: Team) -> None:
     ann, bob, cid = people["ann"], people["bob"], people["cid"]
     services.team_add_member(team=team, actor=ann, identifier="cid")
     services.team_leave(team=team, user=cid)
@@ -147,7 +161,7 @@ def test_remove_and_leave_take_people_out_of_the_group(people, team):
     assert caught.value.code == "not_member"
 
 
-def test_the_last_member_cannot_leave_but_may_delete(people, team):
+def test_the_last_member_cannot_leave_but_may_delete(people: dict[str, Any], team: Team) -> None:
     ann, bob = people["ann"], people["bob"]
     services.team_remove_member(team=team, actor=ann, user=bob)
     with pytest.raises(ValidationError) as caught:

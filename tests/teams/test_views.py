@@ -8,6 +8,7 @@ was typed; an admin-made group changed by people.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -34,7 +35,9 @@ def url(name: str, team: Team, *args: int) -> str:
     return reverse(f"teams:{name}", args=[team.group_id, *args])
 
 
-def test_the_user_menu_links_to_teams_and_the_list_shows_mine(world, login):
+def test_the_user_menu_links_to_teams_and_the_list_shows_mine(
+    world: dict[str, Any], login: Callable[[Any], Client]
+) -> None:
     client = login(world["ann"])
     admins = Group.objects.create(name="Staff room")
     world["ann"].groups.add(admins)
@@ -45,7 +48,9 @@ def test_the_user_menu_links_to_teams_and_the_list_shows_mine(world, login):
     assert "Design" not in login(world["cid"]).get(reverse("teams:list")).content.decode()
 
 
-def test_create_redirects_to_the_new_team_and_a_bad_name_keeps_the_input(world, login):
+def test_create_redirects_to_the_new_team_and_a_bad_name_keeps_the_input(
+    world: dict[str, Any], login: Callable[[Any], Client]
+) -> None:
     client = login(world["cid"])
     response = client.post(reverse("teams:create"), {"name": "Research"})
     team = Team.objects.get(group__name="Research")
@@ -57,7 +62,9 @@ def test_create_redirects_to_the_new_team_and_a_bad_name_keeps_the_input(world, 
     assert 'value="DESIGN"' in page and 'aria-invalid="true"' in page
 
 
-def test_a_team_is_404_to_strangers_and_for_missing_ids(world, login):
+def test_a_team_is_404_to_strangers_and_for_missing_ids(
+    world: dict[str, Any], login: Callable[[Any], Client]
+) -> None:
     client = login(world["cid"])
     team = world["team"]
     assert client.get(url("detail", team)).status_code == 404
@@ -68,7 +75,9 @@ def test_a_team_is_404_to_strangers_and_for_missing_ids(world, login):
     assert set(team.group.user_set.values_list("username", flat=True)) == {"ann", "bob"}
 
 
-def test_a_plain_member_sees_the_team_but_changing_it_is_403(world, login):
+def test_a_plain_member_sees_the_team_but_changing_it_is_403(
+    world: dict[str, Any], login: Callable[[Any], Client]
+) -> None:
     team, bob = world["team"], world["bob"]
     client = login(bob)
     page = client.get(url("detail", team)).content.decode()
@@ -83,7 +92,9 @@ def test_a_plain_member_sees_the_team_but_changing_it_is_403(world, login):
     assert team.group.name == "Design" and list(team.managers.all()) == [world["ann"]]
 
 
-def test_a_manager_adds_promotes_removes_renames_and_deletes(world, login):
+def test_a_manager_adds_promotes_removes_renames_and_deletes(
+    world: dict[str, Any], login: Callable[[Any], Client]
+) -> None:
     team, ann, bob, cid = world["team"], world["ann"], world["bob"], world["cid"]
     client = login(ann)
     detail = url("detail", team)
@@ -101,7 +112,9 @@ def test_a_manager_adds_promotes_removes_renames_and_deletes(world, login):
     assert not Group.objects.filter(pk=team.group_id).exists()
 
 
-def test_bad_input_on_the_team_page_says_why_and_keeps_what_was_typed(world, login):
+def test_bad_input_on_the_team_page_says_why_and_keeps_what_was_typed(
+    world: dict[str, Any], login: Callable[[Any], Client]
+) -> None:
     team = world["team"]
     client = login(world["ann"])
     response = client.post(url("add_member", team), {"identifier": "zed@nowhere.test"})
@@ -120,7 +133,7 @@ def test_bad_input_on_the_team_page_says_why_and_keeps_what_was_typed(world, log
     assert set(team.group.user_set.values_list("username", flat=True)) == {"ann", "bob"}
 
 
-def test_actions_need_post_and_the_csrf_token(world):
+def test_actions_need_post_and_the_csrf_token(world: dict[str, Any]) -> None:
     team = world["team"]
     client = Client(enforce_csrf_checks=True)
     client.force_login(world["ann"])
@@ -129,7 +142,9 @@ def test_actions_need_post_and_the_csrf_token(world):
     assert Group.objects.filter(pk=team.group_id).exists()
 
 
-def test_an_admin_made_group_is_read_only_to_its_members(world, login):
+def test_an_admin_made_group_is_read_only_to_its_members(
+    world: dict[str, Any], login: Callable[[Any], Client]
+) -> None:
     group = Group.objects.create(name="Staff room")
     world["ann"].groups.add(group)
     client = login(world["ann"])
@@ -140,6 +155,6 @@ def test_an_admin_made_group_is_read_only_to_its_members(world, login):
     assert world["ann"].groups.filter(pk=group.pk).exists()
 
 
-def test_anonymous_people_are_sent_to_sign_in(world):
+def test_anonymous_people_are_sent_to_sign_in(world: dict[str, Any]) -> None:
     response = Client().get(reverse("teams:list"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
