@@ -1,7 +1,8 @@
 /**
  * The editor's toolbar: its controls in the order writers expect, their
- * labels (tooltips and accessible names), and building them into the page's
- * ``#toolbar`` (Quill only builds into a container of its own).
+ * labels (tooltips and accessible names), building them into the page's
+ * ``#toolbar`` (Quill only builds into a container of its own), and the
+ * "Formatting" toggle that folds them away on a phone.
  *
  * @module editor/toolbar
  */
@@ -75,6 +76,7 @@ const VALUE_LABELS = {
  * @param {HTMLElement} element
  */
 export function buildToolbar(element) {
+  installToolbarToggle(element);
   element.replaceChildren();
   addControls(element, TOOLBAR);
   for (const control of element.querySelectorAll("button, select")) {
@@ -105,4 +107,28 @@ export function labelPickers(element) {
       label.setAttribute("aria-label", TOOLTIPS[name]);
     }
   }
+}
+
+/**
+ * Wire the toolbar row's "Formatting" toggle (``[data-toolbar-toggle]``,
+ * a sibling of ``toolbar`` in detail.html) to fold the formatting controls
+ * away: it sets ``data-formatting="open|closed"`` on the row and the
+ * button's ``aria-expanded``. editor.css only folds them (and only shows
+ * the toggle) on a narrow screen, where they start folded so the text has
+ * the room; on a wider one the toolbar always shows. A page without the
+ * toggle (or a second call) changes nothing.
+ * @param {HTMLElement} toolbar  ``#toolbar``
+ */
+export function installToolbarToggle(toolbar) {
+  const row = toolbar.parentElement;
+  const button = row?.querySelector(":scope > [data-toolbar-toggle]");
+  if (!row || !(button instanceof HTMLButtonElement) || button.dataset.wired) return;
+  button.dataset.wired = "true";
+  /** @param {boolean} open */
+  const show = (open) => {
+    row.dataset.formatting = open ? "open" : "closed";
+    button.setAttribute("aria-expanded", String(open));
+  };
+  button.addEventListener("click", () => show(button.getAttribute("aria-expanded") !== "true"));
+  show(false);
 }
