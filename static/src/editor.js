@@ -69,7 +69,8 @@ import { installShortcuts } from "./editor/shortcuts.js";
 import { buildToolbar, labelPickers } from "./editor/toolbar.js";
 import { historyOptions, registerUndo } from "./editor/undo.js";
 import { readableOn, renderPeople } from "./editor/people-list.js";
-import { Notices, announceTitle, statusIndicator } from "./editor/ui.js";
+import { installLabels } from "./editor/labels.js";
+import { Notices, announceTitle, connectionNotice, statusIndicator } from "./editor/ui.js";
 
 Quill.register("modules/cursors", QuillCursors);
 registerReviewMarks();
@@ -233,7 +234,11 @@ function main() {
   connection.on("peers", () => binding.scheduleRedraw());
   connection.on("presence", (session) => binding.flash(session));
 
-  const showStatus = statusIndicator(document.getElementById("connection-status"));
+  // Honest about refused changes (a notice's status phrase) and a stop for good.
+  const showStatus = statusIndicator(document.getElementById("connection-status"), {
+    notices,
+    stopReason: () => connection.stopReason,
+  });
   const peopleEl = document.getElementById("people");
   // Renaming in place is app.js's; it shows titles announced here.
   const titleEl = document.getElementById("doc-title");
@@ -304,21 +309,9 @@ function main() {
   connection.on("history", (payload) => {
     window.dispatchEvent(new CustomEvent("collabdocs:history", { detail: payload }));
   });
-  connection.on("notice", ({ kind, message, text }) => {
-    /** @type {Parameters<Notices["show"]>[0]} */
-    const notice = { kind, message, text, tone: "warning" };
-    if (kind === "signed_out") {
-      const next = encodeURIComponent(window.location.pathname);
-      notice.link = { href: `/accounts/login/?next=${next}`, label: "Sign in" };
-      notice.tone = "error";
-    } else if (kind === "gone" || kind === "forbidden") {
-      notice.link = { href: "/", label: "Back to your documents" };
-      notice.tone = "error";
-    } else if (kind === "reloaded") {
-      notice.tone = "info";
-    }
-    notices.show(notice);
-  });
+  connection.on("notice", (notice) => notices.show(connectionNotice(notice, window.location.pathname)));
+  // Role pill, owner, owner-only actions and "edited … by …" (labels.js).
+  const labels = installLabels({ app, connection, docId: data.docId || "", me: pageUser });
 
   showPeople();
   showStatus({ status: connection.status, pending: 0, retrying: false });
@@ -421,6 +414,7 @@ function main() {
     find,
     shortcuts,
     offline,
+    labels,
   };
   connection.start();
 }

@@ -26,8 +26,13 @@
  *   ``too_large``. An error about an op no longer in flight changes
  *   nothing; ``denied`` waits for the close code that follows.
  * - ``hello`` and ``access`` carry the edit and comment rights
- *   (``accessOf``); ``review`` and ``notify`` frames are passed on as
- *   events with the frame's payload.
+ *   (``accessOf``); an ``access`` frame with the role and owner (issue 16)
+ *   is also passed on as a ``labels`` event (``labelsOf``); ``review`` and
+ *   ``notify`` frames are passed on as events with the frame's payload.
+ * - Dropped pending ops (a reload) are told in an ``unsaved`` notice with
+ *   their text and a ``status`` phrase ("Last change not saved") that the
+ *   status indicator shows while the notice is up: never "All changes
+ *   saved" over a change the server refused.
  * - Frames of a socket that is no longer current (the rest of a batch
  *   after a gap) and unknown frame types are ignored.
  *
@@ -85,6 +90,33 @@ export function accessOf(frame) {
   const canEdit = frame.can_edit !== false;
   const canComment = canEdit || (frame.can_comment === undefined ? canEdit : frame.can_comment === true);
   return [canEdit, canComment];
+}
+
+/**
+ * The labels of an ``access`` frame, as the page shows them.
+ * @typedef {Object} AccessLabels
+ * @property {string} role  owner, editor, commenter or viewer
+ * @property {string} roleLabel  e.g. "Viewer (via link)"
+ * @property {boolean} isOwner
+ * @property {{id: number, name: string}|null} owner
+ */
+
+/**
+ * Return the labels of an ``access`` frame, or null for a frame without
+ * them (a server before issue 16) or with labels of the wrong types.
+ * @param {any} frame
+ * @returns {AccessLabels|null}
+ */
+export function labelsOf(frame) {
+  if (typeof frame.role !== "string" || typeof frame.role_label !== "string") return null;
+  const owner = frame.owner;
+  const validOwner = owner && Number.isInteger(owner.id) && typeof owner.name === "string";
+  return {
+    role: frame.role,
+    roleLabel: frame.role_label,
+    isOwner: frame.is_owner === true,
+    owner: validOwner ? { id: owner.id, name: owner.name } : null,
+  };
 }
 
 /**
@@ -228,9 +260,12 @@ export class Dispatcher {
       case MessageType.TITLE:
         if (typeof message.title === "string") this.host.emit("title", message.title);
         break;
-      case MessageType.ACCESS:
+      case MessageType.ACCESS: {
         this.host.setAccess(...accessOf(message));
+        const labels = labelsOf(message);
+        if (labels) this.host.emit("labels", labels);
         break;
+      }
       case MessageType.REVIEW:
         this.host.emit("review", payloadOf(message));
         break;
@@ -478,6 +513,7 @@ export class Dispatcher {
         kind: "unsaved",
         message: message || UNMERGED_MESSAGE,
         text: insertedText(dropped.delta),
+        status: dropped.edits === 1 ? "Last change not saved" : `${dropped.edits} changes not saved`,
       });
     } else if (message) {
       this.host.emit("notice", { kind: "reloaded", message, text: "" });

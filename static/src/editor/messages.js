@@ -29,7 +29,9 @@ const RELOAD_MESSAGES = {
   [ErrorCode.BAD_MESSAGE]: "The server could not read a message, so the document was reloaded.",
   [ErrorCode.FORBIDDEN]: "The server refused a change you may not make, so the document was reloaded.",
   [ErrorCode.STALE]: "You were away too long to merge your changes, so the document was reloaded.",
-  [ErrorCode.TOO_LARGE]: "That change is too large to save.",
+  [ErrorCode.TOO_LARGE]:
+    "Your last change is too large to save, so it was taken out of the document: " +
+    "add it again in smaller parts.",
 };
 
 /** Shown when a frame was over the WebSocket layer's limit (close 1009). */
@@ -58,13 +60,44 @@ const EXPLAINED_ERRORS = new Set([
 const MAX_REASON_LENGTH = 300;
 
 /**
+ * The server's limit messages (realtime/consumers.py, sequencer.py) in the
+ * person's words: [pattern, replacement].
+ * @type {Array<[RegExp, (match: RegExpMatchArray) => string]>}
+ */
+const PLAIN_REASONS = [
+  [/^frames may be at most (\d+) bytes$/, (m) => `one change may be at most ${sizeLabel(Number(m[1]))}`],
+  [/^a change may hold at most (\d+) ops/, (m) => `one change may hold at most ${m[1]} pieces of formatting`],
+];
+
+/**
+ * Return ``bytes`` as "512 KB" / "1.5 MB".
+ * @param {number} bytes
+ */
+export function sizeLabel(bytes) {
+  if (bytes >= 1024 * 1024) return `${Math.round((bytes / (1024 * 1024)) * 10) / 10} MB`;
+  return `${Math.max(1, Math.round(bytes / 1024))} KB`;
+}
+
+/**
+ * Return the server's reason in plain words when it is a known limit.
+ * @param {string} reason
+ */
+function plainReason(reason) {
+  for (const [pattern, say] of PLAIN_REASONS) {
+    const match = reason.match(pattern);
+    if (match) return say(match);
+  }
+  return reason;
+}
+
+/**
  * Return the notice text for a refused change: ours, then the server's.
  * @param {{code: string, message?: string}} error
  * @returns {string|null}
  */
 export function reloadMessage(error) {
   const ours = RELOAD_MESSAGES[error.code] || null;
-  const theirs = typeof error.message === "string" ? error.message.trim() : "";
+  const theirs = typeof error.message === "string" ? plainReason(error.message.trim()) : "";
   if (!ours || !theirs || !EXPLAINED_ERRORS.has(error.code)) return ours;
   const reason = theirs.length > MAX_REASON_LENGTH ? `${theirs.slice(0, MAX_REASON_LENGTH)}…` : theirs;
   return `${ours} The server said: ${reason}`;
