@@ -58,6 +58,8 @@ describe("statusText", () => {
     assert.equal(statusText({ status: "connected", pending: 0, note: "Last change not saved" }),
       "Connected · Last change not saved");
     assert.equal(statusText({ status: "offline", pending: 2 }), "Offline · 2 unsynced changes");
+    assert.equal(statusText({ status: "reconnecting", pending: 2, restored: 2 }),
+      "Reconnecting… · 2 unsynced changes (restored)");
   });
 
   it("never calls changes unsynced once access or the document is gone", () => {

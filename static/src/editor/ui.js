@@ -58,11 +58,14 @@ export function notSavedLabel(n) {
  * - Signed out: the pending changes are unsynced and wait for a sign-in.
  * - A notice that says a change was refused (``note``, e.g. "Last change
  *   not saved") replaces "All changes saved" while it is up.
+ * - Pending changes that came back from the offline store (``restored``,
+ *   offline/) are marked "(restored)" until they are sent.
  *
- * @param {{status: string, pending: number, stopReason?: string|null, note?: string}} state
+ * @param {{status: string, pending: number, stopReason?: string|null, note?: string,
+ *   restored?: number}} state
  * @returns {string}
  */
-export function statusText({ status, pending, stopReason = null, note = "" }) {
+export function statusText({ status, pending, stopReason = null, note = "", restored = 0 }) {
   const stopped = stopReason ? STOPPED_LABELS[stopReason] : undefined;
   if (stopped) {
     if (pending <= 0) return stopped;
@@ -71,7 +74,7 @@ export function statusText({ status, pending, stopReason = null, note = "" }) {
   }
   const parts = [STATUS_LABELS[status] || status];
   if (note) parts.push(note);
-  if (pending > 0) parts.push(unsyncedLabel(pending));
+  if (pending > 0) parts.push(unsyncedLabel(pending) + (restored > 0 ? " (restored)" : ""));
   else if (status === "connected" && !note) parts.push("All changes saved");
   return parts.join(" · ");
 }
@@ -84,16 +87,17 @@ export function statusText({ status, pending, stopReason = null, note = "" }) {
  * @param {{notices?: Notices|null, stopReason?: () => (string|null)}} [sources]
  *   the notices whose ``status`` phrases are shown, and the connection's
  *   stop reason
- * @returns {(state: {status: string, pending: number, retrying: boolean}) => void}
+ * @returns {(state: {status: string, pending: number, retrying: boolean, restored?: number}) => void}
  */
 export function statusIndicator(element, { notices = null, stopReason = () => null } = {}) {
+  /** @type {{status: string, pending: number, retrying: boolean, restored?: number}} */
   let last = { status: "connecting", pending: 0, retrying: false };
   const render = () => {
     if (!element) return;
-    const { status, pending, retrying } = last;
+    const { status, pending, retrying, restored = 0 } = last;
     const reason = stopReason() || null;
     const note = notices ? notices.statusNote() : "";
-    const text = statusText({ status, pending, stopReason: reason, note });
+    const text = statusText({ status, pending, stopReason: reason, note, restored });
     element.textContent = text;
     element.dataset.state = status === "stopped" ? "offline" : status;
     element.dataset.pending = String(pending);
