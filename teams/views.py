@@ -213,6 +213,11 @@ def team_delete(request: HttpRequest, group_id: int) -> HttpResponse:
     """Delete the team (managers); documents shared with it are no longer shared."""
     team = _team(request, group_id)
     name = team.group.name
-    services.team_delete(team=team, actor=request.user)
+    try:
+        services.team_delete(team=team, actor=request.user)
+    except ValidationError as exc:
+        # Deleted by another manager a moment ago: the outcome they wanted.
+        messages.info(request, " ".join(exc.messages))
+        return redirect("teams:list")
     messages.success(request, f"Team “{name}” deleted.")
     return redirect("teams:list")

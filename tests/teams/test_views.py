@@ -158,3 +158,32 @@ def test_an_admin_made_group_is_read_only_to_its_members(
 def test_anonymous_people_are_sent_to_sign_in(world: dict[str, Any]) -> None:
     response = Client().get(reverse("teams:list"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_deleting_a_team_deleted_a_moment_ago_says_so(
+    world: dict[str, Any], login: Callable[[Any], Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second manager's delete racing the first: a message, never a 500."""
+    from teams import views
+
+    team = world["team"]
+    services.team_set_manager(team=team, actor=world["ann"], user=world["bob"], manager=True)
+    # The team as bob's request read it, just before ann's delete committed.
+    stale = Team.objects.select_related("group").get(pk=team.pk)
+    services.team_delete(team=team, actor=world["ann"])
+    monkeypatch.setattr(views, "_team", lambda request, group_id: stale)
+    response = login(world["bob"]).post(url("delete", team), follow=True)
+    assert response.status_code == 200
+    assert "This team no longer exists." in response.content.decode()
+
+
+def test_the_admin_lists_teams_with_their_size(world: dict[str, Any]) -> None:
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser("root", "root@example.com", None)
+    client = Client()
+    client.force_login(admin)
+    page = client.get(reverse("admin:teams_team_changelist")).content.decode()
+    assert "Design" in page and ">2<" in page
+    response = client.get(reverse("admin:teams_team_change", args=[world["team"].pk]))
+    assert response.status_code == 200
