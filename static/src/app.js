@@ -425,7 +425,10 @@ import "./list.js";
 
   action("regenerate").addEventListener("click", () => {
     run("/link", { mode: state.link.mode, regenerate: true }, {
-      confirmText: "Make a new link? The current link will stop working for anyone who hasn’t opened it yet.",
+      // Who is cut off (documents/links.py): everyone who opened it through the old link.
+      confirmText: "Make a new link? The current link stops working for everyone: people who opened " +
+        "the document through it lose that access, even if they have it open now, unless it is also " +
+        "shared with them directly or through a group. Send the new link to whoever should keep access.",
     });
   });
 
