@@ -25,6 +25,10 @@ SYNCED = """() => {
   return !!c && c.connection.status === "connected" && c.client.isSynchronized;
 }"""
 TEXT = "() => window.collabdocs.quill.getText()"
+CLIENT_ID = "() => window.collabdocs.client.clientId"
+CLOSE_SOCKET = "() => window.collabdocs.connection.ws && window.collabdocs.connection.ws.close()"
+# The unsaved-text box of the stop notice shows ``text``.
+OFFERED = """(text) => [...document.querySelectorAll("textarea")].some((t) => t.value === text)"""
 # Drop this page's socket and keep it down, while the context stays online.
 GO_DOWN = """() => {
   const c = window.collabdocs.connection;
@@ -146,18 +150,11 @@ def test_typed_offline_then_closed_comes_back_for_the_same_user_only(
     page.keyboard.type("online ")
     _wait_stored(document, "online \n")
     context.set_offline(True)
-    page.evaluate(
-        "() => window.collabdocs.connection.ws && window.collabdocs.connection.ws.close()"
-    )
+    page.evaluate(CLOSE_SOCKET)
     page.keyboard.type("typed offline")
     assert page.evaluate(STORED) >= 1
-    assert page.evaluate(RECORDS) == [
-        [
-            setting["alice"].pk,
-            page.evaluate("() => window.collabdocs.client.clientId"),
-            "typed offline",
-        ]
-    ]
+    alice_id, client_id = setting["alice"].pk, page.evaluate(CLIENT_ID)
+    assert page.evaluate(RECORDS) == [[alice_id, client_id, "typed offline"]]
     page.close()
     context.set_offline(False)
     assert _stored_text(document) == "online \n", "nothing was sent before the page closed"
@@ -213,7 +210,7 @@ def test_a_lost_ack_is_not_doubled_and_a_live_tab_keeps_its_queue(
     second = setting["open"](context)
     assert second.evaluate("() => window.collabdocs.offline.outcome()") == "none"
     assert second.evaluate(TEXT) == "once\n"
-    mine = again.evaluate("() => window.collabdocs.client.clientId")
+    mine = again.evaluate(CLIENT_ID)
     assert [r[1:] for r in second.evaluate(RECORDS)] == [[mine, " more"]]
     again.evaluate("() => window.collabdocs.connection.setOnline(true)")
     again.wait_for_function(SYNCED, timeout=20_000)
@@ -252,10 +249,7 @@ def test_refused_access_drops_the_stored_queue(setting: dict[str, Any]) -> None:
         "() => ['forbidden', 'gone'].includes(window.collabdocs.connection.stopReason)",
         timeout=20_000,
     )
-    bob.wait_for_function(
-        """() => [...document.querySelectorAll("textarea")].some((t) => t.value === "never saved")""",
-        timeout=10_000,
-    )
+    bob.wait_for_function(OFFERED, arg="never saved", timeout=10_000)
     bob.wait_for_function(
         """() => new Promise((resolve) => {
             const open = indexedDB.open("collabdocs-offline");
