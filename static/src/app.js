@@ -17,6 +17,11 @@
 import { api } from "./api.js";
 import "./import-file.js";
 import "./share-people.js";
+import { adoptPageMessages } from "./toasts.js";
+
+// Django's messages are rendered as toasts (templates/_messages.html): give
+// them their dismiss buttons and the fade of info and success ones.
+adoptPageMessages();
 import "./list.js";
 
 (() => {
