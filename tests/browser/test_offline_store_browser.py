@@ -39,6 +39,14 @@ STORED = """async () => {
   await window.collabdocs.offline.flush();
   return window.collabdocs.client.pendingEdits;
 }"""
+# Every text the connection status shows, from the page's start.
+WATCH_STATUS = """
+window.statusSeen = [];
+new MutationObserver(() => {
+  const text = document.getElementById("connection-status")?.textContent || "";
+  if (text && window.statusSeen.at(-1) !== text) window.statusSeen.push(text);
+}).observe(document, {subtree: true, childList: true, characterData: true});
+"""
 # The queue records of this context, as (user, client, text) triples.
 RECORDS = """() => new Promise((resolve, reject) => {
   const open = indexedDB.open("collabdocs-offline");
@@ -169,11 +177,14 @@ def test_typed_offline_then_closed_comes_back_for_the_same_user_only(
 
     # Alice again: restored, shown as unsynced until saved, then saved.
     setting["sign_in"](context, setting["alice"])
+    context.add_init_script(WATCH_STATUS)
     again = setting["open"](context, synced=False)
+    again.get_by_text("came back and will be saved").wait_for(state="visible", timeout=10_000)
     again.wait_for_function(SYNCED, timeout=20_000)
     assert again.evaluate(TEXT) == "online typed offline\n"
     assert again.evaluate("() => window.collabdocs.offline.outcome()") == "restored"
-    assert again.get_by_text("came back and will be saved").is_visible()
+    shown = again.evaluate("() => window.statusSeen")
+    assert any("unsynced change" in s and "(restored)" in s for s in shown), shown
     _wait_stored(document, "online typed offline\n")
     again.evaluate("() => window.collabdocs.offline.flush()")
     assert again.evaluate(RECORDS) == [], "acked ops leave the store"
