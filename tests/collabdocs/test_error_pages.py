@@ -155,4 +155,4 @@ def test_pages_link_the_svg_icon(browser: Client) -> None:
     body = browser.get("/accounts/login/").content.decode()
     assert 'href="/static/favicon.svg" type="image/svg+xml"' in body
     svg = browser.get("/static/favicon.svg")
-    assert svg.status_code == 200 and b"<svg" in b"".join(svg.streaming_content)  # type: ignore[attr-defined]
+    assert svg.status_code == 200 and b"<svg" in b"".join(svg.streaming_content)
