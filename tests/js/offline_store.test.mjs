@@ -274,3 +274,61 @@ describe("the content at the stored base", () => {
     await assert.rejects(contentAt(offline, "d1", 5), NotNow);
   });
 });
+
+describe("installing the store", () => {
+  /** A connection stand-in: records start gates and notice listeners. */
+  function fakeConnection() {
+    const listeners = [];
+    return {
+      gates: [],
+      startAfter(gate) {
+        this.gates.push(gate);
+      },
+      on(event, fn) {
+        if (event === "notice") listeners.push(fn);
+      },
+      notice(n) {
+        for (const fn of listeners) fn(n);
+      },
+    };
+  }
+
+  it("without IndexedDB says once that changes are not kept, and the page still connects", async () => {
+    const { installOffline, NOT_KEPT_MESSAGE } = await import("../../static/src/editor/offline/index.js");
+    const shown = [];
+    const connection = fakeConnection();
+    const client = new OTClient({ clientId: NEW });
+    const handle = installOffline({
+      quill: null,
+      app: null,
+      connection,
+      client,
+      docId: "d1",
+      me: { id: 3, name: "alice" },
+      notices: { show: (n) => shown.push(n) },
+      adapter: { flush() {}, applyRemote() {}, loadContent() {}, getRange: () => null },
+      indexedDB: undefined, // node has none, as some private modes
+    });
+    assert.equal(connection.gates.length, 1);
+    await connection.gates[0];
+    assert.equal(handle.outcome(), "unavailable");
+    assert.equal(handle.keeping(), false);
+    assert.deepEqual(shown.map((n) => [n.kind, n.message]), [["offline_store", NOT_KEPT_MESSAGE]]);
+    assert.equal(client.revision, null, "nothing was restored");
+  });
+
+  it("does nothing for a page without a signed-in user or document", async () => {
+    const { installOffline } = await import("../../static/src/editor/offline/index.js");
+    const connection = fakeConnection();
+    const handle = installOffline({
+      connection,
+      client: new OTClient({ clientId: NEW }),
+      docId: "",
+      me: { id: 0, name: "" },
+      notices: { show: assert.fail },
+      adapter: null,
+    });
+    assert.equal(handle.outcome(), "none");
+    assert.equal(connection.gates.length, 0, "the connection starts at once");
+  });
+});

@@ -111,14 +111,17 @@ export function installOffline({ connection, client, docId, me, notices, adapter
       outcome = "later";
     }
   };
+  /** @type {ReturnType<typeof setTimeout>|undefined} */
+  let timer;
   const timeout = new Promise((resolve) => {
-    setTimeout(() => {
+    timer = setTimeout(() => {
       if (waiting) outcome = "timeout";
       resolve(undefined);
     }, RESTORE_TIMEOUT_MS);
   });
   handle.ready = Promise.race([setUp(), timeout]).then(() => {
     waiting = false;
+    clearTimeout(timer);
   });
   connection.startAfter(handle.ready);
   return handle;
