@@ -3,13 +3,16 @@
 Failure modes covered: an unknown address (same page, nothing sent, so no
 account enumeration), a link used twice or tampered with (refused, password
 unchanged), a forged Host header (the link still starts with SITE_URL),
-too many requests per address or per IP (429, nothing sent), and the other
-sessions of the account (signed out by the new password).
+too many requests per address or per IP (429, nothing sent), a mail server
+that is down (logged, same page), and the other sessions of the account
+(signed out by the new password).
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import socket
 from typing import Any
 
 import pytest
@@ -200,3 +203,17 @@ def test_requests_per_ip_are_throttled(
     assert refused.status_code == 429 and "from your address" in refused.content.decode()
     assert mailoutbox == []
     assert get_user_model().objects.get(username="alice").check_password(PASSWORD)
+
+
+def test_a_mail_server_that_is_down_shows_the_same_page_and_is_logged(
+    client: Client, alice: Any, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on: connection refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
+    with caplog.at_level(logging.ERROR, logger="django.contrib.auth"):
+        response = ask_for_link(client, "alice@example.com")
+    assert response.status_code == 302 and response["Location"] == reverse("password_reset_done")
+    assert any("Failed to send password reset email" in r.getMessage() for r in caplog.records)
