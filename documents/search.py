@@ -22,7 +22,7 @@ Two halves:
   PostgreSQL: full-text search in the stored vector (title A, body B),
   ``websearch_to_tsquery`` semantics ("quoted phrases", ``or``, ``-word``),
   the last word also matched as a prefix while people type, ranked by
-  ``ts_rank_cd``. Elsewhere (SQLite in ``make run``): every word must occur
+  ``ts_rank_cd`` after title matches. Elsewhere (SQLite in ``make run``): every word must occur
   in the title or the text, title matches first. :func:`snippets` answers
   the highlighted excerpt of each document on a page: HTML-escaped, where
   only the ``<mark>`` tags are markup.
@@ -49,10 +49,11 @@ from django.contrib.postgres.search import (
     SearchQuery,
     SearchRank,
     SearchVector,
+    SearchVectorField,
 )
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
-from django.db.models.functions import Left
+from django.db.models import Case, F, FloatField, Func, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Left, Replace
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -73,7 +74,7 @@ VECTOR_MAX_CHARS = 250_000
 #: Characters of body text ``ts_headline`` reads for a snippet.
 HEADLINE_MAX_CHARS = 200_000
 #: Rows behind their document one search catches up at most.
-STALE_PER_SEARCH = 25
+STALE_PER_SEARCH = 100
 #: Characters of context either side of the first match (fallback snippet).
 SNIPPET_CONTEXT = 80
 
@@ -82,12 +83,20 @@ SNIPPET_CONTEXT = 80
 # plain_text drops them from documents: no document can forge a mark.
 _START = "\ue000"
 _STOP = "\ue001"
+# ts_headline's parser takes "<b>" for an HTML tag and drops it: the text
+# goes to it with angle brackets swapped for these, swapped back after.
+_LT = "\ue002"
+_GT = "\ue003"
+_PRIVATE = (_START, _STOP, _LT, _GT)
 _WORD = re.compile(r"\w+")
 
 
 def plain_text(content: Iterable[dict[str, Any]]) -> str:
     """Return the searchable text of ``content`` (as the plain-text download reads)."""
-    return export_text(content).replace(_START, "").replace(_STOP, "")
+    text = export_text(content)
+    for char in _PRIVATE:
+        text = text.replace(char, "")
+    return text
 
 
 def uses_full_text() -> bool:
@@ -255,12 +264,28 @@ def matching(queryset: QuerySet[Document], search: str) -> QuerySet[Document]:
     refresh_stale(queryset)
     if uses_full_text():
         query = _tsquery(search)
-        return queryset.filter(search__vector=query).annotate(
-            search_rank=SearchRank(F("search__vector"), query, cover_density=True)
+        # A title hit ranks above any number of body hits: 1 for the title,
+        # plus ts_rank_cd scaled into [0, 1) (normalization 32: rank/(rank+1)).
+        title_only = Func(
+            F("search__vector"),
+            template="ts_filter(%(expressions)s, '{a}')",
+            output_field=SearchVectorField(),
+        )
+        return (
+            queryset.filter(search__vector=query)
+            .annotate(search_title=title_only)
+            .annotate(
+                search_rank=Case(
+                    When(search_title=query, then=Value(1.0)),
+                    default=Value(0.0),
+                    output_field=FloatField(),
+                )
+                + SearchRank(F("search__vector"), query, cover_density=True, normalization=32)
+            )
         )
     words = terms_of(search)
     if not words:
-        return queryset.none()
+        return queryset.annotate(search_rank=Value(0)).none()
     for word in words:
         queryset = queryset.filter(Q(title__icontains=word) | Q(search__text__icontains=word))
     in_title = Q()
@@ -275,7 +300,8 @@ def matching(queryset: QuerySet[Document], search: str) -> QuerySet[Document]:
 
 def _marked(text: str) -> SafeString:
     """Escape ``text`` and turn the private marks into ``<mark>`` tags."""
-    html = escape(" ".join(text.split()))
+    html = escape(" ".join(text.split())).replace(_LT, "&lt;").replace(_GT, "&gt;")
+    # Safe: escaped above; the private marks are the only markup added.
     return mark_safe(html.replace(_START, "<mark>").replace(_STOP, "</mark>"))
 
 
@@ -310,7 +336,11 @@ def snippets(*, document_pks: Iterable[int], search: str) -> dict[int, SafeStrin
     if uses_full_text():
         headlines = rows.annotate(
             headline=SearchHeadline(
-                Left("text", HEADLINE_MAX_CHARS),
+                Replace(
+                    Replace(Left("text", HEADLINE_MAX_CHARS), Value("<"), Value(_LT)),
+                    Value(">"),
+                    Value(_GT),
+                ),
                 _tsquery(search),
                 config=CONFIG,
                 start_sel=_START,
