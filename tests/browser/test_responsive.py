@@ -305,5 +305,12 @@ def test_dark_mode_follows_the_system_and_keeps_text_readable(
         stroke = icon.evaluate("(el) => getComputedStyle(el).stroke")
         assert stroke != "rgb(68, 68, 68)", "Quill's grey icons follow the scheme"
         _shot(page, shots, "dark-editor", DESKTOP)
+
+        page.click(".doc-actions .share-button")
+        page.locator("#share-dialog").wait_for(state="visible")
+        for selector in ("#share-dialog-title", "#share-dialog .share-section h3"):
+            contrast = page.locator(selector).first.evaluate(CONTRAST)
+            assert contrast["background"] < 0.05 and contrast["ratio"] >= 7, (selector, contrast)
+        _shot(page, shots, "dark-share", DESKTOP)
     finally:
         page.context.close()
