@@ -201,6 +201,26 @@ describe("a restored client over the first hello", () => {
     assert.equal(ops(env.ws()).length, 0, "nothing is sent: no loop");
   });
 
+  it("a restored op the server refuses (bad_op, stale) hands its text back once, never resent", () => {
+    for (const code of ["bad_op", "stale"]) {
+      const env = page();
+      restore(env);
+      const kinds = [];
+      env.client.observe((kind) => kinds.push(kind));
+      env.conn.start();
+      env.ws().deliver(hello({ rev: 5, ops: [] }));
+      env.ws().deliver({ type: "error", code, message: "no", id: `${OLD}:1` });
+      env.timers.runNext(); // the reload's reconnect, without ?rev=
+      assert.equal(env.ws().url, URL0);
+      env.ws().deliver(hello({ rev: 5, content: [{ insert: "hello\n" }] }));
+      assert.deepEqual(env.editor.doc.ops, [{ insert: "hello\n" }]);
+      assert.ok(env.client.isSynchronized);
+      assert.equal(kinds.at(-1), "reset", "the store empties the queue");
+      assert.equal(env.notices.at(-1).text, "! world");
+      assert.equal(ops(env.ws()).length, 0, `${code}: nothing is sent again`);
+    }
+  });
+
   it("refuses to restore into a client that already loaded a document", () => {
     const client = new OTClient({ clientId: NEW, revision: 3 });
     const queue = parseRecord(recordOf(closedPage(), { user: 3, doc: "d1", created: 1, now: 2 }));
