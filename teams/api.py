@@ -40,9 +40,9 @@ def people(request: HttpRequest) -> JsonResponse:
         response = _error("Use GET.", 405)
         response["Allow"] = "GET"
         return response
-    seconds = throttle.wait(request)
+    seconds = throttle.hit(request, throttle.PEOPLE)
     if seconds is not None:
-        response = _error(throttle.MESSAGE, 429)
+        response = _error(throttle.PEOPLE.message, 429)
         response["Retry-After"] = str(seconds)
         return response
     try:

@@ -5,7 +5,9 @@ Views stay thin: they read with :mod:`teams.selectors`, write with
 not in is a 404 whether or not it exists; a change by a member who is not
 a manager is a 403 (``PermissionDenied`` from the service) and changes
 nothing; bad input re-renders the page with the error (400) or, for the
-buttons, returns to the team page with the error as a message.
+buttons, returns to the team page with the error as a message. Creating
+teams is throttled per person (``teams.throttle.TEAM``: 429, the list page
+saying why, ``Retry-After``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from teams import services
+from teams import services, throttle
 from teams.exceptions import TeamNotFound
 from teams.models import Team
 from teams.selectors import (
@@ -106,6 +108,11 @@ def team_list(request: HttpRequest) -> HttpResponse:
 def team_create(request: HttpRequest) -> HttpResponse:
     """Create a team with the person as its manager, then show it."""
     name = request.POST.get("name", "")
+    seconds = throttle.hit(request, throttle.TEAM)
+    if seconds is not None:
+        response = _list_page(request, name=name, error=throttle.TEAM.message, status=429)
+        response["Retry-After"] = str(seconds)
+        return response
     try:
         team = services.team_create(creator=request.user, name=name)
     except ValidationError as exc:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import caches
 from django.test import Client
 from django.urls import reverse
 
@@ -187,3 +188,22 @@ def test_the_admin_lists_teams_with_their_size(world: dict[str, Any]) -> None:
     assert "Design" in page and ">2<" in page
     response = client.get(reverse("admin:teams_team_change", args=[world["team"].pk]))
     assert response.status_code == 200
+
+
+def test_creating_teams_past_the_throttle_is_429_and_creates_nothing(
+    world: dict[str, Any], login: Callable[[Any], Client], settings: Any
+) -> None:
+    caches["throttle"].clear()
+    settings.COLLABDOCS = {
+        **settings.COLLABDOCS,
+        "THROTTLES": {**settings.COLLABDOCS["THROTTLES"], "team": "1/h"},
+    }
+    client = login(world["cid"])
+    try:
+        assert client.post(reverse("teams:create"), {"name": "One"}).status_code == 302
+        response = client.post(reverse("teams:create"), {"name": "Two"})
+        assert response.status_code == 429 and int(response["Retry-After"]) > 0
+        assert "created many teams" in response.content.decode()
+        assert not Group.objects.filter(name="Two").exists()
+    finally:
+        caches["throttle"].clear()
