@@ -22,7 +22,9 @@ Each committed op's ``op`` frame text is made once, at commit, and kept
 beside the window (``_texts[i]`` is the frame of ``window[i]``).
 
 Failure modes: a socket whose send fails is dropped by
-:class:`~realtime.subscriber.Subscriber` without holding up the others; a
+:class:`~realtime.subscriber.Subscriber` without holding up the others,
+which hear its ``leave`` at once (one ``leave`` per socket, even when the
+consumer's disconnect follows), and no later ``hello`` lists it; a
 socket somehow behind the window (deliveries did not keep up) is closed
 with 4503 ``stale`` and reconnects.
 """
@@ -99,6 +101,8 @@ class Fanout:
         self._authors_cache: tuple[int, str] | None = None
         self._frame_cache: dict[int, str] = {}
         self._texts: list[str] = []
+        #: Sessions whose ``leave`` went out before their detach (a failed send).
+        self._announced_gone: set[str] = set()
         self._closed = False
         self.reset()
 
@@ -117,6 +121,8 @@ class Fanout:
         head = seq.head
         peers = []
         for other in self.subs:
+            if other.closed:
+                continue  # its socket is gone (a failed send): never list a ghost
             index, length = self._presence_at_head(other)
             peers.append(
                 protocol.peer_json(
@@ -174,11 +180,19 @@ class Fanout:
         except ValueError:
             return False
         self._owed.pop(sub, None)
+        if sub.session in self._announced_gone:
+            self._announced_gone.discard(sub.session)
+        else:
+            self._announce_leave(sub)
+        return True
+
+    def _announce_leave(self, sub: Subscriber) -> None:
+        """Tell every other socket that ``sub`` left."""
         leave = protocol.leave_frame(session=sub.session)
         for other in self.subs:
-            other.post(leave)
+            if other is not sub:
+                other.post(leave)
         self._schedule()
-        return True
 
     def presence(self, sub: Subscriber) -> None:
         """Broadcast ``sub``'s selection (its ``presence_*``), moved to ``head``."""
@@ -303,6 +317,12 @@ class Fanout:
             frames = self.frames_for(sub)
             if frames:
                 await sub.send_frames(frames)
+                if sub.closed and sub in self.subs:
+                    # The send failed: the socket is gone, though the server
+                    # may hear of it only later (the consumer's disconnect
+                    # detaches it). The others hear ``leave`` now, once.
+                    self._announced_gone.add(sub.session)
+                    self._announce_leave(sub)
 
     async def deliver_owed(self) -> None:
         """Send the sockets owed a delivery right away what they are owed."""
