@@ -275,7 +275,7 @@ def document_copy(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     except DocumentNotFound:
         return not_found(request)
     except CopyRefused as refused:  # a quota the copy's images would pass
-        messages.error(request, refused.message)
+        messages.error(request, f"Couldn’t make a copy of “{source.title}”: {refused.message}")
         return redirect(_back(request, reverse("documents:list")))
     messages.success(request, f"This is your copy of “{source.title}”.")
     return redirect("documents:detail", public_id=copy.public_id)
