@@ -3,8 +3,9 @@
 Failure modes: an address no URL pattern matches (never Django's
 URL-pattern listing), a view's Http404, PermissionDenied and crash (never
 the yellow traceback page unless COLLABDOCS_DEBUG_TRACEBACKS asks for it,
-and always logged with its traceback), the same under /api/ (JSON, never
-HTML), and a missing trailing slash (still redirected, not a 404).
+and always logged with its traceback), a failed CSRF check, the same under
+/api/ (JSON, never HTML), and a missing trailing slash (still redirected,
+not a 404).
 
 This module is also the test URLconf: the site's URLs plus views that fail.
 """
@@ -92,6 +93,12 @@ def test_a_views_http404_is_the_app_404(browser: Client, debug: bool) -> None:
 def test_permission_denied_is_the_app_403(browser: Client, debug: bool) -> None:
     body = assert_app_page(browser.get("/test-errors/denied/"), 403, "You can’t do that")
     assert "Only the owner can do that." in body
+
+
+def test_a_failed_csrf_check_is_the_app_403(debug: bool) -> None:
+    client = Client(enforce_csrf_checks=True)
+    body = assert_app_page(client.post("/accounts/login/", {}), 403, "Please try again")
+    assert "Nothing was changed." in body
 
 
 def test_a_crash_is_the_app_500_and_is_logged(
