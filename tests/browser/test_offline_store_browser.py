@@ -150,13 +150,15 @@ def test_typed_offline_then_closed_comes_back_for_the_same_user_only(
     setting: dict[str, Any],
 ) -> None:
     """Type offline, close the page: the next page of the same user shows
-    the text as restored and saves it; another user signed in to the same
-    browser meanwhile sees nothing of it, and signing out kept it."""
+    the text as restored, moved over what changed meanwhile, and saves it;
+    another user signed in to the same browser meanwhile sees nothing of it,
+    and signing out kept it."""
     document, context = setting["doc"], setting["context"](setting["alice"])
     page = setting["open"](context)
     page.click(".ql-editor")
     page.keyboard.type("online ")
     _wait_stored(document, "online \n")
+    page.wait_for_function(SYNCED, timeout=10_000)  # every ack in, too
     context.set_offline(True)
     page.evaluate(CLOSE_SOCKET)
     page.keyboard.type("typed offline")
@@ -173,19 +175,24 @@ def test_typed_offline_then_closed_comes_back_for_the_same_user_only(
     assert other.evaluate(TEXT) == "online \n"
     assert other.evaluate("() => window.collabdocs.offline.outcome()") == "none"
     assert [r[0] for r in other.evaluate(RECORDS)] == [setting["alice"].pk], "kept for Alice"
+    # Meanwhile the document moves on: Alice's changes must be moved over it.
+    other.click(".ql-editor")
+    other.keyboard.press("Control+Home")
+    other.keyboard.type("Bob: ")
+    _wait_stored(document, "Bob: online \n")
     other.close()
 
-    # Alice again: restored, shown as unsynced until saved, then saved.
+    # Alice again: restored over Bob's edit, shown as unsynced until saved.
     setting["sign_in"](context, setting["alice"])
     context.add_init_script(WATCH_STATUS)
     again = setting["open"](context, synced=False)
     again.get_by_text("came back and will be saved").wait_for(state="visible", timeout=10_000)
     again.wait_for_function(SYNCED, timeout=20_000)
-    assert again.evaluate(TEXT) == "online typed offline\n"
+    assert again.evaluate(TEXT) == "Bob: online typed offline\n"
     assert again.evaluate("() => window.collabdocs.offline.outcome()") == "restored"
     shown = again.evaluate("() => window.statusSeen")
     assert any("unsynced change" in s and "(restored)" in s for s in shown), shown
-    _wait_stored(document, "online typed offline\n")
+    _wait_stored(document, "Bob: online typed offline\n")
     again.evaluate("() => window.collabdocs.offline.flush()")
     assert again.evaluate(RECORDS) == [], "acked ops leave the store"
     assert not page.errors and not again.errors and not other.errors
@@ -211,6 +218,7 @@ def test_a_lost_ack_is_not_doubled_and_a_live_tab_keeps_its_queue(
     assert again.evaluate(TEXT) == "once\n"
     _wait_stored(document, "once\n")
     assert again.evaluate(TEXT) == "once\n", "the stored op was acked, not applied twice"
+    again.wait_for_function(SYNCED, timeout=10_000)
 
     # The first tab goes down with unsynced text; a second tab opens.
     again.click(".ql-editor")
