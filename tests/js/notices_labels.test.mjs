@@ -99,7 +99,7 @@ describe("a connection refused for good", () => {
     assert.equal(notice.kind, "unsaved");
     assert.equal(notice.text, "pasted");
     assert.equal(notice.status, "Last change not saved");
-    assert.match(notice.message, /too large to save.*one change may be at most 512 KB/);
+    assert.match(notice.message, /too large to save.*one change may be at most 512 KB\./);
     assert.equal(shown(conn, events, notice.status), "Connected · Last change not saved");
     assert.equal(connectionNotice(notice, "/").tone, "error");
   });
@@ -140,7 +140,7 @@ describe("plain reasons", () => {
     assert.equal(sizeLabel(524288), "512 KB");
     assert.equal(sizeLabel(1572864), "1.5 MB");
     assert.match(reloadMessage({ code: "too_large", message: "frames may be at most 2048 bytes" }),
-      /The server said: one change may be at most 2 KB$/);
+      /The server said: one change may be at most 2 KB\.$/);
     assert.match(reloadMessage({ code: "too_large", message: "the document would be too large" }),
       /The server said: the document would be too large$/);
   });

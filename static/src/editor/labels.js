@@ -4,7 +4,8 @@
  *
  * - ``#role-pill``: the person's role as the server words it, after every
  *   ``access`` frame that carries it (a role changed, a link share made
- *   direct, ownership transferred);
+ *   direct, ownership transferred), and "No access" once the connection
+ *   stopped because access or the document went;
  * - ``#doc-owner``: "you" or the owner's name; ``#owner-actions`` (the
  *   owner-only footer, "Move to trash") is shown to the owner only, so a
  *   transfer hides it on the previous owner's page and shows it on the new
@@ -140,6 +141,16 @@ export function installLabels({ app, connection, docId, me, now = () => Date.now
   };
 
   connection.on("labels", setLabels);
+  // Stopped because access or the document went: no role is left to show.
+  connection.on("access", () => {
+    const reason = connection.stopReason;
+    if (reason !== "forbidden" && reason !== "gone") return;
+    if (pill) {
+      pill.textContent = "No access";
+      pill.dataset.role = "none";
+    }
+    if (ownerActions) ownerActions.hidden = true;
+  });
   connection.on("peers", (peers) => {
     for (const peer of peers || []) if (peer.user?.id) names.set(peer.user.id, peer.user.name);
   });

@@ -65,8 +65,8 @@ const MAX_REASON_LENGTH = 300;
  * @type {Array<[RegExp, (match: RegExpMatchArray) => string]>}
  */
 const PLAIN_REASONS = [
-  [/^frames may be at most (\d+) bytes$/, (m) => `one change may be at most ${sizeLabel(Number(m[1]))}`],
-  [/^a change may hold at most (\d+) ops/, (m) => `one change may hold at most ${m[1]} pieces of formatting`],
+  [/^frames may be at most (\d+) bytes$/, (m) => `one change may be at most ${sizeLabel(Number(m[1]))}.`],
+  [/^a change may hold at most (\d+) ops/, (m) => `one change may hold at most ${m[1]} pieces of formatting.`],
 ];
 
 /**
