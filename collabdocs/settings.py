@@ -298,6 +298,10 @@ COLLABDOCS = {
         # (documents/password_reset.py).
         "password_reset": _env_rate("COLLABDOCS_THROTTLE_PASSWORD_RESET", "3/h"),
         "password_reset_ip": _env_rate("COLLABDOCS_THROTTLE_PASSWORD_RESET_IP", "20/h"),
+        # The share dialog's people search, and teams created, per person
+        # (teams/throttle.py).
+        "people": _env_rate("COLLABDOCS_THROTTLE_PEOPLE", "300/5m"),
+        "team": _env_rate("COLLABDOCS_THROTTLE_TEAM", "20/h"),
     },
     # DEBUG only: Django's traceback page for a crash instead of the site's
     # 500 page (collabdocs/errors.py; the traceback is logged either way).

@@ -32,7 +32,7 @@ from django.utils import timezone
 from guardian.models import GroupObjectPermission, UserObjectPermission
 from guardian.shortcuts import assign_perm, remove_perm
 
-from documents import events, signals
+from documents import events, search, signals
 from documents.exceptions import ActionNotAllowed, DocumentNotFound
 from documents.models import (
     INITIAL_CONTENT,
@@ -232,6 +232,9 @@ def document_create(
     document.snapshot = version
     document.save(update_fields=["snapshot", "title"])
     _set_user_perms(document, owner, frozenset(ALL_PERMS))
+    # New and imported documents are found by their content within seconds.
+    pk = document.pk
+    transaction.on_commit(lambda: search.mark_changed(pk))
     return document
 
 
