@@ -49,6 +49,11 @@
  * buffer is always exactly what the person changed and the server has not
  * acknowledged.
  *
+ * Pending ops outlive the page (editor/offline, docs/offline.md): observers
+ * ({@link OTClient#observe}) are told of every change so the state can be
+ * stored, and a fresh client takes a closed page's state back with
+ * {@link OTClient#restore} before its first ``hello``.
+ *
  * @module editor/ot-client
  */
 import Delta, { Op } from "quill-delta";
