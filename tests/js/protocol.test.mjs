@@ -17,6 +17,7 @@ import {
   opMessage,
   presenceMessage,
 } from "../../static/src/editor/protocol.js";
+import { readFileSync } from "node:fs";
 import { readableOn } from "../../static/src/editor/people-list.js";
 import { unsyncedLabel } from "../../static/src/editor/ui.js";
 
@@ -53,9 +54,13 @@ describe("protocol", () => {
 });
 
 describe("ui helpers", () => {
-  it("writes name tags in black on light colours and white on dark ones", () => {
+  it("writes name tags in white on every palette colour, black on light colours", () => {
+    const source = readFileSync(new URL("../../documents/people.py", import.meta.url), "utf8");
+    const block = /PALETTE[^=]*=\s*\(([\s\S]*?)\)/.exec(source)[1];
+    const palette = [...block.matchAll(/"(#[0-9a-f]{6})"/g)].map((m) => m[1]);
+    assert.ok(palette.length >= 12, "the server's palette was read");
+    for (const colour of palette) assert.equal(readableOn(colour), "#fff", colour);
     for (const light of ["#fffac8", "#aaffc3", "#ffe119", "#bfef45"]) assert.equal(readableOn(light), "#202124");
-    for (const dark of ["#000075", "#800000", "#911eb4", "#4363d8"]) assert.equal(readableOn(dark), "#fff");
   });
 
   it("counts unsynced changes", () => {

@@ -8,14 +8,13 @@
  * than its author's cursor.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 
 import Delta from "quill-delta";
 
 import { ModeSwitch, allowedModes, modeForKey, rewriterFor } from "../../static/src/editor/review/modes.js";
 import { collectSuggestions, describeSuggestion } from "../../static/src/editor/review/suggest-cards.js";
-import { PALETTE, authorRules, userColor } from "../../static/src/editor/review/suggest-colors.js";
+import { authorRules, personRule, userColor } from "../../static/src/editor/review/suggest-colors.js";
 
 /** An in-memory localStorage. */
 function memoryStorage() {
@@ -115,13 +114,10 @@ describe("suggestion cards", () => {
 });
 
 describe("author colours", () => {
-  it("are the server's presence colours, one per person", () => {
-    const source = readFileSync(new URL("../../documents/people.py", import.meta.url), "utf8");
-    const block = /PALETTE[^=]*=\s*\(([\s\S]*?)\)/.exec(source)[1];
-    const server = [...block.matchAll(/"(#[0-9a-f]{6})"/g)].map((m) => m[1]);
-    assert.deepEqual(PALETTE, server);
-    assert.match(source, /PALETTE\[\(user_id \* 7\) % len\(PALETTE\)\]/, "the same step as userColor");
-    assert.equal(userColor(1), server[7]);
-    assert.match(authorRules(42), /\[data-suggest-insert\^="42:"\][^{]*\{ --suggest-color: #[0-9a-f]{6}; \}/);
+  it("refer to the person's colour from the server, grey until it is known", () => {
+    assert.equal(userColor(42), "var(--person-42, #5f6368)");
+    assert.match(authorRules(42), /\[data-suggest-insert\^="42:"\][^{]*\{ --suggest-color: var\(--person-42, #5f6368\); \}/);
+    assert.equal(personRule([[7, "#c62828"], [42, "#0277bd"]]), ":root { --person-7: #c62828; --person-42: #0277bd; }");
+    assert.equal(personRule([]), ":root {  }");
   });
 });

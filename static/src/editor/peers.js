@@ -6,8 +6,17 @@
  * the recent server ops and the local pending ops. A range brought forward is
  * cached at the new revision so each server op is crossed once.
  *
+ * Who is here is the server's word alone: a ``hello`` replaces everyone
+ * (its ``peers`` are the sockets attached now), ``join`` and ``leave``
+ * follow, and nobody is known to be here while there is no socket
+ * ({@link Peers#reset} with nothing when the socket goes: people who leave
+ * while the server is down sent no ``leave`` anyone could hear). Each
+ * person's colour, as the server sent it, is recorded in
+ * {@link peopleColors} for the rest of the page.
+ *
  * @module editor/peers
  */
+import { UNKNOWN_COLOR, peopleColors } from "./colors.js";
 
 /** @typedef {{id: number, name: string, color: string}} User */
 /** @typedef {{index: number, length: number}} Range */
@@ -33,6 +42,7 @@ export class Peers {
   reset(peers, rev) {
     this.bySession.clear();
     for (const p of peers || []) {
+      peopleColors.learn(p.user);
       this.bySession.set(p.session, {
         session: p.session,
         user: p.user,
@@ -48,6 +58,7 @@ export class Peers {
    * @param {User} user
    */
   join(session, user) {
+    peopleColors.learn(user);
     const known = this.bySession.get(session);
     this.bySession.set(session, { session, user, range: known?.range ?? null, rev: known?.rev ?? null });
   }
@@ -65,10 +76,11 @@ export class Peers {
    * @param {number} rev
    */
   presence(session, user, range, rev) {
+    peopleColors.learn(user);
     const known = this.bySession.get(session);
     this.bySession.set(session, {
       session,
-      user: user || known?.user || { id: 0, name: "?", color: "#888" },
+      user: user || known?.user || { id: 0, name: "Someone", color: UNKNOWN_COLOR },
       range: range || null,
       rev: range ? rev : null,
     });

@@ -33,7 +33,7 @@
  * @module editor/authorship
  */
 import { api } from "../../api.js";
-import { userColor } from "../review/suggest-colors.js";
+import { peopleColors } from "../colors.js";
 import { apply, fromJSON, length, shares } from "./runs.js";
 import "./authorship.css";
 
@@ -61,6 +61,18 @@ export function highlightName(author) {
  */
 function translucent(color) {
   return /^#[0-9a-f]{6}$/i.test(color) ? `${color}59` : "rgba(128, 128, 128, 0.35)";
+}
+
+/** The colour of text whose author is unknown (not a person's colour). */
+const UNKNOWN_AUTHOR_COLOR = "#a9a9a9";
+
+/**
+ * Return the colour ``author`` is shown in: the server's colour for that
+ * person (editor/colors.js; grey until it has arrived).
+ * @param {number|null} author
+ */
+function authorColor(author) {
+  return author === null ? UNKNOWN_AUTHOR_COLOR : peopleColors.draw(author);
 }
 
 /** @returns {Storage|null} */
@@ -92,14 +104,14 @@ export function installAuthorship(context) {
   let asked = false;
   /** @type {ReturnType<typeof setTimeout>|null} */
   let timer = null;
-  /** @type {Map<number, {name: string, color: string}>} */
-  const people = new Map([[me.id, { name: me.name, color: userColor(me.id) }]]);
+  /** @type {Map<number, {name: string}>} names; colours are editor/colors.js's */
+  const people = new Map([[me.id, { name: me.name }]]);
   /** @type {Set<number>} */
   const askedNames = new Set();
   /** @type {Set<string>} highlight names painted */
   const painted = new Set();
-  /** @type {Set<string>} authors with a colour rule */
-  const ruled = new Set();
+  /** @type {Map<string, string>} highlight name → the colour of its rule */
+  const ruled = new Map();
   const sheet = new CSSStyleSheet();
   document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
 
@@ -160,9 +172,14 @@ export function installAuthorship(context) {
     for (const peer of list) {
       const user = peer.user;
       if (user && Number.isInteger(user.id) && user.id > 0) {
-        people.set(user.id, { name: user.name, color: user.color || userColor(user.id) });
+        people.set(user.id, { name: user.name });
       }
     }
+  });
+  // A colour learned after painting (the person's own at hello, an absent
+  // author's from the authors API): repaint in it.
+  peopleColors.onLearn(() => {
+    if (enabled) schedule();
   });
   quill.on("text-change", () => {
     if (enabled) schedule();
@@ -216,9 +233,15 @@ export function installAuthorship(context) {
   /** @param {number|null} author */
   function ensureRule(author) {
     const name = highlightName(author);
-    if (ruled.has(name)) return;
-    ruled.add(name);
-    const color = author === null ? "#a9a9a9" : (people.get(author)?.color ?? userColor(author));
+    const color = authorColor(author);
+    const had = ruled.get(name);
+    if (had === color) return;
+    if (had !== undefined) {
+      // The person's colour arrived after the rule was made (grey): replace it.
+      const at = [...sheet.cssRules].findIndex((rule) => rule.cssText.includes(`::highlight(${name})`));
+      if (at >= 0) sheet.deleteRule(at);
+    }
+    ruled.set(name, color);
     // Screen only: a printout is the document, not who wrote it.
     sheet.insertRule(
       `@media screen { ::highlight(${name}) { background-color: ${translucent(color)}; } }`,
@@ -300,8 +323,7 @@ export function installAuthorship(context) {
       item.dataset.author = author === null ? UNKNOWN : String(author);
       const swatch = document.createElement("span");
       swatch.className = "authors-swatch";
-      const color = author === null ? "#a9a9a9" : (people.get(author)?.color ?? userColor(author));
-      swatch.style.backgroundColor = translucent(color);
+      swatch.style.backgroundColor = translucent(authorColor(author));
       const name = document.createElement("span");
       name.className = "authors-name";
       name.textContent =
@@ -324,7 +346,8 @@ export function installAuthorship(context) {
     api(`/api/docs/${encodeURIComponent(docId)}/authors?ids=${unknown.join(",")}`)
       .then((/** @type {any} */ reply) => {
         for (const person of reply?.people || []) {
-          people.set(person.id, { name: person.name, color: person.color || userColor(person.id) });
+          people.set(person.id, { name: person.name });
+          peopleColors.learn(person);
         }
         schedule();
       })

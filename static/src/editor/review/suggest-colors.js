@@ -1,24 +1,25 @@
 /**
- * One colour per person: the presence colour the server gives each user
- * (realtime/presence.py ``user_color``, the same palette and step), drawn
+ * One colour per person: the colour the server gives each user
+ * (documents/people.py ``user_color``, learned in editor/colors.js), drawn
  * on their suggestions through per-author CSS rules (``--suggest-color``).
+ *
+ * The client picks no colour. A person's colour is a custom property,
+ * ``--person-<id>``, declared on ``:root`` for every colour the page has
+ * learned; a suggestion's colour refers to it (grey until it is known), so
+ * marks and cards drawn before the colour arrived take it as soon as it
+ * does, without being drawn again.
  *
  * @module editor/review/suggest-colors
  */
-
-/** The server's palette (realtime/presence.py PALETTE), in its order. */
-export const PALETTE = [
-  "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6",
-  "#469990", "#9a6324", "#800000", "#808000", "#000075", "#e6beff", "#ffe119",
-  "#aaffc3", "#bfef45", "#fabed4", "#dcbeff", "#fffac8", "#a9a9a9",
-];
+import { UNKNOWN_COLOR, peopleColors } from "../colors.js";
 
 /**
- * Return the colour of user ``id``: the same as their cursor's.
+ * Return the CSS colour of user ``id``: the same as their cursor's once
+ * the server's colour is known (a ``var()``, for CSS properties only).
  * @param {number} id
  */
 export function userColor(id) {
-  return PALETTE[(id * 7) % PALETTE.length];
+  return Number.isSafeInteger(id) ? `var(--person-${id}, ${UNKNOWN_COLOR})` : UNKNOWN_COLOR;
 }
 
 /** The review marks whose author is drawn in colour. */
@@ -37,18 +38,37 @@ export function authorRules(authorId) {
 }
 
 /**
- * Keeps one stylesheet with a rule per author seen in the editor. The page's
- * Content-Security-Policy refuses inline ``<style>`` text, so the sheet is
- * a constructed one (CSSOM, which the policy does not govern), adopted by
- * the document.
+ * Return the ``:root`` rule declaring every learned colour.
+ * @param {Iterable<[number, string]>} colors  ``[id, "#rrggbb"]`` pairs
+ */
+export function personRule(colors) {
+  const declarations = [...colors].map(([id, color]) => `--person-${id}: ${color};`);
+  return `:root { ${declarations.join(" ")} }`;
+}
+
+/**
+ * Keeps one stylesheet with the people's colours and a rule per author seen
+ * in the editor. The page's Content-Security-Policy refuses inline
+ * ``<style>`` text, so the sheet is a constructed one (CSSOM, which the
+ * policy does not govern), adopted by the document.
  */
 export class AuthorColors {
-  /** @param {Document} doc */
-  constructor(doc = document) {
+  /**
+   * @param {Document} doc
+   * @param {import("../colors.js").PeopleColors} colors
+   */
+  constructor(doc = document, colors = peopleColors) {
     this.sheet = new CSSStyleSheet();
     doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, this.sheet];
     /** @type {Set<number>} */
     this.known = new Set();
+    this.colors = colors;
+    // Rule 0 is the :root rule, replaced whenever a colour is learned.
+    this.sheet.insertRule(personRule(colors.byId), 0);
+    colors.onLearn(() => {
+      this.sheet.deleteRule(0);
+      this.sheet.insertRule(personRule(this.colors.byId), 0);
+    });
   }
 
   /**
