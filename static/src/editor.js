@@ -69,6 +69,8 @@ import { installShortcuts } from "./editor/shortcuts.js";
 import { buildToolbar, labelPickers } from "./editor/toolbar.js";
 import { historyOptions, registerUndo } from "./editor/undo.js";
 import { readableOn, renderPeople } from "./editor/people-list.js";
+import { peopleColors } from "./editor/colors.js";
+import "./editor/presence.css";
 import { installLabels } from "./editor/labels.js";
 import { Notices, announceTitle, connectionNotice, statusIndicator } from "./editor/ui.js";
 
@@ -143,7 +145,10 @@ function main() {
   const pageUser = {
     id: Number(data.userId) || 0,
     name: data.userName || "You",
-    color: "#1a73e8",
+    // The server's colour for the person (hello.user; grey until then).
+    get color() {
+      return peopleColors.draw(this.id);
+    },
   };
   let canEdit = data.canEdit === "true";
   const policy = policyFromDataset(data);
@@ -176,9 +181,11 @@ function main() {
       },
       // Undo only the person's own changes; remote ones transform the stacks.
       history: historyOptions(),
+      // A name flag shows while its person types or moves (binding.flash),
+      // stays 3 s after, and shows again on hover over their caret.
       cursors: {
-        hideDelayMs: 1200,
-        hideSpeedMs: 300,
+        hideDelayMs: 3000,
+        hideSpeedMs: 400,
         selectionChangeSource: null,
         transformOnTextChange: false,
       },
@@ -366,7 +373,10 @@ function main() {
     for (const id of unknown) askedNames.add(id);
     api(`/api/docs/${encodeURIComponent(data.docId || "")}/authors?ids=${unknown.join(",")}`)
       .then(({ people }) => {
-        for (const person of people || []) names.set(person.id, person.name);
+        for (const person of people || []) {
+          names.set(person.id, person.name);
+          peopleColors.learn(person); // their suggestions take their colour
+        }
         cards?.schedule();
       })
       .catch(() => {}); // names are a nicety: "Someone" until known
