@@ -116,6 +116,11 @@ export class Connection extends Emitter {
         gone: (closedByServer) => {
           this.presence.cancel();
           if (closedByServer) this.dispatch.cancelRetry();
+          // Without a socket nobody is known to be here (someone may leave
+          // while the server is down, unheard); the next hello says who is.
+          this.peers.reset([], 0);
+          this.emit("peers", this.peers.list());
+          this.emit("cursors");
         },
         status: (status) => this._setStatus(status),
         stop: (reason) => this._stop(reason),
