@@ -84,6 +84,20 @@ def site(
             call_command("flush", verbosity=0, interactive=False)
 
 
+@pytest.fixture(autouse=True)
+def _close_the_tests_connection() -> Iterator[None]:
+    """Close the connection each test's transaction opened, after the test.
+
+    Under Playwright the test runs in a context of its own, so its database
+    connection is not the one the module's teardown closes; left open, it
+    keeps the test database from being dropped at the end of the run.
+    """
+    yield
+    from django.db import connections
+
+    connections.close_all()
+
+
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Return where screenshots go: ``$COLLABDOCS_SCREENSHOTS`` or a temporary directory."""
@@ -159,7 +173,7 @@ def _shot(page: Any, shots: Path, name: str, viewport: tuple[int, int]) -> None:
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_editor_shows_the_title_status_share_toolbar_and_history(
-    chromium_browser: Any, site: dict[str, Any], shots: Path, viewport: tuple[int, int]
+    site: dict[str, Any], chromium_browser: Any, shots: Path, viewport: tuple[int, int]
 ) -> None:
     """Title and role are whole, status shows, Share and history open, no sideways scroll.
 
@@ -236,7 +250,7 @@ def test_editor_shows_the_title_status_share_toolbar_and_history(
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_lists_and_sign_in_fit_with_the_navigation_clear_of_the_avatar(
-    chromium_browser: Any, site: dict[str, Any], shots: Path, viewport: tuple[int, int]
+    site: dict[str, Any], chromium_browser: Any, shots: Path, viewport: tuple[int, int]
 ) -> None:
     """Every list section shows its titles whole and every tab apart from the account menu."""
     page = _page(chromium_browser, site, viewport)
@@ -278,7 +292,7 @@ def test_lists_and_sign_in_fit_with_the_navigation_clear_of_the_avatar(
 
 
 def test_dark_mode_follows_the_system_and_keeps_text_readable(
-    chromium_browser: Any, site: dict[str, Any], shots: Path
+    site: dict[str, Any], chromium_browser: Any, shots: Path
 ) -> None:
     """With the system dark, pages are dark, text is light (>= 7:1), the document readable.
 
