@@ -27,9 +27,8 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
 
-from documents import search, services
+from documents import services
 from documents.content import document_content
 from documents.exceptions import DocumentNotFound
 from documents.models import Document
@@ -141,6 +140,5 @@ def document_copy(
             raise
         return _with_srcs(content, copied.map)
 
-    copy = services.document_create(owner=actor, title=copy_title(source.title), content=fill)
-    transaction.on_commit(lambda: search.mark_changed(copy.pk))
-    return copy
+    # document_create marks the copy for the search index once committed.
+    return services.document_create(owner=actor, title=copy_title(source.title), content=fill)
