@@ -13,26 +13,27 @@ Two halves:
   after a commit (a set insert under a lock), and one background thread
   indexes the marked documents every :data:`FLUSH_SECONDS`, so an edited
   document is read at most once per interval however fast people type.
-  A row behind its document's ``head_revision`` or title (or missing: a
-  new or imported document, a rename, marks lost when a process stopped)
-  is caught up by
+  New documents are marked by ``documents.services.document_create`` once
+  committed. A row behind its document's ``head_revision`` or title (a
+  rename, marks lost when a process stopped) or missing is caught up by
   the next search that would look at it (:func:`refresh_stale`, bounded),
   and ``manage.py reindex_search`` rebuilds everything.
 * **Finding.** :func:`matching` filters and ranks a list's queryset. On
   PostgreSQL: full-text search in the stored vector (title A, body B),
   ``websearch_to_tsquery`` semantics ("quoted phrases", ``or``, ``-word``),
   the last word also matched as a prefix while people type, ranked by
-  ``ts_rank_cd`` after title matches. Elsewhere (SQLite in ``make run``): every word must occur
-  in the title or the text, title matches first. :func:`snippets` answers
+  ``ts_rank_cd`` after title matches. Elsewhere (SQLite in ``make run``):
+  every word must occur in the title or the text, title matches first.
+  :func:`snippets` answers
   the highlighted excerpt of each document on a page: HTML-escaped, where
   only the ``<mark>`` tags are markup.
 
 Failure modes: indexing a document that was deleted meanwhile does
 nothing; a failed index (storage down) is logged and left to the next
 mark or search; two indexers racing keep the text of the later revision
-(the stored revision only moves forward). Text past
-:data:`VECTOR_MAX_CHARS` is searchable by snippet only, not by the
-``tsvector`` (PostgreSQL limits a ``tsvector`` to 1 MB).
+(the stored revision only moves forward). On PostgreSQL, body text past
+:data:`VECTOR_MAX_CHARS` is not in the ``tsvector`` and so not found
+(PostgreSQL limits a ``tsvector`` to 1 MB).
 """
 
 from __future__ import annotations
