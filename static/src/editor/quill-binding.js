@@ -300,7 +300,16 @@ export class QuillBinding {
   }
 
   /**
-   * Show a cursor's name for a moment after it moves.
+   * Milliseconds a cursor's name stays up after its person last typed or
+   * moved (each move starts it again). quill-cursors hides a flag at once
+   * when told to (its ``hideDelayMs`` only delays a hover's end), so this
+   * is the whole time a name shows after activity.
+   */
+  static FLAG_MS = 5000;
+
+  /**
+   * Show a cursor's name while its person is active and for
+   * {@link QuillBinding.FLAG_MS} after.
    * @param {string} session
    */
   _flashFlag(session) {
@@ -311,7 +320,7 @@ export class QuillBinding {
       setTimeout(() => {
         this._flagTimers.delete(session);
         this.cursors.toggleFlag(session, false);
-      }, 2500),
+      }, QuillBinding.FLAG_MS),
     );
   }
 }
