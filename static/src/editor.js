@@ -181,8 +181,9 @@ function main() {
       },
       // Undo only the person's own changes; remote ones transform the stacks.
       history: historyOptions(),
-      // A name flag shows while its person types or moves (binding.flash),
-      // stays 3 s after, and shows again on hover over their caret.
+      // A name flag shows while its person types or moves and 5 s after
+      // (QuillBinding.FLAG_MS), and on hover over their caret, lingering
+      // hideDelayMs after the pointer leaves it.
       cursors: {
         hideDelayMs: 3000,
         hideSpeedMs: 400,
