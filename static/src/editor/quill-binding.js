@@ -41,6 +41,7 @@
  */
 import Delta from "quill-delta";
 
+import { UNKNOWN_COLOR } from "./colors.js";
 import { normalizeChange } from "./normalize.js";
 import { DEFAULT_POLICY, nothingRemoved, sanitizeChange } from "./schema.js";
 
@@ -279,7 +280,7 @@ export class QuillBinding {
       seen.add(peer.session);
       const user = peer.user || {};
       if (!cursors.cursors().some((c) => c.id === peer.session)) {
-        const color = user.color || "#888";
+        const color = user.color || UNKNOWN_COLOR; // the server always sends one
         cursors.createCursor(peer.session, user.name || "Someone", color);
         const flag = quill.container.querySelector(`[id="ql-cursor-${CSS.escape(peer.session)}"] .ql-cursor-flag`);
         if (flag instanceof HTMLElement) flag.style.color = this.inkOn(color);
