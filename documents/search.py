@@ -70,6 +70,9 @@ logger = logging.getLogger(__name__)
 CONFIG = "english"
 #: Seconds the indexer gathers marks before reading the marked documents.
 FLUSH_SECONDS = 2.0
+#: A document read in t seconds is read again t * COST_FACTOR seconds later
+#: at the soonest: at most 1/COST_FACTOR of a core per document.
+COST_FACTOR = 20
 #: Characters of body text put in the ``tsvector``.
 VECTOR_MAX_CHARS = 250_000
 #: Characters of body text ``ts_headline`` reads for a snippet.
@@ -180,12 +183,19 @@ class _Marks:
 
     The thread starts with the first mark and ends once a flush finds
     nothing marked, so an idle process holds no thread and no connection.
+    It shares the interpreter with the event loop: a document whose reading
+    took ``t`` seconds waits ``COST_FACTOR * t`` (at least
+    :data:`FLUSH_SECONDS`) before it is read again, so indexing one large
+    document that people keep typing in takes at most a small share of the
+    process's time.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pending: set[int] = set()
         self._thread: threading.Thread | None = None
+        #: Document -> monotonic time before which it is not read again.
+        self._not_before: dict[int, float] = {}
 
     def mark(self, document_pk: int) -> None:
         with self._lock:
@@ -194,25 +204,38 @@ class _Marks:
                 self._thread = threading.Thread(target=self._run, name="search-index", daemon=True)
                 self._thread.start()
 
-    def _take(self) -> set[int]:
+    def _take(self) -> set[int] | None:
+        """Return the marked documents due now (the others stay marked).
+
+        None when nothing is marked: the thread ends, and the next mark
+        starts another (both decided under the lock).
+        """
+        now = time.monotonic()
         with self._lock:
-            batch, self._pending = self._pending, set()
-            if not batch:
+            self._not_before = {pk: t for pk, t in self._not_before.items() if t > now}
+            if not self._pending:
                 self._thread = None
-            return batch
+                return None
+            due = {pk for pk in self._pending if pk not in self._not_before}
+            self._pending -= due
+            return due
 
     def _run(self) -> None:
         while True:
             time.sleep(FLUSH_SECONDS)
             batch = self._take()
-            if not batch:
+            if batch is None:
                 return
             try:
                 for pk in sorted(batch):
+                    started = time.monotonic()
                     try:
                         index_document(pk)
                     except Exception as exc:  # noqa: BLE001 - the next mark or search retries
                         logger.warning("indexing document %s for search failed: %s", pk, exc)
+                    took = time.monotonic() - started
+                    with self._lock:
+                        self._not_before[pk] = started + max(FLUSH_SECONDS, COST_FACTOR * took)
             finally:
                 # This thread is not a request: nothing else closes its connection.
                 connection.close()

@@ -11,6 +11,7 @@ an older indexer overwriting a newer text, and the SQLite fallback path
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -225,3 +226,35 @@ def test_the_list_page_searches_content_and_keeps_sort_and_search_in_links(
     assert 'aria-sort="ascending"' in html
     second = client.get(reverse("documents:list"), {"q": "ocelot", "sort": "title", "page": 2})
     assert "Doc 54" in second.content.decode()
+
+
+def test_the_indexer_reads_a_busy_document_at_most_once_per_interval_scaled_by_its_cost(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Marks on every commit; reads spaced by max(FLUSH_SECONDS, COST_FACTOR x read time).
+
+    Then the thread ends once nothing is marked. (Reading is replaced by a
+    recorder here: this is the scheduling, not the database.)
+    """
+    reads: list[float] = []
+
+    def read(pk: int) -> bool:
+        reads.append(time.monotonic())
+        time.sleep(0.02)  # a read of 20 ms: the next one 0.4 s later at the soonest
+        return True
+
+    monkeypatch.setattr(search, "FLUSH_SECONDS", 0.05)
+    monkeypatch.setattr(search, "COST_FACTOR", 20)
+    monkeypatch.setattr(search, "index_document", read)
+    marks = search._Marks()
+    until = time.monotonic() + 1.2
+    while time.monotonic() < until:
+        marks.mark(7)  # a commit every 5 ms
+        time.sleep(0.005)
+    deadline = time.monotonic() + 5
+    while marks._thread is not None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert marks._thread is None  # idle: no thread left behind
+    gaps = [b - a for a, b in zip(reads, reads[1:], strict=False)]
+    assert 2 <= len(reads) <= 4, reads
+    assert all(gap >= 0.4 for gap in gaps), gaps
