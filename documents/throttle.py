@@ -14,6 +14,12 @@ signup          accounts created per IP              10/h
 document        documents created per user           60/10m
 ==============  ===================================  ====================
 
+Other apps name throttles of their own in the same settings table, counted
+the same way: ``comment`` (review/throttle.py), ``image``
+(images/throttle.py), ``password_reset`` (reset emails per address, 3/h)
+and ``password_reset_ip`` (per IP, 20/h; documents/password_reset.py),
+``people`` and ``team`` (teams/throttle.py).
+
 A refused request changes nothing: the check comes before the work.
 
 Sign-in is throttled where every sign-in path meets, Django's
