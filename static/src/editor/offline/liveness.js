@@ -16,8 +16,13 @@
 /** How often a live page without Web Locks rewrites its record. */
 export const HEARTBEAT_MS = 5_000;
 
-/** A record older than this (without Web Locks) belongs to a page that is gone. */
-export const STALE_AFTER_MS = 20_000;
+/**
+ * A record older than this (without Web Locks) belongs to a page that is
+ * gone. Chrome runs the timers of a tab hidden for a while once a minute
+ * (intensive throttling), so a live background tab's heartbeat can be a
+ * minute late: three minutes keep its queue from being taken.
+ */
+export const STALE_AFTER_MS = 180_000;
 
 const PREFIX = "collabdocs-offline:";
 
