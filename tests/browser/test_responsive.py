@@ -238,6 +238,7 @@ def test_editor_shows_the_title_status_share_toolbar_and_history(
         panel = page.locator("#history-panel")
         panel.wait_for(state="visible")
         page.wait_for_function("() => document.getElementById('history-panel').dataset.loaded")
+        panel.locator(".history-item").first.wait_for(state="visible")
         box = panel.evaluate(BOX)
         assert _inside(box, viewport) and box["right"] == viewport[0], box
         if phone:
