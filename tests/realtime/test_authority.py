@@ -526,7 +526,8 @@ async def test_a_socket_that_fails_to_send_does_not_fail_the_others(env):
     b.sub._send = broken
     await authority.submit(a.sub, op(1, 0, [{"insert": "x"}]))
     await settle(authority)
-    assert [m["type"] for m in a.take()] == ["join", "ack"]
+    # b's failed send makes it gone: a hears its leave at once (docs/presence.md).
+    assert [m["type"] for m in a.take()] == ["join", "ack", "leave"]
     assert b.sub.closed
     await authority.submit(a.sub, op(2, 1, [{"insert": "y"}]))
     await settle(authority)
