@@ -216,6 +216,11 @@ def test_editor_shows_the_title_status_share_toolbar_and_history(
             row = page.locator(".doc-toolbar-row").evaluate(BOX)
             assert row["clipped"] and row["right"] <= viewport[0], "the row scrolls in itself"
             _no_sideways_scroll(page)
+            # Editing not allowed (editor.js hides the toolbar): no toggle either.
+            page.evaluate("() => { document.getElementById('toolbar').hidden = true; }")
+            assert toggle.is_hidden()
+            page.evaluate("() => { document.getElementById('toolbar').hidden = false; }")
+            assert toggle.is_visible()
         else:
             assert toggle.is_hidden() and toolbar.is_visible()
         _shot(page, shots, "editor", viewport)
