@@ -228,7 +228,7 @@ def test_document_page_flags(
         can_comment,
         can_share,
     )
-    assert f'<span class="role-pill">{role}</span>' in response.content.decode()
+    assert f'<span class="role-pill" id="role-pill">{role}</span>' in response.content.decode()
 
 
 def test_viewers_get_a_plain_title_editors_an_input(
