@@ -9,6 +9,8 @@ from django.contrib.staticfiles import finders
 from django.utils import timezone
 from django.utils.timesince import timesince
 
+from documents.people import user_color as people_user_color
+
 register = template.Library()
 
 
@@ -31,6 +33,15 @@ def script_path(name: str) -> str:
     """
     built = f"dist/{name}"
     return built if finders.find(built) else f"src/{name}"
+
+
+@register.filter
+def user_color(user_id: int | None) -> str:
+    """Return a user's one colour (:func:`documents.people.user_color`); "" for none.
+
+    For ``data-user-color`` on a person's dot; app.js paints it.
+    """
+    return people_user_color(user_id) if isinstance(user_id, int) else ""
 
 
 @register.filter
