@@ -56,6 +56,13 @@ import "./list.js";
     return node;
   }
 
+  // The person's own dot (the account menu) in their one colour, as the
+  // server sent it in data-user-color (set here: the CSP refuses style="").
+  for (const dot of document.querySelectorAll("[data-user-color]")) {
+    const color = /** @type {HTMLElement} */ (dot).dataset.userColor || "";
+    if (/^#[0-9a-f]{6}$/i.test(color)) /** @type {HTMLElement} */ (dot).style.background = color;
+  }
+
   // --- Messages and confirmations ------------------------------------
 
   document.addEventListener("click", (event) => {
