@@ -94,3 +94,13 @@ def test_no_client_module_carries_a_palette_of_its_own() -> None:
         text = path.read_text(encoding="utf-8").lower()
         found.extend((path.name, c) for c in PALETTE if c in text)
     assert found == []
+
+
+def test_templates_get_the_same_colour_and_nothing_for_no_user() -> None:
+    """``{{ id|user_color }}`` is user_color(id); an anonymous user's None is ""."""
+    from django.template import Context, Template
+
+    template = Template("{% load collabdocs %}[{{ id|user_color }}]")
+    assert template.render(Context({"id": 5})) == f"[{user_color(5)}]"
+    assert template.render(Context({"id": None})) == "[]"
+    assert template.render(Context({"id": "5"})) == "[]"
