@@ -123,6 +123,13 @@ def open_pages(
         context.close()
 
 
+def _screenshot(page: Any, name: str, tmp_path: Path) -> None:
+    """Save a screenshot in $COLLABDOCS_SCREENSHOTS (else tmp_path) to look at."""
+    folder = Path(os.environ.get("COLLABDOCS_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"presence-{name}.png"))
+
+
 def _listed_ids(page: Any) -> list[int]:
     return [entry["id"] for entry in page.evaluate(LISTED)]
 
@@ -178,7 +185,7 @@ def test_people_who_left_while_the_server_was_down_are_not_listed_after_it_retur
 
 
 def test_names_and_one_colour_per_person_in_the_list_on_carets_and_flags(
-    open_pages: Callable[..., dict[str, Any]], world: dict[str, Any]
+    open_pages: Callable[..., dict[str, Any]], world: dict[str, Any], tmp_path: Path
 ) -> None:
     """Five people: names, +N, server colours everywhere, flags that stay, hover, phone."""
     pages = open_pages("alice", "bob", "carol", "dave", "erin", phone=("erin",))
@@ -212,11 +219,13 @@ def test_names_and_one_colour_per_person_in_the_list_on_carets_and_flags(
     bob.keyboard.type("Bob was here")
     alice.wait_for_selector(".ql-cursor .ql-cursor-caret", state="attached", timeout=10_000)
     assert popover.is_visible()
+    _screenshot(alice, "list-and-popover-1280", tmp_path)
     alice.keyboard.press("Escape")
     popover.wait_for(state="hidden", timeout=5_000)
 
     # Bob's caret and flag on Alice's page: his colour, white on it, shown.
     alice.wait_for_function(f"() => ({FLAG})()?.shown && ({FLAG})().name === 'Bob'", timeout=10_000)
+    _screenshot(alice, "flag-1280", tmp_path)
     flag = alice.evaluate(FLAG)
     assert flag["bg"] == colour["bob"] and flag["caret"] == colour["bob"]
     assert (
@@ -255,4 +264,5 @@ def test_names_and_one_colour_per_person_in_the_list_on_carets_and_flags(
     assert bob_entry.locator(".cd-person-label").is_hidden()
     bob_entry.focus()
     bob_entry.locator(".cd-person-label").wait_for(state="visible", timeout=5_000)
+    _screenshot(erin, "list-390", tmp_path)
     assert erin.evaluate("() => document.scrollingElement.scrollWidth") <= 390
