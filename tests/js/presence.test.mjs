@@ -37,6 +37,7 @@ describe("people colours", () => {
         { id: 8, color: "red" },
         { id: 8, color: "#c6282" },
         { id: 8, color: "url(x)" },
+        { id: 8, color: UNKNOWN_COLOR }, // the page's stand-in, never the server's
         { id: 0, color: "#0277bd" },
         { id: -1, color: "#0277bd" },
         { id: "8", color: "#0277bd" },

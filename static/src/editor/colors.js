@@ -8,9 +8,9 @@
  * are not here). Until a person's colour has arrived, they are drawn in
  * {@link UNKNOWN_COLOR}, a neutral grey, and redrawn once it does.
  *
- * Failure modes: a colour that is not ``#rrggbb`` or an id that is not a
- * positive integer is ignored (the person stays grey); a listener that
- * throws does not stop the others.
+ * Failure modes: a colour that is not ``#rrggbb`` (or is the grey
+ * stand-in itself) or an id that is not a positive integer is ignored (the
+ * person stays grey); a listener that throws does not stop the others.
  *
  * @module editor/colors
  */
@@ -40,6 +40,9 @@ export class PeopleColors {
     if (typeof color !== "string" || !HEX.test(color)) return false;
     const key = /** @type {number} */ (id);
     const value = color.toLowerCase();
+    // The stand-in is never a server colour (the palette test checks): a
+    // page's own guess (``pageUser`` before hello) is not learned.
+    if (value === UNKNOWN_COLOR) return false;
     if (this.byId.get(key) === value) return false;
     this.byId.set(key, value);
     for (const listener of this.listeners) {
