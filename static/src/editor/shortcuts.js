@@ -20,7 +20,7 @@
  *
  * @module editor/shortcuts
  */
-import { FIND_KEYS, isMac, keyLabel } from "./find/keys.js";
+import { FIND_KEYS, isMac, keyLabel, modalOpen } from "./find/keys.js";
 import "./shortcuts.css";
 
 /**
@@ -257,7 +257,7 @@ export function installShortcuts(options) {
   button.addEventListener("click", open);
   document.addEventListener("keydown", (event) => {
     if (!isHelpKey(event, mac)) return;
-    if (!dialog.open && document.querySelector("dialog[open]:modal")) return;
+    if (!dialog.open && modalOpen()) return;
     event.preventDefault();
     if (dialog.open) close();
     else open();

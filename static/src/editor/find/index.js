@@ -31,7 +31,7 @@ import Delta from "quill-delta";
 import { buildBar, buildOpener } from "./bar.js";
 import "./find.css";
 import { clear, paint, rangeOf } from "./highlight.js";
-import { FIND_KEYS, findAction, isMac, keyLabel } from "./keys.js";
+import { FIND_KEYS, findAction, isMac, keyLabel, modalOpen } from "./keys.js";
 import { countLabel, documentText, findMatches, matchAtOrAfter, matcher, replaceOps } from "./search.js";
 
 /** Milliseconds between a change to the document and the new search. */
@@ -221,9 +221,11 @@ export function installFind(options) {
     const match = matches[current];
     const back = returnTo;
     returnTo = null;
-    if ((!back || back === document.body || quill.root.contains(back)) && match) {
-      quill.setSelection(match.index, match.length, "user");
-    } else if (back instanceof HTMLElement && back.isConnected) {
+    if (!back || back === document.body || quill.root.contains(back) || !(back instanceof HTMLElement)) {
+      // Back to the document: at the current match, else where the caret was.
+      if (match) quill.setSelection(match.index, match.length, "user");
+      else quill.focus();
+    } else if (back.isConnected) {
       back.focus();
     } else {
       quill.focus();
@@ -346,7 +348,7 @@ export function installFind(options) {
     const action = findAction(event, mac);
     if (!action) return;
     // A modal dialog (sharing, the shortcut help) keeps its keys.
-    if (document.querySelector("dialog[open]:modal")) return;
+    if (modalOpen()) return;
     if ((action === "next" || action === "prev") && !isOpen()) return;
     event.preventDefault();
     if (action === "find") open();

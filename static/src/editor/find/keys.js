@@ -1,6 +1,7 @@
 /**
  * The keys of find and replace, as data (the shortcut help lists them from
- * here) and as a decision on a key press. No DOM: node-tested.
+ * here) and as a decision on a key press, and how keys are written. Pure
+ * (node-tested) but for {@link modalOpen}.
  *
  * "Mod" is Ctrl, or Cmd on a Mac. Replace is Ctrl+H, but Cmd+Shift+H on a
  * Mac, where Cmd+H hides the browser (as in Google Docs).
@@ -79,4 +80,18 @@ export function findAction(event, mac) {
     if (wanted.includes("Shift") === event.shiftKey) return action;
   }
   return null;
+}
+
+/**
+ * Return whether a modal dialog (sharing, the shortcut help) is open: the
+ * page's own keys leave it alone then.
+ * @param {Document} [doc]
+ */
+export function modalOpen(doc = document) {
+  try {
+    return doc.querySelector("dialog[open]:modal") !== null;
+  } catch {
+    // No :modal (an old browser): any open dialog counts.
+    return doc.querySelector("dialog[open]") !== null;
+  }
 }
