@@ -205,6 +205,17 @@ def test_labels_follow_role_changes_a_transfer_and_the_link_turned_off(
     _shot(carol, "link-off")
     _shot(alice, "transferred")
 
+    # The footer that appeared on Bob's page works; Django's message is a toast.
+    bob.locator("#share-dialog [data-dialog-close]").first.click()
+    bob.locator("#owner-actions button[type=submit]").click()
+    toast = bob.locator("#cd-toasts .cd-toast", has_text="was moved to the trash")
+    toast.wait_for(state="visible", timeout=WAIT_MS)
+    assert toast.evaluate("(box) => getComputedStyle(box.parentElement).position") == "fixed"
+    _in_window(bob, "#cd-toasts .cd-toast")
+    _shot(bob, "list-message")
+    toast.locator(".cd-notice-close").click()
+    toast.wait_for(state="detached", timeout=WAIT_MS)
+
 
 def test_a_too_large_paste_is_told_in_view_and_the_status_stays_honest(
     open_page: Callable[..., Any], people: dict[str, Any]

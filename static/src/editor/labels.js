@@ -84,9 +84,14 @@ export function installLabels({ app, connection, docId, me, now = () => Date.now
   /** @type {Set<number>} ids asked for already */
   const asked = new Set();
 
+  /** What ``#doc-edited`` says now: typing rewrites it only when the words change. */
+  let shown = "";
   const renderEdited = () => {
     if (!edited || last.at === null) return;
     const when = agoText(now() - last.at);
+    const who = last.by !== null ? names.get(last.by) || "" : last.byName;
+    if (`${when}\n${who}` === shown) return;
+    shown = `${when}\n${who}`;
     const iso = new Date(last.at).toISOString();
     const stamp = document.createElement("time");
     stamp.dateTime = iso;
@@ -94,7 +99,6 @@ export function installLabels({ app, connection, docId, me, now = () => Date.now
     stamp.textContent = when;
     /** @type {Array<string|Node>} */
     const parts = ["edited ", stamp];
-    const who = last.by !== null ? names.get(last.by) || "" : last.byName;
     if (who) {
       const by = document.createElement("span");
       by.dataset.editedBy = "";
