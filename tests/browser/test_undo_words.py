@@ -1,7 +1,7 @@
 """Undo by word or pause in Chromium (static/src/editor/undo.js).
 
 Real key presses into the built editor: one Ctrl+Z takes back one word with
-the space after it, a run of Backspaces, a format; a word typed slower
+the space after it, a run of Backspaces, a format, a paste; a word typed slower
 than Quill's old one-second window is still one step (that window cut it
 in half). Each undo is the person's own change: it reaches the server and
 the stored content follows.
@@ -23,6 +23,12 @@ from tests.browser.test_coediting_browser import (  # noqa: F401  (fixtures)
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.usefixtures("editor_bundle")]
 
 TEXT = "() => window.collabdocs.quill.getText()"
+PASTE = """(text) => {
+  const data = new DataTransfer();
+  data.setData("text/plain", text);
+  const paste = new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true});
+  window.collabdocs.quill.root.querySelector("p").dispatchEvent(paste);
+}"""
 
 
 def _undo_to(page: Any, text: str, keys: str = "Control+z") -> None:
@@ -35,7 +41,7 @@ def test_undo_takes_back_a_word_a_deletion_run_or_a_format_at_a_time(
     open_page: Callable[..., Any],  # noqa: F811  (the imported fixture)
     people: dict[str, Any],  # noqa: F811  (the imported fixture)
 ) -> None:
-    """hello world again: undo leaves "hello world ", then "hello "; redo, format, delete runs."""
+    """hello world again: undo leaves "hello world ", then "hello "; deletes, format, paste."""
     alice = open_page("alice")
     alice.click(".ql-editor")
     alice.keyboard.type("hello world again")
@@ -70,4 +76,15 @@ def test_undo_takes_back_a_word_a_deletion_run_or_a_format_at_a_time(
     assert alice.evaluate(TEXT) == "hello world bold\n"
     _, content = _wait_converged([alice], people["doc"])
     assert content == [{"insert": "hello world bold\n"}]
+
+    # A paste is a step of its own, even right inside a word being typed.
+    alice.keyboard.press("End")
+    alice.keyboard.type(" one")
+    alice.evaluate(PASTE, "two three")
+    alice.keyboard.type("four")
+    assert alice.evaluate(TEXT) == "hello world bold onetwo threefour\n"
+    _undo_to(alice, "hello world bold onetwo three\n")
+    _undo_to(alice, "hello world bold one\n")
+    _, content = _wait_converged([alice], people["doc"])
+    assert content == [{"insert": "hello world bold one\n"}]
     assert not alice.errors
