@@ -3,7 +3,8 @@
 Issue 16 (slice A), in Chromium against a real daphne:
 
 * labels: with the owner's, an editor's and a link editor's pages open,
-  the owner makes the editor a commenter, the link editor types, the owner
+  the owner makes the editor a commenter (live), then a viewer while the
+  editor's socket is down (the reconnect asks), the link editor types, the owner
   transfers ownership, and the new owner turns the link off in the share
   dialog. Each other page's role pill, owner name, owner-only footer and
   "edited … by …" follow without a reload; the dialog reports who the link
@@ -152,6 +153,20 @@ def test_labels_follow_role_changes_a_transfer_and_the_link_turned_off(
     )
     assert answer["status"] == 200, answer
     _wait_text(bob, "#role-pill", "Commenter")
+
+    # A change while Bob's socket is down comes with no frame: the reconnect asks.
+    bob.context.set_offline(True)
+    bob.evaluate("() => window.collabdocs.connection.ws?.close()")
+    answer = _post_from(
+        alice,
+        f"/api/docs/{doc.public_id}/share/role",
+        {"user": people["bob"].pk, "role": "viewer", "can_share": False},
+    )
+    assert answer["status"] == 200, answer
+    hellos = bob.evaluate("() => window.collabdocs.connection.hellos")
+    bob.context.set_offline(False)
+    bob.wait_for_function(f"() => window.collabdocs.connection.hellos > {hellos}", timeout=WAIT_MS)
+    _wait_text(bob, "#role-pill", "Viewer")
 
     # Carol types: the others' "edited … by …" names her, just now.
     carol.click(".ql-editor")
