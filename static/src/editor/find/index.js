@@ -13,8 +13,9 @@
  *   current match's position follows every change, the matches are
  *   searched again shortly after (longer after on a large document).
  * - Replace and Replace all are ONE change each, made as the person's own
- *   (``quill.updateContents(change, "user")``): one op to the server, one
- *   undo step. They run only where the person's typing is accepted now
+ *   (``quill.updateContents(change, "user")``): one undo step, one op to
+ *   the server (unless it is larger than the server's ops per change: the
+ *   OT client then sends it in pieces, as any large change). They run only where the person's typing is accepted now
  *   (the editor is enabled): in Editing mode the text is replaced; in
  *   Suggesting mode the binding's rewrite turns the change into a
  *   suggestion, as for typing. Viewers, and anyone in Viewing mode or
@@ -58,11 +59,9 @@ export function installFind(options) {
   });
   const opener = buildOpener(`${label("find")}`);
   const row = app.querySelector(".doc-toolbar-row");
-  if (row) {
-    row.append(opener.slot, bar.root);
-  } else {
-    app.prepend(bar.root);
-  }
+  // In the sticky toolbar row, so the bar hanging from it stays in sight.
+  if (row) row.append(opener.slot, bar.root);
+  else app.prepend(opener.slot, bar.root);
 
   /** @type {import("./search.js").Match[]} */
   let matches = [];
@@ -70,8 +69,7 @@ export function installFind(options) {
   let current = -1;
   /** The document position the current match is at (or searched from). */
   let anchor = 0;
-  /** The document's text, or null after a change. */
-  /** @type {string|null} */
+  /** @type {string|null} the document's text, or null after a change */
   let text = null;
   /** @type {ReturnType<typeof setTimeout>|null} */
   let timer = null;
