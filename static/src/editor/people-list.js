@@ -161,9 +161,10 @@ function wire(element) {
     if (button) setOpen(element, button.getAttribute("aria-expanded") !== "true");
   });
   element.addEventListener("keydown", (event) => {
-    if (event.key !== "Escape") return;
+    const button = element.querySelector(".cd-people-more-button");
+    if (event.key !== "Escape" || button?.getAttribute("aria-expanded") !== "true") return;
     setOpen(element, false);
-    /** @type {HTMLElement|null} */ (element.querySelector(".cd-people-more-button"))?.focus();
+    /** @type {HTMLElement} */ (button).focus();
   });
   document.addEventListener("click", (event) => {
     if (!element.contains(/** @type {Node} */ (event.target))) setOpen(element, false);
