@@ -27,8 +27,21 @@
  * @module toasts
  */
 
-/** How long a plain info or success toast stays, in ms. */
+/**
+ * How long a plain info or success toast stays, in ms; a page (or a test)
+ * may set another with ``data-fade-ms`` on the stack.
+ */
 export const FADE_MS = 6000;
+
+/**
+ * Return the fade delay of ``stack``: its ``data-fade-ms`` when a positive
+ * number, else {@link FADE_MS}.
+ * @param {HTMLElement} stack
+ */
+function fadeMs(stack) {
+  const ms = Number(stack.dataset.fadeMs);
+  return Number.isFinite(ms) && ms > 0 ? ms : FADE_MS;
+}
 
 /** @typedef {"info"|"success"|"warning"|"error"} Tone */
 
@@ -193,7 +206,7 @@ export function showToast(
   box.append(body, close);
   closable(box);
   stack.append(box);
-  if ((tone === "info" || tone === "success") && !keep && !action) fadeLater(box, FADE_MS);
+  if ((tone === "info" || tone === "success") && !keep && !action) fadeLater(box, fadeMs(stack));
   return box;
 }
 
@@ -234,6 +247,6 @@ export function adoptPageMessages(doc = document) {
     delete box.dataset.server;
     closable(box);
     const tone = [...TONES].find((t) => box.classList.contains(`cd-notice-${t}`)) || "info";
-    if (tone === "info" || tone === "success") fadeLater(box, FADE_MS);
+    if (tone === "info" || tone === "success") fadeLater(box, fadeMs(stack));
   }
 }

@@ -263,3 +263,35 @@ def test_a_too_large_paste_is_told_in_view_and_the_status_stays_honest(
 
     notice.locator(".cd-notice-close").click()
     _wait_text(alice, "#connection-status", "Connected · All changes saved")
+
+
+def test_info_toasts_fade_but_not_while_hovered_or_focused_and_escape_dismisses(
+    open_page: Callable[..., Any],
+) -> None:
+    """Info goes by itself unless pointed at or focused; warnings stay; Escape closes."""
+    alice = open_page("alice")
+    alice.evaluate("() => { document.getElementById('cd-toasts').dataset.fadeMs = '400'; }")
+    # Shown and entered (pointer, or focus) in one task: no fade can come first.
+    show = """([kind, tone, how]) => {
+        const box = window.collabdocs.notices.show({kind, message: kind, tone});
+        if (how === "hover") box.dispatchEvent(new MouseEvent("mouseenter"));
+        if (how === "focus") box.querySelector(".cd-notice-close").focus();
+    }"""
+    alice.evaluate(show, ["pointed", "info", "hover"])
+    alice.evaluate(show, ["focused", "info", "focus"])
+    alice.evaluate(show, ["trouble", "warning", ""])
+    alice.wait_for_timeout(1000)  # over twice the fade
+    for kind in ("pointed", "focused", "trouble"):
+        assert alice.locator(f".cd-notice[data-kind={kind}]").count() == 1, kind
+    alice.evaluate(
+        "() => document.querySelector('[data-kind=pointed]')"
+        ".dispatchEvent(new MouseEvent('mouseleave'))"
+    )
+    alice.locator(".cd-notice[data-kind=pointed]").wait_for(state="detached", timeout=WAIT_MS)
+    alice.locator("#doc-title").focus()  # focus leaves the toast
+    alice.locator(".cd-notice[data-kind=focused]").wait_for(state="detached", timeout=WAIT_MS)
+    trouble = alice.locator(".cd-notice[data-kind=trouble]")
+    assert trouble.count() == 1 and trouble.get_attribute("role") == "status"
+    trouble.locator(".cd-notice-close").focus()
+    alice.keyboard.press("Escape")
+    trouble.wait_for(state="detached", timeout=WAIT_MS)
