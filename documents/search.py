@@ -295,12 +295,16 @@ def matching(queryset: QuerySet[Document], search: str) -> QuerySet[Document]:
             template="ts_filter(%(expressions)s, '{a}')",
             output_field=SearchVectorField(),
         )
+        # The title as typed, too: PostgreSQL's parser drops anything shaped
+        # like a tag ("<script>") and splits words it cannot stem, and the
+        # lists found titles by substring before; a search finds no fewer.
+        in_title = Q(title__icontains=search.strip())
         return (
-            queryset.filter(search__vector=query)
+            queryset.filter(Q(search__vector=query) | in_title)
             .annotate(search_title=title_only)
             .annotate(
                 search_rank=Case(
-                    When(search_title=query, then=Value(1.0)),
+                    When(Q(search_title=query) | in_title, then=Value(1.0)),
                     default=Value(0.0),
                     output_field=FloatField(),
                 )

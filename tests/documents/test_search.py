@@ -57,6 +57,17 @@ def test_a_title_hit_ranks_above_a_body_hit_and_more_hits_rank_higher(world: Wor
     assert by_title == ["Diary", "Notes", "Walrus facts"]
 
 
+def test_a_title_is_found_by_what_was_typed_even_where_the_parser_drops_it(world: World) -> None:
+    """PostgreSQL's parser drops tag-shaped words ("<b>"): titles still match as typed."""
+    owner = world.owner
+    make_doc(owner, "Using <b> tags", "nothing here")
+    make_doc(owner, "C++ notes", "templates")
+    make_doc(owner, "Other", "the b tags are described in Using <b> tags")
+    # The title hit first; the body that mentions "<b>" after it.
+    assert titles(document_list_owned(user=owner, search="<b>")) == ["Using <b> tags", "Other"]
+    assert titles(document_list_owned(user=owner, search="C++")) == ["C++ notes"]
+
+
 def test_websearch_syntax_phrases_or_minus_and_a_prefix_while_typing(world: World) -> None:
     owner = world.owner
     make_doc(owner, "A", "the quick brown fox")
