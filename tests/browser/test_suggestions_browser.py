@@ -529,8 +529,11 @@ def test_typing_beside_500_suggestions_stays_responsive(
         {k: round(v, 2) for k, v in parts.items()},
     )
     # Rebuilding every card costs ~150 ms here (measured once); the
-    # incremental refresh ~3 ms and the edit with its rewrite ~6 ms.
-    assert parts["edit"] + parts["cards"] < 30, parts
+    # incremental refresh ~3 ms and the edit with its rewrite ~6 ms. The
+    # figure is printed for the README; the bound only catches a return to
+    # rebuilding every card per keystroke, never machine load (the suite
+    # runs on two processes on a two-core machine).
+    assert parts["edit"] + parts["cards"] < 120, parts
     assert not alice.errors
 
 

@@ -219,8 +219,8 @@ def test_choosing_fewer_emails_from_the_user_menu(cast: dict[str, Any], pages: A
     assert bob.locator("input[name=email][value=all]").is_checked()
     bob.check("input[name=email][value=mentions]")
     bob.click("form.notif-settings button[type=submit]")
-    bob.wait_for_selector(".message-success")
-    assert "saved" in bob.locator(".message-success").inner_text()
+    bob.wait_for_selector(".cd-notice-success")
+    assert "saved" in bob.locator(".cd-notice-success").inner_text()
     assert bob.locator("input[name=email][value=mentions]").is_checked()
     _screenshot(bob, "notifications-settings")
     assert email_choice(user=cast["bob"]) == EmailChoice.MENTIONS
