@@ -25,7 +25,8 @@ XDIST = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 run: venv bundle migrate
 	@echo "CollabDocs on http://$(HOST):$(PORT)/  (Ctrl-C stops; 'make superuser' creates an admin)"
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) collabdocs.asgi:application
+	COLLABDOCS_SITE_URL=$${COLLABDOCS_SITE_URL:-http://$(HOST):$(PORT)} \
+	  $(VENV)/bin/daphne -b $(HOST) -p $(PORT) collabdocs.asgi:application
 
 # --durations: the slowest tests in every CI log, to keep the suite short.
 test: system-packages test-venv bundle
