@@ -35,7 +35,6 @@ from typing import Any, TypeAlias, cast
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.crypto import constant_time_compare
 from guardian.core import ObjectPermissionChecker
@@ -46,6 +45,7 @@ from documents.exceptions import DocumentNotFound
 from documents.models import Document, LinkMode
 from documents.people import display_name
 from documents.roles import COMMENT, EDIT, SHARE, VIEW, Role, role_from_perms, role_label
+from teams.selectors import user_find_by_identifier
 
 AnyUser: TypeAlias = "AbstractBaseUser | AnonymousUser"
 
@@ -282,28 +282,8 @@ def user_find_for_sharing(*, identifier: str) -> AbstractBaseUser:
     The username matches exactly first, then case-insensitively; an
     identifier with ``@`` also matches an email address. Raise
     :class:`ValidationError` with a message for people when no single
-    account matches.
+    account matches. The one lookup of the project: teams add members by it
+    too (:func:`teams.selectors.user_find_by_identifier`).
     """
-    identifier = (identifier or "").strip()
-    if not identifier:
-        raise ValidationError("Enter a username or an email address.", code="required")
-    users = get_user_model()._default_manager.filter(is_active=True)
-    field = get_user_model().USERNAME_FIELD
-    for lookup in ("exact", "iexact"):
-        matches = list(users.filter(**{f"{field}__{lookup}": identifier})[:2])
-        if len(matches) == 1:
-            return matches[0]
-    if "@" in identifier:
-        matches = list(users.filter(email__iexact=identifier)[:2])
-        if len(matches) == 1:
-            return matches[0]
-        if len(matches) > 1:
-            raise ValidationError(
-                "Several accounts use that email address; enter a username instead.",
-                code="ambiguous",
-            )
-    raise ValidationError(
-        "No one here has the username or email address “%(identifier)s”.",
-        code="unknown_user",
-        params={"identifier": identifier},
-    )
+    user: AbstractBaseUser = user_find_by_identifier(identifier=identifier)
+    return user
