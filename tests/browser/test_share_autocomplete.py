@@ -14,45 +14,15 @@ whole dialog, the combobox roles missing for screen readers.
 from __future__ import annotations
 
 import re
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.browser.test_sharing_browser import SCREENSHOTS, make_user, sign_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.e2e]
-
-REPO = Path(__file__).resolve().parents[2]
-SRC = REPO / "static" / "src"
-APP_SOURCES = [SRC / "app.js", SRC / "api.js", SRC / "import-file.js", SRC / "share-people.js"]
-APP_BUNDLE = REPO / "static" / "dist" / "app.js"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def app_bundle() -> None:
-    """Build static/dist/app.js alone when it is missing or older than its sources."""
-    newest = max(p.stat().st_mtime for p in APP_SOURCES)
-    if APP_BUNDLE.exists() and APP_BUNDLE.stat().st_mtime >= newest:
-        return
-    done = subprocess.run(
-        [
-            str(REPO / "node_modules" / ".bin" / "esbuild"),
-            "static/src/app.js",
-            "--bundle",
-            "--minify",
-            "--sourcemap",
-            "--target=es2020",
-            "--outdir=static/dist",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, f"esbuild failed:\n{done.stdout}\n{done.stderr}"
+# The bundles (app.js with the share dialog among them) are rebuilt by the
+# browser conftest's editor_bundle when any file under static/src changed.
+pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.usefixtures("editor_bundle")]
 
 
 def test_combobox_suggests_only_findable_people_and_groups_and_shares(

@@ -8,46 +8,17 @@ editor, so it passes with or without the editor bundle.
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+# The bundles (app.js with the share dialog among them) are rebuilt by the
+# browser conftest's editor_bundle when any file under static/src changed.
+pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.usefixtures("editor_bundle")]
 
-REPO = Path(__file__).resolve().parents[2]
-# app.js and the module it imports.
-APP_SOURCES = [REPO / "static" / "src" / "app.js", REPO / "static" / "src" / "api.js"]
-APP_BUNDLE = REPO / "static" / "dist" / "app.js"
 SCREENSHOTS = Path("/tmp/collabdocs-browser")
 TIMEOUT_MS = 15_000
-
-
-@pytest.fixture(scope="module", autouse=True)
-def app_bundle() -> None:
-    """Build static/dist/app.js alone when it is missing or older than its sources."""
-    newest = max(p.stat().st_mtime for p in APP_SOURCES)
-    if APP_BUNDLE.exists() and APP_BUNDLE.stat().st_mtime >= newest:
-        return
-    esbuild = REPO / "node_modules" / ".bin" / "esbuild"
-    done = subprocess.run(
-        [
-            str(esbuild),
-            "static/src/app.js",
-            "--bundle",
-            "--minify",
-            "--sourcemap",
-            "--target=es2020",
-            "--outdir=static/dist",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, f"esbuild failed:\n{done.stdout}\n{done.stderr}"
 
 
 def make_user(username: str, **extra: Any) -> Any:
