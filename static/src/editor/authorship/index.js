@@ -34,6 +34,7 @@
  */
 import { api } from "../../api.js";
 import { peopleColors } from "../colors.js";
+import { domPoint } from "../dom-point.js";
 import { apply, fromJSON, length, shares } from "./runs.js";
 import "./authorship.css";
 
@@ -214,22 +215,6 @@ export function installAuthorship(context) {
     );
   }
 
-  /**
-   * Return the DOM position of Quill index ``index``.
-   * @param {number} index
-   * @returns {[Node, number]|null}
-   */
-  function domPoint(index) {
-    const [leaf, offset] = quill.getLeaf(index);
-    if (!leaf) return null;
-    const node = leaf.domNode;
-    if (node.nodeType === Node.TEXT_NODE) return [node, Math.min(offset, node.textContent.length)];
-    const parent = node.parentNode;
-    if (!parent) return null;
-    const at = Array.prototype.indexOf.call(parent.childNodes, node);
-    return [parent, offset > 0 ? at + 1 : at];
-  }
-
   /** @param {number|null} author */
   function ensureRule(author) {
     const name = highlightName(author);
@@ -273,8 +258,8 @@ export function installAuthorship(context) {
       const end = Math.min(pos + count, total);
       pos += count;
       if (end <= start) continue;
-      const from = domPoint(start);
-      const to = domPoint(end);
+      const from = domPoint(quill, start);
+      const to = domPoint(quill, end);
       if (!from || !to) continue;
       const range = new Range();
       try {

@@ -12,6 +12,8 @@
  * @module editor/find/highlight
  */
 
+import { domPoint } from "../dom-point.js";
+
 /** The most matches drawn at once. */
 export const MAX_HIGHLIGHTS = 1000;
 
@@ -21,23 +23,6 @@ export const CURRENT = "cd-find-current";
 /** Whether the browser has the CSS Custom Highlight API. */
 export function highlightsSupported() {
   return typeof CSS !== "undefined" && "highlights" in CSS && typeof Highlight === "function";
-}
-
-/**
- * Return the DOM position of Quill index ``index``, or null.
- * @param {any} quill
- * @param {number} index
- * @returns {[Node, number]|null}
- */
-function domPoint(quill, index) {
-  const [leaf, offset] = quill.getLeaf(index);
-  if (!leaf) return null;
-  const node = leaf.domNode;
-  if (node.nodeType === Node.TEXT_NODE) return [node, Math.min(offset, node.textContent.length)];
-  const parent = node.parentNode;
-  if (!parent) return null;
-  const at = Array.prototype.indexOf.call(parent.childNodes, node);
-  return [parent, offset > 0 ? at + 1 : at];
 }
 
 /**
