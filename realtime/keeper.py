@@ -70,6 +70,10 @@ class Keeper:
         self._renewal: asyncio.TimerHandle | None = None
         #: Snapshots being stored, by document.
         self._compacting: dict[uuid.UUID, asyncio.Task[None]] = {}
+        #: Whether commits mark documents for search: the memory store's
+        #: documents are not in the database to index. Decided once, not per
+        #: commit.
+        self._indexes = isinstance(runner.store, DjangoDocumentStore)
 
     @property
     def compact_after(self) -> int:
@@ -104,9 +108,8 @@ class Keeper:
 
         Also mark the document's search text stale: a set insert, read by
         the search indexer's thread a few seconds later (documents.search).
-        The memory store's documents are not in the database to index.
         """
-        if isinstance(self.runner.store, DjangoDocumentStore):
+        if self._indexes:
             search.mark_changed(authority.document_pk)
         public_id = authority.public_id
         if (
